@@ -1,0 +1,29 @@
+package dev.rectok.api.spi;
+
+import dev.rectok.api.RuntimeInfo;
+
+/**
+ * Service interface of a compute backend (the LibTorch backend in module {@code dev.rectok.torch}
+ * provides one). Applications do not implement it; they obtain the installed one with
+ * {@link dev.rectok.api.Backends#load()}.
+ *
+ * <p>Implementations are thread-safe singletons; they own the native runtime for the life of
+ * the process.
+ */
+public interface Backend {
+
+  /** A short, stable name, e.g. {@code "libtorch"}. */
+  String name();
+
+  /** Higher wins when several backends are installed. */
+  default int priority() {
+    return 0;
+  }
+
+  /**
+   * Loads the native runtime if needed and describes it (versions, paths, threads, devices).
+   *
+   * @throws IllegalStateException with a remedy when the native runtime cannot be loaded
+   */
+  RuntimeInfo runtimeInfo();
+}

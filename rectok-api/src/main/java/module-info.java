@@ -1,0 +1,13 @@
+/**
+ * The RecTok API: interfaces and value types, free of native code.
+ *
+ * <p>An implementation (the LibTorch backend in module {@code dev.rectok.torch}) registers itself
+ * as a {@link dev.rectok.api.spi.Backend} service; {@link dev.rectok.api.Backends#load()} finds it
+ * through {@link java.util.ServiceLoader}, so applications compile against this module alone.
+ */
+module dev.rectok.api {
+  exports dev.rectok.api;
+  exports dev.rectok.api.spi;
+
+  uses dev.rectok.api.spi.Backend;
+}
