@@ -1,0 +1,6 @@
+/** Training: datasets, trainers and their run directories. Depends on the native backend. */
+module dev.rectok.train {
+  requires transitive dev.rectok.torch;
+  requires org.slf4j;
+
+}
