@@ -1,7 +1,17 @@
+/**
+ * The LibTorch backend: tensors, autograd, {@code nn} modules, optimizers and safe checkpoint IO,
+ * bound to the C shim {@code librectok_torch.so} through the Foreign Function &amp; Memory API.
+ *
+ * <p>Run with {@code --enable-native-access=dev.rectok.torch} (or {@code ALL-UNNAMED} on the
+ * class path).
+ */
 module dev.rectok.torch {
   requires transitive dev.rectok.api;
   requires com.fasterxml.jackson.databind;
   requires org.slf4j;
 
+  exports dev.rectok.torch;
   exports dev.rectok.torch.io;
+
+  provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }

@@ -1,0 +1,139 @@
+package dev.rectok.torch;
+
+import dev.rectok.torch.internal.CallFrame;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.ref.Reference;
+
+/**
+ * Downcall helpers for the common op shapes. Small enough to inline, so the constant
+ * {@link MethodHandle} of the caller reaches {@code invokeExact} and the call is direct.
+ */
+final class Call {
+  private Call() {}
+
+  static void check(int status, CallFrame f) {
+    if (status != 0) {
+      throw new TorchException(status, f.error());
+    }
+  }
+
+  static RuntimeException rethrow(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    return new IllegalStateException(t);
+  }
+
+  static Tensor out(CallFrame f) {
+    return Tensor.adopt(f.outHandle(0));
+  }
+
+  /** (ctx, self, out) */
+  static Tensor unary(MethodHandle mh, Tensor a) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) mh.invokeExact(f.ctx, a.handle(), f.out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      Reference.reachabilityFence(a);
+    }
+    return out(f);
+  }
+
+  /** (ctx, a, b, out) */
+  static Tensor binary(MethodHandle mh, Tensor a, Tensor b) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) mh.invokeExact(f.ctx, a.handle(), b.handle(), f.out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      Reference.reachabilityFence(a);
+      Reference.reachabilityFence(b);
+    }
+    return out(f);
+  }
+
+  /** (ctx, a, double, out) */
+  static Tensor scalar(MethodHandle mh, Tensor a, double s) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) mh.invokeExact(f.ctx, a.handle(), s, f.out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      Reference.reachabilityFence(a);
+    }
+    return out(f);
+  }
+
+  /** (ctx, a, long, out) */
+  static Tensor withLong(MethodHandle mh, Tensor a, long v) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) mh.invokeExact(f.ctx, a.handle(), v, f.out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      Reference.reachabilityFence(a);
+    }
+    return out(f);
+  }
+
+  /** (ctx, a, long*, n, out) */
+  static Tensor withLongs(MethodHandle mh, Tensor a, long[] v) {
+    CallFrame f = CallFrame.get();
+    MemorySegment arr = f.longs(v);
+    try {
+      check((int) mh.invokeExact(f.ctx, a.handle(), arr, (long) v.length, f.out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      Reference.reachabilityFence(a);
+    }
+    return out(f);
+  }
+
+  /** (ctx, self) in place */
+  static void inplace(MethodHandle mh, Tensor self) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) mh.invokeExact(f.ctx, self.handle()), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      Reference.reachabilityFence(self);
+    }
+  }
+
+  /** (ctx, self, double) in place */
+  static void inplace(MethodHandle mh, Tensor self, double v) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) mh.invokeExact(f.ctx, self.handle(), v), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    } finally {
+      Reference.reachabilityFence(self);
+    }
+  }
+
+  /** Handle of an optional tensor: 0 (NULL) when absent. */
+  static long opt(Tensor t) {
+    return t == null ? 0L : t.handle();
+  }
+
+  /** Writes the handles of {@code ts} into scratch, as an rt_tensor** array. */
+  static MemorySegment handles(CallFrame f, Tensor[] ts) {
+    MemorySegment arr = f.longs(ts.length);
+    for (int i = 0; i < ts.length; i++) {
+      arr.setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i, ts[i].handle());
+    }
+    return arr;
+  }
+}

@@ -1,0 +1,145 @@
+package dev.rectok.torch;
+
+import static dev.rectok.torch.Call.check;
+import static dev.rectok.torch.Call.rethrow;
+
+import dev.rectok.torch.internal.CallFrame;
+import dev.rectok.torch.internal.NativeLibrary;
+import dev.rectok.torch.internal.Shim;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+
+/**
+ * Process-wide LibTorch runtime: versions, threads, seeding, CUDA queries. Stateless facade;
+ * thread-safe. The first call loads the native library (see {@link NativeLibrary}).
+ */
+public final class Torch {
+  private Torch() {}
+
+  /** The ABI version the shim reports. */
+  public static int abiVersion() {
+    try {
+      return (int) Shim.rt_abi_version.MH.invokeExact();
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** A call that does nothing, for measuring downcall overhead. */
+  public static void noop() {
+    try {
+      Shim.rt_noop.MH.invokeExact();
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  private static String string(java.lang.invoke.MethodHandle mh, int cap) {
+    CallFrame f = CallFrame.get();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buf = arena.allocate(cap);
+      check((int) mh.invokeExact(f.ctx, buf, (long) cap), f);
+      return buf.getString(0);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** LibTorch's version, e.g. {@code 1.13.1}. */
+  public static String version() {
+    return string(Shim.rt_torch_version.MH, 256);
+  }
+
+  /** LibTorch's build configuration and parallel settings ({@code torch.__config__.show()} + parallel info). */
+  public static String buildConfig() {
+    return string(Shim.rt_build_config.MH, 1 << 16);
+  }
+
+  /** Path of the loaded shim. */
+  public static Path nativeLibraryPath() {
+    return NativeLibrary.path();
+  }
+
+  /** Intra-op threads of LibTorch. */
+  public static int numThreads() {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) Shim.rt_get_num_threads.MH.invokeExact(f.ctx, f.out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    return f.out.get(ValueLayout.JAVA_INT, 0);
+  }
+
+  /** Sets LibTorch's intra-op threads. */
+  public static void setNumThreads(int n) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) Shim.rt_set_num_threads.MH.invokeExact(f.ctx, n), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** Seeds LibTorch's default generators ({@code torch.manual_seed}). Prefer {@link TorchGenerator}. */
+  public static void manualSeed(long seed) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) Shim.rt_manual_seed.MH.invokeExact(f.ctx, seed), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** Visible CUDA devices (0 on a CPU-only LibTorch). */
+  public static int cudaDeviceCount() {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) Shim.rt_cuda_device_count.MH.invokeExact(f.ctx, f.out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    return f.out.get(ValueLayout.JAVA_INT, 0);
+  }
+
+  /** Whether CUDA can be used. */
+  public static boolean cudaIsAvailable() {
+    return cudaDeviceCount() > 0;
+  }
+
+  /** Waits for all work on CUDA device {@code device}. */
+  public static void cudaSynchronize(int device) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) Shim.rt_cuda_synchronize.MH.invokeExact(f.ctx, device), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
+  /** Bytes allocated and reserved by the CUDA caching allocator on {@code device}. */
+  public record CudaMemory(long allocated, long reserved) {}
+
+  /** Memory statistics of the CUDA caching allocator. */
+  public static CudaMemory cudaMemoryStats(int device) {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) Shim.rt_cuda_memory_stats.MH.invokeExact(f.ctx, device, f.outSlot(0), f.outSlot(1)), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    return new CudaMemory(f.outHandle(0), f.outHandle(1));
+  }
+
+  /** Returns cached, unused CUDA memory to the driver (the allocator's cache looks like a leak otherwise). */
+  public static void cudaEmptyCache() {
+    CallFrame f = CallFrame.get();
+    try {
+      check((int) Shim.rt_cuda_empty_cache.MH.invokeExact(f.ctx), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+}

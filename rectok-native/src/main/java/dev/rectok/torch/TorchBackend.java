@@ -1,0 +1,77 @@
+package dev.rectok.torch;
+
+import dev.rectok.api.RuntimeInfo;
+import dev.rectok.api.spi.Backend;
+import dev.rectok.torch.internal.NativeLibrary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * The LibTorch {@link Backend}, registered as a JPMS service. Stateless; thread-safe.
+ */
+public final class TorchBackend implements Backend {
+
+  @Override
+  public String name() {
+    return "libtorch";
+  }
+
+  @Override
+  public int priority() {
+    return 100;
+  }
+
+  @Override
+  public RuntimeInfo runtimeInfo() {
+    Map<String, String> facts = new LinkedHashMap<>();
+    facts.put("java", Runtime.version() + " (" + System.getProperty("java.vendor") + ")");
+    Module m = TorchBackend.class.getModule();
+    facts.put("native access", m.isNativeAccessEnabled() ? "enabled for " + (m.isNamed() ? m.getName() : "ALL-UNNAMED")
+        : "NOT enabled: add --enable-native-access=" + (m.isNamed() ? m.getName() : "ALL-UNNAMED"));
+    facts.put("shim", NativeLibrary.path() + " (" + NativeLibrary.source() + ")");
+    facts.put("shim ABI", String.valueOf(Torch.abiVersion()));
+    String version = Torch.version();
+    facts.put("libtorch", version);
+    facts.put("libtorch path", mappedLibraries("libtorch_cpu"));
+    String blas = mappedLibraries("blas");
+    facts.put("BLAS", blas.contains("openblas") ? blas : blas
+        + "  (reference BLAS: matmul ~30x slower; apt-get install libopenblas0-pthread)");
+    facts.put("intra-op threads", Torch.numThreads() + " of " + Runtime.getRuntime().availableProcessors() + " cores");
+    facts.put("runtime defaults", NativeLibrary.runtimeDefaults());
+    facts.put("OMP_WAIT_POLICY", Objects.requireNonNullElse(System.getenv("OMP_WAIT_POLICY"), "PASSIVE (set by rectok)"));
+    facts.put("OPENBLAS_NUM_THREADS", Objects.requireNonNullElse(System.getenv("OPENBLAS_NUM_THREADS"), "unset (= cores)"));
+    int cuda = Torch.cudaDeviceCount();
+    facts.put("CUDA devices", cuda == 0 ? "none" : String.valueOf(cuda));
+    return new RuntimeInfo(name(), version, cuda, facts);
+  }
+
+  /** Real paths of the mapped shared libraries whose name contains {@code needle}. */
+  static String mappedLibraries(String needle) {
+    TreeSet<String> found = new TreeSet<>();
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+        int slash = line.indexOf('/');
+        if (slash < 0) {
+          continue;
+        }
+        String path = line.substring(slash);
+        String file = path.substring(path.lastIndexOf('/') + 1);
+        if (file.contains(needle) && file.contains(".so")) {
+          try {
+            found.add(Path.of(path).toRealPath().toString());
+          } catch (IOException e) {
+            found.add(path);
+          }
+        }
+      }
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+    return found.isEmpty() ? "not loaded" : String.join(", ", found);
+  }
+}

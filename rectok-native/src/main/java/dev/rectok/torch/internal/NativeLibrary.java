@@ -1,0 +1,206 @@
+package dev.rectok.torch.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds, loads and configures {@code librectok_torch.so}, once per process.
+ *
+ * <p>Resolution order: system property {@code rectok.native.lib}, environment variable
+ * {@code RECTOK_NATIVE_LIB}, then the copy bundled in this jar (extracted to a per-content cache
+ * directory). Always by absolute path. Before LibTorch is loaded, {@code OMP_WAIT_POLICY} is set
+ * to {@code PASSIVE} unless the user set it: libgomp reads it at load time, and spinning OpenMP
+ * threads otherwise steal the cores from OpenBLAS. Thread-safe.
+ */
+public final class NativeLibrary {
+  private static final Logger LOG = LoggerFactory.getLogger(NativeLibrary.class);
+  private static final String RESOURCE = "/dev/rectok/torch/native/linux-x86_64/librectok_torch.so";
+  private static final Map<String, FunctionDescriptor> SIGNATURES = new ConcurrentHashMap<>();
+  private static final Linker LINKER = Linker.nativeLinker();
+
+  private NativeLibrary() {}
+
+  /** Lazily loaded state; the holder idiom makes loading happen once, on first use. */
+  private static final class Loaded {
+    static final Path PATH;
+    static final SymbolLookup LOOKUP;
+    static final String SOURCE;
+
+    static {
+      String[] found = locate();
+      SOURCE = found[1];
+      PATH = Path.of(found[0]).toAbsolutePath();
+      if (!Files.isRegularFile(PATH)) {
+        throw new IllegalStateException(
+            "RecTok native library not found at " + PATH + " (from " + SOURCE + "). Build it with "
+                + "native/build.sh or mvn package, or point -Drectok.native.lib / RECTOK_NATIVE_LIB at it.");
+      }
+      setDefaultEnv("OMP_WAIT_POLICY", System.getProperty("rectok.ompWaitPolicy", "PASSIVE"));
+      try {
+        LOOKUP = SymbolLookup.libraryLookup(PATH, Arena.global());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException(
+            "cannot load " + PATH + ": " + e.getMessage()
+                + ". Is LibTorch installed where the shim was built against (apt-get install libtorch-dev)?",
+            e);
+      }
+      LOG.debug("loaded {} ({})", PATH, SOURCE);
+      configureRuntime(LOOKUP);
+    }
+  }
+
+  /** What {@link #configureRuntime} decided, for {@code rectok doctor}. */
+  private static volatile String runtimeDefaults = "";
+
+  /** The process-level defaults applied at load time, described. */
+  public static String runtimeDefaults() {
+    path();
+    return runtimeDefaults;
+  }
+
+  /**
+   * Checks the ABI and applies the CPU defaults: intra-op threads = cores (LibTorch 1.13 picks
+   * half), and glibc heap retention so large activations are not re-faulted on every call.
+   * Bound directly, not through {@link Shim}, because Shim's holders need this class loaded.
+   */
+  private static void configureRuntime(SymbolLookup lookup) {
+    try (Arena arena = Arena.ofConfined()) {
+      MethodHandle abi = LINKER.downcallHandle(lookup.findOrThrow("rt_abi_version"),
+          FunctionDescriptor.of(ValueLayout.JAVA_INT));
+      int version = (int) abi.invokeExact();
+      if (version != Shim.RT_ABI_VERSION) {
+        throw new IllegalStateException("native shim ABI " + version + " does not match the Java bindings' "
+            + Shim.RT_ABI_VERSION + ": rebuild the shim (native/build.sh) or use matching jars");
+      }
+      MemorySegment ctx = arena.allocate(Shim.RT_CTX_SIZE, 8);
+      StringBuilder applied = new StringBuilder();
+      String prop = System.getProperty("rectok.numThreads");
+      boolean envSet = System.getenv("OMP_NUM_THREADS") != null || System.getenv("MKL_NUM_THREADS") != null;
+      if (prop != null || !envSet) {
+        int n = prop != null ? Integer.parseInt(prop.trim()) : Runtime.getRuntime().availableProcessors();
+        MethodHandle set = LINKER.downcallHandle(lookup.findOrThrow("rt_set_num_threads"),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        int rc = (int) set.invokeExact(ctx, n);
+        applied.append(rc == 0 ? "intra-op threads set to " + n : "setting threads failed")
+            .append(prop != null ? " (rectok.numThreads)" : " (cores)");
+      } else {
+        applied.append("intra-op threads from OMP_NUM_THREADS/MKL_NUM_THREADS");
+      }
+      if (!"false".equals(System.getProperty("rectok.heapRetention"))) {
+        MethodHandle malloc = LINKER.downcallHandle(lookup.findOrThrow("rt_configure_malloc"),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        int rc = (int) malloc.invokeExact(ctx, 1L << 30, Integer.MAX_VALUE * 1L, 256L << 20);
+        applied.append(rc == 0 ? "; glibc heap retention on" : "; heap retention refused by glibc");
+      } else {
+        applied.append("; heap retention off (rectok.heapRetention=false)");
+      }
+      runtimeDefaults = applied.toString();
+    } catch (IllegalStateException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("cannot configure the native runtime: " + t, t);
+    }
+  }
+
+  /** Absolute path of the loaded shim (loads it if needed). */
+  public static Path path() {
+    return Loaded.PATH;
+  }
+
+  /** Where the path came from: the property, the environment variable, or the bundled copy. */
+  public static String source() {
+    return Loaded.SOURCE;
+  }
+
+  /** Binds {@code name}; records its descriptor for the header check. */
+  public static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+    MemorySegment symbol =
+        Loaded.LOOKUP.find(name).orElseThrow(() -> new IllegalStateException(
+            "symbol " + name + " missing from " + Loaded.PATH + ": the shim is older than the Java bindings; rebuild it"));
+    SIGNATURES.put(name, fd);
+    return LINKER.downcallHandle(symbol, fd, options);
+  }
+
+  /** Descriptors of every function bound so far, by C name. */
+  public static Map<String, FunctionDescriptor> boundSignatures() {
+    return Map.copyOf(SIGNATURES);
+  }
+
+  private static String[] locate() {
+    String prop = System.getProperty("rectok.native.lib");
+    if (prop != null && !prop.isBlank()) {
+      return new String[] {prop, "system property rectok.native.lib"};
+    }
+    String env = System.getenv("RECTOK_NATIVE_LIB");
+    if (env != null && !env.isBlank()) {
+      return new String[] {env, "environment variable RECTOK_NATIVE_LIB"};
+    }
+    try {
+      return new String[] {extractBundled().toString(), "bundled in the rectok-native jar"};
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot extract the bundled native library: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path extractBundled() throws IOException {
+    byte[] bytes;
+    try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IOException(
+            "this rectok-native jar carries no " + RESOURCE + "; set -Drectok.native.lib or RECTOK_NATIVE_LIB");
+      }
+      bytes = in.readAllBytes();
+    }
+    String digest;
+    try {
+      digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IOException(e);
+    }
+    String base = System.getenv().getOrDefault("XDG_CACHE_HOME", System.getProperty("user.home") + "/.cache");
+    Path dir = Path.of(base, "rectok", "native", digest);
+    Path lib = dir.resolve("librectok_torch.so");
+    if (!Files.isRegularFile(lib) || Files.size(lib) != bytes.length) {
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, "lib", ".tmp");
+      Files.write(tmp, bytes);
+      Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return lib;
+  }
+
+  /** setenv(name, value, 0) in this process, so native libraries loaded later see it. */
+  private static void setDefaultEnv(String name, String value) {
+    if (value == null || value.isEmpty() || System.getenv(name) != null) {
+      return;
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      MethodHandle setenv = LINKER.downcallHandle(
+          LINKER.defaultLookup().findOrThrow("setenv"),
+          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+      int rc = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
+      if (rc != 0) {
+        LOG.warn("setenv({}) failed", name);
+      }
+    } catch (Throwable t) {
+      LOG.warn("cannot set {}: {}", name, t.toString());
+    }
+  }
+}
