@@ -12,6 +12,8 @@ module dev.rectok.torch {
 
   exports dev.rectok.torch;
   exports dev.rectok.torch.io;
+  exports dev.rectok.torch.nn;
+  exports dev.rectok.torch.optim;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }

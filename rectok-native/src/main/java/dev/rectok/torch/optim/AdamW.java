@@ -1,0 +1,87 @@
+package dev.rectok.torch.optim;
+
+import dev.rectok.torch.Foreach;
+import dev.rectok.torch.Tensor;
+import dev.rectok.torch.nn.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code torch.optim.AdamW}: decoupled weight decay, bias correction, per-group lr and weight
+ * decay, per-parameter step counts. Each step is one native call per group that repeats
+ * PyTorch's single-tensor update statement for statement, so results equal PyTorch's.
+ * Owns {@code exp_avg}/{@code exp_avg_sq}; not thread-safe.
+ */
+public final class AdamW implements Optimizer {
+  private final List<ParamGroup> groups;
+  private final double beta1;
+  private final double beta2;
+  private final double eps;
+  private final List<Tensor[]> expAvg = new ArrayList<>();
+  private final List<Tensor[]> expAvgSq = new ArrayList<>();
+  private final List<long[]> steps = new ArrayList<>();
+
+  /** AdamW with PyTorch's defaults: betas (0.9, 0.999), eps 1e-8. */
+  public AdamW(List<ParamGroup> groups) {
+    this(groups, 0.9, 0.999, 1e-8);
+  }
+
+  public AdamW(List<ParamGroup> groups, double beta1, double beta2, double eps) {
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0)) {
+      throw new IllegalArgumentException("invalid AdamW hyper-parameters: betas (" + beta1 + ", " + beta2 + "), eps " + eps);
+    }
+    this.groups = List.copyOf(groups);
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    for (ParamGroup g : this.groups) {
+      int n = g.params().size();
+      Tensor[] m = new Tensor[n];
+      Tensor[] v = new Tensor[n];
+      for (int i = 0; i < n; i++) {
+        Tensor p = g.params().get(i).data();
+        m[i] = Tensor.zeros(p.shape(), p.dtype(), p.device()).escape();
+        v[i] = Tensor.zeros(p.shape(), p.dtype(), p.device()).escape();
+      }
+      expAvg.add(m);
+      expAvgSq.add(v);
+      steps.add(new long[n]);
+    }
+  }
+
+  @Override
+  public List<ParamGroup> paramGroups() {
+    return groups;
+  }
+
+  /** Steps taken by parameter {@code index} of group {@code group}. */
+  public long stepCount(int group, int index) {
+    return steps.get(group)[index];
+  }
+
+  @Override
+  public void step() {
+    for (int gi = 0; gi < groups.size(); gi++) {
+      ParamGroup g = groups.get(gi);
+      Tensor[] params = g.params().stream().map(Parameter::data).toArray(Tensor[]::new);
+      Foreach.adamwStep(params, expAvg.get(gi), expAvgSq.get(gi), steps.get(gi), g.lr(), beta1, beta2, eps,
+          g.weightDecay());
+    }
+  }
+
+  /** First-moment state of parameter {@code index} in group {@code group} (borrowed). */
+  public Tensor expAvg(int group, int index) {
+    return expAvg.get(group)[index];
+  }
+
+  /** Second-moment state (borrowed). */
+  public Tensor expAvgSq(int group, int index) {
+    return expAvgSq.get(group)[index];
+  }
+
+  @Override
+  public void close() {
+    expAvg.forEach(a -> java.util.Arrays.stream(a).forEach(Tensor::close));
+    expAvgSq.forEach(a -> java.util.Arrays.stream(a).forEach(Tensor::close));
+  }
+}
