@@ -177,6 +177,16 @@ std::vector<int64_t> reduce_dims(const at::Tensor& t, const int64_t* dims, int64
   return std::vector<int64_t>(r.begin(), r.end());
 }
 
+// A double from Java as the Scalar Python would have written: integral values stay integers on
+// integer tensors, so `int_tensor.add_(1)` keeps its dtype as in PyTorch.
+at::Scalar scalar_for(const at::Tensor& t, double v) {
+  if (at::isIntegralType(t.scalar_type(), /*includeBool=*/true) && std::isfinite(v) && std::floor(v) == v &&
+      std::fabs(v) < 9.2e18) {
+    return at::Scalar(static_cast<int64_t>(v));
+  }
+  return at::Scalar(v);
+}
+
 void copy_string(const std::string& s, char* buf, int64_t cap) {
   if (buf == nullptr || cap <= 0) throw ArgError("string buffer is NULL or empty");
   size_t n = std::min(s.size(), static_cast<size_t>(cap - 1));
@@ -666,11 +676,11 @@ RT_BINARY(bmm, at::bmm(x, y))
 RT_BINARY(embedding, at::embedding(x, y))
 RT_BINARY(mse_loss, at::mse_loss(x, y))
 RT_BINARY(cross_entropy, at::cross_entropy_loss(x, y))
-RT_SCALAR(add_scalar, at::add(x, s))
-RT_SCALAR(mul_scalar, at::mul(x, s))
+RT_SCALAR(add_scalar, at::add(x, scalar_for(x, s)))
+RT_SCALAR(mul_scalar, at::mul(x, scalar_for(x, s)))
 RT_SCALAR(div_scalar, at::div(x, s))
-RT_SCALAR(pow_scalar, at::pow(x, s))
-RT_SCALAR(rsub_scalar, at::rsub(x, s))
+RT_SCALAR(pow_scalar, at::pow(x, scalar_for(x, s)))
+RT_SCALAR(rsub_scalar, at::rsub(x, scalar_for(x, s)))
 RT_SCALAR(leaky_relu, at::leaky_relu(x, s))
 
 namespace {
@@ -959,13 +969,13 @@ RT_API rt_status rt_add_(rt_ctx* ctx, rt_tensor* self, rt_tensor* other, double 
   RT_BEGIN T(self).add_(T(other, "other"), alpha); RT_END
 }
 RT_API rt_status rt_add_scalar_(rt_ctx* ctx, rt_tensor* self, double value) noexcept {
-  RT_BEGIN T(self).add_(value); RT_END
+  RT_BEGIN const at::Tensor& x = T(self); x.add_(scalar_for(x, value)); RT_END
 }
 RT_API rt_status rt_mul_(rt_ctx* ctx, rt_tensor* self, rt_tensor* other) noexcept {
   RT_BEGIN T(self).mul_(T(other, "other")); RT_END
 }
 RT_API rt_status rt_mul_scalar_(rt_ctx* ctx, rt_tensor* self, double value) noexcept {
-  RT_BEGIN T(self).mul_(value); RT_END
+  RT_BEGIN const at::Tensor& x = T(self); x.mul_(scalar_for(x, value)); RT_END
 }
 RT_API rt_status rt_addcmul_(rt_ctx* ctx, rt_tensor* self, rt_tensor* t1, rt_tensor* t2, double value) noexcept {
   RT_BEGIN T(self).addcmul_(T(t1, "tensor1"), T(t2, "tensor2"), value); RT_END
