@@ -3,4 +3,6 @@ module dev.rectok.train {
   requires transitive dev.rectok.torch;
   requires org.slf4j;
 
+  exports dev.rectok.train.data;
+  exports dev.rectok.train.classifier;
 }
