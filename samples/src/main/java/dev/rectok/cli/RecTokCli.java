@@ -1,0 +1,32 @@
+package dev.rectok.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code bin/rectok}. */
+@Command(
+    name = "rectok",
+    mixinStandardHelpOptions = true,
+    version = "rectok 0.1.0",
+    description = "RecTok for Java: tokenizers and generators on LibTorch.",
+    subcommands = {DoctorCommand.class, DemoCommand.class})
+public final class RecTokCli implements Runnable {
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new RecTokCli());
+    // Bad input is a message and a usage hint, not a stack trace.
+    cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      cmd.getErr().println("rectok: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+      if (Boolean.getBoolean("rectok.debug")) {
+        ex.printStackTrace(cmd.getErr());
+      }
+      return 2;
+    });
+    System.exit(cli.execute(args));
+  }
+}

@@ -1,0 +1,9 @@
+/** The {@code rectok} command line (run it with {@code bin/rectok}). */
+module dev.rectok.cli {
+  requires dev.rectok.train;
+  requires dev.rectok.generate;
+  requires info.picocli;
+  requires org.slf4j;
+
+  opens dev.rectok.cli to info.picocli;
+}
