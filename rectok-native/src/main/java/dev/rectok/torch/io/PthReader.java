@@ -68,10 +68,11 @@ public final class PthReader {
         throw e;
       } catch (IOException e) {
         // the file opened fine above, so a failure now means its content is damaged
-        throw new CheckpointFormatException(path + ": damaged zip: " + e.getMessage(), e);
+        String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        throw new CheckpointFormatException(path + ": damaged zip: " + why, e);
       } catch (RuntimeException e) {
         // java.util.zip reports some malformations (bad names, bad headers) unchecked
-        throw new CheckpointFormatException(path + ": damaged zip: " + e, e);
+        throw new CheckpointFormatException(path + ": unreadable checkpoint: " + e, e);
       }
       ok = true;
       return ck;

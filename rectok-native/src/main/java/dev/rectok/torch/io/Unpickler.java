@@ -34,7 +34,7 @@ import java.util.Map;
 final class Unpickler {
   static final int MAX_STACK = 1 << 22;
   static final int MAX_MARKS = 1 << 20;
-  static final int MAX_MEMO = 1 << 24;
+  static final int MAX_MEMO = 1 << 22;
   static final int MAX_LONG_BYTES = 1 << 10;
   static final int MAX_GLOBAL_NAME = 1 << 10;
   static final int MAX_DEPTH = 256;

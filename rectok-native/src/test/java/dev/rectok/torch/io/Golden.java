@@ -26,7 +26,8 @@ final class Golden {
   static List<Path> find(String glob) {
     Path d = dir();
     if (!Files.isDirectory(d)) {
-      throw new IllegalStateException("golden directory " + d + " not found; set -Drectok.golden.dir");
+      throw new IllegalStateException(
+          "golden directory " + d + " not found; set -Drectok.golden.dir");
     }
     var m = d.getFileSystem().getPathMatcher("glob:" + glob);
     try (Stream<Path> s = Files.walk(d, 2)) {
