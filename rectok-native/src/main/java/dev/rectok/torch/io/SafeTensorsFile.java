@@ -15,7 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Ownership: this object owns the mapping, held by a shared {@link Arena}. Every
  * {@link HostTensor} it returns is a zero-copy, read-only slice of that mapping and becomes
  * invalid when this file is closed; copy the bytes out first if they must outlive it. Slices are
- * not necessarily aligned beyond the 8-byte alignment of the data buffer start.
+ * not necessarily aligned beyond the 8-byte alignment of the data buffer start. As with any
+ * mapping, the file must not be truncated while open (replacing it by rename, as
+ * {@link SafeTensors#write} does, is safe).
  *
  * <p>Threading: after {@link SafeTensors#open} returns, all state is immutable, so any number of
  * threads may call the accessors and read the slices concurrently. {@link #close} is idempotent;

@@ -110,6 +110,9 @@ class SafeTensorsTest {
     try (Stream<Path> s = Files.list(tmp)) {
       assertEquals(List.of(p), s.toList(), "no temporary files left behind");
     }
+    // the rename must not leave a temp file's private mode behind
+    Path plain = Files.write(tmp.resolve("plain"), new byte[1]);
+    assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(p));
   }
 
   @Test
