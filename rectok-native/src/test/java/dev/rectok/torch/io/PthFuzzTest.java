@@ -84,7 +84,7 @@ class PthFuzzTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 40)
   void truncatedGoldenCheckpointIsRefused(@ForAll long seed) throws IOException {
     Random r = new Random(seed);
     int len = r.nextInt(golden.length);
@@ -93,7 +93,7 @@ class PthFuzzTest {
     assertTrue(!readChecked(p, "truncation to " + len), "a truncated file must not read");
   }
 
-  @Property(tries = 150)
+  @Property(tries = 100)
   void byteFlippedGoldenCheckpointFailsCleanly(@ForAll long seed) throws IOException {
     Random r = new Random(seed);
     byte[] b = golden.clone();
@@ -115,7 +115,7 @@ class PthFuzzTest {
     Statistics.label("outcome").coverage(c -> c.check("refused").count(n -> n > 0));
   }
 
-  @Property(tries = 150)
+  @Property(tries = 100)
   void damagedSmallFixtureFailsCleanly(@ForAll long seed) throws IOException {
     Random r = new Random(seed);
     byte[] b = small.clone();

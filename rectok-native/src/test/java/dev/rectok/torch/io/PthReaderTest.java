@@ -367,6 +367,30 @@ class PthReaderTest {
   }
 
   @Test
+  void dictKeysAreBoundedAgainstHashFloodingAndDeepTuples() throws IOException {
+    // tuple keys are not Comparable, so HashMap cannot treeify colliding ones: capped
+    PickleWriter tuples = new PickleWriter().proto(2).emptyDict();
+    for (int i = 0; i < 5000; i++) {
+      tuples.integer(i).raw(0x85).none().setitem();
+    }
+    refused(single(tuples.stop(), Map.of()), "mixed or tuple keys");
+    PickleWriter deepKey = new PickleWriter().proto(2).emptyDict().integer(1);
+    for (int i = 0; i < 6; i++) {
+      deepKey.raw(0x85);
+    }
+    refused(single(deepKey.none().setitem().stop(), Map.of()), "too large a tuple");
+    // one comparable key type is fine at any size
+    PickleWriter ints = new PickleWriter().proto(2).emptyDict().mark();
+    for (int i = 0; i < 20_000; i++) {
+      ints.integer(i).bool(i % 2 == 0);
+    }
+    try (PthCheckpoint ck = PthReader.read(single(ints.raw('u').stop(), Map.of()))) {
+      assertEquals(20_000, ((Map<?, ?>) ck.root()).size());
+      assertEquals(Set.of(), ck.topLevelKeys());
+    }
+  }
+
+  @Test
   void newobjOrderedDictAndBuildStateAreAccepted() throws IOException {
     PickleWriter w = new PickleWriter().proto(2).global("collections", "OrderedDict").raw(')')
         .raw(0x81).emptyDict().str("_metadata").emptyDict().setitem().raw('b')
