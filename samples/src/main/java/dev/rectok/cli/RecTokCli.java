@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "rectok 0.1.0",
     description = "RecTok for Java: tokenizers and generators on LibTorch.",
-    subcommands = {DoctorCommand.class, DemoCommand.class})
+    subcommands = {DoctorCommand.class, InspectCommand.class, DemoCommand.class})
 public final class RecTokCli implements Runnable {
 
   @Override
@@ -18,6 +18,11 @@ public final class RecTokCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line (also what tests drive). */
+  public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new RecTokCli());
     // Bad input is a message and a usage hint, not a stack trace.
     cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -27,6 +32,6 @@ public final class RecTokCli implements Runnable {
       }
       return 2;
     });
-    System.exit(cli.execute(args));
+    return cli;
   }
 }

@@ -93,7 +93,7 @@ public final class Shim {
   public static final class rt_tensor_strides { public static final MethodHandle MH = bind("rt_tensor_strides", FunctionDescriptor.of(I, P, H, P, L)); }
   public static final class rt_tensor_alias { public static final MethodHandle MH = bind("rt_tensor_alias", FunctionDescriptor.of(I, P, H, P)); }
   public static final class rt_from_data { public static final MethodHandle MH = bind("rt_from_data", FunctionDescriptor.of(I, P, P, L, I, P, L, I, I, P), HEAP); }
-  public static final class rt_from_storage { public static final MethodHandle MH = bind("rt_from_storage", FunctionDescriptor.of(I, P, P, L, I, P, P, L, L, P)); }
+  public static final class rt_from_storage { public static final MethodHandle MH = bind("rt_from_storage", FunctionDescriptor.of(I, P, P, L, I, P, P, L, L, P), HEAP); }
   public static final class rt_copy_to_host { public static final MethodHandle MH = bind("rt_copy_to_host", FunctionDescriptor.of(I, P, H, P, L), HEAP); }
   public static final class rt_item { public static final MethodHandle MH = bind("rt_item", FunctionDescriptor.of(I, P, H, P)); }
   public static final class rt_item_int { public static final MethodHandle MH = bind("rt_item_int", FunctionDescriptor.of(I, P, H, P)); }
