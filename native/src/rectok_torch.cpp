@@ -19,6 +19,7 @@
 #include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
 #endif
 
 #include <malloc.h>
@@ -318,10 +319,10 @@ RT_API rt_status rt_cuda_memory_stats(rt_ctx* ctx, int32_t dev, int64_t* allocat
   RT_BEGIN
   if (!allocated || !reserved) throw ArgError("out is NULL");
 #ifdef RT_WITH_CUDA
+  // Index 0 is StatType::AGGREGATE in every version; the enum itself moved namespaces in 2.x.
   auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(dev));
-  const auto agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
-  *allocated = stats.allocated_bytes[agg].current;
-  *reserved = stats.reserved_bytes[agg].current;
+  *allocated = stats.allocated_bytes[0].current;
+  *reserved = stats.reserved_bytes[0].current;
 #else
   (void)dev;
   throw ArgError("this shim was built without CUDA");

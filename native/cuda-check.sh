@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# CUDA check: build the shim against this machine's LibTorch 2.x and run the native test suite
+# with tensors on cuda:0.
+#
+#   native/cuda-check.sh prepare   on a build machine (JDK 25 + Maven): compiles everything and
+#                                  writes .cuda-bundle/ (a jlinked JDK, the JUnit console, the
+#                                  compiled classes and test classpath), under the 64 MiB a
+#                                  device call may carry.
+#   native/cuda-check.sh [run]     on the GPU machine: builds native/build-cuda against
+#                                  RECTOK_LIBTORCH or python3's torch, then runs the tests with
+#                                  -Drectok.test.device=cuda:0 (DeviceTest puts ops, autograd and
+#                                  AdamW on the GPU; everything else exercises the 2.x build).
+#                                  The pure-Java checkpoint tests (they need ../shared/golden,
+#                                  which does not travel) are left to the CPU suite.
+#
+# The GPU machine needs neither Java nor Maven: carry .cuda-bundle along with the tree.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+BUNDLE="$ROOT/.cuda-bundle"
+DEVICE="${RECTOK_TEST_DEVICE:-cuda:0}"
+
+prepare() {
+  export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  cd "$ROOT"
+  mvn -B -q -DskipTests -pl rectok-api,rectok-native package dependency:copy-dependencies -DincludeScope=test \
+    -DoutputDirectory="$BUNDLE/lib"
+  mvn -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.4 \
+    -DoutputDirectory="$BUNDLE"
+  rm -rf "$BUNDLE/classes" "$BUNDLE/jdk" "$BUNDLE/golden"
+  mkdir -p "$BUNDLE/classes"
+  cp -r rectok-api/target/classes "$BUNDLE/classes/api"
+  cp -r rectok-native/target/classes "$BUNDLE/classes/native"
+  cp -r rectok-native/target/test-classes "$BUNDLE/classes/native-test"
+  rm -rf "$BUNDLE/classes/native/dev/rectok/torch/native" # the CPU shim; the GPU machine builds its own
+  # Not needed on the GPU: our own jars (classes are copied), jqwik's extras, byte-buddy (assertj
+  # loads it only for soft assertions).
+  rm -f "$BUNDLE"/lib/rectok-*.jar "$BUNDLE"/lib/jqwik-web-*.jar "$BUNDLE"/lib/jqwik-time-*.jar "$BUNDLE"/lib/byte-buddy-*.jar
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.naming,jdk.unsupported \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$BUNDLE/jdk"
+  strip --strip-unneeded "$BUNDLE/jdk/lib/server/libjvm.so"
+  du -sh "$BUNDLE"
+  echo "carry .cuda-bundle to the GPU machine and run: native/cuda-check.sh"
+}
+
+run() {
+  cd "$ROOT"
+  echo "== GPU"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(no nvidia-smi)"
+  if [ -z "${RECTOK_LIBTORCH:-}" ]; then
+    export RECTOK_USE_PYTHON_TORCH=1
+    python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())'
+  fi
+  echo "== build the shim against LibTorch 2.x"
+  local t0=$SECONDS
+  "$ROOT/native/build.sh" "$ROOT/native/build-cuda"
+  grep -E "rectok_torch: LibTorch" "$ROOT/native/build-cuda/configure.log" || true
+  echo "built in $((SECONDS - t0)) s"
+
+  local java
+  if [ -x "$BUNDLE/jdk/bin/java" ]; then
+    java="$BUNDLE/jdk/bin/java"
+  elif [ -n "${JAVA_HOME:-}" ]; then
+    java="$JAVA_HOME/bin/java"
+  else
+    echo "no JDK: run 'native/cuda-check.sh prepare' on a build machine and carry .cuda-bundle" >&2
+    exit 1
+  fi
+  [ -d "$BUNDLE/classes" ] || { echo "no .cuda-bundle/classes: run 'native/cuda-check.sh prepare' first" >&2; exit 1; }
+  local cp="$BUNDLE/classes/native-test:$BUNDLE/classes/native:$BUNDLE/classes/api"
+  for j in "$BUNDLE"/lib/*.jar; do cp="$cp:$j"; done
+
+  # Default: every native test class; arguments replace that with JUnit selectors.
+  local selectors=("$@")
+  if [ ${#selectors[@]} -eq 0 ]; then
+    selectors=(--scan-class-path "$BUNDLE/classes/native-test"
+      --exclude-package dev.rectok.torch.io --exclude-classname '.*CheckpointTensorTest')
+  fi
+  echo "== native tests on $DEVICE"
+  t0=$SECONDS
+  # A fixed, pre-touched Java heap keeps RSS a measure of native memory (MemoryTest).
+  OMP_WAIT_POLICY=PASSIVE "$java" --enable-native-access=ALL-UNNAMED -Xss4m -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
+    -Drectok.native.lib="$ROOT/native/build-cuda/librectok_torch.so" \
+    -Drectok.test.device="$DEVICE" \
+    -Drectok.header="$ROOT/native/include/rectok_torch.h" \
+    -jar "$BUNDLE"/junit-platform-console-standalone-*.jar execute \
+    --class-path "$cp" "${selectors[@]}" --details=summary --disable-banner
+  echo "tests ran in $((SECONDS - t0)) s"
+}
+
+case "${1:-run}" in
+  prepare) prepare ;;
+  run) shift || true; run "$@" ;;
+  *) echo "usage: native/cuda-check.sh [prepare|run]" >&2; exit 2 ;;
+esac
