@@ -7,7 +7,8 @@
  *   - constants: #define RT_<NAME> <integer>.
  *
  * Contract:
- *   - Every function that can fail returns rt_status and takes the caller's rt_ctx first. On
+ *   - Every function that can fail returns rt_status and takes the caller's rt_ctx first (only
+ *     rt_abi_version, rt_noop, rt_live_tensors and the two *_free functions cannot fail). On
  *     failure it writes a NUL-terminated message into ctx->error (LibTorch's message, without
  *     backtrace) and returns a non-zero status. No C++ exception crosses this boundary and
  *     there is no thread-local error state.

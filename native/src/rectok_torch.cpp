@@ -25,6 +25,7 @@
 #include <malloc.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -46,6 +47,11 @@ template <class T>
 using rt_optional = c10::optional<T>;
 #define RT_NULLOPT c10::nullopt
 #endif
+
+// Java lays out rt_ctx from the header's constants; keep the struct and the constants in step.
+static_assert(sizeof(rt_ctx) == RT_CTX_SIZE, "rt_ctx size differs from RT_CTX_SIZE");
+static_assert(offsetof(rt_ctx, grad_mode) == RT_CTX_GRAD_MODE_OFFSET, "grad_mode offset");
+static_assert(offsetof(rt_ctx, error) == RT_CTX_ERROR_OFFSET, "error offset");
 
 struct rt_tensor {
   at::Tensor t;
