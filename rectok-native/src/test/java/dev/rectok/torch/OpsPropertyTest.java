@@ -1113,6 +1113,41 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 40)
+  void fromStorageCopiesStridedViews(@ForAll @IntRange(min = 0, max = 3) int rank, @ForAll long seed) {
+    Random r = new Random(seed);
+    long[] shape = randomShape(r, rank, rank, 4);
+    long[] stride = new long[rank];
+    long offset = r.nextInt(4);
+    long last = offset;
+    for (int i = 0; i < rank; i++) {
+      stride[i] = r.nextInt(5); // 0 (broadcast) and overlapping views included
+      last += (shape[i] - 1) * stride[i];
+    }
+    long capacity = last + 1 + r.nextInt(3); // the last element may be the last of the storage
+    NdArray storage = NdArray.uniform(r, -3, 3, capacity);
+    NdArray ref = NdArray.zeros(shape);
+    for (int f = 0; f < ref.size(); f++) {
+      int[] idx = NdArray.unravel(f, shape);
+      long at = offset;
+      for (int i = 0; i < rank; i++) {
+        at += idx[i] * stride[i];
+      }
+      ref.data[f] = storage.data[(int) at];
+    }
+    try (Scope sc = Scope.open(); Arena arena = Arena.ofConfined()) {
+      java.lang.foreign.MemorySegment seg = arena.allocate(8 * capacity, 8);
+      java.lang.foreign.MemorySegment.copy(storage.data, 0, seg, java.lang.foreign.ValueLayout.JAVA_DOUBLE, 0,
+          (int) capacity);
+      Tensor t = Tensor.fromStorage(seg, DType.FLOAT64, shape, stride, offset);
+      assertClose(t, ref, 0, 0);
+      assertThat(t.isClosed()).isFalse();
+      // a dense copy: later writes to the storage do not show
+      seg.fill((byte) 0);
+      assertClose(t, ref, 0, 0);
+    }
+  }
+
+  @Property(tries = 40)
   void creationClosedForms(@ForAll("shape") long[] shape, @ForAll DType d, @ForAll long seed) {
     Random r = new Random(seed);
     double start = Math.round((-5 + 10 * r.nextDouble()) * 8) / 8.0;
