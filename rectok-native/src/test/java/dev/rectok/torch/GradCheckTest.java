@@ -118,7 +118,7 @@ class GradCheckTest {
 
   // ------------------------------------------------------------------ composite expressions
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void tanhOfAffineSquared(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 3) int in,
       @ForAll @IntRange(min = 1, max = 3) int out, @ForAll boolean viaLinear, @ForAll long seed) {
     Random r = new Random(seed);
@@ -128,7 +128,7 @@ class GradCheckTest {
     gradCheck(f, u(r, batch, in), u(r, out, in), u(r, out));
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void softmaxCrossEntropy(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 2, max = 4) int classes,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -145,7 +145,7 @@ class GradCheckTest {
     }, u(r, n, 3), u(r, 3, classes));
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void layerNormOfGelu(@ForAll boolean tanhApprox, @ForAll boolean affine, @ForAll long seed) {
     Random r = new Random(seed);
     long[] shape = {1 + r.nextInt(2), 2 + r.nextInt(3)};
@@ -159,7 +159,7 @@ class GradCheckTest {
     }
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void attention(@ForAll boolean causal, @ForAll boolean floatMask, @ForAll long seed) {
     Random r = new Random(seed);
     long l = 1 + r.nextInt(3);
@@ -171,7 +171,7 @@ class GradCheckTest {
         new boolean[] {true, true, true, floatMask}, u(r, 2, l, e), u(r, 2, s, e), u(r, 2, s, e), mask);
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void conv2dAndPooling(@ForAll @IntRange(min = 1, max = 2) int groups, @ForAll boolean maxPool, @ForAll long seed) {
     Random r = new Random(seed);
     int cin = groups * (1 + r.nextInt(2));
@@ -191,7 +191,7 @@ class GradCheckTest {
     }, x, w, b);
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void rmsNormAndGroupNorm(@ForAll long seed) {
     Random r = new Random(seed);
     long c = 2 * (1 + r.nextInt(2));
@@ -201,7 +201,7 @@ class GradCheckTest {
         u(r, 2, c, 2), u(r, 2), u(r, c), u(r, c));
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void batchNormTraining(@ForAll long seed) {
     Random r = new Random(seed);
     long c = 1 + r.nextInt(3);
@@ -210,7 +210,7 @@ class GradCheckTest {
         u(r, c));
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void cosineSimilarityAndMse(@ForAll @IntRange(min = 1, max = 4) int d, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray wts = u(r, 3);
@@ -218,7 +218,7 @@ class GradCheckTest {
         u(r, 3, d));
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void divisionPowExpLogChain(@ForAll long seed) {
     Random r = new Random(seed);
     NdArray x = u(r, 2, 3);
@@ -234,7 +234,7 @@ class GradCheckTest {
     }, x, y, z);
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void broadcastingMatmulReducesGradients(@ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = u(r, 2, 1, 2, 3);
@@ -244,7 +244,7 @@ class GradCheckTest {
     gradCheck(t -> dot(t[0].matmul(t[1]), wts).add(t[1].matmul(t[2]).sum()).add(t[2].matmul(t[2])), a, b, v);
   }
 
-  @Property(tries = 15)
+  @Property(tries = 25)
   void shapeOpsAndIndexing(@ForAll long seed) {
     Random r = new Random(seed);
     NdArray x = u(r, 3, 4);

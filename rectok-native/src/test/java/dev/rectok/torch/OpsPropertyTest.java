@@ -134,7 +134,7 @@ class OpsPropertyTest {
 
   enum Bin { ADD, ADD_ALPHA, SUB, SUB_ALPHA, MUL, DIV, POW, MAXIMUM, MINIMUM }
 
-  @Property(tries = 80)
+  @Property(tries = 160)
   void binaryOpsBroadcast(@ForAll("broadcastPair") Shapes s, @ForAll Bin op, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -177,7 +177,7 @@ class OpsPropertyTest {
 
   enum Sc { ADD, SUB, MUL, DIV, POW, RSUB }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void scalarOps(@ForAll("shape") long[] shape, @ForAll Sc op, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -247,7 +247,7 @@ class OpsPropertyTest {
     };
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void comparisons(@ForAll("broadcastPair") Shapes s, @ForAll Cmp c, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -266,7 +266,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void clampLerpWhere(@ForAll("broadcastPair") Shapes s, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -329,7 +329,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 80)
+  @Property(tries = 160)
   void unaryOps(@ForAll("shape") long[] shape, @ForAll Un op, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -362,7 +362,7 @@ class OpsPropertyTest {
 
   enum Red { SUM, MEAN, VAR0, VAR1 }
 
-  @Property(tries = 80)
+  @Property(tries = 160)
   void reductionsOverDimSubsets(@ForAll("shape") long[] shape, @ForAll Red red, @ForAll boolean keepdim,
       @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
@@ -390,7 +390,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 50)
+  @Property(tries = 100)
   void maxMinArgmax(@ForAll("shape1") long[] shape, @ForAll boolean keepdim, @ForAll boolean f32,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -414,7 +414,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 50)
+  @Property(tries = 100)
   void cumsumAndVectorNorm(@ForAll("shape1") long[] shape, @ForAll boolean keepdim, @ForAll boolean f32,
       @ForAll @IntRange(min = 0, max = 3) int ordIndex, @ForAll long seed) {
     Random r = new Random(seed);
@@ -433,7 +433,7 @@ class OpsPropertyTest {
 
   // ------------------------------------------------------------------ linear algebra
 
-  @Property(tries = 80)
+  @Property(tries = 160)
   void matmulBroadcastsBatchesAndVectors(@ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -454,7 +454,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void bmmAndLinear(@ForAll boolean f32, @ForAll boolean withBias, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -477,7 +477,7 @@ class OpsPropertyTest {
 
   // ------------------------------------------------------------------ nn functions
 
-  @Property(tries = 50)
+  @Property(tries = 100)
   void softmaxAndLogSoftmax(@ForAll("shape1") long[] shape, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -493,7 +493,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 50)
+  @Property(tries = 100)
   void layerNormAndRmsNorm(@ForAll("shape1") long[] shape, @ForAll boolean affine, @ForAll boolean f32,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -514,7 +514,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void groupNorm(@ForAll @IntRange(min = 1, max = 3) int groups, @ForAll @IntRange(min = 1, max = 2) int perGroup,
       @ForAll boolean affine, @ForAll long seed) {
     Random r = new Random(seed);
@@ -532,7 +532,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void batchNormEvalUsesRunningStats(@ForAll @IntRange(min = 1, max = 3) int channels, @ForAll boolean affine,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -554,7 +554,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void batchNormTrainingNormalizesAndUpdatesRunningStats(@ForAll @IntRange(min = 1, max = 3) int channels,
       @ForAll boolean affine, @ForAll long seed) {
     Random r = new Random(seed);
@@ -581,7 +581,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void conv2d(@ForAll @IntRange(min = 1, max = 2) int groups, @ForAll boolean withBias, @ForAll boolean f32,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -605,7 +605,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void pooling(@ForAll boolean ceil, @ForAll boolean countIncludePad, @ForAll long seed) {
     Random r = new Random(seed);
     int[] k = {1 + r.nextInt(3), 1 + r.nextInt(3)};
@@ -628,7 +628,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void embedding(@ForAll @IntRange(min = 1, max = 5) int vocab, @ForAll @IntRange(min = 1, max = 4) int dim,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -642,7 +642,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void bilinearInterpolation(@ForAll boolean alignCorners, @ForAll long seed) {
     Random r = new Random(seed);
     int h = 1 + r.nextInt(5);
@@ -666,7 +666,7 @@ class OpsPropertyTest {
 
   enum Mask { NONE, BOOL, FLOAT }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void scaledDotProductAttention(@ForAll boolean causal, @ForAll Mask mask, @ForAll boolean defaultScale,
       @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
@@ -708,7 +708,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 50)
+  @Property(tries = 100)
   void lossesAndCosineSimilarity(@ForAll("shape1") long[] shape, @ForAll @IntRange(min = 1, max = 5) int classes,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -777,7 +777,7 @@ class OpsPropertyTest {
     return p.stream().mapToLong(Long::longValue).toArray();
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void viewsAndReshapes(@ForAll("shape") long[] shape, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -812,7 +812,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void permuteTransposeContiguous(@ForAll("shape1") long[] shape, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -845,7 +845,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void sliceNarrowSelect(@ForAll("shape1") long[] shape, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -867,7 +867,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void expandRepeatFlip(@ForAll("broadcastPair") Shapes s, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, s.a());
@@ -891,7 +891,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void splitChunkCatStack(@ForAll("shape1") long[] shape, @ForAll @IntRange(min = 1, max = 5) int chunks,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -934,7 +934,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 60)
+  @Property(tries = 120)
   void gatherScatterIndexSelect(@ForAll("shape1") long[] shape, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -988,7 +988,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 50)
+  @Property(tries = 100)
   void argsortSorts(@ForAll("shape1") long[] shape, @ForAll boolean descending, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, shape); // distinct values
@@ -1013,7 +1013,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void pixelShuffleLaws(@ForAll @IntRange(min = 1, max = 3) int factor, @ForAll long seed) {
     Random r = new Random(seed);
     int n = 1 + r.nextInt(2);
@@ -1054,7 +1054,7 @@ class OpsPropertyTest {
     };
   }
 
-  @Property(tries = 30)
+  @Property(tries = 60)
   void dtypeConversionRoundTrips(@ForAll("shape") long[] shape, @ForAll DType d, @ForAll DType other,
       @ForAll long seed) {
     Random r = new Random(seed);
@@ -1092,7 +1092,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 30)
+  @Property(tries = 60)
   void hostRoundTrip(@ForAll("shape") long[] shape, @ForAll DType d, @ForAll boolean transposed, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = representable(r, d, shape);
@@ -1112,7 +1112,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void fromStorageCopiesStridedViews(@ForAll @IntRange(min = 0, max = 3) int rank, @ForAll long seed) {
     Random r = new Random(seed);
     long[] shape = randomShape(r, rank, rank, 4);
@@ -1147,7 +1147,7 @@ class OpsPropertyTest {
     }
   }
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void creationClosedForms(@ForAll("shape") long[] shape, @ForAll DType d, @ForAll long seed) {
     Random r = new Random(seed);
     double start = Math.round((-5 + 10 * r.nextDouble()) * 8) / 8.0;
@@ -1195,7 +1195,7 @@ class OpsPropertyTest {
 
   // ------------------------------------------------------------------ random
 
-  @Property(tries = 20)
+  @Property(tries = 40)
   void randomOpsAreReproduciblePerGeneratorSeed(@ForAll("shape1") long[] shape, @ForAll long seed,
       @ForAll @IntRange(min = 1, max = 40) int n) {
     long other = seed + 1;
@@ -1246,7 +1246,7 @@ class OpsPropertyTest {
 
   enum InPlace { ADD, ADD_SCALAR, MUL, MUL_SCALAR, ADDCMUL, ADDCDIV, LERP, CLAMP, CLAMP_MIN, CLAMP_MAX, COPY, ZERO, FILL }
 
-  @Property(tries = 80)
+  @Property(tries = 160)
   void inPlaceOps(@ForAll("broadcastPair") Shapes s, @ForAll InPlace op, @ForAll long seed) {
     Random r = new Random(seed);
     long[] selfShape = NdArray.broadcastShapes(s.a(), s.b()); // self must hold the broadcast result
