@@ -474,9 +474,33 @@ RT_API rt_status rt_from_storage(rt_ctx* ctx, void* data, int64_t nbytes, int32_
   const int64_t es = static_cast<int64_t>(c10::elementSize(st));
   if (nbytes < 0 || nbytes % es != 0) throw ArgError("storage size is not a multiple of the element size");
   if (nbytes > 0 && data == nullptr) throw ArgError("data pointer is NULL");
+  auto sizes = ints(shape, ndim);
+  auto steps = ints(strides, ndim, "strides");
+  // Bounds of the view, checked here with overflow-safe arithmetic: as_strided's own check
+  // (checkInBoundsForStorage) overflows on a huge storage offset or extent and then reads
+  // outside the storage. Checkpoint files are untrusted input.
+  if (storage_offset < 0) throw ArgError("negative storage offset " + std::to_string(storage_offset));
+  bool empty = false;
+  for (int64_t i = 0; i < ndim; ++i) {
+    if (sizes[i] < 0) throw ArgError("negative size in shape");
+    if (steps[i] < 0) throw ArgError("negative stride");
+    empty = empty || sizes[i] == 0;
+  }
+  if (!empty) {
+    int64_t last = storage_offset;  // index of the view's last element
+    for (int64_t i = 0; i < ndim; ++i) {
+      int64_t span = 0;
+      if (__builtin_mul_overflow(sizes[i] - 1, steps[i], &span) || __builtin_add_overflow(last, span, &last))
+        throw ArgError(c10::str("view with sizes ", sizes, ", strides ", steps, " and storage offset ",
+                                storage_offset, " overflows"));
+    }
+    if (last >= nbytes / es)
+      throw ArgError(c10::str("view with sizes ", sizes, ", strides ", steps, " and storage offset ", storage_offset,
+                              " reaches element ", last, ", out of bounds for storage of size ", nbytes / es,
+                              " elements"));
+  }
   auto storage = at::from_blob(data, {nbytes / es}, at::TensorOptions().dtype(st));
-  // as_strided checks the view against the storage bounds.
-  auto view = storage.as_strided(ints(shape, ndim), ints(strides, ndim, "strides"), storage_offset);
+  auto view = storage.as_strided(sizes, steps, storage_offset);
   put(out, view.clone(at::MemoryFormat::Contiguous));
   RT_END
 }

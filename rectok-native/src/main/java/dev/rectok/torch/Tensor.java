@@ -222,6 +222,9 @@ public final class Tensor implements AutoCloseable {
     if (shape == null) {
       loadMeta();
     }
+    if (shape.length == 0) { // wrapDim accepts 0 and -1 for scalars, as ops do; a size does not exist
+      throw new IndexOutOfBoundsException("dimension specified as " + d + " but tensor has no dimensions");
+    }
     return shape[wrapDim(d, shape.length)];
   }
 
