@@ -350,6 +350,13 @@ public final class Tensor implements AutoCloseable {
     if (dtype.byteSize() != 1) {
       throw new IllegalArgumentException("byte[] data needs a one-byte dtype, not " + dtype);
     }
+    if (dtype == DType.BOOL) {
+      for (int i = 0; i < data.length; i++) {
+        if ((data[i] & 0xfe) != 0) { // LibTorch's bool kernels assume 0 or 1
+          throw new IllegalArgumentException("bool data must be 0 or 1, got " + data[i] + " at index " + i);
+        }
+      }
+    }
     return fromData(MemorySegment.ofArray(data), dtype, shapeOf(data.length, shape), Device.CPU);
   }
 

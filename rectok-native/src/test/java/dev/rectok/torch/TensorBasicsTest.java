@@ -59,4 +59,13 @@ class TensorBasicsTest {
       assertThat(v[2]).isCloseTo(-2.1788f, within(1e-4f));
     }
   }
+
+  @Test
+  void boolDataMustBeZeroOrOne() {
+    try (Tensor ok = Tensor.of(new byte[] {0, 1, 1}, DType.BOOL)) {
+      assertThat(ok.sum().itemLong()).isEqualTo(2);
+    }
+    assertThatThrownBy(() -> Tensor.of(new byte[] {0, 2}, DType.BOOL))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bool data must be 0 or 1, got 2 at index 1");
+  }
 }
