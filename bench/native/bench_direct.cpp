@@ -8,6 +8,7 @@
 // 1 s each; a round's score is its mean time per operation; the median round is reported.
 //
 // Usage: bench_direct [--shim PATH/librectok_torch.so] [--warmup N] [--rounds N] [--round-ms MS]
+//                     [--only downcall,add,matmul,mlp]
 // Output: one line per measurement, "name median min max unit", plus '#' comment lines.
 
 #include <ATen/ATen.h>
@@ -38,6 +39,13 @@ using Clock = std::chrono::steady_clock;
 int g_warmup = 3;
 int g_rounds = 5;
 double g_round_s = 1.0;
+std::string g_only;  // comma-separated groups; empty = all
+
+bool selected(const char* group) {
+  if (g_only.empty()) return true;
+  std::string list = "," + g_only + ",";
+  return list.find("," + std::string(group) + ",") != std::string::npos;
+}
 
 struct Stats {
   double median, min, max;
@@ -146,8 +154,11 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") g_warmup = std::atoi(next());
     else if (a == "--rounds") g_rounds = std::atoi(next());
     else if (a == "--round-ms") g_round_s = std::atof(next()) / 1000.0;
+    else if (a == "--only") g_only = next();
     else {
-      std::fprintf(stderr, "usage: bench_direct [--shim PATH] [--warmup N] [--rounds N] [--round-ms MS]\n");
+      std::fprintf(stderr,
+                   "usage: bench_direct [--shim PATH] [--warmup N] [--rounds N] [--round-ms MS] "
+                   "[--only downcall,add,matmul,mlp]\n");
       return 2;
     }
   }
@@ -161,7 +172,7 @@ int main(int argc, char** argv) {
   std::printf("# %d warm-up + %d rounds of %.0f ms; median round (min, max)\n", g_warmup, g_rounds, g_round_s * 1000);
 
   // ---- the shim's trivial functions, called from C++ through a function pointer
-  if (shim) {
+  if (shim && selected("downcall")) {
     void* lib = dlopen(shim, RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
       std::fprintf(stderr, "bench_direct: dlopen %s: %s\n", shim, dlerror());
@@ -179,7 +190,7 @@ int main(int argc, char** argv) {
   }
 
   // ---- at::add of two 4-element float tensors, result destroyed
-  {
+  if (selected("add")) {
     at::Tensor a = at::tensor({1.f, 2.f, 3.f, 4.f});
     at::Tensor b = at::tensor({5.f, 6.f, 7.f, 8.f});
     report("add4", measure([&] {
@@ -190,7 +201,7 @@ int main(int argc, char** argv) {
   }
 
   // ---- matmul 1024^2 fp32, result freed at once
-  {
+  if (selected("matmul")) {
     auto gen = at::detail::createCPUGenerator(0);
     at::Tensor a = at::randn({1024, 1024}, gen);
     at::Tensor b = at::randn({1024, 1024}, gen);
@@ -202,7 +213,7 @@ int main(int argc, char** argv) {
   }
 
   // ---- MLP 784 -> 256 -> 10, GELU, batch 128: forward, cross-entropy, backward, AdamW, grads to none
-  {
+  if (selected("mlp")) {
     constexpr int64_t kBatch = 128, kIn = 784, kHidden = 256, kClasses = 10;
     auto gen = at::detail::createCPUGenerator(0);
     at::Tensor x = at::randn({kBatch, kIn}, gen);

@@ -17,7 +17,7 @@ import java.util.Map;
  * <p>Both sides are reported the same way: the median of the measured rounds (JMH iterations of
  * 1 s; bench_direct rounds of 1 s), each round being a mean time per operation.
  *
- * <p>Usage: {@code java -cp benchmarks.jar dev.rectok.bench.Report jmh.json direct.txt}
+ * <p>Usage: {@code java -cp benchmarks.jar dev.rectok.bench.Report direct.txt jmh.json...}
  */
 public final class Report {
   private Report() {}
@@ -39,12 +39,15 @@ public final class Report {
       new Row("MLP 784-256-10 GELU b128 train step", "MlpStepBench.trainStep", "mlp_step", "ms", false));
 
   public static void main(String[] args) throws IOException {
-    if (args.length != 2) {
-      System.err.println("usage: Report JMH_JSON DIRECT_TXT");
+    if (args.length < 2) {
+      System.err.println("usage: Report DIRECT_TXT JMH_JSON...");
       System.exit(2);
     }
-    Map<String, Timing> sdk = readJmh(Path.of(args[0]));
-    Map<String, Timing> direct = readDirect(Path.of(args[1]));
+    Map<String, Timing> direct = readDirect(Path.of(args[0]));
+    Map<String, Timing> sdk = new HashMap<>();
+    for (int i = 1; i < args.length; i++) {
+      sdk.putAll(readJmh(Path.of(args[i])));
+    }
     System.out.print(render(sdk, direct));
   }
 
