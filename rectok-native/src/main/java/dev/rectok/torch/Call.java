@@ -32,6 +32,107 @@ final class Call {
     return Tensor.adopt(f.outHandle(0));
   }
 
+  /** One downcall on this thread's frame; returns the shim's status. */
+  @FunctionalInterface
+  interface Downcall {
+    int invoke(CallFrame f) throws Throwable;
+  }
+
+  private static CallFrame call(Downcall c) {
+    CallFrame f = CallFrame.get();
+    int status;
+    try {
+      status = c.invoke(f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    check(status, f);
+    return f;
+  }
+
+  // The keep arguments stay reachable until the call returned: handles travel as plain longs,
+  // so without the fence a tensor could be freed by the leak detector mid-call.
+
+  /** A call that returns a new tensor in out slot 0. */
+  static Tensor tensor(Downcall c) {
+    return out(call(c));
+  }
+
+  static Tensor tensor(Object keep, Downcall c) {
+    try {
+      return out(call(c));
+    } finally {
+      Reference.reachabilityFence(keep);
+    }
+  }
+
+  static Tensor tensor(Object k1, Object k2, Downcall c) {
+    try {
+      return out(call(c));
+    } finally {
+      Reference.reachabilityFence(k1);
+      Reference.reachabilityFence(k2);
+    }
+  }
+
+  static Tensor tensor(Object k1, Object k2, Object k3, Downcall c) {
+    try {
+      return out(call(c));
+    } finally {
+      Reference.reachabilityFence(k1);
+      Reference.reachabilityFence(k2);
+      Reference.reachabilityFence(k3);
+    }
+  }
+
+  static Tensor tensor(Object[] keep, Downcall c) {
+    try {
+      return out(call(c));
+    } finally {
+      Reference.reachabilityFence(keep);
+    }
+  }
+
+  /** A call that returns nothing but its status (in-place ops, setters). */
+  static void run(Downcall c) {
+    call(c);
+  }
+
+  static void run(Object keep, Downcall c) {
+    try {
+      call(c);
+    } finally {
+      Reference.reachabilityFence(keep);
+    }
+  }
+
+  static void run(Object k1, Object k2, Downcall c) {
+    try {
+      call(c);
+    } finally {
+      Reference.reachabilityFence(k1);
+      Reference.reachabilityFence(k2);
+    }
+  }
+
+  static void run(Object k1, Object k2, Object k3, Downcall c) {
+    try {
+      call(c);
+    } finally {
+      Reference.reachabilityFence(k1);
+      Reference.reachabilityFence(k2);
+      Reference.reachabilityFence(k3);
+    }
+  }
+
+  static void run(Object[] keep, Downcall c) {
+    try {
+      call(c);
+    } finally {
+      Reference.reachabilityFence(keep);
+    }
+  }
+
   /** (ctx, self, out) */
   static Tensor unary(MethodHandle mh, Tensor a) {
     CallFrame f = CallFrame.get();

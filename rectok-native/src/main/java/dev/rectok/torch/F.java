@@ -31,91 +31,39 @@ public final class F {
 
   /** {@code x W^T + b}. */
   public static Tensor linear(Tensor input, Tensor weight, Tensor bias) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_linear.MH.invokeExact(f.ctx, input.handle(), weight.handle(), opt(bias), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-      Reference.reachabilityFence(weight);
-      Reference.reachabilityFence(bias);
-    }
-    return Call.out(f);
+    return Call.tensor(input, weight, bias, f -> (int) Shim.rt_linear.MH.invokeExact(f.ctx, input.handle(), weight.handle(), opt(bias), f.out));
   }
 
   /** 2-D convolution; {@code stride}, {@code padding}, {@code dilation} are (h, w). */
   public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
       long[] dilation, long groups) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_conv2d.MH.invokeExact(f.ctx, input.handle(), weight.handle(), opt(bias), stride[0],
-          stride[1], padding[0], padding[1], dilation[0], dilation[1], groups, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-      Reference.reachabilityFence(weight);
-      Reference.reachabilityFence(bias);
-    }
-    return Call.out(f);
+    return Call.tensor(input, weight, bias, f -> (int) Shim.rt_conv2d.MH.invokeExact(f.ctx, input.handle(), weight.handle(), opt(bias), stride[0],
+            stride[1], padding[0], padding[1], dilation[0], dilation[1], groups, f.out));
   }
 
   /** {@code F.interpolate(size=(h, w), mode=..., align_corners=..., antialias=...)} on NCHW input. */
   public static Tensor interpolate(Tensor input, long outH, long outW, Interpolation mode, boolean alignCorners,
       boolean antialias) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_interpolate.MH.invokeExact(f.ctx, input.handle(), outH, outW, mode.code,
-          alignCorners ? 1 : 0, antialias ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-    }
-    return Call.out(f);
+    return Call.tensor(input, f -> (int) Shim.rt_interpolate.MH.invokeExact(f.ctx, input.handle(), outH, outW, mode.code,
+            alignCorners ? 1 : 0, antialias ? 1 : 0, f.out));
   }
 
   /** {@code F.avg_pool2d}; arrays are (h, w). */
   public static Tensor avgPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode,
       boolean countIncludePad) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_avg_pool2d.MH.invokeExact(f.ctx, input.handle(), kernel[0], kernel[1], stride[0], stride[1],
-          padding[0], padding[1], ceilMode ? 1 : 0, countIncludePad ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-    }
-    return Call.out(f);
+    return Call.tensor(input, f -> (int) Shim.rt_avg_pool2d.MH.invokeExact(f.ctx, input.handle(), kernel[0], kernel[1], stride[0], stride[1],
+            padding[0], padding[1], ceilMode ? 1 : 0, countIncludePad ? 1 : 0, f.out));
   }
 
   /** {@code F.max_pool2d}; arrays are (h, w). */
   public static Tensor maxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_max_pool2d.MH.invokeExact(f.ctx, input.handle(), kernel[0], kernel[1], stride[0], stride[1],
-          padding[0], padding[1], ceilMode ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-    }
-    return Call.out(f);
+    return Call.tensor(input, f -> (int) Shim.rt_max_pool2d.MH.invokeExact(f.ctx, input.handle(), kernel[0], kernel[1], stride[0], stride[1],
+            padding[0], padding[1], ceilMode ? 1 : 0, f.out));
   }
 
   /** {@code F.adaptive_avg_pool2d((h, w))}. */
   public static Tensor adaptiveAvgPool2d(Tensor input, long outH, long outW) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_adaptive_avg_pool2d.MH.invokeExact(f.ctx, input.handle(), outH, outW, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-    }
-    return Call.out(f);
+    return Call.tensor(input, f -> (int) Shim.rt_adaptive_avg_pool2d.MH.invokeExact(f.ctx, input.handle(), outH, outW, f.out));
   }
 
   /** Rows of {@code weight} picked by integer {@code indices}. */
@@ -133,82 +81,37 @@ public final class F {
 
   /** {@code F.layer_norm} over the trailing {@code normalizedShape}. */
   public static Tensor layerNorm(Tensor input, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
-    CallFrame f = CallFrame.get();
-    MemorySegment ns = f.longs(normalizedShape);
-    try {
-      check((int) Shim.rt_layer_norm.MH.invokeExact(f.ctx, input.handle(), ns, (long) normalizedShape.length,
-          opt(weight), opt(bias), eps, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-      Reference.reachabilityFence(weight);
-      Reference.reachabilityFence(bias);
-    }
-    return Call.out(f);
+    return Call.tensor(input, weight, bias, f -> {
+      MemorySegment ns = f.longs(normalizedShape);
+      return (int) Shim.rt_layer_norm.MH.invokeExact(f.ctx, input.handle(), ns, (long) normalizedShape.length,
+            opt(weight), opt(bias), eps, f.out);
+    });
   }
 
   /** RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * weight} over the trailing {@code normalizedShape}. */
   public static Tensor rmsNorm(Tensor input, long[] normalizedShape, Tensor weight, double eps) {
-    CallFrame f = CallFrame.get();
-    MemorySegment ns = f.longs(normalizedShape);
-    try {
-      check((int) Shim.rt_rms_norm.MH.invokeExact(f.ctx, input.handle(), ns, (long) normalizedShape.length,
-          opt(weight), eps, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-      Reference.reachabilityFence(weight);
-    }
-    return Call.out(f);
+    return Call.tensor(input, weight, f -> {
+      MemorySegment ns = f.longs(normalizedShape);
+      return (int) Shim.rt_rms_norm.MH.invokeExact(f.ctx, input.handle(), ns, (long) normalizedShape.length,
+            opt(weight), eps, f.out);
+    });
   }
 
   public static Tensor groupNorm(Tensor input, long numGroups, Tensor weight, Tensor bias, double eps) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_group_norm.MH.invokeExact(f.ctx, input.handle(), numGroups, opt(weight), opt(bias), eps,
-          f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-      Reference.reachabilityFence(weight);
-      Reference.reachabilityFence(bias);
-    }
-    return Call.out(f);
+    return Call.tensor(input, weight, bias, f -> (int) Shim.rt_group_norm.MH.invokeExact(f.ctx, input.handle(), numGroups, opt(weight), opt(bias), eps,
+            f.out));
   }
 
   /** {@code F.batch_norm}; in training mode the running statistics are updated in place. */
   public static Tensor batchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
       boolean training, double momentum, double eps) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_batch_norm.MH.invokeExact(f.ctx, input.handle(), opt(weight), opt(bias), opt(runningMean),
-          opt(runningVar), training ? 1 : 0, momentum, eps, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-      Reference.reachabilityFence(weight);
-      Reference.reachabilityFence(bias);
-      Reference.reachabilityFence(runningMean);
-      Reference.reachabilityFence(runningVar);
-    }
-    return Call.out(f);
+    return Call.tensor(new Object[] {input, weight, bias, runningMean, runningVar}, f -> (int) Shim.rt_batch_norm.MH.invokeExact(f.ctx, input.handle(), opt(weight), opt(bias), opt(runningMean),
+            opt(runningVar), training ? 1 : 0, momentum, eps, f.out));
   }
 
   /** {@code F.dropout}; the identity when not training. Draws from LibTorch's default generator. */
   public static Tensor dropout(Tensor input, double p, boolean training) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_dropout.MH.invokeExact(f.ctx, input.handle(), p, training ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-    }
-    return Call.out(f);
+    return Call.tensor(input, f -> (int) Shim.rt_dropout.MH.invokeExact(f.ctx, input.handle(), p, training ? 1 : 0, f.out));
   }
 
   /**
@@ -219,36 +122,14 @@ public final class F {
    */
   public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask, double dropoutP,
       boolean isCausal, double scale) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_scaled_dot_product_attention.MH.invokeExact(f.ctx, q.handle(), k.handle(), v.handle(),
-          opt(attnMask), dropoutP, isCausal ? 1 : 0, scale, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(q);
-      Reference.reachabilityFence(k);
-      Reference.reachabilityFence(v);
-      Reference.reachabilityFence(attnMask);
-    }
-    return Call.out(f);
+    return Call.tensor(new Object[] {q, k, v, attnMask}, f -> (int) Shim.rt_scaled_dot_product_attention.MH.invokeExact(f.ctx, q.handle(), k.handle(), v.handle(),
+            opt(attnMask), dropoutP, isCausal ? 1 : 0, scale, f.out));
   }
 
   /** {@code softmax(q k^T * scale [+ mask]) v} as plain float ops: the reference's formula, bit for bit. */
   public static Tensor attentionMath(Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean isCausal, double scale) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_attention_math.MH.invokeExact(f.ctx, q.handle(), k.handle(), v.handle(), opt(attnMask),
-          isCausal ? 1 : 0, scale, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(q);
-      Reference.reachabilityFence(k);
-      Reference.reachabilityFence(v);
-      Reference.reachabilityFence(attnMask);
-    }
-    return Call.out(f);
+    return Call.tensor(new Object[] {q, k, v, attnMask}, f -> (int) Shim.rt_attention_math.MH.invokeExact(f.ctx, q.handle(), k.handle(), v.handle(), opt(attnMask),
+            isCausal ? 1 : 0, scale, f.out));
   }
 
   /** Mean squared error (mean reduction). */
@@ -263,29 +144,12 @@ public final class F {
 
   /** {@code F.cosine_similarity(a, b, dim, eps)}. */
   public static Tensor cosineSimilarity(Tensor a, Tensor b, long dim, double eps) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_cosine_similarity.MH.invokeExact(f.ctx, a.handle(), b.handle(), dim, eps, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(a);
-      Reference.reachabilityFence(b);
-    }
-    return Call.out(f);
+    return Call.tensor(a, b, f -> (int) Shim.rt_cosine_similarity.MH.invokeExact(f.ctx, a.handle(), b.handle(), dim, eps, f.out));
   }
 
   /** GELU, exact ({@code approximate="none"}) or with the tanh approximation. */
   public static Tensor gelu(Tensor input, boolean tanhApproximation) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_gelu.MH.invokeExact(f.ctx, input.handle(), tanhApproximation ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(input);
-    }
-    return Call.out(f);
+    return Call.tensor(input, f -> (int) Shim.rt_gelu.MH.invokeExact(f.ctx, input.handle(), tanhApproximation ? 1 : 0, f.out));
   }
 
   public static Tensor silu(Tensor input) {

@@ -94,16 +94,10 @@ public final class Foreach {
   /** {@code ema = decay * ema + (1 - decay) * param} for each pair. */
   public static void emaUpdate_(Tensor[] ema, Tensor[] params, double decay) {
     sameLength(params, ema, ema.length, "ema");
-    CallFrame f = CallFrame.get();
-    MemorySegment e = Call.handles(f, ema);
-    MemorySegment p = Call.handles(f, params);
-    try {
-      check((int) Shim.rt_ema_update_.MH.invokeExact(f.ctx, e, p, (long) params.length, decay), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(ema);
-      Reference.reachabilityFence(params);
-    }
+    Call.run(ema, params, f -> {
+      MemorySegment e = Call.handles(f, ema);
+      MemorySegment p = Call.handles(f, params);
+      return (int) Shim.rt_ema_update_.MH.invokeExact(f.ctx, e, p, (long) params.length, decay);
+    });
   }
 }

@@ -310,15 +310,11 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- creation
 
   private static Tensor fromData(MemorySegment data, DType dtype, long[] shape, Device device) {
-    CallFrame f = CallFrame.get();
-    MemorySegment dims = f.longs(shape);
-    try {
-      check((int) Shim.rt_from_data.MH.invokeExact(f.ctx, data, data.byteSize(), dtype.code(), dims,
-          (long) shape.length, deviceType(device), device.index(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
-    return Call.out(f);
+    return Call.tensor(f -> {
+      MemorySegment dims = f.longs(shape);
+      return (int) Shim.rt_from_data.MH.invokeExact(f.ctx, data, data.byteSize(), dtype.code(), dims,
+            (long) shape.length, deviceType(device), device.index(), f.out);
+    });
   }
 
   static int deviceType(Device d) {
@@ -383,16 +379,12 @@ public final class Tensor implements AutoCloseable {
     if (shape.length != stride.length) {
       throw new IllegalArgumentException("shape and stride differ in length");
     }
-    CallFrame f = CallFrame.get();
-    MemorySegment s = f.longs(shape);
-    MemorySegment st = f.longs(stride);
-    try {
-      check((int) Shim.rt_from_storage.MH.invokeExact(f.ctx, storage, storage.byteSize(), dtype.code(), s, st,
-          (long) shape.length, storageOffset, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
-    return Call.out(f);
+    return Call.tensor(f -> {
+      MemorySegment s = f.longs(shape);
+      MemorySegment st = f.longs(stride);
+      return (int) Shim.rt_from_storage.MH.invokeExact(f.ctx, storage, storage.byteSize(), dtype.code(), s, st,
+            (long) shape.length, storageOffset, f.out);
+    });
   }
 
   private static long[] shapeOf(int length, long[] shape) {
@@ -452,14 +444,8 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code torch.arange(start, end, step)}. */
   public static Tensor arange(double start, double end, double step, DType dtype, Device device) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_arange.MH.invokeExact(f.ctx, start, end, step, dtype.code(), deviceType(device),
-          device.index(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
-    return Call.out(f);
+    return Call.tensor(f -> (int) Shim.rt_arange.MH.invokeExact(f.ctx, start, end, step, dtype.code(), deviceType(device),
+            device.index(), f.out));
   }
 
   /** int64 {@code torch.arange(end)} on the CPU. */
@@ -469,14 +455,8 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code torch.linspace(start, end, steps)}, both ends included. */
   public static Tensor linspace(double start, double end, long steps, DType dtype, Device device) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_linspace.MH.invokeExact(f.ctx, start, end, steps, dtype.code(), deviceType(device),
-          device.index(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
-    return Call.out(f);
+    return Call.tensor(f -> (int) Shim.rt_linspace.MH.invokeExact(f.ctx, start, end, steps, dtype.code(), deviceType(device),
+            device.index(), f.out));
   }
 
   /** Standard normal samples from {@code gen} (null: LibTorch's default generator). */
@@ -521,71 +501,31 @@ public final class Tensor implements AutoCloseable {
 
   /** A random permutation of 0..n-1 (int64). */
   public static Tensor randperm(long n, TorchGenerator gen, Device device) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_randperm.MH.invokeExact(f.ctx, TorchGenerator.handle(gen), n, DType.INT64.code(),
-          deviceType(device), device.index(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(gen);
-    }
-    return Call.out(f);
+    return Call.tensor(gen, f -> (int) Shim.rt_randperm.MH.invokeExact(f.ctx, TorchGenerator.handle(gen), n, DType.INT64.code(),
+            deviceType(device), device.index(), f.out));
   }
 
   /** Samples 0/1 with the probabilities in this tensor. */
   public Tensor bernoulli(TorchGenerator gen) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_bernoulli.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(gen);
-    }
-    return Call.out(f);
+    return Call.tensor(this, gen, f -> (int) Shim.rt_bernoulli.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), f.out));
   }
 
   /** Fills with normal samples in place. */
   public Tensor normal_(double mean, double std, TorchGenerator gen) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_normal_.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), mean, std), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(gen);
-    }
+    Call.run(this, gen, f -> (int) Shim.rt_normal_.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), mean, std));
     return this;
   }
 
   /** Fills with uniform samples in [from, to) in place. */
   public Tensor uniform_(double from, double to, TorchGenerator gen) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_uniform_.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), from, to), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(gen);
-    }
+    Call.run(this, gen, f -> (int) Shim.rt_uniform_.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), from, to));
     return this;
   }
 
   // ---------------------------------------------------------------- host transfer
 
   private void copyToHost(MemorySegment dst) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_copy_to_host.MH.invokeExact(f.ctx, handle(), dst, dst.byteSize()), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    Call.run(this, f -> (int) Shim.rt_copy_to_host.MH.invokeExact(f.ctx, handle(), dst, dst.byteSize()));
   }
 
   private int count() {
@@ -689,15 +629,7 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- conversion
 
   private Tensor toImpl(int dtypeCode, int devType, int devIndex, boolean copy) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_to.MH.invokeExact(f.ctx, handle(), dtypeCode, devType, devIndex, copy ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_to.MH.invokeExact(f.ctx, handle(), dtypeCode, devType, devIndex, copy ? 1 : 0, f.out));
   }
 
   /** This tensor converted to {@code dtype} (a new handle even when nothing changes). */
@@ -746,15 +678,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   public Tensor transpose(long dim0, long dim1) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_transpose.MH.invokeExact(f.ctx, handle(), dim0, dim1, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_transpose.MH.invokeExact(f.ctx, handle(), dim0, dim1, f.out));
   }
 
   public Tensor contiguous() {
@@ -763,39 +687,15 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code t[..., start:end:step, ...]} along {@code dim}. */
   public Tensor slice(long dim, long start, long end, long step) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_slice.MH.invokeExact(f.ctx, handle(), dim, start, end, step, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_slice.MH.invokeExact(f.ctx, handle(), dim, start, end, step, f.out));
   }
 
   public Tensor narrow(long dim, long start, long length) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_narrow.MH.invokeExact(f.ctx, handle(), dim, start, length, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_narrow.MH.invokeExact(f.ctx, handle(), dim, start, length, f.out));
   }
 
   public Tensor select(long dim, long index) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_select.MH.invokeExact(f.ctx, handle(), dim, index, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_select.MH.invokeExact(f.ctx, handle(), dim, index, f.out));
   }
 
   public Tensor expand(long... shape) {
@@ -815,15 +715,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   public Tensor flatten(long startDim, long endDim) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_flatten.MH.invokeExact(f.ctx, handle(), startDim, endDim, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_flatten.MH.invokeExact(f.ctx, handle(), startDim, endDim, f.out));
   }
 
   public Tensor flatten() {
@@ -887,84 +779,32 @@ public final class Tensor implements AutoCloseable {
   }
 
   private static Tensor listOp(java.lang.invoke.MethodHandle mh, Tensor[] tensors, long dim) {
-    CallFrame f = CallFrame.get();
-    MemorySegment arr = Call.handles(f, tensors);
-    try {
-      check((int) mh.invokeExact(f.ctx, arr, (long) tensors.length, dim, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(tensors);
-    }
-    return Call.out(f);
+    return Call.tensor(tensors, f -> {
+      MemorySegment arr = Call.handles(f, tensors);
+      return (int) mh.invokeExact(f.ctx, arr, (long) tensors.length, dim, f.out);
+    });
   }
 
   public Tensor gather(long dim, Tensor index) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_gather.MH.invokeExact(f.ctx, handle(), dim, index.handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(index);
-    }
-    return Call.out(f);
+    return Call.tensor(this, index, f -> (int) Shim.rt_gather.MH.invokeExact(f.ctx, handle(), dim, index.handle(), f.out));
   }
 
   /** Out-of-place {@code scatter}: a copy with {@code src} written at {@code index} along {@code dim}. */
   public Tensor scatter(long dim, Tensor index, Tensor src) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_scatter.MH.invokeExact(f.ctx, handle(), dim, index.handle(), src.handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(index);
-      Reference.reachabilityFence(src);
-    }
-    return Call.out(f);
+    return Call.tensor(this, index, src, f -> (int) Shim.rt_scatter.MH.invokeExact(f.ctx, handle(), dim, index.handle(), src.handle(), f.out));
   }
 
   public Tensor indexSelect(long dim, Tensor index) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_index_select.MH.invokeExact(f.ctx, handle(), dim, index.handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(index);
-    }
-    return Call.out(f);
+    return Call.tensor(this, index, f -> (int) Shim.rt_index_select.MH.invokeExact(f.ctx, handle(), dim, index.handle(), f.out));
   }
 
   public Tensor argsort(long dim, boolean descending) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_argsort.MH.invokeExact(f.ctx, handle(), dim, descending ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_argsort.MH.invokeExact(f.ctx, handle(), dim, descending ? 1 : 0, f.out));
   }
 
   /** {@code torch.where(condition, a, b)}. */
   public static Tensor where(Tensor condition, Tensor a, Tensor b) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_where.MH.invokeExact(f.ctx, condition.handle(), a.handle(), b.handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(condition);
-      Reference.reachabilityFence(a);
-      Reference.reachabilityFence(b);
-    }
-    return Call.out(f);
+    return Call.tensor(condition, a, b, f -> (int) Shim.rt_where.MH.invokeExact(f.ctx, condition.handle(), a.handle(), b.handle(), f.out));
   }
 
   public Tensor pixelShuffle(long factor) {
@@ -978,16 +818,7 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- elementwise
 
   private Tensor addLike(java.lang.invoke.MethodHandle mh, Tensor other, double alpha) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, handle(), other.handle(), alpha, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(other);
-    }
-    return Call.out(f);
+    return Call.tensor(this, other, f -> (int) mh.invokeExact(f.ctx, handle(), other.handle(), alpha, f.out));
   }
 
   public Tensor add(Tensor other) {
@@ -1054,28 +885,11 @@ public final class Tensor implements AutoCloseable {
   }
 
   private Tensor cmp(int op, Tensor other) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_compare.MH.invokeExact(f.ctx, op, handle(), other.handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(other);
-    }
-    return Call.out(f);
+    return Call.tensor(this, other, f -> (int) Shim.rt_compare.MH.invokeExact(f.ctx, op, handle(), other.handle(), f.out));
   }
 
   private Tensor cmp(int op, double other) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_compare_scalar.MH.invokeExact(f.ctx, op, handle(), other, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_compare_scalar.MH.invokeExact(f.ctx, op, handle(), other, f.out));
   }
 
   public Tensor eq(Tensor o) {
@@ -1128,16 +942,8 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code torch.clamp(min, max)}; a NaN bound means "no bound on that side". */
   public Tensor clamp(double min, double max) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_clamp.MH.invokeExact(f.ctx, handle(), min, max, Double.isNaN(min) ? 0 : 1,
-          Double.isNaN(max) ? 0 : 1, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_clamp.MH.invokeExact(f.ctx, handle(), min, max, Double.isNaN(min) ? 0 : 1,
+            Double.isNaN(max) ? 0 : 1, f.out));
   }
 
   /** {@code this + weight * (end - this)}. */
@@ -1225,16 +1031,10 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- reductions
 
   private Tensor reduce(java.lang.invoke.MethodHandle mh, long[] dims, boolean keepdim) {
-    CallFrame f = CallFrame.get();
-    MemorySegment d = f.longs(dims);
-    try {
-      check((int) mh.invokeExact(f.ctx, handle(), d, (long) dims.length, keepdim ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> {
+      MemorySegment d = f.longs(dims);
+      return (int) mh.invokeExact(f.ctx, handle(), d, (long) dims.length, keepdim ? 1 : 0, f.out);
+    });
   }
 
   /** Sum of all elements (0-dim). */
@@ -1257,32 +1057,20 @@ public final class Tensor implements AutoCloseable {
 
   /** Variance over {@code dims} with Bessel-style {@code correction} (1: unbiased). Empty dims: all. */
   public Tensor var(long[] dims, long correction, boolean keepdim) {
-    CallFrame f = CallFrame.get();
-    MemorySegment d = f.longs(dims);
-    try {
-      check((int) Shim.rt_var.MH.invokeExact(f.ctx, handle(), d, (long) dims.length, correction, keepdim ? 1 : 0,
-          f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> {
+      MemorySegment d = f.longs(dims);
+      return (int) Shim.rt_var.MH.invokeExact(f.ctx, handle(), d, (long) dims.length, correction, keepdim ? 1 : 0,
+            f.out);
+    });
   }
 
   /** {@code torch.linalg.vector_norm(ord, dims)}. Empty dims: all. */
   public Tensor vectorNorm(double ord, long[] dims, boolean keepdim) {
-    CallFrame f = CallFrame.get();
-    MemorySegment d = f.longs(dims);
-    try {
-      check((int) Shim.rt_vector_norm.MH.invokeExact(f.ctx, handle(), ord, d, (long) dims.length, keepdim ? 1 : 0,
-          f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> {
+      MemorySegment d = f.longs(dims);
+      return (int) Shim.rt_vector_norm.MH.invokeExact(f.ctx, handle(), ord, d, (long) dims.length, keepdim ? 1 : 0,
+            f.out);
+    });
   }
 
   /** Maximum of all elements (0-dim). */
@@ -1325,15 +1113,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   public Tensor argmax(long dim, boolean keepdim) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_argmax.MH.invokeExact(f.ctx, handle(), dim, keepdim ? 1 : 0, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_argmax.MH.invokeExact(f.ctx, handle(), dim, keepdim ? 1 : 0, f.out));
   }
 
   public Tensor cumsum(long dim) {
@@ -1354,15 +1134,7 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code this += alpha * other}. */
   public Tensor add_(Tensor other, double alpha) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_add_.MH.invokeExact(f.ctx, handle(), other.handle(), alpha), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(other);
-    }
+    Call.run(this, other, f -> (int) Shim.rt_add_.MH.invokeExact(f.ctx, handle(), other.handle(), alpha));
     return this;
   }
 
@@ -1376,15 +1148,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   public Tensor mul_(Tensor other) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_mul_.MH.invokeExact(f.ctx, handle(), other.handle()), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(other);
-    }
+    Call.run(this, other, f -> (int) Shim.rt_mul_.MH.invokeExact(f.ctx, handle(), other.handle()));
     return this;
   }
 
@@ -1394,16 +1158,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   private Tensor addc(java.lang.invoke.MethodHandle mh, Tensor t1, Tensor t2, double value) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, handle(), t1.handle(), t2.handle(), value), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(t1);
-      Reference.reachabilityFence(t2);
-    }
+    Call.run(this, t1, t2, f -> (int) mh.invokeExact(f.ctx, handle(), t1.handle(), t2.handle(), value));
     return this;
   }
 
@@ -1419,43 +1174,20 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code this += weight * (end - this)}. */
   public Tensor lerp_(Tensor end, double weight) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_lerp_.MH.invokeExact(f.ctx, handle(), end.handle(), weight), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(end);
-    }
+    Call.run(this, end, f -> (int) Shim.rt_lerp_.MH.invokeExact(f.ctx, handle(), end.handle(), weight));
     return this;
   }
 
   /** Clamps in place; a NaN bound means "no bound on that side". */
   public Tensor clamp_(double min, double max) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_clamp_.MH.invokeExact(f.ctx, handle(), min, max, Double.isNaN(min) ? 0 : 1,
-          Double.isNaN(max) ? 0 : 1), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    Call.run(this, f -> (int) Shim.rt_clamp_.MH.invokeExact(f.ctx, handle(), min, max, Double.isNaN(min) ? 0 : 1,
+            Double.isNaN(max) ? 0 : 1));
     return this;
   }
 
   /** Copies {@code src} into this tensor (broadcasting, converting dtype and device). */
   public Tensor copy_(Tensor src) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_copy_.MH.invokeExact(f.ctx, handle(), src.handle()), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(src);
-    }
+    Call.run(this, src, f -> (int) Shim.rt_copy_.MH.invokeExact(f.ctx, handle(), src.handle()));
     return this;
   }
 
@@ -1473,14 +1205,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Sets {@code requires_grad} (leaf tensors only, as in PyTorch). */
   public Tensor requiresGrad_(boolean requiresGrad) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_set_requires_grad.MH.invokeExact(f.ctx, handle(), requiresGrad ? 1 : 0), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    Call.run(this, f -> (int) Shim.rt_set_requires_grad.MH.invokeExact(f.ctx, handle(), requiresGrad ? 1 : 0));
     return this;
   }
 
@@ -1491,41 +1216,17 @@ public final class Tensor implements AutoCloseable {
 
   /** Backpropagates with an explicit output gradient (needed for non-scalars). */
   public void backward(Tensor gradient, boolean retainGraph) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_backward.MH.invokeExact(f.ctx, handle(), Call.opt(gradient), retainGraph ? 1 : 0), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(gradient);
-    }
+    Call.run(this, gradient, f -> (int) Shim.rt_backward.MH.invokeExact(f.ctx, handle(), Call.opt(gradient), retainGraph ? 1 : 0));
   }
 
   /** The accumulated gradient (a new handle sharing it), or null when there is none. */
   public Tensor grad() {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_grad.MH.invokeExact(f.ctx, handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_grad.MH.invokeExact(f.ctx, handle(), f.out));
   }
 
   /** Replaces the gradient; null clears it ({@code zero_grad(set_to_none=True)}). */
   public void setGrad(Tensor grad) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_set_grad.MH.invokeExact(f.ctx, handle(), Call.opt(grad)), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(grad);
-    }
+    Call.run(this, grad, f -> (int) Shim.rt_set_grad.MH.invokeExact(f.ctx, handle(), Call.opt(grad)));
   }
 
   /** Equality of the Java objects; use {@link #equal(Tensor)} for values. */

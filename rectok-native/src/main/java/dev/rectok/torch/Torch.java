@@ -75,22 +75,12 @@ public final class Torch {
 
   /** Sets LibTorch's intra-op threads. */
   public static void setNumThreads(int n) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_set_num_threads.MH.invokeExact(f.ctx, n), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    Call.run(f -> (int) Shim.rt_set_num_threads.MH.invokeExact(f.ctx, n));
   }
 
   /** Seeds LibTorch's default generators ({@code torch.manual_seed}). Prefer {@link TorchGenerator}. */
   public static void manualSeed(long seed) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_manual_seed.MH.invokeExact(f.ctx, seed), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    Call.run(f -> (int) Shim.rt_manual_seed.MH.invokeExact(f.ctx, seed));
   }
 
   /** Visible CUDA devices (0 on a CPU-only LibTorch). */
@@ -111,12 +101,7 @@ public final class Torch {
 
   /** Waits for all work on CUDA device {@code device}. */
   public static void cudaSynchronize(int device) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_cuda_synchronize.MH.invokeExact(f.ctx, device), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    Call.run(f -> (int) Shim.rt_cuda_synchronize.MH.invokeExact(f.ctx, device));
   }
 
   /** Bytes allocated and reserved by the CUDA caching allocator on {@code device}. */
@@ -135,11 +120,6 @@ public final class Torch {
 
   /** Returns cached, unused CUDA memory to the driver (the allocator's cache looks like a leak otherwise). */
   public static void cudaEmptyCache() {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_cuda_empty_cache.MH.invokeExact(f.ctx), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
+    Call.run(f -> (int) Shim.rt_cuda_empty_cache.MH.invokeExact(f.ctx));
   }
 }

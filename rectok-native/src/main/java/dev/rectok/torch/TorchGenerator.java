@@ -61,41 +61,18 @@ public final class TorchGenerator implements AutoCloseable {
 
   /** Re-seeds ({@code manual_seed}). */
   public TorchGenerator manualSeed(long seed) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_generator_manual_seed.MH.invokeExact(f.ctx, handle(this), seed), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
+    Call.run(this, f -> (int) Shim.rt_generator_manual_seed.MH.invokeExact(f.ctx, handle(this), seed));
     return this;
   }
 
   /** The full state as a uint8 tensor ({@code get_state}), e.g. for a training checkpoint. */
   public Tensor getState() {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_generator_get_state.MH.invokeExact(f.ctx, handle(this), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-    }
-    return Call.out(f);
+    return Call.tensor(this, f -> (int) Shim.rt_generator_get_state.MH.invokeExact(f.ctx, handle(this), f.out));
   }
 
   /** Restores a state from {@link #getState()}. */
   public void setState(Tensor state) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) Shim.rt_generator_set_state.MH.invokeExact(f.ctx, handle(this), state.handle()), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(this);
-      Reference.reachabilityFence(state);
-    }
+    Call.run(this, state, f -> (int) Shim.rt_generator_set_state.MH.invokeExact(f.ctx, handle(this), state.handle()));
   }
 
   @Override
