@@ -110,6 +110,13 @@ void put(rt_tensor** out, at::Tensor t) {
   *out = wrap(std::move(t));
 }
 
+// (values, indices) results of max/min along a dim.
+void put_pair(std::tuple<at::Tensor, at::Tensor> r, rt_tensor** values, rt_tensor** indices) {
+  if (values == nullptr || indices == nullptr) throw ArgError("out pointer is NULL");
+  *values = wrap(std::get<0>(r));
+  *indices = wrap(std::get<1>(r));
+}
+
 at::ScalarType scalar_type(int32_t code) {
   switch (code) {
     case RT_F32: return at::kFloat;
@@ -821,21 +828,11 @@ RT_API rt_status rt_vector_norm(rt_ctx* ctx, rt_tensor* t, double ord, int64_t* 
 }
 RT_API rt_status rt_max_dim(rt_ctx* ctx, rt_tensor* t, int64_t dim, int32_t keepdim, rt_tensor** values,
                             rt_tensor** indices) noexcept {
-  RT_BEGIN
-  if (!values || !indices) throw ArgError("out is NULL");
-  auto r = at::max(T(t), dim, keepdim != 0);
-  *values = wrap(std::get<0>(r));
-  *indices = wrap(std::get<1>(r));
-  RT_END
+  RT_BEGIN put_pair(at::max(T(t), dim, keepdim != 0), values, indices); RT_END
 }
 RT_API rt_status rt_min_dim(rt_ctx* ctx, rt_tensor* t, int64_t dim, int32_t keepdim, rt_tensor** values,
                             rt_tensor** indices) noexcept {
-  RT_BEGIN
-  if (!values || !indices) throw ArgError("out is NULL");
-  auto r = at::min(T(t), dim, keepdim != 0);
-  *values = wrap(std::get<0>(r));
-  *indices = wrap(std::get<1>(r));
-  RT_END
+  RT_BEGIN put_pair(at::min(T(t), dim, keepdim != 0), values, indices); RT_END
 }
 RT_API rt_status rt_argmax(rt_ctx* ctx, rt_tensor* t, int64_t dim, int32_t keepdim, rt_tensor** out) noexcept {
   RT_BEGIN put(out, at::argmax(T(t), dim, keepdim != 0)); RT_END

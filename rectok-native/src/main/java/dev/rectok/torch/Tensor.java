@@ -532,40 +532,32 @@ public final class Tensor implements AutoCloseable {
     return Math.toIntExact(numel());
   }
 
+  /** Copies the elements, converted to {@code as}, into {@code array} (sized for them). */
+  private <A> A copyAs(DType as, A array, java.util.function.Function<A, MemorySegment> segment) {
+    try (Tensor c = dtype() == as ? null : to(as)) {
+      (c == null ? this : c).copyToHost(segment.apply(array));
+      return array;
+    }
+  }
+
   /** The elements as float (converted from this dtype), row-major. */
   public float[] toFloatArray() {
-    try (Tensor c = dtype() == DType.FLOAT32 ? null : to(DType.FLOAT32)) {
-      float[] a = new float[count()];
-      (c == null ? this : c).copyToHost(MemorySegment.ofArray(a));
-      return a;
-    }
+    return copyAs(DType.FLOAT32, new float[count()], MemorySegment::ofArray);
   }
 
   /** The elements as double (converted from this dtype), row-major. */
   public double[] toDoubleArray() {
-    try (Tensor c = dtype() == DType.FLOAT64 ? null : to(DType.FLOAT64)) {
-      double[] a = new double[count()];
-      (c == null ? this : c).copyToHost(MemorySegment.ofArray(a));
-      return a;
-    }
+    return copyAs(DType.FLOAT64, new double[count()], MemorySegment::ofArray);
   }
 
   /** The elements as long (converted from this dtype), row-major. */
   public long[] toLongArray() {
-    try (Tensor c = dtype() == DType.INT64 ? null : to(DType.INT64)) {
-      long[] a = new long[count()];
-      (c == null ? this : c).copyToHost(MemorySegment.ofArray(a));
-      return a;
-    }
+    return copyAs(DType.INT64, new long[count()], MemorySegment::ofArray);
   }
 
   /** The elements as int (converted from this dtype), row-major. */
   public int[] toIntArray() {
-    try (Tensor c = dtype() == DType.INT32 ? null : to(DType.INT32)) {
-      int[] a = new int[count()];
-      (c == null ? this : c).copyToHost(MemorySegment.ofArray(a));
-      return a;
-    }
+    return copyAs(DType.INT32, new int[count()], MemorySegment::ofArray);
   }
 
   /** The raw bytes of a one-byte dtype (uint8, int8, bool), row-major. */
