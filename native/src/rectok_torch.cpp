@@ -722,18 +722,9 @@ RT_SCALAR(rsub_scalar, at::rsub(x, scalar_for(x, s)))
 RT_SCALAR(leaky_relu, at::leaky_relu(x, s))
 
 namespace {
-at::Tensor compare(int32_t op, const at::Tensor& a, const at::Tensor& b) {
-  switch (op) {
-    case RT_CMP_EQ: return at::eq(a, b);
-    case RT_CMP_NE: return at::ne(a, b);
-    case RT_CMP_LT: return at::lt(a, b);
-    case RT_CMP_LE: return at::le(a, b);
-    case RT_CMP_GT: return at::gt(a, b);
-    case RT_CMP_GE: return at::ge(a, b);
-    default: throw ArgError("invalid comparison " + std::to_string(op));
-  }
-}
-at::Tensor compare(int32_t op, const at::Tensor& a, double b) {
+// B is a tensor or a Scalar: ATen overloads every comparison for both.
+template <class B>
+at::Tensor compare(int32_t op, const at::Tensor& a, const B& b) {
   switch (op) {
     case RT_CMP_EQ: return at::eq(a, b);
     case RT_CMP_NE: return at::ne(a, b);
@@ -754,7 +745,7 @@ RT_API rt_status rt_compare(rt_ctx* ctx, int32_t op, rt_tensor* a, rt_tensor* b,
   RT_BEGIN put(out, compare(op, T(a), T(b))); RT_END
 }
 RT_API rt_status rt_compare_scalar(rt_ctx* ctx, int32_t op, rt_tensor* a, double b, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, compare(op, T(a), b)); RT_END
+  RT_BEGIN const at::Tensor& x = T(a); put(out, compare(op, x, scalar_for(x, b))); RT_END
 }
 RT_API rt_status rt_clamp(rt_ctx* ctx, rt_tensor* t, double min, double max, int32_t has_min, int32_t has_max,
                           rt_tensor** out) noexcept {
