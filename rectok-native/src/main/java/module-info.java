@@ -9,11 +9,13 @@ module dev.rectok.torch {
   requires transitive dev.rectok.api;
   requires com.fasterxml.jackson.databind;
   requires org.slf4j;
+  requires java.desktop; // BufferedImage and ImageIO for image input and output
 
   exports dev.rectok.torch;
   exports dev.rectok.torch.io;
   exports dev.rectok.torch.nn;
   exports dev.rectok.torch.optim;
+  exports dev.rectok.models.golden;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }
