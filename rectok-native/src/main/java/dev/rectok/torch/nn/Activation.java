@@ -3,7 +3,10 @@ package dev.rectok.torch.nn;
 import dev.rectok.torch.F;
 import dev.rectok.torch.Tensor;
 
-/** Parameter-free activations as modules, for {@link Sequential}: {@code nn.GELU}, {@code nn.SiLU}, ... */
+/**
+ * Parameter-free activations as modules, for {@link Sequential}: {@code nn.GELU}, {@code nn.SiLU},
+ * ... Stateless and parameter-free: safe to share across threads.
+ */
 public final class Activation extends UnaryModule {
   private final String name;
   private final java.util.function.UnaryOperator<Tensor> fn;

@@ -7,6 +7,8 @@ import dev.rectok.torch.TorchGenerator;
 /**
  * {@code nn.Conv2d(in, out, kernel_size, stride, padding, dilation, groups, bias)}: {@code weight}
  * (out, in/groups, kh, kw) and {@code bias} (out).
+ * <p>Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards
+ * are safe, training and loading are single-threaded.
  */
 public final class Conv2d extends UnaryModule {
   public final long inChannels;

@@ -4,7 +4,11 @@ import dev.rectok.torch.F;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
-/** {@code nn.Embedding(num_embeddings, embedding_dim)}: {@code weight} initialised N(0, 1). */
+/**
+ * {@code nn.Embedding(num_embeddings, embedding_dim)}: {@code weight} initialised N(0, 1). Owns
+ * its parameters; threading as for every {@link Module}: concurrent eval-mode forwards are safe,
+ * training and loading are single-threaded.
+ */
 public final class Embedding extends UnaryModule {
   public final long numEmbeddings;
   public final long embeddingDim;

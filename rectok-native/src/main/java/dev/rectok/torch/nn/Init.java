@@ -76,7 +76,10 @@ public final class Init {
     return (1.0 + erf(x / Math.sqrt(2.0))) / 2.0;
   }
 
-  /** erf to double precision (Abramowitz-Stegun is too coarse; this is W. J. Cody's rational form via erfc). */
+  /**
+   * erf to double precision (Abramowitz-Stegun is too coarse; this is W. J. Cody's rational form
+   * via erfc).
+   */
   static double erf(double x) {
     // Series for small |x|, continued fraction for large: both converge to ~1e-16.
     double ax = Math.abs(x);
@@ -132,7 +135,10 @@ public final class Init {
     return uniform_(t, -bound, bound, gen);
   }
 
-  /** PyTorch's default for Linear/Conv weights: {@code kaiming_uniform_(a=sqrt(5))}, i.e. U(±1/sqrt(fan_in)). */
+  /**
+   * PyTorch's default for Linear/Conv weights: {@code kaiming_uniform_(a=sqrt(5))}, i.e.
+   * U(±1/sqrt(fan_in)).
+   */
   public static void defaultLinear(Tensor weight, Tensor bias, TorchGenerator gen) {
     kaimingUniform_(weight, Math.sqrt(5), gen);
     if (bias != null) {

@@ -4,7 +4,11 @@ import dev.rectok.torch.F;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
-/** {@code nn.LayerNorm(normalized_shape, eps, elementwise_affine)}: {@code weight} ones, {@code bias} zeros. */
+/**
+ * {@code nn.LayerNorm(normalized_shape, eps, elementwise_affine)}: {@code weight} ones, {@code
+ * bias} zeros. Owns its parameters; threading as for every {@link Module}: concurrent eval-mode
+ * forwards are safe, training and loading are single-threaded.
+ */
 public final class LayerNorm extends UnaryModule {
   private final long[] normalizedShape;
   public final double eps;

@@ -4,7 +4,11 @@ import dev.rectok.torch.F;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
-/** {@code nn.Linear(in_features, out_features, bias)}: parameters {@code weight} (out, in) and {@code bias} (out). */
+/**
+ * {@code nn.Linear(in_features, out_features, bias)}: parameters {@code weight} (out, in) and
+ * {@code bias} (out). Owns its parameters; threading as for every {@link Module}: concurrent eval-
+ * mode forwards are safe, training and loading are single-threaded.
+ */
 public final class Linear extends UnaryModule {
   public final long inFeatures;
   public final long outFeatures;

@@ -278,7 +278,9 @@ public abstract class Module implements AutoCloseable {
     parameters().forEach(Parameter::zeroGrad);
   }
 
-  /** Moves and converts parameters and floating-point buffers (integer buffers keep their dtype). */
+  /**
+   * Moves and converts parameters and floating-point buffers (integer buffers keep their dtype).
+   */
   public Module to(DType dtype, Device device) {
     for (Parameter p : parameters.values()) {
       Tensor t = dtype == null ? p.data().to(device) : p.data().to(dtype, device);

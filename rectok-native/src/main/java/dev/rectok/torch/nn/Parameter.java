@@ -51,7 +51,9 @@ public final class Parameter implements AutoCloseable {
     data.setGrad(null);
   }
 
-  /** Copies {@code value} into the parameter without autograd (shape must match; dtype converts). */
+  /**
+   * Copies {@code value} into the parameter without autograd (shape must match; dtype converts).
+   */
   public void copyFrom(Tensor value) {
     try (GradMode g = GradMode.noGrad()) {
       data.copy_(value);

@@ -4,7 +4,11 @@ import dev.rectok.torch.F;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
-/** RMSNorm over the last dimension: {@code x * rsqrt(mean(x^2) + eps) * weight}, {@code weight} ones. */
+/**
+ * RMSNorm over the last dimension: {@code x * rsqrt(mean(x^2) + eps) * weight}, {@code weight}
+ * ones. Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards
+ * are safe, training and loading are single-threaded.
+ */
 public final class RMSNorm extends UnaryModule {
   public final long dim;
   public final double eps;
