@@ -6,8 +6,8 @@ import dev.rectok.torch.TorchGenerator;
 
 /**
  * {@code nn.Linear(in_features, out_features, bias)}: parameters {@code weight} (out, in) and
- * {@code bias} (out). Owns its parameters; threading as for every {@link Module}: concurrent eval-
- * mode forwards are safe, training and loading are single-threaded.
+ * {@code bias} (out). Owns its parameters; threading as for every {@link Module}: concurrent eval-mode
+ * forwards are safe, training and loading are single-threaded.
  */
 public final class Linear extends UnaryModule {
   public final long inFeatures;
