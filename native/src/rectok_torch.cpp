@@ -15,7 +15,6 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #ifdef RT_WITH_CUDA
-#include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -361,7 +360,7 @@ RT_API rt_status rt_manual_seed(rt_ctx* ctx, uint64_t seed) noexcept {
     g.set_current_seed(seed);
   }
 #ifdef RT_WITH_CUDA
-  for (int i = 0; i < static_cast<int>(at::cuda::device_count()); ++i) {
+  for (int i = 0; i < static_cast<int>(c10::cuda::device_count()); ++i) {
     auto g = at::cuda::detail::getDefaultCUDAGenerator(static_cast<c10::DeviceIndex>(i));
     std::lock_guard<std::mutex> lock(g.mutex());
     g.set_current_seed(seed);

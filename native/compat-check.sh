@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Compiles the shim (syntax and types, no link) against LibTorch 1.13 and 2.x headers, with and
+# without the CUDA branch, on a CPU-only Debian 12 machine:
+#   - 1.13: Debian 12's libtorch-dev (installed by bin/setup);
+#   - 2.x:  Debian 13's libtorch-dev, downloaded as .debs and unpacked under native/build-compat
+#           (nothing is installed system-wide);
+#   - CUDA: the CUDA toolkit headers in /usr/local/cuda if present (the generated
+#           c10/cuda/impl/cuda_cmake_macros.h that CPU packages lack is stubbed).
+# It proves the #if blocks of native/src/rectok_torch.cpp compile on both major versions; running
+# on 2.x needs a machine with it (native/cuda-check.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+WORK="$ROOT/native/build-compat"
+mkdir -p "$WORK/lists/partial" "$WORK/debs" "$WORK/stub/c10/cuda/impl"
+echo '#define C10_CUDA_BUILD_SHARED_LIBS' > "$WORK/stub/c10/cuda/impl/cuda_cmake_macros.h"
+
+if [ ! -f "$WORK/root/usr/include/torch/csrc/api/include/torch/version.h" ]; then
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+    > "$WORK/sources.list"
+  O=(-o "Dir::Etc::SourceList=$WORK/sources.list" -o Dir::Etc::SourceParts=/dev/null
+     -o "Dir::State::Lists=$WORK/lists" -o APT::Architecture=amd64)
+  apt-get "${O[@]}" update -qq
+  (cd "$WORK/debs" && apt-get "${O[@]}" download libtorch-dev libtorch2.6 2>/dev/null)
+  for d in "$WORK"/debs/*.deb; do dpkg -x "$d" "$WORK/root"; done
+fi
+
+check() { # name, include dirs...
+  local name="$1"; shift
+  local args=()
+  for d in "$@"; do args+=(-isystem "$d"); done
+  if g++ -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=1 \
+      -I"$ROOT/native/include" "${args[@]}" ${EXTRA:-} "$ROOT/native/src/rectok_torch.cpp"; then
+    echo "OK    $name"
+  else
+    echo "FAIL  $name"; return 1
+  fi
+}
+v2="$WORK/root/usr/include"
+major2=$(grep -m1 TORCH_VERSION_MAJOR "$v2/torch/csrc/api/include/torch/version.h" | awk '{print $3}')
+minor2=$(grep -m1 TORCH_VERSION_MINOR "$v2/torch/csrc/api/include/torch/version.h" | awk '{print $3}')
+status=0
+check "LibTorch 1.13 (Debian 12), CPU" /usr/include/torch/csrc/api/include || status=1
+check "LibTorch $major2.$minor2 (Debian 13), CPU" "$v2" "$v2/torch/csrc/api/include" || status=1
+if [ -f /usr/local/cuda/include/cuda_runtime_api.h ]; then
+  EXTRA=-DRT_WITH_CUDA check "LibTorch 1.13, CUDA branch" /usr/include/torch/csrc/api/include "$WORK/stub" /usr/local/cuda/include || status=1
+  EXTRA=-DRT_WITH_CUDA check "LibTorch $major2.$minor2, CUDA branch" "$v2" "$v2/torch/csrc/api/include" "$WORK/stub" /usr/local/cuda/include || status=1
+else
+  echo "SKIP  CUDA branch (no /usr/local/cuda/include)"
+fi
+exit $status
