@@ -84,7 +84,8 @@ run() {
     -Drectok.test.device="$DEVICE" \
     -Drectok.header="$ROOT/native/include/rectok_torch.h" \
     -jar "$BUNDLE"/junit-platform-console-standalone-*.jar execute \
-    --class-path "$cp" "${selectors[@]}" --details=summary --disable-banner
+    --class-path "$cp" "${selectors[@]}" --details=summary --disable-banner \
+    --config=jqwik.database="$BUNDLE/jqwik-database"
   echo "tests ran in $((SECONDS - t0)) s"
 }
 

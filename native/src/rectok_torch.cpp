@@ -963,7 +963,17 @@ RT_API rt_status rt_scaled_dot_product_attention(rt_ctx* ctx, rt_tensor* q, rt_t
 #if RT_TORCH_AT_LEAST(2, 1)
   // LibTorch's fused kernel (flash / memory-efficient on CUDA).
   rt_optional<double> sc = scale > 0 ? rt_optional<double>(scale) : rt_optional<double>(RT_NULLOPT);
-  put(out, at::scaled_dot_product_attention(Q, K, V, opt(attn_mask), dropout_p, is_causal != 0, sc));
+  rt_optional<at::Tensor> mask = opt(attn_mask);
+  bool causal = is_causal != 0;
+  if (causal && mask.has_value()) {
+    // 2.x refuses a mask together with is_causal; fold the causal mask in, as 1.13's path does.
+    auto keep = at::ones({Q.size(-2), K.size(-2)}, Q.options().dtype(at::kBool)).tril();
+    mask = mask->scalar_type() == at::kBool
+               ? mask->logical_and(keep)
+               : at::where(keep, *mask, at::full({}, -std::numeric_limits<double>::infinity(), mask->options()));
+    causal = false;
+  }
+  put(out, at::scaled_dot_product_attention(Q, K, V, mask, dropout_p, causal, sc));
 #else
   // 1.13 has no public fused op: the exact composite.
   put(out, attention_math(Q, K, V, opt(attn_mask), dropout_p, is_causal != 0, scale));

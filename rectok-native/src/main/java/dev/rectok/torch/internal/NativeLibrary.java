@@ -52,6 +52,9 @@ public final class NativeLibrary {
                 + "native/build.sh or mvn package, or point -Drectok.native.lib / RECTOK_NATIVE_LIB at it.");
       }
       setDefaultEnv("OMP_WAIT_POLICY", System.getProperty("rectok.ompWaitPolicy", "PASSIVE"));
+      // LibTorch builds linked with UCX (Debian 13's, via its distributed backends) install a
+      // SIGSEGV handler at load time that aborts on the JVM's own implicit null checks.
+      setDefaultEnv("UCX_ERROR_SIGNALS", "");
       try {
         LOOKUP = SymbolLookup.libraryLookup(PATH, Arena.global());
       } catch (IllegalArgumentException e) {
@@ -188,7 +191,7 @@ public final class NativeLibrary {
 
   /** setenv(name, value, 0) in this process, so native libraries loaded later see it. */
   private static void setDefaultEnv(String name, String value) {
-    if (value == null || value.isEmpty() || System.getenv(name) != null) {
+    if (value == null || System.getenv(name) != null) {
       return;
     }
     try (Arena arena = Arena.ofConfined()) {
