@@ -315,7 +315,8 @@ public record DiTConfig(
       case "DiTDDT_s" -> b.hiddenSize(384, 2048).depth(12, 2).numHeads(6, 16).build();
       case "DiTDDT_b" -> b.hiddenSize(768, 2048).depth(12, 2).numHeads(12, 16).build();
       case "DiTDDT_l" -> b.hiddenSize(1024, 2048).depth(24, 2).numHeads(16, 16).build();
-      case "DiTDDT_xl" -> b.hiddenSize(1152, 2048).depth(28, 2).numHeads(16, 16).build();
+      // The release's evaluation builds the XL with num_sampling_steps=150 (case6 manifest).
+      case "DiTDDT_xl" -> b.hiddenSize(1152, 2048).depth(28, 2).numHeads(16, 16).numSamplingSteps(150).build();
       default -> throw new IllegalArgumentException("unknown DiT preset '" + name
           + "' (known: DiTDDT_s, DiTDDT_b, DiTDDT_l, DiTDDT_xl)");
     };
