@@ -7,8 +7,12 @@ import dev.rectok.models.golden.GoldenCase;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
+import dev.rectok.torch.io.HostTensor;
 import dev.rectok.torch.io.PthCheckpoint;
 import dev.rectok.torch.io.PthReader;
+import dev.rectok.torch.io.SafeTensors;
+import dev.rectok.torch.io.SafeTensorsFile;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,6 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Golden case 3: {@code dit.net(x, t, y)} with {@code model_ema} weights, every output and debug tensor. */
 class DiTGoldenParityTest {
@@ -133,6 +138,30 @@ class DiTGoldenParityTest {
         System.out.println("[case3 rope] " + c);
         assertThat(c.passes(1e-6)).as(c.toString()).isTrue();
       }
+    }
+  }
+
+  @Test
+  void unknownKeysAreIgnoredAndRopeTablesRecomputedNotLoaded(@TempDir Path tmp) throws Exception {
+    Path file = tmp.resolve("with_extras.safetensors");
+    try (Arena arena = Arena.ofConfined(); SafeTensorsFile src = SafeTensors.open(golden.file("weights.safetensors"));
+        Scope s = Scope.open()) {
+      Map<String, HostTensor> state = new LinkedHashMap<>(src.all());
+      // Garbage RoPE tables (as a stale or differently-built checkpoint might carry) and two unknown keys.
+      try (DiTwDDTHead shape = build()) {
+        for (String key : shape.recomputedKeys()) {
+          state.put(key, Tensor.zeros(shape.stateDict().get(key).shape()).toHost(arena));
+        }
+      }
+      state.put("loss_module.weight", Tensor.ones(3).toHost(arena));
+      state.put("sampler.grid", Tensor.ones(5).toHost(arena));
+      SafeTensors.write(file, state, null);
+    }
+    try (DiTwDDTHead net = build()) {
+      DiTCheckpoints.LoadSummary summary = DiTCheckpoints.load(net, file);
+      assertThat(summary.ignored()).containsExactly("loss_module.weight", "sampler.grid");
+      assertThat(summary.loaded()).doesNotContainAnyElementsOf(net.recomputedKeys());
+      assertAllPass("safetensors with extras", run(net));
     }
   }
 
