@@ -1,0 +1,180 @@
+package dev.rectok.models.golden;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rectok.models.dit.DiTCheckpoints;
+import dev.rectok.models.dit.DiTConfig;
+import dev.rectok.models.dit.DiTTables;
+import dev.rectok.models.dit.DiTwDDTHead;
+import dev.rectok.torch.GradMode;
+import dev.rectok.torch.Scope;
+import dev.rectok.torch.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Replays a golden folder with the SDK and compares everything it can produce: the engine of
+ * {@code rectok check-golden}. It dispatches on {@code config.json}'s {@code case}; sizes come only
+ * from the folder, so any folder in the format replays without code changes. Stateless;
+ * thread-safe (each call owns what it builds).
+ */
+public final class GoldenReplay {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private GoldenReplay() {}
+
+  /** One compared quantity. */
+  public record Check(String name, String detail, boolean passed) {
+    static Check of(GoldenCase.Comparison c, double tolerance) {
+      return new Check(c.name(), String.format("rel %.3e  max abs %.3e  (tol %.0e)%s", c.relError(), c.maxAbsError(),
+          tolerance, c.shapeMatches() ? "" : "  SHAPE MISMATCH"), c.passes(tolerance));
+    }
+
+    @Override
+    public String toString() {
+      return String.format("%-4s %-44s %s", passed ? "ok" : "FAIL", name, detail);
+    }
+  }
+
+  /** The outcome for one folder; {@code unsupported} names what this build cannot replay yet. */
+  public record Result(Path dir, String kind, List<Check> checks, List<String> unsupported) {
+    /** True when every check passed and nothing was left unreplayed. */
+    public boolean passed() {
+      return !checks.isEmpty() && unsupported.isEmpty() && checks.stream().allMatch(Check::passed);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Replayer {
+    void replay(Path dir, List<Check> checks, List<String> unsupported) throws IOException;
+  }
+
+  private static final Map<String, Replayer> REPLAYERS = new LinkedHashMap<>();
+
+  static {
+    REPLAYERS.put("case3_dit_forward", GoldenReplay::ditForward);
+    REPLAYERS.put("case4_tables", GoldenReplay::tables);
+    REPLAYERS.put("case6_manifests", GoldenReplay::manifests);
+  }
+
+  /** Replays the folder {@code dir}. */
+  public static Result run(Path dir) throws IOException {
+    List<Check> checks = new ArrayList<>();
+    List<String> unsupported = new ArrayList<>();
+    String kind = kindOf(dir);
+    Replayer r = REPLAYERS.get(kind);
+    if (r == null) {
+      unsupported.add("case kind '" + kind + "' (this build replays " + REPLAYERS.keySet() + ")");
+    } else {
+      r.replay(dir, checks, unsupported);
+    }
+    return new Result(dir, kind, checks, unsupported);
+  }
+
+  private static String kindOf(Path dir) throws IOException {
+    Path cfg = dir.resolve("config.json");
+    if (Files.isRegularFile(cfg)) {
+      return JSON.readTree(cfg.toFile()).path("case").asText();
+    }
+    if (Files.isRegularFile(dir.resolve("summary.json"))) {
+      return "case6_manifests"; // the manifest folder has no config.json
+    }
+    throw new IOException(dir + " is not a golden folder: no config.json (or summary.json)");
+  }
+
+  private static double tolerance(GoldenCase g, double fallback) {
+    JsonNode t = g.config().get("tolerance_rel");
+    return t != null && t.isNumber() ? t.asDouble() : fallback;
+  }
+
+  /** case3: {@code net(x, t, y)} with the {@code model_ema} weights; every output and debug tensor. */
+  private static void ditForward(Path dir, List<Check> checks, List<String> unsupported) throws IOException {
+    try (GoldenCase g = GoldenCase.open(dir);
+        DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()))) {
+      DiTCheckpoints.load(net, g.file("weights.pth"));
+      net.eval();
+      double tol = tolerance(g, 1e-4);
+      try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
+        Tensor v = net.forward(g.tensor("input.x"), g.tensor("input.t"), g.tensor("input.y"), null, (name, value) -> {
+          if (g.has("debug." + name)) {
+            checks.add(Check.of(g.compare("debug." + name, value), tol));
+          }
+        });
+        checks.add(Check.of(g.compare("output.velocity", v), tol));
+      }
+      for (String n : g.names()) {
+        if ((n.startsWith("output.") || n.startsWith("debug.")) && checks.stream().noneMatch(c -> c.name().equals(n))) {
+          unsupported.add(n);
+        }
+      }
+    }
+  }
+
+  /** case4: RoPE, sincos, sampler-grid and linspace tables. */
+  private static void tables(Path dir, List<Check> checks, List<String> unsupported) throws IOException {
+    try (GoldenCase g = GoldenCase.open(dir)) {
+      double tol = tolerance(g, 1e-6);
+      g.config().get("dit_rope").properties().forEach(e -> {
+        int headDim = e.getValue().get("head_dim").asInt();
+        int n = e.getValue().get("pt_seq_len").asInt();
+        try (Scope s = Scope.open()) {
+          checks.add(Check.of(g.compare("table." + e.getKey() + ".freqs_cos", DiTTables.ropeCos(headDim, n)), tol));
+          checks.add(Check.of(g.compare("table." + e.getKey() + ".freqs_sin", DiTTables.ropeSin(headDim, n)), tol));
+        }
+      });
+      g.config().get("sincos").properties().forEach(e -> {
+        int dim = e.getValue().get("embed_dim").asInt();
+        int grid = e.getValue().get("grid_size").asInt();
+        try (Scope s = Scope.open()) {
+          checks.add(Check.of(g.compare("table." + e.getKey() + ".float32", DiTTables.sincosPosEmbedTensor(dim, grid)), tol));
+          String f64 = "table." + e.getKey() + ".float64";
+          if (g.has(f64)) {
+            checks.add(Check.of(g.compare(f64, Tensor.of(DiTTables.sincosPosEmbed(dim, grid), (long) grid * grid, dim)), tol));
+          }
+        }
+      });
+      for (String n : g.names()) {
+        if (checks.stream().noneMatch(c -> c.name().equals(n))) {
+          unsupported.add(n);
+        }
+      }
+    }
+  }
+
+  /** case6: key/shape/count manifests of the released configurations. */
+  private static void manifests(Path dir, List<Check> checks, List<String> unsupported) throws IOException {
+    JsonNode summary = JSON.readTree(dir.resolve("summary.json").toFile());
+    for (var it = summary.fieldNames(); it.hasNext(); ) {
+      String name = it.next();
+      Path manifest = dir.resolve("manifest_" + name + ".json");
+      if (!name.startsWith("DiTDDT_")) {
+        unsupported.add("manifest " + name);
+        continue;
+      }
+      JsonNode m = JSON.readTree(manifest.toFile());
+      List<DiTConfig.StateEntry> layout = DiTConfig.preset(name).stateDictLayout();
+      List<String> keys = new ArrayList<>();
+      m.get("keys").fieldNames().forEachRemaining(keys::add);
+      List<String> ours = layout.stream().map(DiTConfig.StateEntry::name).toList();
+      checks.add(new Check(name + " keys", ours.size() + " keys, manifest " + keys.size(), ours.equals(keys)));
+      long mismatched = layout.stream().filter(e -> {
+        JsonNode k = m.get("keys").get(e.name());
+        if (k == null) {
+          return true;
+        }
+        List<Long> shape = new ArrayList<>();
+        k.get("shape").forEach(v -> shape.add(v.asLong()));
+        return !shape.equals(e.shape());
+      }).count();
+      checks.add(new Check(name + " shapes", mismatched + " mismatched", mismatched == 0));
+      long total = DiTConfig.preset(name).numParameters(false);
+      long expected = summary.get(name).get("total_params").asLong();
+      checks.add(new Check(name + " parameters", String.format("%,d (manifest %,d)", total, expected), total == expected));
+    }
+  }
+}
