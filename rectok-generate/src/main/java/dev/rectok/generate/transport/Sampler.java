@@ -1,10 +1,12 @@
 package dev.rectok.generate.transport;
 
 import dev.rectok.api.DType;
+import dev.rectok.api.Device;
 import dev.rectok.api.Progress;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
+import dev.rectok.torch.TorchGenerator;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 
@@ -112,6 +114,18 @@ public final class Sampler {
   /** The reference's evaluation sampler for latents of {@code channels}×{@code h}×{@code w}: Euler, 150 points. */
   public static Sampler evaluation(long channels, long h, long w) {
     return euler(DEFAULT_GRID_POINTS, TimeGrid.resolutionShift(channels, h, w));
+  }
+
+  /**
+   * Initial noise x_0 ~ N(0, I) of {@code shape} as the reference draws it: on the CPU from
+   * {@code gen} (the reference uses the CPU default generator), then moved to {@code device}, so
+   * a seed gives the same noise on every device. Owned by the caller.
+   */
+  public static Tensor initialNoise(TorchGenerator gen, Device device, long... shape) {
+    try (Scope s = Scope.open()) {
+      Tensor cpu = Tensor.randn(shape, gen, DType.FLOAT32, Device.CPU);
+      return s.keep(device.isCuda() ? cpu.to(device) : cpu);
+    }
   }
 
   /** The integration method. */
