@@ -1,7 +1,9 @@
 package dev.rectok.image;
 
 import dev.rectok.torch.Tensor;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,15 +80,18 @@ public final class AdmPreprocess {
   }
 
   /**
-   * PIL's {@code convert("RGB")}: alpha is dropped (not composited), grey is replicated.
-   * 8-bit grey rasters are read directly because {@link BufferedImage#getRGB} would push them
-   * through a linear-to-sRGB conversion and change the values.
+   * PIL's {@code convert("RGB")}: alpha is dropped (not composited), grey is replicated, palette
+   * entries are looked up. 8-bit grey rasters (with or without alpha) are read directly because
+   * {@link BufferedImage#getRGB} would push them through a linear-to-sRGB conversion and change
+   * the values. 16-bit images go through {@code getRGB} and are not guaranteed PIL-identical.
    */
   public static RgbImage toRgb(BufferedImage img) {
     int w = img.getWidth();
     int h = img.getHeight();
     byte[] out = new byte[w * h * 3];
-    if (img.getType() == BufferedImage.TYPE_BYTE_GRAY) {
+    boolean grey8 = img.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY
+        && img.getColorModel().getComponentSize(0) == 8 && !(img.getColorModel() instanceof IndexColorModel);
+    if (grey8) {
       Raster r = img.getRaster();
       int[] row = new int[w];
       for (int y = 0; y < h; y++) {
@@ -149,6 +154,11 @@ public final class AdmPreprocess {
    * {@code (u/255 - 0.5)/0.5} in float32 as torchvision computes it.
    */
   public static Tensor toTensor(RgbImage img) {
+    return Tensor.of(normalize(img), 3, img.height(), img.width());
+  }
+
+  /** The float32 CHW values of {@link #toTensor}. */
+  static float[] normalize(RgbImage img) {
     int hw = img.width() * img.height();
     float[] out = new float[3 * hw];
     byte[] d = img.data();
@@ -157,16 +167,12 @@ public final class AdmPreprocess {
         out[c * hw + i] = ((d[i * 3 + c] & 0xff) / 255f - 0.5f) / 0.5f;
       }
     }
-    return Tensor.of(out, 3, img.height(), img.width());
+    return out;
   }
 
   /** Crop and normalise one image: float32 CPU tensor (1, 3, size, size). */
   public Tensor apply(RgbImage image) {
-    float[] chw;
-    try (Tensor t = toTensor(centerCrop(image))) {
-      chw = t.toFloatArray();
-    }
-    return Tensor.of(chw, 1, 3, size, size);
+    return Tensor.of(normalize(centerCrop(image)), 1, 3, size, size);
   }
 
   /** Reads, crops and normalises one file: float32 CPU tensor (1, 3, size, size). */
@@ -182,9 +188,7 @@ public final class AdmPreprocess {
     int per = 3 * size * size;
     float[] out = new float[files.size() * per];
     for (int i = 0; i < files.size(); i++) {
-      try (Tensor t = toTensor(centerCrop(read(files.get(i))))) {
-        System.arraycopy(t.toFloatArray(), 0, out, i * per, per);
-      }
+      System.arraycopy(normalize(centerCrop(read(files.get(i)))), 0, out, i * per, per);
     }
     return Tensor.of(out, files.size(), 3, size, size);
   }

@@ -81,6 +81,33 @@ class AdmPreprocessTest {
     assertThat(AdmPreprocess.read(f).data()).isEqualTo(img.data());
   }
 
+  @Test
+  void greyAndPalettePngsConvertLikePil(@TempDir Path dir) throws IOException {
+    java.awt.image.BufferedImage grey = new java.awt.image.BufferedImage(5, 3, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+    int[] values = new int[15];
+    for (int i = 0; i < 15; i++) {
+      values[i] = i * 17;
+    }
+    grey.getRaster().setSamples(0, 0, 5, 3, 0, values);
+    Path f = dir.resolve("grey.png");
+    javax.imageio.ImageIO.write(grey, "png", f.toFile());
+    RgbImage rgb = AdmPreprocess.read(f);
+    for (int i = 0; i < 15; i++) {
+      // Replicated exactly (getRGB would map 17 to 72 through the linear grey colour space).
+      assertThat(rgb.get(i % 5, i / 5, 0)).isEqualTo(values[i]);
+      assertThat(rgb.get(i % 5, i / 5, 2)).isEqualTo(values[i]);
+    }
+    byte[] r = {10, (byte) 200};
+    byte[] gr = {20, (byte) 210};
+    byte[] b = {30, (byte) 220};
+    java.awt.image.BufferedImage pal = new java.awt.image.BufferedImage(2, 1, java.awt.image.BufferedImage.TYPE_BYTE_BINARY,
+        new java.awt.image.IndexColorModel(1, 2, r, gr, b));
+    pal.getRaster().setSample(1, 0, 0, 1);
+    Path p = dir.resolve("pal.png");
+    javax.imageio.ImageIO.write(pal, "png", p.toFile());
+    assertThat(AdmPreprocess.read(p).data()).containsExactly(10, 20, 30, (byte) 200, (byte) 210, (byte) 220);
+  }
+
   static RgbImage randomImage(Random r, int w, int h) {
     byte[] d = new byte[w * h * 3];
     r.nextBytes(d);

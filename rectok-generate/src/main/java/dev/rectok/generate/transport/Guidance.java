@@ -53,9 +53,13 @@ public interface Guidance {
     }
   }
 
-  /** Whether {@code t} lies in the closed interval, as the reference's {@code (t >= lo) & (t <= hi)}. */
+  /**
+   * Whether {@code t} lies in the closed interval, as the reference's {@code (t >= lo) & (t <= hi)}
+   * on a float32 tensor: PyTorch compares in float32, so the bounds are rounded to float first
+   * (t = 0.3f is inside [0, 0.3] there, although 0.3f > 0.3 in double).
+   */
   static boolean inInterval(float t, double lo, double hi) {
-    return t >= lo && t <= hi;
+    return t >= (float) lo && t <= (float) hi;
   }
 
   /** The conditional model alone. */

@@ -176,7 +176,8 @@ public final class Sampler {
     try (GradMode g = GradMode.inferenceMode(); Scope run = Scope.open()) {
       // A private float32 copy, updated in place: the caller's noise is never touched.
       Tensor x = noise.dtype() == DType.FLOAT32 ? noise.clone() : noise.to(DType.FLOAT32);
-      Tensor y = labels.dtype() == DType.INT64 ? labels : labels.to(DType.INT64);
+      // Labels follow the state to its device, as int64 (a no-op copy when they already are).
+      Tensor y = labels.to(DType.INT64, x.device());
       for (int i = 0; i < steps; i++) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         if (interrupted || hooks.cancelled().getAsBoolean()) {

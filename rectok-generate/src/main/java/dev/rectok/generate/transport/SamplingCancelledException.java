@@ -4,7 +4,8 @@ import java.util.concurrent.CancellationException;
 
 /**
  * Sampling stopped before its last step because the caller cancelled it or interrupted the
- * thread (the interrupt flag is left set). The partial state has been freed.
+ * thread (the interrupt flag is left set). The partial state has been freed. Thrown on the
+ * sampling thread; immutable.
  */
 public final class SamplingCancelledException extends CancellationException {
   private static final long serialVersionUID = 1L;

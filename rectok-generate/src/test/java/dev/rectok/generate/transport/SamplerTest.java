@@ -119,6 +119,10 @@ class SamplerTest {
       for (int i = 0; i < 4; i++) {
         assertThat(outside[i]).isEqualTo(2f * xs[i] + ys[i] + 0.25f);
       }
+      // Bounds compare in float32 like the reference's tensor comparison: 0.3f is inside [0, 0.3].
+      seenLabels.clear();
+      cfg.withInterval(0.0, 0.3).velocity(model, x, 0.3f, tb, y);
+      assertThat(seenLabels.getFirst()).hasSize(4);
       // The interval is closed: t == tMin is inside.
       seenLabels.clear();
       cfg.withInterval(0.25, 0.5).velocity(model, x, 0.25f, tb, y);
