@@ -43,7 +43,8 @@ public final class Sampler {
 
   /**
    * Observes the state after each step. {@code state} is borrowed and only valid during the call
-   * (clone it to keep it); {@code point} is the grid index the state belongs to (1..points−1).
+   * (it is updated in place by the next step: clone it to keep it; the clone belongs to the
+   * caller's scope); {@code point} is the grid index the state belongs to (1..points−1).
    */
   @FunctionalInterface
   public interface StepListener {
@@ -173,11 +174,15 @@ public final class Sampler {
     int steps = steps();
     long batch = noise.size(0);
     hooks.progress().start("sampling (" + method.name().toLowerCase(java.util.Locale.ROOT) + ", " + steps + " steps)", steps);
-    try (GradMode g = GradMode.inferenceMode(); Scope run = Scope.open()) {
+    // No scope around the whole run: x and y are closed here explicitly, so whatever a listener
+    // creates belongs to the caller's scope, not to the sampler's.
+    Tensor x = null;
+    Tensor y = null;
+    try (GradMode g = GradMode.inferenceMode()) {
       // A private float32 copy, updated in place: the caller's noise is never touched.
-      Tensor x = noise.dtype() == DType.FLOAT32 ? noise.clone() : noise.to(DType.FLOAT32);
-      // Labels follow the state to its device, as int64 (a no-op copy when they already are).
-      Tensor y = labels.to(DType.INT64, x.device());
+      x = noise.dtype() == DType.FLOAT32 ? noise.clone() : noise.to(DType.FLOAT32);
+      // Labels follow the state to its device, as int64.
+      y = labels.to(DType.INT64, x.device());
       for (int i = 0; i < steps; i++) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         if (interrupted || hooks.cancelled().getAsBoolean()) {
@@ -201,8 +206,16 @@ public final class Sampler {
         hooks.listener().onStep(i + 1, t1, x);
         hooks.progress().update(i + 1, "t=" + t1);
       }
-      return run.keep(x);
+      Tensor result = x;
+      x = null;
+      return result;
     } finally {
+      if (x != null) {
+        x.close();
+      }
+      if (y != null) {
+        y.close();
+      }
       hooks.progress().end();
     }
   }

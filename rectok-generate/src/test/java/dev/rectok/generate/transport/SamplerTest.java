@@ -197,15 +197,23 @@ class SamplerTest {
       }
     };
     List<Integer> points = new ArrayList<>();
+    List<Tensor> kept = new ArrayList<>();
     Sampler sampler = Sampler.euler(5, 2.0);
     try (Tensor noise = Tensor.ones(2, 3); Tensor y = labels(0, 0)) {
       long live = Tensor.liveHandles();
       Sampler.Hooks hooks = Sampler.Hooks.NONE.withProgress(progress)
-          .withListener((p, t, state) -> points.add(p));
+          .withListener((p, t, state) -> {
+            points.add(p);
+            kept.add(state.clone()); // the listener's copies belong to the caller
+          });
       try (Tensor out = sampler.sample((x, t, l) -> x.mul(0.5), Guidance.none(), noise, y, hooks)) {
         assertThat(out.shape()).containsExactly(2, 3);
-        assertThat(Tensor.liveHandles()).isEqualTo(live + 1);
+        assertThat(Tensor.liveHandles()).isEqualTo(live + 1 + 4);
+        // Each kept state is the previous one advanced by dt * 0.5 * x, and the last is the output.
+        assertThat(kept.get(3).equal(out)).isTrue();
+        assertThat(kept.get(0).toFloatArray()[0]).isGreaterThan(1f);
       }
+      kept.forEach(Tensor::close);
       assertThat(Tensor.liveHandles()).isEqualTo(live);
       assertThat(noise.toFloatArray()).containsOnly(1f);
     }
