@@ -2,4 +2,6 @@
 module dev.rectok.generate {
   requires transitive dev.rectok.torch;
   requires org.slf4j;
+
+  exports dev.rectok.generate.transport;
 }

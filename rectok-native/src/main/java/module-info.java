@@ -9,7 +9,7 @@ module dev.rectok.torch {
   requires transitive dev.rectok.api;
   requires com.fasterxml.jackson.databind;
   requires org.slf4j;
-  requires java.desktop; // BufferedImage and ImageIO for image input and output
+  requires transitive java.desktop; // BufferedImage in the image API; ImageIO for files
 
   exports dev.rectok.torch;
   exports dev.rectok.torch.io;
@@ -17,6 +17,7 @@ module dev.rectok.torch {
   exports dev.rectok.torch.optim;
   exports dev.rectok.models.golden;
   exports dev.rectok.models.dit;
+  exports dev.rectok.image;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }
