@@ -2,6 +2,8 @@
 module dev.rectok.generate {
   requires transitive dev.rectok.torch;
   requires org.slf4j;
+  requires com.fasterxml.jackson.databind;
 
   exports dev.rectok.generate.transport;
+  exports dev.rectok.generate.golden;
 }

@@ -1,4 +1,4 @@
-package dev.rectok.models.golden;
+package dev.rectok.generate.golden;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,6 +6,14 @@ import dev.rectok.models.dit.DiTCheckpoints;
 import dev.rectok.models.dit.DiTConfig;
 import dev.rectok.models.dit.DiTTables;
 import dev.rectok.models.dit.DiTwDDTHead;
+import dev.rectok.generate.transport.Guidance;
+import dev.rectok.generate.transport.Sampler;
+import dev.rectok.generate.transport.TimeGrid;
+import dev.rectok.generate.transport.VelocityModel;
+import dev.rectok.image.AdmPreprocess;
+import dev.rectok.image.RgbImage;
+import dev.rectok.models.golden.GoldenCase;
+import dev.rectok.api.DType;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -58,7 +66,9 @@ public final class GoldenReplay {
 
   static {
     REPLAYERS.put("case3_dit_forward", GoldenReplay::ditForward);
+    REPLAYERS.put("case3b_dit_sampling", GoldenReplay::ditSampling);
     REPLAYERS.put("case4_tables", GoldenReplay::tables);
+    REPLAYERS.put("case5_preprocess", GoldenReplay::preprocess);
     REPLAYERS.put("case6_manifests", GoldenReplay::manifests);
   }
 
@@ -107,11 +117,7 @@ public final class GoldenReplay {
         });
         checks.add(Check.of(g.compare("output.velocity", v), tol));
       }
-      for (String n : g.names()) {
-        if ((n.startsWith("output.") || n.startsWith("debug.")) && checks.stream().noneMatch(c -> c.name().equals(n))) {
-          unsupported.add(n);
-        }
-      }
+      unreplayed(g, checks, unsupported);
     }
   }
 
@@ -138,11 +144,98 @@ public final class GoldenReplay {
           }
         }
       });
-      for (String n : g.names()) {
-        if (checks.stream().noneMatch(c -> c.name().equals(n))) {
-          unsupported.add(n);
+      g.config().get("grids").properties().forEach(e -> {
+        float[] grid = TimeGrid.samplerGrid(e.getValue().get("num_steps").asInt(),
+            e.getValue().get("timestep_shift").asDouble());
+        try (Scope s = Scope.open()) {
+          checks.add(Check.of(g.compare("table." + e.getKey(), Tensor.of(grid)), tol));
+        }
+      });
+      g.config().get("linspace").properties().forEach(e -> {
+        try (Scope s = Scope.open()) {
+          checks.add(Check.of(g.compare("table." + e.getKey(),
+              Tensor.of(TimeGrid.linspace(0f, 1f, e.getValue().get("steps").asInt()))), tol));
+        }
+      });
+      unreplayed(g, checks, unsupported);
+    }
+  }
+
+  /** Every reference tensor of the folder that no check compared. */
+  private static void unreplayed(GoldenCase g, List<Check> checks, List<String> unsupported) {
+    for (String n : g.names()) {
+      if (!n.startsWith("input.") && checks.stream().noneMatch(c -> c.name().equals(n))) {
+        unsupported.add(n);
+      }
+    }
+  }
+
+  /** case3b: Euler sampling without guidance, with AutoGuidance (a second DiT) and with CFG. */
+  private static void ditSampling(Path dir, List<Check> checks, List<String> unsupported) throws IOException {
+    try (GoldenCase g = GoldenCase.open(dir);
+        DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
+        DiTwDDTHead guide = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")))) {
+      DiTCheckpoints.load(net, g.file("weights.pth"));
+      DiTCheckpoints.load(guide, g.file("guide_weights.pth"));
+      net.eval();
+      guide.eval();
+      JsonNode sampling = g.config().get("sampling");
+      JsonNode tols = g.config().get("tolerance_rel");
+      double tol = tols != null && tols.has("output.*") ? tols.get("output.*").asDouble() : 2e-4;
+      double gridTol = tols != null && tols.has("derived.time_grid") ? tols.get("derived.time_grid").asDouble() : 1e-6;
+      Sampler sampler = Sampler.euler(sampling.get("grid_points").asInt(), sampling.get("timestep_shift").asDouble());
+      VelocityModel main = net::forward;
+      VelocityModel guideModel = guide::forward;
+      long nullClass = g.config().get("architecture").get("null_class").asLong();
+      try (Scope s = Scope.open()) {
+        checks.add(Check.of(g.compare("derived.time_grid", Tensor.of(sampler.grid())), gridTol));
+        Tensor noise = g.tensor("input.initial_noise");
+        Tensor labels = g.tensor("input.labels");
+        List<Tensor> trajectory = new ArrayList<>();
+        trajectory.add(noise.clone());
+        Tensor plain = sampler.sample(main, Guidance.none(), noise, labels,
+            Sampler.Hooks.NONE.withListener((point, t, state) -> trajectory.add(state.clone())));
+        checks.add(Check.of(g.compare("output.samples_no_guidance", plain), tol));
+        checks.add(Check.of(g.compare("output.trajectory_no_guidance", Tensor.stack(trajectory.toArray(Tensor[]::new), 0)), tol));
+        Tensor[] firstAuto = new Tensor[1];
+        Tensor auto = sampler.sample(main, new Guidance.AutoGuidance(guideModel, sampling.get("autoguidance_scale").asDouble(), 0, 1),
+            noise, labels, Sampler.Hooks.NONE.withListener((point, t, state) -> {
+              if (point == 1) {
+                firstAuto[0] = state.clone();
+              }
+            }));
+        checks.add(Check.of(g.compare("output.samples_autoguidance", auto), tol));
+        checks.add(Check.of(g.compare("output.state_after_step1_autoguidance", firstAuto[0]), tol));
+        Tensor[] firstCfg = new Tensor[1];
+        Tensor cfg = sampler.sample(main, new Guidance.Cfg(sampling.get("cfg_scale").asDouble(), nullClass, 0, 1),
+            noise, labels, Sampler.Hooks.NONE.withListener((point, t, state) -> {
+              if (point == 1) {
+                // The reference integrates the doubled batch; its halves are equal.
+                firstCfg[0] = Tensor.cat(new Tensor[] {state, state}, 0);
+              }
+            }));
+        checks.add(Check.of(g.compare("output.samples_cfg", cfg), tol));
+        checks.add(Check.of(g.compare("output.state_after_step1_cfg", firstCfg[0]), tol));
+      }
+      unreplayed(g, checks, unsupported);
+    }
+  }
+
+  /** case5: ADM centre crop (uint8, exact) and the normalised tensor. */
+  private static void preprocess(Path dir, List<Check> checks, List<String> unsupported) throws IOException {
+    try (GoldenCase g = GoldenCase.open(dir)) {
+      AdmPreprocess pre = new AdmPreprocess(g.config().get("image_size").asInt());
+      for (var e : g.config().get("images").properties()) {
+        RgbImage crop = pre.centerCrop(AdmPreprocess.read(dir.resolve(e.getValue().get("file").asText())));
+        try (Scope s = Scope.open()) {
+          Tensor uint8 = Tensor.of(crop.data(), DType.UINT8, crop.height(), crop.width(), 3);
+          GoldenCase.Comparison c = g.compare("output." + e.getKey() + ".crop_uint8", uint8);
+          checks.add(new Check(c.name(), String.format("max abs %.0f (exact required)", c.maxAbsError()),
+              c.shapeMatches() && c.maxAbsError() == 0));
+          checks.add(Check.of(g.compare("output." + e.getKey() + ".tensor", AdmPreprocess.toTensor(crop)), 1e-6));
         }
       }
+      unreplayed(g, checks, unsupported);
     }
   }
 
