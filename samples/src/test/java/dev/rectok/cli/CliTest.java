@@ -81,4 +81,14 @@ class CliTest {
     assertThat(run("frobnicate").code()).isEqualTo(2);
     assertThat(run("demo", "--epochs", "many").code()).isEqualTo(2);
   }
+
+  @Test
+  void checkGoldenPassesAReplayableFolderAndFailsOthers(@TempDir Path tmp) {
+    Run ok = run("check-golden", GOLDEN.resolve("case5_preprocess").toString(), GOLDEN.resolve("case3_dit_forward").toString());
+    assertThat(ok.code()).isZero();
+    assertThat(ok.out()).contains("output.velocity", "PASS", "2 of 2 folders passed");
+    Run bad = run("check-golden", tmp.toString());
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("not a golden folder");
+  }
 }
