@@ -6,4 +6,5 @@ module dev.rectok.generate {
 
   exports dev.rectok.generate.transport;
   exports dev.rectok.generate.golden;
+  exports dev.rectok.generate;
 }

@@ -1,0 +1,106 @@
+package dev.rectok.api;
+
+import java.util.function.BooleanSupplier;
+
+/**
+ * How to sample: integrator, grid, guidance. Defaults are the reference's evaluation settings
+ * (Euler, 150 grid points = 149 steps, shifted grid; no guidance). Immutable; thread-safe (the
+ * cancellation callback is polled from the sampling thread).
+ *
+ * @param gridPoints time-grid points (steps + 1), at least 2
+ * @param method the ODE integrator
+ * @param guidance the guidance strategy
+ * @param guidanceScale w: CFG's and AutoGuidance's weight (1.29 is the reference's AutoGuidance)
+ * @param intervalMin guidance applies for t in [intervalMin, intervalMax]
+ * @param intervalMax see intervalMin
+ * @param cancelled polled once per step; true stops sampling with an exception
+ */
+public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidance, double guidanceScale,
+    double intervalMin, double intervalMax, BooleanSupplier cancelled) {
+
+  /** ODE integrators. */
+  public enum Method {
+    EULER,
+    HEUN
+  }
+
+  /** Guidance strategies. */
+  public enum GuidanceKind {
+    /** The conditional model alone. */
+    NONE,
+    /** Classifier-free guidance: batch doubled with the null class. */
+    CFG,
+    /** A second, weaker generator with the same labels (DiT^DH-S for DiT^DH-XL). */
+    AUTOGUIDANCE
+  }
+
+  public GenerateOptions {
+    if (gridPoints < 2) {
+      throw new IllegalArgumentException("need at least 2 grid points, got " + gridPoints);
+    }
+    if (method == null || guidance == null || cancelled == null) {
+      throw new NullPointerException("method, guidance and cancelled are required");
+    }
+    if (!(guidanceScale >= 0) || !(intervalMin <= intervalMax)) {
+      throw new IllegalArgumentException(
+          "invalid guidance: scale " + guidanceScale + ", interval [" + intervalMin + ", " + intervalMax + "]");
+    }
+  }
+
+  /** The reference's defaults. */
+  public static GenerateOptions defaults() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builder; every setter returns this. Not thread-safe. */
+  public static final class Builder {
+    private int gridPoints = 150;
+    private Method method = Method.EULER;
+    private GuidanceKind guidance = GuidanceKind.NONE;
+    private double guidanceScale = 1.0;
+    private double intervalMin = 0;
+    private double intervalMax = 1;
+    private BooleanSupplier cancelled = () -> false;
+
+    public Builder gridPoints(int v) {
+      gridPoints = v;
+      return this;
+    }
+
+    public Builder method(Method v) {
+      method = v;
+      return this;
+    }
+
+    /** Guidance with its weight. */
+    public Builder guidance(GuidanceKind kind, double scale) {
+      guidance = kind;
+      guidanceScale = scale;
+      return this;
+    }
+
+    /** AutoGuidance at the reference's weight 1.29. */
+    public Builder autoGuidance() {
+      return guidance(GuidanceKind.AUTOGUIDANCE, 1.29);
+    }
+
+    public Builder interval(double min, double max) {
+      intervalMin = min;
+      intervalMax = max;
+      return this;
+    }
+
+    public Builder cancelled(BooleanSupplier v) {
+      cancelled = v;
+      return this;
+    }
+
+    public GenerateOptions build() {
+      return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled);
+    }
+  }
+}
