@@ -6,6 +6,8 @@
  * through {@link java.util.ServiceLoader}, so applications compile against this module alone.
  */
 module dev.rectok.api {
+  requires transitive java.desktop; // BufferedImage in the Tokenizer API
+
   exports dev.rectok.api;
   exports dev.rectok.api.spi;
 
