@@ -16,6 +16,7 @@ module dev.rectok.torch {
   exports dev.rectok.torch.nn;
   exports dev.rectok.torch.optim;
   exports dev.rectok.models.golden;
+  exports dev.rectok.models.tokenizer;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }
