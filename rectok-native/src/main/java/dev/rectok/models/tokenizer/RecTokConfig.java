@@ -23,6 +23,10 @@ import java.util.Objects;
  * @param tokenChannels latent channels C per token
  * @param foundationModelType {@code ""} (no semantic decoder: the generator-side model) or
  *     {@code "dinov3"} (stage 1: a semantic decoder {@code sem_decoders.dinov3})
+ * @param foundationHiddenSize not a reference argument: the foundation model's hidden size,
+ *     which the semantic decoder projects to (the reference reads it from the loaded model).
+ *     0 means the known value for {@code foundationModelType} (DINOv3-L: 1024); 0 without a
+ *     foundation model
  * @param clsTokenType only {@code "none"} is supported (the released models)
  * @param diffClsToken unused by the released models
  * @param semDecType only {@code "transformer"} is supported (the released models)
@@ -49,6 +53,7 @@ public record RecTokConfig(
     String vitSemModelSize,
     int tokenChannels,
     String foundationModelType,
+    int foundationHiddenSize,
     String clsTokenType,
     boolean diffClsToken,
     String semDecType,
@@ -117,9 +122,16 @@ public record RecTokConfig(
     }
     checkSize(sizeDict, vitEncModelSize);
     checkSize(sizeDict, vitDecModelSize);
-    if (!foundationModelType.isEmpty()) {
-      if (!FOUNDATION_HIDDEN.containsKey(foundationModelType)) {
-        throw new IllegalArgumentException("unknown foundationModelType '" + foundationModelType + "'");
+    if (foundationModelType.isEmpty()) {
+      foundationHiddenSize = 0;
+    } else {
+      if (foundationHiddenSize <= 0) {
+        Integer known = FOUNDATION_HIDDEN.get(foundationModelType);
+        if (known == null) {
+          throw new IllegalArgumentException("unknown foundationModelType '" + foundationModelType
+              + "': give its foundationHiddenSize");
+        }
+        foundationHiddenSize = known;
       }
       if (!"transformer".equals(semDecType)) {
         throw new IllegalArgumentException("semDecType '" + semDecType + "' is not supported, only 'transformer'");
@@ -169,15 +181,6 @@ public record RecTokConfig(
     return !foundationModelType.isEmpty();
   }
 
-  /** The foundation model's hidden size: the semantic decoder's output width. */
-  public int foundationHiddenSize() {
-    Integer h = FOUNDATION_HIDDEN.get(foundationModelType);
-    if (h == null) {
-      throw new IllegalStateException("no foundation model configured");
-    }
-    return h;
-  }
-
   /** Channels the encoder's latent head emits: 2C (mean ‖ logvar), or C with {@code disableKl}. */
   public int encoderOutChannels() {
     return disableKl ? tokenChannels : 2 * tokenChannels;
@@ -199,6 +202,7 @@ public record RecTokConfig(
     b.vitSemModelSize = vitSemModelSize;
     b.tokenChannels = tokenChannels;
     b.foundationModelType = foundationModelType;
+    b.foundationHiddenSize = foundationHiddenSize;
     b.clsTokenType = clsTokenType;
     b.diffClsToken = diffClsToken;
     b.semDecType = semDecType;
@@ -250,7 +254,8 @@ public record RecTokConfig(
 
   /**
    * From a golden folder's {@code config.json}: {@code constructor_kwargs} (reference names in
-   * snake_case; absent ones keep the reference defaults) and {@code size_dict_additions}.
+   * snake_case; absent ones keep the reference defaults), {@code size_dict_additions}, and the
+   * foundation model stand-in's {@code teacher_stand_in.hidden_size} when present.
    */
   public static RecTokConfig fromGoldenConfig(JsonNode config) {
     JsonNode kw = config.path("constructor_kwargs");
@@ -290,6 +295,9 @@ public record RecTokConfig(
         default -> throw new IllegalArgumentException("unknown RecTok constructor argument '" + e.getKey() + "'");
       }
     }
+    if (config.path("teacher_stand_in").has("hidden_size")) {
+      b.foundationHiddenSize(config.path("teacher_stand_in").path("hidden_size").asInt());
+    }
     return b.build();
   }
 
@@ -303,6 +311,7 @@ public record RecTokConfig(
     private String vitSemModelSize = "tiny";
     private int tokenChannels = 128;
     private String foundationModelType = "";
+    private int foundationHiddenSize;
     private String clsTokenType = "none";
     private boolean diffClsToken;
     private String semDecType = "transformer";
@@ -330,6 +339,7 @@ public record RecTokConfig(
     public Builder vitSemModelSize(String v) { vitSemModelSize = v; return this; }
     public Builder tokenChannels(int v) { tokenChannels = v; return this; }
     public Builder foundationModelType(String v) { foundationModelType = v; return this; }
+    public Builder foundationHiddenSize(int v) { foundationHiddenSize = v; return this; }
     public Builder clsTokenType(String v) { clsTokenType = v; return this; }
     public Builder diffClsToken(boolean v) { diffClsToken = v; return this; }
     public Builder semDecType(String v) { semDecType = v; return this; }
@@ -361,7 +371,7 @@ public record RecTokConfig(
 
     public RecTokConfig build() {
       return new RecTokConfig(imgSize, patchSize, vitEncModelSize, vitDecModelSize, encoderType, vitSemModelSize,
-          tokenChannels, foundationModelType, clsTokenType, diffClsToken, semDecType, semInputType, semTarget,
+          tokenChannels, foundationModelType, foundationHiddenSize, clsTokenType, diffClsToken, semDecType, semInputType, semTarget,
           maskRatio, maskRatioMin, maskRatioType, gamma, noiseSchedule, disableKl, useQknorm, mean, std,
           scaleFactor, sizeDict);
     }

@@ -52,8 +52,14 @@ public final class SemanticDecoder extends Module {
    * features (B, L, hidden).
    */
   public Tensor forward(Tensor zVisible, Tensor idsRestore) {
+    return forward(zVisible, idsRestore, ActivationProbe.NONE);
+  }
+
+  /** As {@link #forward(Tensor, Tensor)}, reporting {@code token_embedding}, {@code block<i>} and {@code ln_post}. */
+  public Tensor forward(Tensor zVisible, Tensor idsRestore, ActivationProbe probe) {
     try (Scope s = Scope.open()) {
       Tensor x = tokenEmbedding.forward(zVisible);
+      probe.record("token_embedding", x);
       long b = x.size(0);
       if (idsRestore != null) {
         long full = idsRestore.size(1);
@@ -64,10 +70,13 @@ public final class SemanticDecoder extends Module {
       }
       x = lnPre.forward(x.add(positionalEmbedding.data()));
       Tensor rope = buffer("rope_tensor");
-      for (Block blk : blocks) {
-        x = blk.forward(x, rope);
+      for (int i = 0; i < blocks.size(); i++) {
+        x = blocks.get(i).forward(x, rope);
+        probe.record("block" + i, x);
       }
-      return s.keep(out.forward(lnPost.forward(x)));
+      x = lnPost.forward(x);
+      probe.record("ln_post", x);
+      return s.keep(out.forward(x));
     }
   }
 }
