@@ -73,12 +73,7 @@ public final class TokenizerCheckpoints {
   /** Loads the chosen dict of a {@code torch.save} checkpoint. */
   public static LoadReport loadPth(RecTok model, Path file, Source source) throws IOException {
     try (PthCheckpoint ckpt = PthReader.read(file)) {
-      String key = switch (source) {
-        case AUTO -> isDict(ckpt, "model_ema") ? "model_ema" : isDict(ckpt, "model") ? "model" : null;
-        case MODEL_EMA -> "model_ema";
-        case MODEL -> "model";
-        case ROOT -> null;
-      };
+      String key = dictKey(source, k -> isDict(ckpt, k));
       Map<String, PthTensor> tensors = key == null ? ckpt.tensors() : ckpt.tensors(key);
       Map<String, HostTensor> host = new LinkedHashMap<>();
       Map<String, Tensor> model0 = model.stateDict();
@@ -103,6 +98,20 @@ public final class TokenizerCheckpoints {
       }
       return apply(model, file, "<safetensors>", host);
     }
+  }
+
+  /**
+   * The top-level key of the dict to read, or null for the root dict itself: for
+   * {@link Source#AUTO}, {@code model_ema} if the root has such a dict, else {@code model}, else
+   * the root.
+   */
+  static String dictKey(Source source, java.util.function.Predicate<String> rootHasDict) {
+    return switch (source) {
+      case AUTO -> rootHasDict.test("model_ema") ? "model_ema" : rootHasDict.test("model") ? "model" : null;
+      case MODEL_EMA -> "model_ema";
+      case MODEL -> "model";
+      case ROOT -> null;
+    };
   }
 
   /** {@code aux} → {@code sem}, as {@code ckpt_resume} renames the pre-release keys. */

@@ -160,6 +160,15 @@ class Case1ParityTest {
   }
 
   @Test
+  void dictChoiceFollowsTheGeneratorPipeline() {
+    var auto = TokenizerCheckpoints.Source.AUTO;
+    assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.of("model", "model_ema")::contains)).isEqualTo("model_ema");
+    assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.of("model", "optimizer")::contains)).isEqualTo("model");
+    assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.<String>of()::contains)).isNull();
+    assertThat(TokenizerCheckpoints.dictKey(TokenizerCheckpoints.Source.MODEL, k -> true)).isEqualTo("model");
+  }
+
+  @Test
   void auxKeysAreRenamedToSem() {
     assertThat(TokenizerCheckpoints.rename("aux_decoders.dinov3.out.weight")).isEqualTo("sem_decoders.dinov3.out.weight");
     assertThat(TokenizerCheckpoints.rename("encoder.ln_pre.weight")).isEqualTo("encoder.ln_pre.weight");
