@@ -58,7 +58,10 @@ public final class Decoder extends Module {
         new Rearrange("b (p1 p2 c) h w -> b c (h p1) (w p2)", t -> t.view(t.size(0), p, p, 3, g, g)
             .permute(0, 3, 4, 1, 5, 2).reshape(t.size(0), 3, (long) g * p, (long) g * p))));
     this.convOut = registerModule("conv_out", new Conv2d(3, 3, 3, 1, 1));
-    registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+    // A scope frees the unsqueezed-away table; the buffer itself escapes into the module.
+    try (Scope s = Scope.open()) {
+      registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+    }
   }
 
   /** The decoder's RoPE table (1, L, 2·headDim), borrowed. */

@@ -61,7 +61,10 @@ public final class Encoder extends Module {
     }
     this.lnPost = registerModule("ln_post", new RMSNorm(width, Block.NORM_EPS));
     this.latentHead = registerModule("latent_head", new Linear(width, cfg.encoderOutChannels(), true));
-    registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+    // A scope frees the unsqueezed-away table; the buffer itself escapes into the module.
+    try (Scope s = Scope.open()) {
+      registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+    }
   }
 
   /** The learned positions (1, L, width). */

@@ -44,8 +44,11 @@ public final class RecTok extends Module {
     } else {
       this.semanticDecoder = null;
     }
-    registerBuffer("mean", Tensor.scalar(config.mean()).to(DType.FLOAT32), false);
-    registerBuffer("std", Tensor.scalar(config.std()).to(DType.FLOAT32), false);
+    // The scope frees the float64 scalars; the float32 buffers escape into the module.
+    try (Scope s = Scope.open()) {
+      registerBuffer("mean", Tensor.scalar(config.mean()).to(DType.FLOAT32), false);
+      registerBuffer("std", Tensor.scalar(config.std()).to(DType.FLOAT32), false);
+    }
     eval();
   }
 
@@ -99,14 +102,18 @@ public final class RecTok extends Module {
    * tensors (global values). The tensors are copied.
    */
   public void resetStats(Tensor mean, Tensor std) {
-    replaceBuffer("mean", statShape(mean));
-    replaceBuffer("std", statShape(std));
+    try (Scope s = Scope.open()) {
+      replaceBuffer("mean", statShape(mean));
+      replaceBuffer("std", statShape(std));
+    }
   }
 
   /** {@code reset_stats} with one global mean and std. */
   public void resetStats(double mean, double std) {
-    replaceBuffer("mean", Tensor.scalar(mean).to(DType.FLOAT32));
-    replaceBuffer("std", Tensor.scalar(std).to(DType.FLOAT32));
+    try (Scope s = Scope.open()) {
+      replaceBuffer("mean", Tensor.scalar(mean).to(DType.FLOAT32));
+      replaceBuffer("std", Tensor.scalar(std).to(DType.FLOAT32));
+    }
   }
 
   private static Tensor statShape(Tensor t) {

@@ -44,7 +44,10 @@ public final class SemanticDecoder extends Module {
     }
     this.lnPost = registerModule("ln_post", new RMSNorm(width, Block.NORM_EPS));
     this.out = registerModule("out", new Linear(width, cfg.foundationHiddenSize(), true));
-    registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+    // A scope frees the unsqueezed-away table; the buffer itself escapes into the module.
+    try (Scope s = Scope.open()) {
+      registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+    }
   }
 
   /**

@@ -30,6 +30,25 @@ class TokenizerBehaviourTest {
   }
 
   @Test
+  void usedOutsideAnyScopeItLeavesNoLiveTensorBehind() {
+    long before = Tensor.liveHandles();
+    try (RecTok tok = new RecTok(small(true)); TorchGenerator gen = TorchGenerator.cpu(5)) {
+      tok.resetStats(1.0, 2.0);
+      try (Tensor m = Tensor.zeros(5); Tensor sd = Tensor.ones(5)) {
+        tok.resetStats(m, sd);
+      }
+      try (Tensor x = Tensor.rand(gen, 1, 3, 12, 12); Tensor r = tok.reconstruct(x);
+          RecTok.Encoding e = tok.encode(x, true, gen); Tensor noise = Tensor.rand(gen, 1, 9);
+          Encoder.MaskedOutput m = tok.encoder().forwardMasked(x, noise, 4);
+          Tensor sem = tok.semanticDecoder().forward(e.zLatents(), null)) {
+        assertThat(r.shape()).containsExactly(1, 3, 12, 12);
+        assertThat(sem.shape()).containsExactly(1, 9, 1024);
+      }
+    }
+    assertThat(Tensor.liveHandles()).isEqualTo(before);
+  }
+
+  @Test
   void seededSamplingIsReproducibleAndCentredOnTheMean() {
     try (Scope s = Scope.open(); GradMode g = GradMode.noGrad(); RecTok tok = new RecTok(small(false))) {
       Tensor x = Tensor.rand(TorchGenerator.cpu(1), 2, 3, 12, 12);
