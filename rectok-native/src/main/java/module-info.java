@@ -18,6 +18,7 @@ module dev.rectok.torch {
   exports dev.rectok.models.golden;
   exports dev.rectok.models.dit;
   exports dev.rectok.image;
+  exports dev.rectok.models.tokenizer;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }

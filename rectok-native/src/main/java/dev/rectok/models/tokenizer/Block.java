@@ -1,0 +1,39 @@
+package dev.rectok.models.tokenizer;
+
+import dev.rectok.torch.Scope;
+import dev.rectok.torch.Tensor;
+import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.RMSNorm;
+
+/**
+ * Pre-norm transformer block shared by the encoder, decoder and semantic decoder:
+ * {@code y = x + attn(norm1(x), rope)}, {@code out = y + mlp(norm2(y))}; RMSNorm eps 1e-6,
+ * SwiGLU hidden {@code int(2/3 · 4 · dim)}. Owns its layers; eval-mode forward passes may run
+ * concurrently.
+ */
+public final class Block extends Module {
+  static final double NORM_EPS = 1e-6;
+  private final RMSNorm norm1;
+  private final RMSNorm norm2;
+  private final Attention attn;
+  private final SwiGLUFFN mlp;
+
+  public Block(long dim, int numHeads) {
+    // Registration order gives the reference's key order: norm1, norm2, attn, mlp.
+    this.norm1 = registerModule("norm1", new RMSNorm(dim, NORM_EPS));
+    this.norm2 = registerModule("norm2", new RMSNorm(dim, NORM_EPS));
+    this.attn = registerModule("attn", new Attention(dim, numHeads));
+    this.mlp = registerModule("mlp", new SwiGLUFFN(dim, SwiGLUFFN.hiddenFor(dim)));
+  }
+
+  public Attention attn() {
+    return attn;
+  }
+
+  public Tensor forward(Tensor x, Tensor rope) {
+    try (Scope s = Scope.open()) {
+      Tensor y = x.add(attn.forward(norm1.forward(x), rope));
+      return s.keep(y.add(mlp.forward(norm2.forward(y))));
+    }
+  }
+}
