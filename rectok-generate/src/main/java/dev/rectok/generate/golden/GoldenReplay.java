@@ -13,6 +13,12 @@ import dev.rectok.generate.transport.VelocityModel;
 import dev.rectok.image.AdmPreprocess;
 import dev.rectok.image.RgbImage;
 import dev.rectok.models.golden.GoldenCase;
+import dev.rectok.models.tokenizer.RecTok;
+import dev.rectok.models.tokenizer.RecTokConfig;
+import dev.rectok.models.tokenizer.TokenizerCheckpoints;
+import dev.rectok.models.tokenizer.TokenizerRope;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import dev.rectok.api.DType;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
@@ -63,8 +69,10 @@ public final class GoldenReplay {
   }
 
   private static final Map<String, Replayer> REPLAYERS = new LinkedHashMap<>();
+  private static final Pattern TOK_ROPE = Pattern.compile("table\\.tok_rope_hd(\\d+)_(\\d+)x(\\d+)");
 
   static {
+    REPLAYERS.put("case1_tokenizer_inference", GoldenReplay::tokenizerInference);
     REPLAYERS.put("case3_dit_forward", GoldenReplay::ditForward);
     REPLAYERS.put("case3b_dit_sampling", GoldenReplay::ditSampling);
     REPLAYERS.put("case4_tables", GoldenReplay::tables);
@@ -100,6 +108,55 @@ public final class GoldenReplay {
   private static double tolerance(GoldenCase g, double fallback) {
     JsonNode t = g.config().get("tolerance_rel");
     return t != null && t.isNumber() ? t.asDouble() : fallback;
+  }
+
+  /** case1: the tokenizer in eval mode, call by call as the reference's test sequence; every output and debug tensor. */
+  private static void tokenizerInference(Path dir, List<Check> checks, List<String> unsupported) throws IOException {
+    try (GoldenCase g = GoldenCase.open(dir); RecTok tok = new RecTok(RecTokConfig.fromGoldenConfig(g.config()))) {
+      TokenizerCheckpoints.load(tok, g.file("weights.pth"));
+      tok.eval();
+      double tol = tolerance(g, 1e-4);
+      try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
+        Tensor x = g.tensor("input.image");
+        tok.resetStats(g.tensor("input.latent_mean"), g.tensor("input.latent_std"));
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        List<Tensor> copies = new ArrayList<>();
+        // Probed activations live in the modules' own inner scopes: copy them out, and free the copies below.
+        java.util.function.UnaryOperator<Tensor> copy = t -> {
+          Tensor c = t.clone().escape();
+          copies.add(c);
+          return c;
+        };
+        out.put("output.z_full", tok.encoder().forward(x, (n, t) -> out.put("debug.encoder." + n, copy.apply(t))));
+        try (RecTok.Encoding enc = tok.encode(x, false, null)) {
+          out.put("output.posterior_mean", enc.zLatents().clone());
+          out.put("output.posterior_logvar", enc.posterior().logvar().clone());
+          out.put("output.posterior_std", enc.posterior().std().clone());
+          out.put("output.decoder_out", tok.decoderModule().forward(enc.zLatents(), null,
+              (n, t) -> out.put("debug.decoder." + n, copy.apply(t))));
+        }
+        Tensor tokens = tok.tokenize(x);
+        out.put("output.tokens", tokens);
+        out.put("output.detokenized", tok.detokenize(tokens));
+        Tensor rec = tok.reconstruct(x);
+        out.put("output.reconstruction", rec);
+        out.put("output.reconstruction_uint8", RecTok.toUint8(rec));
+        for (var e : out.entrySet()) {
+          if (!g.has(e.getKey())) {
+            continue;
+          }
+          GoldenCase.Comparison c = g.compare(e.getKey(), e.getValue());
+          if (e.getKey().endsWith("_uint8")) {
+            checks.add(new Check(c.name(), String.format("max abs %.0f (<= 1 allowed)", c.maxAbsError()),
+                c.shapeMatches() && c.maxAbsError() <= 1));
+          } else {
+            checks.add(Check.of(c, tol));
+          }
+        }
+        copies.forEach(Tensor::close);
+      }
+      unreplayed(g, checks, unsupported);
+    }
   }
 
   /** case3: {@code net(x, t, y)} with the {@code model_ema} weights; every output and debug tensor. */
@@ -144,6 +201,15 @@ public final class GoldenReplay {
           }
         }
       });
+      for (String n : g.names()) {
+        Matcher m = TOK_ROPE.matcher(n);
+        if (m.matches()) {
+          try (Scope s = Scope.open()) {
+            checks.add(Check.of(g.compare(n, TokenizerRope.table(Integer.parseInt(m.group(1)),
+                Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)))), tol));
+          }
+        }
+      }
       g.config().get("grids").properties().forEach(e -> {
         float[] grid = TimeGrid.samplerGrid(e.getValue().get("num_steps").asInt(),
             e.getValue().get("timestep_shift").asDouble());
@@ -245,6 +311,10 @@ public final class GoldenReplay {
     for (var it = summary.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       Path manifest = dir.resolve("manifest_" + name + ".json");
+      if (name.startsWith("rectok_BB")) {
+        tokenizerManifest(name, manifest, summary.get(name), checks);
+        continue;
+      }
       if (!name.startsWith("DiTDDT_")) {
         unsupported.add("manifest " + name);
         continue;
@@ -267,6 +337,33 @@ public final class GoldenReplay {
       checks.add(new Check(name + " shapes", mismatched + " mismatched", mismatched == 0));
       long total = DiTConfig.preset(name).numParameters(false);
       long expected = summary.get(name).get("total_params").asLong();
+      checks.add(new Check(name + " parameters", String.format("%,d (manifest %,d)", total, expected), total == expected));
+    }
+  }
+
+  /** A released tokenizer layout: keys in order, shapes, parameter count (built for real, ~700 MB). */
+  private static void tokenizerManifest(String name, Path manifest, JsonNode summary, List<Check> checks)
+      throws IOException {
+    JsonNode m = JSON.readTree(manifest.toFile());
+    String preset = name.equals("rectok_BB_decft") ? "rectok_BB" : name;
+    try (RecTok tok = new RecTok(RecTokConfig.preset(preset))) {
+      List<String> keys = new ArrayList<>();
+      m.get("keys").fieldNames().forEachRemaining(keys::add);
+      List<String> ours = new ArrayList<>(tok.stateDict().keySet());
+      checks.add(new Check(name + " keys", ours.size() + " keys, manifest " + keys.size(), ours.equals(keys)));
+      long mismatched = tok.stateDict().entrySet().stream().filter(e -> {
+        JsonNode k = m.get("keys").get(e.getKey());
+        if (k == null) {
+          return true;
+        }
+        List<Long> shape = new ArrayList<>();
+        k.get("shape").forEach(v -> shape.add(v.asLong()));
+        return !shape.equals(java.util.Arrays.stream(e.getValue().shape()).boxed().toList());
+      }).count();
+      checks.add(new Check(name + " shapes", mismatched + " mismatched", mismatched == 0));
+      long total = tok.numParameters(false);
+      long expected = summary.has("total_params") ? summary.get("total_params").asLong()
+          : summary.get("total_params_without_dinov3").asLong();
       checks.add(new Check(name + " parameters", String.format("%,d (manifest %,d)", total, expected), total == expected));
     }
   }
