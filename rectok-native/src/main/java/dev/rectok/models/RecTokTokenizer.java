@@ -1,0 +1,173 @@
+package dev.rectok.models;
+
+import dev.rectok.api.Device;
+import dev.rectok.api.Latents;
+import dev.rectok.image.AdmPreprocess;
+import dev.rectok.image.RgbImage;
+import dev.rectok.models.tokenizer.RecTok;
+import dev.rectok.models.tokenizer.RecTokConfig;
+import dev.rectok.models.tokenizer.TokenizerCheckpoints;
+import dev.rectok.torch.GradMode;
+import dev.rectok.torch.Scope;
+import dev.rectok.torch.Tensor;
+import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.io.SafeTensorsFile;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * {@link dev.rectok.api.Tokenizer} over a {@link RecTok}: the reference's preprocessing (ADM
+ * centre crop with PIL-exact resampling), posterior mean or seeded sample, channel
+ * normalization with the latent statistics, and truncating uint8 output.
+ *
+ * <p>Thread-safe: the model is in eval mode and only read; every call owns its tensors. Owns the
+ * model: close the tokenizer after the last call returned.
+ */
+public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
+  private final RecTok model;
+  private final Device device;
+  private final boolean hasStatistics;
+  private final AdmPreprocess preprocess;
+
+  /** Takes ownership of a loaded {@code model}; {@code hasStatistics} says whether resetStats was given real values. */
+  public RecTokTokenizer(RecTok model, Device device, boolean hasStatistics) {
+    this.model = Objects.requireNonNull(model, "model");
+    this.device = Objects.requireNonNull(device, "device");
+    this.hasStatistics = hasStatistics;
+    this.preprocess = new AdmPreprocess(model.config().imgSize());
+    model.eval();
+  }
+
+  /** Opens a model file written by {@code rectok convert} (see {@link ModelFile}). */
+  public static RecTokTokenizer open(Path file, Device device) throws IOException {
+    try (SafeTensorsFile f = ModelFile.open(file)) {
+      ModelFile.Header h = ModelFile.header(f);
+      RecTokConfig config = h.tokenizerConfig();
+      RecTok model = new RecTok(config);
+      try {
+        TokenizerCheckpoints.load(model, file);
+        if (h.hasStatistics()) {
+          try (Scope s = Scope.open()) {
+            model.resetStats(Tensor.of(h.latentMean()), Tensor.of(h.latentStd()));
+          }
+        }
+        if (device.isCuda()) {
+          model.to(null, device);
+        }
+        return new RecTokTokenizer(model, device, h.hasStatistics());
+      } catch (IOException | RuntimeException e) {
+        model.close();
+        throw e;
+      }
+    }
+  }
+
+  /** The underlying model (borrowed). */
+  public RecTok model() {
+    return model;
+  }
+
+  /** Whether latent statistics are loaded (needed for normalized latents and generation). */
+  public boolean hasStatistics() {
+    return hasStatistics;
+  }
+
+  @Override
+  public int imageSize() {
+    return model.config().imgSize();
+  }
+
+  @Override
+  public int[] latentShape() {
+    int g = model.config().gridSize();
+    return new int[] {model.config().tokenChannels(), g, g};
+  }
+
+  private void requireStatistics() {
+    if (!hasStatistics) {
+      throw new IllegalStateException("this tokenizer has no latent statistics: compute them with "
+          + "'rectok stats --tokenizer MODEL --images DIR' and embed them with 'rectok convert ... --stats STATS'");
+    }
+  }
+
+  @Override
+  public Latents encode(List<BufferedImage> images, boolean sample, long seed, boolean normalize) {
+    if (images.isEmpty()) {
+      throw new IllegalArgumentException("no images to encode");
+    }
+    if (normalize) {
+      requireStatistics();
+    }
+    int size = imageSize();
+    float[] pixels = new float[images.size() * 3 * size * size];
+    for (int i = 0; i < images.size(); i++) {
+      RgbImage crop = preprocess.centerCrop(AdmPreprocess.toRgb(Objects.requireNonNull(images.get(i), "image")));
+      float[] chw = AdmPreprocess.toTensor(crop).toFloatArray();
+      System.arraycopy(chw, 0, pixels, i * chw.length, chw.length);
+    }
+    int[] shape = latentShape();
+    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode();
+        TorchGenerator gen = sample ? TorchGenerator.create(device, seed) : null) {
+      Tensor x = Tensor.of(pixels, images.size(), 3, size, size).to(device);
+      Tensor z;
+      if (normalize) {
+        z = model.tokenize(x, sample, gen);
+      } else {
+        try (RecTok.Encoding e = model.encode(x, sample, gen)) {
+          // (B, h*w, C) -> (B, C, h, w), as tokenize lays them out
+          z = e.zLatents().transpose(1, 2).reshape(images.size(), shape[0], shape[1], shape[2]);
+        }
+      }
+      return new Latents(z.toFloatArray(), images.size(), shape[0], shape[1], shape[2], normalize);
+    }
+  }
+
+  @Override
+  public List<BufferedImage> decode(Latents latents) {
+    int[] shape = latentShape();
+    if (latents.channels() != shape[0] || latents.height() != shape[1] || latents.width() != shape[2]) {
+      throw new IllegalArgumentException("latents of shape " + latents + " do not fit this tokenizer's "
+          + shape[0] + "x" + shape[1] + "x" + shape[2]);
+    }
+    if (latents.normalized()) {
+      requireStatistics();
+    }
+    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+      Tensor z = Tensor.of(latents.values(), latents.shape()).to(device);
+      Tensor images01;
+      if (latents.normalized()) {
+        images01 = model.detokenize(z);
+      } else {
+        Tensor tokens = z.reshape(latents.batch(), shape[0], -1).transpose(1, 2);
+        images01 = model.decoder(tokens).mul(0.5).add(0.5).clamp(0.0, 1.0);
+      }
+      // The reference's to_uint8: (x*255) truncated, NHWC.
+      byte[] hwc = RecTok.toUint8(images01).toByteArray();
+      int size = (int) images01.size(2);
+      int per = size * size * 3;
+      List<BufferedImage> out = new ArrayList<>(latents.batch());
+      for (int i = 0; i < latents.batch(); i++) {
+        out.add(AdmPreprocess.toBufferedImage(new RgbImage(size, size, java.util.Arrays.copyOfRange(hwc, i * per, (i + 1) * per))));
+      }
+      return out;
+    }
+  }
+
+  @Override
+  public List<BufferedImage> read(List<Path> files) throws IOException {
+    List<BufferedImage> out = new ArrayList<>(files.size());
+    for (Path f : files) {
+      out.add(AdmPreprocess.toBufferedImage(AdmPreprocess.read(f)));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}
