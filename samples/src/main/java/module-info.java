@@ -4,6 +4,7 @@ module dev.rectok.cli {
   requires dev.rectok.generate;
   requires info.picocli;
   requires org.slf4j;
+  requires com.fasterxml.jackson.databind;
 
   opens dev.rectok.cli to info.picocli;
 }

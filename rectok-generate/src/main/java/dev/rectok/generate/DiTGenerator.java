@@ -48,6 +48,39 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     }
   }
 
+  /**
+   * Opens a generator model file written by {@code rectok convert} and, optionally, the
+   * AutoGuidance companion (another generator file, e.g. DiTDDT_s), on {@code device}.
+   */
+  public static DiTGenerator open(java.nio.file.Path model, java.nio.file.Path guide, Device device)
+      throws java.io.IOException {
+    DiTwDDTHead main = load(model, device);
+    try {
+      return new DiTGenerator(main, guide == null ? null : load(guide, device), device);
+    } catch (java.io.IOException | RuntimeException e) {
+      main.close();
+      throw e;
+    }
+  }
+
+  private static DiTwDDTHead load(java.nio.file.Path file, Device device) throws java.io.IOException {
+    DiTConfig config;
+    try (var f = dev.rectok.models.ModelFile.open(file)) {
+      config = dev.rectok.models.ModelFile.header(f).generatorConfig();
+    }
+    DiTwDDTHead net = new DiTwDDTHead(config);
+    try {
+      dev.rectok.models.dit.DiTCheckpoints.load(net, file);
+      if (device.isCuda()) {
+        net.to(null, device);
+      }
+      return net;
+    } catch (java.io.IOException | RuntimeException e) {
+      net.close();
+      throw e;
+    }
+  }
+
   @Override
   public int[] latentShape() {
     return new int[] {config.tokenChannels(), config.inputSize(), config.inputSize()};

@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "rectok 0.1.0",
     description = "RecTok for Java: tokenizers and generators on LibTorch.",
-    subcommands = {DoctorCommand.class, InspectCommand.class, CheckGoldenCommand.class, DemoCommand.class})
+    subcommands = {DoctorCommand.class, InspectCommand.class, CheckGoldenCommand.class, ConvertCommand.class,
+        TokenizerCommands.Encode.class, TokenizerCommands.Decode.class, TokenizerCommands.Reconstruct.class,
+        GenerateCommand.class, DemoCommand.class})
 public final class RecTokCli implements Runnable {
 
   @Override

@@ -91,4 +91,60 @@ class CliTest {
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("not a golden folder");
   }
+
+  /** The tokenizer of golden case1 and the DiTs of case3b share an 80 x 8 x 8 latent: a full pipeline. */
+  @Test
+  void convertGenerateEncodeDecodeEndToEnd(@TempDir Path tmp) throws IOException {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    Path case1 = GOLDEN.resolve("case1_tokenizer_inference");
+    Path case3b = GOLDEN.resolve("case3b_dit_sampling");
+    Path stats = tmp.resolve("stats.json");
+    Path guideCfg = tmp.resolve("guide.json");
+    try (var g = dev.rectok.models.golden.GoldenCase.open(case1)) {
+      var node = json.createObjectNode();
+      node.set("mean", json.valueToTree(g.tensor("input.latent_mean").toFloatArray()));
+      node.set("std", json.valueToTree(g.tensor("input.latent_std").toFloatArray()));
+      json.writeValue(stats.toFile(), node);
+    }
+    var guideNode = json.createObjectNode();
+    guideNode.set("constructor_kwargs", json.readTree(case3b.resolve("config.json").toFile()).get("guide_constructor_kwargs"));
+    json.writeValue(guideCfg.toFile(), guideNode);
+    String tok = tmp.resolve("tok.safetensors").toString();
+    String gen = tmp.resolve("gen.safetensors").toString();
+    String guide = tmp.resolve("guide.safetensors").toString();
+    assertThat(run("convert", case1.resolve("weights.pth").toString(), tok, "--kind", "tokenizer", "--config",
+        case1.resolve("config.json").toString(), "--stats", stats.toString()).code()).isZero();
+    assertThat(run("convert", case3b.resolve("weights.pth").toString(), gen, "--kind", "generator", "--config",
+        case3b.resolve("config.json").toString()).code()).isZero();
+    assertThat(run("convert", case3b.resolve("guide_weights.pth").toString(), guide, "--kind", "generator", "--config",
+        guideCfg.toString()).code()).isZero();
+
+    Path out = tmp.resolve("samples");
+    Run g = run("generate", "--generator", gen, "--guide", guide, "--tokenizer", tok, "--labels", "1,2,3", "--seed", "4",
+        "--steps", "6", "--guidance", "autoguidance", "--out", out.toString(), "--grid", tmp.resolve("grid.png").toString());
+    assertThat(g.code()).as(g.err()).isZero();
+    assertThat(out.resolve("sample_0002.png")).exists();
+    assertThat(javax.imageio.ImageIO.read(tmp.resolve("grid.png").toFile()).getWidth()).isEqualTo(3 * 64);
+
+    Path lat = tmp.resolve("lat.safetensors");
+    assertThat(run("encode", "--tokenizer", tok, "--out", lat.toString(), out.resolve("sample_0000.png").toString(),
+        GOLDEN.resolve("case5_preprocess/img0_333x517.png").toString()).code()).isZero();
+    assertThat(run("decode", "--tokenizer", tok, "--out", tmp.resolve("dec").toString(), lat.toString()).code()).isZero();
+    assertThat(tmp.resolve("dec/decoded_0001.png")).exists();
+    assertThat(run("reconstruct", "--tokenizer", tok, "--out", tmp.resolve("rec").toString(),
+        GOLDEN.resolve("case5_preprocess/img1_701x299.png").toString()).code()).isZero();
+
+    // bad inputs: clear errors, non-zero exit, nothing crashes
+    Run badLabel = run("generate", "--generator", gen, "--tokenizer", tok, "--labels", "10", "--out", out.toString());
+    assertThat(badLabel.code()).isEqualTo(2);
+    assertThat(badLabel.err()).contains("label 10 is outside 0..9");
+    Run wrongKind = run("generate", "--generator", tok, "--tokenizer", tok, "--labels", "1", "--out", out.toString());
+    assertThat(wrongKind.err()).contains("holds a tokenizer, not a generator");
+    Run noGuide = run("generate", "--generator", gen, "--tokenizer", tok, "--labels", "1", "--guidance", "autoguidance",
+        "--out", out.toString());
+    assertThat(noGuide.err()).contains("needs --guide");
+    Run notImage = run("encode", "--tokenizer", tok, "--out", lat.toString(), stats.toString());
+    assertThat(notImage.code()).isEqualTo(2);
+    assertThat(notImage.err()).contains("stats.json");
+  }
 }

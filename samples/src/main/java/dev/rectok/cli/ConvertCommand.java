@@ -1,0 +1,90 @@
+package dev.rectok.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rectok.models.ModelFile;
+import dev.rectok.models.dit.DiTCheckpoints;
+import dev.rectok.models.dit.DiTConfig;
+import dev.rectok.models.dit.DiTwDDTHead;
+import dev.rectok.models.tokenizer.RecTok;
+import dev.rectok.models.tokenizer.RecTokConfig;
+import dev.rectok.models.tokenizer.TokenizerCheckpoints;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code rectok convert IN OUT}: an official {@code .pth} (or a plain safetensors state dict) to the
+ * SDK's self-describing model file, validated by loading it into the model first.
+ */
+@Command(name = "convert", description = "Convert a .pth/.safetensors checkpoint into a RecTok model file (config + weights + latent statistics).")
+final class ConvertCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Parameters(index = "0", paramLabel = "IN", description = "checkpoint: official .pth (model_ema is used when present) or .safetensors")
+  Path in;
+
+  @Parameters(index = "1", paramLabel = "OUT", description = "model file to write (.safetensors)")
+  Path out;
+
+  @Option(names = "--kind", required = true, description = "tokenizer or generator")
+  String kind;
+
+  @Option(names = "--config", required = true,
+      description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, ...) or a JSON file with constructor_kwargs")
+  String config;
+
+  @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers)")
+  Path stats;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!Files.isRegularFile(in)) {
+      throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
+    }
+    JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(JSON.readTree(Path.of(config).toFile()))
+        : ModelFile.presetConfig(config);
+    float[] mean = null;
+    float[] std = null;
+    if (stats != null) {
+      JsonNode s = JSON.readTree(stats.toFile());
+      if (!s.has("mean") || !s.has("std")) {
+        throw new IOException(stats + ": not a statistics file (expected 'mean' and 'std' arrays)");
+      }
+      mean = JSON.treeToValue(s.get("mean"), float[].class);
+      std = JSON.treeToValue(s.get("std"), float[].class);
+    }
+    switch (kind) {
+      case "tokenizer" -> {
+        RecTokConfig c = cfg.has("preset") ? RecTokConfig.preset(config) : RecTokConfig.fromGoldenConfig(cfg);
+        if (mean != null && mean.length != c.tokenChannels()) {
+          throw new IOException(stats + ": " + mean.length + " channels, the tokenizer has " + c.tokenChannels());
+        }
+        try (RecTok model = new RecTok(c)) {
+          var report = TokenizerCheckpoints.load(model, in);
+          System.out.println("loaded " + in + ": " + report);
+          ModelFile.write(out, kind, cfg, model.stateDict(), mean, std);
+        }
+      }
+      case "generator" -> {
+        if (stats != null) {
+          throw new IllegalArgumentException("--stats belongs to the tokenizer's model file, not the generator's");
+        }
+        DiTConfig c = cfg.has("preset") ? DiTConfig.preset(config) : DiTConfig.fromConstructorKwargs(cfg);
+        try (DiTwDDTHead net = new DiTwDDTHead(c)) {
+          var summary = DiTCheckpoints.load(net, in);
+          System.out.println("loaded " + in + " [" + summary.entry() + "]");
+          ModelFile.write(out, kind, cfg, net.stateDict(), null, null);
+        }
+      }
+      default -> throw new IllegalArgumentException("--kind must be tokenizer or generator, not '" + kind + "'");
+    }
+    System.out.println("wrote " + out + (mean != null ? " (with latent statistics)" : ""));
+    return 0;
+  }
+}
