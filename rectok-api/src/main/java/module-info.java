@@ -12,4 +12,5 @@ module dev.rectok.api {
   exports dev.rectok.api.spi;
 
   uses dev.rectok.api.spi.Backend;
+  uses dev.rectok.api.spi.GeneratorProvider;
 }

@@ -7,4 +7,6 @@ module dev.rectok.generate {
   exports dev.rectok.generate.transport;
   exports dev.rectok.generate.golden;
   exports dev.rectok.generate;
+
+  provides dev.rectok.api.spi.GeneratorProvider with dev.rectok.generate.DiTGeneratorProvider;
 }

@@ -1,6 +1,9 @@
 package dev.rectok.api;
 
 import dev.rectok.api.spi.Backend;
+import dev.rectok.api.spi.GeneratorProvider;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -30,5 +33,22 @@ public final class Backends {
               + "(module dev.rectok.torch) to the class or module path");
     }
     return all.getFirst();
+  }
+
+  /** Opens a tokenizer model file with the installed backend. */
+  public static Tokenizer openTokenizer(Path modelFile, Device device) throws IOException {
+    return load().openTokenizer(modelFile, device);
+  }
+
+  /**
+   * Opens a generator (and its optional AutoGuidance companion) with the installed provider.
+   *
+   * @throws IllegalStateException naming the artifact to add when none is installed
+   */
+  public static Generator openGenerator(Path model, Path guide, Device device) throws IOException {
+    GeneratorProvider p = ServiceLoader.load(GeneratorProvider.class).findFirst().orElseThrow(() ->
+        new IllegalStateException("no RecTok generator is installed: add the dependency dev.rectok:rectok-generate "
+            + "(module dev.rectok.generate) to the class or module path"));
+    return p.openGenerator(model, guide, device);
   }
 }

@@ -1,6 +1,8 @@
 package dev.rectok.torch;
 
+import dev.rectok.api.Device;
 import dev.rectok.api.RuntimeInfo;
+import dev.rectok.api.Tokenizer;
 import dev.rectok.api.spi.Backend;
 import dev.rectok.torch.internal.NativeLibrary;
 import java.io.IOException;
@@ -48,6 +50,11 @@ public final class TorchBackend implements Backend {
     int cuda = Torch.cudaDeviceCount();
     facts.put("CUDA devices", cuda == 0 ? "none" : String.valueOf(cuda));
     return new RuntimeInfo(name(), version, cuda, facts);
+  }
+
+  @Override
+  public Tokenizer openTokenizer(Path modelFile, Device device) throws IOException {
+    return dev.rectok.models.RecTokTokenizer.open(modelFile, device);
   }
 
   /** Real paths of the mapped shared libraries whose name contains {@code needle}. */

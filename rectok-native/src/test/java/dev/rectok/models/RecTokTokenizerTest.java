@@ -136,4 +136,22 @@ class RecTokTokenizerTest {
     assertThatThrownBy(() -> tokenizer.decode(new Latents(new float[2 * 3 * 3], 1, 2, 3, 3, true)))
         .hasMessageContaining("do not fit");
   }
+
+  @Test
+  void theApiOpensItThroughTheBackendServiceAndConcurrentCallsEqualSerial() throws Exception {
+    List<BufferedImage> images = List.of(image(new Random(4), 64, 64), image(new Random(5), 80, 64));
+    try (dev.rectok.api.Tokenizer api = dev.rectok.api.Backends.openTokenizer(modelFile, Device.CPU)) {
+      assertThat(api).isInstanceOf(RecTokTokenizer.class);
+      Latents serial = api.encode(images);
+      try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+        List<java.util.concurrent.Future<Latents>> futures = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          futures.add(pool.submit(() -> api.encode(images)));
+        }
+        for (var f : futures) {
+          assertThat(f.get()).isEqualTo(serial);
+        }
+      }
+    }
+  }
 }

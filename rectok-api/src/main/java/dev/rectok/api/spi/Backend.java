@@ -1,6 +1,10 @@
 package dev.rectok.api.spi;
 
+import dev.rectok.api.Device;
 import dev.rectok.api.RuntimeInfo;
+import dev.rectok.api.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * Service interface of a compute backend (the LibTorch backend in module {@code dev.rectok.torch}
@@ -26,4 +30,11 @@ public interface Backend {
    * @throws IllegalStateException with a remedy when the native runtime cannot be loaded
    */
   RuntimeInfo runtimeInfo();
+
+  /**
+   * Opens a tokenizer model file (as written by {@code rectok convert}) on {@code device}.
+   *
+   * @throws IOException for a missing, malformed or wrong-kind file
+   */
+  Tokenizer openTokenizer(Path modelFile, Device device) throws IOException;
 }

@@ -43,7 +43,8 @@ public final class Attention extends Module {
       Tensor q = TokenizerRope.apply(parts.select(0, 0), rope);
       Tensor k = TokenizerRope.apply(parts.select(0, 1), rope);
       Tensor v = parts.select(0, 2);
-      Tensor o = F.attentionMath(q, k, v, null, false, 1.0 / Math.sqrt(headDim));
+      // Fused on LibTorch 2.x (flash / memory-efficient on CUDA); on 1.13 the exact composite.
+      Tensor o = F.scaledDotProductAttention(q, k, v, null, 0.0, false, 1.0 / Math.sqrt(headDim));
       return s.keep(proj.forward(o.transpose(1, 2).reshape(b, n, c)));
     }
   }
