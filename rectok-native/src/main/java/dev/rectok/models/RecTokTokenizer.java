@@ -106,8 +106,10 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
     float[] pixels = new float[images.size() * 3 * size * size];
     for (int i = 0; i < images.size(); i++) {
       RgbImage crop = preprocess.centerCrop(AdmPreprocess.toRgb(Objects.requireNonNull(images.get(i), "image")));
-      float[] chw = AdmPreprocess.toTensor(crop).toFloatArray();
-      System.arraycopy(chw, 0, pixels, i * chw.length, chw.length);
+      try (Tensor chw = AdmPreprocess.toTensor(crop)) {
+        float[] v = chw.toFloatArray();
+        System.arraycopy(v, 0, pixels, i * v.length, v.length);
+      }
     }
     int[] shape = latentShape();
     try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode();

@@ -62,8 +62,8 @@ class TensorBasicsTest {
 
   @Test
   void boolDataMustBeZeroOrOne() {
-    try (Tensor ok = Tensor.of(new byte[] {0, 1, 1}, DType.BOOL)) {
-      assertThat(ok.sum().itemLong()).isEqualTo(2);
+    try (Tensor ok = Tensor.of(new byte[] {0, 1, 1}, DType.BOOL); Tensor sum = ok.sum()) {
+      assertThat(sum.itemLong()).isEqualTo(2);
     }
     assertThatThrownBy(() -> Tensor.of(new byte[] {0, 2}, DType.BOOL))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bool data must be 0 or 1, got 2 at index 1");
