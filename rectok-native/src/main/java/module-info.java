@@ -19,6 +19,7 @@ module dev.rectok.torch {
   exports dev.rectok.models.dit;
   exports dev.rectok.image;
   exports dev.rectok.models.tokenizer;
+  exports dev.rectok.models.stats;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }
