@@ -9,8 +9,7 @@ import dev.rectok.models.tokenizer.RecTok;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
-import dev.rectok.torch.TorchGenerator;
-import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.Torch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,16 +27,10 @@ class StatisticsCollectorTest {
 
   @BeforeAll
   static void model() {
+    // PyTorch's default initialization draws from the global generator: seed it, so the model (and
+    // the statistics below) are the same whichever test classes ran before in this JVM
+    Torch.manualSeed(20261128);
     tok = new RecTok(TestImages.tinyConfig());
-    // PyTorch's default initialization, but seeded, so the statistics below are the same every run
-    try (TorchGenerator gen = TorchGenerator.cpu(20261128); GradMode g = GradMode.noGrad()) {
-      reset(tok, gen);
-    }
-  }
-
-  private static void reset(Module m, TorchGenerator gen) {
-    m.resetParameters(gen);
-    m.children().values().forEach(c -> reset(c, gen));
   }
 
   @AfterAll
@@ -232,6 +225,45 @@ class StatisticsCollectorTest {
     StatisticsCollector.builder().batchSize(4).progress(p).build().collect(tok, ImageList.fromFolder(dir));
     assertThat(events).containsExactly("start 10", "0 0 images, 0 skipped", "4 4 images, 0 skipped",
         "8 8 images, 0 skipped", "10 10 images, 0 skipped", "end");
+  }
+
+  @Test
+  void aPassLeavesNoLiveTensorBehindAndHandlesDisableKl(@TempDir Path dir) throws IOException {
+    TestImages.writeTen(dir);
+    ImageList list = ImageList.fromFolder(dir);
+    long before = Tensor.liveHandles();
+    StatisticsCollector.builder().batchSize(4).readers(2).build().collect(tok, list);
+    assertThat(Tensor.liveHandles()).isEqualTo(before);
+    // with disable_kl the encoder emits C channels, all of them the latent
+    try (RecTok noKl = new RecTok(TestImages.tinyConfig().toBuilder().disableKl(true).build())) {
+      LatentStatistics s = StatisticsCollector.builder().build().collect(noKl, list).statistics();
+      assertThat(s.channels()).isEqualTo(6);
+      assertThat(s.count()).isEqualTo(160);
+    }
+    assertThat(Tensor.liveHandles()).isEqualTo(before);
+  }
+
+  @Test
+  void tamperedCheckpointsAreRefused(@TempDir Path dir) throws IOException {
+    TestImages.writeTen(dir.resolve("imgs"));
+    ImageList list = ImageList.fromFolder(dir.resolve("imgs"));
+    Path cp = dir.resolve("cp.json");
+    StatisticsCollector c = StatisticsCollector.builder().batchSize(3).checkpoint(cp).maxImages(3).build();
+    c.collect(tok, list);
+    String good = Files.readString(cp);
+    assertThat(good).contains("\"position\" : 3", "\"images\" : 3", "\"count\" : 48", "\"skipped\" : 0",
+        "\"list\" : \"" + list.identity() + "\"");
+    Files.writeString(cp, good.replace("\"position\" : 3", "\"position\" : 4"));
+    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class).hasMessageContaining("inconsistent");
+    Files.writeString(cp, good.replace("\"position\" : 3", "\"position\" : 11"));
+    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class).hasMessageContaining("outside the list");
+    Files.writeString(cp, good.replaceFirst("\"sum\" : \\[ [^,]+,", "\"sum\" : ["));
+    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class).hasMessageContaining("sums have 5");
+    Files.writeString(cp, good.replace("rectok-latent-statistics-checkpoint", "rectok-latent-statistics"));
+    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class)
+        .hasMessageContaining("not a statistics checkpoint");
+    Files.writeString(cp, good);
+    assertThat(c.collect(tok, list).images()).isEqualTo(6);
   }
 
   @Test
