@@ -20,6 +20,7 @@ module dev.rectok.torch {
   exports dev.rectok.image;
   exports dev.rectok.models.tokenizer;
   exports dev.rectok.models;
+  exports dev.rectok.models.stats;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }
