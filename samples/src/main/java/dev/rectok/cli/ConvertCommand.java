@@ -3,6 +3,7 @@ package dev.rectok.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rectok.models.ModelFile;
+import dev.rectok.models.stats.LatentStatistics;
 import dev.rectok.models.dit.DiTCheckpoints;
 import dev.rectok.models.dit.DiTConfig;
 import dev.rectok.models.dit.DiTwDDTHead;
@@ -52,12 +53,9 @@ final class ConvertCommand implements Callable<Integer> {
     float[] mean = null;
     float[] std = null;
     if (stats != null) {
-      JsonNode s = JSON.readTree(stats.toFile());
-      if (!s.has("mean") || !s.has("std")) {
-        throw new IOException(stats + ": not a statistics file (expected 'mean' and 'std' arrays)");
-      }
-      mean = JSON.treeToValue(s.get("mean"), float[].class);
-      std = JSON.treeToValue(s.get("std"), float[].class);
+      LatentStatistics s = LatentStatistics.read(stats); // validated: lengths, finite, std > 0
+      mean = s.mean();
+      std = s.std();
     }
     switch (kind) {
       case "tokenizer" -> {

@@ -100,11 +100,9 @@ class CliTest {
     Path case3b = GOLDEN.resolve("case3b_dit_sampling");
     Path stats = tmp.resolve("stats.json");
     Path guideCfg = tmp.resolve("guide.json");
-    try (var g = dev.rectok.models.golden.GoldenCase.open(case1)) {
-      var node = json.createObjectNode();
-      node.set("mean", json.valueToTree(g.tensor("input.latent_mean").toFloatArray()));
-      node.set("std", json.valueToTree(g.tensor("input.latent_std").toFloatArray()));
-      json.writeValue(stats.toFile(), node);
+    try (var g = dev.rectok.models.golden.GoldenCase.open(case1); var mean = g.tensor("input.latent_mean");
+        var std = g.tensor("input.latent_std")) {
+      new dev.rectok.models.stats.LatentStatistics(mean.toFloatArray(), std.toFloatArray(), 1, 1).write(stats);
     }
     var guideNode = json.createObjectNode();
     guideNode.set("constructor_kwargs", json.readTree(case3b.resolve("config.json").toFile()).get("guide_constructor_kwargs"));
@@ -146,5 +144,34 @@ class CliTest {
     Run notImage = run("encode", "--tokenizer", tok, "--out", lat.toString(), stats.toString());
     assertThat(notImage.code()).isEqualTo(2);
     assertThat(notImage.err()).contains("stats.json");
+  }
+
+  @Test
+  void statsIsResumableAndFeedsConvert(@TempDir Path tmp) throws IOException {
+    Path case1 = GOLDEN.resolve("case1_tokenizer_inference");
+    String bare = tmp.resolve("bare.safetensors").toString();
+    assertThat(run("convert", case1.resolve("weights.pth").toString(), bare, "--kind", "tokenizer", "--config",
+        case1.resolve("config.json").toString()).code()).isZero();
+    Path images = tmp.resolve("images/nested");
+    java.nio.file.Files.createDirectories(images);
+    for (String f : new String[] {"img0_333x517.png", "img1_701x299.png", "img2_523x517.png"}) {
+      java.nio.file.Files.copy(GOLDEN.resolve("case5_preprocess").resolve(f), images.resolve(f));
+    }
+    java.nio.file.Files.writeString(images.resolve("broken.png"), "not a png");
+    Path out = tmp.resolve("stats.json");
+    Run first = run("stats", "--tokenizer", bare, "--images", tmp.resolve("images").toString(), "--out", out.toString(),
+        "--batch", "1", "--max-images", "1");
+    assertThat(first.code()).isZero();
+    assertThat(first.out()).contains("stopped early");
+    assertThat(out).doesNotExist();
+    Run rest = run("stats", "--tokenizer", bare, "--images", tmp.resolve("images").toString(), "--out", out.toString(),
+        "--batch", "1");
+    assertThat(rest.code()).isZero();
+    assertThat(rest.out()).contains("resumed", "3 images (1 unreadable, skipped)", "80 channels");
+    assertThat(run("convert", case1.resolve("weights.pth").toString(), tmp.resolve("tok.safetensors").toString(), "--kind",
+        "tokenizer", "--config", case1.resolve("config.json").toString(), "--stats", out.toString()).code()).isZero();
+    Run missing = run("stats", "--tokenizer", bare, "--images", tmp.resolve("nowhere").toString(), "--out", out.toString());
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("nowhere");
   }
 }
