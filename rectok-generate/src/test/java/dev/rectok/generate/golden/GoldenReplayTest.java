@@ -23,7 +23,7 @@ class GoldenReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"case1_tokenizer_inference", "case3_dit_forward", "case3b_dit_sampling", "case4_tables",
+  @ValueSource(strings = {"case1_tokenizer_inference", "case2_tokenizer_train_forward", "case3_dit_forward", "case3b_dit_sampling", "case4_tables",
       "case5_preprocess", "case6_manifests"})
   void everyReplayedTensorMatchesTheReference(String folder) throws IOException {
     GoldenReplay.Result r = replay(folder);
