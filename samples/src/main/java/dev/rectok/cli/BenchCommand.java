@@ -1,0 +1,190 @@
+package dev.rectok.cli;
+
+import dev.rectok.api.DType;
+import dev.rectok.api.Device;
+import dev.rectok.models.dit.DiTConfig;
+import dev.rectok.models.dit.DiTwDDTHead;
+import dev.rectok.models.tokenizer.RecTok;
+import dev.rectok.models.tokenizer.RecTokConfig;
+import dev.rectok.torch.GradMode;
+import dev.rectok.torch.Scope;
+import dev.rectok.torch.Tensor;
+import dev.rectok.torch.Torch;
+import dev.rectok.torch.TorchGenerator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rectok bench tokenizer | dit}: forward-pass throughput of the full-size models with seeded
+ * random weights, under inference mode. The last lines are machine-readable
+ * ({@code images_per_second=}, {@code ms_per_forward=}, {@code peak_rss_mb=}): medians of the timed
+ * iterations after one warm-up.
+ */
+@Command(name = "bench", description = "Benchmark the tokenizer or the DiT^DH forward pass.",
+    subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class})
+final class BenchCommand implements Runnable {
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "choose 'tokenizer' or 'dit'");
+  }
+
+  /** Common options. */
+  static final class Common {
+    @Option(names = "--batch", description = "batch size (default: ${DEFAULT-VALUE})")
+    int batch = 1;
+
+    @Option(names = "--iters", description = "timed iterations (default: ${DEFAULT-VALUE})")
+    int iters = 5;
+
+    @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--seed", description = "seed of the random weights and inputs (default: ${DEFAULT-VALUE})")
+    long seed = 0;
+  }
+
+  static double[] time(int warmup, int iters, IntConsumer body) {
+    for (int i = 0; i < warmup; i++) {
+      body.accept(i);
+    }
+    double[] ms = new double[iters];
+    for (int i = 0; i < iters; i++) {
+      long t0 = System.nanoTime();
+      body.accept(i);
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    return ms;
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  /** Peak resident memory of this process (VmHWM). */
+  static double peakRssMb() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("\\D+", "")) / 1024.0;
+      }
+    }
+    return -1;
+  }
+
+  static void report(String what, int batch, double[] ms) throws IOException {
+    double med = median(ms);
+    System.out.printf("%s: %s ms per forward (median of %d)%n", what, Arrays.toString(Arrays.stream(ms)
+        .map(x -> Math.round(x * 10) / 10.0).toArray()), ms.length);
+    System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
+    System.out.printf("ms_per_forward=%.2f%n", med);
+    System.out.printf("peak_rss_mb=%.0f%n", peakRssMb());
+  }
+
+  @Command(name = "tokenizer", description = "Tokenizer encode/decode throughput (256x256 images for rectok_BB).")
+  static final class TokenizerBench implements Callable<Integer> {
+    @Option(names = "--preset", description = "tokenizer preset (default: ${DEFAULT-VALUE})")
+    String preset = "rectok_BB";
+
+    @Option(names = "--mode", description = "encode, decode or both (default: ${DEFAULT-VALUE})")
+    String mode = "both";
+
+    @Mixin
+    Common common;
+
+    @Mixin
+    DeviceOption device;
+
+    @Override
+    public Integer call() throws IOException {
+      if (common.threads != null) {
+        Torch.setNumThreads(common.threads);
+      }
+      Torch.manualSeed(common.seed);
+      Device dev = device.get();
+      try (RecTok tok = new RecTok(RecTokConfig.preset(preset)); TorchGenerator g = TorchGenerator.cpu(common.seed)) {
+        tok.initWeights(g);
+        if (dev.isCuda()) {
+          tok.to(null, dev);
+        }
+        tok.eval();
+        int size = tok.config().imgSize();
+        int grid = tok.config().gridSize();
+        int c = tok.config().tokenChannels();
+        try (Tensor x = Tensor.randn(new long[] {common.batch, 3, size, size}, g, DType.FLOAT32, dev);
+            Tensor z = Tensor.randn(new long[] {common.batch, (long) grid * grid, c}, g, DType.FLOAT32, dev)) {
+          double[] ms = time(1, common.iters, i -> {
+            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
+              switch (mode) {
+                case "encode" -> tok.encode(x, false, null).close();
+                case "decode" -> tok.decoder(z);
+                case "both" -> tok.reconstruct(x);
+                default -> throw new IllegalArgumentException("--mode must be encode, decode or both");
+              }
+              if (dev.isCuda()) {
+                Torch.cudaSynchronize(Math.max(0, dev.index()));
+              }
+            }
+          });
+          System.out.printf("%s %s, batch %d, %dx%d, %d threads, %s%n", preset, mode, common.batch, size, size,
+              Torch.numThreads(), dev);
+          report("tokenizer " + mode, common.batch, ms);
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "dit", description = "DiT^DH forward throughput (128x16x16 latents for the released presets).")
+  static final class DitBench implements Callable<Integer> {
+    @Option(names = "--preset", description = "DiTDDT_s, DiTDDT_b, DiTDDT_l or DiTDDT_xl (default: ${DEFAULT-VALUE})")
+    String preset = "DiTDDT_s";
+
+    @Mixin
+    Common common;
+
+    @Mixin
+    DeviceOption device;
+
+    @Override
+    public Integer call() throws IOException {
+      if (common.threads != null) {
+        Torch.setNumThreads(common.threads);
+      }
+      Device dev = device.get();
+      try (TorchGenerator g = TorchGenerator.cpu(common.seed);
+          DiTwDDTHead net = new DiTwDDTHead(DiTConfig.preset(preset), g)) {
+        if (dev.isCuda()) {
+          net.to(null, dev);
+        }
+        net.eval();
+        DiTConfig cfg = net.config();
+        long c = cfg.tokenChannels();
+        long n = cfg.inputSize();
+        try (Tensor x = Tensor.randn(new long[] {common.batch, c, n, n}, g, DType.FLOAT32, dev);
+            Tensor t = Tensor.rand(new long[] {common.batch}, g, DType.FLOAT32, dev);
+            Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {common.batch}, g, DType.INT64, dev)) {
+          double[] ms = time(1, common.iters, i -> {
+            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
+              net.forward(x, t, y);
+              if (dev.isCuda()) {
+                Torch.cudaSynchronize(Math.max(0, dev.index()));
+              }
+            }
+          });
+          System.out.printf("%s, batch %d, latent %dx%dx%d, %d threads, %s%n", preset, common.batch, c, n, n,
+              Torch.numThreads(), dev);
+          report("dit forward", common.batch, ms);
+        }
+      }
+      return 0;
+    }
+  }
+}
