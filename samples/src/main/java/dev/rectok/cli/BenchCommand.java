@@ -104,6 +104,9 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
+      if (!mode.equals("encode") && !mode.equals("decode") && !mode.equals("both")) {
+        throw new IllegalArgumentException("--mode must be encode, decode or both, not '" + mode + "'");
+      }
       if (common.threads != null) {
         Torch.setNumThreads(common.threads);
       }
