@@ -100,7 +100,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       throw new IllegalArgumentException("no images to encode");
     }
     if (normalize) {
-      requireStatistics();
+      requireStatistics(); // before the work of preprocessing
     }
     int size = imageSize();
     float[] pixels = new float[images.size() * 3 * size * size];
@@ -112,19 +112,50 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       }
     }
     int[] shape = latentShape();
+    try (Scope s = Scope.open()) {
+      Tensor z = encodeTensor(Tensor.of(pixels, images.size(), 3, size, size), sample, seed, normalize);
+      return new Latents(z.toFloatArray(), images.size(), shape[0], shape[1], shape[2], normalize);
+    }
+  }
+
+  /**
+   * Tensor form of {@link #encode}: preprocessed images (B, 3, S, S) in [-1, 1] (any device) to
+   * latents (B, C, h, w) on this tokenizer's device, owned by the caller (or the current scope).
+   */
+  public Tensor encodeTensor(Tensor images, boolean sample, long seed, boolean normalize) {
+    if (normalize) {
+      requireStatistics();
+    }
+    int[] shape = latentShape();
+    long b = images.size(0);
     try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode();
         TorchGenerator gen = sample ? TorchGenerator.create(device, seed) : null) {
-      Tensor x = Tensor.of(pixels, images.size(), 3, size, size).to(device);
-      Tensor z;
+      Tensor x = images.to(device);
       if (normalize) {
-        z = model.tokenize(x, sample, gen);
-      } else {
-        try (RecTok.Encoding e = model.encode(x, sample, gen)) {
-          // (B, h*w, C) -> (B, C, h, w), as tokenize lays them out
-          z = e.zLatents().transpose(1, 2).reshape(images.size(), shape[0], shape[1], shape[2]);
-        }
+        return s.keep(model.tokenize(x, sample, gen));
       }
-      return new Latents(z.toFloatArray(), images.size(), shape[0], shape[1], shape[2], normalize);
+      try (RecTok.Encoding e = model.encode(x, sample, gen)) {
+        // (B, h*w, C) -> (B, C, h, w), as tokenize lays them out
+        return s.keep(e.zLatents().transpose(1, 2).reshape(b, shape[0], shape[1], shape[2]));
+      }
+    }
+  }
+
+  /**
+   * Tensor form of {@link #decode}: latents (B, C, h, w), channel-normalized or raw, to images
+   * (B, 3, S, S) in [0, 1], owned by the caller (or the current scope).
+   */
+  public Tensor decodeTensor(Tensor latents, boolean normalized) {
+    if (normalized) {
+      requireStatistics();
+    }
+    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+      Tensor z = latents.to(device);
+      if (normalized) {
+        return s.keep(model.detokenize(z));
+      }
+      Tensor tokens = z.reshape(z.size(0), z.size(1), -1).transpose(1, 2);
+      return s.keep(model.decoder(tokens).mul(0.5).add(0.5).clamp(0.0, 1.0));
     }
   }
 
@@ -135,18 +166,8 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       throw new IllegalArgumentException("latents of shape " + latents + " do not fit this tokenizer's "
           + shape[0] + "x" + shape[1] + "x" + shape[2]);
     }
-    if (latents.normalized()) {
-      requireStatistics();
-    }
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
-      Tensor z = Tensor.of(latents.values(), latents.shape()).to(device);
-      Tensor images01;
-      if (latents.normalized()) {
-        images01 = model.detokenize(z);
-      } else {
-        Tensor tokens = z.reshape(latents.batch(), shape[0], -1).transpose(1, 2);
-        images01 = model.decoder(tokens).mul(0.5).add(0.5).clamp(0.0, 1.0);
-      }
+    try (Scope s = Scope.open()) {
+      Tensor images01 = decodeTensor(Tensor.of(latents.values(), latents.shape()), latents.normalized());
       // The reference's to_uint8: (x*255) truncated, NHWC.
       byte[] hwc = RecTok.toUint8(images01).toByteArray();
       int size = (int) images01.size(2);

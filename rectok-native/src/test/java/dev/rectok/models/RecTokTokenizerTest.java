@@ -154,4 +154,15 @@ class RecTokTokenizerTest {
       }
     }
   }
+
+  @Test
+  void theTensorFormsReproduceTheReference() throws IOException {
+    try (GoldenCase g = GoldenCase.open(CASE1); Scope s = Scope.open()) {
+      Tensor tokens = tokenizer.encodeTensor(g.tensor("input.image"), false, 0, true);
+      assertThat(g.compare("output.tokens", tokens).relError()).isLessThan(1e-6);
+      assertThat(g.compare("output.detokenized", tokenizer.decodeTensor(tokens, true)).relError()).isLessThan(1e-6);
+      Tensor raw = tokenizer.encodeTensor(g.tensor("input.image"), false, 0, false);
+      assertThat(g.compare("output.detokenized", tokenizer.decodeTensor(raw, false)).relError()).isLessThan(1e-6);
+    }
+  }
 }
