@@ -14,13 +14,27 @@ import picocli.CommandLine.Parameters;
 final class TokenizerCommands {
   private TokenizerCommands() {}
 
-  @Command(name = "encode", description = "Encode images to latents (ADM crop, posterior mean or a seeded sample).")
-  static final class Encode implements Callable<Integer> {
+  /** What every tokenizer command takes: the model, where to write, the device. */
+  static final class Common {
     @Option(names = "--tokenizer", required = true, description = "tokenizer model file (rectok convert)")
     Path tokenizer;
 
-    @Option(names = "--out", required = true, description = "latents file to write (.safetensors)")
+    @Option(names = "--out", required = true,
+        description = "where to write: a latents file for encode, a folder of PNGs otherwise")
     Path out;
+
+    @Mixin
+    DeviceOption device;
+
+    RecTokTokenizer open() throws java.io.IOException {
+      return RecTokTokenizer.open(tokenizer, device.get());
+    }
+  }
+
+  @Command(name = "encode", description = "Encode images to latents (ADM crop, posterior mean or a seeded sample).")
+  static final class Encode implements Callable<Integer> {
+    @Mixin
+    Common common;
 
     @Option(names = "--sample", description = "sample the posterior instead of taking its mean")
     boolean sample;
@@ -31,18 +45,15 @@ final class TokenizerCommands {
     @Option(names = "--raw", description = "keep the raw posterior (no channel normalization)")
     boolean raw;
 
-    @Mixin
-    DeviceOption device;
-
     @Parameters(paramLabel = "IMAGE", arity = "1..*")
     List<Path> images;
 
     @Override
     public Integer call() throws Exception {
-      try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get())) {
+      try (RecTokTokenizer tok = common.open()) {
         Latents l = tok.encode(tok.read(images), sample, seed, !raw);
-        LatentsFile.write(out, l);
-        System.out.println("wrote " + l + " to " + out);
+        LatentsFile.write(common.out, l);
+        System.out.println("wrote " + l + " to " + common.out);
       }
       return 0;
     }
@@ -50,23 +61,17 @@ final class TokenizerCommands {
 
   @Command(name = "decode", description = "Decode latents to PNG images.")
   static final class Decode implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, description = "tokenizer model file")
-    Path tokenizer;
-
-    @Option(names = "--out", required = true, description = "folder for the PNGs")
-    Path out;
-
     @Mixin
-    DeviceOption device;
+    Common common;
 
     @Parameters(paramLabel = "LATENTS", description = "latents file from 'rectok encode' or 'rectok generate --latents'")
     Path latents;
 
     @Override
     public Integer call() throws Exception {
-      try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get())) {
-        List<Path> files = ImagesOut.writeAll(tok.decode(LatentsFile.read(latents)), out, "decoded_");
-        System.out.println("wrote " + files.size() + " images to " + out);
+      try (RecTokTokenizer tok = common.open()) {
+        List<Path> files = ImagesOut.writeAll(tok.decode(LatentsFile.read(latents)), common.out, "decoded_");
+        System.out.println("wrote " + files.size() + " images to " + common.out);
       }
       return 0;
     }
@@ -74,23 +79,17 @@ final class TokenizerCommands {
 
   @Command(name = "reconstruct", description = "Encode and decode images (the reference's reconstruct).")
   static final class Reconstruct implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, description = "tokenizer model file")
-    Path tokenizer;
-
-    @Option(names = "--out", required = true, description = "folder for the PNGs")
-    Path out;
-
     @Mixin
-    DeviceOption device;
+    Common common;
 
     @Parameters(paramLabel = "IMAGE", arity = "1..*")
     List<Path> images;
 
     @Override
     public Integer call() throws Exception {
-      try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get())) {
-        List<Path> files = ImagesOut.writeAll(tok.reconstruct(tok.read(images)), out, "reconstructed_");
-        System.out.println("wrote " + files.size() + " images to " + out);
+      try (RecTokTokenizer tok = common.open()) {
+        List<Path> files = ImagesOut.writeAll(tok.reconstruct(tok.read(images)), common.out, "reconstructed_");
+        System.out.println("wrote " + files.size() + " images to " + common.out);
       }
       return 0;
     }

@@ -90,11 +90,7 @@ public final class Decoder extends Module {
       probe.record("decoder_embed", z);
       long b = z.size(0);
       if (idsRestore != null) {
-        long full = idsRestore.size(1);
-        long width = z.size(2);
-        Tensor masks = maskToken.data().expand(b, full - z.size(1), width);
-        Tensor all = Tensor.cat(new Tensor[] {z, masks}, 1);
-        z = all.gather(1, idsRestore.unsqueeze(2).expand(b, full, width));
+        z = Encoder.unshuffleWithMask(z, maskToken.data(), idsRestore);
       }
       z = lnPre.forward(z.add(positionalEmbedding.data()));
       Tensor rope = ropeTensor();

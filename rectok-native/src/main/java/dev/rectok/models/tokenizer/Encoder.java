@@ -138,4 +138,18 @@ public final class Encoder extends Module {
       return s.keep(latentHead.forward(h));
     }
   }
+
+  /**
+   * MAE's inverse of the masking shuffle: appends {@code mask} (1, 1, D) for the dropped tokens
+   * and gathers all L tokens back into their original order with {@code idsRestore} (B, L).
+   */
+  static Tensor unshuffleWithMask(Tensor visible, Tensor mask, Tensor idsRestore) {
+    try (Scope s = Scope.open()) {
+      long b = visible.size(0);
+      long full = idsRestore.size(1);
+      long width = visible.size(2);
+      Tensor all = Tensor.cat(new Tensor[] {visible, mask.expand(b, full - visible.size(1), width)}, 1);
+      return s.keep(all.gather(1, idsRestore.unsqueeze(2).expand(b, full, width)));
+    }
+  }
 }

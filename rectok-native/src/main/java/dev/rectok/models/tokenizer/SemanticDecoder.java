@@ -63,13 +63,8 @@ public final class SemanticDecoder extends Module {
     try (Scope s = Scope.open()) {
       Tensor x = tokenEmbedding.forward(zVisible);
       probe.record("token_embedding", x);
-      long b = x.size(0);
       if (idsRestore != null) {
-        long full = idsRestore.size(1);
-        long width = x.size(2);
-        Tensor masks = maskEmbedding.data().expand(b, full - x.size(1), width);
-        Tensor all = Tensor.cat(new Tensor[] {x, masks}, 1);
-        x = all.gather(1, idsRestore.unsqueeze(2).expand(b, full, width));
+        x = Encoder.unshuffleWithMask(x, maskEmbedding.data(), idsRestore);
       }
       x = lnPre.forward(x.add(positionalEmbedding.data()));
       Tensor rope = buffer("rope_tensor");
