@@ -102,18 +102,14 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
     if (normalize) {
       requireStatistics(); // before the work of preprocessing
     }
-    int size = imageSize();
-    float[] pixels = new float[images.size() * 3 * size * size];
-    for (int i = 0; i < images.size(); i++) {
-      RgbImage crop = preprocess.centerCrop(AdmPreprocess.toRgb(Objects.requireNonNull(images.get(i), "image")));
-      try (Tensor chw = AdmPreprocess.toTensor(crop)) {
-        float[] v = chw.toFloatArray();
-        System.arraycopy(v, 0, pixels, i * v.length, v.length);
-      }
-    }
     int[] shape = latentShape();
     try (Scope s = Scope.open()) {
-      Tensor z = encodeTensor(Tensor.of(pixels, images.size(), 3, size, size), sample, seed, normalize);
+      // One copy per image into native memory; the batch is assembled there.
+      Tensor[] parts = new Tensor[images.size()];
+      for (int i = 0; i < parts.length; i++) {
+        parts[i] = preprocess.apply(AdmPreprocess.toRgb(Objects.requireNonNull(images.get(i), "image")));
+      }
+      Tensor z = encodeTensor(Tensor.cat(parts, 0), sample, seed, normalize);
       return new Latents(z.toFloatArray(), images.size(), shape[0], shape[1], shape[2], normalize);
     }
   }
