@@ -3,7 +3,7 @@ package dev.rectok.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of {@code bin/rectok}. */
+/** Entry point of {@code bin/rectok}. Runs each command on the calling thread; not meant for concurrent use. */
 @Command(
     name = "rectok",
     mixinStandardHelpOptions = true,

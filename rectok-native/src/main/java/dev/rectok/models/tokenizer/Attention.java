@@ -11,6 +11,8 @@ import dev.rectok.torch.nn.Module;
  * RoPE on q and k, {@code softmax(q kᵀ / sqrt(D)) v} computed as plain float32 ops (what the
  * golden files were produced with), heads concatenated, {@code proj}. No mask, no dropout.
  * Owns its Linears; eval-mode forward passes may run concurrently.
+ *
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
  */
 public final class Attention extends Module {
   private final Linear qkv;

@@ -10,6 +10,8 @@ import dev.rectok.torch.nn.RMSNorm;
  * {@code y = x + attn(norm1(x), rope)}, {@code out = y + mlp(norm2(y))}; RMSNorm eps 1e-6,
  * SwiGLU hidden {@code int(2/3 · 4 · dim)}. Owns its layers; eval-mode forward passes may run
  * concurrently.
+ *
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
  */
 public final class Block extends Module {
   static final double NORM_EPS = 1e-6;

@@ -20,6 +20,8 @@ import java.util.List;
  *
  * <p>Owns its parameters and the non-persistent {@code rope_tensor}. Eval-mode forward passes
  * may run concurrently; results belong to the caller.
+ *
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
  */
 public final class Decoder extends Module {
   private final int grid;

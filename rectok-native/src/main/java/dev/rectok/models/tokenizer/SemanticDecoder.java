@@ -18,6 +18,8 @@ import java.util.List;
  *
  * <p>Owns its parameters and the non-persistent {@code rope_tensor}. Not for concurrent
  * training; eval-mode forward passes may run concurrently.
+ *
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
  */
 public final class SemanticDecoder extends Module {
   private final Parameter positionalEmbedding;

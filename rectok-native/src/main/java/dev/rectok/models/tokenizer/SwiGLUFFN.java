@@ -8,6 +8,8 @@ import dev.rectok.torch.nn.UnaryModule;
 /**
  * {@code SwiGLUFFN}: {@code w3(silu(a) * b)} where (a, b) are the halves of {@code w12(x)}.
  * Owns its two Linears; forward passes in eval mode may run concurrently.
+ *
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
  */
 public final class SwiGLUFFN extends UnaryModule {
   private final Linear w12;

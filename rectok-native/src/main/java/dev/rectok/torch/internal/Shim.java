@@ -14,6 +14,8 @@ import java.lang.invoke.MethodHandle;
  * Java objects reachable across the call ({@code Reference.reachabilityFence}).
  * {@code HeaderBindingTest} parses the header and fails on any function or constant missing here
  * or bound with another signature.
+ *
+ * <p>The handles are immutable and thread-safe; what a call may race with is the caller's business (see {@link dev.rectok.torch.Tensor}).
  */
 public final class Shim {
   private Shim() {}
