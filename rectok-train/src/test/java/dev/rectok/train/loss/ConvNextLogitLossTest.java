@@ -40,6 +40,16 @@ class ConvNextLogitLossTest {
   }
 
   @Test
+  void convnextSmallHasTorchvisionParameterCount() {
+    try (ConvNeXt m = ConvNeXt.small()) {
+      assertThat(m.numParameters(false)).isEqualTo(50_223_688L);
+      assertThat(m.stateDict()).containsKeys("features.5.26.block.5.weight", "features.7.2.layer_scale",
+          "classifier.2.weight");
+      assertThat(m.stateDict().get("classifier.2.weight").shape()).containsExactly(1000, 768);
+    }
+  }
+
+  @Test
   void shapesGradientToPredictionOnlyAndZeroForIdenticalImages() {
     try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(9);
         ConvNextLogitLoss loss = new ConvNextLogitLoss(tiny(), 32)) {
