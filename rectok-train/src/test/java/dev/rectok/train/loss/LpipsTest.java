@@ -90,6 +90,23 @@ class LpipsTest {
       LossTestSupport.write(both, a.stateDict(), k -> k.startsWith("net.") ? k.substring(4) : k);
       c.load(both, both);
       assertThat(c.forward(x, y).equal(a.forward(x, y))).isTrue();
+      // torch.save files: torchvision's vgg16 .pth and LPIPS's vgg.pth
+      Path vggPth = dir.resolve("vgg16.pth");
+      Path linPth = dir.resolve("vgg.pth");
+      java.util.Map<String, Tensor> trunk = new java.util.LinkedHashMap<>();
+      a.net().stateDict().forEach(trunk::put);
+      java.util.Map<String, Tensor> heads = new java.util.LinkedHashMap<>();
+      a.stateDict().forEach((k, v) -> {
+        if (k.startsWith("lin")) {
+          heads.put(k, v);
+        }
+      });
+      TinyTorchSave.write(vggPth, trunk, null);
+      TinyTorchSave.write(linPth, heads, null);
+      try (Lpips d = new Lpips()) {
+        d.load(vggPth, linPth);
+        assertThat(d.forward(x, y).equal(a.forward(x, y))).isTrue();
+      }
       // the heads file lacks the trunk: clear error
       assertThatThrownBy(() -> c.load(lin, lin)).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("net.features.0.weight");

@@ -113,4 +113,24 @@ class PatchGanTest {
       }
     }
   }
+
+  @Test
+  void loadsTamingKeysFromTorchSaveFilesFlatOrUnderStateDict(@TempDir Path dir) throws IOException {
+    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(13);
+        PatchGanDiscriminator a = new PatchGanDiscriminator(3, 8, 3, g)) {
+      a.forward(Tensor.rand(g, 2, 3, 32, 32)); // non-trivial running statistics, num_batches_tracked 1
+      a.eval();
+      Tensor x = Tensor.rand(g, 2, 3, 32, 32);
+      Tensor expected = a.forward(x);
+      for (String nest : new String[] {null, "state_dict"}) {
+        Path file = dir.resolve("disc-" + nest + ".pth");
+        TinyTorchSave.write(file, a.stateDict(), nest);
+        try (PatchGanDiscriminator b = new PatchGanDiscriminator(3, 8, 3, g)) {
+          b.load(file).eval();
+          assertThat(b.forward(x).equal(expected)).as(String.valueOf(nest)).isTrue();
+          assertThat(b.stateDict().get("main.3.num_batches_tracked").itemLong()).isEqualTo(1);
+        }
+      }
+    }
+  }
 }
