@@ -5,4 +5,5 @@ module dev.rectok.train {
 
   exports dev.rectok.train.data;
   exports dev.rectok.train.classifier;
+  exports dev.rectok.train.loss;
 }
