@@ -30,32 +30,38 @@ class KillResumeTest {
   void aRunKilledWithSigkillResumesBitIdentically(@TempDir Path tmp) throws Exception {
     long seed = 11;
     Path dir = tmp.resolve("run");
-    Path log = tmp.resolve("child.log");
-    Process child = startChild(dir, seed, 100_000, log);
     Random rnd = new Random(System.nanoTime());
-    long delayMs = rnd.nextInt(300);
-    try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      CheckpointStore probe = null;
-      while (true) {
-        assertThat(child.isAlive()).as("child exited early:\n%s", readLog(log)).isTrue();
-        assertThat(System.nanoTime()).as("child made no checkpoints in time:\n%s", readLog(log)).isLessThan(deadline);
-        Path ckpts = dir.resolve("checkpoints");
-        if (Files.isDirectory(ckpts)) {
-          try (var s = Files.list(ckpts)) {
-            if (s.filter(p -> p.getFileName().toString().startsWith("step-")).count() >= 3) {
-              break;
-            }
+    List<String> kills = new ArrayList<>();
+    long minStep = 3;
+    for (int round = 0; round < 2; round++) { // the second child resumes from the first one's checkpoints
+      Path log = tmp.resolve("child" + round + ".log");
+      long delayMs = rnd.nextInt(300);
+      Process child = startChild(dir, seed, 100_000, log);
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        // Read the pointer directly: opening a CheckpointStore would delete the child's temp files.
+        Path pointer = dir.resolve("checkpoints").resolve(CheckpointStore.LATEST);
+        while (true) {
+          assertThat(child.isAlive()).as("child exited early:\n%s", readLog(log)).isTrue();
+          assertThat(System.nanoTime()).as("child made no checkpoints in time:\n%s", readLog(log))
+              .isLessThan(deadline);
+          String latest = Files.exists(pointer) ? Files.readString(pointer).strip() : "";
+          if (latest.compareTo(CheckpointStore.fileName(minStep)) >= 0) {
+            break;
           }
+          Thread.sleep(5);
         }
-        Thread.sleep(5);
+        Thread.sleep(delayMs);
+      } finally {
+        child.destroyForcibly();
+        child.waitFor(30, TimeUnit.SECONDS);
       }
-      Thread.sleep(delayMs);
-    } finally {
-      child.destroyForcibly();
-      child.waitFor(30, TimeUnit.SECONDS);
+      assertThat(child.exitValue()).as("killed, not finished").isNotZero();
+      long at = TrainingCheckpoint.peek(new CheckpointStore(dir.resolve("checkpoints"), 3).latest().orElseThrow())
+          .step();
+      kills.add(delayMs + " ms after step " + minStep + " (latest then step " + at + ")");
+      minStep = at + 3;
     }
-    assertThat(child.exitValue()).as("killed, not finished").isNotZero();
 
     long resumedAt;
     long target;
@@ -73,8 +79,8 @@ class KillResumeTest {
       while (resumed.step < target) {
         resumed.step();
       }
-      System.out.printf("killed after %d ms past the third checkpoint; resumed at step %d "
-          + "(%d metrics lines of unsaved steps dropped); continued to %d%n", delayMs, resumedAt, dropped, target);
+      System.out.printf("SIGKILLed %s; resumed at step %d (%d metrics lines of unsaved steps dropped); "
+          + "continued to %d%n", kills, resumedAt, dropped, target);
       try (TinyRun straight = new TinyRun(config(seed))) {
         while (straight.step < target) {
           straight.step();

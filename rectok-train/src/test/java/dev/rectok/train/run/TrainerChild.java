@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The child JVM of {@link KillResumeTest}: opens (or resumes) a run folder and trains
  * {@link TinyRun}, appending a metrics line and saving a checkpoint after every step, until it is
- * killed or reaches the step limit. Arguments: run folder, seed, step limit.
+ * killed or reaches the step limit; a restart resumes from the latest checkpoint. Arguments: run folder, seed, step limit.
  */
 public final class TrainerChild {
   private TrainerChild() {}
@@ -16,9 +16,11 @@ public final class TrainerChild {
     TinyConfig cfg = KillResumeTest.config(Long.parseLong(args[1]));
     long limit = Long.parseLong(args[2]);
     try (RunDirectory run = RunDirectory.open(dir, cfg, 3); TinyRun t = new TinyRun(cfg)) {
-      run.checkpoints().restoreLatest(t.checkpoint).ifPresent(c -> {
-        t.restored(c);
-      });
+      var resumed = run.checkpoints().restoreLatest(t.checkpoint);
+      if (resumed.isPresent()) {
+        t.restored(resumed.get());
+        run.rewindMetrics("step", t.step); // lines of steps after the checkpoint are redone
+      }
       while (t.step < limit) {
         t.step();
         run.appendMetrics(Map.of("step", t.step, "loss", t.lastLoss));
