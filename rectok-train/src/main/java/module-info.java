@@ -2,8 +2,10 @@
 module dev.rectok.train {
   requires transitive dev.rectok.torch;
   requires org.slf4j;
+  requires com.fasterxml.jackson.databind;
 
   exports dev.rectok.train.data;
   exports dev.rectok.train.classifier;
   exports dev.rectok.train.loss;
+  exports dev.rectok.train.run;
 }

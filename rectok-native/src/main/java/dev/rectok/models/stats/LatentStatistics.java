@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rectok.models.tokenizer.RecTok;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
+import dev.rectok.torch.io.AtomicFiles;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;

@@ -1,16 +1,23 @@
 package dev.rectok.torch.optim;
 
+import dev.rectok.api.DType;
 import dev.rectok.torch.Foreach;
+import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Parameter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code torch.optim.AdamW}: decoupled weight decay, bias correction, per-group lr and weight
  * decay, per-parameter step counts. Each step is one native call per group that repeats
  * PyTorch's single-tensor update statement for statement, so results equal PyTorch's.
  * Owns {@code exp_avg}/{@code exp_avg_sq}; not thread-safe.
+ *
+ * <p>{@link #exportState()} gives, per parameter (flat index {@code k} across groups),
+ * {@code k.exp_avg}, {@code k.exp_avg_sq} and {@code k.step} (int64, shape {@code [1]}).
  */
 public final class AdamW implements Optimizer {
   private final List<ParamGroup> groups;
@@ -77,6 +84,45 @@ public final class AdamW implements Optimizer {
   /** Second-moment state (borrowed). */
   public Tensor expAvgSq(int group, int index) {
     return expAvgSq.get(group)[index];
+  }
+
+  @Override
+  public Map<String, Tensor> exportState() {
+    LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+    int k = 0;
+    for (int gi = 0; gi < groups.size(); gi++) {
+      for (int i = 0; i < expAvg.get(gi).length; i++, k++) {
+        out.put(k + ".exp_avg", expAvg.get(gi)[i].clone());
+        out.put(k + ".exp_avg_sq", expAvgSq.get(gi)[i].clone());
+        out.put(k + ".step", Tensor.of(new long[] {steps.get(gi)[i]}, 1));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void importState(Map<String, Tensor> state) {
+    LinkedHashMap<String, OptimizerState.Expected> expected = new LinkedHashMap<>();
+    int k = 0;
+    for (int gi = 0; gi < groups.size(); gi++) {
+      for (int i = 0; i < expAvg.get(gi).length; i++, k++) {
+        long[] shape = expAvg.get(gi)[i].shape();
+        expected.put(k + ".exp_avg", new OptimizerState.Expected(shape, null));
+        expected.put(k + ".exp_avg_sq", new OptimizerState.Expected(shape, null));
+        expected.put(k + ".step", new OptimizerState.Expected(new long[] {1}, DType.INT64));
+      }
+    }
+    OptimizerState.check("AdamW", state, expected);
+    k = 0;
+    try (GradMode g = GradMode.noGrad()) {
+      for (int gi = 0; gi < groups.size(); gi++) {
+        for (int i = 0; i < expAvg.get(gi).length; i++, k++) {
+          expAvg.get(gi)[i].copy_(state.get(k + ".exp_avg"));
+          expAvgSq.get(gi)[i].copy_(state.get(k + ".exp_avg_sq"));
+          steps.get(gi)[i] = state.get(k + ".step").itemLong();
+        }
+      }
+    }
   }
 
   @Override

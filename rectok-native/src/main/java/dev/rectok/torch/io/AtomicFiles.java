@@ -1,4 +1,4 @@
-package dev.rectok.models.stats;
+package dev.rectok.torch.io;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,11 +9,21 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Crash-safe file replacement: temp file in the same folder, fsync, atomic rename, fsync folder. */
-final class AtomicFiles {
+/**
+ * Crash-safe file replacement: temp file in the same folder, fsync, atomic rename, fsync folder.
+ * A reader (or a process restarted after a crash) sees the old content or the complete new one,
+ * never a mix. Stateless and thread-safe; concurrent writers of one target leave the last rename.
+ */
+public final class AtomicFiles {
   private AtomicFiles() {}
 
-  static void write(Path target, byte[] content) throws IOException {
+  /**
+   * Replaces {@code target} with {@code content} atomically, creating its folder if needed.
+   *
+   * @throws IOException if writing fails (the target is then untouched) or the file system cannot
+   *     rename atomically
+   */
+  public static void write(Path target, byte[] content) throws IOException {
     Path abs = target.toAbsolutePath();
     Path dir = abs.getParent();
     Files.createDirectories(dir);
