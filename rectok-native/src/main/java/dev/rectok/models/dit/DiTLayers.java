@@ -5,6 +5,7 @@ import dev.rectok.torch.F;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.nn.SwiGLUFFN;
 import dev.rectok.torch.nn.Activation;
 import dev.rectok.torch.nn.Conv2d;
 import dev.rectok.torch.nn.Embedding;
@@ -200,25 +201,6 @@ final class DiTLayers {
     }
   }
 
-  /** {@code SwiGLUFFN}: {@code w3(silu(x1) * x2)} with {@code x1, x2 = w12(x).chunk(2)}. */
-  static final class SwiGLU extends UnaryModule {
-    final Linear w12;
-    final Linear w3;
-
-    SwiGLU(long dim, long hidden) {
-      w12 = registerModule("w12", new Linear(dim, 2 * hidden, true));
-      w3 = registerModule("w3", new Linear(hidden, dim, true));
-    }
-
-    @Override
-    public Tensor forward(Tensor x) {
-      try (Scope s = Scope.open()) {
-        Tensor[] parts = w12.forward(x).chunk(2, -1);
-        return s.keep(w3.forward(parts[0].silu().mul(parts[1])));
-      }
-    }
-  }
-
   /** timm-style {@code Mlp} with tanh-GELU ({@code use_swiglu=False}): {@code fc1}, GELU, {@code fc2}. */
   static final class Mlp extends UnaryModule {
     final Linear fc1;
@@ -254,7 +236,7 @@ final class DiTLayers {
       norm2 = registerModule("norm2", norm(dim, cfg.useRmsnorm()));
       attn = registerModule("attn", new NormAttention(dim, numHeads, cfg.useQknorm(), cfg.useRmsnorm()));
       long hidden = DiTConfig.mlpHiddenSize(dim, cfg.mlpRatio(), cfg.useSwiglu());
-      mlp = registerModule("mlp", cfg.useSwiglu() ? new SwiGLU(dim, hidden) : new Mlp(dim, hidden));
+      mlp = registerModule("mlp", cfg.useSwiglu() ? new SwiGLUFFN(dim, hidden) : new Mlp(dim, hidden));
       adaLNModulation = registerModule("adaLN_modulation",
           new Sequential(Activation.silu(), new Linear(dim, 6L * dim, true)));
     }

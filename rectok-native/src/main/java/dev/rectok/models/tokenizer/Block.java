@@ -2,6 +2,7 @@ package dev.rectok.models.tokenizer;
 
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
+import dev.rectok.torch.nn.SwiGLUFFN;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.RMSNorm;
 
@@ -25,7 +26,7 @@ public final class Block extends Module {
     this.norm1 = registerModule("norm1", new RMSNorm(dim, NORM_EPS));
     this.norm2 = registerModule("norm2", new RMSNorm(dim, NORM_EPS));
     this.attn = registerModule("attn", new Attention(dim, numHeads));
-    this.mlp = registerModule("mlp", new SwiGLUFFN(dim, SwiGLUFFN.hiddenFor(dim)));
+    this.mlp = registerModule("mlp", new SwiGLUFFN(dim, swigluHidden(dim)));
   }
 
   public Attention attn() {
@@ -37,5 +38,10 @@ public final class Block extends Module {
       Tensor y = x.add(attn.forward(norm1.forward(x), rope));
       return s.keep(y.add(mlp.forward(norm2.forward(y))));
     }
+  }
+
+  /** {@code int(2/3 * dim * mlp_ratio)} with the reference's mlp_ratio 4, in Python's double order. */
+  static long swigluHidden(long dim) {
+    return (long) (2.0 / 3 * dim * 4.0);
   }
 }

@@ -182,7 +182,7 @@ class Case1ParityTest {
     assertThat(cfg.seqLen()).isEqualTo(arch.path("seq_len").asInt());
     assertThat(cfg.encoderOutChannels()).isEqualTo(arch.path("encoder_out_channels").asInt());
     assertThat(cfg.encoderSize().headDim()).isEqualTo(arch.path("encoder").path("head_dim").asInt());
-    assertThat(SwiGLUFFN.hiddenFor(cfg.encoderSize().width())).isEqualTo(arch.path("encoder").path("mlp_hidden").asLong());
+    assertThat(Block.swigluHidden(cfg.encoderSize().width())).isEqualTo(arch.path("encoder").path("mlp_hidden").asLong());
     assertThat(cfg.hasSemanticDecoder()).isFalse();
   }
 }

@@ -1,15 +1,12 @@
-package dev.rectok.models.tokenizer;
+package dev.rectok.torch.nn;
 
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
-import dev.rectok.torch.nn.Linear;
-import dev.rectok.torch.nn.UnaryModule;
 
 /**
- * {@code SwiGLUFFN}: {@code w3(silu(a) * b)} where (a, b) are the halves of {@code w12(x)}.
- * Owns its two Linears; forward passes in eval mode may run concurrently.
- *
- * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
+ * {@code SwiGLUFFN}: {@code w3(silu(a) * b)} where (a, b) are the halves of {@code w12(x)}, both
+ * Linears with bias (the layout of the RecTok tokenizer and DiT^DH blocks). Owns its two Linears;
+ * threading as for every {@link Module}: concurrent eval-mode forwards are safe.
  */
 public final class SwiGLUFFN extends UnaryModule {
   private final Linear w12;
@@ -20,11 +17,6 @@ public final class SwiGLUFFN extends UnaryModule {
     this.hidden = hidden;
     this.w12 = registerModule("w12", new Linear(dim, 2 * hidden, true));
     this.w3 = registerModule("w3", new Linear(hidden, dim, true));
-  }
-
-  /** {@code int(2/3 * dim * mlp_ratio)} with the reference's mlp_ratio 4, in Python's double order. */
-  public static long hiddenFor(long dim) {
-    return (long) (2.0 / 3 * dim * 4.0);
   }
 
   @Override
