@@ -83,7 +83,9 @@ class DiTShapePropertiesTest {
       // Eval-mode law: each sample's velocity depends on that sample alone.
       Tensor last = net.forward(x.narrow(0, batch - 1, 1), t.narrow(0, batch - 1, 1), y.narrow(0, batch - 1, 1));
       GoldenCase.Comparison c = GoldenCase.compare("last sample", last, v.narrow(0, batch - 1, 1));
-      assertThat(c.relError()).as(c.toString()).isLessThan(1e-5);
+      // A batch of one takes other GEMM blockings than a batch of several: float32 rounding differs
+      // at ~1e-5 relative on small outputs; an interaction between samples would be O(1).
+      assertThat(c.relError()).as(c.toString()).isLessThan(1e-4);
     }
   }
 

@@ -85,7 +85,7 @@ class SafeTensorsFuzzTest {
   }
 
   @Property(tries = 300)
-  void mutatedFilesFailCleanly(@ForAll long seed, @ForAll @IntRange(min = 0, max = 5) int kind)
+  void mutatedFilesFailCleanly(@ForAll long seed, @ForAll @IntRange(min = 0, max = 6) int kind)
       throws IOException {
     Random r = new Random(seed);
     byte[] b = valid.clone();
@@ -111,6 +111,11 @@ class SafeTensorsFuzzTest {
         byte[] chars = "{}[],:\"0123456789-.e ".getBytes();
         b[8 + r.nextInt(headerEnd - 8)] = chars[r.nextInt(chars.length)];
         what = "json char";
+      }
+      case 6 -> { // flip bits in the tensor bytes only: the structure is intact, so the file must read
+        int at = headerEnd + r.nextInt(b.length - headerEnd);
+        b[at] ^= (byte) (1 << r.nextInt(8));
+        what = "data flip";
       }
       case 4 -> { // append or drop data
         b = Arrays.copyOf(b, b.length + (r.nextBoolean() ? 1 + r.nextInt(16) : -1 - r.nextInt(8)));
