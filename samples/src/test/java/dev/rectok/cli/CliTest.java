@@ -185,4 +185,16 @@ class CliTest {
     assertThat(lines[lines.length - 1]).matches("peak_rss_mb=[0-9]+");
     assertThat(run("bench", "tokenizer", "--mode", "sideways", "--iters", "1").code()).isNotZero();
   }
+
+  @Test
+  void demoRunsTheDoctorAndTrainsTheClassifier() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        dev.rectok.train.data.FashionMnist.isAvailable(dev.rectok.train.data.FashionMnist.defaultDir()),
+        "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); bin/setup installs it");
+    Run r = run("demo", "--train-samples", "3000", "--test-samples", "1000", "--epochs", "2");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("rectok doctor", "Fashion-MNIST: 3000 train / 1000 test", "test accuracy");
+    double accuracy = Double.parseDouble(r.out().replaceAll("(?s).*test accuracy ([0-9.]+)%.*", "$1"));
+    assertThat(accuracy).isGreaterThan(70.0);
+  }
 }
