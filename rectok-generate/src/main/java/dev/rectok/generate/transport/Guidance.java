@@ -58,6 +58,13 @@ public interface Guidance {
    * on a float32 tensor: PyTorch compares in float32, so the bounds are rounded to float first
    * (t = 0.3f is inside [0, 0.3] there, although 0.3f > 0.3 in double).
    */
+  /** Refuses an empty guidance interval. */
+  static void checkInterval(double lo, double hi) {
+    if (!(lo <= hi)) {
+      throw new IllegalArgumentException("guidance interval [" + lo + ", " + hi + "] is empty");
+    }
+  }
+
   static boolean inInterval(float t, double lo, double hi) {
     return t >= (float) lo && t <= (float) hi;
   }
@@ -92,9 +99,7 @@ public interface Guidance {
   record Cfg(double scale, long nullClass, double tMin, double tMax) implements Guidance {
     /** Checks the interval. */
     public Cfg {
-      if (!(tMin <= tMax)) {
-        throw new IllegalArgumentException("guidance interval [" + tMin + ", " + tMax + "] is empty");
-      }
+      checkInterval(tMin, tMax);
     }
 
     /** The same guidance restricted to t in [tMin, tMax]. */
@@ -136,9 +141,7 @@ public interface Guidance {
     /** Checks the arguments. */
     public AutoGuidance {
       Objects.requireNonNull(guide, "guide");
-      if (!(tMin <= tMax)) {
-        throw new IllegalArgumentException("guidance interval [" + tMin + ", " + tMax + "] is empty");
-      }
+      checkInterval(tMin, tMax);
     }
 
     /** The same guidance restricted to t in [tMin, tMax]. */
