@@ -73,6 +73,30 @@ public record FashionMnist(byte[] images, byte[] labels, int count) {
     }
   }
 
+  /**
+   * Images as float32 (N, 1, side, side) in [-1, 1], centred and padded with background (-1):
+   * the 32×32 layout the demo models use, so a patch size of 4 or 8 tiles the image.
+   * Expand to RGB per batch with {@code expand(-1, 3, -1, -1)}.
+   */
+  public Tensor paddedImagesTensor(int side) {
+    if (side < SIDE || (side - SIDE) % 2 != 0) {
+      throw new IllegalArgumentException("side must be >= " + SIDE + " with even padding, got " + side);
+    }
+    int pad = (side - SIDE) / 2;
+    float[] out = new float[Math.multiplyExact(count, side * side)];
+    java.util.Arrays.fill(out, -1f);
+    for (int n = 0; n < count; n++) {
+      int src = n * SIDE * SIDE;
+      int dst = n * side * side + pad * side + pad;
+      for (int r = 0; r < SIDE; r++) {
+        for (int c = 0; c < SIDE; c++) {
+          out[dst + r * side + c] = (images[src + r * SIDE + c] & 0xff) / 127.5f - 1f;
+        }
+      }
+    }
+    return Tensor.of(out, count, 1, side, side);
+  }
+
   /** Labels as int64 (N). */
   public Tensor labelsTensor() {
     try (Scope s = Scope.open()) {
