@@ -1,0 +1,54 @@
+package dev.rectok.train.loop;
+
+import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.Parameter;
+import dev.rectok.torch.optim.ParamGroup;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The reference's two AdamW parameter groups ({@code create_optimizer_and_scaler}, reference
+ * §4.1): trainable parameters with weight decay, and those exempt from it — every parameter with
+ * fewer than two dimensions or whose name contains one of {@link #NO_DECAY_SUBSTRINGS}. The
+ * substring rule is kept verbatim, quirks included ({@code encoder.patch_embed.0.weight},
+ * {@code mask_token} and {@code positional_embedding} get no decay). Frozen parameters are left
+ * out. Stateless and thread-safe.
+ */
+public final class ParamGroups {
+  /** Name fragments that exempt a parameter from weight decay, as in the reference. */
+  public static final List<String> NO_DECAY_SUBSTRINGS =
+      List.of("ln", "bias", "embedding", "norm", "gamma", "embed", "token", "diffloss");
+
+  private ParamGroups() {}
+
+  /** Whether the reference exempts parameter {@code name} of rank {@code dim} from weight decay. */
+  public static boolean noWeightDecay(String name, int dim) {
+    if (dim < 2) {
+      return true;
+    }
+    for (String s : NO_DECAY_SUBSTRINGS) {
+      if (name.contains(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@code [decay, no_decay]} groups over the trainable parameters of {@code module}, both at
+   * {@code lr}; the first has {@code weightDecay}, the second 0. Either may be empty.
+   */
+  public static List<ParamGroup> reference(Module module, double lr, double weightDecay) {
+    List<Parameter> decay = new ArrayList<>();
+    List<Parameter> noDecay = new ArrayList<>();
+    module.namedParameters().forEach((name, p) -> {
+      if (p.requiresGrad()) {
+        (noWeightDecay(name, p.data().dim()) ? noDecay : decay).add(p);
+      }
+    });
+    if (decay.isEmpty() && noDecay.isEmpty()) {
+      throw new IllegalArgumentException("module has no trainable parameters");
+    }
+    return List.of(new ParamGroup(decay, lr, weightDecay), new ParamGroup(noDecay, lr, 0.0));
+  }
+}
