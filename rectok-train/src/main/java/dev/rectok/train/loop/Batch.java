@@ -7,10 +7,17 @@ import dev.rectok.torch.Tensor;
  * flips), int64 class labels (B), and each sample's dataset index (for precomputed teacher
  * features or latents).
  *
- * <p><b>Ownership.</b> The {@link BatchSource} that produced it owns the tensors and frees them
- * when the loop moves on; a {@link TrainingTask} must not close or keep them. Not thread-safe.
+ * <p><b>Ownership.</b> Whoever takes it from a {@link BatchSource} owns the two tensors and
+ * closes the batch ({@link TrainLoop} does so right after the step); a {@link TrainingTask} must
+ * neither close nor keep them. Not thread-safe.
  */
-public record Batch(Tensor images, Tensor labels, long[] indices, int epoch, int index) {
+public record Batch(Tensor images, Tensor labels, long[] indices, int epoch, int index) implements AutoCloseable {
+
+  @Override
+  public void close() {
+    images.close();
+    labels.close();
+  }
 
   /** Number of samples. */
   public int size() {

@@ -1,0 +1,196 @@
+package dev.rectok.train.loop;
+
+import dev.rectok.api.Progress;
+import dev.rectok.train.run.RunDirectory;
+import dev.rectok.train.run.TrainingCheckpoint;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives a {@link TrainingTask} over a {@link BatchSource} inside a {@link RunDirectory}: resumes
+ * from the latest complete checkpoint, feeds batches epoch by epoch with the fractional epoch the
+ * reference's schedules use, appends metrics as JSON lines, reports progress (loss, throughput,
+ * ETA), checkpoints every {@link Limits#checkpointEvery} steps and when it stops, and stops at
+ * the end of the last epoch, after {@link Limits#maxSteps} steps in total, or after
+ * {@link Limits#maxTime} of this process's time — whichever comes first.
+ *
+ * <p>Resume is exact: the checkpoint holds the task's state (models, EMA, optimizers, RNGs), the
+ * step, the epoch and the data position; metrics lines written after that checkpoint are removed
+ * so a killed run resumed from it continues bit-identically to an uninterrupted one (on CPU).
+ *
+ * <p><b>Threading and ownership.</b> {@link #run} works on the calling thread and borrows the
+ * run directory, the source and the task (closes none of them); each batch is closed after its
+ * step.
+ */
+public final class TrainLoop {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainLoop.class);
+
+  private TrainLoop() {}
+
+  /**
+   * When to stop and how often to write.
+   *
+   * @param epochs          epochs in the run (the schedule's length)
+   * @param maxSteps        stop after this many steps in total ({@code Long.MAX_VALUE}: no limit)
+   * @param maxTime         stop after this much wall time in this process ({@code null}: no limit)
+   * @param checkpointEvery steps between checkpoints (a final one is always written)
+   * @param logEvery        steps between metrics lines
+   */
+  public record Limits(int epochs, long maxSteps, Duration maxTime, long checkpointEvery, long logEvery) {
+    /** Checks the values. */
+    public Limits {
+      if (epochs < 1 || maxSteps < 1 || checkpointEvery < 1 || logEvery < 1) {
+        throw new IllegalArgumentException("epochs, max steps, checkpoint and log intervals must be >= 1, got "
+            + epochs + ", " + maxSteps + ", " + checkpointEvery + ", " + logEvery);
+      }
+      if (maxTime != null && (maxTime.isNegative() || maxTime.isZero())) {
+        throw new IllegalArgumentException("max time must be positive, got " + maxTime);
+      }
+    }
+
+    /** {@code epochs} epochs, no step or time limit, a checkpoint every 500 steps, metrics every 10. */
+    public static Limits epochs(int epochs) {
+      return new Limits(epochs, Long.MAX_VALUE, null, 500, 10);
+    }
+
+    /** The same limits with at most {@code steps} steps in total. */
+    public Limits withMaxSteps(long steps) {
+      return new Limits(epochs, steps, maxTime, checkpointEvery, logEvery);
+    }
+
+    /** The same limits with at most {@code time} of wall time in this process. */
+    public Limits withMaxTime(Duration time) {
+      return new Limits(epochs, maxSteps, time, checkpointEvery, logEvery);
+    }
+
+    /** The same limits with other checkpoint and metrics intervals. */
+    public Limits withIntervals(long checkpointEvery, long logEvery) {
+      return new Limits(epochs, maxSteps, maxTime, checkpointEvery, logEvery);
+    }
+  }
+
+  /**
+   * What a call to {@link #run} did.
+   *
+   * @param resumedAtStep   the step it resumed from (0 for a fresh run)
+   * @param steps           total steps done in the run (all processes)
+   * @param stepsThisRun    steps done by this call
+   * @param completed       whether the last epoch finished
+   * @param stoppedBy       {@code "epochs"}, {@code "max-steps"} or {@code "max-time"}
+   * @param imagesPerSecond this call's training throughput
+   * @param lastMetrics     the last step's metrics (empty when no step ran)
+   */
+  public record Outcome(long resumedAtStep, long steps, long stepsThisRun, boolean completed, String stoppedBy,
+      double imagesPerSecond, Map<String, Double> lastMetrics) {}
+
+  /** Runs (or resumes) the task until a limit; see the class comment. */
+  public static Outcome run(RunDirectory run, BatchSource data, TrainingTask task, Limits limits, Progress progress)
+      throws IOException {
+    TrainingCheckpoint checkpoint = new TrainingCheckpoint();
+    task.register(checkpoint);
+    long step = 0;
+    int epoch = 0;
+    long[] position = null;
+    Optional<TrainingCheckpoint.Counters> restored = run.checkpoints().restoreLatest(checkpoint);
+    if (restored.isPresent()) {
+      TrainingCheckpoint.Counters c = restored.get();
+      step = c.step();
+      epoch = (int) c.epoch();
+      position = c.dataPosition().length == 0 ? null : c.dataPosition();
+      int dropped = run.rewindMetrics("step", step);
+      LOG.info("resumed {} at step {} (epoch {}, data position {}); dropped {} metrics lines written after it",
+          run.dir(), step, epoch, Arrays.toString(position), dropped);
+    }
+    long resumedAt = step;
+    long perEpoch = data.batchesPerEpoch();
+    if (perEpoch < 1) {
+      throw new IllegalArgumentException("the data source has no full batch");
+    }
+    long planned = Math.min(limits.maxSteps(), limits.epochs() * perEpoch);
+    long started = System.nanoTime();
+    long deadline = limits.maxTime() == null ? Long.MAX_VALUE : started + limits.maxTime().toNanos();
+    long images = 0;
+    long lastCheckpoint = step;
+    Map<String, Double> last = Map.of();
+    String stoppedBy = "epochs";
+    progress.start("train", planned);
+    try {
+      outer:
+      while (epoch < limits.epochs()) {
+        try (BatchSource.Pass pass = data.open(epoch, position)) {
+          while (pass.hasNext()) {
+            if (step >= limits.maxSteps()) {
+              stoppedBy = "max-steps";
+              position = pass.position();
+              break outer;
+            }
+            if (System.nanoTime() >= deadline) {
+              stoppedBy = "max-time";
+              position = pass.position();
+              break outer;
+            }
+            try (Batch batch = pass.next()) {
+              double fractionalEpoch = epoch + (double) batch.index() / perEpoch;
+              last = task.step(batch, fractionalEpoch);
+              images += batch.size();
+            }
+            step++;
+            position = pass.position();
+            double seconds = (System.nanoTime() - started) / 1e9;
+            double rate = images / Math.max(seconds, 1e-9);
+            if (step % limits.logEvery() == 0) {
+              Map<String, Object> line = new LinkedHashMap<>();
+              line.put("step", step);
+              line.put("epoch", epoch + (double) (position[0]) / perEpoch);
+              line.putAll(last);
+              line.put("images_per_second", rate);
+              run.appendMetrics(line);
+            }
+            progress.update(step, status(last, rate, (step - resumedAt) / Math.max(seconds, 1e-9), planned - step));
+            if (step - lastCheckpoint >= limits.checkpointEvery()) {
+              save(run, checkpoint, step, epoch, position);
+              lastCheckpoint = step;
+            }
+          }
+        }
+        epoch++;
+        position = null;
+      }
+      if (step > lastCheckpoint || resumedAt == step) {
+        save(run, checkpoint, step, epoch, position);
+      }
+    } finally {
+      progress.end();
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    return new Outcome(resumedAt, step, step - resumedAt, epoch >= limits.epochs(), stoppedBy,
+        images / Math.max(seconds, 1e-9), last);
+  }
+
+  private static void save(RunDirectory run, TrainingCheckpoint checkpoint, long step, int epoch, long[] position)
+      throws IOException {
+    run.checkpoints().save(checkpoint, new TrainingCheckpoint.Counters(step, epoch,
+        position == null ? new long[0] : position, null));
+  }
+
+  /** "loss 0.1234 · 52.1 img/s · ETA 3m05s". */
+  static String status(Map<String, Double> metrics, double imagesPerSecond, double stepsPerSecond, long stepsLeft) {
+    StringBuilder sb = new StringBuilder();
+    Double loss = metrics.get("loss");
+    if (loss != null) {
+      sb.append(String.format("loss %.4f · ", loss));
+    }
+    sb.append(String.format("%.1f img/s", imagesPerSecond));
+    if (stepsPerSecond > 0 && stepsLeft > 0) {
+      long eta = Math.round(stepsLeft / stepsPerSecond);
+      sb.append(String.format(" · ETA %dm%02ds", eta / 60, eta % 60));
+    }
+    return sb.toString();
+  }
+}
