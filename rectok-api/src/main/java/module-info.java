@@ -13,4 +13,5 @@ module dev.rectok.api {
 
   uses dev.rectok.api.spi.Backend;
   uses dev.rectok.api.spi.GeneratorProvider;
+  uses dev.rectok.api.spi.TrainerProvider;
 }

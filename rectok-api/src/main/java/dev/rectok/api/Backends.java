@@ -2,6 +2,7 @@ package dev.rectok.api;
 
 import dev.rectok.api.spi.Backend;
 import dev.rectok.api.spi.GeneratorProvider;
+import dev.rectok.api.spi.TrainerProvider;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -50,5 +51,17 @@ public final class Backends {
         new IllegalStateException("no RecTok generator is installed: add the dependency dev.rectok:rectok-generate "
             + "(module dev.rectok.generate) to the class or module path"));
     return p.openGenerator(model, guide, device);
+  }
+
+  /**
+   * Opens a tokenizer trainer with the installed provider.
+   *
+   * @throws IllegalStateException naming the artifact to add when none is installed
+   */
+  public static FlowDistiller openFlowDistiller(FlowDistillerSpec spec) throws IOException {
+    TrainerProvider p = ServiceLoader.load(TrainerProvider.class).findFirst().orElseThrow(() ->
+        new IllegalStateException("no RecTok trainer is installed: add the dependency dev.rectok:rectok-train "
+            + "(module dev.rectok.train) to the class or module path"));
+    return p.openFlowDistiller(spec);
   }
 }

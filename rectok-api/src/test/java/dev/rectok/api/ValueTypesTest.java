@@ -64,4 +64,34 @@ class ValueTypesTest {
     RuntimeInfo info = new RuntimeInfo("x", "1", 0, java.util.Map.of("a", "1"));
     assertThat(info.format()).isEqualTo("a  1" + System.lineSeparator());
   }
+
+  @Test
+  void flowDistillerSpecStatesWhatEachStageNeeds() {
+    java.nio.file.Path run = java.nio.file.Path.of("run");
+    java.nio.file.Path data = java.nio.file.Path.of("data");
+    assertThatThrownBy(() -> FlowDistillerSpec.builder(run, data).build()).hasMessageContaining("stage 1 needs a teacher");
+    assertThatThrownBy(() -> new FlowDistillerSpec(run, data, null, 2, null, java.util.Map.of(), java.util.Map.of(),
+        Device.CPU)).hasMessageContaining("stage 2 needs initFrom");
+    assertThatThrownBy(() -> new FlowDistillerSpec(run, data, null, 3, null, java.util.Map.of(), java.util.Map.of(),
+        Device.CPU)).hasMessageContaining("stage must be 1 or 2");
+    FlowDistillerSpec s = FlowDistillerSpec.builder(run, data).teacher(data).model("token_channels", 16)
+        .training("epochs", 3).build();
+    assertThat(s.model()).containsEntry("token_channels", 16);
+    assertThat(s.training()).containsEntry("epochs", 3);
+    assertThat(FlowDistillerSpec.builder(run, data).stage2(data).build().stage()).isEqualTo(2);
+  }
+
+  @Property
+  void trainingLimitsAcceptPositiveValuesOnly(@ForAll long steps, @ForAll @IntRange(min = -5, max = 5) int minutes) {
+    if (steps < 1) {
+      assertThatThrownBy(() -> TrainingLimits.none().withMaxSteps(steps)).hasMessageContaining("max steps");
+    } else {
+      assertThat(TrainingLimits.none().withMaxSteps(steps).maxSteps()).isEqualTo(steps);
+    }
+    if (minutes <= 0) {
+      assertThatThrownBy(() -> TrainingLimits.none().withMaxMinutes(minutes)).hasMessageContaining("max time");
+    } else {
+      assertThat(TrainingLimits.none().withMaxMinutes(minutes).maxTime().toMinutes()).isEqualTo(minutes);
+    }
+  }
 }
