@@ -15,6 +15,8 @@
  *   - ctx->grad_mode selects autograd for the duration of the call: RT_GRAD_ENABLED,
  *     RT_GRAD_DISABLED (torch.no_grad) or RT_INFERENCE_MODE (torch.inference_mode). Being
  *     per call, it is correct for callers whose threads migrate between OS threads.
+ *   - ctx->autocast likewise selects mixed precision for the call (RT_AUTOCAST_*), with the
+ *     autocast weight cache off: there is no outer region whose end would clear it.
  *   - rt_tensor** out parameters receive a new owned handle; free it with rt_tensor_free.
  *     Handles passed in are borrowed. rt_tensor_free(NULL) is a no-op.
  *   - Shapes are (const int64_t* shape, int64_t ndim). Optional tensors may be NULL.
@@ -64,6 +66,12 @@
 #define RT_GRAD_DISABLED 1
 #define RT_INFERENCE_MODE 2
 
+/* autocast modes (rt_ctx.autocast): torch.autocast(device_type, dtype) for one call */
+#define RT_AUTOCAST_OFF 0
+#define RT_AUTOCAST_CPU_BF16 1
+#define RT_AUTOCAST_CUDA_BF16 2
+#define RT_AUTOCAST_CUDA_FP16 3
+
 /* comparisons */
 #define RT_CMP_EQ 0
 #define RT_CMP_NE 1
@@ -79,6 +87,7 @@
 
 /* rt_ctx layout, in bytes */
 #define RT_CTX_GRAD_MODE_OFFSET 0
+#define RT_CTX_AUTOCAST_OFFSET 4
 #define RT_CTX_ERROR_OFFSET 8
 #define RT_CTX_SIZE 1032
 
@@ -86,10 +95,10 @@ typedef int32_t rt_status;
 typedef struct rt_tensor rt_tensor;
 typedef struct rt_generator rt_generator;
 
-/* The caller's per-call context: autograd mode in, error message out. */
+/* The caller's per-call context: autograd and autocast modes in, error message out. */
 typedef struct rt_ctx {
   int32_t grad_mode;
-  int32_t reserved;
+  int32_t autocast;
   char error[RT_ERROR_CAPACITY];
 } rt_ctx;
 

@@ -11,6 +11,7 @@
 #include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
+#include <ATen/autocast_mode.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/api/include/torch/version.h>
 
@@ -50,6 +51,7 @@ using rt_optional = c10::optional<T>;
 // Java lays out rt_ctx from the header's constants; keep the struct and the constants in step.
 static_assert(sizeof(rt_ctx) == RT_CTX_SIZE, "rt_ctx size differs from RT_CTX_SIZE");
 static_assert(offsetof(rt_ctx, grad_mode) == RT_CTX_GRAD_MODE_OFFSET, "grad_mode offset");
+static_assert(offsetof(rt_ctx, autocast) == RT_CTX_AUTOCAST_OFFSET, "autocast offset");
 static_assert(offsetof(rt_ctx, error) == RT_CTX_ERROR_OFFSET, "error offset");
 
 struct rt_tensor {
@@ -74,11 +76,67 @@ void set_error(rt_ctx* ctx, const char* msg) noexcept {
   ctx->error[n] = '\0';
 }
 
-// Selects the caller's autograd mode for the duration of one call.
+// LibTorch 2.4 replaced the per-backend autocast setters with device-type ones.
+#if RT_TORCH_AT_LEAST(2, 4)
+bool autocast_enabled(at::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
+void autocast_enable(at::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
+at::ScalarType autocast_dtype(at::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
+void autocast_set_dtype(at::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
+#else
+bool autocast_enabled(at::DeviceType d) {
+  return d == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+}
+void autocast_enable(at::DeviceType d, bool on) {
+  if (d == at::kCPU) at::autocast::set_cpu_enabled(on); else at::autocast::set_enabled(on);
+}
+at::ScalarType autocast_dtype(at::DeviceType d) {
+  return d == at::kCPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+}
+void autocast_set_dtype(at::DeviceType d, at::ScalarType t) {
+  if (d == at::kCPU) at::autocast::set_autocast_cpu_dtype(t); else at::autocast::set_autocast_gpu_dtype(t);
+}
+#endif
+
+// torch.autocast for one call; restores the thread's previous state on exit.
+struct AutocastGuard {
+  bool active = false;
+  at::DeviceType device = at::kCPU;
+  bool prev_enabled = false;
+  bool prev_cache = true;
+  at::ScalarType prev_dtype = at::kFloat;
+  explicit AutocastGuard(int32_t mode) {
+    at::ScalarType dtype;
+    switch (mode) {
+      case RT_AUTOCAST_OFF: return;
+      case RT_AUTOCAST_CPU_BF16: device = at::kCPU; dtype = at::kBFloat16; break;
+      case RT_AUTOCAST_CUDA_BF16: device = at::kCUDA; dtype = at::kBFloat16; break;
+      case RT_AUTOCAST_CUDA_FP16: device = at::kCUDA; dtype = at::kHalf; break;
+      default: throw ArgError("invalid autocast mode " + std::to_string(mode));
+    }
+    prev_enabled = autocast_enabled(device);
+    prev_dtype = autocast_dtype(device);
+    prev_cache = at::autocast::is_autocast_cache_enabled();
+    autocast_enable(device, true);
+    autocast_set_dtype(device, dtype);
+    at::autocast::set_autocast_cache_enabled(false);
+    active = true;
+  }
+  ~AutocastGuard() {
+    if (!active) return;
+    autocast_enable(device, prev_enabled);
+    autocast_set_dtype(device, prev_dtype);
+    at::autocast::set_autocast_cache_enabled(prev_cache);
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+};
+
+// Selects the caller's autograd and autocast modes for the duration of one call.
 struct ModeGuard {
   rt_optional<c10::AutoGradMode> grad;
   rt_optional<c10::InferenceMode> inference;
-  explicit ModeGuard(int32_t mode) {
+  AutocastGuard autocast;
+  ModeGuard(int32_t mode, int32_t autocast_mode) : autocast(autocast_mode) {
     switch (mode) {
       case RT_GRAD_ENABLED: grad.emplace(true); break;
       case RT_GRAD_DISABLED: grad.emplace(false); break;
@@ -234,7 +292,7 @@ at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Te
 #define RT_BEGIN                       \
   if (ctx == nullptr) return RT_ERR_ARG; \
   try {                                \
-    ModeGuard rt_mode_guard_(ctx->grad_mode);
+    ModeGuard rt_mode_guard_(ctx->grad_mode, ctx->autocast);
 
 #define RT_END                                              \
   }                                                         \

@@ -98,6 +98,16 @@ public final class CallFrame {
     ctx.set(ValueLayout.JAVA_INT, Shim.RT_CTX_GRAD_MODE_OFFSET, mode);
   }
 
+  /** The autocast mode this thread passes with each call (an {@code RT_AUTOCAST_*} code). */
+  public int autocast() {
+    return ctx.get(ValueLayout.JAVA_INT, Shim.RT_CTX_AUTOCAST_OFFSET);
+  }
+
+  /** Sets the autocast mode of this thread's calls. */
+  public void autocast(int mode) {
+    ctx.set(ValueLayout.JAVA_INT, Shim.RT_CTX_AUTOCAST_OFFSET, mode);
+  }
+
   /** The error message the last failing call wrote. */
   public String error() {
     return ctx.getString(Shim.RT_CTX_ERROR_OFFSET);

@@ -43,6 +43,10 @@ public final class Shim {
   public static final int RT_GRAD_ENABLED = 0;
   public static final int RT_GRAD_DISABLED = 1;
   public static final int RT_INFERENCE_MODE = 2;
+  public static final int RT_AUTOCAST_OFF = 0;
+  public static final int RT_AUTOCAST_CPU_BF16 = 1;
+  public static final int RT_AUTOCAST_CUDA_BF16 = 2;
+  public static final int RT_AUTOCAST_CUDA_FP16 = 3;
   public static final int RT_CMP_EQ = 0;
   public static final int RT_CMP_NE = 1;
   public static final int RT_CMP_LT = 2;
@@ -53,6 +57,7 @@ public final class Shim {
   public static final int RT_INTERP_BILINEAR = 1;
   public static final int RT_INTERP_BICUBIC = 2;
   public static final int RT_CTX_GRAD_MODE_OFFSET = 0;
+  public static final int RT_CTX_AUTOCAST_OFFSET = 4;
   public static final int RT_CTX_ERROR_OFFSET = 8;
   public static final int RT_CTX_SIZE = 1032;
 
