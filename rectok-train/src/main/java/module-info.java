@@ -7,5 +7,6 @@ module dev.rectok.train {
   exports dev.rectok.train.data;
   exports dev.rectok.train.classifier;
   exports dev.rectok.train.loss;
+  exports dev.rectok.train.metrics;
   exports dev.rectok.train.run;
 }
