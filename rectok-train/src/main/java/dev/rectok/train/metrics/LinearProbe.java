@@ -26,7 +26,8 @@ import java.util.Objects;
  * well-conditioned inputs whatever the feature scale.
  *
  * <p>Deterministic for a given {@link Config#seed()} on CPU: the seed drives the weight
- * initialisation and the mini-batch order. Runs on the features' device. Stateless and
+ * initialisation and the mini-batch order. Runs on the features' device, with gradients enabled
+ * whatever the caller's {@link GradMode} (features extracted under inference mode are fine). Stateless and
  * thread-safe (each call builds its own model); the caller keeps ownership of all tensors passed.
  */
 public final class LinearProbe {
@@ -85,6 +86,10 @@ public final class LinearProbe {
       throw new IllegalArgumentException("train and test feature dimensions differ: " + trainX.size(1) + " vs "
           + testX.size(1));
     }
+    if (!trainX.device().equals(testX.device())) {
+      throw new IllegalArgumentException("train and test splits are on different devices: " + trainX.device() + " vs "
+          + testX.device());
+    }
     if (trainX.size(0) < 2) {
       throw new IllegalArgumentException("need at least 2 training samples");
     }
@@ -94,7 +99,9 @@ public final class LinearProbe {
     long batch = cfg.batchSize() == 0 ? n : Math.min(cfg.batchSize(), n);
     long perEpoch = (n + batch - 1) / batch;
     Device device = trainX.device();
-    try (Scope outer = Scope.open();
+    // grad mode explicitly on: callers often hold features made (and a guard opened) under inference mode
+    try (GradMode grad = GradMode.enableGrad();
+        Scope outer = Scope.open();
         TorchGenerator gen = TorchGenerator.cpu(cfg.seed());
         Linear model = new Linear(dim, classes, true)) {
       model.resetParameters(gen);
@@ -105,7 +112,6 @@ public final class LinearProbe {
       Tensor sigma = trainX.to(DType.FLOAT32).var(new long[] {0}, 0, true).sqrt().clamp(1e-6, Float.MAX_VALUE);
       Tensor xTrain = trainX.to(DType.FLOAT32).sub(mu).div(sigma);
       Tensor xTest = testX.to(DType.FLOAT32).sub(mu).div(sigma);
-      Tensor yTest = testY.to(device);
       List<ParamGroup> groups = List.of(new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
           new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
       double lastLoss = Double.NaN;
@@ -128,7 +134,7 @@ public final class LinearProbe {
           lastLoss = sum / perEpoch;
         }
       }
-      return new Result(accuracy(model, xTest, yTest), accuracy(model, xTrain, trainY), cfg.epochs(), lastLoss);
+      return new Result(accuracy(model, xTest, testY), accuracy(model, xTrain, trainY), cfg.epochs(), lastLoss);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rectok.api.DType;
+import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
@@ -70,6 +71,20 @@ class LinearProbeTest {
         LinearProbe.Result full = LinearProbe.fit(train[0], train[1], test[0], test[1],
             new LinearProbe.Config(200, 0, 5e-2, 0, 9));
         assertThat(full.testAccuracy()).isGreaterThan(0.9);
+      }
+    });
+  }
+
+  @Test
+  void worksOnFeaturesAndCallersUnderInferenceMode() throws Exception {
+    Leaks.check(() -> {
+      try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(6);
+          GradMode inference = GradMode.inferenceMode()) {
+        Tensor centres = Tensor.randn(g, 2, 5).mul(3);
+        Tensor[] train = blobs(g, centres, 100, 2); // inference tensors, as a feature extractor would return
+        Tensor[] test = blobs(g, centres, 100, 2);
+        LinearProbe.Result r = LinearProbe.fit(train[0], train[1], test[0], test[1], LinearProbe.Config.defaults());
+        assertThat(r.testAccuracy()).isGreaterThan(0.95);
       }
     });
   }
