@@ -3,6 +3,7 @@ package dev.rectok.train.metrics;
 import dev.rectok.api.DType;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -66,6 +67,23 @@ public final class FrechetDistance {
     public double[][] covariance() {
       return deepCopy(covariance);
     }
+
+    /** Equal when count, mean and covariance are equal element by element. */
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Statistics s && count == s.count && Arrays.equals(mean, s.mean)
+          && Arrays.deepEquals(covariance, s.covariance);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(count, Arrays.hashCode(mean), Arrays.deepHashCode(covariance));
+    }
+
+    @Override
+    public String toString() {
+      return "Statistics[dim=" + mean.length + ", count=" + count + "]";
+    }
   }
 
   /**
@@ -90,7 +108,7 @@ public final class FrechetDistance {
     public Accumulator add(Tensor batch) {
       Objects.requireNonNull(batch, "batch");
       if (batch.dim() != 2 || batch.size(0) < 1 || batch.size(1) < 1) {
-        throw new IllegalArgumentException("features must be (N, D) with N, D >= 1, got " + java.util.Arrays.toString(batch.shape()));
+        throw new IllegalArgumentException("features must be (N, D) with N, D >= 1, got " + Arrays.toString(batch.shape()));
       }
       int d = Math.toIntExact(batch.size(1));
       if (mean != null && d != mean.length) {

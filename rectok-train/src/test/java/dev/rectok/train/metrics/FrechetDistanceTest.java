@@ -140,6 +140,7 @@ class FrechetDistanceTest {
         }
         Statistics merged = acc.statistics();
         assertThat(merged.count()).isEqualTo(n);
+        assertThat(Statistics.of(x)).isEqualTo(whole).hasSameHashCodeAs(whole);
         assertThat(merged.mean()).containsExactly(whole.mean(), within(1e-9));
         for (int i = 0; i < d; i++) {
           assertThat(merged.covariance()[i]).containsExactly(whole.covariance()[i], within(1e-9));
