@@ -7,6 +7,7 @@ module dev.rectok.train {
   exports dev.rectok.train.data;
   exports dev.rectok.train.classifier;
   exports dev.rectok.train.loss;
+  exports dev.rectok.train.metrics;
   exports dev.rectok.train.run;
   exports dev.rectok.train.loop;
 }
