@@ -9,4 +9,5 @@ module dev.rectok.train {
   exports dev.rectok.train.loss;
   exports dev.rectok.train.run;
   exports dev.rectok.train.loop;
+  exports dev.rectok.train.tokenizer;
 }
