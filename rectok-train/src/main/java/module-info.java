@@ -10,4 +10,5 @@ module dev.rectok.train {
   exports dev.rectok.train.metrics;
   exports dev.rectok.train.run;
   exports dev.rectok.train.loop;
+  exports dev.rectok.train.tokenizer;
 }
