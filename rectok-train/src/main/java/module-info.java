@@ -1,6 +1,7 @@
 /** Training: datasets, trainers and their run directories. Depends on the native backend. */
 module dev.rectok.train {
   requires transitive dev.rectok.torch;
+  requires dev.rectok.generate;
   requires org.slf4j;
   requires com.fasterxml.jackson.databind;
 

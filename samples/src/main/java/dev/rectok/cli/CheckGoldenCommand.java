@@ -1,6 +1,7 @@
 package dev.rectok.cli;
 
 import dev.rectok.generate.golden.GoldenReplay;
+import dev.rectok.train.tokenizer.Case2Replay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +27,7 @@ final class CheckGoldenCommand implements Callable<Integer> {
         failed++;
         continue;
       }
-      GoldenReplay.Result r = GoldenReplay.run(dir);
+      GoldenReplay.Result r = GoldenReplay.run(dir, Case2Replay.REPLAYERS);
       System.out.println("== " + dir + " (" + r.kind() + ")");
       r.checks().forEach(c -> System.out.println("  " + c));
       r.unsupported().forEach(u -> System.out.println("  SKIP " + u + " (not replayed by this build)"));

@@ -47,7 +47,8 @@ public final class GoldenReplay {
 
   /** One compared quantity. */
   public record Check(String name, String detail, boolean passed) {
-    static Check of(GoldenCase.Comparison c, double tolerance) {
+    /** A comparison within relative tolerance {@code tolerance}. */
+    public static Check of(GoldenCase.Comparison c, double tolerance) {
       return new Check(c.name(), String.format("rel %.3e  max abs %.3e  (tol %.0e)%s", c.relError(), c.maxAbsError(),
           tolerance, c.shapeMatches() ? "" : "  SHAPE MISMATCH"), c.passes(tolerance));
     }
@@ -66,8 +67,13 @@ public final class GoldenReplay {
     }
   }
 
+  /**
+   * Replays one case kind: appends a {@link Check} per compared tensor and names every reference
+   * tensor it could not produce in {@code unsupported}. Modules above this one contribute
+   * replayers for what they implement (training: case2) through {@link #run(Path, Map)}.
+   */
   @FunctionalInterface
-  private interface Replayer {
+  public interface Replayer {
     void replay(Path dir, List<Check> checks, List<String> unsupported) throws IOException;
   }
 
@@ -76,7 +82,6 @@ public final class GoldenReplay {
 
   static {
     REPLAYERS.put("case1_tokenizer_inference", GoldenReplay::tokenizerInference);
-    REPLAYERS.put("case2_tokenizer_train_forward", GoldenReplay::tokenizerTrainForward);
     REPLAYERS.put("case3_dit_forward", GoldenReplay::ditForward);
     REPLAYERS.put("case3b_dit_sampling", GoldenReplay::ditSampling);
     REPLAYERS.put("case4_tables", GoldenReplay::tables);
@@ -84,14 +89,21 @@ public final class GoldenReplay {
     REPLAYERS.put("case6_manifests", GoldenReplay::manifests);
   }
 
-  /** Replays the folder {@code dir}. */
+  /** Replays the folder {@code dir} with this module's replayers. */
   public static Result run(Path dir) throws IOException {
+    return run(dir, Map.of());
+  }
+
+  /** Replays {@code dir} with this module's replayers plus {@code more} (by case kind). */
+  public static Result run(Path dir, Map<String, Replayer> more) throws IOException {
     List<Check> checks = new ArrayList<>();
     List<String> unsupported = new ArrayList<>();
     String kind = kindOf(dir);
-    Replayer r = REPLAYERS.get(kind);
+    Map<String, Replayer> all = new LinkedHashMap<>(REPLAYERS);
+    all.putAll(more);
+    Replayer r = all.get(kind);
     if (r == null) {
-      unsupported.add("case kind '" + kind + "' (this build replays " + REPLAYERS.keySet() + ")");
+      unsupported.add("case kind '" + kind + "' (this build replays " + all.keySet() + ")");
     } else {
       r.replay(dir, checks, unsupported);
     }
@@ -175,85 +187,8 @@ public final class GoldenReplay {
     return new Check(c.name() + " [safetensors]", k.detail(), k.passed());
   }
 
-  /**
-   * case2: one stage-1 training forward with the recorded RNG draws and teacher features: MAE
-   * masking, posterior sampling, flow-semantic noise on the shifted time law, pixel decoder with
-   * mask tokens, semantic decoder, and the loss terms without perceptual and GAN (inactive in it).
-   */
-  private static void tokenizerTrainForward(Path dir, List<Check> checks, List<String> unsupported)
-      throws IOException {
-    try (GoldenCase g = GoldenCase.open(dir); RecTok tok = new RecTok(RecTokConfig.fromGoldenConfig(g.config()))) {
-      TokenizerCheckpoints.load(tok, g.file("weights.pth"));
-      JsonNode loss = g.config().get("loss");
-      List<Tensor> copies = new ArrayList<>();
-      java.util.function.BiConsumer<String, Tensor> probe = (name, t) -> {
-        if (g.has(name)) {
-          Tensor c = t.clone().escape();
-          copies.add(c);
-          checks.add(Check.of(g.compare(name, c), 1e-4));
-        }
-      };
-      try (Scope s = Scope.open(); GradMode m = GradMode.noGrad()) {
-        Tensor x = g.tensor("input.image");
-        long b = x.size(0);
-        int seqLen = tok.config().seqLen();
-        double ratio = g.config().get("masking").get("forced_mask_ratio").asDouble();
-        int lenKeep = (int) Math.ceil(seqLen * (1 - ratio));
-        Tensor noise = g.tensor("input.rng0_rand_mask_noise");
-        exact(g, checks, "derived.len_keep", Tensor.of(new long[] {lenKeep}).reshape());
-        Tensor idsShuffle = noise.argsort(1, false);
-        exact(g, checks, "derived.ids_shuffle", idsShuffle);
-        exact(g, checks, "derived.ids_masked", idsShuffle.slice(1, lenKeep, seqLen, 1));
-        try (Encoder.MaskedOutput enc = tok.encoder().forwardMasked(x, noise, lenKeep);
-            Posterior post = Posterior.of(enc.z())) {
-          exact(g, checks, "derived.ids_restore", enc.idsRestore());
-          exact(g, checks, "derived.ids_keep", enc.idsKeep());
-          exact(g, checks, "derived.mask", enc.mask());
-          checks.add(Check.of(g.compare("output.z_full_visible", enc.z()), 1e-4));
-          checks.add(Check.of(g.compare("output.posterior_mean", post.mean()), 1e-4));
-          checks.add(Check.of(g.compare("output.posterior_logvar", post.logvar()), 1e-4));
-          checks.add(Check.of(g.compare("output.posterior_std", post.std()), 1e-4));
-          Tensor zSampled = post.mean().add(post.std().mul(g.tensor("input.rng1_randn_posterior_eps")));
-          checks.add(Check.of(g.compare("derived.z_sampled", zSampled), 1e-4));
-          // FSD: tau on the generator's shifted time law, z_tau = (1 - tau) z + tau * eps
-          double shift = TimeGrid.resolutionShift(tok.config().tokenChannels(), tok.config().gridSize(), tok.config().gridSize());
-          Tensor u = g.tensor("input.rng2_rand_tau_uniform");
-          Tensor tau = u.mul(shift).div(u.mul(shift - 1).add(1.0));
-          checks.add(Check.of(g.compare("derived.tau", tau), 1e-6));
-          Tensor zNoisy = tau.rsub(1.0).mul(zSampled).add(tau.mul(g.tensor("input.rng3_randn_latent_noise")));
-          checks.add(Check.of(g.compare("output.z_noisy", zNoisy), 1e-4));
-          Tensor decoded = tok.decoderModule().forward(zNoisy, enc.idsRestore(), (n, t) -> probe.accept("debug.decoder." + n, t));
-          checks.add(Check.of(g.compare("output.decoded", decoded), 1e-4));
-          Tensor semPred = tok.semanticDecoder().forward(zNoisy, enc.idsRestore(),
-              (n, t) -> probe.accept("debug.sem_decoder." + n, t));
-          checks.add(Check.of(g.compare("output.sem_pred", semPred), 1e-4));
-          int registers = g.config().get("teacher_stand_in").get("num_register_tokens").asInt();
-          Tensor teacher = g.tensor("input.teacher_last_hidden_state");
-          Tensor semTarget = teacher.slice(1, 1 + registers, teacher.size(1), 1);
-          checks.add(Check.of(g.compare("output.sem_target", semTarget), 1e-6));
-          // losses (1e-5): KL summed per sample then averaged over the batch, pixel L2 in [0, 1], cosine RAD
-          Tensor kl = post.kl().sum().div(b);
-          Tensor klWeighted = kl.mul(loss.get("kl_weight").asDouble());
-          Tensor pixel = F.mseLoss(x.mul(0.5).add(0.5), decoded.mul(0.5).add(0.5));
-          Tensor cosine = F.cosineSimilarity(semPred, semTarget, -1, 1e-8).rsub(1.0).mean();
-          Tensor semWeighted = cosine.mul(loss.get("sem_weight").asDouble());
-          Tensor total = pixel.mul(loss.get("reconstruction_weight").asDouble()).add(klWeighted).add(semWeighted);
-          checks.add(Check.of(g.compare("output.loss.kl", kl), 1e-5));
-          checks.add(Check.of(g.compare("output.loss.kl_weighted", klWeighted), 1e-5));
-          checks.add(Check.of(g.compare("output.loss.pixel_mse", pixel), 1e-5));
-          checks.add(Check.of(g.compare("output.loss.sem_cosine", cosine), 1e-5));
-          checks.add(Check.of(g.compare("output.loss.sem_weighted", semWeighted), 1e-5));
-          checks.add(Check.of(g.compare("output.loss.total_without_perceptual_and_gan", total), 1e-5));
-        }
-      } finally {
-        copies.forEach(Tensor::close);
-      }
-      unreplayed(g, checks, unsupported);
-    }
-  }
-
   /** Index tensors and counts must match exactly. */
-  private static void exact(GoldenCase g, List<Check> checks, String name, Tensor actual) {
+  public static void exact(GoldenCase g, List<Check> checks, String name, Tensor actual) {
     GoldenCase.Comparison c = g.compare(name, actual);
     checks.add(new Check(name, String.format("max abs %.3g (exact required)", c.maxAbsError()),
         c.shapeMatches() && c.maxAbsError() == 0));
@@ -334,7 +269,8 @@ public final class GoldenReplay {
   }
 
   /** Every reference tensor of the folder that no check compared. */
-  private static void unreplayed(GoldenCase g, List<Check> checks, List<String> unsupported) {
+  /** Names every non-input tensor of {@code g} that no check compared. */
+  public static void unreplayed(GoldenCase g, List<Check> checks, List<String> unsupported) {
     for (String n : g.names()) {
       if (!n.startsWith("input.") && checks.stream().noneMatch(c -> c.name().equals(n))) {
         unsupported.add(n);

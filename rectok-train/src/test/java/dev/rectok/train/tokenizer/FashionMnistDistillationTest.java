@@ -33,7 +33,7 @@ class FashionMnistDistillationTest {
         .discriminatorStartEpoch(999).discriminatorNdf(8).seed(11).build();
     List<Map<String, Double>> log = new ArrayList<>();
     try (Scope s = Scope.open(); ModuleTeacher teacher = TinyTokenizer.teacher(5);
-        FlowDistiller t = FlowDistiller.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
+        TokenizerTrainer t = TokenizerTrainer.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
       Tensor images = data.paddedImagesTensor(32).narrow(0, 0, 16).expand(-1, 3, -1, -1).contiguous();
       Batch batch = TinyTokenizer.batch(images);
       for (int i = 0; i < 40; i++) {

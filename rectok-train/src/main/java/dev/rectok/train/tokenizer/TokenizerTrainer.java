@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  * stage-2 trainers); the caller closes them after the trainer. Not thread-safe: one training
  * thread.
  */
-public final class FlowDistiller implements TrainingTask {
-  private static final Logger LOG = LoggerFactory.getLogger(FlowDistiller.class);
+public final class TokenizerTrainer implements TrainingTask {
+  private static final Logger LOG = LoggerFactory.getLogger(TokenizerTrainer.class);
 
   private final TokenizerTrainingConfig config;
   private final RecTok model;
@@ -75,7 +75,7 @@ public final class FlowDistiller implements TrainingTask {
   private final List<Parameter> trainable;
   private final List<Parameter> discriminatorParams;
 
-  private FlowDistiller(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
+  private TokenizerTrainer(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
       PerceptualLoss perceptual, Device device, Module initModel, Module initEma) {
     this.config = Objects.requireNonNull(config, "config");
     Objects.requireNonNull(modelConfig, "modelConfig");
@@ -127,12 +127,12 @@ public final class FlowDistiller implements TrainingTask {
    * @param perceptual the perceptual loss (borrowed), or null for off
    * @param device where the models live; batches must be on it
    */
-  public static FlowDistiller stage1(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
+  public static TokenizerTrainer stage1(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
       PerceptualLoss perceptual, Device device) {
     if (config.stage() != 1) {
       throw new IllegalArgumentException("stage1 needs a stage-1 config, got stage " + config.stage());
     }
-    return new FlowDistiller(config, modelConfig, teacher, perceptual, device, null, null);
+    return new TokenizerTrainer(config, modelConfig, teacher, perceptual, device, null, null);
   }
 
   /**
@@ -145,7 +145,7 @@ public final class FlowDistiller implements TrainingTask {
    * @param stage1Model the live stage-1 weights (borrowed; copied)
    * @param stage1Ema the stage-1 EMA weights (borrowed; copied)
    */
-  public static FlowDistiller decoderFineTuning(TokenizerTrainingConfig config, RecTokConfig modelConfig,
+  public static TokenizerTrainer decoderFineTuning(TokenizerTrainingConfig config, RecTokConfig modelConfig,
       Module stage1Model, Module stage1Ema, PerceptualLoss perceptual, Device device) {
     if (config.stage() != 2) {
       throw new IllegalArgumentException("decoderFineTuning needs a stage-2 config, got stage " + config.stage());
@@ -153,7 +153,7 @@ public final class FlowDistiller implements TrainingTask {
     Objects.requireNonNull(stage1Model, "stage1Model");
     Objects.requireNonNull(stage1Ema, "stage1Ema");
     RecTokConfig decft = modelConfig.toBuilder().foundationModelType("").foundationHiddenSize(0).build();
-    return new FlowDistiller(config, decft, null, perceptual, device, stage1Model, stage1Ema);
+    return new TokenizerTrainer(config, decft, null, perceptual, device, stage1Model, stage1Ema);
   }
 
   private static void load(Module target, Module source) {

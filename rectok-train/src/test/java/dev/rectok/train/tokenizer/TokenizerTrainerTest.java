@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The tokenizer trainer on a tiny model: gradient flow per stage, determinism, resume, export. */
-class FlowDistillerTest {
+class TokenizerTrainerTest {
 
   @TempDir
   Path tmp;
@@ -50,7 +50,7 @@ class FlowDistillerTest {
   @Test
   void stage1StepGivesEveryTrainableParameterAGradientWithTheGanActive() {
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3);
-        FlowDistiller t = FlowDistiller.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
+        TokenizerTrainer t = TokenizerTrainer.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
             null, Device.CPU);
         Scope s = Scope.open()) {
       Map<String, Double> m = t.step(TinyTokenizer.batch(TinyTokenizer.images(4, 1)), 0.5);
@@ -72,7 +72,7 @@ class FlowDistillerTest {
   @Test
   void beforeTheStartEpochTheDiscriminatorIsIdle() {
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3);
-        FlowDistiller t = FlowDistiller.stage1(TinyTokenizer.stage1().discriminatorStartEpoch(2).build(),
+        TokenizerTrainer t = TokenizerTrainer.stage1(TinyTokenizer.stage1().discriminatorStartEpoch(2).build(),
             TinyTokenizer.modelConfig(), teacher, null, Device.CPU);
         Scope s = Scope.open()) {
       Map<String, Double> m = t.step(TinyTokenizer.batch(TinyTokenizer.images(4, 1)), 1.99);
@@ -85,13 +85,13 @@ class FlowDistillerTest {
   @Test
   void stage2TrainsOnlyTheDecoderAndCopiesTheFrozenEncoderIntoTheEma() {
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3);
-        FlowDistiller s1 = FlowDistiller.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
+        TokenizerTrainer s1 = TokenizerTrainer.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
             null, Device.CPU);
         Scope s = Scope.open()) {
       s1.step(TinyTokenizer.batch(TinyTokenizer.images(4, 1)), 0.0);
       TokenizerTrainingConfig cfg2 = TokenizerTrainingConfig.stage2().epochs(10).batchSize(4).lr(1e-3)
           .discriminatorNdf(8).seed(9).build();
-      try (FlowDistiller t = FlowDistiller.decoderFineTuning(cfg2, TinyTokenizer.modelConfig(), s1.model(),
+      try (TokenizerTrainer t = TokenizerTrainer.decoderFineTuning(cfg2, TinyTokenizer.modelConfig(), s1.model(),
           s1.emaModel(), null, Device.CPU)) {
         assertThat(t.model().semanticDecoder()).isNull();
         Tensor emaDecoderBefore = t.emaModel().decoderModule().parameters().get(0).data().clone();
@@ -120,7 +120,7 @@ class FlowDistillerTest {
     }
   }
 
-  private static List<Tensor> params(FlowDistiller t) {
+  private static List<Tensor> params(TokenizerTrainer t) {
     List<Tensor> out = new ArrayList<>();
     for (Module m : new Module[] {t.model(), t.emaModel(), t.discriminator()}) {
       m.stateDict().values().forEach(v -> out.add(v.clone()));
@@ -128,7 +128,7 @@ class FlowDistillerTest {
     return out;
   }
 
-  private static List<Tensor> threeSteps(FlowDistiller t, Tensor images) {
+  private static List<Tensor> threeSteps(TokenizerTrainer t, Tensor images) {
     for (int i = 0; i < 3; i++) {
       t.step(TinyTokenizer.batch(images), i * 0.3);
     }
@@ -143,13 +143,13 @@ class FlowDistillerTest {
       List<Tensor> a;
       List<Tensor> b;
       List<Tensor> c;
-      try (FlowDistiller t = FlowDistiller.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
+      try (TokenizerTrainer t = TokenizerTrainer.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
         a = threeSteps(t, images);
       }
-      try (FlowDistiller t = FlowDistiller.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
+      try (TokenizerTrainer t = TokenizerTrainer.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
         b = threeSteps(t, images);
       }
-      try (FlowDistiller t = FlowDistiller.stage1(cfg.toBuilder().seed(8).build(), TinyTokenizer.modelConfig(), teacher,
+      try (TokenizerTrainer t = TokenizerTrainer.stage1(cfg.toBuilder().seed(8).build(), TinyTokenizer.modelConfig(), teacher,
           null, Device.CPU)) {
         c = threeSteps(t, images);
       }
@@ -167,7 +167,7 @@ class FlowDistillerTest {
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3); Scope s = Scope.open()) {
       Tensor images = TinyTokenizer.images(4, 1);
       List<Tensor> straight;
-      try (FlowDistiller t = FlowDistiller.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
+      try (TokenizerTrainer t = TokenizerTrainer.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
         TrainingCheckpoint ck = new TrainingCheckpoint();
         t.register(ck);
         t.step(TinyTokenizer.batch(images), 0.0);
@@ -176,7 +176,7 @@ class FlowDistillerTest {
         t.step(TinyTokenizer.batch(images), 0.6);
         straight = params(t);
       }
-      try (FlowDistiller t = FlowDistiller.stage1(cfg.toBuilder().seed(99).build(), TinyTokenizer.modelConfig(), teacher,
+      try (TokenizerTrainer t = TokenizerTrainer.stage1(cfg.toBuilder().seed(99).build(), TinyTokenizer.modelConfig(), teacher,
           null, Device.CPU)) {
         TrainingCheckpoint ck = new TrainingCheckpoint();
         t.register(ck);
@@ -194,7 +194,7 @@ class FlowDistillerTest {
   void exportWritesTheEmaTokenizerWithoutTheSemanticDecoder() throws IOException {
     Path file = tmp.resolve("tok.safetensors");
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3);
-        FlowDistiller t = FlowDistiller.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
+        TokenizerTrainer t = TokenizerTrainer.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
             null, Device.CPU);
         Scope s = Scope.open()) {
       t.step(TinyTokenizer.batch(TinyTokenizer.images(4, 1)), 0.0);
@@ -227,7 +227,7 @@ class FlowDistillerTest {
     long before = Tensor.liveHandles();
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3); Scope s = Scope.open()) {
       Batch batch = TinyTokenizer.batch(TinyTokenizer.images(4, 1));
-      try (FlowDistiller t = FlowDistiller.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
+      try (TokenizerTrainer t = TokenizerTrainer.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), teacher,
           null, Device.CPU)) {
         t.step(batch, 0.0);
         long afterOne = Tensor.liveHandles(); // parameters, optimizer state, gradients
@@ -242,11 +242,11 @@ class FlowDistillerTest {
   @Test
   void rejectsMisuse() {
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3)) {
-      assertThatThrownBy(() -> FlowDistiller.stage1(TokenizerTrainingConfig.stage2().build(), TinyTokenizer.modelConfig(),
+      assertThatThrownBy(() -> TokenizerTrainer.stage1(TokenizerTrainingConfig.stage2().build(), TinyTokenizer.modelConfig(),
           teacher, null, Device.CPU)).hasMessageContaining("stage-1 config");
-      assertThatThrownBy(() -> FlowDistiller.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), null,
+      assertThatThrownBy(() -> TokenizerTrainer.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(), null,
           null, Device.CPU)).hasMessageContaining("feature teacher");
-      assertThatThrownBy(() -> FlowDistiller.stage1(TinyTokenizer.stage1().build(),
+      assertThatThrownBy(() -> TokenizerTrainer.stage1(TinyTokenizer.stage1().build(),
           TinyTokenizer.modelConfig().toBuilder().foundationModelType("").build(), teacher, null, Device.CPU))
           .hasMessageContaining("semantic decoder");
     }
