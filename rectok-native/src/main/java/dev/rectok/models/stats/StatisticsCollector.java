@@ -277,15 +277,44 @@ public final class StatisticsCollector {
 
   private static void accumulate(RecTok tok, List<RgbImage> images, Device device, int channels,
       CollectorCheckpoint st) {
-    float[] s;
-    float[] q;
-    long tokens;
     try (Scope scope = Scope.open()) {
       Tensor[] crops = new Tensor[images.size()];
       for (int i = 0; i < crops.length; i++) {
         crops[i] = AdmPreprocess.toTensor(images.get(i));
       }
-      Tensor x = Tensor.stack(crops, 0).to(device);
+      accumulate(tok, Tensor.stack(crops, 0).to(device), channels, st);
+    }
+  }
+
+  /**
+   * The statistics of in-memory images (N, 3, H, W) in [−1, 1] (an already preprocessed dataset
+   * such as Fashion-MNIST), in batches of {@code batchSize}, with the same float32 sums as
+   * {@link #collect}. Autograd off; borrows {@code tok} and {@code images}.
+   */
+  public static LatentStatistics ofImages(RecTok tok, Tensor images, int batchSize) throws IOException {
+    if (images.dim() != 4 || images.size(1) != 3 || batchSize < 1) {
+      throw new IllegalArgumentException("need (N, 3, H, W) images and a positive batch size, got "
+          + java.util.Arrays.toString(images.shape()) + ", " + batchSize);
+    }
+    int channels = tok.config().tokenChannels();
+    CollectorCheckpoint st = new CollectorCheckpoint("in-memory", batchSize, channels, tok.config().imgSize());
+    try (GradMode g = GradMode.inferenceMode()) {
+      for (long i = 0; i < images.size(0); i += batchSize) {
+        try (Scope scope = Scope.open()) {
+          accumulate(tok, images.narrow(0, i, Math.min(batchSize, images.size(0) - i)), channels, st);
+        }
+      }
+    }
+    st.images = images.size(0);
+    return finish(st);
+  }
+
+  private static void accumulate(RecTok tok, Tensor x, int channels, CollectorCheckpoint st) {
+    float[] s;
+    float[] q;
+    long tokens;
+    long n = x.size(0);
+    try (Scope scope = Scope.open()) {
       Tensor z = tok.encoderZ(x); // the posterior parameters, (B, L, 2C) (C with disable_kl)
       long[] dims = {0, 1};
       s = z.sum(dims, false).narrow(0, 0, channels).to(Device.CPU).toFloatArray();
@@ -296,7 +325,7 @@ public final class StatisticsCollector {
       st.sum[c] += s[c];
       st.sumSq[c] += q[c];
     }
-    st.count += images.size() * tokens;
+    st.count += n * tokens;
   }
 
   /** Options of a {@link StatisticsCollector}. Not thread-safe; build on one thread. */

@@ -82,6 +82,22 @@ class StatisticsCollectorTest {
   }
 
   @Test
+  void inMemoryImagesGiveTheSameStatisticsAsTheirFiles(@TempDir Path dir) throws IOException {
+    TestImages.writeTen(dir);
+    ImageList list = ImageList.fromFolder(dir);
+    LatentStatistics files = StatisticsCollector.builder().batchSize(3).build().collect(tok, list).statistics();
+    LatentStatistics memory;
+    try (Scope s = Scope.open()) {
+      memory = StatisticsCollector.ofImages(tok, new AdmPreprocess(tok.config().imgSize()).applyAll(list.files()), 3);
+    }
+    assertThat(memory.images()).isEqualTo(10);
+    assertThat(memory.count()).isEqualTo(files.count());
+    // same batches, same float32 sums: identical
+    assertThat(memory.mean()).isEqualTo(files.mean());
+    assertThat(memory.std()).isEqualTo(files.std());
+  }
+
+  @Test
   void matchesADoublePrecisionComputationOverTenCroppedImages(@TempDir Path dir) throws IOException {
     TestImages.writeTen(dir);
     ImageList list = ImageList.fromFolder(dir);
