@@ -92,6 +92,7 @@ public final class GeneratorTrainer implements TrainingTask {
     DiTwDDTHead live = null;
     DiTwDDTHead avg = null;
     AdamW opt = null;
+    Ema averaged;
     TorchGenerator[] gens = new TorchGenerator[3];
     try (TorchGenerator init = TorchGenerator.cpu(config.seed())) {
       live = new DiTwDDTHead(m, init);
@@ -107,6 +108,7 @@ public final class GeneratorTrainer implements TrainingTask {
       }
       opt = new AdamW(ParamGroups.reference(live, config.lr(), config.weightDecay()), GeneratorTrainingConfig.BETA1,
           GeneratorTrainingConfig.BETA2, GeneratorTrainingConfig.EPS);
+      averaged = new Ema(live, avg); // copies the live weights into the shadow
     } catch (RuntimeException e) {
       for (AutoCloseable c : new AutoCloseable[] {opt, live, avg, gens[0], gens[1], gens[2]}) {
         closeQuietly(c, e);
@@ -115,7 +117,7 @@ public final class GeneratorTrainer implements TrainingTask {
     }
     this.model = live;
     this.shadow = avg;
-    this.ema = new Ema(live, avg);
+    this.ema = averaged;
     this.optimizer = opt;
     this.labelGen = gens[0];
     this.flowGen = gens[1];
