@@ -14,9 +14,12 @@ import dev.rectok.torch.io.CheckpointFormatException;
 import dev.rectok.torch.io.HostTensor;
 import dev.rectok.torch.io.SafeTensors;
 import dev.rectok.torch.io.SafeTensorsFile;
+import dev.rectok.image.AdmPreprocess;
 import dev.rectok.train.data.DataLoader;
+import dev.rectok.train.data.ImageDataset;
 import dev.rectok.train.loop.Batch;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -109,6 +112,28 @@ public final class LatentCache implements LatentSource {
             rows = rows.expand(-1, 3, -1, -1);
           }
           return s.keep(rows.contiguous());
+        }
+      };
+    }
+
+    /**
+     * Samples of an {@link ImageDataset} (borrowed), ADM centre-cropped and normalized as the
+     * training loader does, without the flip. A file that cannot be read fails the build with
+     * an {@link UncheckedIOException}.
+     */
+    static ImageSource ofDataset(ImageDataset dataset) {
+      return indices -> {
+        try (Scope s = Scope.open()) {
+          Tensor[] rows = new Tensor[indices.length];
+          for (int i = 0; i < indices.length; i++) {
+            try {
+              rows[i] = AdmPreprocess.toTensor(dataset.load(Math.toIntExact(indices[i])));
+            } catch (IOException e) {
+              throw new UncheckedIOException("sample " + indices[i] + " (" + dataset.path(Math.toIntExact(indices[i]))
+                  + ")", e);
+            }
+          }
+          return s.keep(Tensor.stack(rows, 0));
         }
       };
     }

@@ -55,6 +55,18 @@ class GeneratorTrainingConfigTest {
     assertThat(GeneratorTrainingConfig.fromJson(JSON.readTree(text))).isEqualTo(c);
   }
 
+  /** The model-file config is the constructor kwargs and reads back to the same architecture. */
+  @Test
+  void ditKwargsRoundTripForEveryPreset() {
+    for (String name : new String[] {"DiTDDT_s", "DiTDDT_b", "DiTDDT_l", "DiTDDT_xl"}) {
+      DiTConfig c = DiTConfig.preset(name);
+      assertThat(DiTConfig.fromConstructorKwargs(DiTConfigJson.modelFileConfig(c))).as(name).isEqualTo(c);
+    }
+    DiTConfig odd = TinyGen.dit().toBuilder().mlpRatio(2.5).useSwiglu(false).usePosEmbed(false).useQknorm(true)
+        .numSamplingSteps(7).samplingMethod("heun").build();
+    assertThat(DiTConfig.fromConstructorKwargs(DiTConfigJson.kwargs(odd))).isEqualTo(odd);
+  }
+
   @Test
   void fromJsonFillsDefaultsAndRejectsTyposAndBadValues() throws Exception {
     ObjectNode min = JSON.createObjectNode();

@@ -12,10 +12,13 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.io.CheckpointFormatException;
 import dev.rectok.train.data.DataLoader;
+import dev.rectok.train.data.ImageDataset;
 import dev.rectok.train.generator.LatentCache.FlipRule;
 import dev.rectok.train.generator.LatentCache.ImageSource;
 import dev.rectok.train.loop.Batch;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
+import javax.imageio.ImageIO;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -166,6 +169,43 @@ class LatentSourcesTest {
     assertThatThrownBy(() -> LatentCache.build(file, tok, new long[] {1}, wrongSize, 2, Device.CPU, DType.FLOAT32))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(n, 3, 32, 32)");
     assertThat(file).doesNotExist();
+  }
+
+  /**
+   * A cache built from an image folder serves, for each batch of a {@link DataLoader} with the
+   * same seed, the posterior of exactly the orientation the loader produced.
+   */
+  @Test
+  void cacheOverAnImageDatasetFollowsTheLoadersFlips() throws IOException {
+    Path images = dir.resolve("images");
+    for (int i = 0; i < 5; i++) {
+      BufferedImage img = new BufferedImage(40, 36, BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < 36; y++) {
+        for (int x = 0; x < 40; x++) {
+          img.setRGB(x, y, ((x * 7 + i * 40) & 0xff) << 16 | ((y * 5 + x * i) & 0xff) << 8 | ((x * y + i) & 0xff));
+        }
+      }
+      Files.createDirectories(images.resolve("c" + (i % 2)));
+      ImageIO.write(img, "png", images.resolve("c" + (i % 2) + "/" + i + ".png").toFile());
+    }
+    ImageDataset ds = ImageDataset.fromFolder(images, 32);
+    Path file = dir.resolve("ds.safetensors");
+    LatentCache.build(file, tok, new long[] {0, 1, 2, 3, 4}, ImageSource.ofDataset(ds), 2, Device.CPU, DType.FLOAT32);
+    long seed = 21;
+    int flipsSeen = 0;
+    try (LatentCache cache = LatentCache.open(file, FlipRule.dataLoader(seed));
+        DataLoader loader = DataLoader.builder(ds).batchSize(5).seed(seed).epoch(1).build();
+        DataLoader.Batch b = loader.next(); Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+      Tensor z = tok.tokenize(b.images());
+      for (int i = 0; i < b.size(); i++) {
+        long idx = b.indices()[i];
+        flipsSeen += b.flips()[i] ? 1 : 0;
+        assertThat(FlipRule.dataLoader(seed).flipped(1, idx)).isEqualTo(b.flips()[i]);
+        assertThat(maxAbsDiff(cache.posterior(idx, b.flips()[i])[0], z.select(0, i))).as("sample %d", idx)
+            .isLessThan(1e-5);
+      }
+    }
+    assertThat(flipsSeen).as("the seed flips some but not all of the five").isBetween(1, 4);
   }
 
   @Test
