@@ -1,6 +1,9 @@
 package dev.rectok.train.generator;
 
 import dev.rectok.api.Device;
+import dev.rectok.generate.transport.TrainingBatch;
+import dev.rectok.models.dit.DiTwDDTHead;
+import dev.rectok.torch.GradMode;
 import dev.rectok.models.dit.DiTConfig;
 import dev.rectok.models.tokenizer.RecTokConfig;
 import dev.rectok.torch.Scope;
@@ -49,6 +52,21 @@ final class TinyGen {
       lab[i] = idx[i] % 10;
     }
     return batch(idx, lab, 0);
+  }
+
+  /**
+   * The flow-matching loss of {@code net} on data {@code x1} (borrowed) with {@code labels}, averaged
+   * over 8 fixed draws of noise and times; no grad. A probe that does not depend on training noise.
+   */
+  static double probeLoss(DiTwDDTHead net, Tensor x1, long[] labels) {
+    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad(); TorchGenerator gen = TorchGenerator.cpu(99)) {
+      double total = 0;
+      for (int r = 0; r < 8; r++) {
+        TrainingBatch tb = TrainingBatch.draw(x1, net.config().timeDistShift(), gen);
+        total += tb.loss(net.forward(tb.xt(), tb.t(), Tensor.of(labels))).item();
+      }
+      return total / 8;
+    }
   }
 
   /**
