@@ -182,7 +182,6 @@ public final class GeneratorTrainer implements TrainingTask {
     if (labels.dim() != 1 || labels.size(0) != b || labels.dtype().isFloatingPoint()) {
       throw new IllegalArgumentException("labels must be (" + b + ") integers, got " + labels);
     }
-    double lr = schedule.apply(optimizer, epoch);
     try (Scope s = Scope.open()) {
       Tensor y = labels.to(DType.INT64, device);
       long lo = y.min().itemLong();
@@ -190,6 +189,7 @@ public final class GeneratorTrainer implements TrainingTask {
       if (lo < 0 || hi >= numClasses) {
         throw new IllegalArgumentException("labels must be in [0, " + numClasses + "), got [" + lo + ", " + hi + "]");
       }
+      double lr = schedule.apply(optimizer, epoch);
       Tensor x1 = latents.latents(batch, latentGen, device);
       double dropped = 0;
       if (config.labelDropProb() > 0) {
