@@ -1,7 +1,7 @@
 /** Training: datasets, trainers and their run directories. Depends on the native backend. */
 module dev.rectok.train {
   requires transitive dev.rectok.torch;
-  requires dev.rectok.generate;
+  requires transitive dev.rectok.generate;
   requires org.slf4j;
   requires com.fasterxml.jackson.databind;
 
@@ -12,4 +12,5 @@ module dev.rectok.train {
   exports dev.rectok.train.run;
   exports dev.rectok.train.loop;
   exports dev.rectok.train.tokenizer;
+  exports dev.rectok.train.generator;
 }
