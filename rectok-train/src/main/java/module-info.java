@@ -13,4 +13,7 @@ module dev.rectok.train {
   exports dev.rectok.train.loop;
   exports dev.rectok.train.tokenizer;
   exports dev.rectok.train.generator;
+  exports dev.rectok.train.recipe;
+
+  provides dev.rectok.api.spi.TrainerProvider with dev.rectok.train.TrainerService;
 }

@@ -1,0 +1,303 @@
+package dev.rectok.train.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rectok.api.FlowDistiller;
+import dev.rectok.api.FlowDistillerSpec;
+import dev.rectok.api.Progress;
+import dev.rectok.api.TrainingLimits;
+import dev.rectok.api.TrainingReport;
+import dev.rectok.models.ModelFile;
+import dev.rectok.models.stats.LatentStatistics;
+import dev.rectok.models.stats.StatisticsCollector;
+import dev.rectok.models.tokenizer.RecTok;
+import dev.rectok.models.tokenizer.RecTokConfig;
+import dev.rectok.torch.GradMode;
+import dev.rectok.torch.Scope;
+import dev.rectok.torch.Tensor;
+import dev.rectok.torch.io.CheckpointFormatException;
+import dev.rectok.torch.io.HostTensor;
+import dev.rectok.torch.io.SafeTensors;
+import dev.rectok.torch.io.SafeTensorsFile;
+import dev.rectok.torch.nn.Module;
+import dev.rectok.train.loop.TrainLoop;
+import dev.rectok.train.loop.TrainingData;
+import dev.rectok.train.loss.FeatureTeacher;
+import dev.rectok.train.loss.PrecomputedTeacher;
+import dev.rectok.train.run.CheckpointStore;
+import dev.rectok.train.run.RunDirectory;
+import dev.rectok.train.teacher.VitTeacher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The LibTorch implementation of the API's {@link FlowDistiller}: resolves a
+ * {@link FlowDistillerSpec} (reference config names) into a {@link TokenizerTrainer}, its data,
+ * teacher and run directory, and drives it with {@link TrainLoop}.
+ *
+ * <p>Spec keys besides the reference's: in {@code model}, {@code preset} (the base config,
+ * default {@code rectok_BB_stage1}), {@code size_dict_additions} and
+ * {@code foundation_hidden_size} (default: the teacher's width); in {@code training},
+ * {@code train_images} (cap on the training set), {@code workers}, {@code checkpoint_every},
+ * {@code log_every}.
+ *
+ * <p><b>Ownership and threading.</b> Owns the trainer, the teacher it loaded, the data and the
+ * run directory; {@link #close} frees them. One call at a time.
+ */
+public final class FlowDistillerRun implements FlowDistiller {
+  private static final Logger LOG = LoggerFactory.getLogger(FlowDistillerRun.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> LOOP_KEYS = List.of("train_images", "workers", "checkpoint_every", "log_every");
+
+  private final TokenizerTrainer trainer;
+  private final FeatureTeacher teacher;
+  private final TrainingData data;
+  private final RunDirectory run;
+  private final int workers;
+  private final long checkpointEvery;
+  private final long logEvery;
+  private boolean closed;
+
+  private FlowDistillerRun(TokenizerTrainer trainer, FeatureTeacher teacher, TrainingData data, RunDirectory run,
+      int workers, long checkpointEvery, long logEvery) {
+    this.trainer = trainer;
+    this.teacher = teacher;
+    this.data = data;
+    this.run = run;
+    this.workers = workers;
+    this.checkpointEvery = checkpointEvery;
+    this.logEvery = logEvery;
+  }
+
+  /** Resolves {@code spec} and opens (or reopens) its run directory. */
+  public static FlowDistillerRun open(FlowDistillerSpec spec) throws IOException {
+    ObjectNode training = JSON.valueToTree(spec.training());
+    int limit = training.path("train_images").asInt(-1);
+    int workers = training.path("workers").asInt(2);
+    long checkpointEvery = training.path("checkpoint_every").asLong(500);
+    long logEvery = training.path("log_every").asLong(10);
+    LOOP_KEYS.forEach(training::remove);
+    ObjectNode cfgJson = (spec.stage() == 1 ? TokenizerTrainingConfig.builder() : TokenizerTrainingConfig.stage2())
+        .build().toJson();
+    cfgJson.setAll(training);
+    TokenizerTrainingConfig cfg = TokenizerTrainingConfig.fromJson(cfgJson);
+
+    List<AutoCloseable> opened = new ArrayList<>();
+    try {
+      FeatureTeacher teacher = null;
+      int teacherWidth = 0;
+      if (spec.stage() == 1) {
+        if (Files.isDirectory(spec.teacher())) {
+          List<Path> shards;
+          try (Stream<Path> files = Files.list(spec.teacher())) {
+            shards = files.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
+          }
+          PrecomputedTeacher pre = new PrecomputedTeacher(shards);
+          teacher = pre;
+        } else {
+          VitTeacher vit = VitTeacher.load(spec.teacher());
+          opened.add(vit);
+          teacherWidth = vit.config().width();
+          teacher = vit.asFeatureTeacher();
+        }
+        opened.add(teacher);
+      }
+      RecTokConfig modelConfig = spec.stage() == 1 ? stage1Config(spec.model(), teacherWidth) : null;
+      Module[] init = null;
+      if (spec.stage() == 2) {
+        init = loadStage1(spec.initFrom());
+        opened.add(init[0]);
+        opened.add(init[1]);
+        modelConfig = ((RecTok) init[0]).config();
+      }
+      TrainingData data = TrainingData.open(spec.data(), modelConfig.imgSize(), limit);
+      opened.add(data);
+      if (data.size() < cfg.batchSize()) {
+        throw new IllegalArgumentException("batch_size " + cfg.batchSize() + " exceeds the " + data.size()
+            + " training images of " + spec.data());
+      }
+      ObjectNode runConfig = JSON.createObjectNode();
+      runConfig.put("kind", "rectok-tokenizer-training").put("stage", spec.stage());
+      runConfig.put("data", spec.data().toAbsolutePath().toString()).put("train_images", limit);
+      runConfig.put("teacher", spec.teacher() == null ? "" : spec.teacher().toAbsolutePath().toString());
+      runConfig.put("init_from", spec.initFrom() == null ? "" : spec.initFrom().toAbsolutePath().toString());
+      runConfig.set("model", TokenizerExport.modelFileConfig(modelConfig));
+      runConfig.put("foundation_hidden_size", modelConfig.foundationHiddenSize());
+      runConfig.set("training", cfg.toJson());
+      runConfig.put("device", spec.device().toString());
+      RunDirectory run = RunDirectory.open(spec.runDirectory(), runConfig, 2);
+      opened.add(run);
+      TokenizerTrainer trainer = spec.stage() == 1
+          ? TokenizerTrainer.stage1(cfg, modelConfig, teacher, null, spec.device())
+          : TokenizerTrainer.decoderFineTuning(cfg, modelConfig, init[0], init[1], null, spec.device());
+      if (init != null) {
+        init[0].close();
+        init[1].close();
+        opened.remove(init[0]);
+        opened.remove(init[1]);
+      }
+      LOG.info("tokenizer stage {} in {}: {} on {}", spec.stage(), run.dir(), data.description(), spec.device());
+      return new FlowDistillerRun(trainer, teacher, data, run, workers, checkpointEvery, logEvery);
+    } catch (IOException | RuntimeException e) {
+      for (int i = opened.size() - 1; i >= 0; i--) {
+        try {
+          opened.get(i).close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** The stage-1 model config: a preset overlaid with reference-named constructor arguments. */
+  static RecTokConfig stage1Config(Map<String, Object> model, int teacherWidth) {
+    ObjectNode m = JSON.valueToTree(model);
+    String preset = m.path("preset").asText("rectok_BB_stage1");
+    m.remove("preset");
+    ObjectNode root = (ObjectNode) TokenizerExport.modelFileConfig(RecTokConfig.preset(preset));
+    JsonNode sizes = m.remove("size_dict_additions");
+    if (sizes != null) {
+      ((ObjectNode) root.get("size_dict_additions")).setAll((ObjectNode) sizes);
+    }
+    JsonNode hidden = m.remove("foundation_hidden_size");
+    ((ObjectNode) root.get("constructor_kwargs")).setAll(m);
+    int width = hidden != null ? hidden.asInt() : teacherWidth;
+    if (width > 0) {
+      root.putObject("teacher_stand_in").put("hidden_size", width);
+    }
+    RecTokConfig c = RecTokConfig.fromGoldenConfig(root);
+    if (!c.hasSemanticDecoder()) {
+      throw new IllegalArgumentException("stage 1 needs a semantic decoder: set foundation_model_type");
+    }
+    if (teacherWidth > 0 && c.foundationHiddenSize() != teacherWidth) {
+      throw new IllegalArgumentException("the semantic decoder predicts " + c.foundationHiddenSize()
+          + " features but the teacher gives " + teacherWidth);
+    }
+    return c;
+  }
+
+  /**
+   * The stage-1 tokenizer and its EMA from a stage-1 run directory (its latest checkpoint) or a
+   * tokenizer model file (used for both).
+   */
+  static Module[] loadStage1(Path from) throws IOException {
+    if (Files.isDirectory(from)) {
+      JsonNode cfg = JSON.readTree(from.resolve(RunDirectory.CONFIG).toFile());
+      JsonNode model = cfg.path("model").deepCopy();
+      if (cfg.path("foundation_hidden_size").asInt() > 0) {
+        ((ObjectNode) model).putObject("teacher_stand_in").put("hidden_size", cfg.path("foundation_hidden_size").asInt());
+      }
+      RecTokConfig c = RecTokConfig.fromGoldenConfig(model);
+      Path ckpt = new CheckpointStore(from.resolve("checkpoints"), 2).latest().orElseThrow(() ->
+          new IOException(from + ": the stage-1 run has no checkpoint yet"));
+      RecTok live = new RecTok(c);
+      RecTok ema = new RecTok(c);
+      try (SafeTensorsFile f = SafeTensors.open(ckpt)) {
+        load(live, f, "module/tokenizer/");
+        load(ema, f, "module/tokenizer_ema/");
+      } catch (IOException | RuntimeException e) {
+        live.close();
+        ema.close();
+        throw e;
+      }
+      return new Module[] {live, ema};
+    }
+    try (SafeTensorsFile f = ModelFile.open(from)) {
+      RecTokConfig c = ModelFile.header(f).tokenizerConfig();
+      RecTok live = new RecTok(c);
+      RecTok ema = new RecTok(c);
+      load(live, f, "");
+      load(ema, f, "");
+      return new Module[] {live, ema};
+    }
+  }
+
+  private static void load(RecTok model, SafeTensorsFile f, String prefix) throws CheckpointFormatException {
+    Map<String, HostTensor> state = new LinkedHashMap<>();
+    for (String name : f.names()) {
+      if (name.startsWith(prefix)) {
+        state.put(name.substring(prefix.length()), f.get(name));
+      }
+    }
+    Module.LoadReport r;
+    try (GradMode g = GradMode.noGrad()) {
+      r = model.loadHostStateDict(state, false);
+    }
+    if (!r.missingKeys().isEmpty() || !r.mismatchedKeys().isEmpty()) {
+      throw new CheckpointFormatException(f.path() + ": stage-1 weights do not fit the tokenizer: " + r);
+    }
+  }
+
+  /** The trainer (for callers that need the models, e.g. to evaluate between calls). */
+  public TokenizerTrainer trainer() {
+    return trainer;
+  }
+
+  /** The training data. */
+  public TrainingData data() {
+    return data;
+  }
+
+  @Override
+  public TrainingReport train(TrainingLimits limits, Progress progress) throws IOException {
+    TrainLoop.Limits l = new TrainLoop.Limits(trainer.config().epochs(), limits.maxSteps(), limits.maxTime(),
+        checkpointEvery, logEvery);
+    TrainLoop.Outcome o = TrainLoop.run(run, data.batches(trainer.config().batchSize(), trainer.config().seed(),
+        workers), trainer, l, progress);
+    return new TrainingReport(run.dir(), o.resumedAtStep(), o.steps(), o.completed(), o.stoppedBy(),
+        o.imagesPerSecond(), o.lastMetrics());
+  }
+
+  @Override
+  public Path export(Path modelFile, int statisticsImages, Progress progress) throws IOException {
+    float[] mean = null;
+    float[] std = null;
+    if (statisticsImages > 0) {
+      LatentStatistics s = latentStatistics(trainer.emaModel(), data, statisticsImages, progress);
+      mean = s.mean();
+      std = s.std();
+    }
+    trainer.exportModel(modelFile, mean, std);
+    return modelFile;
+  }
+
+  /** Latent statistics of {@code model} over the first {@code n} (unflipped) training images. */
+  public static LatentStatistics latentStatistics(RecTok model, TrainingData data, int n, Progress progress)
+      throws IOException {
+    long[] idx = data.firstIndices(n);
+    progress.start("latent statistics", 1);
+    try (Scope s = Scope.open()) {
+      return StatisticsCollector.ofImages(model, data.images(idx), 256);
+    } finally {
+      progress.end();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    trainer.close();
+    if (teacher != null) {
+      teacher.close();
+    }
+    data.close();
+    try {
+      run.close();
+    } catch (IOException e) {
+      LOG.warn("closing {}: {}", run.dir(), e.toString());
+    }
+  }
+}
