@@ -8,4 +8,5 @@ module dev.rectok.train {
   exports dev.rectok.train.classifier;
   exports dev.rectok.train.loss;
   exports dev.rectok.train.run;
+  exports dev.rectok.train.teacher;
 }
