@@ -331,7 +331,7 @@ public final class TeacherTraining {
    *
    * <p>Seed 1 (the demo's file): loss per epoch 0.965, 0.483, 0.383; test accuracy 0.8569;
    * 1407 steps; 408 CPU-seconds (483 s of training wall time on a 2-core machine under load
-   * 10, about 205 s idle); a 433,568-byte file (107,882 float32 parameters).
+   * 10, about 205 s idle); a 433,568-byte file (107,762 float32 parameters).
    *
    * @throws IOException when Fashion-MNIST is missing or the file cannot be written
    */
