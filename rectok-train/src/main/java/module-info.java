@@ -14,6 +14,7 @@ module dev.rectok.train {
   exports dev.rectok.train.tokenizer;
   exports dev.rectok.train.generator;
   exports dev.rectok.train.recipe;
+  exports dev.rectok.train.teacher;
 
   provides dev.rectok.api.spi.TrainerProvider with dev.rectok.train.TrainerService;
 }

@@ -18,7 +18,8 @@ import java.util.Map;
 
 /**
  * The SDK's self-describing model file: a safetensors file whose {@code __metadata__} holds what
- * it is ({@code rectok.kind}: {@code tokenizer} or {@code generator}), its configuration under the
+ * it is ({@code rectok.kind}: {@code tokenizer}, {@code generator} or {@code teacher}, the demo's
+ * feature teacher in rectok-train), its configuration under the
  * reference's argument names ({@code rectok.config}: {@code {"preset": "rectok_BB"}} or
  * {@code {"constructor_kwargs": {...}, "size_dict_additions": {...}}}), and for a tokenizer the
  * latent statistics ({@code rectok.latent_mean}, {@code rectok.latent_std}, JSON arrays). One file
@@ -72,8 +73,8 @@ public final class ModelFile {
    */
   public static void write(Path file, String kind, JsonNode config, Map<String, Tensor> weights, float[] latentMean,
       float[] latentStd) throws IOException {
-    if (!kind.equals("tokenizer") && !kind.equals("generator")) {
-      throw new IllegalArgumentException("kind must be tokenizer or generator, got " + kind);
+    if (!kind.equals("tokenizer") && !kind.equals("generator") && !kind.equals("teacher")) {
+      throw new IllegalArgumentException("kind must be tokenizer, generator or teacher, got " + kind);
     }
     if ((latentMean == null) != (latentStd == null) || (latentMean != null && latentMean.length != latentStd.length)) {
       throw new IllegalArgumentException("latent mean and std must both be given, with the same length");

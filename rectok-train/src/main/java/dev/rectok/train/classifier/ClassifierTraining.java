@@ -8,12 +8,14 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.ParamGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * Trains an {@link MlpClassifier} with AdamW on in-memory images and labels and reports test
@@ -119,7 +121,7 @@ public final class ClassifierTraining {
     long steps = 0;
     try (MlpClassifier model = new MlpClassifier(features, cfg.hidden(), classes);
         TorchGenerator gen = TorchGenerator.cpu(cfg.seed());
-        AdamW opt = new AdamW(groups(model, cfg), 0.9, 0.999, 1e-8)) {
+        AdamW opt = new AdamW(weightDecayGroups(model, cfg.lr(), cfg.weightDecay()), 0.9, 0.999, 1e-8)) {
       long perEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
       progress.start("train MLP", perEpoch * cfg.epochs());
       try {
@@ -155,23 +157,38 @@ public final class ClassifierTraining {
     }
   }
 
-  /** Decoupled weight decay on matrices only, as is usual (biases and 1-d parameters get none). */
-  private static List<ParamGroup> groups(MlpClassifier model, Config cfg) {
+  /**
+   * Two AdamW groups for {@code model}'s trainable parameters: decoupled weight decay on
+   * parameters of 2 or more dimensions only, as is usual (biases and norms get none). The
+   * parameters stay owned by the model.
+   */
+  public static List<ParamGroup> weightDecayGroups(Module model, double lr, double weightDecay) {
     var decay = new ArrayList<dev.rectok.torch.nn.Parameter>();
     var noDecay = new ArrayList<dev.rectok.torch.nn.Parameter>();
-    model.parameters().forEach(p -> (p.shape().length >= 2 ? decay : noDecay).add(p));
-    return List.of(new ParamGroup(decay, cfg.lr(), cfg.weightDecay()), new ParamGroup(noDecay, cfg.lr(), 0));
+    model.parameters().stream().filter(dev.rectok.torch.nn.Parameter::requiresGrad)
+        .forEach(p -> (p.shape().length >= 2 ? decay : noDecay).add(p));
+    return List.of(new ParamGroup(decay, lr, weightDecay), new ParamGroup(noDecay, lr, 0));
   }
 
   /** Fraction of {@code x} classified as {@code y}, evaluated in batches under inference mode. */
   public static double accuracy(MlpClassifier model, Tensor x, Tensor y) {
+    return accuracy(model::forward, x, y);
+  }
+
+  /**
+   * Fraction of {@code x} (N, ...) classified as {@code y} (N) by {@code logits} (a batch of
+   * {@code x} to (B, classes)), evaluated in batches of 1024 under inference mode. Tensors made
+   * by {@code logits} may be left to the current scope (one per batch); the caller keeps
+   * {@code x} and {@code y}.
+   */
+  public static double accuracy(UnaryOperator<Tensor> logits, Tensor x, Tensor y) {
     long n = x.size(0);
     long correct = 0;
     try (GradMode g = GradMode.inferenceMode()) {
       for (long b = 0; b < n; b += 1024) {
         try (Scope s = Scope.open()) {
           long len = Math.min(1024, n - b);
-          Tensor pred = model.forward(x.narrow(0, b, len)).argmax(1, false);
+          Tensor pred = logits.apply(x.narrow(0, b, len)).argmax(1, false);
           correct += pred.eq(y.narrow(0, b, len)).sum().itemLong();
         }
       }
