@@ -163,13 +163,19 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
           + shape[0] + "x" + shape[1] + "x" + shape[2]);
     }
     try (Scope s = Scope.open()) {
-      Tensor images01 = decodeTensor(Tensor.of(latents.values(), latents.shape()), latents.normalized());
-      // The reference's to_uint8: (x*255) truncated, NHWC.
+      return toImages(decodeTensor(Tensor.of(latents.values(), latents.shape()), latents.normalized()));
+    }
+  }
+
+  /** Images (B, 3, S, S) in [0, 1] as RGB {@link BufferedImage}s, with the reference's to_uint8 (×255, truncated). */
+  public static List<BufferedImage> toImages(Tensor images01) {
+    try (Scope s = Scope.open()) {
       byte[] hwc = RecTok.toUint8(images01).toByteArray();
       int size = (int) images01.size(2);
       int per = size * size * 3;
-      List<BufferedImage> out = new ArrayList<>(latents.batch());
-      for (int i = 0; i < latents.batch(); i++) {
+      int b = (int) images01.size(0);
+      List<BufferedImage> out = new ArrayList<>(b);
+      for (int i = 0; i < b; i++) {
         out.add(AdmPreprocess.toBufferedImage(new RgbImage(size, size, java.util.Arrays.copyOfRange(hwc, i * per, (i + 1) * per))));
       }
       return out;

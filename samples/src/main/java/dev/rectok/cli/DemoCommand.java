@@ -1,52 +1,115 @@
 package dev.rectok.cli;
 
+import dev.rectok.api.GenerateOptions;
+import dev.rectok.api.Progress;
+import dev.rectok.generate.DiTGenerator;
+import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.torch.Scope;
-import dev.rectok.train.classifier.ClassifierTraining;
+import dev.rectok.torch.Tensor;
 import dev.rectok.train.data.FashionMnist;
+import dev.rectok.train.recipe.DemoEvaluation;
+import dev.rectok.train.recipe.FashionMnistRecipe;
+import dev.rectok.train.teacher.VitTeacher;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code rectok demo}: the main job on embedded defaults. Until the tokenizer and generator land
- * it runs the doctor and trains a small classifier on Fashion-MNIST, end to end on the SDK.
+ * {@code rectok demo}: the main job, offline, on the models that ship in the repository (trained
+ * by {@code rectok train recipe} on Fashion-MNIST): reconstructs test images, generates a
+ * labelled grid of every class with AutoGuidance, writes PNGs and prints PSNR, linear-probe
+ * accuracy and domain FID.
  */
-@Command(name = "demo", description = "Run the doctor, then train an MLP on Fashion-MNIST and print its test accuracy.")
+@Command(name = "demo", description = "Reconstruct and generate Fashion-MNIST with the shipped RecTok models; write PNGs and print metrics.")
 final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--models", description = "folder with teacher, tokenizer, generator and guide model files (default: the shipped ones)")
+  Path models = defaultModels();
+
   @Option(names = "--data", description = "Fashion-MNIST folder (default: ${DEFAULT-VALUE})")
   Path data = FashionMnist.defaultDir();
 
-  @Option(names = "--train-samples", description = "training samples (default: ${DEFAULT-VALUE})")
-  int trainSamples = 20_000;
+  @Option(names = "--out", description = "where the PNGs go (default: ${DEFAULT-VALUE})")
+  Path out = Path.of("rectok-demo");
 
-  @Option(names = "--test-samples", description = "test samples (default: ${DEFAULT-VALUE})")
-  int testSamples = 10_000;
-
-  @Option(names = "--epochs", description = "epochs (default: ${DEFAULT-VALUE})")
-  int epochs = 3;
-
-  @Option(names = "--seed", description = "seed (default: ${DEFAULT-VALUE})")
+  @Option(names = "--seed", description = "sampling seed (default: ${DEFAULT-VALUE})")
   long seed = 0;
+
+  @Option(names = "--quick", description = "fewer images for the metrics (a smoke run)")
+  boolean quick;
+
+  static Path defaultModels() {
+    String home = System.getProperty("rectok.home");
+    return (home != null ? Path.of(home) : Path.of(".")).resolve("samples/models/fashion-mnist");
+  }
 
   @Override
   public Integer call() throws Exception {
+    long t0 = System.nanoTime();
     new DoctorCommand().call();
     System.out.println();
-    long t0 = System.nanoTime();
-    FashionMnist train = FashionMnist.load(data, true, trainSamples);
-    FashionMnist test = FashionMnist.load(data, false, testSamples);
-    System.out.printf("Fashion-MNIST: %d train / %d test images from %s%n", train.count(), test.count(), data);
-    ClassifierTraining.Config cfg = ClassifierTraining.Config.builder().epochs(epochs).seed(seed).build();
-    try (Scope s = Scope.open()) {
-      ClassifierTraining.Result r = ClassifierTraining.run(cfg, train.imagesTensor(), train.labelsTensor(),
-          test.imagesTensor(), test.labelsTensor(), FashionMnist.CLASSES.size(), new ConsoleProgress(System.err));
-      for (int e = 0; e < r.epochLoss().size(); e++) {
-        System.out.printf("epoch %d: mean training loss %.4f%n", e + 1, r.epochLoss().get(e));
+    for (String f : List.of(FashionMnistRecipe.TEACHER, FashionMnistRecipe.TOKENIZER, FashionMnistRecipe.GENERATOR,
+        FashionMnistRecipe.GUIDE)) {
+      if (!Files.isRegularFile(models.resolve(f))) {
+        throw new IllegalArgumentException(models.resolve(f) + " is missing: train the models with 'rectok train recipe --out "
+            + models + "'");
       }
-      System.out.printf("MLP (784-%d-10, AdamW, %d steps): test accuracy %.2f%% in %.1f s%n", cfg.hidden(), r.steps(),
-          100 * r.testAccuracy(), (System.nanoTime() - t0) / 1e9);
+    }
+    DemoEvaluation.Options o = quick ? new DemoEvaluation.Options(200, 500, 10, 17, 1.5, seed)
+        : DemoEvaluation.Options.demo().withSeed(seed);
+    FashionMnist train = FashionMnist.load(data, true, o.probeTrain());
+    FashionMnist test = FashionMnist.load(data, false, o.testImages());
+    Files.createDirectories(out);
+    try (RecTokTokenizer tok = RecTokTokenizer.open(models.resolve(FashionMnistRecipe.TOKENIZER), dev.rectok.api.Device.CPU);
+        DiTGenerator gen = DiTGenerator.open(models.resolve(FashionMnistRecipe.GENERATOR),
+            models.resolve(FashionMnistRecipe.GUIDE), dev.rectok.api.Device.CPU);
+        VitTeacher teacher = VitTeacher.load(models.resolve(FashionMnistRecipe.TEACHER));
+        Scope s = Scope.open()) {
+      System.out.printf("models from %s: tokenizer %dx%d -> latents %s, generator + AutoGuidance companion%n", models,
+          tok.imageSize(), tok.imageSize(), java.util.Arrays.toString(tok.latentShape()));
+      // reconstructions: originals above, reconstructions below
+      Tensor x = DemoEvaluation.rgb(test).narrow(0, 0, 16);
+      Tensor rec = tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false);
+      List<BufferedImage> cells = new ArrayList<>(RecTokTokenizer.toImages(x.mul(0.5).add(0.5)));
+      cells.addAll(RecTokTokenizer.toImages(rec));
+      List<String> captions = new ArrayList<>();
+      for (int i = 0; i < 32; i++) {
+        captions.add(i < 16 ? "input" : "recon");
+      }
+      write(ImagesOut.grid(cells, captions, 16), out.resolve("reconstructions.png"));
+      // one labelled row per class, AutoGuided
+      int perClass = 8;
+      GenerateOptions guided = GenerateOptions.builder().gridPoints(o.gridPoints())
+          .guidance(GenerateOptions.GuidanceKind.AUTOGUIDANCE, o.guidanceScale()).build();
+      Tensor samples = DemoEvaluation.generate(gen, tok, perClass, guided, seed, new ConsoleProgress(System.err));
+      List<String> names = new ArrayList<>();
+      for (int i = 0; i < samples.size(0); i++) {
+        names.add(FashionMnist.CLASSES.get(i / perClass));
+      }
+      write(ImagesOut.grid(RecTokTokenizer.toImages(samples.mul(0.5).add(0.5)), names, perClass),
+          out.resolve("generated.png"));
+      DemoEvaluation.Metrics m = DemoEvaluation.evaluate(tok, gen, true, teacher, train, test, o,
+          new ConsoleProgress(System.err));
+      System.out.printf("reconstruction PSNR (%d test images)        %.2f dB%n", o.testImages(), m.psnr());
+      System.out.printf("linear probe on latents (%d train / %d test) %.2f%% (raw pixels: %.2f%%)%n", o.probeTrain(),
+          o.testImages(), 100 * m.probeAccuracy(), 100 * m.pixelProbeAccuracy());
+      System.out.printf("domain FID, %d per class, %d steps:   unguided %.2f, AutoGuided (w=%.2f) %.2f, real-vs-real floor %.2f%n",
+          o.generatedPerClass(), o.gridPoints() - 1, m.fidUnguided(), o.guidanceScale(), m.fidAutoGuided(),
+          m.fidRealVsReal());
+      System.out.printf("wrote %s and %s in %.1f s%n", out.resolve("reconstructions.png"), out.resolve("generated.png"),
+          (System.nanoTime() - t0) / 1e9);
     }
     return 0;
+  }
+
+  private static void write(BufferedImage img, Path file) throws java.io.IOException {
+    if (!ImageIO.write(img, "png", file.toFile())) {
+      throw new java.io.IOException("no PNG writer for " + file);
+    }
   }
 }

@@ -186,10 +186,10 @@ public final class TeacherTraining {
   static final int DEFAULT_EPOCHS = 3;
 
   /**
-   * The shipped teacher's shape: {@link VitTeacherConfig}'s defaults (32×32 RGB, patch 4, width
-   * 64, 4 heads) with depth 2, which fits the CPU time budget.
+   * The shipped teacher's shape: {@link VitTeacherConfig}'s defaults (32×32 RGB, width 64, 4 heads)
+   * with patch 8 (the demo tokenizer's 4×4 grid) and depth 2, which fits the CPU time budget.
    */
-  public static final VitTeacherConfig DEFAULT_MODEL = VitTeacherConfig.builder().depth(2).build();
+  public static final VitTeacherConfig DEFAULT_MODEL = VitTeacherConfig.builder().patchSize(8).depth(2).build();
 
   /**
    * Outcome of a run.

@@ -1,0 +1,106 @@
+package dev.rectok.train.recipe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rectok.api.Backends;
+import dev.rectok.api.Device;
+import dev.rectok.api.FlowDistiller;
+import dev.rectok.api.FlowDistillerSpec;
+import dev.rectok.api.Progress;
+import dev.rectok.api.TrainingLimits;
+import dev.rectok.api.TrainingReport;
+import dev.rectok.generate.DiTGenerator;
+import dev.rectok.models.RecTokTokenizer;
+import dev.rectok.train.data.FashionMnist;
+import dev.rectok.train.teacher.TeacherTraining;
+import dev.rectok.train.teacher.VitTeacher;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The demo pipeline end to end at toy size on real Fashion-MNIST images: teacher file -> stage-1
+ * tokenizer (through the API's FlowDistiller implementation) -> generator and AutoGuidance
+ * companion -> model files the inference API opens -> every demo metric; then stage 2 through
+ * {@link Backends#openFlowDistiller} from the stage-1 run.
+ */
+class FashionMnistRecipeTest {
+  @TempDir
+  static Path tmp;
+  static Path teacher;
+  static final FashionMnistRecipe.Settings TINY =
+      FashionMnistRecipe.Settings.defaults().withBudget(256, 2, 1, 1, 4).withTokenChannels(8);
+
+  @BeforeAll
+  static void teacher() throws Exception {
+    assumeTrue(FashionMnist.isAvailable(FashionMnist.defaultDir()), "Fashion-MNIST is not installed");
+    teacher = tmp.resolve("teacher.safetensors");
+    try (VitTeacher t = new VitTeacher(TeacherTraining.DEFAULT_MODEL, 1)) {
+      t.save(teacher); // untrained: the pipeline only needs its feature shape here
+    }
+  }
+
+  @Test
+  void pipelineProducesModelsTheInferenceApiOpensAndMetricsAreComputed() throws Exception {
+    Path out = tmp.resolve("models");
+    Path work = tmp.resolve("work");
+    List<FashionMnistRecipe.Stage> stages = FashionMnistRecipe.run(FashionMnist.defaultDir(), out, work, teacher, TINY,
+        Progress.NONE);
+    assertThat(stages).extracting(FashionMnistRecipe.Stage::name).containsExactly("tokenizer", "generator", "guide");
+    assertThat(stages.get(0).report().stoppedBy()).isEqualTo("max-steps"); // 2 epochs of 4 batches of 64
+    assertThat(stages.get(1).report().completed()).isTrue(); // 1 epoch = 2 batches of 128
+    assertThat(stages).allSatisfy(st -> {
+      assertThat(st.report().steps()).isBetween(2L, 4L);
+      assertThat(st.report().lastMetrics().get("loss")).isFinite().isPositive();
+    });
+    // a rerun finds every model file and trains nothing
+    assertThat(FashionMnistRecipe.run(FashionMnist.defaultDir(), out, work, teacher, TINY, Progress.NONE)).isEmpty();
+
+    FashionMnist train = FashionMnist.load(FashionMnist.defaultDir(), true, 200);
+    FashionMnist test = FashionMnist.load(FashionMnist.defaultDir(), false, 100);
+    try (RecTokTokenizer tok = RecTokTokenizer.open(out.resolve(FashionMnistRecipe.TOKENIZER), Device.CPU);
+        DiTGenerator gen = DiTGenerator.open(out.resolve(FashionMnistRecipe.GENERATOR),
+            out.resolve(FashionMnistRecipe.GUIDE), Device.CPU);
+        VitTeacher t = VitTeacher.load(teacher)) {
+      assertThat(tok.hasStatistics()).as("exported with latent statistics").isTrue();
+      assertThat(tok.latentShape()).containsExactly(8, 4, 4);
+      assertThat(gen.latentShape()).containsExactly(8, 4, 4);
+      DemoEvaluation.Metrics m = DemoEvaluation.evaluate(tok, gen, true, t, train, test,
+          new DemoEvaluation.Options(100, 200, 3, 5, 1.5, 0), Progress.NONE);
+      assertThat(m.psnr()).isFinite().isPositive();
+      assertThat(m.probeAccuracy()).isBetween(0.0, 1.0);
+      assertThat(m.pixelProbeAccuracy()).isGreaterThan(0.3); // raw pixels are linearly informative
+      assertThat(m.fidUnguided()).isFinite().isPositive();
+      assertThat(m.fidAutoGuided()).isFinite().isPositive();
+      assertThat(m.fidRealVsReal()).isFinite().isLessThan(m.fidUnguided());
+    }
+  }
+
+  @Test
+  void stageTwoFineTunesTheDecoderOfAStageOneRunThroughTheServiceApi() throws Exception {
+    Path stage1 = tmp.resolve("s1");
+    FashionMnistRecipe.tokenizer(FashionMnist.defaultDir(), teacher, stage1, tmp.resolve("s1.safetensors"), TINY,
+        Progress.NONE);
+    FlowDistillerSpec spec = FlowDistillerSpec.builder(tmp.resolve("s2"), FashionMnist.defaultDir()).stage2(stage1)
+        .training("epochs", 2).training("batch_size", 32).training("train_images", 128).training("seed", 3).build();
+    try (FlowDistiller d = Backends.openFlowDistiller(spec)) {
+      TrainingReport r = d.train(TrainingLimits.none().withMaxSteps(3), Progress.NONE);
+      assertThat(r.steps()).isEqualTo(3);
+      assertThat(r.lastMetrics()).containsKeys("pixel_mse", "lr").doesNotContainKey("sem_cosine");
+      Path file = d.export(tmp.resolve("decft.safetensors"), 64, Progress.NONE);
+      try (RecTokTokenizer tok = RecTokTokenizer.open(file, Device.CPU)) {
+        assertThat(tok.hasStatistics()).isTrue();
+      }
+    }
+    // a changed config on the same run directory is refused, naming the difference
+    FlowDistillerSpec changed = FlowDistillerSpec.builder(tmp.resolve("s2"), FashionMnist.defaultDir()).stage2(stage1)
+        .training("epochs", 3).training("batch_size", 32).training("train_images", 128).training("seed", 3).build();
+    assertThatThrownBy(() -> Backends.openFlowDistiller(changed)).hasMessageContaining("epochs");
+    assertThat(Files.exists(tmp.resolve("s2").resolve("config.json"))).isTrue();
+  }
+}
