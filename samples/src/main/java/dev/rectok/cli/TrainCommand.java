@@ -60,7 +60,13 @@ final class TrainCommand implements Runnable {
       }
       String v = a.substring(eq + 1);
       Object value = v;
-      if (v.equals("true") || v.equals("false")) {
+      if (v.startsWith("{") || v.startsWith("[")) {
+        try {
+          value = new com.fasterxml.jackson.databind.ObjectMapper().readValue(v, Object.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new IllegalArgumentException("'" + a.substring(0, eq) + "': not valid JSON: " + e.getOriginalMessage());
+        }
+      } else if (v.equals("true") || v.equals("false")) {
         value = Boolean.parseBoolean(v);
       } else {
         try {

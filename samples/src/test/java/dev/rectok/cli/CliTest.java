@@ -186,15 +186,73 @@ class CliTest {
     assertThat(run("bench", "tokenizer", "--mode", "sideways", "--iters", "1").code()).isNotZero();
   }
 
-  @Test
-  void demoRunsTheDoctorAndTrainsTheClassifier() {
+  private static final Path SHIPPED = Path.of("models/fashion-mnist");
+
+  private static void assumeFashionMnist() {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         dev.rectok.train.data.FashionMnist.isAvailable(dev.rectok.train.data.FashionMnist.defaultDir()),
         "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); bin/setup installs it");
-    Run r = run("demo", "--train-samples", "3000", "--test-samples", "1000", "--epochs", "2");
-    assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("rectok doctor", "Fashion-MNIST: 3000 train / 1000 test", "test accuracy");
-    double accuracy = Double.parseDouble(r.out().replaceAll("(?s).*test accuracy ([0-9.]+)%.*", "$1"));
-    assertThat(accuracy).isGreaterThan(70.0);
+  }
+
+  @Test
+  void demoReconstructsAndGeneratesWithTheShippedModels(@TempDir Path tmp) throws IOException {
+    assumeFashionMnist();
+    Run r = run("demo", "--models", SHIPPED.toString(), "--quick", "--out", tmp.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("rectok doctor", "reconstruction PSNR", "linear probe on latents", "domain FID");
+    double psnr = Double.parseDouble(r.out().replaceAll("(?s).*reconstruction PSNR \\([0-9]+ test images\\) +([0-9.]+) dB.*", "$1"));
+    assertThat(psnr).as("the shipped tokenizer reconstructs").isGreaterThan(18.0);
+    java.awt.image.BufferedImage rec = javax.imageio.ImageIO.read(tmp.resolve("reconstructions.png").toFile());
+    java.awt.image.BufferedImage gen = javax.imageio.ImageIO.read(tmp.resolve("generated.png").toFile());
+    assertThat(rec.getWidth()).isEqualTo(16 * 32);
+    assertThat(gen.getWidth()).isEqualTo(8 * 32);
+    assertThat(gen.getHeight()).isGreaterThanOrEqualTo(10 * 32); // a labelled row per class
+    Run missing = run("demo", "--models", tmp.toString(), "--quick");
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("is missing", "rectok train recipe");
+  }
+
+  @Test
+  void trainTokenizerAndGeneratorFromTheCommandLineResumeAndExport(@TempDir Path tmp) throws IOException {
+    assumeFashionMnist();
+    String data = dev.rectok.train.data.FashionMnist.defaultDir().toString();
+    String teacher = SHIPPED.resolve("teacher.safetensors").toString();
+    String[] tok = {"train", "tokenizer", "--run", tmp.resolve("tok").toString(), "--data", data, "--teacher", teacher,
+        "--model", "preset=rectok_BB_stage1", "--model", "img_size=32", "--model", "patch_size=8",
+        "--model", "vit_enc_model_size=t", "--model", "vit_dec_model_size=t", "--model", "vit_sem_model_size=t",
+        "--model", "token_channels=8", "--set", "train_images=128", "--set", "batch_size=32", "--set", "epochs=2",
+        "--set", "log_every=1"};
+    Run bad = run("train", "tokenizer", "--run", tmp.resolve("x").toString(), "--data", data);
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("stage 1 needs a teacher");
+    String[] first = concat(tok, "--max-steps", "2");
+    Run r1 = run(withSizes(first));
+    assertThat(r1.code()).as(r1.err()).isZero();
+    assertThat(r1.out()).contains("tokenizer stage 1: stopped at step 2 (max-steps)", "sem_cosine");
+    Run r2 = run(withSizes(concat(tok, "--max-steps", "3", "--export", tmp.resolve("tok.safetensors").toString(),
+        "--stats-images", "64")));
+    assertThat(r2.code()).as(r2.err()).isZero();
+    assertThat(r2.out()).contains("stopped at step 3", "resumed at step 2", "wrote");
+    assertThat(java.nio.file.Files.readAllLines(tmp.resolve("tok").resolve("metrics.jsonl"))).hasSize(3);
+    Run g = run("train", "generator", "--run", tmp.resolve("gen").toString(), "--data", data, "--tokenizer",
+        tmp.resolve("tok.safetensors").toString(), "--model",
+        "{\"img_size\": 32, \"tokenizer_patch_size\": 8, \"token_channels\": 8, \"hidden_size\": [32, 32], "
+            + "\"depth\": [1, 1], \"num_heads\": [2, 2], \"num_classes\": 10}",
+        "--set", "batch_size=32", "--set", "epochs=1", "--train-images", "64", "--max-steps", "2", "--export",
+        tmp.resolve("gen.safetensors").toString());
+    assertThat(g.code()).as(g.err()).isZero();
+    assertThat(g.out()).contains("generator: finished at step 2", "label_drop_fraction");
+    assertThat(tmp.resolve("gen.safetensors")).isRegularFile();
+  }
+
+  private static String[] withSizes(String[] args) {
+    // a tiny size 't' for encoder, decoder and semantic decoder
+    return concat(args, "--model", "size_dict_additions={\"t\": {\"width\": 32, \"layers\": 1, \"heads\": 2}}");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 }
