@@ -226,6 +226,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--export", description = "write the EMA generator model file when done")
     Path export;
 
+    @Option(names = "--autocast", description = "none, bf16 (forward under bf16 autocast, as the reference on CUDA) or fp16 (CUDA)")
+    String autocast = "none";
+
     @Mixin
     LimitOptions limits;
 
@@ -253,6 +256,12 @@ final class TrainCommand implements Runnable {
       GeneratorTrainingConfig cfg = GeneratorTrainingConfig.fromJson(cfgJson);
       try (GeneratorRun r = GeneratorRun.open(run, data, trainImages, tokenizer, cfg, latentCache, device.get(),
           new ConsoleProgress(System.err))) {
+        r.trainer().mixedPrecision(switch (autocast) {
+          case "none" -> null;
+          case "bf16" -> dev.rectok.api.DType.BFLOAT16;
+          case "fp16" -> dev.rectok.api.DType.FLOAT16;
+          default -> throw new IllegalArgumentException("--autocast must be none, bf16 or fp16, got '" + autocast + "'");
+        });
         print("generator", r.train(limits.get(), new ConsoleProgress(System.err)));
         if (export != null) {
           r.export(export);

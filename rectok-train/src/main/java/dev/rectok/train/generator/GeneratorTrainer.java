@@ -6,6 +6,7 @@ import dev.rectok.generate.transport.TrainingBatch;
 import dev.rectok.models.ModelFile;
 import dev.rectok.models.dit.DiTConfig;
 import dev.rectok.models.dit.DiTwDDTHead;
+import dev.rectok.torch.Autocast;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
@@ -60,6 +61,7 @@ import java.util.Objects;
  * {@link #step}, {@link #register}, {@link #exportModel} and {@link #close}.
  */
 public final class GeneratorTrainer implements TrainingTask {
+  private DType mixedPrecision;
   private final GeneratorTrainingConfig config;
   private final LatentSource latents;
   private final Device device;
@@ -147,6 +149,17 @@ public final class GeneratorTrainer implements TrainingTask {
   }
 
   /** The configuration. */
+  /**
+   * Runs the DiT forward under {@code torch.autocast} with {@code dtype} (the reference: bf16 on
+   * CUDA), or in float32 with null; the loss, backward and optimizer stay float32.
+   */
+  public void mixedPrecision(DType dtype) {
+    if (dtype != null) {
+      Autocast.enable(device, dtype).close(); // validates the combination now, not mid-run
+    }
+    this.mixedPrecision = dtype;
+  }
+
   public GeneratorTrainingConfig config() {
     return config;
   }
@@ -198,8 +211,11 @@ public final class GeneratorTrainer implements TrainingTask {
         dropped = d[1].to(DType.FLOAT32).sum().item() / b;
       }
       TrainingBatch tb = TrainingBatch.draw(x1, config.model().timeDistShift(), flowGen);
-      Tensor v = model.forward(tb.xt(), tb.t(), y);
-      Tensor loss = tb.loss(v);
+      Tensor v;
+      try (Autocast a = mixedPrecision == null ? Autocast.disable() : Autocast.enable(device, mixedPrecision)) {
+        v = model.forward(tb.xt(), tb.t(), y);
+      }
+      Tensor loss = tb.loss(v.to(DType.FLOAT32));
       model.zeroGrad();
       loss.backward();
       double gradNorm = ClipGrad.clipGradNorm(trainable, config.gradClip());

@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * default {@code rectok_BB_stage1}), {@code size_dict_additions} and
  * {@code foundation_hidden_size} (default: the teacher's width); in {@code training},
  * {@code train_images} (cap on the training set), {@code workers}, {@code checkpoint_every},
- * {@code log_every}.
+ * {@code log_every}, {@code autocast} ({@code "bf16"}: forward passes under bf16 autocast, as the
+ * reference trains on CUDA; {@code "fp16"} on CUDA; default none).
  *
  * <p><b>Ownership and threading.</b> Owns the trainer, the teacher it loaded, the data and the
  * run directory; {@link #close} frees them. One call at a time.
@@ -56,7 +57,8 @@ import org.slf4j.LoggerFactory;
 public final class FlowDistillerRun implements FlowDistiller {
   private static final Logger LOG = LoggerFactory.getLogger(FlowDistillerRun.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> LOOP_KEYS = List.of("train_images", "workers", "checkpoint_every", "log_every");
+  private static final List<String> LOOP_KEYS =
+      List.of("train_images", "workers", "checkpoint_every", "log_every", "autocast");
 
   private final TokenizerTrainer trainer;
   private final FeatureTeacher teacher;
@@ -85,6 +87,16 @@ public final class FlowDistillerRun implements FlowDistiller {
     int workers = training.path("workers").asInt(2);
     long checkpointEvery = training.path("checkpoint_every").asLong(500);
     long logEvery = training.path("log_every").asLong(10);
+    String autocast = training.path("autocast").asText("none");
+    dev.rectok.api.DType mixed = switch (autocast) {
+      case "none" -> null;
+      case "bf16" -> dev.rectok.api.DType.BFLOAT16;
+      case "fp16" -> dev.rectok.api.DType.FLOAT16;
+      default -> throw new IllegalArgumentException("autocast must be none, bf16 or fp16, got '" + autocast + "'");
+    };
+    if (mixed != null) {
+      dev.rectok.torch.Autocast.enable(spec.device(), mixed).close(); // an unsupported pairing fails before any work
+    }
     LOOP_KEYS.forEach(training::remove);
     ObjectNode cfgJson = (spec.stage() == 1 ? TokenizerTrainingConfig.builder() : TokenizerTrainingConfig.stage2())
         .build().toJson();
@@ -145,6 +157,7 @@ public final class FlowDistillerRun implements FlowDistiller {
         opened.remove(init[0]);
         opened.remove(init[1]);
       }
+      trainer.mixedPrecision(mixed);
       LOG.info("tokenizer stage {} in {}: {} on {}", spec.stage(), run.dir(), data.description(), spec.device());
       return new FlowDistillerRun(trainer, teacher, data, run, workers, checkpointEvery, logEvery);
     } catch (IOException | RuntimeException e) {

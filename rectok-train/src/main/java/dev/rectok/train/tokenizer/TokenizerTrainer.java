@@ -1,9 +1,11 @@
 package dev.rectok.train.tokenizer;
 
+import dev.rectok.api.DType;
 import dev.rectok.api.Device;
 import dev.rectok.models.tokenizer.ActivationProbe;
 import dev.rectok.models.tokenizer.RecTok;
 import dev.rectok.models.tokenizer.RecTokConfig;
+import dev.rectok.torch.Autocast;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -60,6 +62,8 @@ import org.slf4j.LoggerFactory;
  * thread.
  */
 public final class TokenizerTrainer implements TrainingTask {
+  private DType mixedPrecision;
+  private final Device device;
   private static final Logger LOG = LoggerFactory.getLogger(TokenizerTrainer.class);
 
   private final TokenizerTrainingConfig config;
@@ -80,6 +84,7 @@ public final class TokenizerTrainer implements TrainingTask {
     this.config = Objects.requireNonNull(config, "config");
     Objects.requireNonNull(modelConfig, "modelConfig");
     Objects.requireNonNull(device, "device");
+    this.device = device;
     Torch.manualSeed(config.seed());
     try (TorchGenerator init = TorchGenerator.cpu(config.seed())) {
       model = new RecTok(modelConfig);
@@ -171,6 +176,22 @@ public final class TokenizerTrainer implements TrainingTask {
     }
   }
 
+  /**
+   * Runs the forward passes under {@code torch.autocast} with {@code dtype} (the reference trains
+   * with bf16 autocast on CUDA; bf16 also works on the CPU), or in float32 with null. Parameters,
+   * gradients, optimizer state and the backward stay float32.
+   */
+  public void mixedPrecision(DType dtype) {
+    if (dtype != null) {
+      Autocast.enable(device, dtype).close(); // validates the combination now, not mid-run
+    }
+    this.mixedPrecision = dtype;
+  }
+
+  private Autocast autocast() {
+    return mixedPrecision == null ? Autocast.disable() : Autocast.enable(device, mixedPrecision);
+  }
+
   public TokenizerTrainingConfig config() {
     return config;
   }
@@ -225,8 +246,11 @@ public final class TokenizerTrainer implements TrainingTask {
     try (Scope s = Scope.open()) {
       model.zeroGrad();
       discriminator.zeroGrad();
-      LossTerms terms = forward.forward(batch.images(), batch.indices(), noise, gan, ActivationProbe.NONE);
-      terms.total().backward();
+      LossTerms terms;
+      try (Autocast a = autocast()) {
+        terms = forward.forward(batch.images(), batch.indices(), noise, gan, ActivationProbe.NONE);
+      }
+      terms.total().to(DType.FLOAT32).backward();
       double gradNorm = ClipGrad.clipGradNorm(trainable, clip);
       optimizer.step();
       ema.update(config.emaDecay());
@@ -236,8 +260,11 @@ public final class TokenizerTrainer implements TrainingTask {
       if (gan) {
         discriminator.zeroGrad();
         Tensor real = batch.images().detach().mul(0.5).add(0.5);
-        Tensor dLoss = HingeLoss.discriminator(discriminator.forward(real),
-            discriminator.forward(DistillationForward.reconstruction01(terms)));
+        Tensor dLoss;
+        try (Autocast a = autocast()) {
+          dLoss = HingeLoss.discriminator(discriminator.forward(real),
+              discriminator.forward(DistillationForward.reconstruction01(terms))).to(DType.FLOAT32);
+        }
         dLoss.backward();
         metrics.put("disc_grad_norm", ClipGrad.clipGradNorm(discriminatorParams, clip));
         discriminatorOptimizer.step();
