@@ -77,25 +77,12 @@ public final class RecTok extends Module {
    */
   public void initWeights(TorchGenerator gen) {
     try (GradMode g = GradMode.noGrad()) {
-      initRecursive(encoder, gen);
-      initRecursive(decoder, gen);
+      Init.truncNormalLinearsAndConvs_(encoder, gen);
+      Init.truncNormalLinearsAndConvs_(decoder, gen);
     }
   }
 
-  private static void initRecursive(Module m, TorchGenerator gen) {
-    if (m instanceof Linear l) {
-      Init.truncNormal_(l.weight().data(), 0, 0.02, -2, 2, gen);
-      if (l.bias() != null) {
-        Init.zeros_(l.bias().data());
-      }
-    } else if (m instanceof Conv2d c) {
-      Init.truncNormal_(c.weight().data(), 0, 0.02, -2, 2, gen);
-      if (c.bias() != null) {
-        Init.zeros_(c.bias().data());
-      }
-    }
-    m.children().values().forEach(ch -> initRecursive(ch, gen));
-  }
+
 
   /**
    * {@code reset_stats(mean, std)} with per-channel (C) tensors (stored as (1, 1, C)) or 0-dim

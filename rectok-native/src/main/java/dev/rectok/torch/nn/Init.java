@@ -147,4 +147,23 @@ public final class Init {
       uniform_(bias, -bound, bound, gen);
     }
   }
+
+  /**
+   * The ViT/MAE {@code _init_weights} walk: every {@link Linear} and {@link Conv2d} under
+   * {@code root} (included) gets trunc-normal(0, 0.02) weights in [−2, 2] and zero biases; other
+   * modules keep their parameters. Runs without autograd.
+   */
+  public static void truncNormalLinearsAndConvs_(Module root, TorchGenerator gen) {
+    try (GradMode g = GradMode.noGrad()) {
+      Tensor w = root instanceof Linear l ? l.weight().data() : root instanceof Conv2d c ? c.weight().data() : null;
+      Parameter b = root instanceof Linear l ? l.bias() : root instanceof Conv2d c ? c.bias() : null;
+      if (w != null) {
+        truncNormal_(w, 0, 0.02, -2, 2, gen);
+        if (b != null) {
+          zeros_(b.data());
+        }
+      }
+      root.children().values().forEach(ch -> truncNormalLinearsAndConvs_(ch, gen));
+    }
+  }
 }

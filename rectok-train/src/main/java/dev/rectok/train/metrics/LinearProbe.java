@@ -139,19 +139,9 @@ public final class LinearProbe {
   }
 
   private static double accuracy(Linear model, Tensor x, Tensor y) {
-    long n = x.size(0);
-    long correct = 0;
-    try (GradMode g = GradMode.inferenceMode()) {
-      for (long b = 0; b < n; b += 4096) {
-        try (Scope s = Scope.open()) {
-          long len = Math.min(4096, n - b);
-          Tensor pred = model.forward(x.narrow(0, b, len)).argmax(1, false);
-          correct += pred.eq(y.narrow(0, b, len)).sum().itemLong();
-        }
-      }
-    }
-    return (double) correct / n;
+    return dev.rectok.train.classifier.ClassifierTraining.accuracy(model::forward, x, y);
   }
+
 
   private static void checkSplit(String name, Tensor x, Tensor y) {
     Objects.requireNonNull(x, name + " features");

@@ -111,26 +111,11 @@ public final class VitTeacher extends UnaryModule {
     try (GradMode g = GradMode.noGrad()) {
       Init.truncNormal_(clsToken, 0, 0.02, -2, 2, gen);
       Init.truncNormal_(posEmbed, 0, 0.02, -2, 2, gen);
-      initRecursive(this, gen);
+      Init.truncNormalLinearsAndConvs_(this, gen); // norms keep their ones / zeros
     }
   }
 
-  private static void initRecursive(Module m, TorchGenerator gen) {
-    if (m instanceof Linear l) {
-      Init.truncNormal_(l.weight().data(), 0, 0.02, -2, 2, gen);
-      if (l.bias() != null) {
-        Init.zeros_(l.bias().data());
-      }
-    } else if (m instanceof Conv2d c) {
-      Init.truncNormal_(c.weight().data(), 0, 0.02, -2, 2, gen);
-      if (c.bias() != null) {
-        Init.zeros_(c.bias().data());
-      }
-    } else if (m != null && !(m instanceof VitTeacher)) {
-      m.resetParameters(gen); // norms: ones / zeros
-    }
-    m.children().values().forEach(ch -> initRecursive(ch, gen));
-  }
+
 
   /** All tokens after the final norm: (B, 1 + N, width), cls first. */
   private Tensor tokens(Tensor images) {
