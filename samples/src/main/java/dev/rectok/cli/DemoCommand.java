@@ -108,8 +108,6 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static void write(BufferedImage img, Path file) throws java.io.IOException {
-    if (!ImageIO.write(img, "png", file.toFile())) {
-      throw new java.io.IOException("no PNG writer for " + file);
-    }
+    dev.rectok.image.ImageGrid.writePng(img, file);
   }
 }

@@ -29,22 +29,6 @@ final class ImagesOut {
 
   /** A grid of images, each with its caption underneath. */
   static BufferedImage grid(List<BufferedImage> images, List<String> captions, int columns) {
-    int w = images.get(0).getWidth();
-    int h = images.get(0).getHeight();
-    int caption = 14;
-    int rows = (images.size() + columns - 1) / columns;
-    BufferedImage g = new BufferedImage(columns * w, rows * (h + caption), BufferedImage.TYPE_INT_RGB);
-    Graphics2D gr = g.createGraphics();
-    gr.setColor(Color.WHITE);
-    gr.fillRect(0, 0, g.getWidth(), g.getHeight());
-    gr.setColor(Color.BLACK);
-    for (int i = 0; i < images.size(); i++) {
-      int x = (i % columns) * w;
-      int y = (i / columns) * (h + caption);
-      gr.drawImage(images.get(i), x, y, null);
-      gr.drawString(captions.get(i), x + 2, y + h + caption - 3);
-    }
-    gr.dispose();
-    return g;
+    return dev.rectok.image.ImageGrid.of(images, captions, columns);
   }
 }

@@ -38,9 +38,11 @@ public final class GeneratorRun implements AutoCloseable {
   private final TrainingData data;
   private final RunDirectory run;
   private final long checkpointEvery;
+  private final Device device;
 
   private GeneratorRun(GeneratorTrainer trainer, RecTokTokenizer tokenizer, LatentSource latents, TrainingData data,
-      RunDirectory run, long checkpointEvery) {
+      RunDirectory run, long checkpointEvery, Device device) {
+    this.device = device;
     this.trainer = trainer;
     this.tokenizer = tokenizer;
     this.latents = latents;
@@ -98,7 +100,7 @@ public final class GeneratorRun implements AutoCloseable {
       }
       run = RunDirectory.open(runDir, runConfig, 2);
       GeneratorTrainer trainer = new GeneratorTrainer(config, latents, device);
-      return new GeneratorRun(trainer, tok, latents, data, run, 500);
+      return new GeneratorRun(trainer, tok, latents, data, run, 500, device);
     } catch (IOException | RuntimeException e) {
       if (run != null) {
         run.close();
@@ -125,8 +127,32 @@ public final class GeneratorRun implements AutoCloseable {
         checkpointEvery, 10);
     TrainLoop.Outcome o = TrainLoop.run(run, data.batches(trainer.config().batchSize(), trainer.config().seed(), 2),
         trainer, l, progress);
+    writeSamples(o.steps());
     return new TrainingReport(run.dir(), o.resumedAtStep(), o.steps(), o.completed(), o.stoppedBy(),
         o.imagesPerSecond(), o.lastMetrics());
+  }
+
+  /** {@code samples/step-N.png}: one EMA sample per class (up to 16 classes), 32 Euler steps, fixed seed. */
+  private void writeSamples(long step) throws IOException {
+    var m = trainer.config().model();
+    int n = Math.min(16, m.numClasses());
+    long[] labels = new long[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = i;
+    }
+    try (dev.rectok.torch.Scope s = dev.rectok.torch.Scope.open();
+        dev.rectok.torch.GradMode g = dev.rectok.torch.GradMode.inferenceMode();
+        dev.rectok.torch.TorchGenerator gen = dev.rectok.torch.TorchGenerator.cpu(0)) {
+      var sampler = dev.rectok.generate.transport.Sampler.of(dev.rectok.generate.transport.Sampler.Method.EULER, 33,
+          m.timeDistShift());
+      dev.rectok.torch.Tensor noise = dev.rectok.generate.transport.Sampler.initialNoise(gen, device, n,
+          m.tokenChannels(), m.inputSize(), m.inputSize());
+      var ema = trainer.emaModel();
+      dev.rectok.torch.Tensor z = sampler.sample(ema::forward, noise, dev.rectok.torch.Tensor.of(labels).to(device));
+      var images = RecTokTokenizer.toImages(tokenizer.decodeTensor(z, true));
+      dev.rectok.image.ImageGrid.writePng(dev.rectok.image.ImageGrid.of(images, null, n),
+          run.samplesDir().resolve(String.format("step-%07d.png", step)));
+    }
   }
 
   /** Writes the EMA generator as a model file. */

@@ -267,8 +267,26 @@ public final class FlowDistillerRun implements FlowDistiller {
         checkpointEvery, logEvery);
     TrainLoop.Outcome o = TrainLoop.run(run, data.batches(trainer.config().batchSize(), trainer.config().seed(),
         workers), trainer, l, progress);
+    writeSamples(o.steps());
     return new TrainingReport(run.dir(), o.resumedAtStep(), o.steps(), o.completed(), o.stoppedBy(),
         o.imagesPerSecond(), o.lastMetrics());
+  }
+
+  /** {@code samples/step-N.png}: 8 training images (top) and the EMA tokenizer's reconstructions (bottom). */
+  private void writeSamples(long step) throws IOException {
+    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+      Tensor x = data.images(data.firstIndices(8));
+      RecTok ema = trainer.emaModel();
+      Tensor rec;
+      try (RecTok.Encoding e = ema.encode(x, false, null)) {
+        rec = ema.decoder(e.zLatents()).mul(0.5).add(0.5).clamp(0.0, 1.0);
+      }
+      java.util.List<java.awt.image.BufferedImage> cells = new ArrayList<>(
+          dev.rectok.models.RecTokTokenizer.toImages(x.mul(0.5).add(0.5)));
+      cells.addAll(dev.rectok.models.RecTokTokenizer.toImages(rec));
+      dev.rectok.image.ImageGrid.writePng(dev.rectok.image.ImageGrid.of(cells, null, (int) x.size(0)),
+          run.samplesDir().resolve(String.format("step-%07d.png", step)));
+    }
   }
 
   @Override

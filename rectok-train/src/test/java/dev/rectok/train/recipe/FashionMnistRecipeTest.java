@@ -58,6 +58,12 @@ class FashionMnistRecipeTest {
       assertThat(st.report().steps()).isBetween(2L, 4L);
       assertThat(st.report().lastMetrics().get("loss")).isFinite().isPositive();
     });
+    for (String stage : new String[] {"tokenizer", "generator", "guide"}) {
+      try (var files = Files.list(work.resolve(stage).resolve("samples"))) {
+        assertThat(files.map(f -> f.getFileName().toString())).as(stage + " sample grid").anyMatch(
+            n -> n.matches("step-[0-9]{7}\\.png"));
+      }
+    }
     // a rerun finds every model file and trains nothing
     assertThat(FashionMnistRecipe.run(FashionMnist.defaultDir(), out, work, teacher, TINY, Progress.NONE)).isEmpty();
 
