@@ -101,6 +101,7 @@ final class DemoCommand implements Callable<Integer> {
       System.out.printf("domain FID, %d per class, %d steps:   unguided %.2f, AutoGuided (w=%.2f) %.2f, real-vs-real floor %.2f%n",
           o.generatedPerClass(), o.gridPoints() - 1, m.fidUnguided(), o.guidanceScale(), m.fidAutoGuided(),
           m.fidRealVsReal());
+      System.out.printf("teacher ViT (domain-FID features) test accuracy %.2f%%%n", 100 * m.teacherAccuracy());
       System.out.printf("wrote %s and %s in %.1f s%n", out.resolve("reconstructions.png"), out.resolve("generated.png"),
           (System.nanoTime() - t0) / 1e9);
     }

@@ -71,9 +71,10 @@ public final class DemoEvaluation {
    * @param fidUnguided       domain FID of unguided samples
    * @param fidAutoGuided     domain FID of AutoGuided samples (NaN without a guide)
    * @param fidRealVsReal     domain FID between two halves of the real test images: the noise floor
+   * @param teacherAccuracy   the teacher classifier's test accuracy (whose features the FID uses)
    */
   public record Metrics(double psnr, double probeAccuracy, double pixelProbeAccuracy, double fidUnguided,
-      double fidAutoGuided, double fidRealVsReal) {}
+      double fidAutoGuided, double fidRealVsReal, double teacherAccuracy) {}
 
   /** Test images (N, 3, 32, 32) in [−1, 1]; owned by the caller. */
   public static Tensor rgb(FashionMnist split) {
@@ -172,9 +173,10 @@ public final class DemoEvaluation {
       }
       long half = n / 2;
       double floor = domainFid(teacher, evalX.narrow(0, 0, half), evalX.narrow(0, half, half));
+      double teacherAcc = dev.rectok.train.classifier.ClassifierTraining.accuracy(teacher::logits, evalX, evalY);
       progress.update(4, String.format("FID AutoGuided %.2f", fidGuided));
       progress.end();
-      return new Metrics(psnr, probeAcc, pixelAcc, fidPlain, fidGuided, floor);
+      return new Metrics(psnr, probeAcc, pixelAcc, fidPlain, fidGuided, floor, teacherAcc);
     }
   }
 }

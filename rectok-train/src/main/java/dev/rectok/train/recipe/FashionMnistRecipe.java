@@ -35,9 +35,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Deviations from the ImageNet recipe, for a CPU budget (all in {@link Settings}): batch 64 and
  * absolute learning rates instead of {@code blr}, short schedules, EMA decay 0.998 (at a few
- * thousand steps the reference's 0.999/0.9995 would still weigh the random initialization), a
- * 32-wide discriminator switched on for the second half of stage 1, no perceptual loss (no
- * LPIPS/VGG weights offline), no decoder fine-tuning stage.
+ * thousand steps the reference's 0.999/0.9995 would still weigh the random initialization), no
+ * GAN (switched on half-way through two epochs it tripled the reconstruction error that the
+ * remaining epoch could not win back), no perceptual loss (no LPIPS/VGG weights offline), no
+ * decoder fine-tuning stage.
  *
  * <p>Stateless; each call owns what it opens. Long-running: reports through {@link Progress}.
  */
@@ -161,8 +162,11 @@ public final class FashionMnistRecipe {
     modelArgs.forEach(spec::model);
     spec.training("epochs", s.tokenizerEpochs()).training("batch_size", 64).training("lr", 1e-3)
         .training("min_lr", 1e-5).training("warmup_rate", 0.05).training("ema_decay", 0.998)
-        .training("sem_loss_weight", s.semLossWeight()).training("discriminator_start_epoch", s.tokenizerEpochs() / 2)
-        .training("discriminator_ndf", 32).training("seed", s.seed()).training("train_images", s.trainImages())
+        .training("sem_loss_weight", s.semLossWeight())
+        // GAN off: started half-way (as the reference does at epoch 100 of 200) it raised the training
+        // pixel MSE from 0.010 to 0.087 and left it at 0.029 after the second epoch
+        .training("discriminator_start_epoch", s.tokenizerEpochs()).training("discriminator_ndf", 32)
+        .training("seed", s.seed()).training("train_images", s.trainImages())
         .training("checkpoint_every", 200);
     LOG.info("stage 2/4: RecTok tokenizer (FSD + RAD, sem weight {}) -> {}", s.semLossWeight(), modelFile);
     try (FlowDistillerRun run = FlowDistillerRun.open(spec.build())) {

@@ -84,6 +84,7 @@ class FashionMnistRecipeTest {
       assertThat(m.fidUnguided()).isFinite().isPositive();
       assertThat(m.fidAutoGuided()).isFinite().isPositive();
       assertThat(m.fidRealVsReal()).isFinite().isLessThan(m.fidUnguided());
+      assertThat(m.teacherAccuracy()).isBetween(0.0, 1.0);
     }
   }
 
