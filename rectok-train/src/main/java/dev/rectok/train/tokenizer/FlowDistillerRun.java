@@ -23,7 +23,10 @@ import dev.rectok.torch.io.SafeTensorsFile;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.train.loop.TrainLoop;
 import dev.rectok.train.loop.TrainingData;
+import dev.rectok.train.loss.ConvNextLogitLoss;
 import dev.rectok.train.loss.FeatureTeacher;
+import dev.rectok.train.loss.Lpips;
+import dev.rectok.train.loss.PerceptualLoss;
 import dev.rectok.train.loss.PrecomputedTeacher;
 import dev.rectok.train.run.CheckpointStore;
 import dev.rectok.train.run.RunDirectory;
@@ -49,7 +52,10 @@ import org.slf4j.LoggerFactory;
  * {@code foundation_hidden_size} (default: the teacher's width); in {@code training},
  * {@code train_images} (cap on the training set), {@code workers}, {@code checkpoint_every},
  * {@code log_every}, {@code autocast} ({@code "bf16"}: forward passes under bf16 autocast, as the
- * reference trains on CUDA; {@code "fp16"} on CUDA; default none).
+ * reference trains on CUDA; {@code "fp16"} on CUDA; default none), and the perceptual loss's
+ * weight files {@code lpips_vgg_weights} + {@code lpips_lin_weights} (torchvision VGG16 and the
+ * LPIPS heads) and {@code convnext_weights} (torchvision convnext_small) — each term is off
+ * without its files, and the log says so once.
  *
  * <p><b>Ownership and threading.</b> Owns the trainer, the teacher it loaded, the data and the
  * run directory; {@link #close} frees them. One call at a time.
@@ -57,11 +63,12 @@ import org.slf4j.LoggerFactory;
 public final class FlowDistillerRun implements FlowDistiller {
   private static final Logger LOG = LoggerFactory.getLogger(FlowDistillerRun.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> LOOP_KEYS =
-      List.of("train_images", "workers", "checkpoint_every", "log_every", "autocast");
+  private static final List<String> LOOP_KEYS = List.of("train_images", "workers", "checkpoint_every", "log_every",
+      "autocast", "lpips_vgg_weights", "lpips_lin_weights", "convnext_weights");
 
   private final TokenizerTrainer trainer;
   private final FeatureTeacher teacher;
+  private final PerceptualLoss perceptual;
   private final TrainingData data;
   private final RunDirectory run;
   private final int workers;
@@ -69,10 +76,11 @@ public final class FlowDistillerRun implements FlowDistiller {
   private final long logEvery;
   private boolean closed;
 
-  private FlowDistillerRun(TokenizerTrainer trainer, FeatureTeacher teacher, TrainingData data, RunDirectory run,
-      int workers, long checkpointEvery, long logEvery) {
+  private FlowDistillerRun(TokenizerTrainer trainer, FeatureTeacher teacher, PerceptualLoss perceptual,
+      TrainingData data, RunDirectory run, int workers, long checkpointEvery, long logEvery) {
     this.trainer = trainer;
     this.teacher = teacher;
+    this.perceptual = perceptual;
     this.data = data;
     this.run = run;
     this.workers = workers;
@@ -88,6 +96,12 @@ public final class FlowDistillerRun implements FlowDistiller {
     long checkpointEvery = training.path("checkpoint_every").asLong(500);
     long logEvery = training.path("log_every").asLong(10);
     String autocast = training.path("autocast").asText("none");
+    String vgg = training.path("lpips_vgg_weights").asText("");
+    String lin = training.path("lpips_lin_weights").asText("");
+    String convnext = training.path("convnext_weights").asText("");
+    if (vgg.isEmpty() != lin.isEmpty()) {
+      throw new IllegalArgumentException("LPIPS needs both lpips_vgg_weights and lpips_lin_weights");
+    }
     dev.rectok.api.DType mixed = switch (autocast) {
       case "none" -> null;
       case "bf16" -> dev.rectok.api.DType.BFLOAT16;
@@ -146,11 +160,17 @@ public final class FlowDistillerRun implements FlowDistiller {
       runConfig.put("foundation_hidden_size", modelConfig.foundationHiddenSize());
       runConfig.set("training", cfg.toJson());
       runConfig.put("device", spec.device().toString());
+      runConfig.put("perceptual", (vgg.isEmpty() ? "" : "lpips ") + (convnext.isEmpty() ? "" : "convnext"));
       RunDirectory run = RunDirectory.open(spec.runDirectory(), runConfig, 2);
       opened.add(run);
+      PerceptualLoss perceptual = new PerceptualLoss(
+          vgg.isEmpty() ? null : new Lpips().load(Path.of(vgg), Path.of(lin)),
+          convnext.isEmpty() ? null : ConvNextLogitLoss.convnextSmall(Path.of(convnext)), 1.0, 0.1);
+      opened.add(perceptual);
+      perceptual.to(null, spec.device());
       TokenizerTrainer trainer = spec.stage() == 1
-          ? TokenizerTrainer.stage1(cfg, modelConfig, teacher, null, spec.device())
-          : TokenizerTrainer.decoderFineTuning(cfg, modelConfig, init[0], init[1], null, spec.device());
+          ? TokenizerTrainer.stage1(cfg, modelConfig, teacher, perceptual, spec.device())
+          : TokenizerTrainer.decoderFineTuning(cfg, modelConfig, init[0], init[1], perceptual, spec.device());
       if (init != null) {
         init[0].close();
         init[1].close();
@@ -159,7 +179,7 @@ public final class FlowDistillerRun implements FlowDistiller {
       }
       trainer.mixedPrecision(mixed);
       LOG.info("tokenizer stage {} in {}: {} on {}", spec.stage(), run.dir(), data.description(), spec.device());
-      return new FlowDistillerRun(trainer, teacher, data, run, workers, checkpointEvery, logEvery);
+      return new FlowDistillerRun(trainer, teacher, perceptual, data, run, workers, checkpointEvery, logEvery);
     } catch (IOException | RuntimeException e) {
       for (int i = opened.size() - 1; i >= 0; i--) {
         try {
@@ -321,6 +341,7 @@ public final class FlowDistillerRun implements FlowDistiller {
     }
     closed = true;
     trainer.close();
+    perceptual.close();
     if (teacher != null) {
       teacher.close();
     }

@@ -110,4 +110,38 @@ class FashionMnistRecipeTest {
     assertThatThrownBy(() -> Backends.openFlowDistiller(changed)).hasMessageContaining("epochs");
     assertThat(Files.exists(tmp.resolve("s2").resolve("config.json"))).isTrue();
   }
+
+  @Test
+  void perceptualWeightFilesTurnTheLpipsTermOn() throws Exception {
+    Path vgg = tmp.resolve("vgg16.safetensors");
+    Path lin = tmp.resolve("lpips_lin.safetensors");
+    try (dev.rectok.train.loss.Lpips lp = new dev.rectok.train.loss.Lpips();
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      java.util.Map<String, dev.rectok.torch.io.HostTensor> trunk = new java.util.LinkedHashMap<>();
+      java.util.Map<String, dev.rectok.torch.io.HostTensor> heads = new java.util.LinkedHashMap<>();
+      lp.stateDict().forEach((k, v) -> {
+        if (k.startsWith("net.")) {
+          trunk.put(k.substring(4), v.contiguous().toHost(arena)); // torchvision's features.N.*
+        } else if (k.startsWith("lin")) {
+          heads.put(k, v.contiguous().toHost(arena));
+        }
+      });
+      dev.rectok.torch.io.SafeTensors.write(vgg, trunk, java.util.Map.of());
+      dev.rectok.torch.io.SafeTensors.write(lin, heads, java.util.Map.of());
+    }
+    FlowDistillerSpec.Builder spec = FlowDistillerSpec.builder(tmp.resolve("lpips-run"), FashionMnist.defaultDir())
+        .teacher(teacher).training("epochs", 1).training("batch_size", 8).training("train_images", 16)
+        .training("lpips_vgg_weights", vgg.toString()).training("lpips_lin_weights", lin.toString());
+    spec.model("img_size", 32).model("patch_size", 8).model("token_channels", 8)
+        .model("vit_enc_model_size", "t").model("vit_dec_model_size", "t").model("vit_sem_model_size", "t")
+        .model("size_dict_additions", java.util.Map.of("t", java.util.Map.of("width", 32, "layers", 1, "heads", 2)));
+    try (FlowDistiller d = Backends.openFlowDistiller(spec.build())) {
+      TrainingReport r = d.train(TrainingLimits.none().withMaxSteps(1), Progress.NONE);
+      // random heads may weigh features negatively; real LPIPS heads are non-negative
+      assertThat(r.lastMetrics().get("perceptual")).as("LPIPS term on").isFinite().isNotZero();
+    }
+    FlowDistillerSpec half = FlowDistillerSpec.builder(tmp.resolve("x"), FashionMnist.defaultDir()).teacher(teacher)
+        .training("lpips_vgg_weights", vgg.toString()).build();
+    assertThatThrownBy(() -> Backends.openFlowDistiller(half)).hasMessageContaining("lpips_lin_weights");
+  }
 }
