@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code rectok bench tokenizer | dit}: forward-pass throughput of the full-size models with seeded
  * random weights, under inference mode. The last lines are machine-readable
- * ({@code images_per_second=}, {@code ms_per_forward=}, {@code peak_rss_mb=}): medians of the timed
- * iterations after one warm-up.
+ * ({@code images_per_second=}, {@code ms_per_forward=}, {@code cpu_ms_per_forward=},
+ * {@code peak_rss_mb=}): medians of the timed iterations after one warm-up.
  */
 @Command(name = "bench", description = "Benchmark the tokenizer or the DiT^DH forward pass.",
     subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class})
@@ -50,17 +50,39 @@ final class BenchCommand implements Runnable {
     long seed = 0;
   }
 
+  /** CPU time of the last {@link #time} call's iterations, ms (all threads of the process). */
+  static double[] lastCpuMs = new double[0];
+
   static double[] time(int warmup, int iters, IntConsumer body) {
     for (int i = 0; i < warmup; i++) {
       body.accept(i);
     }
     double[] ms = new double[iters];
+    double[] cpu = new double[iters];
     for (int i = 0; i < iters; i++) {
+      double c0 = processCpuMs();
       long t0 = System.nanoTime();
       body.accept(i);
       ms[i] = (System.nanoTime() - t0) / 1e6;
+      cpu[i] = processCpuMs() - c0;
     }
+    lastCpuMs = cpu;
     return ms;
+  }
+
+  /**
+   * User + system CPU time of this process from {@code /proc/self/stat} (clock ticks of 10 ms),
+   * the same source the PyTorch reference script reads; NaN where unavailable. On a shared,
+   * overloaded machine it measures the work done rather than the share of the cores obtained.
+   */
+  static double processCpuMs() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0; // utime, stime (fields 14, 15)
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
   }
 
   static double median(double[] v) {
@@ -85,6 +107,9 @@ final class BenchCommand implements Runnable {
         .map(x -> Math.round(x * 10) / 10.0).toArray()), ms.length);
     System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
     System.out.printf("ms_per_forward=%.2f%n", med);
+    if (lastCpuMs.length == ms.length) {
+      System.out.printf("cpu_ms_per_forward=%.2f%n", median(lastCpuMs));
+    }
     System.out.printf("peak_rss_mb=%.0f%n", peakRssMb());
   }
 
