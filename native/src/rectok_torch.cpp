@@ -21,7 +21,6 @@
 #include <c10/cuda/CUDAGuard.h>
 #endif
 
-#include <dlfcn.h>
 #include <malloc.h>
 
 #include <atomic>
@@ -29,8 +28,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <condition_variable>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -210,162 +207,11 @@ void copy_string(const std::string& s, char* buf, int64_t cap) {
   buf[n] = '\0';
 }
 
-// ---- OpenBLAS thread control (looked up at run time: absent with another BLAS)
-//
-// OpenBLAS runs every GEMM above ~262k multiply-adds on its own pthread pool. For attention's
-// many small per-head GEMMs (e.g. 256x256x64) that pool costs more than it brings: a batched
-// matmul of 48 such heads took 12 ms with 2 OpenBLAS threads and 3 ms with 1 on this 2-core VM,
-// and 87 ms vs 6.5 ms under load. The fast attention path below therefore runs OpenBLAS
-// single-threaded and parallelises over the heads itself (ATen's OpenMP pool).
-struct BlasThreads {
-  void (*set)(int) = nullptr;
-  int (*get)() = nullptr;
-};
-
-const BlasThreads& blas_threads() {
-  static const BlasThreads b = [] {
-    BlasThreads r;
-    for (const char* lib : {"libopenblas.so.0", "libopenblas.so", "libblas.so.3"}) {
-      void* h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);  // only if LibTorch already loaded it
-      if (h == nullptr) continue;
-      auto set = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
-      auto get = reinterpret_cast<int (*)()>(dlsym(h, "openblas_get_num_threads"));
-      if (set != nullptr && get != nullptr) {
-        r.set = set;
-        r.get = get;
-        break;
-      }
-    }
-    return r;
-  }();
-  return b;
-}
-
-// The OpenBLAS thread count is process-global, and with some OpenBLAS cores (e.g. Haswell) a GEMM's
-// result depends on it in the last bits. So while one thread runs OpenBLAS single-threaded, no
-// other thread may be inside the shim: every entry point passes through ShimGate (shared), the
-// fast attention path holds it exclusively (ExclusiveShim). Entry is two atomic operations when
-// no exclusive section is pending; nested entries by one thread never wait.
-std::atomic<int> g_gate_active{0};
-std::atomic<bool> g_gate_exclusive{false};
-std::mutex g_gate_mu;
-std::condition_variable g_gate_cv;
-thread_local int t_gate_depth = 0;
-
-class ShimGate {
- public:
-  ShimGate() {
-    if (t_gate_depth++ > 0) return;
-    for (;;) {
-      g_gate_active.fetch_add(1);
-      if (!g_gate_exclusive.load()) return;
-      leave();  // an exclusive section is pending or running: wait for it outside
-      std::unique_lock<std::mutex> lock(g_gate_mu);
-      g_gate_cv.wait(lock, [] { return !g_gate_exclusive.load(); });
-    }
-  }
-  ~ShimGate() {
-    if (--t_gate_depth > 0) return;
-    leave();
-  }
-  ShimGate(const ShimGate&) = delete;
-  ShimGate& operator=(const ShimGate&) = delete;
-
-  static void leave() {
-    if (g_gate_active.fetch_sub(1) == 1 && g_gate_exclusive.load()) {
-      std::lock_guard<std::mutex> lock(g_gate_mu);
-      g_gate_cv.notify_all();
-    }
-  }
-};
-
-// Runs its scope as the only thread inside the shim, with OpenBLAS single-threaded. The caller is
-// inside one ShimGate (its entry point); that slot is given up while waiting, so two threads that
-// both want exclusivity cannot deadlock.
-class ExclusiveShim {
- public:
-  ExclusiveShim() {
-    std::unique_lock<std::mutex> lock(g_gate_mu);
-    g_gate_active.fetch_sub(1);
-    g_gate_cv.notify_all();
-    g_gate_cv.wait(lock, [] { return !g_gate_exclusive.load(); });
-    g_gate_exclusive.store(true);
-    g_gate_cv.wait(lock, [] { return g_gate_active.load() == 0; });
-    g_gate_active.fetch_add(1);
-    saved_ = blas_threads().get();
-    if (saved_ != 1) blas_threads().set(1);
-  }
-  ~ExclusiveShim() {
-    if (saved_ != 1) blas_threads().set(saved_);
-    std::lock_guard<std::mutex> lock(g_gate_mu);
-    g_gate_exclusive.store(false);
-    g_gate_cv.notify_all();
-  }
-  ExclusiveShim(const ExclusiveShim&) = delete;
-  ExclusiveShim& operator=(const ExclusiveShim&) = delete;
-
- private:
-  int saved_ = 1;
-};
-
-// Item i of the flattened leading (batch) dims of t: t[i0][i1]...[N, D], a view.
-at::Tensor batch_item(const at::Tensor& t, int64_t i) {
-  at::Tensor r = t;
-  int64_t nb = t.dim() - 2;
-  std::vector<int64_t> idx(static_cast<size_t>(nb));
-  for (int64_t d = nb - 1; d >= 0; --d) {
-    idx[static_cast<size_t>(d)] = i % t.size(d);
-    i /= t.size(d);
-  }
-  for (int64_t d = 0; d < nb; ++d) r = r.select(0, idx[static_cast<size_t>(d)]);
-  return r;
-}
-
-// softmax(q k^T * s) v one (batch, head) item at a time, in parallel over the items, with
-// single-threaded OpenBLAS: the (Nq, Nk) score matrix of an item stays in cache instead of
-// materialising (B, H, Nq, Nk) three times. Each item runs the very ops the batched path runs
-// (mm, scalar mul, softmax over the last dim, mm), so the result is the same bit for bit.
-// Only for CPU inference (no autograd graph), without mask, causal flag or dropout.
-bool attention_fast_eligible(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                             const rt_optional<at::Tensor>& mask, double dropout_p, bool is_causal) {
-  if (blas_threads().set == nullptr) return false;
-  if (is_causal || dropout_p > 0 || (mask.has_value() && mask->defined())) return false;
-  if (!q.device().is_cpu() || !k.device().is_cpu() || !v.device().is_cpu()) return false;
-  if (q.scalar_type() != at::kFloat || k.scalar_type() != at::kFloat || v.scalar_type() != at::kFloat) return false;
-  if (at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) return false;
-  if (q.dim() < 3 || k.dim() != q.dim() || v.dim() != q.dim()) return false;
-  for (int64_t d = 0; d < q.dim() - 2; ++d)
-    if (k.size(d) != q.size(d) || v.size(d) != q.size(d)) return false;
-  return q.size(-1) == k.size(-1) && k.size(-2) == v.size(-2) && q.numel() > 0 && k.numel() > 0;
-}
-
-at::Tensor attention_fast(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double s) {
-  const int64_t nq = q.size(-2), nk = k.size(-2), dv = v.size(-1);
-  std::vector<int64_t> out_shape(q.sizes().begin(), q.sizes().end());
-  out_shape.back() = dv;
-  at::Tensor out = at::empty(out_shape, q.options().memory_format(at::MemoryFormat::Contiguous));
-  const int64_t items = q.numel() / (nq * q.size(-1));
-  ExclusiveShim exclusive;
-  at::parallel_for(0, items, 1, [&](int64_t begin, int64_t end) {
-    at::Tensor scores = at::empty({nq, nk}, q.options());
-    at::Tensor probs = at::empty({nq, nk}, q.options());
-    for (int64_t i = begin; i < end; ++i) {
-      at::mm_out(scores, batch_item(q, i), batch_item(k, i).t());
-      scores.mul_(s);
-      at::_softmax_out(probs, scores, -1, false);
-      at::Tensor o = batch_item(out, i);
-      at::mm_out(o, probs, batch_item(v, i));
-    }
-  });
-  return out;
-}
-
 at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           const rt_optional<at::Tensor>& mask, double dropout_p, bool is_causal,
                           double scale) {
   // softmax(q k^T * scale [+ mask]) v, exactly as the reference computes attention.
   const double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  if (attention_fast_eligible(q, k, v, mask, dropout_p, is_causal)) return attention_fast(q, k, v, s);
   at::Tensor attn = at::matmul(q, k.transpose(-2, -1)) * s;
   if (is_causal) {
     auto causal = at::ones({q.size(-2), k.size(-2)}, q.options().dtype(at::kBool)).tril();
@@ -388,7 +234,6 @@ at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Te
 #define RT_BEGIN                       \
   if (ctx == nullptr) return RT_ERR_ARG; \
   try {                                \
-    ShimGate rt_gate_;                 \
     ModeGuard rt_mode_guard_(ctx->grad_mode);
 
 #define RT_END                                              \
