@@ -4,11 +4,12 @@
 # OpenBLAS as the shim), run ALTERNATELY in one session so that machine noise hits both sides alike.
 #
 #   bench/reference/compare.sh [--rounds R] [--threads T] [--only tok|tokenc|tokdec|dits|ditxl[,...]]
-#                              [--keep-openblas-env] [--baseline DIR]
+#                              [--warmup W] [--keep-openblas-env] [--baseline DIR]
 #
 # Each round runs every workload once on each side (the side that goes first alternates from round
-# to round: J P, P J, J P, ...). A run reports the median of its timed iterations after one warm-up
-# (the protocol of `rectok bench`, reproduced by the Python script); the table shows, per side, the
+# to round: J P, P J, J P, ...). A run reports the median of its timed iterations after W untimed
+# ones (default 3: the JVM's JIT is still compiling during the first forwards; the Python script
+# gets the same W); the table shows, per side, the
 # median over the rounds of those per-run medians, the spread (min-max) and the ratio Java/Python
 # of the medians (lower is better for Java; < 1.00 means the SDK is faster).
 # --baseline DIR adds a third side: DIR/bin/rectok, a built copy of another version of the SDK
@@ -28,6 +29,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 rounds=3
+warmup=3
 threads="$(nproc)"
 only="tok,dits,ditxl"
 keep_blas=0
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --keep-openblas-env) keep_blas=1; shift ;;
     --baseline) baseline="$(cd "$2" && pwd)"; shift 2 ;;
@@ -76,11 +79,11 @@ run_side() { # side workload round -> prints ms_per_forward
   if [ "$side" = java ] || [ "$side" = base ]; then
     local top="$root"
     [ "$side" = base ] && top="$baseline"
-    env "${blas_env[@]}" "$top/bin/rectok" bench $args --iters "$iters" --threads "$threads" >"$log" 2>&1
+    env "${blas_env[@]}" "$top/bin/rectok" bench $args --iters "$iters" --warmup "$warmup" --threads "$threads" >"$log" 2>&1
   else
     env "${blas_env[@]}" MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=2147483647 \
       MALLOC_TOP_PAD_=268435456 "$py" "$here/rectok_reference.py" bench $args --iters "$iters" \
-      --threads "$threads" >"$log" 2>&1
+      --warmup "$warmup" --threads "$threads" >"$log" 2>&1
   fi
   echo "$(sed -n 's/^ms_per_forward=//p' "$log") $(sed -n 's/^cpu_ms_per_forward=//p' "$log")"
 }
@@ -109,7 +112,7 @@ t1=$(date +%s)
 
 {
   echo "RecTok SDK (Java) vs PyTorch reference port, same run, alternating"
-  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); cores: $(nproc); threads: $threads; rounds: $rounds; OMP_WAIT_POLICY=$OMP_WAIT_POLICY;" \
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); cores: $(nproc); threads: $threads; rounds: $rounds; warm-up $warmup + timed iterations per run; OMP_WAIT_POLICY=$OMP_WAIT_POLICY;" \
     "OpenBLAS env: $([ "$keep_blas" = 1 ] && echo "kept (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-})" || echo 'unset (auto core)')"
   echo "LibTorch: Debian $(dpkg-query -W -f='${Version}' libtorch1.13 2>/dev/null || echo '?'); python3-torch $(dpkg-query -W -f='${Version}' python3-torch 2>/dev/null || echo '?');" \
     "BLAS: $(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo '?')"

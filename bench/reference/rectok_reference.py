@@ -647,7 +647,7 @@ def bench(args):
                 else:
                     model.reconstruct(x)
 
-        ms = time_it(1, args.iters, body)
+        ms = time_it(args.warmup, args.iters, body)
         print(f"{args.preset} {args.mode}, batch {args.batch}, 256x256, {torch.get_num_threads()} threads, cpu (PyTorch reference)")
         report("tokenizer " + args.mode, args.batch, ms)
     else:
@@ -662,7 +662,7 @@ def bench(args):
             with torch.inference_mode():
                 model(x, t, y)
 
-        ms = time_it(1, args.iters, body)
+        ms = time_it(args.warmup, args.iters, body)
         print(f"{args.preset}, batch {args.batch}, latent 128x16x16, {torch.get_num_threads()} threads, cpu (PyTorch reference)")
         report("dit forward", args.batch, ms)
     if args.profile:
@@ -685,6 +685,7 @@ def main():
     b.add_argument("--iters", type=int, default=5)
     b.add_argument("--mode", default="both", choices=["encode", "decode", "both"])
     b.add_argument("--threads", type=int)
+    b.add_argument("--warmup", type=int, default=1, help="untimed iterations first (as rectok bench --warmup)")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--profile", type=int, default=0, help="print the op profile of one more forward (top N rows)")
     a = ap.parse_args()

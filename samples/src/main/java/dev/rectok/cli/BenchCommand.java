@@ -43,6 +43,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--iters", description = "timed iterations (default: ${DEFAULT-VALUE})")
     int iters = 5;
 
+    @Option(names = "--warmup", description = "untimed iterations first (default: ${DEFAULT-VALUE}); the JIT keeps "
+        + "compiling through the first few forwards, so steady-state comparisons use 3")
+    int warmup = 1;
+
     @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
     Integer threads;
 
@@ -102,6 +106,9 @@ final class BenchCommand implements Runnable {
   }
 
   static void report(String what, int batch, double[] ms) throws IOException {
+    if (ms.length == 0) {
+      throw new IllegalArgumentException("--iters must be >= 1");
+    }
     double med = median(ms);
     System.out.printf("%s: %s ms per forward (median of %d)%n", what, Arrays.toString(Arrays.stream(ms)
         .map(x -> Math.round(x * 10) / 10.0).toArray()), ms.length);
@@ -148,7 +155,7 @@ final class BenchCommand implements Runnable {
         int c = tok.config().tokenChannels();
         try (Tensor x = Tensor.randn(new long[] {common.batch, 3, size, size}, g, DType.FLOAT32, dev);
             Tensor z = Tensor.randn(new long[] {common.batch, (long) grid * grid, c}, g, DType.FLOAT32, dev)) {
-          double[] ms = time(1, common.iters, i -> {
+          double[] ms = time(common.warmup, common.iters, i -> {
             try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
               switch (mode) {
                 case "encode" -> tok.encode(x, false, null).close();
@@ -199,7 +206,7 @@ final class BenchCommand implements Runnable {
         try (Tensor x = Tensor.randn(new long[] {common.batch, c, n, n}, g, DType.FLOAT32, dev);
             Tensor t = Tensor.rand(new long[] {common.batch}, g, DType.FLOAT32, dev);
             Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {common.batch}, g, DType.INT64, dev)) {
-          double[] ms = time(1, common.iters, i -> {
+          double[] ms = time(common.warmup, common.iters, i -> {
             try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
               net.forward(x, t, y);
               if (dev.isCuda()) {
