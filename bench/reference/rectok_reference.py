@@ -606,9 +606,9 @@ def peak_rss_mb():
 def report(what, batch, ms):
     med = float(np.median(ms))
     print(f"{what}: {[round(x, 1) for x in ms]} ms per forward (median of {len(ms)})")
+    print(f"cpu_ms_per_forward={float(np.median(CPU_MS)):.2f}")
     print(f"images_per_second={batch / (med / 1000.0):.4f}")
     print(f"ms_per_forward={med:.2f}")
-    print(f"cpu_ms_per_forward={float(np.median(CPU_MS)):.2f}")
     print(f"peak_rss_mb={peak_rss_mb():.0f}")
 
 

@@ -58,6 +58,9 @@ final class BenchCommand implements Runnable {
   static double[] lastCpuMs = new double[0];
 
   static double[] time(int warmup, int iters, IntConsumer body) {
+    if (iters < 1 || warmup < 0) {
+      throw new IllegalArgumentException("--iters must be >= 1 and --warmup >= 0, got " + iters + " and " + warmup);
+    }
     for (int i = 0; i < warmup; i++) {
       body.accept(i);
     }
@@ -106,17 +109,15 @@ final class BenchCommand implements Runnable {
   }
 
   static void report(String what, int batch, double[] ms) throws IOException {
-    if (ms.length == 0) {
-      throw new IllegalArgumentException("--iters must be >= 1");
-    }
     double med = median(ms);
     System.out.printf("%s: %s ms per forward (median of %d)%n", what, Arrays.toString(Arrays.stream(ms)
         .map(x -> Math.round(x * 10) / 10.0).toArray()), ms.length);
-    System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
-    System.out.printf("ms_per_forward=%.2f%n", med);
+    // Before the three historical last lines, which scripts and tests read by position.
     if (lastCpuMs.length == ms.length) {
       System.out.printf("cpu_ms_per_forward=%.2f%n", median(lastCpuMs));
     }
+    System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
+    System.out.printf("ms_per_forward=%.2f%n", med);
     System.out.printf("peak_rss_mb=%.0f%n", peakRssMb());
   }
 
