@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code rectok bench tokenizer | dit}: forward-pass throughput of the full-size models with seeded
  * random weights, under inference mode. The last lines are machine-readable
- * ({@code images_per_second=}, {@code ms_per_forward=}, {@code peak_rss_mb=}): medians of the timed
- * iterations after one warm-up.
+ * ({@code images_per_second=}, {@code ms_per_forward=}, {@code cpu_ms_per_forward=},
+ * {@code peak_rss_mb=}): medians of the timed iterations after one warm-up.
  */
 @Command(name = "bench", description = "Benchmark the tokenizer or the DiT^DH forward pass.",
     subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class})
@@ -43,6 +43,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--iters", description = "timed iterations (default: ${DEFAULT-VALUE})")
     int iters = 5;
 
+    @Option(names = "--warmup", description = "untimed iterations first (default: ${DEFAULT-VALUE}); the JIT keeps "
+        + "compiling through the first few forwards, so steady-state comparisons use 3")
+    int warmup = 1;
+
     @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
     Integer threads;
 
@@ -50,17 +54,42 @@ final class BenchCommand implements Runnable {
     long seed = 0;
   }
 
+  /** CPU time of the last {@link #time} call's iterations, ms (all threads of the process). */
+  static double[] lastCpuMs = new double[0];
+
   static double[] time(int warmup, int iters, IntConsumer body) {
+    if (iters < 1 || warmup < 0) {
+      throw new IllegalArgumentException("--iters must be >= 1 and --warmup >= 0, got " + iters + " and " + warmup);
+    }
     for (int i = 0; i < warmup; i++) {
       body.accept(i);
     }
     double[] ms = new double[iters];
+    double[] cpu = new double[iters];
     for (int i = 0; i < iters; i++) {
+      double c0 = processCpuMs();
       long t0 = System.nanoTime();
       body.accept(i);
       ms[i] = (System.nanoTime() - t0) / 1e6;
+      cpu[i] = processCpuMs() - c0;
     }
+    lastCpuMs = cpu;
     return ms;
+  }
+
+  /**
+   * User + system CPU time of this process from {@code /proc/self/stat} (clock ticks of 10 ms),
+   * the same source the PyTorch reference script reads; NaN where unavailable. On a shared,
+   * overloaded machine it measures the work done rather than the share of the cores obtained.
+   */
+  static double processCpuMs() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10.0; // utime, stime (fields 14, 15)
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
   }
 
   static double median(double[] v) {
@@ -83,6 +112,10 @@ final class BenchCommand implements Runnable {
     double med = median(ms);
     System.out.printf("%s: %s ms per forward (median of %d)%n", what, Arrays.toString(Arrays.stream(ms)
         .map(x -> Math.round(x * 10) / 10.0).toArray()), ms.length);
+    // Before the three historical last lines, which scripts and tests read by position.
+    if (lastCpuMs.length == ms.length) {
+      System.out.printf("cpu_ms_per_forward=%.2f%n", median(lastCpuMs));
+    }
     System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
     System.out.printf("ms_per_forward=%.2f%n", med);
     System.out.printf("peak_rss_mb=%.0f%n", peakRssMb());
@@ -123,7 +156,7 @@ final class BenchCommand implements Runnable {
         int c = tok.config().tokenChannels();
         try (Tensor x = Tensor.randn(new long[] {common.batch, 3, size, size}, g, DType.FLOAT32, dev);
             Tensor z = Tensor.randn(new long[] {common.batch, (long) grid * grid, c}, g, DType.FLOAT32, dev)) {
-          double[] ms = time(1, common.iters, i -> {
+          double[] ms = time(common.warmup, common.iters, i -> {
             try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
               switch (mode) {
                 case "encode" -> tok.encode(x, false, null).close();
@@ -174,7 +207,7 @@ final class BenchCommand implements Runnable {
         try (Tensor x = Tensor.randn(new long[] {common.batch, c, n, n}, g, DType.FLOAT32, dev);
             Tensor t = Tensor.rand(new long[] {common.batch}, g, DType.FLOAT32, dev);
             Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {common.batch}, g, DType.INT64, dev)) {
-          double[] ms = time(1, common.iters, i -> {
+          double[] ms = time(common.warmup, common.iters, i -> {
             try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
               net.forward(x, t, y);
               if (dev.isCuda()) {

@@ -54,7 +54,9 @@ final class DiTLayers {
     @Override
     public Tensor forward(Tensor x) {
       try (Scope s = Scope.open()) {
-        return s.keep(proj.forward(x).flatten(2, -1).transpose(1, 2));
+        // Materialised (the reference keeps the transposed view): a contiguous token stream keeps
+        // every later norm and Linear on its fast path (addmm, last-dim reductions), see Encoder.
+        return s.keep(proj.forward(x).flatten(2, -1).transpose(1, 2).contiguous());
       }
     }
   }

@@ -54,8 +54,10 @@ public final class Encoder extends Module {
         Tensor.zeros(1, seqLen, width).normal_(0, Math.pow(width, -0.5), null));
     this.patchEmbed = registerModule("patch_embed", new Sequential(
         new Conv2d(3, width, patch, patch, 0),
-        // "b c h w -> b (h w) c"
-        new Rearrange("b c h w -> b (h w) c", t -> t.flatten(2, 3).transpose(1, 2))));
+        // "b c h w -> b (h w) c", materialised: left as a transposed view (as the reference does),
+        // the whole residual stream inherits that layout, the norms reduce over a strided last
+        // dim and every qkv/w12 Linear takes ATen's batched-matmul path instead of one addmm.
+        new Rearrange("b c h w -> b (h w) c", t -> t.flatten(2, 3).transpose(1, 2).contiguous())));
     this.lnPre = registerModule("ln_pre", new RMSNorm(width, Block.NORM_EPS));
     ModuleList<Block> transformer = registerModule("transformer", new ModuleList<>());
     for (int i = 0; i < size.layers(); i++) {
