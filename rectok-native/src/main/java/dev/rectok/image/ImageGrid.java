@@ -17,11 +17,19 @@ public final class ImageGrid {
 
   /** Images in rows of {@code columns}, each with its caption underneath (no caption row when null). */
   public static BufferedImage of(List<BufferedImage> images, List<String> captions, int columns) {
-    if (images.isEmpty() || columns < 1 || (captions != null && captions.size() != images.size())) {
-      throw new IllegalArgumentException("need images, a caption per image (or none) and columns >= 1");
+    return of(images, captions, columns, 1);
+  }
+
+  /**
+   * The same with every image enlarged {@code scale} times (nearest neighbour), so captions fit
+   * under small images; a null or empty caption leaves its cell's caption blank.
+   */
+  public static BufferedImage of(List<BufferedImage> images, List<String> captions, int columns, int scale) {
+    if (images.isEmpty() || columns < 1 || scale < 1 || (captions != null && captions.size() != images.size())) {
+      throw new IllegalArgumentException("need images, a caption per image (or none), columns >= 1 and scale >= 1");
     }
-    int w = images.get(0).getWidth();
-    int h = images.get(0).getHeight();
+    int w = images.get(0).getWidth() * scale;
+    int h = images.get(0).getHeight() * scale;
     int caption = captions == null ? 0 : 14;
     int rows = (images.size() + columns - 1) / columns;
     BufferedImage g = new BufferedImage(columns * w, rows * (h + caption), BufferedImage.TYPE_INT_RGB);
@@ -32,8 +40,8 @@ public final class ImageGrid {
     for (int i = 0; i < images.size(); i++) {
       int x = (i % columns) * w;
       int y = (i / columns) * (h + caption);
-      gr.drawImage(images.get(i), x, y, null);
-      if (captions != null) {
+      gr.drawImage(images.get(i), x, y, w, h, null);
+      if (captions != null && captions.get(i) != null) {
         gr.drawString(captions.get(i), x + 2, y + h + caption - 3);
       }
     }

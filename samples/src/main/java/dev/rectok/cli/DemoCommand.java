@@ -79,9 +79,9 @@ final class DemoCommand implements Callable<Integer> {
       cells.addAll(RecTokTokenizer.toImages(rec));
       List<String> captions = new ArrayList<>();
       for (int i = 0; i < 32; i++) {
-        captions.add(i < 16 ? "input" : "recon");
+        captions.add(i == 0 ? "input" : i == 16 ? "reconstruction" : null);
       }
-      write(ImagesOut.grid(cells, captions, 16), out.resolve("reconstructions.png"));
+      write(dev.rectok.image.ImageGrid.of(cells, captions, 16, 2), out.resolve("reconstructions.png"));
       // one labelled row per class, AutoGuided
       int perClass = 8;
       GenerateOptions guided = GenerateOptions.builder().gridPoints(o.gridPoints())
@@ -89,9 +89,9 @@ final class DemoCommand implements Callable<Integer> {
       Tensor samples = DemoEvaluation.generate(gen, tok, perClass, guided, seed, new ConsoleProgress(System.err));
       List<String> names = new ArrayList<>();
       for (int i = 0; i < samples.size(0); i++) {
-        names.add(FashionMnist.CLASSES.get(i / perClass));
+        names.add(i % perClass == 0 ? FashionMnist.CLASSES.get(i / perClass) : null); // the class, once per row
       }
-      write(ImagesOut.grid(RecTokTokenizer.toImages(samples.mul(0.5).add(0.5)), names, perClass),
+      write(dev.rectok.image.ImageGrid.of(RecTokTokenizer.toImages(samples.mul(0.5).add(0.5)), names, perClass, 2),
           out.resolve("generated.png"));
       DemoEvaluation.Metrics m = DemoEvaluation.evaluate(tok, gen, true, teacher, train, test, o,
           new ConsoleProgress(System.err));

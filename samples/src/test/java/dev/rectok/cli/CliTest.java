@@ -206,9 +206,9 @@ class CliTest {
     assertThat(psnr).as("the shipped tokenizer reconstructs").isGreaterThan(18.0);
     java.awt.image.BufferedImage rec = javax.imageio.ImageIO.read(tmp.resolve("reconstructions.png").toFile());
     java.awt.image.BufferedImage gen = javax.imageio.ImageIO.read(tmp.resolve("generated.png").toFile());
-    assertThat(rec.getWidth()).isEqualTo(16 * 32);
-    assertThat(gen.getWidth()).isEqualTo(8 * 32);
-    assertThat(gen.getHeight()).isGreaterThanOrEqualTo(10 * 32); // a labelled row per class
+    assertThat(rec.getWidth()).isEqualTo(16 * 64); // 32 px images shown at 2x
+    assertThat(gen.getWidth()).isEqualTo(8 * 64);
+    assertThat(gen.getHeight()).isGreaterThanOrEqualTo(10 * 64); // a labelled row per class
     Run missing = run("demo", "--models", tmp.toString(), "--quick");
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("is missing", "rectok train recipe");
