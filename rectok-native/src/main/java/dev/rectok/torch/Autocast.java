@@ -53,6 +53,21 @@ public final class Autocast implements AutoCloseable {
     return new Autocast(mode);
   }
 
+  /**
+   * The autocast dtype a setting names: {@code "none"} (null: float32), {@code "bf16"} or
+   * {@code "fp16"}.
+   *
+   * @throws IllegalArgumentException for any other name
+   */
+  public static DType parse(String name) {
+    return switch (name) {
+      case "none" -> null;
+      case "bf16" -> DType.BFLOAT16;
+      case "fp16" -> DType.FLOAT16;
+      default -> throw new IllegalArgumentException("autocast must be none, bf16 or fp16, got '" + name + "'");
+    };
+  }
+
   /** Turns autocast off inside an enclosing region. */
   public static Autocast disable() {
     return new Autocast(Shim.RT_AUTOCAST_OFF);

@@ -64,5 +64,8 @@ class AutocastTest {
   void unsupportedCombinationsAreRefused() {
     assertThatThrownBy(() -> Autocast.enable(Device.CPU, DType.FLOAT16)).hasMessageContaining("float16");
     assertThatThrownBy(() -> Autocast.enable(Device.CPU, DType.FLOAT64)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(Autocast.parse("bf16")).isEqualTo(DType.BFLOAT16);
+    assertThat(Autocast.parse("none")).isNull();
+    assertThatThrownBy(() -> Autocast.parse("fp8")).hasMessageContaining("none, bf16 or fp16");
   }
 }

@@ -31,6 +31,15 @@ final class TrainCommand implements Runnable {
     new picocli.CommandLine(this).usage(System.out);
   }
 
+  /** The run directory and the training data, shared by the trainers. */
+  static final class RunOptions {
+    @Option(names = "--run", required = true, description = "run directory (rerun the same command to resume)")
+    Path run;
+
+    @Option(names = "--data", required = true, description = "Fashion-MNIST folder, image folder or file list")
+    Path data;
+  }
+
   /** Step and time limits shared by the trainers. */
   static final class LimitOptions {
     @Option(names = "--max-steps", description = "stop after this many optimizer steps in total (resume later)")
@@ -144,11 +153,8 @@ final class TrainCommand implements Runnable {
 
   @Command(name = "tokenizer", description = "Train a RecTok tokenizer: stage 1 (flow semantic + reconstruction-alignment distillation) or stage 2 (decoder fine-tuning).")
   static final class Tokenizer implements Callable<Integer> {
-    @Option(names = "--run", required = true, description = "run directory (rerun the same command to resume)")
-    Path run;
-
-    @Option(names = "--data", required = true, description = "Fashion-MNIST folder, image folder or file list")
-    Path data;
+    @Mixin
+    RunOptions where;
 
     @Option(names = "--teacher", description = "stage 1: teacher model file or folder of precomputed feature shards")
     Path teacher;
@@ -179,7 +185,7 @@ final class TrainCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      FlowDistillerSpec.Builder b = FlowDistillerSpec.builder(run, data).teacher(teacher).device(device.get());
+      FlowDistillerSpec.Builder b = FlowDistillerSpec.builder(where.run, where.data).teacher(teacher).device(device.get());
       if (stage == 2) {
         b.stage2(initFrom);
       }
@@ -199,11 +205,8 @@ final class TrainCommand implements Runnable {
 
   @Command(name = "generator", description = "Train a DiT^DH generator (or an AutoGuidance companion) on a tokenizer's latents by flow matching.")
   static final class Generator implements Callable<Integer> {
-    @Option(names = "--run", required = true, description = "run directory (rerun the same command to resume)")
-    Path run;
-
-    @Option(names = "--data", required = true, description = "Fashion-MNIST folder, image folder or file list")
-    Path data;
+    @Mixin
+    RunOptions where;
 
     @Option(names = "--tokenizer", required = true, description = "tokenizer model file with latent statistics")
     Path tokenizer;
@@ -254,14 +257,9 @@ final class TrainCommand implements Runnable {
       var cfgJson = GeneratorTrainingConfig.builder(model).build().toJson();
       cfgJson.setAll((com.fasterxml.jackson.databind.node.ObjectNode) json.valueToTree(parse(settings)));
       GeneratorTrainingConfig cfg = GeneratorTrainingConfig.fromJson(cfgJson);
-      try (GeneratorRun r = GeneratorRun.open(run, data, trainImages, tokenizer, cfg, latentCache, device.get(),
+      try (GeneratorRun r = GeneratorRun.open(where.run, where.data, trainImages, tokenizer, cfg, latentCache, device.get(),
           new ConsoleProgress(System.err))) {
-        r.trainer().mixedPrecision(switch (autocast) {
-          case "none" -> null;
-          case "bf16" -> dev.rectok.api.DType.BFLOAT16;
-          case "fp16" -> dev.rectok.api.DType.FLOAT16;
-          default -> throw new IllegalArgumentException("--autocast must be none, bf16 or fp16, got '" + autocast + "'");
-        });
+        r.trainer().mixedPrecision(dev.rectok.torch.Autocast.parse(autocast));
         print("generator", r.train(limits.get(), new ConsoleProgress(System.err)));
         if (export != null) {
           r.export(export);

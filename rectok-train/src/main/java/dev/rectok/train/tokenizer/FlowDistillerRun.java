@@ -102,12 +102,7 @@ public final class FlowDistillerRun implements FlowDistiller {
     if (vgg.isEmpty() != lin.isEmpty()) {
       throw new IllegalArgumentException("LPIPS needs both lpips_vgg_weights and lpips_lin_weights");
     }
-    dev.rectok.api.DType mixed = switch (autocast) {
-      case "none" -> null;
-      case "bf16" -> dev.rectok.api.DType.BFLOAT16;
-      case "fp16" -> dev.rectok.api.DType.FLOAT16;
-      default -> throw new IllegalArgumentException("autocast must be none, bf16 or fp16, got '" + autocast + "'");
-    };
+    dev.rectok.api.DType mixed = dev.rectok.torch.Autocast.parse(autocast);
     if (mixed != null) {
       dev.rectok.torch.Autocast.enable(spec.device(), mixed).close(); // an unsupported pairing fails before any work
     }
