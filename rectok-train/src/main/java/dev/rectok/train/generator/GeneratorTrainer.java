@@ -196,12 +196,13 @@ public final class GeneratorTrainer implements TrainingTask {
       throw new IllegalArgumentException("labels must be (" + b + ") integers, got " + labels);
     }
     try (Scope s = Scope.open()) {
-      Tensor y = labels.to(DType.INT64, device);
-      long lo = y.min().itemLong();
-      long hi = y.max().itemLong();
+      // checked on the batch's own (CPU) labels: no device synchronisation before the step's work
+      long lo = labels.min().itemLong();
+      long hi = labels.max().itemLong();
       if (lo < 0 || hi >= numClasses) {
         throw new IllegalArgumentException("labels must be in [0, " + numClasses + "), got [" + lo + ", " + hi + "]");
       }
+      Tensor y = labels.to(DType.INT64, device);
       double lr = schedule.apply(optimizer, epoch);
       Tensor x1 = latents.latents(batch, latentGen, device);
       double dropped = 0;
