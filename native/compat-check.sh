@@ -6,7 +6,7 @@
 #           (nothing is installed system-wide);
 #   - CUDA: the CUDA toolkit headers in /usr/local/cuda if present (the generated
 #           c10/cuda/impl/cuda_cmake_macros.h that CPU packages lack is stubbed).
-# It proves the #if blocks of native/src/rectok_torch.cpp compile on both major versions; running
+# It proves every native/src/*.cpp (the #if blocks included) compiles on both major versions; running
 # on 2.x needs a machine with it (native/cuda-check.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -28,12 +28,14 @@ check() { # name, include dirs...
   local name="$1"; shift
   local args=()
   for d in "$@"; do args+=(-isystem "$d"); done
-  if g++ -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=1 \
-      -I"$ROOT/native/include" "${args[@]}" ${EXTRA:-} "$ROOT/native/src/rectok_torch.cpp"; then
-    echo "OK    $name"
-  else
-    echo "FAIL  $name"; return 1
-  fi
+  local src
+  for src in "$ROOT"/native/src/*.cpp; do
+    if ! g++ -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=1 \
+        -I"$ROOT/native/include" "${args[@]}" ${EXTRA:-} "$src"; then
+      echo "FAIL  $name ($(basename "$src"))"; return 1
+    fi
+  done
+  echo "OK    $name"
 }
 v2="$WORK/root/usr/include"
 major2=$(grep -m1 TORCH_VERSION_MAJOR "$v2/torch/csrc/api/include/torch/version.h" | awk '{print $3}')

@@ -8,7 +8,7 @@
  *
  * Contract:
  *   - Every function that can fail returns rt_status and takes the caller's rt_ctx first (only
- *     rt_abi_version, rt_noop, rt_live_tensors and the two *_free functions cannot fail). On
+ *     rt_abi_version, rt_noop, rt_live_tensors, rt_fused_calls and the two *_free functions cannot fail). On
  *     failure it writes a NUL-terminated message into ctx->error (LibTorch's message, without
  *     backtrace) and returns a non-zero status. No C++ exception crosses this boundary and
  *     there is no thread-local error state.
@@ -35,7 +35,7 @@
 #define RT_NOEXCEPT
 #endif
 
-#define RT_ABI_VERSION 1
+#define RT_ABI_VERSION 2
 #define RT_ERROR_CAPACITY 1024
 
 /* status codes */
@@ -106,6 +106,8 @@ typedef struct rt_ctx {
 RT_API int32_t rt_abi_version(void) RT_NOEXCEPT;
 RT_API void rt_noop(void) RT_NOEXCEPT;
 RT_API int64_t rt_live_tensors(void) RT_NOEXCEPT;
+/* How many times a fused CPU kernel (rms_norm, modulate, apply_rotary_emb) ran instead of its composite ATen ops, process-wide. */
+RT_API int64_t rt_fused_calls(void) RT_NOEXCEPT;
 RT_API rt_status rt_torch_version(rt_ctx* ctx, char* buf, int64_t cap) RT_NOEXCEPT;
 RT_API rt_status rt_build_config(rt_ctx* ctx, char* buf, int64_t cap) RT_NOEXCEPT;
 RT_API rt_status rt_set_num_threads(rt_ctx* ctx, int32_t n) RT_NOEXCEPT;
@@ -182,6 +184,7 @@ RT_API rt_status rt_pixel_unshuffle(rt_ctx* ctx, rt_tensor* t, int64_t factor, r
 /* ---- elementwise (broadcasting) ---- */
 RT_API rt_status rt_add(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, double alpha, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_sub(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, double alpha, rt_tensor** out) RT_NOEXCEPT;
+RT_API rt_status rt_addcmul(rt_ctx* ctx, rt_tensor* self, rt_tensor* t1, rt_tensor* t2, double value, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_mul(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_div(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_pow(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, rt_tensor** out) RT_NOEXCEPT;
@@ -244,6 +247,10 @@ RT_API rt_status rt_softmax(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** 
 RT_API rt_status rt_log_softmax(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_layer_norm(rt_ctx* ctx, rt_tensor* input, int64_t* normalized_shape, int64_t ndim, rt_tensor* weight, rt_tensor* bias, double eps, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_rms_norm(rt_ctx* ctx, rt_tensor* input, int64_t* normalized_shape, int64_t ndim, rt_tensor* weight, double eps, rt_tensor** out) RT_NOEXCEPT;
+/* DiT's modulate, input * (1 + scale) + shift; shift and scale broadcast to input. */
+RT_API rt_status rt_modulate(rt_ctx* ctx, rt_tensor* input, rt_tensor* shift, rt_tensor* scale, rt_tensor** out) RT_NOEXCEPT;
+/* input * cos + rotate_half(input) * sin, rotate_half pairing adjacent channels: (x0, x1) -> (-x1, x0). */
+RT_API rt_status rt_apply_rotary_emb(rt_ctx* ctx, rt_tensor* input, rt_tensor* cos, rt_tensor* sin, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_group_norm(rt_ctx* ctx, rt_tensor* input, int64_t num_groups, rt_tensor* weight, rt_tensor* bias, double eps, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_batch_norm(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_tensor* bias, rt_tensor* running_mean, rt_tensor* running_var, int32_t training, double momentum, double eps, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_dropout(rt_ctx* ctx, rt_tensor* t, double p, int32_t training, rt_tensor** out) RT_NOEXCEPT;

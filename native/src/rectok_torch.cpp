@@ -5,6 +5,7 @@
 // included (not <torch/torch.h>): compile time is all headers.
 
 #include "rectok_torch.h"
+#include "fused_cpu.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -270,7 +271,8 @@ at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Te
                           double scale) {
   // softmax(q k^T * scale [+ mask]) v, exactly as the reference computes attention.
   const double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  at::Tensor attn = at::matmul(q, k.transpose(-2, -1)) * s;
+  at::Tensor attn = at::matmul(q, k.transpose(-2, -1));
+  attn.mul_(s);  // in place: the same float products, one activation fewer
   if (is_causal) {
     auto causal = at::ones({q.size(-2), k.size(-2)}, q.options().dtype(at::kBool)).tril();
     attn = attn.masked_fill(causal.logical_not(), -std::numeric_limits<double>::infinity());
@@ -333,6 +335,7 @@ at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Te
 RT_API int32_t rt_abi_version(void) noexcept { return RT_ABI_VERSION; }
 RT_API void rt_noop(void) noexcept {}
 RT_API int64_t rt_live_tensors(void) noexcept { return g_live_tensors.load(std::memory_order_relaxed); }
+RT_API int64_t rt_fused_calls(void) noexcept { return rt_fused::calls(); }
 
 RT_API rt_status rt_torch_version(rt_ctx* ctx, char* buf, int64_t cap) noexcept {
   RT_BEGIN copy_string(TORCH_VERSION, buf, cap); RT_END
@@ -761,6 +764,10 @@ RT_API rt_status rt_add(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, double alpha, r
 RT_API rt_status rt_sub(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, double alpha, rt_tensor** out) noexcept {
   RT_BEGIN put(out, at::sub(T(a), T(b), alpha)); RT_END
 }
+RT_API rt_status rt_addcmul(rt_ctx* ctx, rt_tensor* self, rt_tensor* t1, rt_tensor* t2, double value,
+                            rt_tensor** out) noexcept {
+  RT_BEGIN put(out, at::addcmul(T(self), T(t1, "tensor1"), T(t2, "tensor2"), value)); RT_END
+}
 RT_BINARY(mul, at::mul(x, y))
 RT_BINARY(div, at::div(x, y))
 RT_BINARY(pow, at::pow(x, y))
@@ -985,10 +992,48 @@ RT_API rt_status rt_rms_norm(rt_ctx* ctx, rt_tensor* input, int64_t* normalized_
       throw ArgError("rms_norm: normalized_shape does not match the input's trailing dims");
   // x * rsqrt(mean(x^2) + eps) * w: the reference's float formula, on every LibTorch version
   // (2.4's fused at::rms_norm differs in the last bits).
+  at::Tensor fused;
+  if (ndim == 1 && rt_fused::rms_norm(x, weight != nullptr ? &weight->t : nullptr, eps, fused)) {
+    put(out, std::move(fused));
+    return RT_OK;
+  }
   std::vector<int64_t> dims;
   for (int64_t i = x.dim() - ndim; i < x.dim(); ++i) dims.push_back(i);
   at::Tensor y = x * at::rsqrt(x.pow(2).mean(dims, /*keepdim=*/true) + eps);
   if (weight != nullptr) y = y * weight->t;
+  put(out, std::move(y));
+  RT_END
+}
+
+RT_API rt_status rt_modulate(rt_ctx* ctx, rt_tensor* input, rt_tensor* shift, rt_tensor* scale, rt_tensor** out) noexcept {
+  RT_BEGIN
+  const at::Tensor& x = T(input, "input");
+  const at::Tensor& sh = T(shift, "shift");
+  const at::Tensor& sc = T(scale, "scale");
+  at::Tensor y;
+  if (!rt_fused::modulate(x, sh, sc, y)) y = x * (sc + 1) + sh;
+  put(out, std::move(y));
+  RT_END
+}
+
+RT_API rt_status rt_apply_rotary_emb(rt_ctx* ctx, rt_tensor* input, rt_tensor* cos, rt_tensor* sin,
+                                     rt_tensor** out) noexcept {
+  RT_BEGIN
+  const at::Tensor& x = T(input, "input");
+  const at::Tensor& c = T(cos, "cos");
+  const at::Tensor& s = T(sin, "sin");
+  if (x.dim() < 1 || x.size(-1) % 2 != 0)
+    throw ArgError("apply_rotary_emb: the last dim must be even (channel pairs), got shape " + c10::str(x.sizes()));
+  at::Tensor y;
+  if (!rt_fused::rotary_interleaved(x, c, s, y)) {
+    // rotate_half: (x[2i], x[2i+1]) -> (-x[2i+1], x[2i])
+    std::vector<int64_t> paired(x.sizes().begin(), x.sizes().end());
+    paired.back() /= 2;
+    paired.push_back(2);
+    at::Tensor p = x.reshape(paired);
+    at::Tensor rotated = at::stack({p.select(-1, 1).neg(), p.select(-1, 0)}, -1).reshape(x.sizes());
+    y = x * c + rotated * s;
+  }
   put(out, std::move(y));
   RT_END
 }

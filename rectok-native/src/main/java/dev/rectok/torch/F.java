@@ -88,13 +88,40 @@ public final class F {
     });
   }
 
-  /** RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * weight} over the trailing {@code normalizedShape}. */
+  /**
+   * RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * weight} over the trailing {@code normalizedShape}.
+   * Over the last dim of a contiguous float32 CPU tensor, outside autograd, it runs as one fused
+   * pass whose sum of squares is accumulated in another order than ATen's (about 1e-7 relative).
+   */
   public static Tensor rmsNorm(Tensor input, long[] normalizedShape, Tensor weight, double eps) {
     return Call.tensor(input, weight, f -> {
       MemorySegment ns = f.longs(normalizedShape);
       return (int) Shim.rt_rms_norm.MH.invokeExact(f.ctx, input.handle(), ns, (long) normalizedShape.length,
             opt(weight), eps, f.out);
     });
+  }
+
+  /**
+   * DiT's {@code modulate}: {@code input * (1 + scale) + shift}, with {@code shift} and
+   * {@code scale} broadcast to {@code input} (one vector per sample or one per token). One fused
+   * pass for float32 CPU inference, bit-identical to the three ATen ops it replaces, which run
+   * everywhere else (CUDA, autograd, other dtypes).
+   */
+  public static Tensor modulate(Tensor input, Tensor shift, Tensor scale) {
+    return Call.tensor(input, shift, scale, f -> (int) Shim.rt_modulate.MH.invokeExact(f.ctx, input.handle(),
+        shift.handle(), scale.handle(), f.out));
+  }
+
+  /**
+   * Interleaved rotary embedding, {@code input * cos + rotate_half(input) * sin}, where
+   * {@code rotate_half} maps each channel pair {@code (x0, x1)} to {@code (-x1, x0)} (EVA / RecTok
+   * style). {@code cos} and {@code sin} broadcast to {@code input}, whose last dim must be even;
+   * {@code input} may be a strided view (q or k of a qkv projection). Fused and bit-identical to
+   * the composite ops for float32 CPU inference.
+   */
+  public static Tensor applyRotaryEmb(Tensor input, Tensor cos, Tensor sin) {
+    return Call.tensor(input, cos, sin, f -> (int) Shim.rt_apply_rotary_emb.MH.invokeExact(f.ctx, input.handle(),
+        cos.handle(), sin.handle(), f.out));
   }
 
   public static Tensor groupNorm(Tensor input, long numGroups, Tensor weight, Tensor bias, double eps) {

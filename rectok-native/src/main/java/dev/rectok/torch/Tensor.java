@@ -1154,6 +1154,16 @@ public final class Tensor implements AutoCloseable {
     return this;
   }
 
+  /**
+   * {@code this + value * t1 * t2}, broadcasting: a gated residual in one pass. ATen's kernel may
+   * compute it with one fused multiply-add, so it can differ from {@code add(t1.mul(t2))} in the
+   * last bit.
+   */
+  public Tensor addcmul(Tensor t1, Tensor t2, double value) {
+    return Call.tensor(this, t1, t2, f -> (int) Shim.rt_addcmul.MH.invokeExact(f.ctx, handle(), t1.handle(),
+        t2.handle(), value, f.out));
+  }
+
   /** {@code this += value * t1 * t2}. */
   public Tensor addcmul_(Tensor t1, Tensor t2, double value) {
     return addc(Shim.rt_addcmul_.MH, t1, t2, value);

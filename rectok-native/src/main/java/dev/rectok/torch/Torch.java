@@ -27,6 +27,19 @@ public final class Torch {
     }
   }
 
+  /**
+   * How many times, process-wide, one of the shim's fused CPU kernels (RMSNorm, {@link F#modulate},
+   * {@link F#applyRotaryEmb}) ran instead of the composite ATen ops: a diagnostic for "is the fast
+   * path in use here?" (it is not on CUDA, under autograd, or for dtypes other than float32).
+   */
+  public static long fusedKernelCalls() {
+    try {
+      return (long) Shim.rt_fused_calls.MH.invokeExact();
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+  }
+
   /** A call that does nothing, for measuring downcall overhead. */
   public static void noop() {
     try {

@@ -32,7 +32,7 @@ final class DiTLayers {
 
   /** {@code x * (1 + scale) + shift}, in the reference's operation order ({@code DDTModulate}). */
   static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-    return x.mul(scale.add(1.0)).add(shift);
+    return F.modulate(x, shift, scale);
   }
 
   /**
@@ -144,20 +144,9 @@ final class DiTLayers {
       }
     }
 
-    /** {@code t * cos + rotate_half(t) * sin} on (B, heads, N, head_dim). */
+    /** {@code t * cos + rotate_half(t) * sin} on (B, heads, N, head_dim), adjacent channels paired. */
     Tensor apply(Tensor t) {
-      try (Scope s = Scope.open()) {
-        long[] shape = t.shape();
-        long[] pairs = shape.clone();
-        pairs[pairs.length - 1] = headDim / 2;
-        long[] paired = new long[shape.length + 1];
-        System.arraycopy(pairs, 0, paired, 0, pairs.length);
-        paired[shape.length] = 2;
-        // rotate_half pairs adjacent channels: (x[2i], x[2i+1]) -> (-x[2i+1], x[2i])
-        Tensor x = t.reshape(paired);
-        Tensor rotated = Tensor.stack(new Tensor[] {x.select(-1, 1).neg(), x.select(-1, 0)}, -1).reshape(shape);
-        return s.keep(t.mul(buffer("freqs_cos")).add(rotated.mul(buffer("freqs_sin"))));
-      }
+      return F.applyRotaryEmb(t, buffer("freqs_cos"), buffer("freqs_sin"));
     }
   }
 
@@ -247,14 +236,19 @@ final class DiTLayers {
       return (Linear) adaLNModulation.get(1);
     }
 
-    Tensor forward(Tensor x, Tensor cond, Rope rope) {
+    /**
+     * {@code condAct} is the condition after {@code adaLN_modulation}'s SiLU: every block of a path
+     * sees the same condition, so the caller computes that SiLU once (for the s-path it is applied
+     * on top of silu(t_emb + y_emb): the reference's double SiLU).
+     */
+    Tensor forward(Tensor x, Tensor condAct, Rope rope) {
       try (Scope s = Scope.open()) {
-        Tensor c = cond.dim() < x.dim() ? cond.unsqueeze(1) : cond;
-        // The SiLU inside adaLN_modulation is applied on top of whatever the caller passed: for
-        // the s-path that is silu(t_emb + y_emb), hence the reference's double SiLU.
-        Tensor[] m = adaLNModulation.forward(c).chunk(6, -1);
-        Tensor h = x.add(attn.forward(modulate(norm1.forward(x), m[0], m[1]), rope).mul(m[2]));
-        return s.keep(h.add(mlp.forward(modulate(norm2.forward(h), m[3], m[4])).mul(m[5])));
+        Tensor c = condAct.dim() < x.dim() ? condAct.unsqueeze(1) : condAct;
+        Tensor[] m = modulationLinear().forward(c).chunk(6, -1);
+        // x + gate * f(...) as one addcmul: one pass instead of two (ATen may fuse it to an FMA,
+        // which differs from the reference's two roundings by at most an ulp)
+        Tensor h = x.addcmul(attn.forward(modulate(norm1.forward(x), m[0], m[1]), rope), m[2], 1.0);
+        return s.keep(h.addcmul(mlp.forward(modulate(norm2.forward(h), m[3], m[4])), m[5], 1.0));
       }
     }
   }
@@ -276,10 +270,11 @@ final class DiTLayers {
       return (Linear) adaLNModulation.get(1);
     }
 
-    Tensor forward(Tensor x, Tensor cond) {
+    /** {@code condAct}: the condition after {@code adaLN_modulation}'s SiLU, as for {@link Block}. */
+    Tensor forward(Tensor x, Tensor condAct) {
       try (Scope s = Scope.open()) {
-        Tensor c = cond.dim() < x.dim() ? cond.unsqueeze(1) : cond;
-        Tensor[] m = adaLNModulation.forward(c).chunk(2, -1);
+        Tensor c = condAct.dim() < x.dim() ? condAct.unsqueeze(1) : condAct;
+        Tensor[] m = modulationLinear().forward(c).chunk(2, -1);
         return s.keep(linear.forward(modulate(normFinal.forward(x), m[0], m[1])));
       }
     }

@@ -197,9 +197,11 @@ public final class DiTwDDTHead extends Module {
       Tensor sTok = sEmbedder.forward(x);
       trace.record("s_embedder", sTok);
       Tensor h = posEmbed != null ? sTok.add(posEmbed.data()) : sTok;
-      // 5. s-path blocks; each block's adaLN applies its own SiLU to c (the double SiLU)
+      // 5. s-path blocks. Each block's adaLN_modulation starts with a SiLU of c (the double
+      // SiLU); all blocks see the same c, so that SiLU is computed once.
+      Tensor cAct = c.silu();
       for (int i = 0; i < config.numEncoderBlocks(); i++) {
-        Tensor next = blocks.get(i).forward(h, c, encFeatRope);
+        Tensor next = blocks.get(i).forward(h, cAct, encFeatRope);
         // Free each block's input now rather than at scope end, so a 30-block pass holds one
         // activation, not thirty (autograd keeps its own references to what backward needs).
         h.close();
@@ -215,14 +217,15 @@ public final class DiTwDDTHead extends Module {
       Tensor xTok = xEmbedder.forward(x);
       trace.record("x_embedder", xTok);
       Tensor z = xTok;
+      Tensor condAct = cond.silu(); // adaLN's SiLU(s), shared by the head blocks and the final layer
       for (int i = config.numEncoderBlocks(); i < blocks.size(); i++) {
-        Tensor next = blocks.get(i).forward(z, cond, decFeatRope);
+        Tensor next = blocks.get(i).forward(z, condAct, decFeatRope);
         z.close();
         z = next;
         trace.record("blocks" + i + "_head", z);
       }
       // 10. final adaLN layer conditioned on s
-      Tensor out = finalLayer.forward(z, cond);
+      Tensor out = finalLayer.forward(z, condAct);
       trace.record("final_layer", out);
       // 11. unpatchify (p = 1): token n = h*W + w -> out[:, :, h, w]
       return s.keep(out.transpose(1, 2).reshape(xs[0], config.tokenChannels(), grid, grid).contiguous());

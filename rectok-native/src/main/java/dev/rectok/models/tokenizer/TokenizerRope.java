@@ -2,6 +2,7 @@ package dev.rectok.models.tokenizer;
 
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
+import dev.rectok.torch.F;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 
@@ -62,23 +63,7 @@ public final class TokenizerRope {
       Tensor r = rope.unsqueeze(1);
       Tensor cos = r.narrow(3, 0, d);
       Tensor sin = r.narrow(3, d, d);
-      return s.keep(x.mul(cos).add(rotateHalf(x).mul(sin)));
-    }
-  }
-
-  /** Pairs adjacent channels: (x0, x1, x2, x3, ...) -> (-x1, x0, -x3, x2, ...). */
-  static Tensor rotateHalf(Tensor x) {
-    long[] shape = x.shape();
-    long[] pairs = new long[shape.length + 1];
-    System.arraycopy(shape, 0, pairs, 0, shape.length - 1);
-    pairs[shape.length - 1] = shape[shape.length - 1] / 2;
-    pairs[shape.length] = 2;
-    int last = shape.length;
-    try (Scope s = Scope.open()) {
-      Tensor p = x.reshape(pairs);
-      Tensor x1 = p.select(last, 0);
-      Tensor x2 = p.select(last, 1);
-      return s.keep(Tensor.stack(new Tensor[] {x2.neg(), x1}, last).reshape(shape));
+      return s.keep(F.applyRotaryEmb(x, cos, sin));
     }
   }
 }

@@ -21,7 +21,7 @@ public final class Shim {
   private Shim() {}
 
   // Constants of the ABI, named as in the header.
-  public static final int RT_ABI_VERSION = 1;
+  public static final int RT_ABI_VERSION = 2;
   public static final int RT_ERROR_CAPACITY = 1024;
   public static final int RT_OK = 0;
   public static final int RT_ERR_TORCH = 1;
@@ -80,6 +80,7 @@ public final class Shim {
   public static final class rt_abi_version { public static final MethodHandle MH = bind("rt_abi_version", FunctionDescriptor.of(I), TRIVIAL); }
   public static final class rt_noop { public static final MethodHandle MH = bind("rt_noop", FunctionDescriptor.ofVoid(), TRIVIAL); }
   public static final class rt_live_tensors { public static final MethodHandle MH = bind("rt_live_tensors", FunctionDescriptor.of(L), TRIVIAL); }
+  public static final class rt_fused_calls { public static final MethodHandle MH = bind("rt_fused_calls", FunctionDescriptor.of(L), TRIVIAL); }
   public static final class rt_torch_version { public static final MethodHandle MH = bind("rt_torch_version", FunctionDescriptor.of(I, P, P, L)); }
   public static final class rt_build_config { public static final MethodHandle MH = bind("rt_build_config", FunctionDescriptor.of(I, P, P, L)); }
   public static final class rt_set_num_threads { public static final MethodHandle MH = bind("rt_set_num_threads", FunctionDescriptor.of(I, P, I)); }
@@ -146,6 +147,7 @@ public final class Shim {
   public static final class rt_pixel_unshuffle { public static final MethodHandle MH = bind("rt_pixel_unshuffle", FunctionDescriptor.of(I, P, H, L, P)); }
   public static final class rt_add { public static final MethodHandle MH = bind("rt_add", FunctionDescriptor.of(I, P, H, H, D, P)); }
   public static final class rt_sub { public static final MethodHandle MH = bind("rt_sub", FunctionDescriptor.of(I, P, H, H, D, P)); }
+  public static final class rt_addcmul { public static final MethodHandle MH = bind("rt_addcmul", FunctionDescriptor.of(I, P, H, H, H, D, P)); }
   public static final class rt_mul { public static final MethodHandle MH = bind("rt_mul", FunctionDescriptor.of(I, P, H, H, P)); }
   public static final class rt_div { public static final MethodHandle MH = bind("rt_div", FunctionDescriptor.of(I, P, H, H, P)); }
   public static final class rt_pow { public static final MethodHandle MH = bind("rt_pow", FunctionDescriptor.of(I, P, H, H, P)); }
@@ -204,6 +206,8 @@ public final class Shim {
   public static final class rt_log_softmax { public static final MethodHandle MH = bind("rt_log_softmax", FunctionDescriptor.of(I, P, H, L, P)); }
   public static final class rt_layer_norm { public static final MethodHandle MH = bind("rt_layer_norm", FunctionDescriptor.of(I, P, H, P, L, H, H, D, P)); }
   public static final class rt_rms_norm { public static final MethodHandle MH = bind("rt_rms_norm", FunctionDescriptor.of(I, P, H, P, L, H, D, P)); }
+  public static final class rt_modulate { public static final MethodHandle MH = bind("rt_modulate", FunctionDescriptor.of(I, P, H, H, H, P)); }
+  public static final class rt_apply_rotary_emb { public static final MethodHandle MH = bind("rt_apply_rotary_emb", FunctionDescriptor.of(I, P, H, H, H, P)); }
   public static final class rt_group_norm { public static final MethodHandle MH = bind("rt_group_norm", FunctionDescriptor.of(I, P, H, L, H, H, D, P)); }
   public static final class rt_batch_norm { public static final MethodHandle MH = bind("rt_batch_norm", FunctionDescriptor.of(I, P, H, H, H, H, H, I, D, D, P)); }
   public static final class rt_dropout { public static final MethodHandle MH = bind("rt_dropout", FunctionDescriptor.of(I, P, H, D, I, P)); }

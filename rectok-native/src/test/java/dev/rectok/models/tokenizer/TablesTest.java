@@ -39,8 +39,10 @@ class TablesTest {
   @Test
   void rotateHalfPairsAdjacentChannels() {
     try (Scope s = Scope.open()) {
+      // With cos = 0 and sin = 1 the rotary embedding is rotate_half itself.
       Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 1, 1, 1, 4);
-      assertThat(TokenizerRope.rotateHalf(x).toFloatArray()).containsExactly(-2, 1, -4, 3);
+      Tensor rope = Tensor.of(new float[] {0, 0, 0, 0, 1, 1, 1, 1}, 1, 1, 8);
+      assertThat(TokenizerRope.apply(x, rope).toFloatArray()).containsExactly(-2, 1, -4, 3);
     }
   }
 }

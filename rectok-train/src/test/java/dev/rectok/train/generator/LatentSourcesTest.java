@@ -217,7 +217,11 @@ class LatentSourcesTest {
       Tensor x = images.narrow(0, 0, 2);
       Tensor z = online.latents(batch(new long[] {0, 1}, 0, x), g1, Device.CPU);
       assertThat(z.requiresGrad()).isFalse();
-      assertThat(z.equal(tok.tokenize(x, true, g2))).isTrue();
+      try (GradMode noGrad = GradMode.noGrad()) {
+        // the same mode as OnlineLatents: under autograd RMSNorm takes the composite ops, whose
+        // sum differs from the fused kernel's in the last bits
+        assertThat(z.equal(tok.tokenize(x, true, g2))).isTrue();
+      }
       assertThat(maxAbsDiff(z, tok.tokenize(x))).as("sampled, not the mean").isGreaterThan(1e-3);
       assertThatThrownBy(() -> online.latents(batch(new long[] {0}, 0, Tensor.zeros(1, 3, 16, 16)), g1, Device.CPU))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(1, 3, 32, 32)");
