@@ -4,12 +4,13 @@
 # OpenBLAS as the shim), run ALTERNATELY in one session so that machine noise hits both sides alike.
 #
 #   bench/reference/compare.sh [--rounds R] [--threads T] [--only tok|tokenc|tokdec|dits|ditxl[,...]]
-#                              [--warmup W] [--keep-openblas-env] [--baseline DIR]
+#                              [--warmup W] [--iters N] [--keep-openblas-env] [--baseline DIR]
 #
 # Each round runs every workload once on each side (the side that goes first alternates from round
 # to round: J P, P J, J P, ...). A run reports the median of its timed iterations after W untimed
 # ones (default 3: the JVM's JIT is still compiling during the first forwards; the Python script
-# gets the same W); the table shows, per side, the
+# gets the same W; --iters N replaces each workload's default count of timed iterations, 5 or 3);
+# the table shows, per side, the
 # median over the rounds of those per-run medians, the spread (min-max) and the ratio Java/Python
 # of the medians (lower is better for Java; < 1.00 means the SDK is faster).
 # --baseline DIR adds a third side: DIR/bin/rectok, a built copy of another version of the SDK
@@ -33,16 +34,18 @@ warmup=3
 threads="$(nproc)"
 only="tok,dits,ditxl"
 keep_blas=0
+iters_override=""
 baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
+    --iters) iters_override="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --keep-openblas-env) keep_blas=1; shift ;;
     --baseline) baseline="$(cd "$2" && pwd)"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -75,6 +78,7 @@ for w in "${works[@]}"; do [ -n "${spec[$w]:-}" ] || { echo "compare.sh: unknown
 run_side() { # side workload round -> prints ms_per_forward
   local side="$1" w="$2" r="$3" args iters log
   IFS='|' read -r _ args iters <<<"${spec[$w]}"
+  iters="${iters_override:-$iters}"
   log="$out/$w.$side.$r.txt"
   if [ "$side" = java ] || [ "$side" = base ]; then
     local top="$root"
