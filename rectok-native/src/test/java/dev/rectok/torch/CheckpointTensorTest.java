@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Files to tensors and back: checkpoints reach LibTorch unchanged. */
 class CheckpointTensorTest {
-  private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../../shared/golden/public"));
+  private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../golden/public"));
 
   @Test
   void goldenPthTensorsEqualTheirSafetensorsTwinInLibTorch() throws IOException {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class CliTest {
-  private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../../shared/golden/public"));
+  private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../golden/public"));
 
   record Run(int code, String out, String err) {}
 

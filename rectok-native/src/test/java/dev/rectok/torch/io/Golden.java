@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 final class Golden {
   private Golden() {}
 
-  /** {@code -Drectok.golden.dir}, else {@code ../shared/golden/public} from the repository. */
+  /** {@code -Drectok.golden.dir}, else {@code golden/public} in the repository. */
   static Path dir() {
     String p = System.getProperty("rectok.golden.dir");
     if (p != null && !p.isBlank()) {
@@ -20,7 +20,7 @@ final class Golden {
     // surefire runs in the module directory; the repository root is its parent
     Path here = Path.of("").toAbsolutePath();
     Path root = Files.exists(here.resolve("rectok-native")) ? here : here.getParent();
-    return root.resolve("../shared/golden/public").normalize();
+    return root.resolve("golden/public").normalize();
   }
 
   static List<Path> find(String glob) {
