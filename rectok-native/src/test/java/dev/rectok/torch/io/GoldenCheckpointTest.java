@@ -19,8 +19,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * independent writer produced from {@code model_ema}.
  */
 class GoldenCheckpointTest {
+  /** The training checkpoints ({@code model} + {@code model_ema}); other cases' .pth files are not. */
   static List<Path> pthFiles() {
-    return Golden.find("*.pth");
+    return Golden.find("*weights.pth");
   }
 
   static List<Path> ioFiles() {
