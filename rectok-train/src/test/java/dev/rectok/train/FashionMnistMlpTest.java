@@ -2,7 +2,6 @@ package dev.rectok.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rectok.api.Progress;
 import dev.rectok.torch.Scope;
@@ -22,9 +21,7 @@ class FashionMnistMlpTest {
 
   @Test
   void mlpReachesEightyPercentOnTheTestSplit() throws IOException {
-    Path dir = FashionMnist.defaultDir();
-    assumeTrue(FashionMnist.isAvailable(dir),
-        "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); bin/setup installs it");
+    Path dir = TestData.fashionMnist();
     FashionMnist train = FashionMnist.load(dir, true, 12_000);
     FashionMnist test = FashionMnist.load(dir, false, 2_000);
     AtomicLong updates = new AtomicLong();
@@ -62,8 +59,7 @@ class FashionMnistMlpTest {
 
   @Test
   void imagesAreScaledToMinusOneOne() throws IOException {
-    Path dir = FashionMnist.defaultDir();
-    assumeTrue(FashionMnist.isAvailable(dir), "Fashion-MNIST is not installed");
+    Path dir = TestData.fashionMnist();
     FashionMnist test = FashionMnist.load(dir, false, 16);
     try (Tensor x = test.imagesTensor(); Scope s = Scope.open()) {
       assertThat(x.shape()).containsExactly(16, 1, 28, 28);

@@ -1,8 +1,8 @@
 package dev.rectok.train.teacher;
 
+import dev.rectok.train.TestData;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rectok.api.Progress;
 import dev.rectok.torch.Tensor;
@@ -18,7 +18,7 @@ class TeacherTrainingTest {
 
   @Test
   void shortRunOnTwoThousandImagesIsWellAboveChance() throws IOException {
-    assumeTrue(FashionMnist.isAvailable(FashionMnist.defaultDir()), "Fashion-MNIST not installed");
+    TestData.fashionMnist();
     FashionMnist train = FashionMnist.load(FashionMnist.defaultDir(), true, 2000);
     FashionMnist test = FashionMnist.load(FashionMnist.defaultDir(), false, 1000);
     AtomicLong updates = new AtomicLong();
