@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.rectok.api.Progress;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
-import dev.rectok.train.classifier.ClassifierTraining;
+import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.data.FashionMnist;
 import dev.rectok.train.data.IdxFile;
 import java.io.IOException;
@@ -32,7 +32,7 @@ class FashionMnistMlpTest {
       }
     };
     try (Scope s = Scope.open()) {
-      ClassifierTraining.Result r = ClassifierTraining.run(ClassifierTraining.Config.builder().epochs(2).build(),
+      ClassifierTrainer.Result r = ClassifierTrainer.run(ClassifierTrainer.Config.builder().epochs(2).build(),
           train.imagesTensor(), train.labelsTensor(), test.imagesTensor(), test.labelsTensor(), 10, counting);
       System.out.printf("Fashion-MNIST MLP: epoch losses %s, test accuracy %.4f%n", r.epochLoss(), r.testAccuracy());
       assertThat(r.testAccuracy()).isGreaterThanOrEqualTo(0.80);

@@ -18,7 +18,7 @@ import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.train.data.FashionMnist;
-import dev.rectok.train.teacher.TeacherTraining;
+import dev.rectok.train.teacher.TeacherTrainer;
 import dev.rectok.train.teacher.VitTeacher;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ class FashionMnistRecipeTest {
   static void teacher() throws Exception {
     TestData.fashionMnist();
     teacher = tmp.resolve("teacher.safetensors");
-    try (VitTeacher t = new VitTeacher(TeacherTraining.DEFAULT_MODEL, 1)) {
+    try (VitTeacher t = new VitTeacher(TeacherTrainer.DEFAULT_MODEL, 1)) {
       t.save(teacher); // untrained: the pipeline only needs its feature shape here
     }
   }
@@ -128,7 +128,7 @@ class FashionMnistRecipeTest {
   void perceptualWeightFilesTurnTheLpipsTermOn() throws Exception {
     Path vgg = tmp.resolve("vgg16.safetensors");
     Path lin = tmp.resolve("lpips_lin.safetensors");
-    try (dev.rectok.train.loss.Lpips lp = new dev.rectok.train.loss.Lpips();
+    try (dev.rectok.train.loss.LPIPS lp = new dev.rectok.train.loss.LPIPS();
         java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
       java.util.Map<String, dev.rectok.torch.io.HostTensor> trunk = new java.util.LinkedHashMap<>();
       java.util.Map<String, dev.rectok.torch.io.HostTensor> heads = new java.util.LinkedHashMap<>();
