@@ -15,6 +15,7 @@ import dev.rectok.torch.nn.LayerNorm;
 import dev.rectok.torch.nn.Linear;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.ModuleList;
+import dev.rectok.torch.nn.StateDictLoader;
 import dev.rectok.torch.nn.UnaryModule;
 import dev.rectok.train.loss.FeatureTeacher;
 import dev.rectok.train.loss.ModuleTeacher;
@@ -196,7 +197,7 @@ public final class VitTeacher extends UnaryModule {
       }
       VitTeacher m = new VitTeacher(cfg);
       try {
-        m.loadHostStateDict(f.all(), true);
+        StateDictLoader.load(m, file, StateDictLoader.Policy.of("VitTeacher").strict());
       } catch (IllegalArgumentException e) {
         m.close();
         throw new CheckpointFormatException(file + ": " + e.getMessage(), e);
