@@ -85,6 +85,7 @@ public final class SafeTensors {
    */
   public static SafeTensorsFile open(Path path) throws IOException {
     Objects.requireNonNull(path, "path");
+    InputLimits.requireRegularFile(path, "safetensors file");
     Arena arena = Arena.ofShared();
     boolean ok = false;
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -322,18 +323,7 @@ public final class SafeTensors {
   // Not Files.createTempFile: its 0600 mode would survive the rename, while CREATE_NEW gives the
   // file the mode any new file gets (umask), like a plain write would.
   private static Path createSibling(Path dir, String name) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + name + "."
-          + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-      try {
-        FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return tmp;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 100) {
-          throw e;
-        }
-      }
-    }
+    return AtomicFiles.createSibling(dir, name);
   }
 
   static byte[] headerBytes(Map<String, HostTensor> tensors, Map<String, String> metadata) {
