@@ -41,7 +41,7 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     if (method == null || guidance == null || cancelled == null) {
       throw new NullPointerException("method, guidance and cancelled are required");
     }
-    if (!(guidanceScale >= 0) || !(intervalMin <= intervalMax)) {
+    if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale) || !(intervalMin <= intervalMax)) {
       throw new IllegalArgumentException(
           "invalid guidance: scale " + guidanceScale + ", interval [" + intervalMin + ", " + intervalMax + "]");
     }

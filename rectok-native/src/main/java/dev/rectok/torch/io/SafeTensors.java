@@ -291,6 +291,10 @@ public final class SafeTensors {
     byte[] header = headerBytes(tensors, metadata == null ? Map.of() : metadata);
     Path abs = path.toAbsolutePath();
     Path dir = abs.getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new java.nio.file.NoSuchFileException(dir.toString(), null,
+          "the folder for " + abs.getFileName() + " does not exist; create it first");
+    }
     Path tmp = createSibling(dir, abs.getFileName().toString());
     boolean ok = false;
     try {
