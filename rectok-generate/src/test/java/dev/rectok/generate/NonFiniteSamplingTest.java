@@ -41,6 +41,12 @@ class NonFiniteSamplingTest {
   }
 
   @Test
+  void anAbsurdGridIsRefusedBeforeAnythingIsAllocated() {
+    assertThatThrownBy(() -> GenerateOptions.builder().gridPoints(Integer.MAX_VALUE).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("grid points must be in 2..1000000");
+  }
+
+  @Test
   void anInfiniteGuidanceScaleIsRefusedUpFront() {
     assertThatThrownBy(() -> GenerateOptions.builder().guidance(GenerateOptions.GuidanceKind.CFG,
         Double.POSITIVE_INFINITY).build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Infinity");

@@ -56,7 +56,7 @@ final class OptionChecks {
       Map.entry("--steps", new Range(2, 10_000, "time-grid points")),
       Map.entry("--scale", new Range(0, 100, "guidance weight")),
       Map.entry("--labels", new Range(0, 1_000_000, "class labels")),
-      Map.entry("--batch", new Range(1, 4096, "images per batch (4096 of 256x256 is 3 GiB of floats)")),
+      Map.entry("--batch", new Range(1, 1024, "images per batch; 1024 of 256x256 RGB are 0.75 GiB of floats")),
       Map.entry("--max-images", new Range(1, 1e12, "images")),
       Map.entry("--readers", new Range(1, 256, "decoding threads")),
       Map.entry("--iters", new Range(1, 1_000_000, "iterations")),

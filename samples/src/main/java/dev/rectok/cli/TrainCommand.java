@@ -243,7 +243,14 @@ final class TrainCommand implements Runnable {
       DiTConfig model;
       var json = new com.fasterxml.jackson.databind.ObjectMapper();
       if (modelJson != null) {
-        model = DiTConfig.fromConstructorKwargs(json.readTree(modelJson));
+        com.fasterxml.jackson.databind.JsonNode kwargs;
+        try {
+          kwargs = json.readTree(modelJson);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+          throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+              "--model must be a JSON object of DiT constructor arguments: " + e.getOriginalMessage());
+        }
+        model = DiTConfig.fromConstructorKwargs(kwargs);
       } else if (preset != null) {
         dev.rectok.models.tokenizer.RecTokConfig tok;
         try (var f = dev.rectok.models.ModelFile.open(tokenizer)) {

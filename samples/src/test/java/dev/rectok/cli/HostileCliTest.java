@@ -74,7 +74,7 @@ class HostileCliTest {
     Run batch = run("stats", "--tokenizer", missing, "--images", tmp.toString(), "--out", tmp.resolve("s.json").toString(),
         "--batch", "2147483647");
     assertThat(batch.code()).isEqualTo(2);
-    assertThat(batch.err()).contains("--batch must be in 1..4096");
+    assertThat(batch.err()).contains("--batch must be in 1..1024");
     assertThat(tmp.resolve("out")).as("nothing was created").doesNotExist();
     assertThat(tmp.resolve("s.json.checkpoint.json")).doesNotExist();
   }
@@ -171,6 +171,25 @@ class HostileCliTest {
     Run n = run("decode", "--tokenizer", absent, "--out", tmp.resolve("d").toString(), nan.toString());
     assertThat(n.code()).isEqualTo(3);
     assertThat(n.err()).contains("nan.safetensors", "non-finite value at flat index 1");
+  }
+
+  @Test
+  void aPthOrAFifoGivenAsAModelFileIsNamedForWhatItIs(@TempDir Path tmp) throws Exception {
+    String img = GOLDEN.resolve("case5_preprocess/img0_333x517.png").toString();
+    Run pth = run("encode", "--tokenizer", GOLDEN.resolve("case1_tokenizer_inference/weights.pth").toString(), "--out",
+        tmp.resolve("l.safetensors").toString(), img);
+    assertThat(pth.code()).isEqualTo(3);
+    assertThat(pth.err()).contains("weights.pth", "is a PyTorch checkpoint (torch.save zip)", "rectok convert")
+        .doesNotContain("header length");
+    Path fifo = tmp.resolve("fifo.safetensors");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    Run f = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () ->
+        run("encode", "--tokenizer", fifo.toString(), "--out", tmp.resolve("l.safetensors").toString(), img));
+    assertThat(f.code()).isEqualTo(3);
+    assertThat(f.err()).contains("fifo.safetensors", "not a regular file");
+    Run dir = run("encode", "--tokenizer", GOLDEN.resolve("case1_tokenizer_inference").toString(), "--out",
+        tmp.resolve("l.safetensors").toString(), img);
+    assertThat(dir.err()).contains("is a folder");
   }
 
   @Test

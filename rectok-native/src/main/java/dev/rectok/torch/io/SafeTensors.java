@@ -96,6 +96,14 @@ public final class SafeTensors {
       MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
       long n = map.get(U64_LE, 0);
       if (n < 0 || n > MAX_HEADER_BYTES) {
+        // --- issue 10: a .pth given where safetensors is expected is named as such. A zip's or a
+        // pickle's first 8 bytes always read as a header length over the limit, so only here.
+        byte b0 = map.get(ValueLayout.JAVA_BYTE, 0);
+        byte b1 = map.get(ValueLayout.JAVA_BYTE, 1);
+        if ((b0 == 'P' && b1 == 'K') || (b0 == (byte) 0x80 && b1 >= 2 && b1 <= 5)) {
+          throw bad(path, "this is a PyTorch checkpoint (" + (b0 == 'P' ? "torch.save zip" : "torch.save pickle")
+              + "), not a safetensors file; convert it with 'rectok convert IN OUT --kind ... --config ...'");
+        }
         throw bad(path, "header length " + Long.toUnsignedString(n) + " exceeds the "
             + MAX_HEADER_BYTES + "-byte limit");
       }

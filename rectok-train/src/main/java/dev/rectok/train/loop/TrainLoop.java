@@ -104,7 +104,8 @@ public final class TrainLoop {
       // --- issue 10: a run killed before its first checkpoint restarts at step 0; drop its records ---
       int dropped = run.rewindMetrics("step", 0);
       if (dropped > 0) {
-        LOG.info("no checkpoint in {}: dropped {} metrics lines of an interrupted start", run.dir(), dropped);
+        System.getLogger(TrainLoop.class.getName()).log(System.Logger.Level.INFO,
+            "no checkpoint in {0}: dropped {1} metrics lines of an interrupted start", run.dir(), dropped);
       }
     }
     if (restored.isPresent()) {

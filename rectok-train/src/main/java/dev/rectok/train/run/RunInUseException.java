@@ -8,7 +8,11 @@ import java.io.IOException;
 public final class RunInUseException extends IOException {
   private static final long serialVersionUID = 1L;
 
-  /** @param message names the folder and the holder */
+  /**
+   * Creates the exception.
+   *
+   * @param message names the folder and the holder
+   */
   public RunInUseException(String message) {
     super(message);
   }
