@@ -142,8 +142,12 @@ final class TrainCommand implements Runnable {
     @Option(names = "--seed", description = "seed (default: ${DEFAULT-VALUE})")
     long seed = 0;
 
+    @Mixin
+    ForceOption force;
+
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(force.force, List.of(out)); // issue 10: before any work
       TeacherTraining.Result r = TeacherTraining.trainDefault(out, seed, new ConsoleProgress(System.err));
       System.out.printf("teacher: test accuracy %.2f%%, %d steps, %.0f images/s -> %s%n", 100 * r.testAccuracy(),
           r.steps(), r.imagesPerSecond(), out);
@@ -174,6 +178,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--export", description = "write the EMA tokenizer model file when done")
     Path export;
 
+    @Mixin
+    ForceOption force;
+
     @Option(names = "--stats-images", description = "images for the exported latent statistics (default: ${DEFAULT-VALUE})")
     int statsImages = 10_000;
 
@@ -185,6 +192,7 @@ final class TrainCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(force.force, java.util.Collections.singletonList(export)); // issue 10
       FlowDistillerSpec.Builder b = FlowDistillerSpec.builder(where.run, where.data).teacher(teacher).device(device.get());
       if (stage == 2) {
         b.stage2(initFrom);
@@ -229,6 +237,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--export", description = "write the EMA generator model file when done")
     Path export;
 
+    @Mixin
+    ForceOption force;
+
     @Option(names = "--autocast", description = "none, bf16 (forward under bf16 autocast, as the reference on CUDA) or fp16 (CUDA)")
     String autocast = "none";
 
@@ -240,6 +251,7 @@ final class TrainCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(force.force, java.util.Collections.singletonList(export)); // issue 10
       DiTConfig model;
       var json = new com.fasterxml.jackson.databind.ObjectMapper();
       if (modelJson != null) {

@@ -98,6 +98,17 @@ class HostileCliTest {
     assertThat(gen.err()).contains("sample_0001.png", "refusing to overwrite");
     assertThat(Files.readString(samples.resolve("sample_0001.png"))).isEqualTo("keep me");
 
+    Path model = Files.writeString(tmp.resolve("teacher.safetensors"), "keep me too");
+    Run teacher = run("train", "teacher", "--out", model.toString());
+    assertThat(teacher.code()).isEqualTo(3);
+    assertThat(teacher.err()).contains("teacher.safetensors", "refusing to overwrite");
+    Run export = run("train", "generator", "--run", tmp.resolve("run").toString(), "--data", absent, "--tokenizer", absent,
+        "--preset", "DiTDDT_s", "--export", model.toString());
+    assertThat(export.code()).isEqualTo(3);
+    assertThat(export.err()).contains("teacher.safetensors", "refusing to overwrite");
+    assertThat(Files.readString(model)).isEqualTo("keep me too");
+    assertThat(tmp.resolve("run")).as("no run folder was created").doesNotExist();
+
     Run forced = run("encode", "--tokenizer", absent, "--out", img.toString(), "--force", img.toString());
     assertThat(forced.code()).as("--force lets it through to the missing tokenizer").isEqualTo(3);
     assertThat(forced.err()).contains("absent.safetensors");

@@ -31,6 +31,9 @@ import java.util.zip.ZipFile;
  * <p>Robustness: truncated or corrupted zips and pickles, views outside their storage, and sizes
  * not backed by the file all fail with {@link CheckpointFormatException}. Storages must be stored
  * uncompressed, as {@code torch.save} writes them; their combined size may not exceed the file's.
+ * The path must be a regular file (a FIFO would block). {@code data.pkl} may be deflated, but its
+ * inflated size is counted before it is buffered and held to {@link InputLimits#maxPickleBytes()},
+ * and the pickle's result, counted as a tree, to {@link InputLimits#maxPickleNodes(long)}.
  *
  * <p>Stateless and thread-safe; the returned {@link PthCheckpoint} owns the storage memory.
  */

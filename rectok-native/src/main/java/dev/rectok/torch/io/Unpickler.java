@@ -27,7 +27,9 @@ import java.util.Map;
  * <p>Robustness: every length is checked against the remaining bytes before allocating; the stack,
  * the mark stack, the memo, integers, dict keys, tensor ranks and the result's nesting are
  * bounded; each opcode consumes input, and no operation is superlinear, so the run time is linear
- * in the pickle's size. Every failure is a {@link CheckpointFormatException}.
+ * in the pickle's size. The result's size as a tree (shared memo entries counted at every
+ * reference) is bounded linearly in the pickle's size too, so walking it is linear as well. Every
+ * failure is a {@link CheckpointFormatException}.
  *
  * <p>Single use, single thread.
  */
