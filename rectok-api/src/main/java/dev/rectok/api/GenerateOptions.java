@@ -38,8 +38,11 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
   public static final int MAX_GRID_POINTS = 1_000_000;
 
   public GenerateOptions {
-    if (gridPoints < 2 || gridPoints > MAX_GRID_POINTS) {
-      throw new IllegalArgumentException("grid points must be in 2.." + MAX_GRID_POINTS + ", got " + gridPoints);
+    if (gridPoints < 2) {
+      throw new IllegalArgumentException("need at least 2 grid points, got " + gridPoints);
+    }
+    if (gridPoints > MAX_GRID_POINTS) {
+      throw new IllegalArgumentException("need at most " + MAX_GRID_POINTS + " grid points, got " + gridPoints);
     }
     if (method == null || guidance == null || cancelled == null) {
       throw new NullPointerException("method, guidance and cancelled are required");

@@ -17,9 +17,10 @@ import picocli.CommandLine;
 class CliTest {
   private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../golden/public"));
 
+  /** A finished command: its exit code and what it printed. */
   record Run(int code, String out, String err) {}
 
-  private static Run run(String... args) {
+  static Run run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -4,19 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rectok.models.ModelFile;
 import dev.rectok.torch.io.SafeTensors;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.foreign.Arena;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Issue 10 at the command line: one exit-code scheme (2 usage, 3 bad input), option ranges and
@@ -26,52 +20,35 @@ import picocli.CommandLine;
 class HostileCliTest {
   private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../golden/public"));
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    StringWriter picoErr = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      CommandLine cli = RecTokCli.commandLine();
-      cli.setErr(new PrintWriter(picoErr, true));
-      int code = cli.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + picoErr);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static CliTest.Run run(String... args) {
+    return CliTest.run(args);
   }
 
   @Test
   void outOfRangeAndUnknownValuesAreUsageErrorsNamingTheAllowedValues(@TempDir Path tmp) {
     String missing = tmp.resolve("absent.safetensors").toString();
     String out = tmp.resolve("out").toString();
-    Run steps = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--steps", "2147483647",
+    CliTest.Run steps = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--steps", "2147483647",
         "--out", out);
     assertThat(steps.code()).isEqualTo(2);
     assertThat(steps.err()).contains("--steps must be in 2..10000", "2147483647");
-    Run inf = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--guidance", "cfg",
+    CliTest.Run inf = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--guidance", "cfg",
         "--scale", "Infinity", "--out", out);
     assertThat(inf.code()).isEqualTo(2);
     assertThat(inf.err()).contains("--scale must be in 0..100");
-    Run guidance = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--guidance", "bogus",
+    CliTest.Run guidance = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--guidance", "bogus",
         "--out", out);
     assertThat(guidance.code()).isEqualTo(2);
     assertThat(guidance.err()).contains("--guidance must be one of none, cfg, autoguidance, got 'bogus'")
         .doesNotContain("No enum constant");
-    Run method = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--method", "rk4",
+    CliTest.Run method = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--method", "rk4",
         "--out", out);
     assertThat(method.err()).contains("--method must be one of euler, heun");
-    Run device = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--device", "cuda:99",
+    CliTest.Run device = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--device", "cuda:99",
         "--out", out);
     assertThat(device.code()).isEqualTo(2);
     assertThat(device.err()).contains("--device cuda:99: this LibTorch sees").doesNotContain("dispatcher");
-    Run batch = run("stats", "--tokenizer", missing, "--images", tmp.toString(), "--out", tmp.resolve("s.json").toString(),
+    CliTest.Run batch = run("stats", "--tokenizer", missing, "--images", tmp.toString(), "--out", tmp.resolve("s.json").toString(),
         "--batch", "2147483647");
     assertThat(batch.code()).isEqualTo(2);
     assertThat(batch.err()).contains("--batch must be in 1..1024");
@@ -86,30 +63,30 @@ class HostileCliTest {
     byte[] before = Files.readAllBytes(img);
     // the tokenizer does not even exist: the refusal happens before any work
     String absent = tmp.resolve("absent.safetensors").toString();
-    Run enc = run("encode", "--tokenizer", absent, "--out", img.toString(), img.toString());
+    CliTest.Run enc = run("encode", "--tokenizer", absent, "--out", img.toString(), img.toString());
     assertThat(enc.code()).isEqualTo(3);
     assertThat(enc.err()).contains(img.toString(), "refusing to overwrite", "--force");
     assertThat(Files.readAllBytes(img)).isEqualTo(before);
 
     Path samples = Files.createDirectories(tmp.resolve("samples"));
     Files.writeString(samples.resolve("sample_0001.png"), "keep me");
-    Run gen = run("generate", "--generator", absent, "--tokenizer", absent, "--labels", "1,2", "--out", samples.toString());
+    CliTest.Run gen = run("generate", "--generator", absent, "--tokenizer", absent, "--labels", "1,2", "--out", samples.toString());
     assertThat(gen.code()).isEqualTo(3);
     assertThat(gen.err()).contains("sample_0001.png", "refusing to overwrite");
     assertThat(Files.readString(samples.resolve("sample_0001.png"))).isEqualTo("keep me");
 
     Path model = Files.writeString(tmp.resolve("teacher.safetensors"), "keep me too");
-    Run teacher = run("train", "teacher", "--out", model.toString());
+    CliTest.Run teacher = run("train", "teacher", "--out", model.toString());
     assertThat(teacher.code()).isEqualTo(3);
     assertThat(teacher.err()).contains("teacher.safetensors", "refusing to overwrite");
-    Run export = run("train", "generator", "--run", tmp.resolve("run").toString(), "--data", absent, "--tokenizer", absent,
+    CliTest.Run export = run("train", "generator", "--run", tmp.resolve("run").toString(), "--data", absent, "--tokenizer", absent,
         "--preset", "DiTDDT_s", "--export", model.toString());
     assertThat(export.code()).isEqualTo(3);
     assertThat(export.err()).contains("teacher.safetensors", "refusing to overwrite");
     assertThat(Files.readString(model)).isEqualTo("keep me too");
     assertThat(tmp.resolve("run")).as("no run folder was created").doesNotExist();
 
-    Run forced = run("encode", "--tokenizer", absent, "--out", img.toString(), "--force", img.toString());
+    CliTest.Run forced = run("encode", "--tokenizer", absent, "--out", img.toString(), "--force", img.toString());
     assertThat(forced.code()).as("--force lets it through to the missing tokenizer").isEqualTo(3);
     assertThat(forced.err()).contains("absent.safetensors");
     assertThat(Files.readAllBytes(img)).isEqualTo(before);
@@ -128,12 +105,12 @@ class HostileCliTest {
     assertThat(run("convert", case1.resolve("weights.pth").toString(), tok.toString(), "--kind", "tokenizer", "--config",
         cfg, "--stats", stats.toString()).code()).isZero();
     Path again = tmp.resolve("again.safetensors");
-    Run keep = run("convert", tok.toString(), again.toString(), "--kind", "tokenizer", "--config", cfg);
+    CliTest.Run keep = run("convert", tok.toString(), again.toString(), "--kind", "tokenizer", "--config", cfg);
     assertThat(keep.code()).as(keep.err()).isZero();
     assertThat(keep.out()).contains("with latent statistics kept from");
     assertThat(statisticsOf(again)).isEqualTo(statisticsOf(tok));
     byte[] before = Files.readAllBytes(again);
-    Run inPlace = run("convert", again.toString(), again.toString(), "--kind", "tokenizer", "--config", cfg);
+    CliTest.Run inPlace = run("convert", again.toString(), again.toString(), "--kind", "tokenizer", "--config", cfg);
     assertThat(inPlace.code()).isEqualTo(3);
     assertThat(Files.readAllBytes(again)).isEqualTo(before);
     assertThat(run("convert", again.toString(), again.toString(), "--kind", "tokenizer", "--config", cfg, "--force").code())
@@ -145,12 +122,12 @@ class HostileCliTest {
 
     Path badCfg = tmp.resolve("bad.json");
     Files.writeString(badCfg, "{\"constructor_kwargs\": {,");
-    Run malformed = run("convert", tok.toString(), tmp.resolve("x.safetensors").toString(), "--kind", "tokenizer",
+    CliTest.Run malformed = run("convert", tok.toString(), tmp.resolve("x.safetensors").toString(), "--kind", "tokenizer",
         "--config", badCfg.toString());
     assertThat(malformed.code()).isEqualTo(3);
     assertThat(malformed.err()).contains("--config " + badCfg, "is not valid JSON");
 
-    Run noFolder = run("encode", "--tokenizer", tok.toString(), "--out", tmp.resolve("nowhere/l.safetensors").toString(),
+    CliTest.Run noFolder = run("encode", "--tokenizer", tok.toString(), "--out", tmp.resolve("nowhere/l.safetensors").toString(),
         GOLDEN.resolve("case5_preprocess/img0_333x517.png").toString());
     assertThat(noFolder.code()).isEqualTo(3);
     assertThat(noFolder.err()).contains("nowhere: the folder for l.safetensors does not exist").doesNotContain(".tmp");
@@ -176,10 +153,10 @@ class HostileCliTest {
           new long[] {1, 4, 1, 1}, seg)), Map.of());
     }
     String absent = tmp.resolve("absent.safetensors").toString();
-    Run e = run("decode", "--tokenizer", absent, "--out", tmp.resolve("d").toString(), empty.toString());
+    CliTest.Run e = run("decode", "--tokenizer", absent, "--out", tmp.resolve("d").toString(), empty.toString());
     assertThat(e.code()).isEqualTo(3);
     assertThat(e.err()).contains("empty.safetensors", "is empty").doesNotContain("reshape");
-    Run n = run("decode", "--tokenizer", absent, "--out", tmp.resolve("d").toString(), nan.toString());
+    CliTest.Run n = run("decode", "--tokenizer", absent, "--out", tmp.resolve("d").toString(), nan.toString());
     assertThat(n.code()).isEqualTo(3);
     assertThat(n.err()).contains("nan.safetensors", "non-finite value at flat index 1");
   }
@@ -187,18 +164,18 @@ class HostileCliTest {
   @Test
   void aPthOrAFifoGivenAsAModelFileIsNamedForWhatItIs(@TempDir Path tmp) throws Exception {
     String img = GOLDEN.resolve("case5_preprocess/img0_333x517.png").toString();
-    Run pth = run("encode", "--tokenizer", GOLDEN.resolve("case1_tokenizer_inference/weights.pth").toString(), "--out",
+    CliTest.Run pth = run("encode", "--tokenizer", GOLDEN.resolve("case1_tokenizer_inference/weights.pth").toString(), "--out",
         tmp.resolve("l.safetensors").toString(), img);
     assertThat(pth.code()).isEqualTo(3);
     assertThat(pth.err()).contains("weights.pth", "is a PyTorch checkpoint (torch.save zip)", "rectok convert")
         .doesNotContain("header length");
     Path fifo = tmp.resolve("fifo.safetensors");
     assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
-    Run f = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () ->
+    CliTest.Run f = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () ->
         run("encode", "--tokenizer", fifo.toString(), "--out", tmp.resolve("l.safetensors").toString(), img));
     assertThat(f.code()).isEqualTo(3);
     assertThat(f.err()).contains("fifo.safetensors", "not a regular file");
-    Run dir = run("encode", "--tokenizer", GOLDEN.resolve("case1_tokenizer_inference").toString(), "--out",
+    CliTest.Run dir = run("encode", "--tokenizer", GOLDEN.resolve("case1_tokenizer_inference").toString(), "--out",
         tmp.resolve("l.safetensors").toString(), img);
     assertThat(dir.err()).contains("is a folder");
   }
@@ -210,7 +187,7 @@ class HostileCliTest {
       SafeTensors.write(f, Map.of("w\u001b]0;pwned\u0007\u001b[2J", new dev.rectok.torch.io.HostTensor(
           dev.rectok.api.DType.FLOAT32, new long[] {1}, a.allocate(4))), Map.of("note\u009b", "x\u001b[31m"));
     }
-    Run r = run("inspect", f.toString());
+    CliTest.Run r = run("inspect", f.toString());
     assertThat(r.code()).isZero();
     assertThat(r.out()).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b")
         .contains("w\\x1b]0;pwned\\x07\\x1b[2J", "note\\x9b = x\\x1b[31m");
@@ -222,7 +199,7 @@ class HostileCliTest {
     Files.writeString(malformed.resolve("config.json"), "{\"case\": ");
     Path noKind = Files.createDirectories(tmp.resolve("nokind"));
     Files.writeString(noKind.resolve("config.json"), "{}");
-    Run r = run("check-golden", malformed.toString(), noKind.toString(), GOLDEN.resolve("case5_preprocess").toString(),
+    CliTest.Run r = run("check-golden", malformed.toString(), noKind.toString(), GOLDEN.resolve("case5_preprocess").toString(),
         tmp.resolve("absent").toString());
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.out()).contains("malformed/config.json is not valid JSON", "nokind/config.json has no \"case\" field",
