@@ -1,6 +1,6 @@
 package dev.rectok.torch.io;
 
-import dev.rectok.image.ImageLimits;
+import dev.rectok.image.AdmPreprocess;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ final class ForkedReader {
           }
         }
         case "safetensors" -> SafeTensors.open(file).close();
-        case "image" -> ImageLimits.read(file);
+        case "image" -> AdmPreprocess.read(file); // the SDK's entry point for image files
         default -> throw new IllegalArgumentException(args[0]);
       }
       System.out.println("OK");
