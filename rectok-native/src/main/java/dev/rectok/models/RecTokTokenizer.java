@@ -44,6 +44,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
 
   /** Opens a model file written by {@code rectok convert} (see {@link ModelFile}). */
   public static RecTokTokenizer open(Path file, Device device) throws IOException {
+    DeviceCheck.requireAvailable(device); // issue 10: before the model is loaded
     try (SafeTensorsFile f = ModelFile.open(file)) {
       ModelFile.Header h = ModelFile.header(f);
       RecTokConfig config = h.tokenizerConfig();

@@ -132,13 +132,10 @@ final class OptionChecks {
       throw new CommandLine.ParameterException(cmd, "--device must be cpu or cuda:N (PyTorch syntax), got '"
           + dev.rectok.torch.io.SafeText.of(spec) + "'", o, spec);
     }
-    if (d.isCuda()) {
-      int n = dev.rectok.torch.Torch.cudaDeviceCount();
-      if (Math.max(0, d.index()) >= n) {
-        throw new CommandLine.ParameterException(cmd, "--device " + spec + ": this LibTorch sees " + n
-            + " CUDA device" + (n == 1 ? "" : "s") + (n == 0 ? " (a CPU build or no GPU); use --device cpu"
-                : "; use cuda:0..cuda:" + (n - 1) + " or cpu"), o, spec);
-      }
+    try {
+      dev.rectok.models.DeviceCheck.requireAvailable(d);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cmd, "--device: " + e.getMessage(), o, spec);
     }
   }
 

@@ -47,7 +47,8 @@ class HostileCliTest {
     CliTest.Run device = run("generate", "--generator", missing, "--tokenizer", missing, "--labels", "1", "--device", "cuda:99",
         "--out", out);
     assertThat(device.code()).isEqualTo(2);
-    assertThat(device.err()).contains("--device cuda:99: this LibTorch sees").doesNotContain("dispatcher");
+    assertThat(device.err()).contains("--device: device cuda:99 is not available: this LibTorch sees")
+        .doesNotContain("dispatcher");
     CliTest.Run batch = run("stats", "--tokenizer", missing, "--images", tmp.toString(), "--out", tmp.resolve("s.json").toString(),
         "--batch", "2147483647");
     assertThat(batch.code()).isEqualTo(2);
