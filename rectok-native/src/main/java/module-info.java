@@ -21,6 +21,8 @@ module dev.rectok.torch {
   exports dev.rectok.models.tokenizer;
   exports dev.rectok.models;
   exports dev.rectok.models.stats;
+  // --- issue 14: c10d stores, process groups, collectives ---
+  exports dev.rectok.torch.distributed;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }

@@ -235,4 +235,31 @@ public final class Shim {
   public static final class rt_sgd_step { public static final MethodHandle MH = bind("rt_sgd_step", FunctionDescriptor.of(I, P, P, P, L, D, D, D, D, I, I)); }
   public static final class rt_clip_grad_norm_ { public static final MethodHandle MH = bind("rt_clip_grad_norm_", FunctionDescriptor.of(I, P, P, L, D, D, P)); }
   public static final class rt_ema_update_ { public static final MethodHandle MH = bind("rt_ema_update_", FunctionDescriptor.of(I, P, P, P, L, D)); }
+
+  // --- issue 14: distributed (c10d); store, process group and work handles travel as addresses ---
+  public static final int RT_REDUCE_SUM = 0;
+  public static final int RT_REDUCE_PRODUCT = 1;
+  public static final int RT_REDUCE_MIN = 2;
+  public static final int RT_REDUCE_MAX = 3;
+  public static final class rt_distributed_available { public static final MethodHandle MH = bind("rt_distributed_available", FunctionDescriptor.of(I), TRIVIAL); }
+  public static final class rt_store_tcp { public static final MethodHandle MH = bind("rt_store_tcp", FunctionDescriptor.of(I, P, P, I, I, I, L, P)); }
+  public static final class rt_store_file { public static final MethodHandle MH = bind("rt_store_file", FunctionDescriptor.of(I, P, P, I, L, P)); }
+  public static final class rt_store_prefix { public static final MethodHandle MH = bind("rt_store_prefix", FunctionDescriptor.of(I, P, P, P, P)); }
+  public static final class rt_store_free { public static final MethodHandle MH = bind("rt_store_free", FunctionDescriptor.ofVoid(P)); }
+  public static final class rt_store_set { public static final MethodHandle MH = bind("rt_store_set", FunctionDescriptor.of(I, P, P, P, P, L)); }
+  public static final class rt_store_get { public static final MethodHandle MH = bind("rt_store_get", FunctionDescriptor.of(I, P, P, P, P, L, P)); }
+  public static final class rt_store_add { public static final MethodHandle MH = bind("rt_store_add", FunctionDescriptor.of(I, P, P, P, L, P)); }
+  public static final class rt_store_check { public static final MethodHandle MH = bind("rt_store_check", FunctionDescriptor.of(I, P, P, P, P)); }
+  public static final class rt_pg_gloo { public static final MethodHandle MH = bind("rt_pg_gloo", FunctionDescriptor.of(I, P, P, I, I, P, P, I, L, P)); }
+  public static final class rt_pg_nccl { public static final MethodHandle MH = bind("rt_pg_nccl", FunctionDescriptor.of(I, P, P, I, I, I, L, P)); }
+  public static final class rt_pg_free { public static final MethodHandle MH = bind("rt_pg_free", FunctionDescriptor.ofVoid(P)); }
+  public static final class rt_pg_allreduce { public static final MethodHandle MH = bind("rt_pg_allreduce", FunctionDescriptor.of(I, P, P, H, I, P)); }
+  public static final class rt_pg_allreduce_coalesced { public static final MethodHandle MH = bind("rt_pg_allreduce_coalesced", FunctionDescriptor.of(I, P, P, P, L, I, P)); }
+  public static final class rt_pg_broadcast { public static final MethodHandle MH = bind("rt_pg_broadcast", FunctionDescriptor.of(I, P, P, H, I, P)); }
+  public static final class rt_pg_allgather { public static final MethodHandle MH = bind("rt_pg_allgather", FunctionDescriptor.of(I, P, P, H, P, L, P)); }
+  public static final class rt_pg_barrier { public static final MethodHandle MH = bind("rt_pg_barrier", FunctionDescriptor.of(I, P, P, P)); }
+  public static final class rt_pg_monitored_barrier { public static final MethodHandle MH = bind("rt_pg_monitored_barrier", FunctionDescriptor.of(I, P, P, L)); }
+  public static final class rt_work_wait { public static final MethodHandle MH = bind("rt_work_wait", FunctionDescriptor.of(I, P, P, L)); }
+  public static final class rt_work_is_completed { public static final MethodHandle MH = bind("rt_work_is_completed", FunctionDescriptor.of(I, P, P, P)); }
+  public static final class rt_work_free { public static final MethodHandle MH = bind("rt_work_free", FunctionDescriptor.ofVoid(P)); }
 }
