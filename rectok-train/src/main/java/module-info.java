@@ -15,6 +15,8 @@ module dev.rectok.train {
   exports dev.rectok.train.generator;
   exports dev.rectok.train.recipe;
   exports dev.rectok.train.teacher;
+  // --- issue 14: data-parallel training ---
+  exports dev.rectok.train.distributed;
 
   provides dev.rectok.api.spi.TrainerProvider with dev.rectok.train.TrainerService;
 }

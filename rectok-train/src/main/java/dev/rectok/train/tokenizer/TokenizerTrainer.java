@@ -29,6 +29,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import dev.rectok.torch.distributed.DistributedContext;
+import dev.rectok.torch.distributed.DistributedDataParallel;
+import dev.rectok.train.distributed.DataParallel;
 import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -78,6 +81,10 @@ public final class TokenizerTrainer implements TrainingTask {
   private final LrSchedule schedule;
   private final List<Parameter> trainable;
   private final List<Parameter> discriminatorParams;
+  // --- issue 14: data parallel (no-ops in a world of one) ---
+  private final TrainingNoise stepNoise;
+  private final DistributedDataParallel ddp;
+  private final DistributedDataParallel discriminatorDdp;
 
   private TokenizerTrainer(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
       PerceptualLoss perceptual, Device device, Module initModel, Module initEma) {
@@ -119,6 +126,12 @@ public final class TokenizerTrainer implements TrainingTask {
     schedule = config.schedule();
     trainable = model.parameters().stream().filter(Parameter::requiresGrad).toList();
     discriminatorParams = discriminator.parameters();
+    // --- issue 14: rank 0's weights everywhere; gradients averaged per step; global-batch noise ---
+    DistributedContext dist = DataParallel.current();
+    DistributedDataParallel.broadcastFromRankZero(dist, List.of(model, shadow, discriminator));
+    ddp = new DistributedDataParallel(dist, trainable);
+    discriminatorDdp = new DistributedDataParallel(dist, discriminatorParams);
+    stepNoise = DataParallel.shard(noise);
   }
 
   /**
@@ -248,9 +261,10 @@ public final class TokenizerTrainer implements TrainingTask {
       discriminator.zeroGrad();
       LossTerms terms;
       try (Autocast a = autocast()) {
-        terms = forward.forward(batch.images(), batch.indices(), noise, gan, ActivationProbe.NONE);
+        terms = forward.forward(batch.images(), batch.indices(), stepNoise, gan, ActivationProbe.NONE);
       }
       terms.total().to(DType.FLOAT32).backward();
+      ddp.averageGradients();
       double gradNorm = ClipGrad.clipGradNorm(trainable, clip);
       optimizer.step();
       ema.update(config.emaDecay());
@@ -266,6 +280,7 @@ public final class TokenizerTrainer implements TrainingTask {
               discriminator.forward(DistillationForward.reconstruction01(terms))).to(DType.FLOAT32);
         }
         dLoss.backward();
+        discriminatorDdp.averageGradients();
         metrics.put("disc_grad_norm", ClipGrad.clipGradNorm(discriminatorParams, clip));
         discriminatorOptimizer.step();
         metrics.put("disc_loss", dLoss.item());
@@ -286,6 +301,8 @@ public final class TokenizerTrainer implements TrainingTask {
 
   @Override
   public void close() {
+    ddp.close();
+    discriminatorDdp.close();
     optimizer.close();
     discriminatorOptimizer.close();
     noise.close();
