@@ -256,7 +256,7 @@ public final class ProcessGroup implements AutoCloseable {
     if (!lost.isEmpty()) {
       sb.append(": lost rank").append(lost.size() > 1 ? "s " : " ")
           .append(lost.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
-      sb.append(lost.contains(0) ? " (rank 0 hosts the store)" : "").append(" (no heartbeat)");
+      sb.append(" (no heartbeat").append(lost.contains(0) ? "; rank 0 hosts the store" : "").append(")");
     }
     sb.append(" — ").append(message);
     return new DistributedException(sb.toString(), lost, null);

@@ -147,7 +147,7 @@ public final class TrainLoop {
             try (Batch batch = pass.next()) {
               double fractionalEpoch = epoch + (double) batch.index() / perEpoch;
               last = task.step(batch, fractionalEpoch);
-              images += batch.size();
+              images += (long) batch.size() * dist.size(); // issue 14: the job's images
             }
             step++;
             position = pass.position();

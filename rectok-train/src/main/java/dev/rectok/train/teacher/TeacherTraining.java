@@ -359,7 +359,9 @@ public final class TeacherTraining {
         Tensor testY = test.labelsTensor()) {
       Trained t = run(cfg, trainX, trainY, testX, testY, progress);
       try (VitTeacher model = t.model()) {
-        model.save(out);
+        if (DataParallel.isMain()) { // issue 14: rank 0 writes
+          model.save(out);
+        }
       }
       return t.result();
     }
