@@ -1,6 +1,6 @@
 // c10d for the RecTok shim (issue 14): stores, process groups and collectives over LibTorch's
 // own distributed engine (Gloo on the CPU; NCCL with a CUDA LibTorch 2.x), behind the flat C ABI
-// of include/rectok_torch.h. See docs/distributed.md for the design.
+// of include/rectok_torch.h. How it is used: README.md, "Training on several GPUs or machines".
 //
 // Rules kept here as in rectok_torch.cpp: every entry point is noexcept, turns any C++ exception
 // into a status and a message in the caller's rt_ctx, and never blocks past a caller-given

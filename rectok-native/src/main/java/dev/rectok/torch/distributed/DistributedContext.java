@@ -33,9 +33,16 @@ public final class DistributedContext implements AutoCloseable {
   private final Store store;
   private final ProcessGroup group;
   private final Liveness liveness;
+  private final boolean owner;
 
   private DistributedContext(int rank, int size, int localRank, int localSize, Store store, ProcessGroup group,
       Liveness liveness) {
+    this(rank, size, localRank, localSize, store, group, liveness, true);
+  }
+
+  private DistributedContext(int rank, int size, int localRank, int localSize, Store store, ProcessGroup group,
+      Liveness liveness, boolean owner) {
+    this.owner = owner;
     this.rank = rank;
     this.size = size;
     this.localRank = localRank;
@@ -48,6 +55,19 @@ public final class DistributedContext implements AutoCloseable {
   /** The world of one process: rank 0 of 1, no store, no group; every collective is the identity. */
   public static DistributedContext local() {
     return new DistributedContext(0, 1, 0, 1, null, null, null);
+  }
+
+  /**
+   * A context around a group the caller built and keeps owning (no store, no heartbeats); for
+   * embedding applications with their own rendezvous, and for tests. {@link #close} frees nothing.
+   */
+  public static DistributedContext forGroup(int rank, int size, ProcessGroup group) {
+    java.util.Objects.requireNonNull(group, "group");
+    if (group.rank() != rank || group.size() != size) {
+      throw new IllegalArgumentException("the group is rank " + group.rank() + " of " + group.size() + ", not " + rank
+          + " of " + size);
+    }
+    return new DistributedContext(rank, size, rank, size, null, group, null, false);
   }
 
   /**
@@ -207,6 +227,9 @@ public final class DistributedContext implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (!owner) {
+      return;
+    }
     if (liveness != null) {
       liveness.close();
     }
