@@ -20,6 +20,71 @@ import java.util.Map;
 public final class Forks {
   private Forks() {}
 
+  /** A data-parallel check's body: train {@code steps} steps of {@code localBatch} per rank, rank 0 dumps to {@code out}. */
+  @FunctionalInterface
+  public interface Body {
+    /** Runs it in this process's {@link DataParallel} setting. */
+    void run(Path out, int steps, int localBatch) throws Exception;
+  }
+
+  /** A child rank's main: joins from the torchrun environment, one thread, runs {@code body} (args: out steps localBatch). */
+  public static void childMain(String[] args, Body body) throws Exception {
+    dev.rectok.torch.Torch.setNumThreads(1);
+    try (dev.rectok.torch.distributed.DistributedContext ctx = dev.rectok.torch.distributed.DistributedContext
+        .fromEnvironment(System.getenv(), java.time.Duration.ofSeconds(60))) {
+      DataParallel.install(ctx);
+      body.run(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+      ctx.barrier();
+    }
+  }
+
+  /**
+   * Runs {@code child} as 2 ranks with {@code localBatch} each, then {@code body} here as one
+   * process with {@code 2 × localBatch} (one thread), and compares what rank 0 and this process
+   * dumped: {first-step gradients normwise, largest weight difference, 1 if bit-identical}.
+   */
+  public static double[] twoProcessesAgainstOne(Class<?> child, Body body, int steps, int localBatch, Path tmp)
+      throws Exception {
+    Path dumped = tmp.resolve("rank0.bin");
+    int port = freePort();
+    Process[] ranks = new Process[2];
+    for (int r = 0; r < 2; r++) {
+      ranks[r] = startRank(child, List.of(dumped.toString(), "" + steps, "" + localBatch), r, 2, port,
+          tmp.resolve("rank" + r + ".log"));
+    }
+    for (int r = 0; r < 2; r++) {
+      if (!ranks[r].waitFor(240, java.util.concurrent.TimeUnit.SECONDS) || ranks[r].exitValue() != 0) {
+        ranks[r].destroyForcibly();
+        throw new AssertionError("rank " + r + " failed:\n" + Files.readString(tmp.resolve("rank" + r + ".log")));
+      }
+    }
+    Path single = tmp.resolve("single.bin");
+    int threads = dev.rectok.torch.Torch.numThreads();
+    dev.rectok.torch.Torch.setNumThreads(1);
+    try {
+      DataParallel.reset();
+      body.run(single, steps, 2 * localBatch);
+    } finally {
+      dev.rectok.torch.Torch.setNumThreads(threads);
+    }
+    Map<String, float[]> two;
+    Map<String, float[]> one;
+    Map<String, float[]> twoGrad;
+    Map<String, float[]> oneGrad;
+    try (InputStream a = Files.newInputStream(dumped); InputStream b = Files.newInputStream(single);
+        InputStream ag = Files.newInputStream(Path.of(dumped + ".grad"));
+        InputStream bg = Files.newInputStream(Path.of(single + ".grad"))) {
+      two = read(a);
+      one = read(b);
+      twoGrad = read(ag);
+      oneGrad = read(bg);
+    }
+    if (oneGrad.isEmpty() || oneGrad.size() != twoGrad.size()) {
+      throw new AssertionError("gradients missing: " + oneGrad.keySet() + " vs " + twoGrad.keySet());
+    }
+    return new double[] {normwise(twoGrad, oneGrad), maxAbs(two, one), compare(two, one)[1]};
+  }
+
   /** A port free right now on the loopback interface. */
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {

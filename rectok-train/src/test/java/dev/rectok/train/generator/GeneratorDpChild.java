@@ -2,14 +2,11 @@ package dev.rectok.train.generator;
 
 import dev.rectok.api.Device;
 import dev.rectok.torch.Scope;
-import dev.rectok.torch.Torch;
-import dev.rectok.torch.distributed.DistributedContext;
 import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.distributed.Forks;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -21,14 +18,10 @@ public final class GeneratorDpChild {
   private GeneratorDpChild() {}
 
   public static void main(String[] args) throws Exception {
-    Torch.setNumThreads(1);
-    try (DistributedContext ctx = DistributedContext.fromEnvironment(System.getenv(), Duration.ofSeconds(60))) {
-      DataParallel.install(ctx);
-      run(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
-      ctx.barrier();
-    }
+    Forks.childMain(args, GeneratorDpChild::run);
   }
 
+  /** Trains {@code steps} steps with global batches of {@code localBatch × W}; rank 0 dumps. */
   static void run(Path out, int steps, int localBatch) throws Exception {
     int world = DataParallel.worldSize();
     int rank = DataParallel.current().rank();

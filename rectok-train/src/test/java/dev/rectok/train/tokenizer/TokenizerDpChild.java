@@ -3,8 +3,6 @@ package dev.rectok.train.tokenizer;
 import dev.rectok.api.Device;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
-import dev.rectok.torch.Torch;
-import dev.rectok.torch.distributed.DistributedContext;
 import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.distributed.Forks;
 import dev.rectok.train.loop.Batch;
@@ -12,7 +10,6 @@ import dev.rectok.train.loss.ModuleTeacher;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -24,15 +21,10 @@ public final class TokenizerDpChild {
   private TokenizerDpChild() {}
 
   public static void main(String[] args) throws Exception {
-    Torch.setNumThreads(1);
-    try (DistributedContext ctx = DistributedContext.fromEnvironment(System.getenv(), Duration.ofSeconds(60))) {
-      DataParallel.install(ctx);
-      run(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
-      ctx.barrier();
-    }
+    Forks.childMain(args, TokenizerDpChild::run);
   }
 
-  /** Trains {@code steps} steps with global batches of {@code localBatch × W} and dumps on rank 0. */
+  /** Trains {@code steps} steps with global batches of {@code localBatch × W}; rank 0 dumps. */
   static void run(Path out, int steps, int localBatch) throws Exception {
     int world = DataParallel.worldSize();
     int global = localBatch * world;
