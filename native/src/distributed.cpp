@@ -177,6 +177,13 @@ void put_work(rt_work** out, c10::intrusive_ptr<c10d::Work> w, std::vector<at::T
   *out = h;
 }
 
+void check_rank(int32_t rank, int32_t world_size) {
+  if (world_size < 1 || rank < 0 || rank >= world_size) {
+    throw ArgError("rank must be in 0.." + std::to_string(world_size - 1) + " for world size " +
+                   std::to_string(world_size) + ", got " + std::to_string(rank));
+  }
+}
+
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> parts;
   std::stringstream in(s);
@@ -327,10 +334,7 @@ RT_API rt_status rt_pg_gloo(rt_ctx* ctx, rt_store* store, int32_t rank, int32_t 
   RT_DBEGIN
 #ifdef RT_WITH_DISTRIBUTED
   need(store, "store");
-  if (world_size < 1 || rank < 0 || rank >= world_size) {
-    throw ArgError("rank must be in 0.." + std::to_string(world_size - 1) + " for world size " +
-                   std::to_string(world_size) + ", got " + std::to_string(rank));
-  }
+  check_rank(rank, world_size);
   if (threads < 1) throw ArgError("threads must be >= 1, got " + std::to_string(threads));
   if (out == nullptr) throw ArgError("out pointer is NULL");
   auto opts = c10d::ProcessGroupGloo::Options::create(millis(timeout_ms, "process group timeout"));
@@ -361,9 +365,7 @@ RT_API rt_status rt_pg_nccl(rt_ctx* ctx, rt_store* store, int32_t rank, int32_t 
   RT_DBEGIN
 #ifdef RT_WITH_NCCL
   need(store, "store");
-  if (world_size < 1 || rank < 0 || rank >= world_size) {
-    throw ArgError("rank must be in 0.." + std::to_string(world_size - 1) + ", got " + std::to_string(rank));
-  }
+  check_rank(rank, world_size);
   if (out == nullptr) throw ArgError("out pointer is NULL");
   // NCCL binds to the current device at construction.
   c10::cuda::set_device(static_cast<c10::DeviceIndex>(device));
