@@ -81,7 +81,12 @@ final class LaunchCommand implements Callable<Integer> {
       if (lib != null) {
         cmd.add("-Drectok.native.lib=" + lib);
       }
-      cmd.addAll(List.of("-p", System.getProperty("jdk.module.path"), "-m", "dev.rectok.cli/dev.rectok.cli.RecTokCli"));
+      String modules = System.getProperty("jdk.module.path");
+      if (modules != null && !modules.isBlank()) {
+        cmd.addAll(List.of("-p", modules, "-m", "dev.rectok.cli/dev.rectok.cli.RecTokCli"));
+      } else {
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.rectok.cli.RecTokCli"));
+      }
     }
     cmd.addAll(args);
     return cmd;

@@ -54,6 +54,11 @@ import java.util.Objects;
  * dropout, the flow noise and times, and the posterior noise. All three are registered with the
  * checkpoint, so a resumed run continues bit-identically.
  *
+ * <p><b>Data parallel</b> (issue 14, {@link DataParallel}): rank 0's weights are broadcast at
+ * construction, gradients are averaged over the ranks after the backward (DDP's buckets), and the
+ * label dropout, flow noise and times are drawn for the global batch, each rank keeping its rows.
+ * The latent source's posterior noise is drawn per rank. A no-op in one process.
+ *
  * <p>The AutoGuidance companion (DiT^DH-S) is trained by a second instance with a smaller
  * {@link GeneratorTrainingConfig#model}; nothing else differs.
  *

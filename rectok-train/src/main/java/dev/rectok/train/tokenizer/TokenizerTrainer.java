@@ -58,6 +58,11 @@ import org.slf4j.LoggerFactory;
  * reference's {@code _init_weights} and taming's discriminator init from a seeded generator. Two
  * trainers with the same config therefore start, and step, identically.
  *
+ * <p><b>Data parallel</b> (issue 14, {@link DataParallel}): rank 0's weights are broadcast at
+ * construction; the generator's and the discriminator's gradients are averaged over the ranks
+ * after each backward (DDP's buckets); the step's noise is drawn for the global batch and each
+ * rank keeps its rows. A no-op in one process.
+ *
  * <p><b>Ownership and threading.</b> Owns the tokenizer, its EMA shadow, the discriminator, both
  * optimizers and the noise generators, and frees them in {@link #close}. <em>Borrows</em> the
  * feature teacher and the perceptual loss (they are frozen and can be shared by the stage-1 and
