@@ -11,7 +11,7 @@ import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
 import dev.rectok.torch.distributed.DistributedDataParallel;
-import dev.rectok.train.classifier.ClassifierTraining;
+import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.data.FashionMnist;
 import java.io.IOException;
@@ -45,8 +45,8 @@ import java.util.Objects;
  *
  * <p>Stateless; each call is independent and runs on the calling thread.
  */
-public final class TeacherTraining {
-  private TeacherTraining() {}
+public final class TeacherTrainer {
+  private TeacherTrainer() {}
 
   /**
    * Settings, built with {@link #builder()}.
@@ -266,7 +266,7 @@ public final class TeacherTraining {
     long images = 0;
     long t0 = System.nanoTime();
     try (TorchGenerator gen = TorchGenerator.cpu(cfg.seed() ^ 0x5DEECE66DL);
-        AdamW opt = new AdamW(ClassifierTraining.weightDecayGroups(model, cfg.lr(), cfg.weightDecay()),
+        AdamW opt = new AdamW(ClassifierTrainer.weightDecayGroups(model, cfg.lr(), cfg.weightDecay()),
             0.9, 0.999, 1e-8);
         DistributedDataParallel ddp = new DistributedDataParallel(DataParallel.current(), model.parameters())) {
       progress.start("train ViT teacher", totalSteps);
@@ -312,7 +312,7 @@ public final class TeacherTraining {
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     model.eval();
-    double acc = ClassifierTraining.accuracy(x -> model.logits(toChannels(x, model.config())), testX, testY);
+    double acc = ClassifierTrainer.accuracy(x -> model.logits(toChannels(x, model.config())), testX, testY);
     return new Result(losses, acc, steps, images / seconds, seconds);
   }
 
