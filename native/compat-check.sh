@@ -69,14 +69,16 @@ dist() { # name, extra flags, include dirs...
     echo "FAIL  $name"; status=1
   fi
 }
-dist "c10d/Gloo, LibTorch 1.13" "" /usr/include/torch/csrc/api/include /usr/include
+dist "c10d/Gloo, LibTorch 1.13" "" /usr/include/torch/csrc/api/include
 if [ -f "$v2/gloo/algorithm.h" ]; then
   dist "c10d/Gloo, LibTorch $major2.$minor2" "" "$v2" "$v2/torch/csrc/api/include"
-  if [ -f /usr/local/cuda/include/cuda_runtime_api.h ]; then
+  # ProcessGroupNCCL.hpp needs NCCL's and the CUDA libraries' headers (nccl.h, cusparse.h), not
+  # only the runtime's.
+  if [ -f /usr/local/cuda/include/nccl.h ] || [ -f /usr/include/nccl.h ] && [ -f /usr/local/cuda/include/cusparse.h ]; then
     dist "c10d/NCCL, LibTorch $major2.$minor2 + CUDA" "-DRT_WITH_CUDA -DUSE_C10D_NCCL" "$v2" \
       "$v2/torch/csrc/api/include" "$WORK/stub" /usr/local/cuda/include
   else
-    echo "SKIP  c10d/NCCL branch (no /usr/local/cuda/include)"
+    echo "SKIP  c10d/NCCL branch (no nccl.h and cusparse.h: checked on a GPU machine by native/cuda-check.sh)"
   fi
 else
   echo "SKIP  c10d/Gloo on $major2.$minor2 (no Gloo headers for it)"
