@@ -49,4 +49,38 @@ if [ -f /usr/local/cuda/include/cuda_runtime_api.h ]; then
 else
   echo "SKIP  CUDA branch (no /usr/local/cuda/include)"
 fi
+# --- issue 14: distributed.cpp with c10d/Gloo (and the NCCL branch on 2.x + CUDA) ---
+# Gloo's headers: Debian 12's libgloo-dev (bin/setup) for 1.13; Debian 13's, unpacked, for 2.x.
+if [ ! -f "$WORK/root/usr/include/gloo/algorithm.h" ]; then
+  O2=(-o "Dir::Etc::SourceList=$WORK/sources.list" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$WORK/lists" -o APT::Architecture=amd64)
+  (cd "$WORK/debs" && apt-get "${O2[@]}" download libgloo-dev 2>/dev/null) && \
+    for d in "$WORK"/debs/libgloo-dev*.deb; do dpkg -x "$d" "$WORK/root"; done || true
+fi
+dist() { # name, extra flags, include dirs...
+  local name="$1" flags="$2"; shift 2
+  local args=()
+  for d in "$@"; do args+=(-isystem "$d"); done
+  if g++ -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=1 \
+      -DRT_WITH_DISTRIBUTED -DUSE_C10D_GLOO -DUSE_DISTRIBUTED $flags -I"$ROOT/native/include" "${args[@]}" \
+      "$ROOT/native/src/distributed.cpp"; then
+    echo "OK    $name"
+  else
+    echo "FAIL  $name"; status=1
+  fi
+}
+dist "c10d/Gloo, LibTorch 1.13" "" /usr/include/torch/csrc/api/include
+if [ -f "$v2/gloo/algorithm.h" ]; then
+  dist "c10d/Gloo, LibTorch $major2.$minor2" "" "$v2" "$v2/torch/csrc/api/include"
+  # ProcessGroupNCCL.hpp needs NCCL's and the CUDA libraries' headers (nccl.h, cusparse.h), not
+  # only the runtime's.
+  if [ -f /usr/local/cuda/include/nccl.h ] || [ -f /usr/include/nccl.h ] && [ -f /usr/local/cuda/include/cusparse.h ]; then
+    dist "c10d/NCCL, LibTorch $major2.$minor2 + CUDA" "-DRT_WITH_CUDA -DUSE_C10D_NCCL" "$v2" \
+      "$v2/torch/csrc/api/include" "$WORK/stub" /usr/local/cuda/include
+  else
+    echo "SKIP  c10d/NCCL branch (no nccl.h and cusparse.h: checked on a GPU machine by native/cuda-check.sh)"
+  fi
+else
+  echo "SKIP  c10d/Gloo on $major2.$minor2 (no Gloo headers for it)"
+fi
 exit $status

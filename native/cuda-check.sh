@@ -87,6 +87,19 @@ run() {
     --class-path "$cp" "${selectors[@]}" --details=summary --disable-banner \
     --config=jqwik.database="$BUNDLE/jqwik-database"
   echo "tests ran in $((SECONDS - t0)) s"
+
+  # --- issue 14: c10d on the GPU machine ---
+  # The scan above already ran dev.rectok.torch.distributed's tests on $DEVICE: the collectives
+  # (Gloo), and DataParallelStepTest, which on CUDA runs a 2-rank data-parallel step over NCCL when
+  # there are two GPUs (one per rank: NCCL refuses two ranks on one GPU) and a 1-rank NCCL
+  # allreduce with one. This prints what the shim was built with and reruns that test alone.
+  echo "== distributed (c10d)"
+  grep -E "rectok_torch: c10d|Gloo headers not found" "$ROOT/native/build-cuda/configure.log" || true
+  OMP_WAIT_POLICY=PASSIVE "$java" --enable-native-access=ALL-UNNAMED -Xss4m -Xmx1g \
+    -Drectok.native.lib="$ROOT/native/build-cuda/librectok_torch.so" -Drectok.test.device="$DEVICE" \
+    -jar "$BUNDLE"/junit-platform-console-standalone-*.jar execute --class-path "$cp" \
+    --select-class dev.rectok.torch.distributed.DataParallelStepTest --details=tree --disable-banner || status=1
+  return ${status:-0}
 }
 
 case "${1:-run}" in

@@ -285,4 +285,41 @@ RT_API rt_status rt_sgd_step(rt_ctx* ctx, rt_tensor** params, rt_tensor** moment
 RT_API rt_status rt_clip_grad_norm_(rt_ctx* ctx, rt_tensor** params, int64_t n, double max_norm, double norm_type, double* total_norm) RT_NOEXCEPT;
 RT_API rt_status rt_ema_update_(rt_ctx* ctx, rt_tensor** ema, rt_tensor** params, int64_t n, double decay) RT_NOEXCEPT;
 
+/* --- issue 14: distributed (c10d stores, process groups, collectives; native/src/distributed.cpp) ---
+ * Stores, process groups and works are opaque handles owned by the caller and freed with their
+ * *_free function (NULL is a no-op). Collectives are asynchronous: they return a work handle at
+ * once; rt_work_wait returns the collective's status and message (a dead peer, Gloo's I/O
+ * timeout, or the wait's own timeout). Tensors passed to a collective are kept alive by the work
+ * and must be dense and contiguous; they are modified in place. Every rank must issue the same
+ * collectives in the same order. rt_distributed_available: 0 without c10d, 1 Gloo, 3 Gloo and NCCL. */
+#define RT_REDUCE_SUM 0
+#define RT_REDUCE_PRODUCT 1
+#define RT_REDUCE_MIN 2
+#define RT_REDUCE_MAX 3
+typedef struct rt_store rt_store;
+typedef struct rt_pg rt_pg;
+typedef struct rt_work rt_work;
+RT_API int32_t rt_distributed_available(void) RT_NOEXCEPT;
+RT_API rt_status rt_store_tcp(rt_ctx* ctx, const char* host, int32_t port, int32_t is_server, int32_t world_size, int64_t timeout_ms, rt_store** out) RT_NOEXCEPT;
+RT_API rt_status rt_store_file(rt_ctx* ctx, const char* path, int32_t world_size, int64_t timeout_ms, rt_store** out) RT_NOEXCEPT;
+RT_API rt_status rt_store_prefix(rt_ctx* ctx, const char* prefix, rt_store* base, rt_store** out) RT_NOEXCEPT;
+RT_API void rt_store_free(rt_store* store) RT_NOEXCEPT;
+RT_API rt_status rt_store_set(rt_ctx* ctx, rt_store* store, const char* key, void* data, int64_t nbytes) RT_NOEXCEPT;
+RT_API rt_status rt_store_get(rt_ctx* ctx, rt_store* store, const char* key, void* buf, int64_t cap, int64_t* len) RT_NOEXCEPT;
+RT_API rt_status rt_store_add(rt_ctx* ctx, rt_store* store, const char* key, int64_t delta, int64_t* out) RT_NOEXCEPT;
+RT_API rt_status rt_store_check(rt_ctx* ctx, rt_store* store, const char* key, int32_t* out) RT_NOEXCEPT;
+RT_API rt_status rt_pg_gloo(rt_ctx* ctx, rt_store* store, int32_t rank, int32_t world_size, const char* ifnames, const char* hostname, int32_t threads, int64_t timeout_ms, rt_pg** out) RT_NOEXCEPT;
+RT_API rt_status rt_pg_nccl(rt_ctx* ctx, rt_store* store, int32_t rank, int32_t world_size, int32_t device, int64_t timeout_ms, rt_pg** out) RT_NOEXCEPT;
+RT_API void rt_pg_free(rt_pg* pg) RT_NOEXCEPT;
+RT_API rt_status rt_pg_allreduce(rt_ctx* ctx, rt_pg* pg, rt_tensor* t, int32_t op, rt_work** out) RT_NOEXCEPT;
+RT_API rt_status rt_pg_allreduce_coalesced(rt_ctx* ctx, rt_pg* pg, rt_tensor** ts, int64_t n, int32_t op, rt_work** out) RT_NOEXCEPT;
+RT_API rt_status rt_pg_broadcast(rt_ctx* ctx, rt_pg* pg, rt_tensor* t, int32_t root, rt_work** out) RT_NOEXCEPT;
+RT_API rt_status rt_pg_allgather(rt_ctx* ctx, rt_pg* pg, rt_tensor* input, rt_tensor** outputs, int64_t n, rt_work** out) RT_NOEXCEPT;
+RT_API rt_status rt_pg_barrier(rt_ctx* ctx, rt_pg* pg, rt_work** out) RT_NOEXCEPT;
+RT_API rt_status rt_pg_monitored_barrier(rt_ctx* ctx, rt_pg* pg, int64_t timeout_ms) RT_NOEXCEPT;
+RT_API rt_status rt_work_wait(rt_ctx* ctx, rt_work* work, int64_t timeout_ms) RT_NOEXCEPT;
+RT_API rt_status rt_work_is_completed(rt_ctx* ctx, rt_work* work, int32_t* out) RT_NOEXCEPT;
+RT_API void rt_work_free(rt_work* work) RT_NOEXCEPT;
+/* --- end issue 14 --- */
+
 #endif /* RECTOK_TORCH_H */

@@ -18,6 +18,8 @@ module dev.rectok.train {
   exports dev.rectok.train.loss to com.fasterxml.jackson.databind;
   exports dev.rectok.train.loop to com.fasterxml.jackson.databind;
   exports dev.rectok.train.run to com.fasterxml.jackson.databind;
+  // --- issue 14: data-parallel training ---
+  exports dev.rectok.train.distributed;
 
   provides dev.rectok.api.spi.TrainerProvider with dev.rectok.train.TrainerService;
 }

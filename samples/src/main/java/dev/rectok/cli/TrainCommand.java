@@ -122,6 +122,10 @@ final class TrainCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      if (dev.rectok.torch.distributed.DistributedEnv.from(System.getenv()).map(e -> e.worldSize() > 1).orElse(false)) {
+        throw new IllegalArgumentException("train recipe runs in one process; launch its stages (train teacher, "
+            + "train tokenizer, train generator) separately with rectok launch"); // issue 14
+      }
       FashionMnistRecipe.Settings s = FashionMnistRecipe.Settings.defaults().withSeed(seed);
       if (maxSteps != null) {
         s = s.withBudget(s.trainImages(), s.tokenizerEpochs(), s.generatorEpochs(), s.guideEpochs(), maxSteps);
@@ -151,7 +155,11 @@ final class TrainCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       OptionChecks.refuseOverwrite(force.force, List.of(out)); // issue 10: before any work
-      TeacherTrainer.Result r = TeacherTrainer.trainDefault(out, seed, new ConsoleProgress(System.err));
+      TeacherTrainer.Result r;
+      try (DistributedSession dist = DistributedSession.open()) { // issue 14
+        r = TeacherTrainer.trainDefault(out, seed, dist.progress());
+        dist.done();
+      }
       System.out.printf("teacher: test accuracy %.2f%%, %d steps, %.0f images/s -> %s%n", 100 * r.testAccuracy(),
           r.steps(), r.imagesPerSecond(), out);
       return 0;
@@ -202,13 +210,17 @@ final class TrainCommand implements Runnable {
       }
       parse(model).forEach(b::model);
       parse(settings).forEach(b::training);
-      try (FlowDistiller d = Backends.openFlowDistiller(b.build())) {
-        TrainingReport r = d.train(limits.get(), new ConsoleProgress(System.err));
-        print("tokenizer stage " + stage, r);
-        if (export != null) {
-          d.export(export, statsImages, new ConsoleProgress(System.err));
-          System.out.println("wrote " + export);
+      try (DistributedSession dist = DistributedSession.open(); // issue 14: joins a launched job, else nothing
+          FlowDistiller d = Backends.openFlowDistiller(b.build())) {
+        TrainingReport r = d.train(limits.get(), dist.progress());
+        if (dist.isMain()) {
+          print("tokenizer stage " + stage, r);
+          if (export != null) {
+            d.export(export, statsImages, dist.progress());
+            System.out.println("wrote " + export);
+          }
         }
+        dist.done();
       }
       return 0;
     }
@@ -279,14 +291,19 @@ final class TrainCommand implements Runnable {
       var cfgJson = GeneratorTrainingConfig.builder(model).build().toJson();
       cfgJson.setAll((com.fasterxml.jackson.databind.node.ObjectNode) json.valueToTree(parse(settings)));
       GeneratorTrainingConfig cfg = GeneratorTrainingConfig.fromJson(cfgJson);
-      try (GeneratorRun r = GeneratorRun.open(where.run, where.data, trainImages, tokenizer, cfg, latentCache, device.get(),
-          new ConsoleProgress(System.err))) {
+      try (DistributedSession dist = DistributedSession.open(); // issue 14: joins a launched job, else nothing
+          GeneratorRun r = GeneratorRun.open(where.run, where.data, trainImages, tokenizer, cfg, latentCache,
+              device.get(), dist.progress())) {
         r.trainer().mixedPrecision(dev.rectok.torch.Autocast.parse(autocast));
-        print("generator", r.train(limits.get(), new ConsoleProgress(System.err)));
-        if (export != null) {
-          r.export(export);
-          System.out.println("wrote " + export);
+        TrainingReport report = r.train(limits.get(), dist.progress());
+        if (dist.isMain()) {
+          print("generator", report);
+          if (export != null) {
+            r.export(export);
+            System.out.println("wrote " + export);
+          }
         }
+        dist.done();
       }
       return 0;
     }

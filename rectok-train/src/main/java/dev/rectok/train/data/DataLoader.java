@@ -136,7 +136,7 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
     this.epoch = b.epoch;
     this.dropLast = b.dropLast;
     this.progress = b.progress;
-    this.order = permutation(dataset.size(), seed, epoch);
+    this.order = b.order != null ? b.order.clone() : permutation(dataset.size(), seed, epoch);
     int s = dataset.imageSize();
     this.sampleFloats = 3 * s * s;
     this.cursor = Math.min(b.offset, order.length);
@@ -424,6 +424,7 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
     private int offset;
     private boolean startFromBatch;
     private Progress progress = Progress.NONE;
+    private int[] order; // issue 14: a rank's shard (DistributedSampler), else the permutation
 
     private Builder(ImageDataset dataset) {
       this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -503,6 +504,20 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
     /** Receives a start, one update per batch and an end (on the consumer's thread). */
     public Builder progress(Progress p) {
       progress = Objects.requireNonNull(p, "progress");
+      return this;
+    }
+
+    /**
+     * Visits exactly {@code indices} in this order instead of the epoch's permutation (issue 14:
+     * a rank's {@code DistributedSampler} shard). Flips still follow {@link #flipped}.
+     */
+    public Builder order(int[] indices) {
+      for (int i : indices) {
+        if (i < 0 || i >= dataset.size()) {
+          throw new IllegalArgumentException("sample index " + i + " outside the dataset of " + dataset.size());
+        }
+      }
+      this.order = indices.clone();
       return this;
     }
 

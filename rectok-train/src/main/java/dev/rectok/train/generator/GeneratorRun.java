@@ -98,7 +98,7 @@ public final class GeneratorRun implements AutoCloseable {
         }
         latents = LatentCache.open(latentCache, LatentCache.FlipRule.dataLoader(config.seed()));
       }
-      run = RunDirectory.open(runDir, runConfig, 2);
+      run = RunDirectory.open(dev.rectok.train.distributed.DataParallel.runDirFor(runDir), runConfig, 2); // issue 14
       GeneratorTrainer trainer = new GeneratorTrainer(config, latents, device);
       return new GeneratorRun(trainer, tok, latents, data, run, 500, device);
     } catch (IOException | RuntimeException e) {
@@ -127,7 +127,9 @@ public final class GeneratorRun implements AutoCloseable {
         checkpointEvery, 10);
     TrainLoop.Outcome o = TrainLoop.run(run, data.batches(trainer.config().batchSize(), trainer.config().seed(), 2),
         trainer, l, progress);
-    writeSamples(o.steps());
+    if (dev.rectok.train.distributed.DataParallel.isMain()) { // issue 14: rank 0 writes
+      writeSamples(o.steps());
+    }
     return new TrainingReport(run.dir(), o.resumedAtStep(), o.steps(), o.completed(), o.stoppedBy(),
         o.imagesPerSecond(), o.lastMetrics());
   }

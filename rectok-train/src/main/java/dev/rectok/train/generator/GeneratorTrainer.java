@@ -23,6 +23,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import dev.rectok.torch.distributed.DistributedDataParallel;
+import dev.rectok.train.distributed.DataParallel;
 import java.util.Map;
 import java.util.Objects;
 
@@ -52,6 +54,11 @@ import java.util.Objects;
  * dropout, the flow noise and times, and the posterior noise. All three are registered with the
  * checkpoint, so a resumed run continues bit-identically.
  *
+ * <p><b>Data parallel</b> (issue 14, {@link DataParallel}): rank 0's weights are broadcast at
+ * construction, gradients are averaged over the ranks after the backward (DDP's buckets), and the
+ * label dropout, flow noise and times are drawn for the global batch, each rank keeping its rows.
+ * The latent source's posterior noise is drawn per rank. A no-op in one process.
+ *
  * <p>The AutoGuidance companion (DiT^DH-S) is trained by a second instance with a smaller
  * {@link GeneratorTrainingConfig#model}; nothing else differs.
  *
@@ -74,6 +81,8 @@ public final class GeneratorTrainer implements TrainingTask {
   private final TorchGenerator labelGen;
   private final TorchGenerator flowGen;
   private final TorchGenerator latentGen;
+  // --- issue 14: data parallel (a no-op in a world of one) ---
+  private final DistributedDataParallel ddp;
 
   /**
    * Builds the DiT of {@code config.model()} with the reference's initialization, its EMA shadow
@@ -127,6 +136,9 @@ public final class GeneratorTrainer implements TrainingTask {
     this.schedule = LrSchedule.constantThenLinear(config.lr(), config.minLr(), config.schedConstantEpochs(),
         config.schedEndEpoch());
     this.trainable = live.parameters().stream().filter(Parameter::requiresGrad).toList();
+    // --- issue 14: rank 0's weights everywhere; gradients averaged per step ---
+    DistributedDataParallel.broadcastFromRankZero(DataParallel.current(), List.of(live, avg));
+    this.ddp = new DistributedDataParallel(DataParallel.current(), trainable);
   }
 
   private static void closeQuietly(AutoCloseable c, Exception primary) {
@@ -211,7 +223,8 @@ public final class GeneratorTrainer implements TrainingTask {
         y = d[0];
         dropped = d[1].to(DType.FLOAT32).sum().item() / b;
       }
-      TrainingBatch tb = TrainingBatch.draw(x1, config.model().timeDistShift(), flowGen);
+      TrainingBatch tb = DataParallel.worldSize() == 1 ? TrainingBatch.draw(x1, config.model().timeDistShift(), flowGen)
+          : globalBatchDraw(x1, config.model().timeDistShift(), flowGen);
       Tensor v;
       try (Autocast a = mixedPrecision == null ? Autocast.disable() : Autocast.enable(device, mixedPrecision)) {
         v = model.forward(tb.xt(), tb.t(), y);
@@ -219,6 +232,7 @@ public final class GeneratorTrainer implements TrainingTask {
       Tensor loss = tb.loss(v.to(DType.FLOAT32));
       model.zeroGrad();
       loss.backward();
+      ddp.averageGradients();
       double gradNorm = ClipGrad.clipGradNorm(trainable, config.gradClip());
       optimizer.step();
       ema.update(config.emaDecay());
@@ -238,7 +252,10 @@ public final class GeneratorTrainer implements TrainingTask {
    */
   static Tensor[] dropLabels(Tensor y, double p, long nullClass, TorchGenerator gen) {
     try (Scope s = Scope.open()) {
-      Tensor drop = Tensor.rand(new long[] {y.size(0)}, gen, DType.FLOAT32, y.device()).lt(p);
+      // issue 14: the draw of the global batch, this rank's rows (the draw itself in one process)
+      Tensor u = DataParallel.rows(Tensor.rand(new long[] {y.size(0) * DataParallel.worldSize()}, gen, DType.FLOAT32,
+          y.device()));
+      Tensor drop = u.lt(p);
       Tensor out = Tensor.where(drop, Tensor.full(y.shape(), nullClass, y.dtype(), y.device()), y);
       return new Tensor[] {s.keep(out), s.keep(drop)};
     }
@@ -258,8 +275,24 @@ public final class GeneratorTrainer implements TrainingTask {
     ModelFile.write(file, "generator", DiTConfigJson.modelFileConfig(config.model()), shadow.stateDict(), null, null);
   }
 
+  /**
+   * {@link TrainingBatch#draw} for the global batch (issue 14): x0 and the times drawn for all
+   * ranks in the same order as one process would, this rank's rows kept.
+   */
+  private static TrainingBatch globalBatchDraw(Tensor x1, double shift, TorchGenerator gen) {
+    try (Scope s = Scope.open()) {
+      Tensor x0 = DataParallel.rows(Tensor.randn(DataParallel.globalShape(x1.shape()), gen, x1.dtype(), x1.device()));
+      Tensor t = DataParallel.rows(dev.rectok.generate.transport.TimeGrid.trainingTimes(
+          (int) x1.size(0) * DataParallel.worldSize(), shift, gen, x1.device()));
+      Tensor xt = dev.rectok.generate.transport.LinearPath.interpolate(x0, x1, t);
+      Tensor target = dev.rectok.generate.transport.LinearPath.velocityTarget(x0, x1);
+      return new TrainingBatch(s.keep(t), s.keep(x0), s.keep(xt), s.keep(target));
+    }
+  }
+
   @Override
   public void close() {
+    ddp.close();
     optimizer.close();
     model.close();
     shadow.close();

@@ -17,11 +17,21 @@ public final class LoaderBatches implements BatchSource {
   private final int batchSize;
   private final long seed;
   private final int workers;
+  private final dev.rectok.torch.distributed.DistributedSampler sampler; // issue 14; null: the whole dataset
 
   /**
    * @param workers decoding threads (at least 1)
    */
   public LoaderBatches(ImageDataset dataset, int batchSize, long seed, int workers) {
+    this(dataset, batchSize, seed, workers, null);
+  }
+
+  /**
+   * Batches of this rank's shard (issue 14): the order of epoch {@code e} is
+   * {@code sampler.indices(e)}; null gives the whole dataset in the loader's permutation.
+   */
+  public LoaderBatches(ImageDataset dataset, int batchSize, long seed, int workers,
+      dev.rectok.torch.distributed.DistributedSampler sampler) {
     if (batchSize < 1 || batchSize > dataset.size()) {
       throw new IllegalArgumentException("batch size must be in 1.." + dataset.size() + ", got " + batchSize);
     }
@@ -32,11 +42,12 @@ public final class LoaderBatches implements BatchSource {
     this.batchSize = batchSize;
     this.seed = seed;
     this.workers = workers;
+    this.sampler = sampler;
   }
 
   @Override
   public long batchesPerEpoch() {
-    return dataset.size() / batchSize;
+    return (sampler == null ? dataset.size() : sampler.numSamples()) / batchSize;
   }
 
   @Override
@@ -47,6 +58,9 @@ public final class LoaderBatches implements BatchSource {
   @Override
   public Pass open(int epoch, long[] from) {
     DataLoader.Builder b = DataLoader.builder(dataset).batchSize(batchSize).seed(seed).workers(workers).dropLast(true);
+    if (sampler != null) {
+      b.order(sampler.indices(epoch));
+    }
     if (from == null) {
       b.epoch(epoch);
     } else {

@@ -23,11 +23,21 @@ public final class TensorBatches implements BatchSource {
   private final long seed;
   private final boolean flips;
   private final int n;
+  private final dev.rectok.torch.distributed.DistributedSampler sampler; // issue 14; null: the whole dataset
 
   /**
    * @param flips whether to apply the random horizontal flip (p = 0.5)
    */
   public TensorBatches(Tensor images, Tensor labels, int batchSize, long seed, boolean flips) {
+    this(images, labels, batchSize, seed, flips, null);
+  }
+
+  /**
+   * Batches of this rank's shard (issue 14): the order of epoch {@code e} is
+   * {@code sampler.indices(e)}; null gives the whole dataset in {@link DataLoader#permutation}.
+   */
+  public TensorBatches(Tensor images, Tensor labels, int batchSize, long seed, boolean flips,
+      dev.rectok.torch.distributed.DistributedSampler sampler) {
     if (images.dim() != 4 || (images.size(1) != 1 && images.size(1) != 3)) {
       throw new IllegalArgumentException("images must be (N, 1|3, H, W), got " + java.util.Arrays.toString(images.shape()));
     }
@@ -44,11 +54,15 @@ public final class TensorBatches implements BatchSource {
     this.seed = seed;
     this.flips = flips;
     this.n = Math.toIntExact(images.size(0));
+    this.sampler = sampler;
+    if (sampler != null && sampler.size() != n) {
+      throw new IllegalArgumentException("the sampler covers " + sampler.size() + " samples, the data has " + n);
+    }
   }
 
   @Override
   public long batchesPerEpoch() {
-    return n / batchSize;
+    return (sampler == null ? n : sampler.numSamples()) / batchSize;
   }
 
   @Override
@@ -58,7 +72,7 @@ public final class TensorBatches implements BatchSource {
 
   @Override
   public Pass open(int epoch, long[] position) {
-    int[] order = DataLoader.permutation(n, seed, epoch);
+    int[] order = sampler == null ? DataLoader.permutation(n, seed, epoch) : sampler.indices(epoch);
     long start = position == null ? 0 : position[0];
     if (start < 0 || start > batchesPerEpoch()) {
       throw new IllegalArgumentException("position " + start + " outside epoch of " + batchesPerEpoch() + " batches");

@@ -9,6 +9,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import dev.rectok.torch.distributed.DistributedContext;
+import dev.rectok.train.distributed.DataParallel;
+import dev.rectok.train.distributed.DistributedRuns;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * <p>Resume is exact: the checkpoint holds the task's state (models, EMA, optimizers, RNGs), the
  * step, the epoch and the data position; metrics lines written after that checkpoint are removed
  * so a killed run resumed from it continues bit-identically to an uninterrupted one (on CPU).
+ *
+ * <p><b>Data parallel</b> (issue 14, {@link DataParallel}): every rank runs the loop on its shard;
+ * rank 0 restores, writes metrics and checkpoints (a barrier after each), the others restore from
+ * rank 0's checkpoint file; a time limit stops every rank at the same step.
  *
  * <p><b>Threading and ownership.</b> {@link #run} works on the calling thread and borrows the
  * run directory, the source and the task (closes none of them); each batch is closed after its
@@ -97,15 +104,18 @@ public final class TrainLoop {
     long step = 0;
     int epoch = 0;
     long[] position = null;
-    Optional<TrainingCheckpoint.Counters> restored = run.checkpoints().restoreLatest(checkpoint);
-    // The task is built and its configuration accepted: now the run folder is bound to it.
-    run.commitConfig();
-    if (restored.isEmpty()) {
-      // --- issue 10: a run killed before its first checkpoint restarts at step 0; drop its records ---
-      int dropped = run.rewindMetrics("step", 0);
-      if (dropped > 0) {
-        System.getLogger(TrainLoop.class.getName()).log(System.Logger.Level.INFO,
-            "no checkpoint in {0}: dropped {1} metrics lines of an interrupted start", run.dir(), dropped);
+    DistributedContext dist = DataParallel.current(); // issue 14
+    Optional<TrainingCheckpoint.Counters> restored = DistributedRuns.restore(run, checkpoint, dist);
+    if (dist.isMain()) {
+      // The task is built and its configuration accepted: now the run folder is bound to it.
+      run.commitConfig();
+      if (restored.isEmpty()) {
+        // --- issue 10: a run killed before its first checkpoint restarts at step 0; drop its records ---
+        int dropped = run.rewindMetrics("step", 0);
+        if (dropped > 0) {
+          System.getLogger(TrainLoop.class.getName()).log(System.Logger.Level.INFO,
+              "no checkpoint in {0}: dropped {1} metrics lines of an interrupted start", run.dir(), dropped);
+        }
       }
     }
     if (restored.isPresent()) {
@@ -113,7 +123,8 @@ public final class TrainLoop {
       step = c.step();
       epoch = (int) c.epoch();
       position = c.dataPosition().length == 0 ? null : c.dataPosition();
-      int dropped = run.rewindMetrics("step", step);
+      DistributedRuns.checkWorldSize(c, data.batchSize(), dist);
+      int dropped = dist.isMain() ? run.rewindMetrics("step", step) : 0;
       LOG.info("resumed {} at step {} (epoch {}, data position {}); dropped {} metrics lines written after it",
           run.dir(), step, epoch, Arrays.toString(position), dropped);
     }
@@ -140,7 +151,7 @@ public final class TrainLoop {
               position = pass.position();
               break outer;
             }
-            if (System.nanoTime() >= deadline) {
+            if (DistributedRuns.agree(dist, deadline != Long.MAX_VALUE, System.nanoTime() >= deadline)) {
               stoppedBy = "max-time";
               position = pass.position();
               break outer;
@@ -148,13 +159,13 @@ public final class TrainLoop {
             try (Batch batch = pass.next()) {
               double fractionalEpoch = epoch + (double) batch.index() / perEpoch;
               last = task.step(batch, fractionalEpoch);
-              images += batch.size();
+              images += (long) batch.size() * dist.size(); // issue 14: the job's images
             }
             step++;
             position = pass.position();
             double seconds = (System.nanoTime() - started) / 1e9;
             double rate = images / Math.max(seconds, 1e-9);
-            if (step % limits.logEvery() == 0) {
+            if (step % limits.logEvery() == 0 && dist.isMain()) {
               Map<String, Object> line = new LinkedHashMap<>();
               line.put("step", step);
               line.put("epoch", epoch + (double) (position[0]) / perEpoch);
@@ -185,8 +196,13 @@ public final class TrainLoop {
 
   private static void save(RunDirectory run, TrainingCheckpoint checkpoint, long step, int epoch, long[] position)
       throws IOException {
-    run.checkpoints().save(checkpoint, new TrainingCheckpoint.Counters(step, epoch,
-        position == null ? new long[0] : position, null));
+    // issue 14: rank 0 writes (with the world size it was trained with), every rank waits for it
+    DistributedContext dist = DataParallel.current();
+    if (dist.isMain()) {
+      run.checkpoints().save(checkpoint, new TrainingCheckpoint.Counters(step, epoch,
+          position == null ? new long[0] : position, DistributedRuns.extras(dist)));
+    }
+    dist.barrier();
   }
 
   /** "loss 0.1234 · 52.1 img/s · ETA 3m05s". */

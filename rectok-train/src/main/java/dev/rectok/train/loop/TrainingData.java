@@ -75,8 +75,11 @@ public final class TrainingData implements AutoCloseable {
 
   /** Seeded batches of {@code batchSize} with random flips; {@code workers} decode files (ignored in memory). */
   public BatchSource batches(int batchSize, long seed, int workers) {
-    return images != null ? new TensorBatches(images, labels, batchSize, seed, true)
-        : new LoaderBatches(dataset, batchSize, seed, workers);
+    // issue 14: under data parallelism each rank reads its DistributedSampler shard
+    var sampler = dev.rectok.train.distributed.DataParallel.worldSize() > 1
+        ? dev.rectok.train.distributed.DataParallel.sampler(size, seed) : null;
+    return images != null ? new TensorBatches(images, labels, batchSize, seed, true, sampler)
+        : new LoaderBatches(dataset, batchSize, seed, workers, sampler);
   }
 
   /** Unflipped images (n, 3, S, S) in [−1, 1] of samples {@code indices}; owned by the caller. */

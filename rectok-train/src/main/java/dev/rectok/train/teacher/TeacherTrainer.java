@@ -10,7 +10,9 @@ import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
+import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.train.classifier.ClassifierTrainer;
+import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.data.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -241,7 +243,14 @@ public final class TeacherTrainer {
     checkData(model.config(), trainX, trainY, "train");
     checkData(model.config(), testX, testY, "test");
     long n = trainX.size(0);
-    long perEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
+    // issue 14: with W processes each takes its rows r, r + W, ... of the global batch of W·batch_size
+    // (the last incomplete global batch dropped, so every rank steps alike)
+    int world = DataParallel.worldSize();
+    long global = (long) cfg.batchSize() * world;
+    long perEpoch = world == 1 ? (n + cfg.batchSize() - 1) / cfg.batchSize() : n / global;
+    if (perEpoch < 1) {
+      throw new IllegalArgumentException("the global batch " + global + " exceeds the " + n + " training images");
+    }
     long totalSteps = perEpoch * cfg.epochs();
     if (cfg.maxSteps() > 0) {
       totalSteps = Math.min(totalSteps, cfg.maxSteps());
@@ -250,6 +259,7 @@ public final class TeacherTrainer {
     LrSchedule schedule = totalSteps <= 1 ? e -> cfg.lr()
         : LrSchedule.warmupCosine(cfg.lr(), cfg.minLr(), Math.min(cfg.warmupEpochs(), totalEpochs / 2), totalEpochs);
     Torch.manualSeed(cfg.seed());
+    DistributedDataParallel.broadcastFromRankZero(DataParallel.current(), List.of(model));
     model.train(true);
     List<Double> losses = new ArrayList<>();
     long steps = 0;
@@ -257,7 +267,8 @@ public final class TeacherTrainer {
     long t0 = System.nanoTime();
     try (TorchGenerator gen = TorchGenerator.cpu(cfg.seed() ^ 0x5DEECE66DL);
         AdamW opt = new AdamW(ClassifierTrainer.weightDecayGroups(model, cfg.lr(), cfg.weightDecay()),
-            0.9, 0.999, 1e-8)) {
+            0.9, 0.999, 1e-8);
+        DistributedDataParallel ddp = new DistributedDataParallel(DataParallel.current(), model.parameters())) {
       progress.start("train ViT teacher", totalSteps);
       try {
         for (int epoch = 0; epoch < cfg.epochs() && steps < totalSteps; epoch++) {
@@ -267,17 +278,19 @@ public final class TeacherTrainer {
             for (long b = 0; b < perEpoch && steps < totalSteps; b++) {
               try (Scope step = Scope.open()) {
                 schedule.apply(opt, (double) steps / perEpoch);
-                long len = Math.min(cfg.batchSize(), n - b * cfg.batchSize());
-                Tensor idx = order.narrow(0, b * cfg.batchSize(), len);
+                long lenGlobal = Math.min(global, n - b * global);
+                Tensor idx = DataParallel.rows(order.narrow(0, b * global, lenGlobal));
+                long len = idx.size(0);
                 Tensor x = toChannels(trainX.indexSelect(0, idx), model.config());
                 if (cfg.flip()) {
-                  Tensor mask = Tensor.rand(gen, len).lt(0.5).view(len, 1, 1, 1);
+                  Tensor mask = DataParallel.rows(Tensor.rand(gen, lenGlobal)).lt(0.5).view(len, 1, 1, 1);
                   x = Tensor.where(mask, x.flip(3), x);
                 }
                 Tensor y = trainY.indexSelect(0, idx);
                 Tensor loss = F.crossEntropy(model.logits(x), y);
                 model.zeroGrad();
                 loss.backward();
+                ddp.averageGradients();
                 if (cfg.clipNorm() > 0) {
                   ClipGrad.clipGradNorm(model.parameters(), cfg.clipNorm());
                 }
@@ -346,7 +359,9 @@ public final class TeacherTrainer {
         Tensor testY = test.labelsTensor()) {
       Trained t = run(cfg, trainX, trainY, testX, testY, progress);
       try (VitTeacher model = t.model()) {
-        model.save(out);
+        if (DataParallel.isMain()) { // issue 14: rank 0 writes
+          model.save(out);
+        }
       }
       return t.result();
     }

@@ -156,7 +156,8 @@ public final class FlowDistillerRun implements FlowDistiller {
       runConfig.set("training", cfg.toJson());
       runConfig.put("device", spec.device().toString());
       runConfig.put("perceptual", (vgg.isEmpty() ? "" : "lpips ") + (convnext.isEmpty() ? "" : "convnext"));
-      RunDirectory run = RunDirectory.open(spec.runDirectory(), runConfig, 2);
+      RunDirectory run = RunDirectory.open(dev.rectok.train.distributed.DataParallel.runDirFor(spec.runDirectory()),
+          runConfig, 2); // issue 14: rank 0 writes the run
       opened.add(run);
       PerceptualLoss perceptual = new PerceptualLoss(
           vgg.isEmpty() ? null : new LPIPS().load(Path.of(vgg), Path.of(lin)),
@@ -282,7 +283,9 @@ public final class FlowDistillerRun implements FlowDistiller {
         checkpointEvery, logEvery);
     TrainLoop.Outcome o = TrainLoop.run(run, data.batches(trainer.config().batchSize(), trainer.config().seed(),
         workers), trainer, l, progress);
-    writeSamples(o.steps());
+    if (dev.rectok.train.distributed.DataParallel.isMain()) { // issue 14: rank 0 writes
+      writeSamples(o.steps());
+    }
     return new TrainingReport(run.dir(), o.resumedAtStep(), o.steps(), o.completed(), o.stoppedBy(),
         o.imagesPerSecond(), o.lastMetrics());
   }

@@ -29,6 +29,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import dev.rectok.torch.distributed.DistributedContext;
+import dev.rectok.torch.distributed.DistributedDataParallel;
+import dev.rectok.train.distributed.DataParallel;
 import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -55,6 +58,11 @@ import org.slf4j.LoggerFactory;
  * reference's {@code _init_weights} and taming's discriminator init from a seeded generator. Two
  * trainers with the same config therefore start, and step, identically.
  *
+ * <p><b>Data parallel</b> (issue 14, {@link DataParallel}): rank 0's weights are broadcast at
+ * construction; the generator's and the discriminator's gradients are averaged over the ranks
+ * after each backward (DDP's buckets); the step's noise is drawn for the global batch and each
+ * rank keeps its rows. A no-op in one process.
+ *
  * <p><b>Ownership and threading.</b> Owns the tokenizer, its EMA shadow, the discriminator, both
  * optimizers and the noise generators, and frees them in {@link #close}. <em>Borrows</em> the
  * feature teacher and the perceptual loss (they are frozen and can be shared by the stage-1 and
@@ -78,6 +86,10 @@ public final class TokenizerTrainer implements TrainingTask {
   private final LrSchedule schedule;
   private final List<Parameter> trainable;
   private final List<Parameter> discriminatorParams;
+  // --- issue 14: data parallel (no-ops in a world of one) ---
+  private final TrainingNoise stepNoise;
+  private final DistributedDataParallel ddp;
+  private final DistributedDataParallel discriminatorDdp;
 
   private TokenizerTrainer(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
       PerceptualLoss perceptual, Device device, Module initModel, Module initEma) {
@@ -119,6 +131,12 @@ public final class TokenizerTrainer implements TrainingTask {
     schedule = config.schedule();
     trainable = model.parameters().stream().filter(Parameter::requiresGrad).toList();
     discriminatorParams = discriminator.parameters();
+    // --- issue 14: rank 0's weights everywhere; gradients averaged per step; global-batch noise ---
+    DistributedContext dist = DataParallel.current();
+    DistributedDataParallel.broadcastFromRankZero(dist, List.of(model, shadow, discriminator));
+    ddp = new DistributedDataParallel(dist, trainable);
+    discriminatorDdp = new DistributedDataParallel(dist, discriminatorParams);
+    stepNoise = DataParallel.shard(noise);
   }
 
   /**
@@ -248,9 +266,10 @@ public final class TokenizerTrainer implements TrainingTask {
       discriminator.zeroGrad();
       LossTerms terms;
       try (Autocast a = autocast()) {
-        terms = forward.forward(batch.images(), batch.indices(), noise, gan, ActivationProbe.NONE);
+        terms = forward.forward(batch.images(), batch.indices(), stepNoise, gan, ActivationProbe.NONE);
       }
       terms.total().to(DType.FLOAT32).backward();
+      ddp.averageGradients();
       double gradNorm = ClipGrad.clipGradNorm(trainable, clip);
       optimizer.step();
       ema.update(config.emaDecay());
@@ -266,6 +285,7 @@ public final class TokenizerTrainer implements TrainingTask {
               discriminator.forward(DistillationForward.reconstruction01(terms))).to(DType.FLOAT32);
         }
         dLoss.backward();
+        discriminatorDdp.averageGradients();
         metrics.put("disc_grad_norm", ClipGrad.clipGradNorm(discriminatorParams, clip));
         discriminatorOptimizer.step();
         metrics.put("disc_loss", dLoss.item());
@@ -286,6 +306,8 @@ public final class TokenizerTrainer implements TrainingTask {
 
   @Override
   public void close() {
+    ddp.close();
+    discriminatorDdp.close();
     optimizer.close();
     discriminatorOptimizer.close();
     noise.close();
