@@ -1,6 +1,7 @@
 package dev.rectok.models.dit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rectok.models.TimeShift;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -157,7 +158,7 @@ public record DiTConfig(
    * (sqrt 8 for the release).
    */
   public double timeDistShift() {
-    return Math.sqrt((double) inputSize() * inputSize() * tokenChannels / 4096.0);
+    return TimeShift.resolution(tokenChannels, inputSize(), inputSize());
   }
 
   // ------------------------------------------------------------------ state-dict layout

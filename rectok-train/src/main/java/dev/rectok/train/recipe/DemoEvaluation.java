@@ -3,6 +3,7 @@ package dev.rectok.train.recipe;
 import dev.rectok.api.GenerateOptions;
 import dev.rectok.api.Latents;
 import dev.rectok.api.Progress;
+import dev.rectok.image.PixelRange;
 import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
@@ -106,7 +107,7 @@ public final class DemoEvaluation {
       try (Scope s = Scope.open()) {
         Tensor x = images.narrow(0, i, Math.min(batch, images.size(0) - i));
         Tensor rec01 = tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false);
-        acc.add(x, rec01.mul(2).sub(1));
+        acc.add(x, PixelRange.toSigned(rec01));
       }
     }
     return acc.mean();
@@ -135,7 +136,7 @@ public final class DemoEvaluation {
     Latents z = gen.sample(labels, seed, o, progress);
     try (Scope s = Scope.open()) {
       Tensor lat = Tensor.of(z.values(), z.shape());
-      return s.keep(tok.decodeTensor(lat, true).mul(2).sub(1));
+      return s.keep(PixelRange.toSigned(tok.decodeTensor(lat, true)));
     }
   }
 
