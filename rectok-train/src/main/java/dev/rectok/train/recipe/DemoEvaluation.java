@@ -5,11 +5,10 @@ import dev.rectok.api.Latents;
 import dev.rectok.api.Progress;
 import dev.rectok.image.PixelRange;
 import dev.rectok.models.RecTokTokenizer;
-import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.train.data.FashionMnist;
-import dev.rectok.train.metrics.FrechetDistance;
+import dev.rectok.train.metrics.DomainFid;
 import dev.rectok.train.metrics.LinearProbe;
 import dev.rectok.train.metrics.Psnr;
 import dev.rectok.train.teacher.VitTeacher;
@@ -140,21 +139,12 @@ public final class DemoEvaluation {
     }
   }
 
-  /** Teacher-feature Fréchet distance between two image sets. */
-  public static double domainFid(VitTeacher teacher, Tensor a, Tensor b) {
-    return FrechetDistance.distance(statistics(teacher, a), statistics(teacher, b));
-  }
+  /** Images per teacher forward in the domain FID. */
+  private static final int FID_BATCH = 500;
 
-  private static FrechetDistance.Statistics statistics(VitTeacher teacher, Tensor images) {
-    FrechetDistance.Accumulator acc = new FrechetDistance.Accumulator();
-    try (GradMode g = GradMode.inferenceMode()) {
-      for (long i = 0; i < images.size(0); i += 500) {
-        try (Scope s = Scope.open()) {
-          acc.add(teacher.pooledFeatures(images.narrow(0, i, Math.min(500, images.size(0) - i))));
-        }
-      }
-    }
-    return acc.statistics();
+  /** Teacher-feature Fréchet distance between two image sets ({@link DomainFid} on pooled features). */
+  public static double domainFid(VitTeacher teacher, Tensor a, Tensor b) {
+    return DomainFid.distance(teacher::pooledFeatures, a, b, FID_BATCH);
   }
 
   /** Every metric; see the class comment. */
