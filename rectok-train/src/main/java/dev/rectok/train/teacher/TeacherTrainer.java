@@ -12,6 +12,7 @@ import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
 import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.data.FashionMnist;
+import dev.rectok.train.loop.ParamGroups;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -256,7 +257,7 @@ public final class TeacherTrainer {
     long images = 0;
     long t0 = System.nanoTime();
     try (TorchGenerator gen = TorchGenerator.cpu(cfg.seed() ^ 0x5DEECE66DL);
-        AdamW opt = new AdamW(ClassifierTrainer.weightDecayGroups(model, cfg.lr(), cfg.weightDecay()),
+        AdamW opt = new AdamW(ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
             0.9, 0.999, 1e-8)) {
       progress.start("train ViT teacher", totalSteps);
       try {
