@@ -35,10 +35,15 @@ public final class ConfigJson {
   /**
    * {@code given} over {@code defaults}, as a {@code type}.
    *
+   * @param <T> the record type
+   * @param given the JSON object read (only read, never changed)
+   * @param type the record class, annotated with its JSON names
+   * @param defaults the values of keys {@code given} leaves out
    * @param where the path of {@code given} in its document ({@code "constructor_kwargs"}), used
    *     in messages; empty for the document root
    * @throws IllegalArgumentException naming the path of an unknown key or a malformed value, or
    *     the record's own validation failure
+   * @return the record
    */
   public static <T> T read(JsonNode given, Class<T> type, T defaults, String where) {
     if (given == null || !given.isObject()) {
@@ -62,7 +67,12 @@ public final class ConfigJson {
     }
   }
 
-  /** {@code config} as a JSON object under its declared names, every key written. */
+  /**
+   * {@code config} as a JSON object under its declared names, every key written.
+   *
+   * @param config a record annotated with its JSON names
+   * @return a new JSON object owned by the caller
+   */
   public static ObjectNode write(Object config) {
     return MAPPER.valueToTree(config);
   }
