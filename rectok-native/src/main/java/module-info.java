@@ -23,6 +23,8 @@ module dev.rectok.torch {
   exports dev.rectok.models.stats;
   // --- issue 14: c10d stores, process groups, collectives ---
   exports dev.rectok.torch.distributed;
+  // --- issue 9 phase 2: image listings, shared by the stats collector and the trainers ---
+  exports dev.rectok.data;
 
   // issue 9: the golden replay harness is parity infrastructure, not general API.
   exports dev.rectok.models.golden to dev.rectok.generate, dev.rectok.train, dev.rectok.cli,

@@ -45,13 +45,13 @@ public final class ModelFile {
     /** The tokenizer configuration; an exception naming the kind when it is not a tokenizer. */
     public RecTokConfig tokenizerConfig() throws CheckpointFormatException {
       require("tokenizer");
-      return config.has("preset") ? RecTokConfig.preset(config.get("preset").asText()) : RecTokConfig.fromGoldenConfig(config);
+      return ModelFile.tokenizerConfig(config);
     }
 
     /** The generator configuration; an exception naming the kind when it is not a generator. */
     public DiTConfig generatorConfig() throws CheckpointFormatException {
       require("generator");
-      return config.has("preset") ? DiTConfig.preset(config.get("preset").asText()) : DiTConfig.fromConstructorKwargs(config);
+      return ModelFile.generatorConfig(config);
     }
 
     private void require(String expected) throws CheckpointFormatException {
@@ -59,6 +59,22 @@ public final class ModelFile {
         throw new CheckpointFormatException("this model file holds a " + kind + ", not a " + expected);
       }
     }
+  }
+
+  /**
+   * A tokenizer configuration from a model file's config object: {@code {"preset": name}} or the
+   * reference's constructor arguments. The one place that tells the two forms apart.
+   */
+  public static RecTokConfig tokenizerConfig(JsonNode config) {
+    return config.has("preset") ? RecTokConfig.preset(config.get("preset").asText()) : RecTokConfig.fromGoldenConfig(config);
+  }
+
+  /**
+   * A generator configuration from a model file's config object: {@code {"preset": name}} or the
+   * reference's constructor arguments. The one place that tells the two forms apart.
+   */
+  public static DiTConfig generatorConfig(JsonNode config) {
+    return config.has("preset") ? DiTConfig.preset(config.get("preset").asText()) : DiTConfig.fromConstructorKwargs(config);
   }
 
   /** A preset configuration by its reference name. */

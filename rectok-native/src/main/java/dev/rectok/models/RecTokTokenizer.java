@@ -3,6 +3,7 @@ package dev.rectok.models;
 import dev.rectok.api.Device;
 import dev.rectok.api.Latents;
 import dev.rectok.image.AdmPreprocess;
+import dev.rectok.image.PixelRange;
 import dev.rectok.image.RgbImage;
 import dev.rectok.models.tokenizer.RecTok;
 import dev.rectok.models.tokenizer.RecTokConfig;
@@ -152,7 +153,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
         return s.keep(model.detokenize(z));
       }
       Tensor tokens = z.reshape(z.size(0), z.size(1), -1).transpose(1, 2);
-      return s.keep(model.decoder(tokens).mul(0.5).add(0.5).clamp(0.0, 1.0));
+      return s.keep(PixelRange.toUnitClamped(model.decoder(tokens)));
     }
   }
 

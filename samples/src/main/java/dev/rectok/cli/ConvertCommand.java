@@ -89,7 +89,7 @@ final class ConvertCommand implements Callable<Integer> {
     }
     switch (kind) {
       case "tokenizer" -> {
-        RecTokConfig c = cfg.has("preset") ? RecTokConfig.preset(config) : RecTokConfig.fromGoldenConfig(cfg);
+        RecTokConfig c = ModelFile.tokenizerConfig(cfg);
         if (mean != null && mean.length != c.tokenChannels()) {
           throw new IOException(stats + ": " + mean.length + " channels, the tokenizer has " + c.tokenChannels());
         }
@@ -103,7 +103,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (stats != null) {
           throw new IllegalArgumentException("--stats belongs to the tokenizer's model file, not the generator's");
         }
-        DiTConfig c = cfg.has("preset") ? DiTConfig.preset(config) : DiTConfig.fromConstructorKwargs(cfg);
+        DiTConfig c = ModelFile.generatorConfig(cfg);
         try (DiTwDDTHead net = new DiTwDDTHead(c)) {
           var summary = DiTCheckpoints.load(net, in);
           System.out.println("loaded " + in + " [" + summary.entry() + "]");

@@ -3,6 +3,7 @@ package dev.rectok.cli;
 import dev.rectok.api.GenerateOptions;
 import dev.rectok.api.Progress;
 import dev.rectok.generate.DiTGenerator;
+import dev.rectok.image.PixelRange;
 import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -74,7 +75,7 @@ final class DemoCommand implements Callable<Integer> {
       // reconstructions: originals above, reconstructions below
       Tensor x = DemoEvaluation.rgb(test).narrow(0, 0, 16);
       Tensor rec = tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false);
-      List<BufferedImage> cells = new ArrayList<>(RecTokTokenizer.toImages(x.mul(0.5).add(0.5)));
+      List<BufferedImage> cells = new ArrayList<>(RecTokTokenizer.toImages(PixelRange.toUnit(x)));
       cells.addAll(RecTokTokenizer.toImages(rec));
       List<String> captions = new ArrayList<>();
       for (int i = 0; i < 32; i++) {
@@ -90,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
       for (int i = 0; i < samples.size(0); i++) {
         names.add(i % perClass == 0 ? FashionMnist.CLASSES.get(i / perClass) : null); // the class, once per row
       }
-      write(dev.rectok.image.ImageGrid.of(RecTokTokenizer.toImages(samples.mul(0.5).add(0.5)), names, perClass, 2),
+      write(dev.rectok.image.ImageGrid.of(RecTokTokenizer.toImages(PixelRange.toUnit(samples)), names, perClass, 2),
           out.resolve("generated.png"));
       DemoEvaluation.Metrics m = DemoEvaluation.evaluate(tok, gen, true, teacher, train, test, o,
           new ConsoleProgress(System.err));

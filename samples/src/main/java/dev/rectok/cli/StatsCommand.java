@@ -1,7 +1,7 @@
 package dev.rectok.cli;
 
 import dev.rectok.models.RecTokTokenizer;
-import dev.rectok.models.stats.ImageList;
+import dev.rectok.data.ImageList;
 import dev.rectok.models.stats.StatisticsCollector;
 import java.nio.file.Path;
 import java.util.List;

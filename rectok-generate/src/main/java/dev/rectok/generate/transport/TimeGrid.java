@@ -2,6 +2,7 @@ package dev.rectok.generate.transport;
 
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
+import dev.rectok.models.TimeShift;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
@@ -22,9 +23,9 @@ import dev.rectok.torch.TorchGenerator;
 public final class TimeGrid {
   private TimeGrid() {}
 
-  /** The reference's resolution shift sqrt(h·w·c / 4096): 2.8284 for 128×16×16 latents. */
+  /** The reference's resolution shift sqrt(h·w·c / 4096) ({@link TimeShift#resolution}). */
   public static double resolutionShift(long channels, long height, long width) {
-    return Math.sqrt((double) (height * width * channels) / 4096.0);
+    return TimeShift.resolution(channels, height, width);
   }
 
   /** Lanes of LibTorch's AVX2 float vector, which fixes where its linspace restarts a vector. */

@@ -1,6 +1,11 @@
 package dev.rectok.models.dit;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rectok.models.ConfigJson;
+import dev.rectok.models.TimeShift;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,6 +18,9 @@ import java.util.Objects;
  *
  * <p>Immutable and thread-safe. Build with {@link #builder()} (the reference's defaults), a
  * preset ({@link #preset}), or {@link #fromConstructorKwargs} for a golden {@code config.json}.
+ * The JSON form is declared once, by the {@code @JsonProperty} names of the components (the
+ * reference's snake_case arguments): {@link #fromConstructorKwargs} reads it and
+ * {@link #toConstructorKwargs} writes it, both through {@link ConfigJson}.
  *
  * <p>Only the configurations the reference can actually run are accepted: patch size 1 for both
  * embedders (for other values the reference's {@code PatchEmbed} expects
@@ -23,25 +31,25 @@ import java.util.Objects;
  * reference's {@code DDTModulate} fails on the missing shift).
  */
 public record DiTConfig(
-    int imgSize,
-    List<Integer> patchSize,
-    int tokenizerPatchSize,
-    int tokenChannels,
-    List<Integer> hiddenSize,
-    List<Integer> depth,
-    List<Integer> numHeads,
-    int forceOneDSeq,
-    double mlpRatio,
-    double labelDropoutProb,
-    int numClasses,
-    boolean useQknorm,
-    boolean useSwiglu,
-    boolean useRope,
-    boolean useRmsnorm,
-    boolean woShift,
-    boolean usePosEmbed,
-    String samplingMethod,
-    int numSamplingSteps) {
+    @JsonProperty("img_size") int imgSize,
+    @JsonProperty("patch_size") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> patchSize,
+    @JsonProperty("tokenizer_patch_size") int tokenizerPatchSize,
+    @JsonProperty("token_channels") int tokenChannels,
+    @JsonProperty("hidden_size") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> hiddenSize,
+    @JsonProperty("depth") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> depth,
+    @JsonProperty("num_heads") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> numHeads,
+    @JsonProperty("force_one_d_seq") int forceOneDSeq,
+    @JsonProperty("mlp_ratio") double mlpRatio,
+    @JsonProperty("label_dropout_prob") double labelDropoutProb,
+    @JsonProperty("num_classes") int numClasses,
+    @JsonProperty("use_qknorm") boolean useQknorm,
+    @JsonProperty("use_swiglu") boolean useSwiglu,
+    @JsonProperty("use_rope") boolean useRope,
+    @JsonProperty("use_rmsnorm") boolean useRmsnorm,
+    @JsonProperty("wo_shift") boolean woShift,
+    @JsonProperty("use_pos_embed") boolean usePosEmbed,
+    @JsonProperty("sampling_method") String samplingMethod,
+    @JsonProperty("num_sampling_steps") int numSamplingSteps) {
 
   /** Width of the Gaussian Fourier frequency vector {@code t_embedder.W}. */
   public static final int FOURIER_EMBEDDING_SIZE = 256;
@@ -157,7 +165,7 @@ public record DiTConfig(
    * (sqrt 8 for the release).
    */
   public double timeDistShift() {
-    return Math.sqrt((double) inputSize() * inputSize() * tokenChannels / 4096.0);
+    return TimeShift.resolution(tokenChannels, inputSize(), inputSize());
   }
 
   // ------------------------------------------------------------------ state-dict layout
@@ -325,85 +333,23 @@ public record DiTConfig(
   /**
    * From the reference's keyword arguments as JSON (a golden {@code config.json}'s
    * {@code constructor_kwargs}, or the whole {@code config.json}, which holds them). Missing
-   * arguments take the reference's defaults; {@code patch_size} and {@code num_heads} may be a
-   * number or a pair, as in the reference.
+   * arguments take the reference's defaults; {@code patch_size}, {@code hidden_size},
+   * {@code depth} and {@code num_heads} may be a number or a pair, as in the reference. An
+   * argument this class does not know is refused with its path.
    */
   public static DiTConfig fromConstructorKwargs(JsonNode node) {
-    JsonNode k = node.has("constructor_kwargs") ? node.get("constructor_kwargs") : node;
-    Builder b = builder();
-    if (k.has("img_size")) {
-      b.imgSize(k.get("img_size").asInt());
-    }
-    if (k.has("patch_size")) {
-      int[] p = pairOf(k.get("patch_size"));
-      b.patchSize(p[0], p[1]);
-    }
-    if (k.has("tokenizer_patch_size")) {
-      b.tokenizerPatchSize(k.get("tokenizer_patch_size").asInt());
-    }
-    if (k.has("token_channels")) {
-      b.tokenChannels(k.get("token_channels").asInt());
-    }
-    if (k.has("hidden_size")) {
-      int[] p = pairOf(k.get("hidden_size"));
-      b.hiddenSize(p[0], p[1]);
-    }
-    if (k.has("depth")) {
-      int[] p = pairOf(k.get("depth"));
-      b.depth(p[0], p[1]);
-    }
-    if (k.has("num_heads")) {
-      int[] p = pairOf(k.get("num_heads"));
-      b.numHeads(p[0], p[1]);
-    }
-    if (k.has("force_one_d_seq")) {
-      b.forceOneDSeq(k.get("force_one_d_seq").asInt());
-    }
-    if (k.has("mlp_ratio")) {
-      b.mlpRatio(k.get("mlp_ratio").asDouble());
-    }
-    if (k.has("label_dropout_prob")) {
-      b.labelDropoutProb(k.get("label_dropout_prob").asDouble());
-    }
-    if (k.has("num_classes")) {
-      b.numClasses(k.get("num_classes").asInt());
-    }
-    if (k.has("use_qknorm")) {
-      b.useQknorm(k.get("use_qknorm").asBoolean());
-    }
-    if (k.has("use_swiglu")) {
-      b.useSwiglu(k.get("use_swiglu").asBoolean());
-    }
-    if (k.has("use_rope")) {
-      b.useRope(k.get("use_rope").asBoolean());
-    }
-    if (k.has("use_rmsnorm")) {
-      b.useRmsnorm(k.get("use_rmsnorm").asBoolean());
-    }
-    if (k.has("wo_shift")) {
-      b.woShift(k.get("wo_shift").asBoolean());
-    }
-    if (k.has("use_pos_embed")) {
-      b.usePosEmbed(k.get("use_pos_embed").asBoolean());
-    }
-    if (k.has("sampling_method")) {
-      b.samplingMethod(k.get("sampling_method").asText());
-    }
-    if (k.has("num_sampling_steps")) {
-      b.numSamplingSteps(k.get("num_sampling_steps").asInt());
-    }
-    return b.build();
+    boolean wrapped = node != null && node.has("constructor_kwargs");
+    return ConfigJson.read(wrapped ? node.get("constructor_kwargs") : node, DiTConfig.class, builder().build(),
+        wrapped ? "constructor_kwargs" : "");
   }
 
-  /** A number means the same value for both entries, as {@code [n, n]} in the reference. */
-  private static int[] pairOf(JsonNode v) {
-    if (v.isArray()) {
-      if (v.size() != 2) {
-        throw new IllegalArgumentException("expected a pair, got " + v);
-      }
-      return new int[] {v.get(0).asInt(), v.get(1).asInt()};
-    }
-    return new int[] {v.asInt(), v.asInt()};
+  /**
+   * The reference's keyword arguments, every one written ({@code {"img_size": 256, "patch_size":
+   * [1, 1], ...}}), so reading them back assumes no default: the inverse of
+   * {@link #fromConstructorKwargs}.
+   */
+  public ObjectNode toConstructorKwargs() {
+    return ConfigJson.write(this);
   }
 
   /** Mutable builder; not thread-safe. Starts from the reference constructor's defaults. */

@@ -3,6 +3,7 @@ package dev.rectok.models.stats;
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
 import dev.rectok.api.Progress;
+import dev.rectok.data.ImageList;
 import dev.rectok.image.AdmPreprocess;
 import dev.rectok.image.RgbImage;
 import dev.rectok.models.tokenizer.RecTok;

@@ -2,6 +2,7 @@ package dev.rectok.models.tokenizer;
 
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
+import dev.rectok.image.PixelRange;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -212,7 +213,7 @@ public final class RecTok extends Module {
       // "b c h w -> b (h w) c"
       Tensor z = denormalizeZ(tokens.reshape(b, c, -1).transpose(1, 2));
       Tensor img = decoder.forward(z);
-      return s.keep(img.mul(0.5).add(0.5).clamp(0.0, 1.0));
+      return s.keep(PixelRange.toUnitClamped(img));
     }
   }
 

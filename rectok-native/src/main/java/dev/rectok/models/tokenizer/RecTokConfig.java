@@ -1,8 +1,12 @@
 package dev.rectok.models.tokenizer;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rectok.models.ConfigJson;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -45,31 +49,31 @@ import java.util.Objects;
  * @param sizeDict {@code SIZE_DICT} plus any additions
  */
 public record RecTokConfig(
-    int imgSize,
-    int patchSize,
-    String vitEncModelSize,
-    String vitDecModelSize,
-    String encoderType,
-    String vitSemModelSize,
-    int tokenChannels,
-    String foundationModelType,
-    int foundationHiddenSize,
-    String clsTokenType,
-    boolean diffClsToken,
-    String semDecType,
-    String semInputType,
-    String semTarget,
-    double maskRatio,
-    double maskRatioMin,
-    String maskRatioType,
-    double gamma,
-    String noiseSchedule,
-    boolean disableKl,
-    boolean useQknorm,
-    double mean,
-    double std,
-    double scaleFactor,
-    Map<String, ModelSize> sizeDict) {
+    @JsonProperty("img_size") int imgSize,
+    @JsonProperty("patch_size") int patchSize,
+    @JsonProperty("vit_enc_model_size") String vitEncModelSize,
+    @JsonProperty("vit_dec_model_size") String vitDecModelSize,
+    @JsonProperty("encoder_type") String encoderType,
+    @JsonProperty("vit_sem_model_size") String vitSemModelSize,
+    @JsonProperty("token_channels") int tokenChannels,
+    @JsonProperty("foundation_model_type") String foundationModelType,
+    @JsonProperty("foundation_hidden_size") int foundationHiddenSize,
+    @JsonProperty("cls_token_type") String clsTokenType,
+    @JsonProperty("diff_cls_token") boolean diffClsToken,
+    @JsonProperty("sem_dec_type") String semDecType,
+    @JsonProperty("sem_input_type") String semInputType,
+    @JsonProperty("sem_target") String semTarget,
+    @JsonProperty("mask_ratio") double maskRatio,
+    @JsonProperty("mask_ratio_min") double maskRatioMin,
+    @JsonProperty("mask_ratio_type") String maskRatioType,
+    @JsonProperty("gamma") double gamma,
+    @JsonProperty("noise_schedule") String noiseSchedule,
+    @JsonProperty("disable_kl") boolean disableKl,
+    @JsonProperty("use_qknorm") boolean useQknorm,
+    @JsonProperty("mean") double mean,
+    @JsonProperty("std") double std,
+    @JsonProperty("scale_factor") double scaleFactor,
+    @JsonProperty("size_dict") Map<String, ModelSize> sizeDict) {
 
   /** One {@code SIZE_DICT} entry. */
   public record ModelSize(int width, int layers, int heads) {
@@ -252,53 +256,50 @@ public record RecTokConfig(
     };
   }
 
+  /** Keys of the record's JSON form that are not reference constructor arguments. */
+  private static final List<String> NOT_KWARGS = List.of("foundation_hidden_size", "size_dict");
+
   /**
-   * From a golden folder's {@code config.json}: {@code constructor_kwargs} (reference names in
-   * snake_case; absent ones keep the reference defaults), {@code size_dict_additions}, and the
-   * foundation model stand-in's {@code teacher_stand_in.hidden_size} when present.
+   * From a golden folder's {@code config.json} (or a model file's config): {@code constructor_kwargs}
+   * (reference names in snake_case; absent ones keep the reference defaults; an unknown one is
+   * refused with its path), {@code size_dict_additions}, and the foundation model stand-in's
+   * {@code teacher_stand_in.hidden_size} when present. Read through the record's one Jackson
+   * mapping ({@link ConfigJson}); {@link #toConstructorKwargs} is its inverse.
    */
   public static RecTokConfig fromGoldenConfig(JsonNode config) {
     JsonNode kw = config.path("constructor_kwargs");
     if (!kw.isObject()) {
       throw new IllegalArgumentException("config.json has no constructor_kwargs object");
     }
-    Builder b = builder();
-    JsonNode add = config.path("size_dict_additions");
-    add.properties().forEach(e -> b.addSize(e.getKey(), new ModelSize(e.getValue().path("width").asInt(),
-        e.getValue().path("layers").asInt(), e.getValue().path("heads").asInt())));
-    for (var e : kw.properties()) {
-      JsonNode v = e.getValue();
-      switch (e.getKey()) {
-        case "img_size" -> b.imgSize(v.asInt());
-        case "patch_size" -> b.patchSize(v.asInt());
-        case "vit_enc_model_size" -> b.vitEncModelSize(v.asText());
-        case "vit_dec_model_size" -> b.vitDecModelSize(v.asText());
-        case "encoder_type" -> b.encoderType(v.asText());
-        case "vit_sem_model_size" -> b.vitSemModelSize(v.asText());
-        case "token_channels" -> b.tokenChannels(v.asInt());
-        case "foundation_model_type" -> b.foundationModelType(v.asText());
-        case "cls_token_type" -> b.clsTokenType(v.asText());
-        case "diff_cls_token" -> b.diffClsToken(v.asBoolean());
-        case "sem_dec_type" -> b.semDecType(v.asText());
-        case "sem_input_type" -> b.semInputType(v.asText());
-        case "sem_target" -> b.semTarget(v.asText());
-        case "mask_ratio" -> b.maskRatio(v.asDouble());
-        case "mask_ratio_min" -> b.maskRatioMin(v.asDouble());
-        case "mask_ratio_type" -> b.maskRatioType(v.asText());
-        case "gamma" -> b.gamma(v.asDouble());
-        case "noise_schedule" -> b.noiseSchedule(v.asText());
-        case "disable_kl" -> b.disableKl(v.asBoolean());
-        case "use_qknorm" -> b.useQknorm(v.asBoolean());
-        case "mean" -> b.mean(v.asDouble());
-        case "std" -> b.std(v.asDouble());
-        case "scale_factor" -> b.scaleFactor(v.asDouble());
-        default -> throw new IllegalArgumentException("unknown RecTok constructor argument '" + e.getKey() + "'");
+    for (String k : NOT_KWARGS) {
+      if (kw.has(k)) {
+        throw new IllegalArgumentException("unknown key 'constructor_kwargs." + k + "': not a RecTok constructor argument"
+            + (k.equals("size_dict") ? " (use size_dict_additions)" : " (use teacher_stand_in.hidden_size)"));
       }
     }
-    if (config.path("teacher_stand_in").has("hidden_size")) {
-      b.foundationHiddenSize(config.path("teacher_stand_in").path("hidden_size").asInt());
+    RecTokConfig defaults = builder().build();
+    ObjectNode given = kw.deepCopy();
+    ObjectNode sizes = (ObjectNode) ConfigJson.write(defaults).get("size_dict");
+    JsonNode add = config.path("size_dict_additions");
+    if (add.isObject()) {
+      sizes.setAll((ObjectNode) add);
     }
-    return b.build();
+    given.set("size_dict", sizes);
+    if (config.path("teacher_stand_in").has("hidden_size")) {
+      given.set("foundation_hidden_size", config.path("teacher_stand_in").path("hidden_size"));
+    }
+    return ConfigJson.read(given, RecTokConfig.class, defaults, "constructor_kwargs");
+  }
+
+  /**
+   * The reference's constructor arguments, every one written, in the reference's order (without
+   * {@code SIZE_DICT} and the foundation width, which are not arguments): the
+   * {@code constructor_kwargs} that {@link #fromGoldenConfig} reads back.
+   */
+  public ObjectNode toConstructorKwargs() {
+    ObjectNode k = ConfigJson.write(this);
+    NOT_KWARGS.forEach(k::remove);
+    return k;
   }
 
   /** Mutable builder; not thread-safe. Defaults are the reference constructor's. */

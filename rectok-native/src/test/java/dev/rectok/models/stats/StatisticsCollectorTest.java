@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rectok.api.Progress;
+import dev.rectok.data.ImageList;
 import dev.rectok.image.AdmPreprocess;
 import dev.rectok.models.tokenizer.RecTok;
 import dev.rectok.torch.GradMode;

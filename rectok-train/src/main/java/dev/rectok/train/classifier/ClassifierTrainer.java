@@ -8,10 +8,9 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
-import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
-import dev.rectok.torch.optim.ParamGroup;
+import dev.rectok.train.loop.ParamGroups;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -121,7 +120,7 @@ public final class ClassifierTrainer {
     long steps = 0;
     try (MlpClassifier model = new MlpClassifier(features, cfg.hidden(), classes);
         TorchGenerator gen = TorchGenerator.cpu(cfg.seed());
-        AdamW opt = new AdamW(weightDecayGroups(model, cfg.lr(), cfg.weightDecay()), 0.9, 0.999, 1e-8)) {
+        AdamW opt = new AdamW(ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK), 0.9, 0.999, 1e-8)) {
       long perEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
       progress.start("train MLP", perEpoch * cfg.epochs());
       try {
@@ -155,19 +154,6 @@ public final class ClassifierTrainer {
       }
       return new Result(losses, accuracy(model, testX, testY), steps);
     }
-  }
-
-  /**
-   * Two AdamW groups for {@code model}'s trainable parameters: decoupled weight decay on
-   * parameters of 2 or more dimensions only, as is usual (biases and norms get none). The
-   * parameters stay owned by the model.
-   */
-  public static List<ParamGroup> weightDecayGroups(Module model, double lr, double weightDecay) {
-    var decay = new ArrayList<dev.rectok.torch.nn.Parameter>();
-    var noDecay = new ArrayList<dev.rectok.torch.nn.Parameter>();
-    model.parameters().stream().filter(dev.rectok.torch.nn.Parameter::requiresGrad)
-        .forEach(p -> (p.shape().length >= 2 ? decay : noDecay).add(p));
-    return List.of(new ParamGroup(decay, lr, weightDecay), new ParamGroup(noDecay, lr, 0));
   }
 
   /** Fraction of {@code x} classified as {@code y}, evaluated in batches under inference mode. */

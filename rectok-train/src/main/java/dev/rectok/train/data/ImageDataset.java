@@ -2,7 +2,7 @@ package dev.rectok.train.data;
 
 import dev.rectok.image.AdmPreprocess;
 import dev.rectok.image.RgbImage;
-import dev.rectok.models.stats.ImageList;
+import dev.rectok.data.ImageList;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

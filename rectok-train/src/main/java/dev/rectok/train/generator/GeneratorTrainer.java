@@ -272,7 +272,7 @@ public final class GeneratorTrainer implements TrainingTask {
     if (!file.getFileName().toString().endsWith(".safetensors")) {
       throw new IllegalArgumentException("a generator model file must end in .safetensors, got " + file);
     }
-    ModelFile.write(file, "generator", DiTConfigJson.modelFileConfig(config.model()), shadow.stateDict(), null, null);
+    ModelFile.write(file, "generator", ModelFile.configFromGolden(config.model().toConstructorKwargs()), shadow.stateDict(), null, null);
   }
 
   /**

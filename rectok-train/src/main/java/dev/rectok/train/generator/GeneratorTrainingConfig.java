@@ -118,7 +118,7 @@ public record GeneratorTrainingConfig(
   /** The configuration as JSON under the reference's snake_case names; {@code model} holds the constructor kwargs. */
   public ObjectNode toJson() {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
-    o.set("model", DiTConfigJson.kwargs(model));
+    o.set("model", model.toConstructorKwargs());
     o.put("lr", lr).put("min_lr", minLr);
     o.put("sched_constant_epochs", schedConstantEpochs).put("sched_end_epoch", schedEndEpoch);
     o.put("weight_decay", weightDecay).put("grad_clip", gradClip).put("ema_decay", emaDecay);

@@ -1,5 +1,6 @@
 package dev.rectok.train.loss;
 
+import dev.rectok.image.PixelRange;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Module;
@@ -62,7 +63,7 @@ public final class PerceptualLoss extends Module {
       Tensor total = Tensor.scalar(0.0).to(prediction.dtype(), prediction.device());
       double weights = 0;
       if (lpips != null) {
-        Tensor l = lpips.loss(prediction.mul(2).sub(1), target.mul(2).sub(1));
+        Tensor l = lpips.loss(PixelRange.toSigned(prediction), PixelRange.toSigned(target));
         total = total.add(l.mul(lpipsWeight));
         weights += lpipsWeight;
       }

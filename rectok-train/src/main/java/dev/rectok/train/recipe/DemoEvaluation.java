@@ -3,12 +3,12 @@ package dev.rectok.train.recipe;
 import dev.rectok.api.GenerateOptions;
 import dev.rectok.api.Latents;
 import dev.rectok.api.Progress;
+import dev.rectok.image.PixelRange;
 import dev.rectok.models.RecTokTokenizer;
-import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.train.data.FashionMnist;
-import dev.rectok.train.metrics.FrechetDistance;
+import dev.rectok.train.metrics.DomainFid;
 import dev.rectok.train.metrics.LinearProbe;
 import dev.rectok.train.metrics.Psnr;
 import dev.rectok.train.teacher.VitTeacher;
@@ -106,7 +106,7 @@ public final class DemoEvaluation {
       try (Scope s = Scope.open()) {
         Tensor x = images.narrow(0, i, Math.min(batch, images.size(0) - i));
         Tensor rec01 = tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false);
-        acc.add(x, rec01.mul(2).sub(1));
+        acc.add(x, PixelRange.toSigned(rec01));
       }
     }
     return acc.mean();
@@ -135,25 +135,16 @@ public final class DemoEvaluation {
     Latents z = gen.sample(labels, seed, o, progress);
     try (Scope s = Scope.open()) {
       Tensor lat = Tensor.of(z.values(), z.shape());
-      return s.keep(tok.decodeTensor(lat, true).mul(2).sub(1));
+      return s.keep(PixelRange.toSigned(tok.decodeTensor(lat, true)));
     }
   }
 
-  /** Teacher-feature Fréchet distance between two image sets. */
+  /** Images per teacher forward in the domain FID. */
+  private static final int FID_BATCH = 500;
+
+  /** Teacher-feature Fréchet distance between two image sets ({@link DomainFid} on pooled features). */
   public static double domainFid(VitTeacher teacher, Tensor a, Tensor b) {
-    return FrechetDistance.distance(statistics(teacher, a), statistics(teacher, b));
-  }
-
-  private static FrechetDistance.Statistics statistics(VitTeacher teacher, Tensor images) {
-    FrechetDistance.Accumulator acc = new FrechetDistance.Accumulator();
-    try (GradMode g = GradMode.inferenceMode()) {
-      for (long i = 0; i < images.size(0); i += 500) {
-        try (Scope s = Scope.open()) {
-          acc.add(teacher.pooledFeatures(images.narrow(0, i, Math.min(500, images.size(0) - i))));
-        }
-      }
-    }
-    return acc.statistics();
+    return DomainFid.distance(teacher::pooledFeatures, a, b, FID_BATCH);
   }
 
   /** Every metric; see the class comment. */

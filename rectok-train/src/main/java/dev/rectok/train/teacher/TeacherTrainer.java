@@ -14,6 +14,7 @@ import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.data.FashionMnist;
+import dev.rectok.train.loop.ParamGroups;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -266,7 +267,7 @@ public final class TeacherTrainer {
     long images = 0;
     long t0 = System.nanoTime();
     try (TorchGenerator gen = TorchGenerator.cpu(cfg.seed() ^ 0x5DEECE66DL);
-        AdamW opt = new AdamW(ClassifierTrainer.weightDecayGroups(model, cfg.lr(), cfg.weightDecay()),
+        AdamW opt = new AdamW(ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
             0.9, 0.999, 1e-8);
         DistributedDataParallel ddp = new DistributedDataParallel(DataParallel.current(), model.parameters())) {
       progress.start("train ViT teacher", totalSteps);

@@ -1,6 +1,8 @@
 package dev.rectok.train.tokenizer;
 
 import dev.rectok.api.Device;
+import dev.rectok.image.PixelRange;
+import dev.rectok.models.TimeShift;
 import dev.rectok.models.tokenizer.ActivationProbe;
 import dev.rectok.models.tokenizer.Encoder;
 import dev.rectok.models.tokenizer.Posterior;
@@ -83,7 +85,7 @@ public final class DistillationForward {
    * of the generator's forward flow.
    */
   public static double timestepShift(RecTokConfig c) {
-    return Math.sqrt((double) c.gridSize() * c.gridSize() * c.tokenChannels() / 4096.0);
+    return TimeShift.resolution(c.tokenChannels(), c.gridSize(), c.gridSize());
   }
 
   /** Whether this stage masks the encoder input (stage 1; with r = 0 the shuffle still runs). */
@@ -178,8 +180,8 @@ public final class DistillationForward {
         }
       }
       // 6. losses on [0, 1] images
-      Tensor x01 = images.mul(0.5).add(0.5);
-      Tensor rec01 = decoded.mul(0.5).add(0.5);
+      Tensor x01 = PixelRange.toUnit(images);
+      Tensor rec01 = PixelRange.toUnit(decoded);
       Tensor pixel = F.mseLoss(x01, rec01);
       Tensor total = pixel;
       Tensor percep = null;
@@ -229,7 +231,7 @@ public final class DistillationForward {
   /** The [0, 1] images the discriminator sees for a forward's reconstruction, detached. */
   static Tensor reconstruction01(LossTerms terms) {
     try (Scope s = Scope.open()) {
-      return s.keep(terms.decoded().detach().mul(0.5).add(0.5));
+      return s.keep(PixelRange.toUnit(terms.decoded().detach()));
     }
   }
 }

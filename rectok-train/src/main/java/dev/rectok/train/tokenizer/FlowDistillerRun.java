@@ -8,6 +8,7 @@ import dev.rectok.api.FlowDistillerSpec;
 import dev.rectok.api.Progress;
 import dev.rectok.api.TrainingLimits;
 import dev.rectok.api.TrainingReport;
+import dev.rectok.image.PixelRange;
 import dev.rectok.models.ModelFile;
 import dev.rectok.models.stats.LatentStatistics;
 import dev.rectok.models.stats.StatisticsCollector;
@@ -297,10 +298,10 @@ public final class FlowDistillerRun implements FlowDistiller {
       RecTok ema = trainer.emaModel();
       Tensor rec;
       try (RecTok.Encoding e = ema.encode(x, false, null)) {
-        rec = ema.decoder(e.zLatents()).mul(0.5).add(0.5).clamp(0.0, 1.0);
+        rec = PixelRange.toUnitClamped(ema.decoder(e.zLatents()));
       }
       java.util.List<java.awt.image.BufferedImage> cells = new ArrayList<>(
-          dev.rectok.models.RecTokTokenizer.toImages(x.mul(0.5).add(0.5)));
+          dev.rectok.models.RecTokTokenizer.toImages(PixelRange.toUnit(x)));
       cells.addAll(dev.rectok.models.RecTokTokenizer.toImages(rec));
       dev.rectok.image.ImageGrid.writePng(dev.rectok.image.ImageGrid.of(cells, null, (int) x.size(0)),
           run.samplesDir().resolve(String.format("step-%07d.png", step)));

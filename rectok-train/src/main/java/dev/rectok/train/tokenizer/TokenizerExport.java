@@ -36,16 +36,7 @@ public final class TokenizerExport {
    */
   public static JsonNode modelFileConfig(RecTokConfig c) {
     ObjectNode root = JSON.createObjectNode();
-    ObjectNode kw = root.putObject("constructor_kwargs");
-    kw.put("img_size", c.imgSize()).put("patch_size", c.patchSize()).put("vit_enc_model_size", c.vitEncModelSize())
-        .put("vit_dec_model_size", c.vitDecModelSize()).put("encoder_type", c.encoderType())
-        .put("vit_sem_model_size", c.vitSemModelSize()).put("token_channels", c.tokenChannels())
-        .put("foundation_model_type", c.foundationModelType()).put("cls_token_type", c.clsTokenType())
-        .put("diff_cls_token", c.diffClsToken()).put("sem_dec_type", c.semDecType())
-        .put("sem_input_type", c.semInputType()).put("sem_target", c.semTarget()).put("mask_ratio", c.maskRatio())
-        .put("mask_ratio_min", c.maskRatioMin()).put("mask_ratio_type", c.maskRatioType()).put("gamma", c.gamma())
-        .put("noise_schedule", c.noiseSchedule()).put("disable_kl", c.disableKl()).put("use_qknorm", c.useQknorm())
-        .put("mean", c.mean()).put("std", c.std()).put("scale_factor", c.scaleFactor());
+    root.set("constructor_kwargs", c.toConstructorKwargs());
     ObjectNode sizes = root.putObject("size_dict_additions");
     for (String name : new String[] {c.vitEncModelSize(), c.vitDecModelSize(), c.vitSemModelSize()}) {
       RecTokConfig.ModelSize s = c.sizeDict().get(name);

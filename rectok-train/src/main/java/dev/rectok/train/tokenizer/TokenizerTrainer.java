@@ -2,6 +2,7 @@ package dev.rectok.train.tokenizer;
 
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
+import dev.rectok.image.PixelRange;
 import dev.rectok.models.tokenizer.ActivationProbe;
 import dev.rectok.models.tokenizer.RecTok;
 import dev.rectok.models.tokenizer.RecTokConfig;
@@ -278,7 +279,7 @@ public final class TokenizerTrainer implements TrainingTask {
       metrics.put("grad_norm", gradNorm);
       if (gan) {
         discriminator.zeroGrad();
-        Tensor real = batch.images().detach().mul(0.5).add(0.5);
+        Tensor real = PixelRange.toUnit(batch.images().detach());
         Tensor dLoss;
         try (Autocast a = autocast()) {
           dLoss = HingeLoss.discriminator(discriminator.forward(real),

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rectok.api.Device;
+import dev.rectok.models.ModelFile;
 import dev.rectok.models.dit.DiTConfig;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -60,11 +61,11 @@ class GeneratorTrainingConfigTest {
   void ditKwargsRoundTripForEveryPreset() {
     for (String name : new String[] {"DiTDDT_s", "DiTDDT_b", "DiTDDT_l", "DiTDDT_xl"}) {
       DiTConfig c = DiTConfig.preset(name);
-      assertThat(DiTConfig.fromConstructorKwargs(DiTConfigJson.modelFileConfig(c))).as(name).isEqualTo(c);
+      assertThat(DiTConfig.fromConstructorKwargs(ModelFile.configFromGolden(c.toConstructorKwargs()))).as(name).isEqualTo(c);
     }
     DiTConfig odd = TinyGen.dit().toBuilder().mlpRatio(2.5).useSwiglu(false).usePosEmbed(false).useQknorm(true)
         .numSamplingSteps(7).samplingMethod("heun").build();
-    assertThat(DiTConfig.fromConstructorKwargs(DiTConfigJson.kwargs(odd))).isEqualTo(odd);
+    assertThat(DiTConfig.fromConstructorKwargs(odd.toConstructorKwargs())).isEqualTo(odd);
   }
 
   @Test

@@ -49,4 +49,22 @@ class ParamGroupsTest {
     assertThat(ParamGroups.noWeightDecay("x_embedder.proj.weight", 4)).isTrue();
     assertThat(ParamGroups.noWeightDecay("scale", 0)).isTrue();
   }
+
+  @Test
+  void byRankSplitsOnRankAloneWithTheSameGrouping() {
+    RecTokConfig cfg = RecTokConfig.rectokBBStage1().toBuilder().imgSize(64).build();
+    try (RecTok tok = new RecTok(cfg)) {
+      List<ParamGroup> groups = ParamGroups.split(tok, 1e-3, 0.05, ParamGroups.BY_RANK);
+      Map<String, Parameter> named = tok.namedParameters();
+      List<Parameter> matrices = named.values().stream().filter(p -> p.data().dim() >= 2).toList();
+      List<Parameter> vectors = named.values().stream().filter(p -> p.data().dim() < 2).toList();
+      // registration order kept; names alone never exempt a matrix here
+      assertThat(groups.get(0).params()).containsExactlyElementsOf(matrices);
+      assertThat(groups.get(1).params()).containsExactlyElementsOf(vectors);
+      assertThat(named.get("encoder.patch_embed.0.weight").data().dim()).isGreaterThanOrEqualTo(2);
+      assertThat(groups.get(0).weightDecay()).isEqualTo(0.05);
+      assertThat(groups.get(1).weightDecay()).isZero();
+      assertThat(groups.get(0).lr()).isEqualTo(1e-3);
+    }
+  }
 }

@@ -3,6 +3,7 @@ package dev.rectok.train.loss;
 import static dev.rectok.train.loss.LossTestSupport.assertUsefulGrad;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rectok.image.PixelRange;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -24,7 +25,7 @@ class PerceptualLossTest {
       try (GradMode ng = GradMode.noGrad()) {
         LPIPS lp = (LPIPS) p.children().get("lpips");
         ConvNeXtLogitLoss cn = (ConvNeXtLogitLoss) p.children().get("convnext");
-        expected = (lp.loss(pred.mul(2).sub(1), target.mul(2).sub(1)).item()
+        expected = (lp.loss(PixelRange.toSigned(pred), PixelRange.toSigned(target)).item()
             + 0.1 * cn.forward(pred, target).item()) / 1.1;
       }
       assertThat(Math.abs(l.item() - expected)).isLessThan(1e-6);
@@ -50,7 +51,7 @@ class PerceptualLossTest {
         onlyLpips.loadStateDict(prefixed(lp), true);
         assertThat(onlyLpips.isActive()).isTrue();
         assertThat(onlyLpips.forward(x, y).item())
-            .isEqualTo(lp.loss(x.mul(2).sub(1), y.mul(2).sub(1)).item());
+            .isEqualTo(lp.loss(PixelRange.toSigned(x), PixelRange.toSigned(y)).item());
       }
     }
   }

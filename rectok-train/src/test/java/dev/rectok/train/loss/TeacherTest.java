@@ -3,6 +3,7 @@ package dev.rectok.train.loss;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.rectok.image.PixelRange;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -63,7 +64,7 @@ class TeacherTest {
         ModuleTeacher t = new ModuleTeacher(new Conv2d(3, 5, 4, 4, 0), x -> {
           calls.incrementAndGet();
           gradSeen.set(GradMode.isGradEnabled());
-          return x.mul(0.5).add(0.5); // [-1, 1] -> [0, 1]
+          return PixelRange.toUnit(x);
         })) {
       Tensor images = Tensor.rand(g, 2, 3, 16, 16).requiresGrad_(true);
       Tensor f = t.features(images, new long[] {0, 1});
@@ -76,7 +77,7 @@ class TeacherTest {
       assertThat(t.model().numParameters(true)).isZero();
       Tensor expected;
       try (GradMode ng = GradMode.noGrad()) {
-        expected = t.model().forward(images.mul(0.5).add(0.5)).flatten(2, 3).transpose(1, 2);
+        expected = t.model().forward(PixelRange.toUnit(images)).flatten(2, 3).transpose(1, 2);
       }
       assertThat(f.sub(expected).abs().max().item()).isLessThan(1e-6);
     }

@@ -1,4 +1,4 @@
-package dev.rectok.models.stats;
+package dev.rectok.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

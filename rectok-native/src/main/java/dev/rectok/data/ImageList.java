@@ -1,4 +1,4 @@
-package dev.rectok.models.stats;
+package dev.rectok.data;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
