@@ -21,6 +21,8 @@ module dev.rectok.torch {
   exports dev.rectok.models.tokenizer;
   exports dev.rectok.models;
   exports dev.rectok.models.stats;
+  // --- issue 12: DINOv3 teacher ---
+  exports dev.rectok.models.dinov3;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }
