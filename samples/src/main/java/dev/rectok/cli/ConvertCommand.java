@@ -33,11 +33,12 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "OUT", description = "model file to write (.safetensors)")
   Path out;
 
-  @Option(names = "--kind", required = true, description = "tokenizer or generator")
+  @Option(names = "--kind", required = true, description = "tokenizer, generator or teacher (DINOv3, official .pth or transformers model.safetensors)")
   String kind;
 
-  @Option(names = "--config", required = true,
-      description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, ...) or a JSON file with constructor_kwargs")
+  @Option(names = "--config",
+      description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, dinov3_vitl16, ...) or a JSON file with constructor_kwargs;"
+          + " required for tokenizers and generators, inferred from the weights for teachers")
   String config;
 
   @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers)")
@@ -47,6 +48,13 @@ final class ConvertCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     if (!Files.isRegularFile(in)) {
       throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
+    }
+    if (kind.equals("teacher")) {
+      return TeacherCommands.convert(in, out, config); // issue 12
+    }
+    if (config == null) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--config is required for --kind " + kind);
     }
     JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(JSON.readTree(Path.of(config).toFile()))
         : ModelFile.presetConfig(config);
@@ -80,7 +88,8 @@ final class ConvertCommand implements Callable<Integer> {
           ModelFile.write(out, kind, cfg, net.stateDict(), null, null);
         }
       }
-      default -> throw new IllegalArgumentException("--kind must be tokenizer or generator, not '" + kind + "'");
+      default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--kind must be tokenizer, generator or teacher, not '" + kind + "'");
     }
     System.out.println("wrote " + out + (mean != null ? " (with latent statistics)" : ""));
     return 0;

@@ -151,7 +151,7 @@ public final class TeacherFeatureWriter {
     Path f = dir.resolve(MANIFEST);
     if (Files.isRegularFile(f)) {
       JsonNode old = JSON.readTree(f.toFile());
-      if (!old.equals(m)) {
+      if (!old.toString().equals(m.toString())) {
         throw new IOException(f + " records other settings " + old + " than this call's " + m
             + ": write into another folder, or rerun with the recorded settings to resume");
       }
