@@ -46,11 +46,11 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (kind.equals("teacher")) {
+      return TeacherCommands.convert(in, out, config); // issue 12: its missing-file error names the published files
+    }
     if (!Files.isRegularFile(in)) {
       throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
-    }
-    if (kind.equals("teacher")) {
-      return TeacherCommands.convert(in, out, config); // issue 12
     }
     if (config == null) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
