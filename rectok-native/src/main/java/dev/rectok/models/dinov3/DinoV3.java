@@ -147,12 +147,15 @@ public final class DinoV3 extends Module {
   }
 
   /**
-   * {@code forward_features(x)} in eval mode, under inference mode.
+   * {@code forward_features(x)} in eval mode, without autograd (the weights never require grad).
+   * No-grad rather than inference mode: the features may become loss targets, and on LibTorch
+   * 1.13 a bf16-autocast linear inside inference mode corrupted later float32 training in the
+   * same process (see the README's teacher section).
    *
    * @param pixels (B, in_chans, H, W), already normalised as the model expects
    */
   public Features forwardFeatures(Tensor pixels) {
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
       int[] hw = grid(pixels.size(2), pixels.size(3));
       Tensor x = prepareTokens(pixels);
       try (DinoV3Rope.Tables t = ropeTables(hw[0], hw[1])) {

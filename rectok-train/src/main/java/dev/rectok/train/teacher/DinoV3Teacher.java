@@ -26,7 +26,7 @@ import java.util.Objects;
  * runs the teacher under bf16 autocast on GPU); the path itself stays float32.
  *
  * <p><b>Ownership.</b> Owns the model and closes it in {@link #close}. Returned features are
- * ordinary (non-inference) tensors without grad, owned by the caller.
+ * float32 tensors without grad, owned by the caller.
  * <b>Threading.</b> Configure ({@link #tokenGrid}, {@link #autocast}) before the first
  * {@link #features} call; after that concurrent calls are safe.
  */
@@ -90,16 +90,10 @@ public final class DinoV3Teacher implements FeatureTeacher {
 
   @Override
   public Tensor features(Tensor images, long[] sampleIndices) {
-    try (Scope s = Scope.open()) {
-      Tensor f;
-      try (GradMode g = GradMode.inferenceMode(); Autocast a = autocast == null ? null
-          : Autocast.enable(images.device(), autocast)) {
-        f = model.patchFeatures(pixelValues(images)).to(DType.FLOAT32);
-      }
-      // a plain copy: inference tensors cannot enter the student's autograd graph as loss targets
-      try (GradMode g = GradMode.noGrad()) {
-        return s.keep(f.clone());
-      }
+    // no-grad, never inference mode: see DinoV3#forwardFeatures
+    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad(); Autocast a = autocast == null ? null
+        : Autocast.enable(images.device(), autocast)) {
+      return s.keep(model.patchFeatures(pixelValues(images)).to(DType.FLOAT32));
     }
   }
 
