@@ -206,6 +206,39 @@ class DinoV3LayoutPropertiesTest {
   }
 
   @Test
+  void aTransformersConfigJsonNextToTheWeightsGivesTheArchitecture() throws IOException {
+    DinoV3Config c = config(3, 2, 2, 8, 2); // width 24, 3 heads: not a released width
+    Path dir = Files.createTempDirectory("dinov3-hf");
+    try (DinoV3 m = randomModel(c, 9); Arena arena = Arena.ofConfined(); Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(2)) {
+      Path hf = dir.resolve("model.safetensors");
+      SafeTensors.write(hf, transformersLayout(m, arena), null);
+      assertThatThrownBy(() -> DinoV3Weights.load(hf, null)).isInstanceOf(CheckpointFormatException.class)
+          .hasMessageContaining("give the configuration explicitly");
+      ObjectNode j = JSON.createObjectNode().put("model_type", "dinov3_vit").put("hidden_size", 24)
+          .put("num_attention_heads", 3).put("num_hidden_layers", 2).put("intermediate_size", 96).put("patch_size", 8)
+          .put("num_register_tokens", 2).put("rope_theta", 100.0).put("layer_norm_eps", 1e-5)
+          .put("layerscale_value", 1.0).put("key_bias", false).put("use_gated_mlp", false);
+      Files.writeString(dir.resolve("config.json"), j.toString());
+      Tensor px = Tensor.randn(new long[] {1, 3, 16, 24}, g, DType.FLOAT32, Device.CPU);
+      try (DinoV3 back = DinoV3Weights.load(hf, null); DinoV3.Features a = back.forwardFeatures(px);
+          DinoV3.Features b = m.forwardFeatures(px)) {
+        assertThat(back.config().numHeads()).isEqualTo(3);
+        assertThat(a.lastHiddenState().equal(b.lastHiddenState())).isTrue();
+      }
+      Files.writeString(dir.resolve("config.json"), j.put("use_gated_mlp", true).toString());
+      assertThatThrownBy(() -> DinoV3Weights.load(hf, null)).hasMessageContaining("use_gated_mlp");
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path p : files.toList()) {
+          Files.delete(p);
+        }
+      }
+      Files.delete(dir);
+    }
+  }
+
+  @Test
   void aMissingFileNamesBothPublishedFiles() {
     assertThatThrownBy(() -> DinoV3Weights.load(Path.of("no/such/dinov3.pth"), null))
         .isInstanceOf(NoSuchFileException.class)
