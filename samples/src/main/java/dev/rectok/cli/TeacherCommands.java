@@ -10,10 +10,8 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
-import dev.rectok.train.loop.TrainingData;
 import dev.rectok.train.teacher.DinoV3Teacher;
 import dev.rectok.train.teacher.TeacherFeatureWriter;
-import dev.rectok.train.teacher.TeacherFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -134,30 +132,18 @@ final class TeacherCommands {
       } catch (IllegalArgumentException e) {
         throw new ParameterException(cl, "--autocast must be none or bf16, got '" + autocast + "'");
       }
-      Device dev = device.get();
-      TeacherFiles.Opened t = TeacherFiles.open(teacher, dev);
-      try (var ft = t.teacher(); TrainingData d = TrainingData.open(data, imageSize, limit)) {
-        if (t.kind().equals("precomputed")) {
-          throw new IllegalArgumentException(teacher + " is a folder of precomputed features, not a teacher model");
-        }
-        if (ft instanceof DinoV3Teacher dino) {
-          int g = grid != null ? grid : imageSize / 16;
-          if (g < 1) {
-            throw new ParameterException(cl, "--grid must be >= 1 (image size " + imageSize + " / 16 is 0)");
-          }
-          dino.tokenGrid(g, g).autocast(mixed);
-        }
-        var o = new TeacherFeatureWriter.Options(teacher.getFileName().toString(), chunk, batch, si, sn, stored, limit);
-        TeacherFeatureWriter.Report r;
-        try (Scope s = Scope.open()) {
-          r = TeacherFeatureWriter.run(ft, d, out, o, new ConsoleProgress(System.err));
-        }
-        System.out.printf("%s: %d chunks written, %d already there (shard %d/%d), %d images in %.1f s%s%n", out,
-            r.chunksWritten(), r.chunksSkipped(), si, sn, r.imagesWritten(), r.seconds(),
-            r.featureShape() == null ? "" : ", features " + java.util.Arrays.toString(r.featureShape()) + " " + dtype);
-        if (r.imagesWritten() > 0) {
-          System.out.printf("images_per_second=%.3f%n", r.imagesWritten() / r.seconds());
-        }
+      int g = grid != null ? grid : imageSize / 16;
+      if (g < 1) {
+        throw new ParameterException(cl, "--grid must be >= 1 (image size " + imageSize + " / 16 is 0)");
+      }
+      var o = new TeacherFeatureWriter.Options(teacher.getFileName().toString(), chunk, batch, si, sn, stored, limit);
+      TeacherFeatureWriter.Report r = TeacherFeatureWriter.run(teacher, data, imageSize, g, mixed, device.get(), out, o,
+          new ConsoleProgress(System.err));
+      System.out.printf("%s: %d chunks written, %d already there (shard %d/%d), %d images in %.1f s%s%n", out,
+          r.chunksWritten(), r.chunksSkipped(), si, sn, r.imagesWritten(), r.seconds(),
+          r.featureShape() == null ? "" : ", features " + java.util.Arrays.toString(r.featureShape()) + " " + dtype);
+      if (r.imagesWritten() > 0) {
+        System.out.printf("images_per_second=%.3f%n", r.imagesWritten() / r.seconds());
       }
       return 0;
     }

@@ -12,9 +12,9 @@ import dev.rectok.torch.nn.Init;
 import dev.rectok.torch.nn.LayerNorm;
 import dev.rectok.torch.nn.Linear;
 import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.ModuleDict;
+import dev.rectok.torch.nn.ModuleList;
 import dev.rectok.torch.nn.Parameter;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -57,19 +57,18 @@ public final class DinoV3 extends Module {
     this.config = config;
     long d = config.embedDim();
     int p = config.patchSize();
-    Holder pe = registerModule("patch_embed", new Holder());
-    this.patchEmbed = pe.add("proj", new Conv2d(config.inChans(), d, new long[] {p, p}, new long[] {p, p},
+    ModuleDict<Conv2d> pe = registerModule("patch_embed", new ModuleDict<>());
+    this.patchEmbed = pe.put("proj", new Conv2d(config.inChans(), d, new long[] {p, p}, new long[] {p, p},
         new long[] {0, 0}, new long[] {1, 1}, 1, true));
     this.clsToken = registerParameter("cls_token", Tensor.zeros(1, 1, d));
     this.storageTokens = config.nStorageTokens() > 0
         ? registerParameter("storage_tokens", Tensor.zeros(1, config.nStorageTokens(), d)) : null;
     this.rope = registerModule("rope_embed", new Rope(config));
-    Holder list = registerModule("blocks", new Holder());
-    List<Block> bs = new ArrayList<>();
+    ModuleList<Block> list = registerModule("blocks", new ModuleList<>());
     for (int i = 0; i < config.depth(); i++) {
-      bs.add(list.add(Integer.toString(i), new Block(config)));
+      list.add(new Block(config));
     }
-    this.blocks = Collections.unmodifiableList(bs);
+    this.blocks = list.items();
     this.norm = registerModule("norm", new LayerNorm(new long[] {d}, config.normEps(), true));
     // registered last, as the official module does (state-dict order)
     this.maskToken = registerParameter("mask_token", Tensor.zeros(1, d));
@@ -191,13 +190,6 @@ public final class DinoV3 extends Module {
 
     Tensor periods() {
       return buffer("periods");
-    }
-  }
-
-  /** A named-children container ({@code nn.ModuleList} / a plain submodule holder); no forward. */
-  static final class Holder extends Module {
-    <M extends Module> M add(String name, M m) {
-      return registerModule(name, m);
     }
   }
 

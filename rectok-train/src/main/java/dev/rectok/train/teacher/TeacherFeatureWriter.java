@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rectok.api.DType;
+import dev.rectok.api.Device;
 import dev.rectok.api.Progress;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -117,6 +118,33 @@ public final class TeacherFeatureWriter {
     }
     progress.end();
     return new Report(written, skipped, images, shape, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * The whole {@code rectok teacher-features} job: opens the teacher file ({@link TeacherFiles})
+   * and the training set at {@code imageSize}, then writes this worker's missing chunks.
+   *
+   * @param grid token grid side a DINOv3 teacher yields (its input is {@code grid × patch} pixels)
+   * @param autocast null (float32) or bfloat16: the DINOv3 forward under autocast
+   * @throws IllegalArgumentException when {@code teacherFile} is a folder of shards
+   */
+  public static Report run(Path teacherFile, Path data, int imageSize, int grid, DType autocast, Device device,
+      Path outDir, Options o, Progress progress) throws IOException {
+    if (grid < 1) {
+      throw new IllegalArgumentException("token grid must be >= 1, got " + grid);
+    }
+    TeacherFiles.Opened t = TeacherFiles.open(teacherFile, device);
+    try (FeatureTeacher teacher = t.teacher(); TrainingData d = TrainingData.open(data, imageSize, o.limit())) {
+      if (t.kind().equals("precomputed")) {
+        throw new IllegalArgumentException(teacherFile + " is a folder of precomputed features, not a teacher model");
+      }
+      if (teacher instanceof DinoV3Teacher dino) {
+        dino.tokenGrid(grid, grid).autocast(autocast);
+      }
+      try (Scope s = Scope.open()) {
+        return run(teacher, d, outDir, o, progress);
+      }
+    }
   }
 
   private static long[] writeChunk(FeatureTeacher teacher, TrainingData data, Path file, long first, long end,
