@@ -25,6 +25,8 @@ module dev.rectok.torch {
   exports dev.rectok.torch.distributed;
   // --- issue 9 phase 2: image listings, shared by the stats collector and the trainers ---
   exports dev.rectok.data;
+  // --- issue 12: DINOv3 teacher ---
+  exports dev.rectok.models.dinov3;
 
   // issue 9: the golden replay harness is parity infrastructure, not general API.
   exports dev.rectok.models.golden to dev.rectok.generate, dev.rectok.train, dev.rectok.cli,

@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", description = "Benchmark the tokenizer or the DiT^DH forward pass.",
     subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class,
-        AllreduceBench.class}) // issue 14
+        AllreduceBench.class, // issue 14
+
+        /* issue 12 */ TeacherCommands.Bench.class})
 final class BenchCommand implements Runnable {
   @Override
   public void run() {

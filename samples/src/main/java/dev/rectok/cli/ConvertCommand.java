@@ -33,11 +33,12 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "OUT", description = "model file to write (.safetensors)")
   Path out;
 
-  @Option(names = "--kind", required = true, description = "tokenizer or generator")
+  @Option(names = "--kind", required = true, description = "tokenizer, generator or teacher (DINOv3, official .pth or transformers model.safetensors)")
   String kind;
 
-  @Option(names = "--config", required = true,
-      description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, ...) or a JSON file with constructor_kwargs")
+  @Option(names = "--config",
+      description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, dinov3_vitl16, ...) or a JSON file with constructor_kwargs;"
+          + " required for tokenizers and generators, inferred from the weights for teachers")
   String config;
 
   @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers); without it, "
@@ -64,14 +65,21 @@ final class ConvertCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    OptionChecks.refuseOverwrite(force.force, java.util.List.of(out)); // issue 10: before any work
+    if (kind.equals("teacher")) {
+      return TeacherCommands.convert(in, out, config); // issue 12: its missing-file error names the published files
+    }
     if (!Files.isRegularFile(in)) {
       throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
     }
-    // --- issue 10: refuse to overwrite before any work; keep what the input carries ---
+    // --- issue 10: keep what the input carries ---
     if (stats != null && noStats) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--stats and --no-stats exclude each other");
     }
-    OptionChecks.refuseOverwrite(force.force, java.util.List.of(out));
+    if (config == null) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--config is required for --kind " + kind);
+    }
     JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(readJson(Path.of(config)))
         : ModelFile.presetConfig(config);
     float[] mean = null;
@@ -110,7 +118,8 @@ final class ConvertCommand implements Callable<Integer> {
           ModelFile.write(out, kind, cfg, net.stateDict(), null, null);
         }
       }
-      default -> throw new IllegalArgumentException("--kind must be tokenizer or generator, not '" + kind + "'");
+      default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--kind must be tokenizer, generator or teacher, not '" + kind + "'");
     }
     System.out.println("wrote " + out + (mean != null ? " (with latent statistics" + (stats == null ? " kept from " + in : "")
         + ")" : ""));

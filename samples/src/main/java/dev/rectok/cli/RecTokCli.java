@@ -13,7 +13,9 @@ import picocli.CommandLine.Command;
         TokenizerCommands.Encode.class, TokenizerCommands.Decode.class, TokenizerCommands.Reconstruct.class,
         GenerateCommand.class, StatsCommand.class, BenchCommand.class, DemoCommand.class, TrainCommand.class, AblationCommand.class,
         // --- issue 14: data-parallel launcher ---
-        LaunchCommand.class})
+        LaunchCommand.class,
+
+        /* issue 12: DINOv3 teacher */ TeacherCommands.Features.class})
 public final class RecTokCli implements Runnable {
 
   @Override

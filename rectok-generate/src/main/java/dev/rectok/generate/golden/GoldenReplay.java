@@ -87,6 +87,9 @@ public final class GoldenReplay {
     REPLAYERS.put("case4_tables", GoldenReplay::tables);
     REPLAYERS.put("case5_preprocess", GoldenReplay::preprocess);
     REPLAYERS.put("case6_manifests", GoldenReplay::manifests);
+    // --- issue 12: DINOv3 teacher (both weight layouts and RecTok's image path) ---
+    REPLAYERS.put(dev.rectok.models.dinov3.DinoV3Golden.CASE, (dir, checks, unsupported) ->
+        dev.rectok.models.dinov3.DinoV3Golden.replay(dir).forEach(c -> checks.add(new Check(c.name(), c.detail(), c.passed()))));
   }
 
   /** Replays the folder {@code dir} with this module's replayers. */

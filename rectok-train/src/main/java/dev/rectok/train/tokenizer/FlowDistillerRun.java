@@ -28,10 +28,10 @@ import dev.rectok.train.loss.ConvNeXtLogitLoss;
 import dev.rectok.train.loss.FeatureTeacher;
 import dev.rectok.train.loss.LPIPS;
 import dev.rectok.train.loss.PerceptualLoss;
-import dev.rectok.train.loss.PrecomputedTeacher;
 import dev.rectok.train.run.CheckpointStore;
 import dev.rectok.train.run.RunDirectory;
-import dev.rectok.train.teacher.VitTeacher;
+import dev.rectok.train.teacher.DinoV3Teacher;
+import dev.rectok.train.teacher.TeacherFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +39,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,22 +117,17 @@ public final class FlowDistillerRun implements FlowDistiller {
       FeatureTeacher teacher = null;
       int teacherWidth = 0;
       if (spec.stage() == 1) {
-        if (Files.isDirectory(spec.teacher())) {
-          List<Path> shards;
-          try (Stream<Path> files = Files.list(spec.teacher())) {
-            shards = files.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
-          }
-          PrecomputedTeacher pre = new PrecomputedTeacher(shards);
-          teacher = pre;
-        } else {
-          VitTeacher vit = VitTeacher.load(spec.teacher());
-          opened.add(vit);
-          teacherWidth = vit.config().width();
-          teacher = vit.asFeatureTeacher();
-        }
+        // issue 12: the teacher by what the file is (shards, DINOv3 in either layout, the demo's ViT)
+        TeacherFiles.Opened t = TeacherFiles.open(spec.teacher(), spec.device());
+        teacher = t.teacher();
+        teacherWidth = t.width();
         opened.add(teacher);
       }
       RecTokConfig modelConfig = spec.stage() == 1 ? stage1Config(spec.model(), teacherWidth) : null;
+      if (teacher instanceof DinoV3Teacher dino) {
+        // one teacher feature per tokenizer token, whatever the image size (256 -> 16x16 as the reference)
+        dino.tokenGrid(modelConfig.gridSize(), modelConfig.gridSize());
+      }
       Module[] init = null;
       if (spec.stage() == 2) {
         init = loadStage1(spec.initFrom());
