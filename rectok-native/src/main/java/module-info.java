@@ -21,6 +21,9 @@ module dev.rectok.torch {
   exports dev.rectok.models.tokenizer;
   exports dev.rectok.models;
   exports dev.rectok.models.stats;
+  // --- issue 11: evaluation like the paper ---
+  exports dev.rectok.eval;
+  exports dev.rectok.models.inception;
 
   provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
 }

@@ -18,6 +18,14 @@ final class CheckGoldenCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DIR", arity = "1..*", description = "case folders (each with a config.json)")
   List<Path> dirs;
 
+  // Replayers contributed by the modules above rectok-generate, by case kind.
+  private static java.util.Map<String, GoldenReplay.Replayer> replayers() {
+    java.util.Map<String, GoldenReplay.Replayer> all = new java.util.LinkedHashMap<>(Case2Replay.REPLAYERS);
+    // --- issue 11: case7 (Inception, FID/IS/PRC, npz, legacy torch.save) ---
+    all.putAll(dev.rectok.generate.golden.Case7Replay.REPLAYERS);
+    return all;
+  }
+
   @Override
   public Integer call() throws Exception {
     int failed = 0;
@@ -27,7 +35,7 @@ final class CheckGoldenCommand implements Callable<Integer> {
         failed++;
         continue;
       }
-      GoldenReplay.Result r = GoldenReplay.run(dir, Case2Replay.REPLAYERS);
+      GoldenReplay.Result r = GoldenReplay.run(dir, replayers());
       System.out.println("== " + dir + " (" + r.kind() + ")");
       r.checks().forEach(c -> System.out.println("  " + c));
       r.unsupported().forEach(u -> System.out.println("  SKIP " + u + " (not replayed by this build)"));

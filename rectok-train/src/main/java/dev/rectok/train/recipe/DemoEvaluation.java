@@ -8,7 +8,7 @@ import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.train.data.FashionMnist;
-import dev.rectok.train.metrics.FrechetDistance;
+import dev.rectok.eval.FrechetDistance;
 import dev.rectok.train.metrics.LinearProbe;
 import dev.rectok.train.metrics.Psnr;
 import dev.rectok.train.teacher.VitTeacher;

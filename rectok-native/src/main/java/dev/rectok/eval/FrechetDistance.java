@@ -1,4 +1,4 @@
-package dev.rectok.train.metrics;
+package dev.rectok.eval;
 
 import dev.rectok.api.DType;
 import dev.rectok.torch.Scope;
