@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
  * {@code peak_rss_mb=}): medians of the timed iterations after one warm-up.
  */
 @Command(name = "bench", description = "Benchmark the tokenizer or the DiT^DH forward pass.",
-    subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class})
+    subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class,
+        InceptionBench.class /* issue 11 */})
 final class BenchCommand implements Runnable {
   @Override
   public void run() {

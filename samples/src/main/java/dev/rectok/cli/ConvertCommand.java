@@ -33,20 +33,32 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "OUT", description = "model file to write (.safetensors)")
   Path out;
 
-  @Option(names = "--kind", required = true, description = "tokenizer or generator")
+  @Option(names = "--kind", required = true, description = "tokenizer, generator or inception")
   String kind;
 
-  @Option(names = "--config", required = true,
-      description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, ...) or a JSON file with constructor_kwargs")
+  @Option(names = "--config",
+      description = "(tokenizer, generator) a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, ...) or a JSON file with constructor_kwargs")
   String config;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--force", description = "(inception) overwrite OUT")
+  boolean force;
 
   @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers)")
   Path stats;
 
   @Override
   public Integer call() throws IOException {
+    if (kind.equals("inception")) { // --- issue 11: torch-fidelity / pytorch-fid Inception weights ---
+      return InceptionConvert.convert(in, out, force);
+    }
     if (!Files.isRegularFile(in)) {
       throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
+    }
+    if (config == null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--config is required for --kind " + kind);
     }
     JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(JSON.readTree(Path.of(config).toFile()))
         : ModelFile.presetConfig(config);
@@ -80,7 +92,8 @@ final class ConvertCommand implements Callable<Integer> {
           ModelFile.write(out, kind, cfg, net.stateDict(), null, null);
         }
       }
-      default -> throw new IllegalArgumentException("--kind must be tokenizer or generator, not '" + kind + "'");
+      default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--kind must be tokenizer, generator or inception, not '" + kind + "'");
     }
     System.out.println("wrote " + out + (mean != null ? " (with latent statistics)" : ""));
     return 0;

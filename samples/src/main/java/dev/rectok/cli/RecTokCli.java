@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     description = "RecTok for Java: tokenizers and generators on LibTorch.",
     subcommands = {DoctorCommand.class, InspectCommand.class, CheckGoldenCommand.class, ConvertCommand.class,
         TokenizerCommands.Encode.class, TokenizerCommands.Decode.class, TokenizerCommands.Reconstruct.class,
-        GenerateCommand.class, StatsCommand.class, BenchCommand.class, DemoCommand.class, TrainCommand.class, AblationCommand.class})
+        GenerateCommand.class, StatsCommand.class, BenchCommand.class, DemoCommand.class, TrainCommand.class, AblationCommand.class,
+        /* --- issue 11: evaluation like the paper --- */ SampleCommand.class, EvalCommand.class})
 public final class RecTokCli implements Runnable {
 
   @Override
