@@ -285,4 +285,8 @@ RT_API rt_status rt_sgd_step(rt_ctx* ctx, rt_tensor** params, rt_tensor** moment
 RT_API rt_status rt_clip_grad_norm_(rt_ctx* ctx, rt_tensor** params, int64_t n, double max_norm, double norm_type, double* total_norm) RT_NOEXCEPT;
 RT_API rt_status rt_ema_update_(rt_ctx* ctx, rt_tensor** ema, rt_tensor** params, int64_t n, double decay) RT_NOEXCEPT;
 
+/* ---- issue 11: symmetric eigen-decomposition (LAPACK through ATen), for FID in float64 ---- */
+RT_API rt_status rt_linalg_eigh(rt_ctx* ctx, rt_tensor* t, rt_tensor** eigenvalues, rt_tensor** eigenvectors) RT_NOEXCEPT;
+RT_API rt_status rt_linalg_eigvalsh(rt_ctx* ctx, rt_tensor* t, rt_tensor** out) RT_NOEXCEPT;
+
 #endif /* RECTOK_TORCH_H */

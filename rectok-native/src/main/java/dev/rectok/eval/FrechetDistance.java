@@ -53,6 +53,16 @@ public final class FrechetDistance {
       return new Accumulator().add(features).statistics();
     }
 
+    /** Σ as one row-major array of D·D values (for tensors and files). */
+    public double[] covarianceRowMajor() {
+      int d = mean.length;
+      double[] out = new double[d * d];
+      for (int i = 0; i < d; i++) {
+        System.arraycopy(covariance[i], 0, out, i * d, d);
+      }
+      return out;
+    }
+
     /** Feature dimension D. */
     public int dim() {
       return mean.length;

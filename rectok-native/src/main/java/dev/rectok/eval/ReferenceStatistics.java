@@ -61,11 +61,7 @@ public final class ReferenceStatistics {
     if (Files.exists(file) && !force) {
       throw new java.nio.file.FileAlreadyExistsException(file.toString(), null, "exists; pass --force to overwrite");
     }
-    double[][] c = s.covariance();
-    double[] flat = new double[s.dim() * s.dim()];
-    for (int i = 0; i < s.dim(); i++) {
-      System.arraycopy(c[i], 0, flat, i * s.dim(), s.dim());
-    }
+    double[] flat = s.covarianceRowMajor();
     try (Npz.Writer w = Npz.create(file, false)) {
       w.putDoubles("mu", s.mean(), s.dim());
       w.putDoubles("sigma", flat, s.dim(), s.dim());

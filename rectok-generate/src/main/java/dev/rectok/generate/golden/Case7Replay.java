@@ -5,6 +5,7 @@ import dev.rectok.eval.Fid;
 import dev.rectok.eval.FrechetDistance;
 import dev.rectok.eval.InceptionScore;
 import dev.rectok.eval.PrecisionRecall;
+import dev.rectok.eval.ReferenceStatistics;
 import dev.rectok.generate.golden.GoldenReplay.Check;
 import dev.rectok.models.golden.GoldenCase;
 import dev.rectok.models.inception.InceptionV3;
@@ -113,9 +114,9 @@ public final class Case7Replay {
     try (Scope s = Scope.open()) {
       double st = tol(tol, "statistics");
       checks.add(Check.of(g.compare("output.real.mu", Tensor.of(real.mean()).to(DType.FLOAT32)), st));
-      checks.add(Check.of(g.compare("output.real.sigma", Tensor.of(flat(real.covariance()), real.dim(), real.dim())), st));
+      checks.add(Check.of(g.compare("output.real.sigma", Tensor.of(real.covarianceRowMajor(), real.dim(), real.dim())), st));
       checks.add(Check.of(g.compare("output.generated.mu", Tensor.of(gen.mean()).to(DType.FLOAT32)), st));
-      checks.add(Check.of(g.compare("output.generated.sigma", Tensor.of(flat(gen.covariance()), gen.dim(), gen.dim())), st));
+      checks.add(Check.of(g.compare("output.generated.sigma", Tensor.of(gen.covarianceRowMajor(), gen.dim(), gen.dim())), st));
     }
     double ft = tol(tol, "fid");
     // torch-fidelity's order: fid_statistics_to_metric(generated, real)
@@ -166,13 +167,12 @@ public final class Case7Replay {
         Tensor expect = g.tensor("input.batch1.images_uint8").permute(0, 2, 3, 1).contiguous();
         boolean same = java.util.Arrays.equals(sh, expect.shape()) && java.util.Arrays.equals(got, expect.toByteArray());
         checks.add(new Check(file + ":arr_0", "uint8 " + java.util.Arrays.toString(sh) + " (exact required)", same));
-        int d = Math.toIntExact(r.info("mu").shape()[0]);
-        FrechetDistance.Statistics ref = new FrechetDistance.Statistics(r.doubles("mu"), square(r.doubles("sigma"), d), 2);
+        FrechetDistance.Statistics ref = ReferenceStatistics.read(r);
         FrechetDistance.Statistics real = FrechetDistance.Statistics.of(g.tensor("input.features_real"));
         double st = tol(tol, "statistics");
         checks.add(Check.of(GoldenCase.compare(file + ":mu", Tensor.of(ref.mean()), Tensor.of(real.mean())), st));
-        checks.add(Check.of(GoldenCase.compare(file + ":sigma", Tensor.of(flat(ref.covariance())),
-            Tensor.of(flat(real.covariance()))), st));
+        checks.add(Check.of(GoldenCase.compare(file + ":sigma", Tensor.of(ref.covarianceRowMajor()),
+            Tensor.of(real.covarianceRowMajor())), st));
         checks.add(scalar("output.metric.fid_from_npz_stats", Fid.distance(gen, ref, Fid.Protocol.TORCH_FIDELITY),
             metric(g, "fid_from_npz_stats"), tol(tol, "fid")));
       }
@@ -201,24 +201,5 @@ public final class Case7Replay {
         }
       }
     }
-  }
-
-  static double[] flat(double[][] m) {
-    double[] out = new double[m.length * m.length];
-    for (int i = 0; i < m.length; i++) {
-      System.arraycopy(m[i], 0, out, i * m.length, m.length);
-    }
-    return out;
-  }
-
-  static double[][] square(double[] v, int d) {
-    if ((long) d * d != v.length) {
-      throw new IllegalArgumentException("sigma has " + v.length + " values, not " + d + " x " + d);
-    }
-    double[][] m = new double[d][d];
-    for (int i = 0; i < d; i++) {
-      System.arraycopy(v, i * d, m[i], 0, d);
-    }
-    return m;
   }
 }

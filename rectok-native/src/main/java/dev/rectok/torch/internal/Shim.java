@@ -235,4 +235,7 @@ public final class Shim {
   public static final class rt_sgd_step { public static final MethodHandle MH = bind("rt_sgd_step", FunctionDescriptor.of(I, P, P, P, L, D, D, D, D, I, I)); }
   public static final class rt_clip_grad_norm_ { public static final MethodHandle MH = bind("rt_clip_grad_norm_", FunctionDescriptor.of(I, P, P, L, D, D, P)); }
   public static final class rt_ema_update_ { public static final MethodHandle MH = bind("rt_ema_update_", FunctionDescriptor.of(I, P, P, P, L, D)); }
+  // --- issue 11: symmetric eigen-decomposition for FID ---
+  public static final class rt_linalg_eigh { public static final MethodHandle MH = bind("rt_linalg_eigh", FunctionDescriptor.of(I, P, H, P, P)); }
+  public static final class rt_linalg_eigvalsh { public static final MethodHandle MH = bind("rt_linalg_eigvalsh", FunctionDescriptor.of(I, P, H, P)); }
 }
