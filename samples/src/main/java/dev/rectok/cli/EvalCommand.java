@@ -33,13 +33,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rectok eval fid|isc|prc|all|recon|stats}: evaluation like the paper (torch-fidelity's
+ * {@code rectok eval fid|isc|prc|all|recon|stats|probe}: evaluation like the paper (torch-fidelity's
  * Inception, FID/IS/precision-recall in torch-fidelity's or the ADM evaluator's formulas), see the
  * README section "Evaluate like the paper".
  */
-@Command(name = "eval", description = "Evaluate like the paper: FID, Inception Score, precision/recall, rFID + PSNR, statistics.",
+@Command(name = "eval", description = "Evaluate like the paper: FID, Inception Score, precision/recall, rFID + PSNR, statistics, linear probe.",
     subcommands = {EvalCommand.FidCmd.class, EvalCommand.IscCmd.class, EvalCommand.PrcCmd.class, EvalCommand.AllCmd.class,
-        EvalCommand.Recon.class, EvalCommand.Stats.class})
+        EvalCommand.Recon.class, EvalCommand.Stats.class, ProbeCommand.class})
 final class EvalCommand implements Runnable {
   static final String SDK_VERSION = "0.1.0";
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -184,4 +184,29 @@ class EvalCliTest {
     String[] lines = b.out().strip().split("\n");
     assertThat(lines[lines.length - 1]).startsWith("images_per_second=");
   }
+
+  @Test
+  void linearProbeOnCachedLatents() throws Exception {
+    Path train = tmp.resolve("probe/train");
+    Path val = tmp.resolve("probe/val");
+    for (int i = 0; i < 10; i++) {
+      String cls = i < 5 ? "a" : "b";
+      for (Path split : new Path[] {train, val}) {
+        Files.createDirectories(split.resolve(cls));
+        Files.copy(a.resolve(String.format("%06d.png", i)), split.resolve(cls).resolve(i + ".png"));
+      }
+    }
+    Path cache = tmp.resolve("probe/cache");
+    List<String> args = List.of("eval", "probe", "--tokenizer", s(MODELS.resolve("tokenizer.safetensors")), "--train", s(train),
+        "--val", s(val), "--cache", s(cache), "--epochs", "3", "--batch", "4");
+    CliTest.Run r = ok(args);
+    assertThat(r.out()).contains("classes=2", "val_accuracy=");
+    double acc = Double.parseDouble(r.out().lines().filter(l -> l.startsWith("val_accuracy=")).findFirst().orElseThrow()
+        .substring("val_accuracy=".length()));
+    assertThat(acc).isBetween(0.0, 1.0);
+    assertThat(Files.list(cache).count()).isEqualTo(2);
+    assertThat(ok(args).err()).contains("reusing");
+    Files.createDirectories(val.resolve("c"));
+    fails("class folders", args.toArray(String[]::new));
+  }
 }

@@ -353,6 +353,17 @@ public final class Npz {
       begin(name, "|u1", shape, 1);
     }
 
+    /**
+     * Starts an array of a little-endian numeric dtype ({@code <f4}, {@code <f8}, {@code <i8}, ...)
+     * whose raw little-endian bytes the caller then passes to {@link #write}.
+     */
+    public void beginArray(String name, String descr, long... shape) throws IOException {
+      if (!descr.matches("<(i2|u2|i4|u4|i8|u8|f2|f4|f8)|\\|(u1|i1|b1)")) {
+        throw new IllegalArgumentException("unsupported dtype " + descr);
+      }
+      begin(name, descr, shape, Integer.parseInt(descr.substring(2)));
+    }
+
     /** Appends bytes to the array begun by {@link #beginBytes}. */
     public void write(byte[] bytes) throws IOException {
       if (current == null) {
