@@ -66,6 +66,10 @@ final class InceptionBench implements Callable<Integer> {
         System.out.printf("inception, batch %d, %dx%d uint8 -> 299, %d threads, %s%n", common.batch, size, size,
             Torch.numThreads(), dev);
         System.out.printf("ms_per_batch=%.2f%n", med);
+        if (BenchCommand.lastCpuMs.length == ms.length) {
+          // CPU time of the process: on a shared machine, the work done rather than the share of cores obtained
+          System.out.printf("cpu_ms_per_image=%.1f%n", BenchCommand.median(BenchCommand.lastCpuMs) / common.batch);
+        }
         System.out.printf("peak_rss_mb=%.0f%n", BenchCommand.peakRssMb());
         System.out.printf("images_per_second=%.4f%n", common.batch / (med / 1000.0));
       }
