@@ -45,6 +45,7 @@ public final class Evaluation {
    * @param threads image decoder threads
    */
   public record Options(Set<Metric> metrics, Fid.Protocol protocol, int batch, boolean skipBad, int threads) {
+    /** Validates and copies the metric set. */
     public Options {
       metrics = Set.copyOf(metrics);
       Objects.requireNonNull(protocol, "protocol");
@@ -70,6 +71,7 @@ public final class Evaluation {
    */
   public record Report(Map<String, Double> metrics, int samples, long skipped, int referenceImages,
       boolean referenceStoredStatistics) {
+    /** Copies the metric map. */
     public Report {
       metrics = Map.copyOf(metrics);
     }

@@ -129,7 +129,14 @@ public final class ImageSource implements AutoCloseable {
     return List.copyOf(skippedFiles);
   }
 
-  /** One batch: {@code n} images (N, 3, H, W) as uint8 bytes. */
+  /**
+   * One batch of images.
+   *
+   * @param pixels {@code n} images (N, 3, H, W) as uint8 bytes, row-major
+   * @param n number of images
+   * @param height image height
+   * @param width image width
+   */
   public record Batch(byte[] pixels, int n, int height, int width) {}
 
   /** The next batch of at most {@code max} images, or null at the end. */

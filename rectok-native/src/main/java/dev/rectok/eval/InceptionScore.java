@@ -20,7 +20,12 @@ import java.util.Objects;
 public final class InceptionScore {
   private InceptionScore() {}
 
-  /** Mean and standard deviation over the splits. */
+  /**
+   * The score over the splits.
+   *
+   * @param mean mean of the split scores
+   * @param std population standard deviation of the split scores
+   */
   public record Result(double mean, double std) {}
 
   /**

@@ -18,7 +18,13 @@ import java.util.Arrays;
 public final class PrecisionRecall {
   private PrecisionRecall() {}
 
-  /** The three numbers torch-fidelity reports. */
+  /**
+   * The three numbers torch-fidelity reports.
+   *
+   * @param precision fraction of generated samples inside the real manifold (a float32 mean)
+   * @param recall fraction of real samples inside the generated manifold (a float32 mean)
+   * @param fScore {@code 2pr / max(1e-5, p + r)}
+   */
   public record Result(double precision, double recall, double fScore) {}
 
   private static final int BLOCK = 1024;

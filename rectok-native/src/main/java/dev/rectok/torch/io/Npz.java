@@ -59,10 +59,12 @@ public final class Npz {
    * @param shape the dimensions
    */
   public record ArrayInfo(String name, String descr, long[] shape) {
+    /** Copies the shape. */
     public ArrayInfo {
       shape = shape.clone();
     }
 
+    /** The dimensions (a copy). */
     @Override
     public long[] shape() {
       return shape.clone();
