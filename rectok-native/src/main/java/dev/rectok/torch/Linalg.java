@@ -31,6 +31,6 @@ public final class Linalg {
 
   /** {@code torch.linalg.eigvalsh(a)}: eigenvalues of a symmetric matrix, ascending. */
   public static Tensor eigvalsh(Tensor a) {
-    return Call.tensor(a, f -> (int) Shim.rt_linalg_eigvalsh.MH.invokeExact(f.ctx, a.handle(), f.out));
+    return Ops.linalgEigvalsh(a);
   }
 }
