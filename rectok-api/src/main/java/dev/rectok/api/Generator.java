@@ -19,6 +19,7 @@ public interface Generator extends AutoCloseable {
    * Samples channel-normalized latents for {@code labels} from noise drawn with {@code seed}.
    *
    * @throws IllegalArgumentException for a label out of range or AutoGuidance without a guide model
+   * @throws ArithmeticException when sampling produces a NaN or infinite latent (e.g. an extreme guidance scale)
    * @throws java.util.concurrent.CancellationException when {@code options.cancelled()} turns true
    */
   Latents sample(long[] labels, long seed, GenerateOptions options, Progress progress);

@@ -44,6 +44,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
 
   /** Opens a model file written by {@code rectok convert} (see {@link ModelFile}). */
   public static RecTokTokenizer open(Path file, Device device) throws IOException {
+    DeviceCheck.requireAvailable(device); // issue 10: before the model is loaded
     try (SafeTensorsFile f = ModelFile.open(file)) {
       ModelFile.Header h = ModelFile.header(f);
       RecTokConfig config = h.tokenizerConfig();
@@ -162,8 +163,19 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       throw new IllegalArgumentException("latents of shape " + latents + " do not fit this tokenizer's "
           + shape[0] + "x" + shape[1] + "x" + shape[2]);
     }
+    // --- issue 10: NaN or infinite latents decode to black images; refuse them instead ---
+    float[] values = latents.values();
+    int bad = dev.rectok.torch.io.FiniteValues.firstNonFinite(values);
+    if (bad >= 0) {
+      int per = latents.channels() * latents.height() * latents.width();
+      throw new IllegalArgumentException("the latents hold a non-finite value (" + values[bad] + " in sample "
+          + bad / per + " at index " + bad % per + "); they would decode to garbage, so they are refused");
+    }
+    if (latents.batch() == 0) {
+      throw new IllegalArgumentException("the latents hold no samples: nothing to decode");
+    }
     try (Scope s = Scope.open()) {
-      return toImages(decodeTensor(Tensor.of(latents.values(), latents.shape()), latents.normalized()));
+      return toImages(decodeTensor(Tensor.of(values, latents.shape()), latents.normalized()));
     }
   }
 

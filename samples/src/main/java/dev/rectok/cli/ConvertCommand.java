@@ -43,16 +43,32 @@ final class ConvertCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--force", description = "(inception) overwrite OUT")
-  boolean force;
-
-  @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers)")
+  @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers); without it, "
+      + "the statistics of an input model file are kept")
   Path stats;
+
+  @Option(names = "--no-stats", description = "drop the latent statistics an input model file carries")
+  boolean noStats;
+
+  @picocli.CommandLine.Mixin
+  ForceOption force;
+
+  private static JsonNode readJson(Path file) throws IOException {
+    try {
+      JsonNode n = JSON.readTree(file.toFile());
+      if (n == null || !n.isObject()) {
+        throw new IOException("--config " + file + " is not a JSON object with constructor_kwargs");
+      }
+      return n;
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new IOException("--config " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
 
   @Override
   public Integer call() throws IOException {
     if (kind.equals("inception")) { // --- issue 11: torch-fidelity / pytorch-fid Inception weights ---
-      return InceptionConvert.convert(in, out, force);
+      return InceptionConvert.convert(in, out, force.force);
     }
     if (!Files.isRegularFile(in)) {
       throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
@@ -60,7 +76,12 @@ final class ConvertCommand implements Callable<Integer> {
     if (config == null) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--config is required for --kind " + kind);
     }
-    JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(JSON.readTree(Path.of(config).toFile()))
+    // --- issue 10: refuse to overwrite before any work; keep what the input carries ---
+    if (stats != null && noStats) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--stats and --no-stats exclude each other");
+    }
+    OptionChecks.refuseOverwrite(force.force, java.util.List.of(out));
+    JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(readJson(Path.of(config)))
         : ModelFile.presetConfig(config);
     float[] mean = null;
     float[] std = null;
@@ -68,6 +89,12 @@ final class ConvertCommand implements Callable<Integer> {
       LatentStatistics s = LatentStatistics.read(stats); // validated: lengths, finite, std > 0
       mean = s.mean();
       std = s.std();
+    } else if (!noStats) {
+      float[][] kept = KeptStatistics.of(in);
+      if (kept != null) {
+        mean = kept[0];
+        std = kept[1];
+      }
     }
     switch (kind) {
       case "tokenizer" -> {
@@ -95,7 +122,8 @@ final class ConvertCommand implements Callable<Integer> {
       default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
           "--kind must be tokenizer, generator or inception, not '" + kind + "'");
     }
-    System.out.println("wrote " + out + (mean != null ? " (with latent statistics)" : ""));
+    System.out.println("wrote " + out + (mean != null ? " (with latent statistics" + (stats == null ? " kept from " + in : "")
+        + ")" : ""));
     return 0;
   }
 }

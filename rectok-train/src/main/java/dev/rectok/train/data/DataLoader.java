@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One epoch of shuffled, augmented mini-batches from an {@link ImageDataset} (spec §4.1): ADM
+ * One epoch of shuffled, augmented mini-batches from an {@link ImageDataset} (docs/training.md#optimizer): ADM
  * centre crop, a random horizontal flip with p = 0.5, values in [-1, 1].
  *
  * <p><b>Order.</b> The epoch visits the samples in {@link #permutation(int, long, int)}: a
