@@ -321,5 +321,8 @@ RT_API rt_status rt_work_wait(rt_ctx* ctx, rt_work* work, int64_t timeout_ms) RT
 RT_API rt_status rt_work_is_completed(rt_ctx* ctx, rt_work* work, int32_t* out) RT_NOEXCEPT;
 RT_API void rt_work_free(rt_work* work) RT_NOEXCEPT;
 /* --- end issue 14 --- */
+/* ---- issue 11: symmetric eigen-decomposition (LAPACK through ATen), for FID in float64 ---- */
+RT_API rt_status rt_linalg_eigh(rt_ctx* ctx, rt_tensor* t, rt_tensor** eigenvalues, rt_tensor** eigenvectors) RT_NOEXCEPT;
+RT_API rt_status rt_linalg_eigvalsh(rt_ctx* ctx, rt_tensor* t, rt_tensor** out) RT_NOEXCEPT;
 
 #endif /* RECTOK_TORCH_H */

@@ -1280,3 +1280,12 @@ RT_API rt_status rt_ema_update_(rt_ctx* ctx, rt_tensor** ema, rt_tensor** params
   }
   RT_END
 }
+
+// --- issue 11: symmetric eigen-decomposition for FID. Here rather than in a file of its own
+// because the RT_BEGIN/RT_END error handling and put helpers are local to this file. ---
+RT_API rt_status rt_linalg_eigh(rt_ctx* ctx, rt_tensor* t, rt_tensor** eigenvalues, rt_tensor** eigenvectors) noexcept {
+  RT_BEGIN put_pair(at::linalg_eigh(T(t), "L"), eigenvalues, eigenvectors); RT_END
+}
+RT_API rt_status rt_linalg_eigvalsh(rt_ctx* ctx, rt_tensor* t, rt_tensor** out) noexcept {
+  RT_BEGIN put(out, at::linalg_eigvalsh(T(t), "L")); RT_END
+}

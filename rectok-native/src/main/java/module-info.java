@@ -27,6 +27,9 @@ module dev.rectok.torch {
   exports dev.rectok.data;
   // --- issue 12: DINOv3 teacher ---
   exports dev.rectok.models.dinov3;
+  // --- issue 11: evaluation like the paper ---
+  exports dev.rectok.eval;
+  exports dev.rectok.models.inception;
 
   // issue 9: the golden replay harness is parity infrastructure, not general API.
   exports dev.rectok.models.golden to dev.rectok.generate, dev.rectok.train, dev.rectok.cli,

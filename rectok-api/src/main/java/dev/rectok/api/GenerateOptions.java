@@ -14,9 +14,13 @@ import java.util.function.BooleanSupplier;
  * @param intervalMin guidance applies for t in [intervalMin, intervalMax]
  * @param intervalMax see intervalMin
  * @param cancelled polled once per step; true stops sampling with an exception
+ * @param firstSampleIndex −1: one noise draw for the whole call from the seed (the default);
+ *     otherwise sample {@code i} of the call is global sample {@code firstSampleIndex + i} and its
+ *     noise comes from {@code (seed, global index)} alone, so results do not depend on batch size,
+ *     threads or how many processes share the work (what {@code rectok sample} uses)
  */
 public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidance, double guidanceScale,
-    double intervalMin, double intervalMax, BooleanSupplier cancelled) {
+    double intervalMin, double intervalMax, BooleanSupplier cancelled, long firstSampleIndex) {
 
   /** ODE integrators. */
   public enum Method {
@@ -51,6 +55,9 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
       throw new IllegalArgumentException(
           "invalid guidance: scale " + guidanceScale + ", interval [" + intervalMin + ", " + intervalMax + "]");
     }
+    if (firstSampleIndex < -1) {
+      throw new IllegalArgumentException("firstSampleIndex must be -1 (off) or a global index >= 0, got " + firstSampleIndex);
+    }
   }
 
   /** The reference's defaults. */
@@ -71,6 +78,7 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     private double intervalMin = 0;
     private double intervalMax = 1;
     private BooleanSupplier cancelled = () -> false;
+    private long firstSampleIndex = -1;
 
     public Builder gridPoints(int v) {
       gridPoints = v;
@@ -105,8 +113,18 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
       return this;
     }
 
+    /**
+     * Per-sample noise: sample {@code i} of a call is global sample {@code index + i}, its noise
+     * drawn from {@code (seed, index + i)} only; −1 turns it off.
+     */
+    public Builder firstSampleIndex(long index) {
+      firstSampleIndex = index;
+      return this;
+    }
+
     public GenerateOptions build() {
-      return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled);
+      return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled,
+          firstSampleIndex);
     }
   }
 }

@@ -125,7 +125,9 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
         options.gridPoints(), config.timeDistShift());
     int[] shape = latentShape();
     try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
-      Tensor noise = Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2]);
+      Tensor noise = options.firstSampleIndex() < 0
+          ? Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2])
+          : SampleNoise.of(seed, options.firstSampleIndex(), labels.length, shape, device);
       Tensor y = Tensor.of(labels).to(device);
       VelocityModel model = net::forward;
       Tensor x = sampler.sample(model, guidance, noise, y,

@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
     subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class,
         AllreduceBench.class, // issue 14
 
-        /* issue 12 */ TeacherCommands.Bench.class})
+        /* issue 12 */ TeacherCommands.Bench.class,
+
+        InceptionBench.class /* issue 11 */})
 final class BenchCommand implements Runnable {
   @Override
   public void run() {

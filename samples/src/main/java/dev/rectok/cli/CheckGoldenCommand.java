@@ -19,6 +19,14 @@ final class CheckGoldenCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DIR", arity = "1..*", description = "case folders (each with a config.json)")
   List<Path> dirs;
 
+  // Replayers contributed by the modules above rectok-generate, by case kind.
+  private static java.util.Map<String, GoldenReplay.Replayer> replayers() {
+    java.util.Map<String, GoldenReplay.Replayer> all = new java.util.LinkedHashMap<>(Case2Replay.REPLAYERS);
+    // --- issue 11: case7 (Inception, FID/IS/PRC, npz, legacy torch.save) ---
+    all.putAll(dev.rectok.generate.golden.Case7Replay.REPLAYERS);
+    return all;
+  }
+
   @Override
   public Integer call() {
     // --- issue 10: every folder is checked, whatever the others do, then a summary ---
@@ -32,7 +40,7 @@ final class CheckGoldenCommand implements Callable<Integer> {
       }
       GoldenReplay.Result r;
       try {
-        r = GoldenReplay.run(dir, Case2Replay.REPLAYERS);
+        r = GoldenReplay.run(dir, replayers());
       } catch (java.io.IOException | RuntimeException e) {
         System.out.println("== " + SafeText.of(dir.toString()) + ": ERROR " + ExitCodes.message(e));
         unreadable++;

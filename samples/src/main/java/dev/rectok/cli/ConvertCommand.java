@@ -33,13 +33,17 @@ final class ConvertCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "OUT", description = "model file to write (.safetensors)")
   Path out;
 
-  @Option(names = "--kind", required = true, description = "tokenizer, generator or teacher (DINOv3, official .pth or transformers model.safetensors)")
+  @Option(names = "--kind", required = true,
+      description = "tokenizer, generator, teacher (DINOv3, official .pth or transformers model.safetensors) or inception")
   String kind;
 
   @Option(names = "--config",
       description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, dinov3_vitl16, ...) or a JSON file with constructor_kwargs;"
-          + " required for tokenizers and generators, inferred from the weights for teachers")
+          + " required for tokenizers and generators, inferred from the weights for teachers, unused for inception")
   String config;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers); without it, "
       + "the statistics of an input model file are kept")
@@ -68,6 +72,9 @@ final class ConvertCommand implements Callable<Integer> {
     OptionChecks.refuseOverwrite(force.force, java.util.List.of(out)); // issue 10: before any work
     if (kind.equals("teacher")) {
       return TeacherCommands.convert(in, out, config); // issue 12: its missing-file error names the published files
+    }
+    if (kind.equals("inception")) { // --- issue 11: torch-fidelity / pytorch-fid Inception weights ---
+      return InceptionConvert.convert(in, out, force.force);
     }
     if (!Files.isRegularFile(in)) {
       throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
@@ -118,8 +125,8 @@ final class ConvertCommand implements Callable<Integer> {
           ModelFile.write(out, kind, cfg, net.stateDict(), null, null);
         }
       }
-      default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--kind must be tokenizer, generator or teacher, not '" + kind + "'");
+      default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--kind must be tokenizer, generator, teacher or inception, not '" + kind + "'");
     }
     System.out.println("wrote " + out + (mean != null ? " (with latent statistics" + (stats == null ? " kept from " + in : "")
         + ")" : ""));

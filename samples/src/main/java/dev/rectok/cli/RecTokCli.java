@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
         // --- issue 14: data-parallel launcher ---
         LaunchCommand.class,
 
-        /* issue 12: DINOv3 teacher */ TeacherCommands.Features.class})
+        /* issue 12: DINOv3 teacher */ TeacherCommands.Features.class,
+
+        /* --- issue 11: evaluation like the paper --- */ SampleCommand.class, EvalCommand.class})
 public final class RecTokCli implements Runnable {
 
   @Override

@@ -58,6 +58,9 @@ public final class PthReader {
   public static PthCheckpoint read(Path path) throws IOException {
     Objects.requireNonNull(path, "path");
     InputLimits.requireRegularFile(path, "checkpoint");
+    if (LegacyPthReader.isLegacy(path)) { // issue 11: the pre-1.6 format (torch-fidelity's Inception weights)
+      return LegacyPthReader.read(path);
+    }
     long fileSize = sniff(path);
     PthCheckpoint.Owner owner = new PthCheckpoint.Owner(path);
     boolean ok = false;

@@ -119,10 +119,29 @@ final class Unpickler {
    * @param owner the checkpoint the tensors will belong to
    */
   Unpickler(byte[] pickle, String where, PthCheckpoint.Owner owner) {
+    this(pickle, 0, where, owner, false);
+  }
+
+  // --- issue 11: legacy (pre-1.6) torch.save files are a sequence of pickles in one buffer ---
+  private final boolean legacy;
+
+  /**
+   * One pickle of a legacy {@code torch.save} file, starting at {@code offset}; with
+   * {@code legacy} the persistent ids are the old 6-tuples (the last, view metadata, must be None).
+   */
+  Unpickler(byte[] pickle, int offset, String where, PthCheckpoint.Owner owner, boolean legacy) {
     this.b = pickle;
+    this.pos = offset;
     this.where = where;
     this.owner = owner;
+    this.legacy = legacy;
   }
+
+  /** The offset just after the last opcode read (after {@link #load}: after STOP). */
+  int position() {
+    return pos;
+  }
+  // --- end issue 11 ---
 
   /** Storage records referenced by the pickle, in first-use order, keyed by record name. */
   Map<String, PthStorage> storages() {
@@ -430,6 +449,12 @@ final class Unpickler {
 
   private Object persistentLoad(Object pid, int at) throws CheckpointFormatException {
     String ctx = "persistent id at offset " + at;
+    if (legacy && isTuple(pid) && ((List<?>) pid).size() == 6) { // issue 11: legacy 6-tuple
+      if (((List<?>) pid).get(5) != null) {
+        throw bad(ctx + ": storage views (legacy view metadata) are not supported");
+      }
+      pid = tuple(((List<?>) pid).subList(0, 5).toArray());
+    }
     if (!isTuple(pid) || ((List<?>) pid).size() != 5 || !"storage".equals(((List<?>) pid).get(0))) {
       throw bad(ctx + " is " + describe(pid) + ", not ('storage', type, key, location, numel)");
     }

@@ -1,5 +1,6 @@
 package dev.rectok.train.metrics;
 
+import dev.rectok.eval.FrechetDistance;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;

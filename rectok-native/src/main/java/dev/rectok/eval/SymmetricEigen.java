@@ -1,4 +1,4 @@
-package dev.rectok.train.metrics;
+package dev.rectok.eval;
 
 import java.util.Arrays;
 import java.util.function.DoubleUnaryOperator;

@@ -1,4 +1,4 @@
-package dev.rectok.train.metrics;
+package dev.rectok.eval;
 
 import dev.rectok.api.DType;
 import dev.rectok.torch.Scope;
@@ -15,7 +15,8 @@ import java.util.Objects;
  *
  * The last term is computed in the symmetric form {@code tr((Σ₁^½ Σ₂ Σ₁^½)^½)} (equal, since
  * {@code Σ₁ Σ₂} is similar to {@code Σ₁^½ Σ₂ Σ₁^½}), which is symmetric positive semi-definite, so
- * both square roots come from {@link SymmetricEigen} and no complex arithmetic is needed.
+ * both square roots come from a symmetric eigen-decomposition ({@link Fid}, LAPACK) and no
+ * complex arithmetic is needed.
  * Eigenvalues that rounding made slightly negative are clamped to 0 before the square root, and
  * a result below 0 (rounding, for nearly identical statistics) is returned as 0.
  *
@@ -51,6 +52,16 @@ public final class FrechetDistance {
     /** Statistics of features (N, D), N ≥ 2, any floating dtype and device. The caller keeps {@code features}. */
     public static Statistics of(Tensor features) {
       return new Accumulator().add(features).statistics();
+    }
+
+    /** Σ as one row-major array of D·D values (for tensors and files). */
+    public double[] covarianceRowMajor() {
+      int d = mean.length;
+      double[] out = new double[d * d];
+      for (int i = 0; i < d; i++) {
+        System.arraycopy(covariance[i], 0, out, i * d, d);
+      }
+      return out;
     }
 
     /** Feature dimension D. */
@@ -174,32 +185,15 @@ public final class FrechetDistance {
     }
   }
 
-  /** The Fréchet distance (squared, as FID reports it) between two statistics of the same dimension. */
+  /**
+   * The Fréchet distance (squared, as FID reports it) between two statistics of the same
+   * dimension: {@link Fid#distance} with torch-fidelity's formula, clamped at 0 (rounding can
+   * make nearly identical statistics come out slightly negative).
+   */
   public static double distance(Statistics a, Statistics b) {
     Objects.requireNonNull(a, "a");
     Objects.requireNonNull(b, "b");
-    if (a.dim() != b.dim()) {
-      throw new IllegalArgumentException("feature dimensions differ: " + a.dim() + " vs " + b.dim());
-    }
-    int d = a.dim();
-    double[] mu1 = a.mean;
-    double[] mu2 = b.mean;
-    double[][] s1 = a.covariance;
-    double[][] s2 = b.covariance;
-    double meanTerm = 0;
-    double traces = 0;
-    for (int i = 0; i < d; i++) {
-      double diff = mu1[i] - mu2[i];
-      meanTerm += diff * diff;
-      traces += s1[i][i] + s2[i][i];
-    }
-    double[][] r = SymmetricEigen.sqrtPsd(s1);
-    double[][] m = SymmetricEigen.multiply(SymmetricEigen.multiply(r, s2), r);
-    double traceSqrt = 0;
-    for (double w : SymmetricEigen.valuesOf(m)) {
-      traceSqrt += Math.sqrt(Math.max(w, 0.0));
-    }
-    return Math.max(0.0, meanTerm + traces - 2 * traceSqrt);
+    return Math.max(0.0, Fid.distance(a, b, Fid.Protocol.TORCH_FIDELITY));
   }
 
   /** Convenience: {@code distance(Statistics.of(a), Statistics.of(b))} for features (N, D) and (M, D). */

@@ -1,4 +1,4 @@
-package dev.rectok.train.metrics;
+package dev.rectok.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.rectok.train.metrics;
+package dev.rectok.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +8,7 @@ import dev.rectok.api.DType;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
-import dev.rectok.train.metrics.FrechetDistance.Statistics;
+import dev.rectok.eval.FrechetDistance.Statistics;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
