@@ -14,9 +14,12 @@ import java.util.function.BooleanSupplier;
  * @param intervalMin guidance applies for t in [intervalMin, intervalMax]
  * @param intervalMax see intervalMin
  * @param cancelled polled once per step; true stops sampling with an exception
+ * @param precision the networks' arithmetic ({@link Precision}; issue 13), FP32 by default
  */
 public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidance, double guidanceScale,
-    double intervalMin, double intervalMax, BooleanSupplier cancelled) {
+    double intervalMin, double intervalMax, BooleanSupplier cancelled,
+    // --- issue 13: precision ---
+    Precision precision) {
 
   /** ODE integrators. */
   public enum Method {
@@ -38,8 +41,8 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     if (gridPoints < 2) {
       throw new IllegalArgumentException("need at least 2 grid points, got " + gridPoints);
     }
-    if (method == null || guidance == null || cancelled == null) {
-      throw new NullPointerException("method, guidance and cancelled are required");
+    if (method == null || guidance == null || cancelled == null || precision == null) {
+      throw new NullPointerException("method, guidance, cancelled and precision are required");
     }
     if (!(guidanceScale >= 0) || !(intervalMin <= intervalMax)) {
       throw new IllegalArgumentException(
@@ -65,6 +68,8 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     private double intervalMin = 0;
     private double intervalMax = 1;
     private BooleanSupplier cancelled = () -> false;
+    // --- issue 13: precision ---
+    private Precision precision = Precision.FP32;
 
     public Builder gridPoints(int v) {
       gridPoints = v;
@@ -99,8 +104,16 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
       return this;
     }
 
+    // --- issue 13: precision ---
+    /** The networks' arithmetic (default {@link Precision#FP32}). */
+    public Builder precision(Precision v) {
+      precision = v;
+      return this;
+    }
+
     public GenerateOptions build() {
-      return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled);
+      return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled,
+          precision);
     }
   }
 }

@@ -81,6 +81,61 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     }
   }
 
+  // --- issue 13: precision ---
+  /**
+   * Linears kept float32 under bf16: the time embedding's MLP (the reference's precision list
+   * keeps the time embedding in float32; it is one row per sample, so it costs nothing).
+   */
+  public static final java.util.function.Predicate<String> BF16_LINEARS = path -> !path.startsWith("t_embedder.");
+
+  private volatile boolean preparedBf16;
+
+  /**
+   * {@link #open(java.nio.file.Path, java.nio.file.Path, Device)} that also converts the weights
+   * for {@code precision} now (resolved for {@code device} and this CPU), instead of at the first
+   * bf16 {@link #sample} call.
+   *
+   * @throws IllegalArgumentException when {@code precision} is bf16 and this CPU has no native bf16
+   */
+  public static DiTGenerator open(java.nio.file.Path model, java.nio.file.Path guide, Device device,
+      dev.rectok.api.Precision precision) throws java.io.IOException {
+    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
+    DiTGenerator g = open(model, guide, device);
+    if (compute != dev.rectok.api.DType.FLOAT32) {
+      g.prepare(compute);
+    }
+    return g;
+  }
+
+  /**
+   * Converts both networks' GEMM weights to {@code compute} once (later calls return at once).
+   * Thread-safe.
+   */
+  public void prepare(dev.rectok.api.DType compute) {
+    if (preparedBf16) {
+      return;
+    }
+    synchronized (this) {
+      if (!preparedBf16) {
+        dev.rectok.torch.nn.InferencePrecision.prepare(net, compute, BF16_LINEARS);
+        if (guide != null) {
+          dev.rectok.torch.nn.InferencePrecision.prepare(guide, compute, BF16_LINEARS);
+        }
+        preparedBf16 = true;
+      }
+    }
+  }
+
+  /** The main network (borrowed: owned by this generator). */
+  public DiTwDDTHead network() {
+    return net;
+  }
+
+  /** The AutoGuidance network, or null (borrowed: owned by this generator). */
+  public DiTwDDTHead guideNetwork() {
+    return guide;
+  }
+
   @Override
   public int[] latentShape() {
     return new int[] {config.tokenChannels(), config.inputSize(), config.inputSize()};
@@ -117,7 +172,13 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     Sampler sampler = Sampler.of(options.method() == GenerateOptions.Method.HEUN ? Sampler.Method.HEUN : Sampler.Method.EULER,
         options.gridPoints(), config.timeDistShift());
     int[] shape = latentShape();
-    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
+    // issue 13: the networks' GEMMs in the requested precision; the sampler's state stays float32
+    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(options.precision(), device);
+    if (compute != dev.rectok.api.DType.FLOAT32) {
+      prepare(compute);
+    }
+    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed);
+        var precision = dev.rectok.torch.nn.InferencePrecision.use(compute)) {
       Tensor noise = Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2]);
       Tensor y = Tensor.of(labels).to(device);
       VelocityModel model = net::forward;

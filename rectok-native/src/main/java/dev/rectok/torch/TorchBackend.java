@@ -57,6 +57,12 @@ public final class TorchBackend implements Backend {
     return dev.rectok.models.RecTokTokenizer.open(modelFile, device);
   }
 
+  // --- issue 13: precision ---
+  @Override
+  public Tokenizer openTokenizer(Path modelFile, Device device, dev.rectok.api.Precision precision) throws IOException {
+    return dev.rectok.models.RecTokTokenizer.open(modelFile, device, precision);
+  }
+
   /** Real paths of the mapped shared libraries whose name contains {@code needle}. */
   static String mappedLibraries(String needle) {
     TreeSet<String> found = new TreeSet<>();

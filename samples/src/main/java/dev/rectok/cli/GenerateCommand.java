@@ -55,6 +55,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Mixin
   DeviceOption device;
 
+  // --- issue 13: precision ---
+  @Mixin
+  PrecisionOption precision;
+
   @Override
   public Integer call() throws Exception {
     GenerateOptions.GuidanceKind kind = GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
@@ -62,10 +66,13 @@ final class GenerateCommand implements Callable<Integer> {
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
       throw new IllegalArgumentException("--guidance autoguidance needs --guide (the DiTDDT_s model file)");
     }
+    precision.resolve(device.get()); // refuses an unsupported bf16 before any work
     GenerateOptions options = GenerateOptions.builder().gridPoints(gridPoints)
-        .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT))).guidance(kind, w).build();
-    try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get());
-        DiTGenerator gen = DiTGenerator.open(generator, kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null, device.get())) {
+        .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT))).guidance(kind, w)
+        .precision(precision.get()).build();
+    try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get(), precision.get());
+        DiTGenerator gen = DiTGenerator.open(generator, kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null,
+            device.get(), precision.get())) {
       if (!tok.hasStatistics()) {
         throw new IllegalStateException("the tokenizer file has no latent statistics, so generated latents cannot be "
             + "decoded: run 'rectok stats --tokenizer " + tokenizer + " --images DIR' and 'rectok convert ... --stats STATS'");

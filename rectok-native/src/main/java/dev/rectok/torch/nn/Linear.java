@@ -1,6 +1,8 @@
 package dev.rectok.torch.nn;
 
+import dev.rectok.api.DType;
 import dev.rectok.torch.F;
+import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
@@ -39,7 +41,51 @@ public final class Linear extends UnaryModule {
 
   @Override
   public Tensor forward(Tensor input) {
+    // --- issue 13: bf16 inference weights ---
+    DType low = lowDtype;
+    if (low != null && InferencePrecision.current() == low) {
+      return InferencePrecision.lowPrecisionLinear(input, weightLow, biasLow, low);
+    }
     return F.linear(input, weight.data(), bias == null ? null : bias.data());
+  }
+
+  // --- issue 13: bf16 inference weights ---
+  // Copies of weight and bias in the inference GEMM dtype, made once by InferencePrecision.prepare
+  // and used only under InferencePrecision.use(that dtype). Published through the volatile lowDtype.
+  private Tensor weightLow;
+  private Tensor biasLow;
+  private volatile DType lowDtype;
+
+  synchronized boolean prepareLowPrecision(DType low) {
+    if (lowDtype == low) {
+      return false;
+    }
+    releaseLowPrecision();
+    try (GradMode g = GradMode.noGrad()) {
+      weightLow = weight.data().to(low);
+      biasLow = bias == null ? null : bias.data().to(low);
+    }
+    lowDtype = low;
+    return true;
+  }
+
+  synchronized void releaseLowPrecision() {
+    lowDtype = null;
+    if (weightLow != null) {
+      weightLow.close();
+      weightLow = null;
+    }
+    if (biasLow != null) {
+      biasLow.close();
+      biasLow = null;
+    }
+  }
+
+  /** Frees the parameters and any low-precision copies. */
+  @Override
+  public void close() {
+    releaseLowPrecision();
+    super.close();
   }
 
   @Override
