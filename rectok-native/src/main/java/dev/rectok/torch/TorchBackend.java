@@ -49,6 +49,13 @@ public final class TorchBackend implements Backend {
     facts.put("OPENBLAS_NUM_THREADS", Objects.requireNonNullElse(System.getenv("OPENBLAS_NUM_THREADS"), "unset (= cores)"));
     int cuda = Torch.cudaDeviceCount();
     facts.put("CUDA devices", cuda == 0 ? "none" : String.valueOf(cuda));
+    // --- issue 13: precision ---
+    CpuFeatures cpu = CpuFeatures.detect();
+    facts.put("bf16 on this CPU", cpu.bf16Summary() + " (flags from " + cpu.source() + "); --precision auto = "
+        + dev.rectok.torch.nn.InferencePrecision.resolve(dev.rectok.api.Precision.AUTO, Device.CPU, cpu).torchName()
+        + " on cpu");
+    facts.put("ATEN_CPU_CAPABILITY", Objects.requireNonNullElse(System.getenv("ATEN_CPU_CAPABILITY"),
+        "unset (LibTorch's default: avx2 kernels; avx512 measured no faster, see bench/README.md)"));
     return new RuntimeInfo(name(), version, cuda, facts);
   }
 

@@ -19,7 +19,7 @@ class CliTest {
 
   record Run(int code, String out, String err) {}
 
-  private static Run run(String... args) {
+  static Run run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
