@@ -132,8 +132,11 @@ final class BenchPrecisionCommands {
     @Option(names = "--batch", description = "images per sampling run (default: ${DEFAULT-VALUE})")
     int batch = 1;
 
-    @Option(names = "--runs", description = "timed sampling runs after one warm-up run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--iters", description = "timed sampling runs (default: ${DEFAULT-VALUE})")
     int runs = 1;
+
+    @Option(names = "--warmup", description = "untimed 2-step runs first (JIT, allocator) (default: ${DEFAULT-VALUE})")
+    int warmup = 1;
 
     @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
     Integer threads;
@@ -146,9 +149,9 @@ final class BenchPrecisionCommands {
 
     @Override
     public Integer call() throws Exception {
-      if (gridPoints < 2 || batch < 1 || runs < 1) {
+      if (gridPoints < 2 || batch < 1 || runs < 1 || warmup < 0) {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-            "--steps must be >= 2, --batch and --runs >= 1");
+            "--steps must be >= 2, --batch and --iters >= 1, --warmup >= 0");
       }
       if (threads != null) {
         Torch.setNumThreads(threads);
@@ -176,13 +179,10 @@ final class BenchPrecisionCommands {
         // forwards alone, at the same batch and precision: the floor of a sampling step
         double[] fwd = forwardMs(gen, preset, guided ? guidePreset : null, batch, compute, dev);
         // a short warm-up run (JIT, allocator), then the timed runs
-        gen.sample(labels, 1, GenerateOptions.builder().gridPoints(3).precision(precision.get()).build(), Progress.NONE);
-        double[] ms = new double[runs];
-        for (int r = 0; r < runs; r++) {
-          long t0 = System.nanoTime();
-          gen.sample(labels, r, o, Progress.NONE);
-          ms[r] = (System.nanoTime() - t0) / 1e6;
+        for (int i = 0; i < warmup; i++) {
+          gen.sample(labels, 1, GenerateOptions.builder().gridPoints(3).precision(precision.get()).build(), Progress.NONE);
         }
+        double[] ms = BenchCommand.time(0, runs, r -> gen.sample(labels, r, o, Progress.NONE));
         double med = BenchCommand.median(ms);
         int steps = gridPoints - 1;
         double floor = steps * (fwd[0] + fwd[1]);
@@ -193,6 +193,7 @@ final class BenchPrecisionCommands {
         System.out.printf("sampling ms per run: %s; median %.0f; per step %.1f; gap to steps x forwards %.1f%%%n",
             java.util.Arrays.toString(java.util.Arrays.stream(ms).map(x -> Math.round(x)).toArray()), med,
             med / steps, 100 * (med - floor) / floor);
+        System.out.printf("cpu_ms_per_forward=%.2f%n", BenchCommand.median(BenchCommand.lastCpuMs));
         System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
         System.out.printf("ms_per_sample_run=%.1f%n", med);
         System.out.printf("peak_rss_mb=%.0f%n", BenchCommand.peakRssMb());
