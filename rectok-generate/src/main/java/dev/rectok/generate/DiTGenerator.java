@@ -83,8 +83,11 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
 
   // --- issue 13: precision ---
   /**
-   * Linears kept float32 under bf16: the time embedding's MLP (the reference's precision list
-   * keeps the time embedding in float32; it is one row per sample, so it costs nothing).
+   * The Linears that run in bf16: all but the time embedding's MLP, which stays float32 as the
+   * issue's precision list asks (one row per sample: it costs nothing). The per-sample adaLN
+   * projections of the s-path stay float32 by the row rule of {@link
+   * dev.rectok.torch.nn.InferencePrecision#MIN_LOW_PRECISION_ROWS}; the DDT head's per-token ones
+   * are GEMMs and run in bf16, as under autocast.
    */
   public static final java.util.function.Predicate<String> BF16_LINEARS = path -> !path.startsWith("t_embedder.");
 

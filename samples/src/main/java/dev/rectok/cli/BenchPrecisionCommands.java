@@ -220,6 +220,9 @@ final class BenchPrecisionCommands {
           double[] ms = BenchCommand.time(1, 3, i -> {
             try (Scope inner = Scope.open()) {
               net.forward(x, t, y);
+              if (dev.isCuda()) {
+                Torch.cudaSynchronize(Math.max(0, dev.index()));
+              }
             }
           });
           out[k] = BenchCommand.median(ms);

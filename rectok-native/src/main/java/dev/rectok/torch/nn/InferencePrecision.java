@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Only modules that were {@link #prepare prepared} change precision: a model that was not
  * (e.g. a feature extractor for FID) stays float32 inside a guard. A {@link Linear} returns
- * float32 whatever it computes in, so the residual stream stays float32 (see
- * {@code docs/precision.md}).
+ * float32 whatever it computes in, so the residual stream stays float32 (measured cost and gain:
+ * the precision section of {@code bench/README.md}).
  *
  * <p>Threading: the mode is per Java thread (a guard must be closed on the thread that opened
  * it; guards nest); {@link #prepare} may run concurrently with forwards of other threads in
@@ -144,6 +144,18 @@ public final class InferencePrecision {
     };
   }
 
+  /**
+   * Fewest input rows for which a prepared Linear multiplies in the low dtype. Below it the call is
+   * a matrix-vector product (DiT^DH's per-sample adaLN modulation at small batches), bound by
+   * reading the weights; it stays on the float32 weights, as the issue's precision list keeps
+   * adaLN modulation in float32.
+   */
+  public static final long MIN_LOW_PRECISION_ROWS = 16;
+
+  static boolean isGemm(Tensor input, long inFeatures) {
+    return input.numel() / Math.max(1, inFeatures) >= MIN_LOW_PRECISION_ROWS;
+  }
+
   /** {@code linear(x, w, b)} with {@code w}, {@code b} already in the low dtype; float32 result. */
   static Tensor lowPrecisionLinear(Tensor input, Tensor weight, Tensor bias, DType low) {
     try (Scope s = Scope.open()) {
@@ -156,14 +168,24 @@ public final class InferencePrecision {
 
   /**
    * Attention {@code softmax(q k^T * scale) v} (no mask, no dropout) under the current mode: in
-   * float32, {@link F#scaledDotProductAttention} (today's numerics); in bfloat16, both products
-   * in bf16 with the scaled scores and the softmax in float32, as autocast computes it. Arguments
+   * float32, {@link F#scaledDotProductAttention} (today's numerics); in bfloat16 on the CPU, both
+   * products in bf16 with the scaled scores and the softmax in float32, as autocast computes it;
+   * in bfloat16 on CUDA, the fused SDPA kernel on bf16 inputs (float32 statistics inside). Arguments
    * are borrowed; the float32 result belongs to the caller's scope.
    */
   public static Tensor attention(Tensor q, Tensor k, Tensor v, double scale) {
     DType mode = current();
     if (mode == DType.FLOAT32) {
       return F.scaledDotProductAttention(q, k, v, null, 0.0, false, scale);
+    }
+    if (q.device().isCuda()) {
+      // LibTorch 2.x on CUDA: the fused kernel (flash / memory-efficient) takes bf16 q, k, v and
+      // keeps its softmax statistics in float32 itself; on 1.13 the shim falls back to the composite.
+      try (Scope s = Scope.open()) {
+        Tensor o = F.scaledDotProductAttention(q.to(mode), k.to(mode), v.to(mode), null, 0.0, false, scale);
+        LOW_PRECISION_GEMMS.add(2);
+        return s.keep(o.to(DType.FLOAT32));
+      }
     }
     try (Scope s = Scope.open()) {
       Tensor scores = q.to(mode).matmul(k.to(mode).transpose(-2, -1)).to(DType.FLOAT32);

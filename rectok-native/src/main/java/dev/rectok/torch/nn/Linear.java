@@ -43,7 +43,7 @@ public final class Linear extends UnaryModule {
   public Tensor forward(Tensor input) {
     // --- issue 13: bf16 inference weights ---
     DType low = lowDtype;
-    if (low != null && InferencePrecision.current() == low) {
+    if (low != null && InferencePrecision.current() == low && InferencePrecision.isGemm(input, inFeatures)) {
       return InferencePrecision.lowPrecisionLinear(input, weightLow, biasLow, low);
     }
     return F.linear(input, weight.data(), bias == null ? null : bias.data());

@@ -82,7 +82,7 @@ class InferencePrecisionTest {
   }
 
   @Property(tries = 20)
-  void aPreparedLinearRunsInBf16OnlyUnderTheGuard(@ForAll @IntRange(min = 1, max = 40) int rows,
+  void aPreparedLinearRunsInBf16OnlyUnderTheGuard(@ForAll @IntRange(min = 8, max = 40) int rows,
       @ForAll @IntRange(min = 1, max = 70) int in, @ForAll @IntRange(min = 1, max = 50) int out,
       @ForAll boolean bias) {
     try (Linear lin = new Linear(in, out, bias); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(rows);
@@ -112,6 +112,25 @@ class InferencePrecisionTest {
   }
 
   @Test
+  void matrixVectorCallsStayOnTheFloat32Weights() {
+    try (Linear lin = new Linear(32, 48, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(4);
+        GradMode m = GradMode.inferenceMode()) {
+      lin.resetParameters(g);
+      InferencePrecision.prepare(lin, DType.BFLOAT16);
+      Tensor gemv = Tensor.randn(g, 3, 1, 32); // 3 rows: the per-sample adaLN shape
+      Tensor gemm = Tensor.randn(g, 2, 8, 32); // 16 rows
+      Tensor fp32 = lin.forward(gemv);
+      long n0 = InferencePrecision.lowPrecisionGemms();
+      try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
+        assertThat(exactlyEqual(lin.forward(gemv), fp32)).isTrue();
+        assertThat(InferencePrecision.lowPrecisionGemms()).isEqualTo(n0);
+        lin.forward(gemm);
+        assertThat(InferencePrecision.lowPrecisionGemms()).isEqualTo(n0 + 1);
+      }
+    }
+  }
+
+  @Test
   void anUnpreparedModuleStaysFloat32InsideTheGuard() {
     try (Linear lin = new Linear(16, 8, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3)) {
       lin.resetParameters(g);
@@ -132,7 +151,7 @@ class InferencePrecisionTest {
       seq.get(0).resetParameters(g);
       seq.get(1).resetParameters(g);
       assertThat(InferencePrecision.prepare(seq, DType.BFLOAT16, path -> !path.equals("1"))).isEqualTo(1);
-      Tensor x = Tensor.randn(g, 3, 4);
+      Tensor x = Tensor.randn(g, 16, 4);
       long n0 = InferencePrecision.lowPrecisionGemms();
       try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
         seq.forward(x);
