@@ -101,19 +101,13 @@ class Bf16GoldenTest {
 
   @Test
   void case3bSamplingWithAndWithoutAutoGuidance() throws Exception {
-    Path dir = GOLDEN.resolve("case3b_dit_sampling");
-    try (GoldenCase g = GoldenCase.open(dir);
-        DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
-        DiTwDDTHead guide = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")))) {
-      DiTCheckpoints.load(net, g.file("weights.pth"));
-      DiTCheckpoints.load(guide, g.file("guide_weights.pth"));
-      net.eval();
-      guide.eval();
+    DiTwDDTHead[] both = case3bNetworks();
+    try (GoldenCase g = GoldenCase.open(GOLDEN.resolve("case3b_dit_sampling")); DiTwDDTHead net = both[0];
+        DiTwDDTHead guide = both[1]) {
       var sampling = g.config().get("sampling");
       Sampler sampler = Sampler.euler(sampling.get("grid_points").asInt(), sampling.get("timestep_shift").asDouble());
       Tensor noise = g.tensor("input.initial_noise");
       Tensor labels = g.tensor("input.labels");
-      DiTwDDTHead[] both = {net, guide};
       double plain = compare(g, "output.samples_no_guidance", both,
           () -> sampler.sample(net::forward, Guidance.none(), noise, labels), 2e-4);
       double auto = compare(g, "output.samples_autoguidance", both,
@@ -127,15 +121,8 @@ class Bf16GoldenTest {
 
   @Test
   void theGeneratorTakesTheBf16PathWhenAskedAndRefusesItOnACpuWithoutBf16() throws Exception {
-    Path dir = GOLDEN.resolve("case3b_dit_sampling");
-    DiTGenerator gen;
-    try (GoldenCase g = GoldenCase.open(dir)) {
-      DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
-      DiTwDDTHead guide = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
-      DiTCheckpoints.load(net, dir.resolve("weights.pth"));
-      DiTCheckpoints.load(guide, dir.resolve("guide_weights.pth"));
-      gen = new DiTGenerator(net, guide, Device.CPU);
-    }
+    DiTwDDTHead[] nets = case3bNetworks();
+    DiTGenerator gen = new DiTGenerator(nets[0], nets[1], Device.CPU);
     String old = System.getProperty("rectok.cpuFlags");
     try (gen) {
       GenerateOptions.Builder b = GenerateOptions.builder().gridPoints(8).autoGuidance();
@@ -165,6 +152,20 @@ class Bf16GoldenTest {
       } else {
         System.setProperty("rectok.cpuFlags", old);
       }
+    }
+  }
+
+  /** The main network and the AutoGuidance network of golden case 3b, loaded, in eval mode; owned by the caller. */
+  private static DiTwDDTHead[] case3bNetworks() throws java.io.IOException {
+    Path dir = GOLDEN.resolve("case3b_dit_sampling");
+    try (GoldenCase g = GoldenCase.open(dir)) {
+      DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
+      DiTwDDTHead guide = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
+      DiTCheckpoints.load(net, dir.resolve("weights.pth"));
+      DiTCheckpoints.load(guide, dir.resolve("guide_weights.pth"));
+      net.eval();
+      guide.eval();
+      return new DiTwDDTHead[] {net, guide};
     }
   }
 
