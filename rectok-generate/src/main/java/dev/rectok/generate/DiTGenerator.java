@@ -106,6 +106,7 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     DiTGenerator g = open(model, guide, device);
     if (compute != dev.rectok.api.DType.FLOAT32) {
       g.prepare(compute);
+      g.releaseFloat32();
     }
     return g;
   }
@@ -137,6 +138,23 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
   /** The AutoGuidance network, or null (borrowed: owned by this generator). */
   public DiTwDDTHead guideNetwork() {
     return guide;
+  }
+
+  private volatile boolean bf16Only;
+
+  /**
+   * Frees the float32 weights of the converted Linears (halving the networks' memory); afterwards
+   * only bf16 {@link #sample} calls are accepted. Call it after {@link #prepare}; thread-safe.
+   */
+  public synchronized void releaseFloat32() {
+    if (!preparedBf16) {
+      throw new IllegalStateException("prepare(BFLOAT16) first: nothing to run in once float32 is released");
+    }
+    dev.rectok.torch.nn.InferencePrecision.releaseFloat32(net);
+    if (guide != null) {
+      dev.rectok.torch.nn.InferencePrecision.releaseFloat32(guide);
+    }
+    bf16Only = true;
   }
 
   @Override
@@ -179,6 +197,9 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(options.precision(), device);
     if (compute != dev.rectok.api.DType.FLOAT32) {
       prepare(compute);
+    } else if (bf16Only) {
+      throw new IllegalArgumentException("this generator was opened for bf16 only (its float32 weights were freed): "
+          + "ask for precision bf16 or auto, or open it with precision fp32");
     }
     try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed);
         var precision = dev.rectok.torch.nn.InferencePrecision.use(compute)) {

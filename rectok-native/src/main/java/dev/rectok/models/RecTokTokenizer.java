@@ -43,12 +43,14 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   /**
    * Takes ownership of a loaded {@code model} (already on {@code device}) that runs its GEMMs in
    * {@code compute} ({@code FLOAT32}, or {@code BFLOAT16}: the Linear weights are converted here,
-   * once; see {@link dev.rectok.torch.nn.InferencePrecision}).
+   * once, and their float32 originals freed; see {@link dev.rectok.torch.nn.InferencePrecision}).
    */
   public RecTokTokenizer(RecTok model, Device device, boolean hasStatistics, dev.rectok.api.DType compute) {
     this.compute = Objects.requireNonNull(compute, "compute");
     if (compute != dev.rectok.api.DType.FLOAT32) {
+      // its precision is fixed here, so the float32 copies are dropped: half the weights' memory
       dev.rectok.torch.nn.InferencePrecision.prepare(model, compute);
+      dev.rectok.torch.nn.InferencePrecision.releaseFloat32(model);
     }
     this.model = Objects.requireNonNull(model, "model");
     this.device = Objects.requireNonNull(device, "device");

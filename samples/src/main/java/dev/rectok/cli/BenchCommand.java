@@ -162,6 +162,7 @@ final class BenchCommand implements Runnable {
         DType compute = precision.resolve(dev);
         if (compute != DType.FLOAT32) {
           InferencePrecision.prepare(tok, compute);
+          InferencePrecision.releaseFloat32(tok); // as RecTokTokenizer.open does for bf16
         }
         int size = tok.config().imgSize();
         int grid = tok.config().gridSize();
@@ -221,6 +222,7 @@ final class BenchCommand implements Runnable {
         net.eval();
         if (compute != DType.FLOAT32) {
           InferencePrecision.prepare(net, compute, DiTGenerator.BF16_LINEARS);
+          InferencePrecision.releaseFloat32(net); // as DiTGenerator.open does for bf16
         }
         DiTConfig cfg = net.config();
         long c = cfg.tokenChannels();

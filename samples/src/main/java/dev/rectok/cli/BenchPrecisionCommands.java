@@ -165,6 +165,7 @@ final class BenchPrecisionCommands {
         long tp = System.nanoTime();
         if (compute != DType.FLOAT32) {
           gen.prepare(compute);
+          gen.releaseFloat32(); // as DiTGenerator.open does for bf16
         }
         double prepareMs = (System.nanoTime() - tp) / 1e6;
         long[] labels = new long[batch];

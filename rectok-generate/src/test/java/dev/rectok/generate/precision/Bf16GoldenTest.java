@@ -155,6 +155,28 @@ class Bf16GoldenTest {
     }
   }
 
+  @Test
+  void aGeneratorWhoseFloat32WeightsWereFreedRunsBf16AndRefusesFp32() throws Exception {
+    DiTwDDTHead[] nets = case3bNetworks();
+    // a simulated bf16 CPU, so the test means the same on any machine
+    System.setProperty("rectok.cpuFlags", "avx512f avx512bw avx512vl avx512dq avx512_bf16");
+    try (DiTGenerator gen = new DiTGenerator(nets[0], nets[1], Device.CPU)) {
+      GenerateOptions.Builder b = GenerateOptions.builder().gridPoints(8).autoGuidance();
+      long[] labels = {2, 5};
+      Latents fp32 = gen.sample(labels, 9, b.build(), Progress.NONE);
+      assertThatThrownBy(gen::releaseFloat32).isInstanceOf(IllegalStateException.class);
+      gen.prepare(DType.BFLOAT16);
+      gen.releaseFloat32();
+      assertThat(nets[0].stateDict().get("blocks.0.attn.qkv.weight").numel()).isZero();
+      Latents bf16 = gen.sample(labels, 9, b.precision(Precision.BF16).build(), Progress.NONE);
+      assertThat(relError(bf16.values(), fp32.values())).isBetween(1e-6, 5e-2);
+      assertThatThrownBy(() -> gen.sample(labels, 9, b.precision(Precision.FP32).build(), Progress.NONE))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bf16 only");
+    } finally {
+      System.clearProperty("rectok.cpuFlags");
+    }
+  }
+
   /** The main network and the AutoGuidance network of golden case 3b, loaded, in eval mode; owned by the caller. */
   private static DiTwDDTHead[] case3bNetworks() throws java.io.IOException {
     Path dir = GOLDEN.resolve("case3b_dit_sampling");

@@ -87,6 +87,24 @@ public final class InferencePrecision {
     return n[0];
   }
 
+  /**
+   * For a model that will only ever run in its prepared low precision: frees the float32 weight
+   * and bias of every prepared Linear under {@code root} (they become empty tensors), halving the
+   * model's share of memory. Those Linears then multiply in the low dtype whatever the guard says
+   * and at any row count; their state dict no longer holds the float32 values. Irreversible.
+   *
+   * @return how many Linears were released
+   */
+  public static int releaseFloat32(Module root) {
+    int[] n = {0};
+    walk(root, "", (path, m) -> {
+      if (m instanceof Linear l && l.releaseFloat32()) {
+        n[0]++;
+      }
+    });
+    return n[0];
+  }
+
   /** Frees the low-precision copies under {@code root} (e.g. before training it again). */
   public static void release(Module root) {
     walk(root, "", (path, m) -> {

@@ -43,7 +43,8 @@ public final class Linear extends UnaryModule {
   public Tensor forward(Tensor input) {
     // --- issue 13: bf16 inference weights ---
     DType low = lowDtype;
-    if (low != null && InferencePrecision.current() == low && InferencePrecision.isGemm(input, inFeatures)) {
+    if (low != null && (float32Released
+        || InferencePrecision.current() == low && InferencePrecision.isGemm(input, inFeatures))) {
       return InferencePrecision.lowPrecisionLinear(input, weightLow, biasLow, low);
     }
     return F.linear(input, weight.data(), bias == null ? null : bias.data());
@@ -69,7 +70,31 @@ public final class Linear extends UnaryModule {
     return true;
   }
 
+  // Set once the float32 parameters were replaced by empty tensors (a low-precision-only model).
+  private volatile boolean float32Released;
+
+  synchronized boolean releaseFloat32() {
+    if (lowDtype == null || float32Released) {
+      return false;
+    }
+    try (GradMode g = GradMode.noGrad()) {
+      weight.set(Tensor.zeros(new long[] {0}, DType.FLOAT32, weight.data().device()));
+      if (bias != null) {
+        bias.set(Tensor.zeros(new long[] {0}, DType.FLOAT32, bias.data().device()));
+      }
+    }
+    float32Released = true;
+    return true;
+  }
+
   synchronized void releaseLowPrecision() {
+    if (float32Released) {
+      throw new IllegalStateException("this Linear's float32 weights were released: it can only run in " + lowDtype);
+    }
+    freeLowCopies();
+  }
+
+  private synchronized void freeLowCopies() {
     lowDtype = null;
     if (weightLow != null) {
       weightLow.close();
@@ -84,7 +109,7 @@ public final class Linear extends UnaryModule {
   /** Frees the parameters and any low-precision copies. */
   @Override
   public void close() {
-    releaseLowPrecision();
+    freeLowCopies();
     super.close();
   }
 

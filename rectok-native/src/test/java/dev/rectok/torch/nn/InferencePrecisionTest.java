@@ -131,6 +131,31 @@ class InferencePrecisionTest {
   }
 
   @Test
+  void releasingFloat32FreesTheWeightsAndKeepsTheBf16Results() {
+    try (Linear lin = new Linear(24, 40, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(6);
+        GradMode m = GradMode.inferenceMode()) {
+      lin.resetParameters(g);
+      assertThat(InferencePrecision.releaseFloat32(lin)).as("nothing prepared, nothing released").isZero();
+      InferencePrecision.prepare(lin, DType.BFLOAT16);
+      Tensor x = Tensor.randn(g, 20, 24);
+      Tensor bf16;
+      try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
+        bf16 = lin.forward(x);
+      }
+      assertThat(InferencePrecision.releaseFloat32(lin)).isEqualTo(1);
+      assertThat(InferencePrecision.releaseFloat32(lin)).isZero();
+      assertThat(lin.weight().numel()).isZero();
+      assertThat(lin.bias().numel()).isZero();
+      // a bf16-only Linear: bf16 whatever the guard, and at any row count
+      assertThat(exactlyEqual(lin.forward(x), bf16)).isTrue();
+      Tensor row = x.narrow(0, 0, 1);
+      assertThat(exactlyEqual(lin.forward(row), bf16.narrow(0, 0, 1))).isTrue();
+      assertThatThrownBy(() -> InferencePrecision.release(lin)).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("released");
+    }
+  }
+
+  @Test
   void anUnpreparedModuleStaysFloat32InsideTheGuard() {
     try (Linear lin = new Linear(16, 8, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3)) {
       lin.resetParameters(g);
