@@ -105,8 +105,7 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
     DiTGenerator g = open(model, guide, device);
     if (compute != dev.rectok.api.DType.FLOAT32) {
-      g.prepare(compute);
-      g.releaseFloat32();
+      g.prepareBf16Only(compute);
     }
     return g;
   }
@@ -154,6 +153,19 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     if (guide != null) {
       dev.rectok.torch.nn.InferencePrecision.releaseFloat32(guide);
     }
+    bf16Only = true;
+  }
+
+  /**
+   * {@link #prepare} and {@link #releaseFloat32} in one pass, Linear by Linear, so that the peak
+   * memory stays that of the float32 networks. Thread-safe; before any sampling.
+   */
+  public synchronized void prepareBf16Only(dev.rectok.api.DType compute) {
+    dev.rectok.torch.nn.InferencePrecision.prepareReleasing(net, compute, BF16_LINEARS);
+    if (guide != null) {
+      dev.rectok.torch.nn.InferencePrecision.prepareReleasing(guide, compute, BF16_LINEARS);
+    }
+    preparedBf16 = true;
     bf16Only = true;
   }
 

@@ -49,8 +49,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
     this.compute = Objects.requireNonNull(compute, "compute");
     if (compute != dev.rectok.api.DType.FLOAT32) {
       // its precision is fixed here, so the float32 copies are dropped: half the weights' memory
-      dev.rectok.torch.nn.InferencePrecision.prepare(model, compute);
-      dev.rectok.torch.nn.InferencePrecision.releaseFloat32(model);
+      dev.rectok.torch.nn.InferencePrecision.prepareReleasing(model, compute, path -> true);
     }
     this.model = Objects.requireNonNull(model, "model");
     this.device = Objects.requireNonNull(device, "device");

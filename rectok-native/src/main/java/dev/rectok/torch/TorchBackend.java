@@ -55,7 +55,7 @@ public final class TorchBackend implements Backend {
         + dev.rectok.torch.nn.InferencePrecision.resolve(dev.rectok.api.Precision.AUTO, Device.CPU, cpu).torchName()
         + " on cpu");
     facts.put("ATEN_CPU_CAPABILITY", Objects.requireNonNullElse(System.getenv("ATEN_CPU_CAPABILITY"),
-        "unset (LibTorch's default: avx2 kernels; avx512 measured no faster, see bench/README.md)"));
+        "unset (LibTorch's default kernels; ATEN_CPU_CAPABILITY=avx512 not yet measured, see bench/README.md)"));
     return new RuntimeInfo(name(), version, cuda, facts);
   }
 

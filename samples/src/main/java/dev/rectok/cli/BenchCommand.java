@@ -161,8 +161,7 @@ final class BenchCommand implements Runnable {
         tok.eval();
         DType compute = precision.resolve(dev);
         if (compute != DType.FLOAT32) {
-          InferencePrecision.prepare(tok, compute);
-          InferencePrecision.releaseFloat32(tok); // as RecTokTokenizer.open does for bf16
+          InferencePrecision.prepareReleasing(tok, compute, path -> true); // as RecTokTokenizer.open does
         }
         int size = tok.config().imgSize();
         int grid = tok.config().gridSize();
@@ -221,8 +220,7 @@ final class BenchCommand implements Runnable {
         }
         net.eval();
         if (compute != DType.FLOAT32) {
-          InferencePrecision.prepare(net, compute, DiTGenerator.BF16_LINEARS);
-          InferencePrecision.releaseFloat32(net); // as DiTGenerator.open does for bf16
+          InferencePrecision.prepareReleasing(net, compute, DiTGenerator.BF16_LINEARS); // as DiTGenerator.open does
         }
         DiTConfig cfg = net.config();
         long c = cfg.tokenChannels();

@@ -164,8 +164,7 @@ final class BenchPrecisionCommands {
               guided ? new DiTwDDTHead(DiTConfig.preset(guidePreset), g) : null, dev)) {
         long tp = System.nanoTime();
         if (compute != DType.FLOAT32) {
-          gen.prepare(compute);
-          gen.releaseFloat32(); // as DiTGenerator.open does for bf16
+          gen.prepareBf16Only(compute); // as DiTGenerator.open does for bf16
         }
         double prepareMs = (System.nanoTime() - tp) / 1e6;
         long[] labels = new long[batch];

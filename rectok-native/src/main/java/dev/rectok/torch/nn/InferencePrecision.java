@@ -105,6 +105,29 @@ public final class InferencePrecision {
     return n[0];
   }
 
+  /**
+   * {@link #prepare(Module, DType, java.util.function.Predicate)} then {@link #releaseFloat32}, one
+   * Linear at a time, so that the peak memory is the float32 model plus one layer's copy rather
+   * than one and a half models.
+   *
+   * @return how many Linears were converted and released
+   */
+  public static int prepareReleasing(Module root, DType compute, java.util.function.Predicate<String> convert) {
+    if (compute != DType.BFLOAT16) {
+      throw new IllegalArgumentException("only bfloat16 copies are prepared, not " + compute);
+    }
+    int[] n = {0};
+    walk(root, "", (path, m) -> {
+      if (m instanceof Linear l && convert.test(path)) {
+        l.prepareLowPrecision(compute);
+        if (l.releaseFloat32()) {
+          n[0]++;
+        }
+      }
+    });
+    return n[0];
+  }
+
   /** Frees the low-precision copies under {@code root} (e.g. before training it again). */
   public static void release(Module root) {
     walk(root, "", (path, m) -> {

@@ -156,6 +156,22 @@ class InferencePrecisionTest {
   }
 
   @Test
+  void theOnePassFormEqualsPrepareThenRelease() {
+    try (Linear a = new Linear(24, 40, true); Linear b = new Linear(24, 40, true); Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(7)) {
+      a.resetParameters(g);
+      b.weight().copyFrom(a.weight().data());
+      b.bias().copyFrom(a.bias().data());
+      Tensor x = Tensor.randn(g, 20, 24);
+      InferencePrecision.prepare(a, DType.BFLOAT16);
+      InferencePrecision.releaseFloat32(a);
+      assertThat(InferencePrecision.prepareReleasing(b, DType.BFLOAT16, path -> true)).isEqualTo(1);
+      assertThat(b.weight().numel()).isZero();
+      assertThat(exactlyEqual(b.forward(x), a.forward(x))).isTrue();
+    }
+  }
+
+  @Test
   void anUnpreparedModuleStaysFloat32InsideTheGuard() {
     try (Linear lin = new Linear(16, 8, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3)) {
       lin.resetParameters(g);
