@@ -1,9 +1,10 @@
-package dev.rectok.torch;
+package dev.rectok.models;
 
 import dev.rectok.api.Device;
 import dev.rectok.api.RuntimeInfo;
 import dev.rectok.api.Tokenizer;
 import dev.rectok.api.spi.Backend;
+import dev.rectok.torch.Torch;
 import dev.rectok.torch.internal.NativeLibrary;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +15,9 @@ import java.util.Objects;
 import java.util.TreeSet;
 
 /**
- * The LibTorch {@link Backend}, registered as a JPMS service. Stateless; thread-safe.
+ * The LibTorch {@link Backend}, registered as a JPMS service. It lives with the models it opens,
+ * so the binding packages ({@code dev.rectok.torch.*}) never depend on {@code dev.rectok.models}.
+ * Stateless; thread-safe.
  */
 public final class TorchBackend implements Backend {
 
@@ -50,7 +53,7 @@ public final class TorchBackend implements Backend {
     int cuda = Torch.cudaDeviceCount();
     facts.put("CUDA devices", cuda == 0 ? "none" : String.valueOf(cuda));
     // --- issue 13: precision ---
-    CpuFeatures cpu = CpuFeatures.detect();
+    dev.rectok.torch.CpuFeatures cpu = dev.rectok.torch.CpuFeatures.detect();
     facts.put("bf16 on this CPU", cpu.bf16Summary() + " (flags from " + cpu.source() + "); --precision auto = "
         + dev.rectok.torch.nn.InferencePrecision.resolve(dev.rectok.api.Precision.AUTO, Device.CPU, cpu).torchName()
         + " on cpu");
@@ -61,7 +64,7 @@ public final class TorchBackend implements Backend {
 
   @Override
   public Tokenizer openTokenizer(Path modelFile, Device device) throws IOException {
-    return dev.rectok.models.RecTokTokenizer.open(modelFile, device);
+    return RecTokTokenizer.open(modelFile, device);
   }
 
   // --- issue 13: precision ---
