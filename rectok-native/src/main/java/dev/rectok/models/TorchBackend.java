@@ -58,7 +58,7 @@ public final class TorchBackend implements Backend {
         + dev.rectok.torch.nn.InferencePrecision.resolve(dev.rectok.api.Precision.AUTO, Device.CPU, cpu).torchName()
         + " on cpu");
     facts.put("ATEN_CPU_CAPABILITY", Objects.requireNonNullElse(System.getenv("ATEN_CPU_CAPABILITY"),
-        "unset (LibTorch's default kernels; ATEN_CPU_CAPABILITY=avx512 not yet measured, see bench/README.md)"));
+        "unset (LibTorch's default kernels; avx512 measured slower here, see bench/README.md)"));
     return new RuntimeInfo(name(), version, cuda, facts);
   }
 
