@@ -13,6 +13,13 @@
 #                                  The pure-Java checkpoint tests (they need ../shared/golden,
 #                                  which does not travel) are left to the CPU suite.
 #
+#   native/cuda-check.sh bench     on the GPU machine (issue 13), after 'run' built native/build-cuda:
+#                                  times DiT^DH-XL + AutoGuidance (DiT^DH-S) sampling, 150 grid
+#                                  points, random weights, in fp32 and in bf16, and prints images
+#                                  per second for each (RECTOK_BENCH_BATCH, default 8; RECTOK_BENCH_STEPS,
+#                                  default 150). CUDA-graph capture of the sampling step is not
+#                                  implemented yet, so there is no "with graphs" row.
+#
 # The GPU machine needs neither Java nor Maven: carry .cuda-bundle along with the tree.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -27,6 +34,11 @@ prepare() {
     -DoutputDirectory="$BUNDLE/lib"
   mvn -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.4 \
     -DoutputDirectory="$BUNDLE"
+  # --- issue 13: the CLI for 'bench' (its jar and runtime dependencies; the CPU shim inside the
+  # rectok-native jar is unused there: -Drectok.native.lib points at the CUDA build) ---
+  mvn -B -q -DskipTests -pl samples -am package
+  rm -rf "$BUNDLE/cli" && mkdir -p "$BUNDLE/cli"
+  cp samples/target/rectok-cli-*.jar samples/target/lib/*.jar "$BUNDLE/cli/"
   rm -rf "$BUNDLE/classes" "$BUNDLE/jdk" "$BUNDLE/golden"
   mkdir -p "$BUNDLE/classes"
   cp -r rectok-api/target/classes "$BUNDLE/classes/api"
@@ -36,7 +48,7 @@ prepare() {
   # Not needed on the GPU: our own jars (classes are copied), jqwik's extras, byte-buddy (assertj
   # loads it only for soft assertions).
   rm -f "$BUNDLE"/lib/rectok-*.jar "$BUNDLE"/lib/jqwik-web-*.jar "$BUNDLE"/lib/jqwik-time-*.jar "$BUNDLE"/lib/byte-buddy-*.jar
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.naming,jdk.unsupported \
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.naming,jdk.unsupported,java.desktop \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$BUNDLE/jdk"
   strip --strip-unneeded "$BUNDLE/jdk/lib/server/libjvm.so"
   du -sh "$BUNDLE"
@@ -102,8 +114,27 @@ run() {
   return ${status:-0}
 }
 
+# --- issue 13: sampling throughput on the GPU, fp32 against bf16 ---
+bench() {
+  cd "$ROOT"
+  local java="$BUNDLE/jdk/bin/java"
+  [ -x "$java" ] || java="${JAVA_HOME:-/nonexistent}/bin/java"
+  [ -d "$BUNDLE/cli" ] || { echo "no .cuda-bundle/cli: run 'native/cuda-check.sh prepare' first" >&2; exit 1; }
+  [ -f "$ROOT/native/build-cuda/librectok_torch.so" ] || { echo "no native/build-cuda: run 'native/cuda-check.sh run' first" >&2; exit 1; }
+  local batch="${RECTOK_BENCH_BATCH:-8}" steps="${RECTOK_BENCH_STEPS:-150}" p
+  for p in fp32 bf16; do
+    echo "== DiT^DH-XL + AutoGuidance, $steps grid points, batch $batch, $p on $DEVICE"
+    "$java" --enable-native-access=dev.rectok.torch -Drectok.native.lib="$ROOT/native/build-cuda/librectok_torch.so" \
+      -p "$BUNDLE/cli" -m dev.rectok.cli/dev.rectok.cli.RecTokCli bench sample --device "$DEVICE" --preset DiTDDT_xl \
+      --guide-preset DiTDDT_s --steps "$steps" --batch "$batch" --iters 1 --precision "$p" \
+      | grep -E "forward ms|sampling ms|images_per_second|peak_rss"
+  done
+  echo "(CUDA-graph capture of the step is not implemented: no 'with graphs' rows)"
+}
+
 case "${1:-run}" in
   prepare) prepare ;;
   run) shift || true; run "$@" ;;
-  *) echo "usage: native/cuda-check.sh [prepare|run]" >&2; exit 2 ;;
+  bench) bench ;;
+  *) echo "usage: native/cuda-check.sh [prepare|run|bench]" >&2; exit 2 ;;
 esac

@@ -650,6 +650,35 @@ def bench(args):
         ms = time_it(args.warmup, args.iters, body)
         print(f"{args.preset} {args.mode}, batch {args.batch}, 256x256, {torch.get_num_threads()} threads, cpu (PyTorch reference)")
         report("tokenizer " + args.mode, args.batch, ms)
+    elif args.what == "sample":
+        # issue 13: one Euler sampling run with AutoGuidance (the reference's generate loop:
+        # v = v_guide + w * (v_main - v_guide) on the shifted grid), timed per run
+        main_net = DiTwDDTHead(**DIT_PRESETS[args.preset])
+        guide_net = DiTwDDTHead(**DIT_PRESETS[args.guide_preset])
+        init_random_(main_net, gen)
+        init_random_(guide_net, gen)
+        main_net.eval()
+        guide_net.eval()
+        x0 = torch.randn(args.batch, 128, 16, 16, generator=gen)
+        y = torch.randint(0, 1000, (args.batch,), generator=gen)
+        shift = math.sqrt(128 * 16 * 16 / 4096.0)
+        grid = torch.linspace(0, 1, args.steps)
+        grid = shift * grid / (1 + (shift - 1) * grid)
+
+        def body():
+            with torch.inference_mode():
+                x = x0.clone()
+                for i in range(args.steps - 1):
+                    tb = torch.full((args.batch,), float(grid[i]))
+                    vg = guide_net(x, tb, y)
+                    vm = main_net(x, tb, y)
+                    x = x + (grid[i + 1] - grid[i]) * (vg + 1.29 * (vm - vg))
+
+        ms = time_it(args.warmup, args.iters, body)
+        print(f"{args.preset} + AutoGuidance {args.guide_preset}, batch {args.batch}, {args.steps - 1} steps, "
+              f"{torch.get_num_threads()} threads, cpu (PyTorch reference)")
+        report("sample run", args.batch, ms)
+        print(f"ms_per_sample_run={float(np.median(ms)):.1f}")
     else:
         model = DiTwDDTHead(**DIT_PRESETS[args.preset])
         init_random_(model, gen)
@@ -679,7 +708,9 @@ def main():
     g.add_argument("dir", nargs="?", default=os.path.join(os.path.dirname(__file__), "../../../shared/golden/public"))
     g.add_argument("--tol", type=float, default=1e-5)
     b = sub.add_parser("bench")
-    b.add_argument("what", choices=["tokenizer", "dit"])
+    b.add_argument("what", choices=["tokenizer", "dit", "sample"])
+    b.add_argument("--guide-preset", default="DiTDDT_s", help="sample: the AutoGuidance network")
+    b.add_argument("--steps", type=int, default=150, help="sample: time-grid points (steps + 1)")
     b.add_argument("--preset")
     b.add_argument("--batch", type=int, default=1)
     b.add_argument("--iters", type=int, default=5)
@@ -692,7 +723,7 @@ def main():
     if a.cmd == "check-golden":
         return check_golden(a.dir, a.tol)
     if a.preset is None:
-        a.preset = "rectok_BB" if a.what == "tokenizer" else "DiTDDT_s"
+        a.preset = "rectok_BB" if a.what == "tokenizer" else "DiTDDT_xl" if a.what == "sample" else "DiTDDT_s"
     return bench(a)
 
 

@@ -41,6 +41,16 @@ public final class Backends {
     return load().openTokenizer(modelFile, device);
   }
 
+  // --- issue 13: precision ---
+  /**
+   * Opens a tokenizer model file with the installed backend for inference in {@code precision}.
+   *
+   * @throws IllegalArgumentException when {@code precision} is not supported on {@code device}
+   */
+  public static Tokenizer openTokenizer(Path modelFile, Device device, Precision precision) throws IOException {
+    return load().openTokenizer(modelFile, device, precision);
+  }
+
   /**
    * Opens a generator (and its optional AutoGuidance companion) with the installed provider.
    *

@@ -18,9 +18,12 @@ import java.util.function.BooleanSupplier;
  *     otherwise sample {@code i} of the call is global sample {@code firstSampleIndex + i} and its
  *     noise comes from {@code (seed, global index)} alone, so results do not depend on batch size,
  *     threads or how many processes share the work (what {@code rectok sample} uses)
+ * @param precision the networks' arithmetic ({@link Precision}), FP32 by default
  */
 public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidance, double guidanceScale,
-    double intervalMin, double intervalMax, BooleanSupplier cancelled, long firstSampleIndex) {
+    double intervalMin, double intervalMax, BooleanSupplier cancelled, long firstSampleIndex,
+    // --- issue 13: precision ---
+    Precision precision) {
 
   /** ODE integrators. */
   public enum Method {
@@ -48,8 +51,8 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     if (gridPoints > MAX_GRID_POINTS) {
       throw new IllegalArgumentException("need at most " + MAX_GRID_POINTS + " grid points, got " + gridPoints);
     }
-    if (method == null || guidance == null || cancelled == null) {
-      throw new NullPointerException("method, guidance and cancelled are required");
+    if (method == null || guidance == null || cancelled == null || precision == null) {
+      throw new NullPointerException("method, guidance, cancelled and precision are required");
     }
     if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale) || !(intervalMin <= intervalMax)) {
       throw new IllegalArgumentException(
@@ -79,6 +82,8 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     private double intervalMax = 1;
     private BooleanSupplier cancelled = () -> false;
     private long firstSampleIndex = -1;
+    // --- issue 13: precision ---
+    private Precision precision = Precision.FP32;
 
     public Builder gridPoints(int v) {
       gridPoints = v;
@@ -122,9 +127,16 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
       return this;
     }
 
+    // --- issue 13: precision ---
+    /** The networks' arithmetic (default {@link Precision#FP32}). */
+    public Builder precision(Precision v) {
+      precision = v;
+      return this;
+    }
+
     public GenerateOptions build() {
       return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled,
-          firstSampleIndex);
+          firstSampleIndex, precision);
     }
   }
 }

@@ -88,6 +88,94 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     }
   }
 
+  // --- issue 13: precision ---
+  /**
+   * The Linears that run in bf16: all but the time embedding's MLP, which stays float32 as the
+   * issue's precision list asks (one row per sample: it costs nothing). The per-sample adaLN
+   * projections of the s-path stay float32 by the row rule of {@link
+   * dev.rectok.torch.nn.InferencePrecision#MIN_LOW_PRECISION_ROWS}; the DDT head's per-token ones
+   * are GEMMs and run in bf16, as under autocast.
+   */
+  public static final java.util.function.Predicate<String> BF16_LINEARS = path -> !path.startsWith("t_embedder.");
+
+  private volatile boolean preparedBf16;
+
+  /**
+   * {@link #open(java.nio.file.Path, java.nio.file.Path, Device)} that also converts the weights
+   * for {@code precision} now (resolved for {@code device} and this CPU), instead of at the first
+   * bf16 {@link #sample} call.
+   *
+   * @throws IllegalArgumentException when {@code precision} is bf16 and this CPU has no native bf16
+   */
+  public static DiTGenerator open(java.nio.file.Path model, java.nio.file.Path guide, Device device,
+      dev.rectok.api.Precision precision) throws java.io.IOException {
+    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
+    DiTGenerator g = open(model, guide, device);
+    if (compute != dev.rectok.api.DType.FLOAT32) {
+      g.prepareBf16Only(compute);
+    }
+    return g;
+  }
+
+  /**
+   * Converts both networks' GEMM weights to {@code compute} once (later calls return at once).
+   * Thread-safe.
+   */
+  public void prepare(dev.rectok.api.DType compute) {
+    if (preparedBf16) {
+      return;
+    }
+    synchronized (this) {
+      if (!preparedBf16) {
+        dev.rectok.torch.nn.InferencePrecision.prepare(net, compute, BF16_LINEARS);
+        if (guide != null) {
+          dev.rectok.torch.nn.InferencePrecision.prepare(guide, compute, BF16_LINEARS);
+        }
+        preparedBf16 = true;
+      }
+    }
+  }
+
+  /** The main network (borrowed: owned by this generator). */
+  public DiTwDDTHead network() {
+    return net;
+  }
+
+  /** The AutoGuidance network, or null (borrowed: owned by this generator). */
+  public DiTwDDTHead guideNetwork() {
+    return guide;
+  }
+
+  private volatile boolean bf16Only;
+
+  /**
+   * Frees the float32 weights of the converted Linears (halving the networks' memory); afterwards
+   * only bf16 {@link #sample} calls are accepted. Call it after {@link #prepare}; thread-safe.
+   */
+  public synchronized void releaseFloat32() {
+    if (!preparedBf16) {
+      throw new IllegalStateException("prepare(BFLOAT16) first: nothing to run in once float32 is released");
+    }
+    dev.rectok.torch.nn.InferencePrecision.releaseFloat32(net);
+    if (guide != null) {
+      dev.rectok.torch.nn.InferencePrecision.releaseFloat32(guide);
+    }
+    bf16Only = true;
+  }
+
+  /**
+   * {@link #prepare} and {@link #releaseFloat32} in one pass, Linear by Linear, so that the peak
+   * memory stays that of the float32 networks. Thread-safe; before any sampling.
+   */
+  public synchronized void prepareBf16Only(dev.rectok.api.DType compute) {
+    dev.rectok.torch.nn.InferencePrecision.prepareReleasing(net, compute, BF16_LINEARS);
+    if (guide != null) {
+      dev.rectok.torch.nn.InferencePrecision.prepareReleasing(guide, compute, BF16_LINEARS);
+    }
+    preparedBf16 = true;
+    bf16Only = true;
+  }
+
   @Override
   public int[] latentShape() {
     return new int[] {config.tokenChannels(), config.inputSize(), config.inputSize()};
@@ -124,7 +212,16 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     Sampler sampler = Sampler.of(options.method() == GenerateOptions.Method.HEUN ? Sampler.Method.HEUN : Sampler.Method.EULER,
         options.gridPoints(), config.timeDistShift());
     int[] shape = latentShape();
-    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
+    // issue 13: the networks' GEMMs in the requested precision; the sampler's state stays float32
+    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(options.precision(), device);
+    if (compute != dev.rectok.api.DType.FLOAT32) {
+      prepare(compute);
+    } else if (bf16Only) {
+      throw new IllegalArgumentException("this generator was opened for bf16 only (its float32 weights were freed): "
+          + "ask for precision bf16 or auto, or open it with precision fp32");
+    }
+    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed);
+        var precision = dev.rectok.torch.nn.InferencePrecision.use(compute)) {
       Tensor noise = options.firstSampleIndex() < 0
           ? Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2])
           : SampleNoise.of(seed, options.firstSampleIndex(), labels.length, shape, device);

@@ -33,9 +33,25 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   private final Device device;
   private final boolean hasStatistics;
   private final AdmPreprocess preprocess;
+  private final dev.rectok.api.DType compute;
 
   /** Takes ownership of a loaded {@code model}; {@code hasStatistics} says whether resetStats was given real values. */
   public RecTokTokenizer(RecTok model, Device device, boolean hasStatistics) {
+    this(model, device, hasStatistics, dev.rectok.api.DType.FLOAT32);
+  }
+
+  // --- issue 13: precision ---
+  /**
+   * Takes ownership of a loaded {@code model} (already on {@code device}) that runs its GEMMs in
+   * {@code compute} ({@code FLOAT32}, or {@code BFLOAT16}: the Linear weights are converted here,
+   * once, and their float32 originals freed; see {@link dev.rectok.torch.nn.InferencePrecision}).
+   */
+  public RecTokTokenizer(RecTok model, Device device, boolean hasStatistics, dev.rectok.api.DType compute) {
+    this.compute = Objects.requireNonNull(compute, "compute");
+    if (compute != dev.rectok.api.DType.FLOAT32) {
+      // its precision is fixed here, so the float32 copies are dropped: half the weights' memory
+      dev.rectok.torch.nn.InferencePrecision.prepareReleasing(model, compute, path -> true);
+    }
     this.model = Objects.requireNonNull(model, "model");
     this.device = Objects.requireNonNull(device, "device");
     this.hasStatistics = hasStatistics;
@@ -45,6 +61,17 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
 
   /** Opens a model file written by {@code rectok convert} (see {@link ModelFile}). */
   public static RecTokTokenizer open(Path file, Device device) throws IOException {
+    return open(file, device, dev.rectok.api.Precision.FP32);
+  }
+
+  /**
+   * Opens a model file for inference in {@code precision} (resolved for {@code device} and this
+   * CPU by {@link dev.rectok.torch.nn.InferencePrecision#resolve}, before the file is read).
+   *
+   * @throws IllegalArgumentException when {@code precision} is bf16 and this CPU has no native bf16
+   */
+  public static RecTokTokenizer open(Path file, Device device, dev.rectok.api.Precision precision) throws IOException {
+    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
     DeviceCheck.requireAvailable(device); // issue 10: before the model is loaded
     try (SafeTensorsFile f = ModelFile.open(file)) {
       ModelFile.Header h = ModelFile.header(f);
@@ -60,7 +87,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
         if (device.isCuda()) {
           model.to(null, device);
         }
-        return new RecTokTokenizer(model, device, h.hasStatistics());
+        return new RecTokTokenizer(model, device, h.hasStatistics(), compute);
       } catch (IOException | RuntimeException e) {
         model.close();
         throw e;
@@ -71,6 +98,11 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   /** The underlying model (borrowed). */
   public RecTok model() {
     return model;
+  }
+
+  /** The dtype its GEMMs run in: {@code FLOAT32} or {@code BFLOAT16}. */
+  public dev.rectok.api.DType computeDtype() {
+    return compute;
   }
 
   /** Whether latent statistics are loaded (needed for normalized latents and generation). */
@@ -127,6 +159,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
     int[] shape = latentShape();
     long b = images.size(0);
     try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode();
+        var p = dev.rectok.torch.nn.InferencePrecision.use(compute);
         TorchGenerator gen = sample ? TorchGenerator.create(device, seed) : null) {
       Tensor x = images.to(device);
       if (normalize) {
@@ -147,7 +180,8 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
     if (normalized) {
       requireStatistics();
     }
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode();
+        var p = dev.rectok.torch.nn.InferencePrecision.use(compute)) {
       Tensor z = latents.to(device);
       if (normalized) {
         return s.keep(model.detokenize(z));

@@ -52,12 +52,25 @@ public final class TorchBackend implements Backend {
     facts.put("OPENBLAS_NUM_THREADS", Objects.requireNonNullElse(System.getenv("OPENBLAS_NUM_THREADS"), "unset (= cores)"));
     int cuda = Torch.cudaDeviceCount();
     facts.put("CUDA devices", cuda == 0 ? "none" : String.valueOf(cuda));
+    // --- issue 13: precision ---
+    dev.rectok.torch.CpuFeatures cpu = dev.rectok.torch.CpuFeatures.detect();
+    facts.put("bf16 on this CPU", cpu.bf16Summary() + " (flags from " + cpu.source() + "); --precision auto = "
+        + dev.rectok.torch.nn.InferencePrecision.resolve(dev.rectok.api.Precision.AUTO, Device.CPU, cpu).torchName()
+        + " on cpu");
+    facts.put("ATEN_CPU_CAPABILITY", Objects.requireNonNullElse(System.getenv("ATEN_CPU_CAPABILITY"),
+        "unset (LibTorch's default kernels; avx512 measured slower here, see bench/README.md)"));
     return new RuntimeInfo(name(), version, cuda, facts);
   }
 
   @Override
   public Tokenizer openTokenizer(Path modelFile, Device device) throws IOException {
     return RecTokTokenizer.open(modelFile, device);
+  }
+
+  // --- issue 13: precision ---
+  @Override
+  public Tokenizer openTokenizer(Path modelFile, Device device, dev.rectok.api.Precision precision) throws IOException {
+    return dev.rectok.models.RecTokTokenizer.open(modelFile, device, precision);
   }
 
   /** Real paths of the mapped shared libraries whose name contains {@code needle}. */

@@ -11,6 +11,8 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.nn.InferencePrecision;
+import dev.rectok.generate.DiTGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +35,10 @@ import picocli.CommandLine.Option;
 
         /* issue 12 */ TeacherCommands.Bench.class,
 
-        InceptionBench.class /* issue 11 */})
+        InceptionBench.class, /* issue 11 */
+
+        // --- issue 13: precision benchmarks ---
+        BenchPrecisionCommands.Gemm.class, BenchPrecisionCommands.Sample.class, BenchPrecisionCommands.Quality.class})
 final class BenchCommand implements Runnable {
   @Override
   public void run() {
@@ -140,6 +145,10 @@ final class BenchCommand implements Runnable {
     @Mixin
     DeviceOption device;
 
+    // --- issue 13: precision ---
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() throws IOException {
       if (!mode.equals("encode") && !mode.equals("decode") && !mode.equals("both")) {
@@ -156,13 +165,18 @@ final class BenchCommand implements Runnable {
           tok.to(null, dev);
         }
         tok.eval();
+        DType compute = precision.resolve(dev);
+        if (compute != DType.FLOAT32) {
+          InferencePrecision.prepareReleasing(tok, compute, path -> true); // as RecTokTokenizer.open does
+        }
         int size = tok.config().imgSize();
         int grid = tok.config().gridSize();
         int c = tok.config().tokenChannels();
         try (Tensor x = Tensor.randn(new long[] {common.batch, 3, size, size}, g, DType.FLOAT32, dev);
             Tensor z = Tensor.randn(new long[] {common.batch, (long) grid * grid, c}, g, DType.FLOAT32, dev)) {
           double[] ms = time(common.warmup, common.iters, i -> {
-            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
+            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode();
+                var p = InferencePrecision.use(compute)) {
               switch (mode) {
                 case "encode" -> tok.encode(x, false, null).close();
                 case "decode" -> tok.decoder(z);
@@ -174,8 +188,8 @@ final class BenchCommand implements Runnable {
               }
             }
           });
-          System.out.printf("%s %s, batch %d, %dx%d, %d threads, %s%n", preset, mode, common.batch, size, size,
-              Torch.numThreads(), dev);
+          System.out.printf("%s %s, batch %d, %dx%d, %d threads, %s, %s%n", preset, mode, common.batch, size, size,
+              Torch.numThreads(), dev, compute.torchName());
           report("tokenizer " + mode, common.batch, ms);
         }
       }
@@ -194,18 +208,26 @@ final class BenchCommand implements Runnable {
     @Mixin
     DeviceOption device;
 
+    // --- issue 13: precision ---
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() throws IOException {
       if (common.threads != null) {
         Torch.setNumThreads(common.threads);
       }
       Device dev = device.get();
+      DType compute = precision.resolve(dev);
       try (TorchGenerator g = TorchGenerator.cpu(common.seed);
           DiTwDDTHead net = new DiTwDDTHead(DiTConfig.preset(preset), g)) {
         if (dev.isCuda()) {
           net.to(null, dev);
         }
         net.eval();
+        if (compute != DType.FLOAT32) {
+          InferencePrecision.prepareReleasing(net, compute, DiTGenerator.BF16_LINEARS); // as DiTGenerator.open does
+        }
         DiTConfig cfg = net.config();
         long c = cfg.tokenChannels();
         long n = cfg.inputSize();
@@ -213,15 +235,16 @@ final class BenchCommand implements Runnable {
             Tensor t = Tensor.rand(new long[] {common.batch}, g, DType.FLOAT32, dev);
             Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {common.batch}, g, DType.INT64, dev)) {
           double[] ms = time(common.warmup, common.iters, i -> {
-            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
+            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode();
+                var p = InferencePrecision.use(compute)) {
               net.forward(x, t, y);
               if (dev.isCuda()) {
                 Torch.cudaSynchronize(Math.max(0, dev.index()));
               }
             }
           });
-          System.out.printf("%s, batch %d, latent %dx%dx%d, %d threads, %s%n", preset, common.batch, c, n, n,
-              Torch.numThreads(), dev);
+          System.out.printf("%s, batch %d, latent %dx%dx%d, %d threads, %s, %s%n", preset, common.batch, c, n, n,
+              Torch.numThreads(), dev, compute.torchName());
           report("dit forward", common.batch, ms);
         }
       }

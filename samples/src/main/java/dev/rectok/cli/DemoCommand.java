@@ -44,6 +44,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "fewer images for the metrics (a smoke run)")
   boolean quick;
 
+  // --- issue 13: precision ---
+  @picocli.CommandLine.Mixin
+  PrecisionOption precision;
+
   static Path defaultModels() {
     String home = System.getProperty("rectok.home");
     return (home != null ? Path.of(home) : Path.of(".")).resolve("samples/models/fashion-mnist");
@@ -52,6 +56,7 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
+    precision.resolve(dev.rectok.api.Device.CPU); // refuses an unsupported bf16 before any work
     new DoctorCommand().call();
     System.out.println();
     for (String f : List.of(FashionMnistRecipe.TEACHER, FashionMnistRecipe.TOKENIZER, FashionMnistRecipe.GENERATOR,
@@ -65,9 +70,10 @@ final class DemoCommand implements Callable<Integer> {
     FashionMnist train = FashionMnist.load(data, true, o.probeTrain());
     FashionMnist test = FashionMnist.load(data, false, o.testImages());
     Files.createDirectories(out);
-    try (RecTokTokenizer tok = RecTokTokenizer.open(models.resolve(FashionMnistRecipe.TOKENIZER), dev.rectok.api.Device.CPU);
+    try (RecTokTokenizer tok = RecTokTokenizer.open(models.resolve(FashionMnistRecipe.TOKENIZER), dev.rectok.api.Device.CPU,
+            precision.get());
         DiTGenerator gen = DiTGenerator.open(models.resolve(FashionMnistRecipe.GENERATOR),
-            models.resolve(FashionMnistRecipe.GUIDE), dev.rectok.api.Device.CPU);
+            models.resolve(FashionMnistRecipe.GUIDE), dev.rectok.api.Device.CPU, precision.get());
         VitTeacher teacher = VitTeacher.load(models.resolve(FashionMnistRecipe.TEACHER));
         Scope s = Scope.open()) {
       System.out.printf("models from %s: tokenizer %dx%d -> latents %s, generator + AutoGuidance companion%n", models,
@@ -85,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
       // one labelled row per class, AutoGuided
       int perClass = 8;
       GenerateOptions guided = GenerateOptions.builder().gridPoints(o.gridPoints())
-          .guidance(GenerateOptions.GuidanceKind.AUTOGUIDANCE, o.guidanceScale()).build();
+          .guidance(GenerateOptions.GuidanceKind.AUTOGUIDANCE, o.guidanceScale()).precision(precision.get()).build();
       Tensor samples = DemoEvaluation.generate(gen, tok, perClass, guided, seed, new ConsoleProgress(System.err));
       List<String> names = new ArrayList<>();
       for (int i = 0; i < samples.size(0); i++) {
@@ -93,8 +99,10 @@ final class DemoCommand implements Callable<Integer> {
       }
       write(dev.rectok.image.ImageGrid.of(RecTokTokenizer.toImages(PixelRange.toUnit(samples)), names, perClass, 2),
           out.resolve("generated.png"));
-      DemoEvaluation.Metrics m = DemoEvaluation.evaluate(tok, gen, true, teacher, train, test, o,
+      DemoEvaluation.Metrics m = DemoEvaluation.evaluate(tok, gen, true, teacher, train, test, o, precision.get(),
           new ConsoleProgress(System.err));
+      System.out.printf("precision %s (GEMMs in %s)%n", precision.get().cliName(),
+          precision.resolve(dev.rectok.api.Device.CPU).torchName());
       System.out.printf("reconstruction PSNR (%d test images)        %.2f dB%n", o.testImages(), m.psnr());
       System.out.printf("linear probe on latents (%d train / %d test) %.2f%% (raw pixels: %.2f%%)%n", o.probeTrain(),
           o.testImages(), 100 * m.probeAccuracy(), 100 * m.pixelProbeAccuracy());

@@ -58,6 +58,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Mixin
   ForceOption force;
 
+  // --- issue 13: precision ---
+  @Mixin
+  PrecisionOption precision;
+
   @Override
   public Integer call() throws Exception {
     // OptionChecks has validated --guidance, --method, --steps, --scale and --labels' size
@@ -72,10 +76,13 @@ final class GenerateCommand implements Callable<Integer> {
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
       throw new IllegalArgumentException("--guidance autoguidance needs --guide (the DiTDDT_s model file)");
     }
+    precision.resolve(device.get()); // refuses an unsupported bf16 before any work
     GenerateOptions options = GenerateOptions.builder().gridPoints(gridPoints)
-        .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT))).guidance(kind, w).build();
-    try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get());
-        DiTGenerator gen = DiTGenerator.open(generator, kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null, device.get())) {
+        .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT))).guidance(kind, w)
+        .precision(precision.get()).build();
+    try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get(), precision.get());
+        DiTGenerator gen = DiTGenerator.open(generator, kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null,
+            device.get(), precision.get())) {
       if (!tok.hasStatistics()) {
         throw new IllegalArgumentException("the tokenizer file has no latent statistics, so generated latents cannot be "
             + "decoded: run 'rectok stats --tokenizer " + tokenizer + " --images DIR' and 'rectok convert ... --stats STATS'");

@@ -29,8 +29,13 @@ final class TokenizerCommands {
     @Mixin
     ForceOption force;
 
+    // --- issue 13: precision ---
+    @Mixin
+    PrecisionOption precision;
+
     RecTokTokenizer open() throws java.io.IOException {
-      return RecTokTokenizer.open(tokenizer, device.get());
+      precision.resolve(device.get()); // a usage error for an unsupported bf16
+      return RecTokTokenizer.open(tokenizer, device.get(), precision.get());
     }
   }
 

@@ -37,4 +37,21 @@ public interface Backend {
    * @throws IOException for a missing, malformed or wrong-kind file
    */
   Tokenizer openTokenizer(Path modelFile, Device device) throws IOException;
+
+  // --- issue 13: precision ---
+  /**
+   * Opens a tokenizer model file on {@code device} for inference in {@code precision}: with a
+   * resolved bf16 the GEMM weights are converted once here. The default implementation supports
+   * {@link dev.rectok.api.Precision#FP32} only.
+   *
+   * @throws IOException for a missing, malformed or wrong-kind file
+   * @throws IllegalArgumentException when {@code precision} is not supported on {@code device}
+   */
+  default Tokenizer openTokenizer(Path modelFile, Device device, dev.rectok.api.Precision precision)
+      throws IOException {
+    if (precision != dev.rectok.api.Precision.FP32) {
+      throw new IllegalArgumentException("backend " + name() + " supports only fp32 tokenizers, not " + precision);
+    }
+    return openTokenizer(modelFile, device);
+  }
 }

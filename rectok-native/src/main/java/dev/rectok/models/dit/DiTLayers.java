@@ -184,7 +184,8 @@ final class DiTLayers {
         }
         q = rope.apply(q);
         k = rope.apply(k);
-        Tensor o = F.scaledDotProductAttention(q, k, v, null, 0.0, false, 1.0 / Math.sqrt(headDim));
+        // issue 13: bf16 under InferencePrecision, else F.scaledDotProductAttention
+        Tensor o = dev.rectok.torch.nn.InferencePrecision.attention(q, k, v, 1.0 / Math.sqrt(headDim));
         return s.keep(proj.forward(o.transpose(1, 2).reshape(b, n, c)));
       }
     }

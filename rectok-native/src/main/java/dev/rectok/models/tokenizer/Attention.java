@@ -1,6 +1,5 @@
 package dev.rectok.models.tokenizer;
 
-import dev.rectok.torch.F;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Linear;
@@ -46,7 +45,8 @@ public final class Attention extends Module {
       Tensor k = TokenizerRope.apply(parts.select(0, 1), rope);
       Tensor v = parts.select(0, 2);
       // Fused on LibTorch 2.x (flash / memory-efficient on CUDA); on 1.13 the exact composite.
-      Tensor o = F.scaledDotProductAttention(q, k, v, null, 0.0, false, 1.0 / Math.sqrt(headDim));
+      // issue 13: bf16 under InferencePrecision, else F.scaledDotProductAttention
+      Tensor o = dev.rectok.torch.nn.InferencePrecision.attention(q, k, v, 1.0 / Math.sqrt(headDim));
       return s.keep(proj.forward(o.transpose(1, 2).reshape(b, n, c)));
     }
   }

@@ -1,6 +1,8 @@
 package dev.rectok.torch.nn;
 
+import dev.rectok.api.DType;
 import dev.rectok.torch.F;
+import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
@@ -39,7 +41,76 @@ public final class Linear extends UnaryModule {
 
   @Override
   public Tensor forward(Tensor input) {
+    // --- issue 13: bf16 inference weights ---
+    DType low = lowDtype;
+    if (low != null && (float32Released
+        || InferencePrecision.current() == low && InferencePrecision.isGemm(input, inFeatures))) {
+      return InferencePrecision.lowPrecisionLinear(input, weightLow, biasLow, low);
+    }
     return F.linear(input, weight.data(), bias == null ? null : bias.data());
+  }
+
+  // --- issue 13: bf16 inference weights ---
+  // Copies of weight and bias in the inference GEMM dtype, made once by InferencePrecision.prepare
+  // and used only under InferencePrecision.use(that dtype). Published through the volatile lowDtype.
+  private Tensor weightLow;
+  private Tensor biasLow;
+  private volatile DType lowDtype;
+
+  synchronized boolean prepareLowPrecision(DType low) {
+    if (lowDtype == low) {
+      return false;
+    }
+    releaseLowPrecision();
+    try (GradMode g = GradMode.noGrad()) {
+      weightLow = weight.data().to(low);
+      biasLow = bias == null ? null : bias.data().to(low);
+    }
+    lowDtype = low;
+    return true;
+  }
+
+  // Set once the float32 parameters were replaced by empty tensors (a low-precision-only model).
+  private volatile boolean float32Released;
+
+  synchronized boolean releaseFloat32() {
+    if (lowDtype == null || float32Released) {
+      return false;
+    }
+    try (GradMode g = GradMode.noGrad()) {
+      weight.set(Tensor.zeros(new long[] {0}, DType.FLOAT32, weight.data().device()));
+      if (bias != null) {
+        bias.set(Tensor.zeros(new long[] {0}, DType.FLOAT32, bias.data().device()));
+      }
+    }
+    float32Released = true;
+    return true;
+  }
+
+  synchronized void releaseLowPrecision() {
+    if (float32Released) {
+      throw new IllegalStateException("this Linear's float32 weights were released: it can only run in " + lowDtype);
+    }
+    freeLowCopies();
+  }
+
+  private synchronized void freeLowCopies() {
+    lowDtype = null;
+    if (weightLow != null) {
+      weightLow.close();
+      weightLow = null;
+    }
+    if (biasLow != null) {
+      biasLow.close();
+      biasLow = null;
+    }
+  }
+
+  /** Frees the parameters and any low-precision copies. */
+  @Override
+  public void close() {
+    freeLowCopies();
+    super.close();
   }
 
   @Override

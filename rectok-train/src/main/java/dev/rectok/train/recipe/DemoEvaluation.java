@@ -150,6 +150,17 @@ public final class DemoEvaluation {
   /** Every metric; see the class comment. */
   public static Metrics evaluate(RecTokTokenizer tok, dev.rectok.api.Generator gen, boolean hasGuide,
       VitTeacher teacher, FashionMnist train, FashionMnist test, Options o, Progress progress) {
+    return evaluate(tok, gen, hasGuide, teacher, train, test, o, dev.rectok.api.Precision.FP32, progress);
+  }
+
+  // --- issue 13: precision ---
+  /**
+   * Every metric, sampling in {@code precision} (the tokenizer runs in the precision it was opened
+   * with; the teacher, the FID's feature extractor, always in float32).
+   */
+  public static Metrics evaluate(RecTokTokenizer tok, dev.rectok.api.Generator gen, boolean hasGuide,
+      VitTeacher teacher, FashionMnist train, FashionMnist test, Options o, dev.rectok.api.Precision precision,
+      Progress progress) {
     try (Scope s = Scope.open()) {
       Tensor testX = rgb(test);
       Tensor testY = test.labelsTensor();
@@ -168,14 +179,14 @@ public final class DemoEvaluation {
       double pixelAcc = LinearProbe.fit(trainX.narrow(0, 0, m).narrow(1, 0, 1).flatten(1, -1),
           trainY.narrow(0, 0, m), evalX.narrow(1, 0, 1).flatten(1, -1), evalY, probe).testAccuracy();
       progress.update(2, String.format("probe %.3f (pixels %.3f)", probeAcc, pixelAcc));
-      GenerateOptions plain = GenerateOptions.builder().gridPoints(o.gridPoints()).build();
+      GenerateOptions plain = GenerateOptions.builder().gridPoints(o.gridPoints()).precision(precision).build();
       double fidPlain = domainFid(teacher, generate(gen, tok, o.generatedPerClass(), plain, o.seed(), Progress.NONE),
           evalX);
       progress.update(3, String.format("FID unguided %.2f", fidPlain));
       double fidGuided = Double.NaN;
       if (hasGuide) {
         GenerateOptions guided = GenerateOptions.builder().gridPoints(o.gridPoints())
-            .guidance(GenerateOptions.GuidanceKind.AUTOGUIDANCE, o.guidanceScale()).build();
+            .guidance(GenerateOptions.GuidanceKind.AUTOGUIDANCE, o.guidanceScale()).precision(precision).build();
         fidGuided = domainFid(teacher, generate(gen, tok, o.generatedPerClass(), guided, o.seed(), Progress.NONE), evalX);
       }
       long half = n / 2;

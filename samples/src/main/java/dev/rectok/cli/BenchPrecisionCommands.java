@@ -1,0 +1,294 @@
+package dev.rectok.cli;
+
+import dev.rectok.api.DType;
+import dev.rectok.api.Device;
+import dev.rectok.api.GenerateOptions;
+import dev.rectok.api.Precision;
+import dev.rectok.api.Progress;
+import dev.rectok.generate.DiTGenerator;
+import dev.rectok.models.RecTokTokenizer;
+import dev.rectok.models.dit.DiTConfig;
+import dev.rectok.models.dit.DiTwDDTHead;
+import dev.rectok.torch.F;
+import dev.rectok.torch.GradMode;
+import dev.rectok.torch.Scope;
+import dev.rectok.torch.Tensor;
+import dev.rectok.torch.Torch;
+import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.nn.InferencePrecision;
+import dev.rectok.train.data.FashionMnist;
+import dev.rectok.train.recipe.DemoEvaluation;
+import dev.rectok.train.recipe.FashionMnistRecipe;
+import dev.rectok.train.teacher.VitTeacher;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The benchmarks of issue 13: {@code rectok bench gemm} (the fp32 and bf16 GEMM ceilings on the
+ * DiT^DH and tokenizer shapes, measured side by side), {@code rectok bench sample} (a full sampling
+ * run, its per-step time against the forward time) and {@code rectok bench quality} (the demo's
+ * metrics in fp32 and bf16, side by side). Not thread-safe; each command runs on the CLI's thread.
+ */
+final class BenchPrecisionCommands {
+  private BenchPrecisionCommands() {}
+
+  /** {@code rectok bench gemm}: Linear GEMM throughput, fp32 (OpenBLAS) against bf16 (oneDNN). */
+  @Command(name = "gemm", description = "fp32 vs bf16 Linear GEMM GFLOP/s on the models' shapes, alternated.")
+  static final class Gemm implements Callable<Integer> {
+    @Option(names = "--rounds", description = "alternated rounds per shape (default: ${DEFAULT-VALUE})")
+    int rounds = 3;
+
+    @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
+    Integer threads;
+
+    @Override
+    public Integer call() {
+      if (rounds < 1) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--rounds must be at least 1, got " + rounds);
+      }
+      if (threads != null) {
+        Torch.setNumThreads(threads);
+      }
+      // (M tokens, K in, N out): DiT^DH-XL qkv / fc1 / fc2 at batch 1, the tokenizer's qkv at batch 4 / 2
+      long[][] shapes = {{256, 1152, 1152}, {256, 1152, 4608}, {256, 4608, 1152}, {512, 768, 768}, {1024, 768, 3072}};
+      System.out.printf("%-18s %12s %12s %16s %8s%n", "M x K x N", "fp32 GFLOP/s", "bf16 GFLOP/s", "bf16+casts GF/s",
+          "bf16/fp32");
+      try (TorchGenerator g = TorchGenerator.cpu(0); GradMode m = GradMode.inferenceMode()) {
+        for (long[] s : shapes) {
+          try (Scope scope = Scope.open()) {
+            Tensor x = Tensor.randn(g, s[0], s[1]);
+            Tensor w = Tensor.randn(g, s[2], s[1]).mul(0.02);
+            Tensor b = Tensor.randn(g, s[2]);
+            Tensor x16 = x.to(DType.BFLOAT16);
+            Tensor w16 = w.to(DType.BFLOAT16);
+            Tensor b16 = b.to(DType.BFLOAT16);
+            double flop = 2.0 * s[0] * s[1] * s[2];
+            double[] f32 = new double[rounds];
+            double[] b16t = new double[rounds];
+            double[] cast = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+              // alternate the order so load drifts hit both sides alike
+              if (r % 2 == 0) {
+                f32[r] = gflops(flop, () -> F.linear(x, w, b));
+                b16t[r] = gflops(flop, () -> F.linear(x16, w16, b16));
+              } else {
+                b16t[r] = gflops(flop, () -> F.linear(x16, w16, b16));
+                f32[r] = gflops(flop, () -> F.linear(x, w, b));
+              }
+              cast[r] = gflops(flop, () -> F.linear(x.to(DType.BFLOAT16), w16, b16).to(DType.FLOAT32));
+            }
+            double a = BenchCommand.median(f32);
+            double c = BenchCommand.median(b16t);
+            System.out.printf("%-18s %12.1f %12.1f %16.1f %8.2f%n", s[0] + "x" + s[1] + "x" + s[2], a, c,
+                BenchCommand.median(cast), c / a);
+          }
+        }
+      }
+      System.out.printf("threads %d; medians of %d alternated rounds of >= 0.3 s each%n", Torch.numThreads(), rounds);
+      return 0;
+    }
+
+    private static double gflops(double flop, java.util.function.Supplier<Tensor> op) {
+      for (int i = 0; i < 2; i++) {
+        try (Scope s = Scope.open()) {
+          op.get();
+        }
+      }
+      int n = 0;
+      long t0 = System.nanoTime();
+      long t;
+      do {
+        try (Scope s = Scope.open()) {
+          op.get();
+        }
+        n++;
+        t = System.nanoTime() - t0;
+      } while (t < 300_000_000L);
+      return flop * n / t;
+    }
+  }
+
+  /**
+   * {@code rectok bench sample}: one sampling run of DiT^DH (seeded random weights) with
+   * AutoGuidance, its wall time, and the time of one forward of each network at the same batch, so
+   * that {@code steps x (forward + guide forward)} can be compared with the sampling time.
+   */
+  @Command(name = "sample", description = "Sampling run (DiT^DH + AutoGuidance, random weights): time vs steps x forward.")
+  static final class Sample implements Callable<Integer> {
+    @Option(names = "--preset", description = "main network preset (default: ${DEFAULT-VALUE})")
+    String preset = "DiTDDT_xl";
+
+    @Option(names = "--guide-preset", description = "AutoGuidance network preset, or 'none' (default: ${DEFAULT-VALUE})")
+    String guidePreset = "DiTDDT_s";
+
+    @Option(names = "--steps", description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
+    int gridPoints = 150;
+
+    @Option(names = "--batch", description = "images per sampling run (default: ${DEFAULT-VALUE})")
+    int batch = 1;
+
+    @Option(names = "--iters", description = "timed sampling runs (default: ${DEFAULT-VALUE})")
+    int runs = 1;
+
+    @Option(names = "--warmup", description = "untimed 2-step runs first (JIT, allocator) (default: ${DEFAULT-VALUE})")
+    int warmup = 1;
+
+    @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
+    Integer threads;
+
+    @Mixin
+    DeviceOption device;
+
+    @Mixin
+    PrecisionOption precision;
+
+    @Override
+    public Integer call() throws Exception {
+      if (gridPoints < 2 || batch < 1 || runs < 1 || warmup < 0) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--steps must be >= 2, --batch and --iters >= 1, --warmup >= 0");
+      }
+      if (threads != null) {
+        Torch.setNumThreads(threads);
+      }
+      Device dev = device.get();
+      DType compute = precision.resolve(dev);
+      boolean guided = !guidePreset.equals("none");
+      try (TorchGenerator g = TorchGenerator.cpu(0);
+          DiTGenerator gen = new DiTGenerator(new DiTwDDTHead(DiTConfig.preset(preset), g),
+              guided ? new DiTwDDTHead(DiTConfig.preset(guidePreset), g) : null, dev)) {
+        long tp = System.nanoTime();
+        if (compute != DType.FLOAT32) {
+          gen.prepareBf16Only(compute); // as DiTGenerator.open does for bf16
+        }
+        double prepareMs = (System.nanoTime() - tp) / 1e6;
+        long[] labels = new long[batch];
+        for (int i = 0; i < batch; i++) {
+          labels[i] = (i * 131L) % gen.numClasses();
+        }
+        GenerateOptions.Builder b = GenerateOptions.builder().gridPoints(gridPoints).precision(precision.get());
+        if (guided) {
+          b.autoGuidance();
+        }
+        GenerateOptions o = b.build();
+        // forwards alone, at the same batch and precision: the floor of a sampling step
+        double[] fwd = forwardMs(gen, preset, guided ? guidePreset : null, batch, compute, dev);
+        // a short warm-up run (JIT, allocator), then the timed runs
+        for (int i = 0; i < warmup; i++) {
+          gen.sample(labels, 1, GenerateOptions.builder().gridPoints(3).precision(precision.get()).build(), Progress.NONE);
+        }
+        double[] ms = BenchCommand.time(0, runs, r -> gen.sample(labels, r, o, Progress.NONE));
+        double med = BenchCommand.median(ms);
+        int steps = gridPoints - 1;
+        double floor = steps * (fwd[0] + fwd[1]);
+        System.out.printf("%s%s, batch %d, %d steps, %d threads, %s, GEMMs in %s (weights converted in %.0f ms)%n",
+            preset, guided ? " + AutoGuidance " + guidePreset : "", batch, steps, Torch.numThreads(), dev,
+            compute.torchName(), prepareMs);
+        System.out.printf("forward ms: main %.1f, guide %.1f; steps x forwards = %.0f ms%n", fwd[0], fwd[1], floor);
+        System.out.printf("sampling ms per run: %s; median %.0f; per step %.1f; gap to steps x forwards %.1f%%%n",
+            java.util.Arrays.toString(java.util.Arrays.stream(ms).map(x -> Math.round(x)).toArray()), med,
+            med / steps, 100 * (med - floor) / floor);
+        System.out.printf("cpu_ms_per_forward=%.2f%n", BenchCommand.median(BenchCommand.lastCpuMs));
+        System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
+        System.out.printf("ms_per_sample_run=%.1f%n", med);
+        System.out.printf("peak_rss_mb=%.0f%n", BenchCommand.peakRssMb());
+      }
+      return 0;
+    }
+
+    /** Median ms of 3 forwards of the main and the guide network (0 without a guide). */
+    private static double[] forwardMs(DiTGenerator gen, String preset, String guidePreset, int batch, DType compute,
+        Device dev) {
+      double[] out = new double[2];
+      try (TorchGenerator g = TorchGenerator.cpu(1); Scope s = Scope.open(); GradMode m = GradMode.inferenceMode();
+          var p = InferencePrecision.use(compute)) {
+        int[] shape = gen.latentShape();
+        Tensor x = Tensor.randn(new long[] {batch, shape[0], shape[1], shape[2]}, g, DType.FLOAT32, dev);
+        Tensor t = Tensor.rand(new long[] {batch}, g, DType.FLOAT32, dev);
+        Tensor y = Tensor.randint(0, gen.numClasses(), new long[] {batch}, g, DType.INT64, dev);
+        DiTwDDTHead[] nets = {gen.network(), gen.guideNetwork()};
+        for (int k = 0; k < 2; k++) {
+          if (nets[k] == null) {
+            continue;
+          }
+          DiTwDDTHead net = nets[k];
+          double[] ms = BenchCommand.time(1, 3, i -> {
+            try (Scope inner = Scope.open()) {
+              net.forward(x, t, y);
+              if (dev.isCuda()) {
+                Torch.cudaSynchronize(Math.max(0, dev.index()));
+              }
+            }
+          });
+          out[k] = BenchCommand.median(ms);
+        }
+      }
+      return out;
+    }
+  }
+
+  /**
+   * {@code rectok bench quality}: the Fashion-MNIST demo's metrics with the shipped models, in
+   * fp32 and in bf16, printed side by side.
+   */
+  @Command(name = "quality", description = "Demo metrics (PSNR, linear probe, domain FID) in fp32 and bf16, side by side.")
+  static final class Quality implements Callable<Integer> {
+    @Option(names = "--models", description = "folder with the demo's model files (default: the shipped ones)")
+    Path models = DemoCommand.defaultModels();
+
+    @Option(names = "--data", description = "Fashion-MNIST folder (default: ${DEFAULT-VALUE})")
+    Path data = FashionMnist.defaultDir();
+
+    @Option(names = "--per-class", description = "generated images per class for each FID (default: ${DEFAULT-VALUE}: "
+        + "1,000 samples)")
+    int perClass = 100;
+
+    @Option(names = "--test-images", description = "test images (PSNR, probe, FID reference) (default: ${DEFAULT-VALUE})")
+    int testImages = 2000;
+
+    @Option(names = "--steps", description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
+    int gridPoints = 33;
+
+    @Override
+    public Integer call() throws Exception {
+      dev.rectok.torch.nn.InferencePrecision.resolve(Precision.BF16, Device.CPU); // refuses early without bf16
+      DemoEvaluation.Options o = new DemoEvaluation.Options(testImages, 5000, perClass, gridPoints, 1.5, 0);
+      FashionMnist train = FashionMnist.load(data, true, o.probeTrain());
+      FashionMnist test = FashionMnist.load(data, false, o.testImages());
+      List<Precision> sides = List.of(Precision.FP32, Precision.BF16);
+      DemoEvaluation.Metrics[] m = new DemoEvaluation.Metrics[2];
+      double[] seconds = new double[2];
+      try (VitTeacher teacher = VitTeacher.load(models.resolve(FashionMnistRecipe.TEACHER))) {
+        for (int i = 0; i < 2; i++) {
+          long t0 = System.nanoTime();
+          try (RecTokTokenizer tok = RecTokTokenizer.open(models.resolve(FashionMnistRecipe.TOKENIZER), Device.CPU,
+                  sides.get(i));
+              DiTGenerator gen = DiTGenerator.open(models.resolve(FashionMnistRecipe.GENERATOR),
+                  models.resolve(FashionMnistRecipe.GUIDE), Device.CPU, sides.get(i))) {
+            m[i] = DemoEvaluation.evaluate(tok, gen, true, teacher, train, test, o, sides.get(i), Progress.NONE);
+          }
+          seconds[i] = (System.nanoTime() - t0) / 1e9;
+        }
+      }
+      System.out.printf("%-44s %10s %10s%n", "metric (Fashion-MNIST demo models)", "fp32", "bf16");
+      row("reconstruction PSNR, dB (" + o.testImages() + " test images)", m[0].psnr(), m[1].psnr(), "%10.2f");
+      row("linear probe on latents, %", 100 * m[0].probeAccuracy(), 100 * m[1].probeAccuracy(), "%10.2f");
+      row("domain FID unguided (" + 10 * perClass + " samples, " + (gridPoints - 1) + " steps)", m[0].fidUnguided(),
+          m[1].fidUnguided(), "%10.3f");
+      row("domain FID AutoGuided w=1.5 (" + 10 * perClass + " samples)", m[0].fidAutoGuided(), m[1].fidAutoGuided(),
+          "%10.3f");
+      row("domain FID real-vs-real floor", m[0].fidRealVsReal(), m[1].fidRealVsReal(), "%10.3f");
+      row("evaluation wall time, s", seconds[0], seconds[1], "%10.1f");
+      return 0;
+    }
+
+    private static void row(String name, double a, double b, String fmt) {
+      System.out.printf("%-44s " + fmt + " " + fmt + "%n", name, a, b);
+    }
+  }
+}
