@@ -70,7 +70,24 @@ final class OptionChecks {
       Map.entry("--train-images", new Range(1, 100_000_000, "images")),
       Map.entry("--widths", new Range(1, 4096, "latent channels")),
       Map.entry("--tokenizer-epochs", new Range(1, 100_000, "epochs")),
-      Map.entry("--generator-epochs", new Range(1, 100_000, "epochs")));
+      Map.entry("--generator-epochs", new Range(1, 100_000, "epochs")),
+      // options of the evaluation, teacher, precision and launch commands
+      Map.entry("--epochs", new Range(1, 100_000, "epochs")),
+      Map.entry("--num", new Range(1, 1e9, "images")),
+      Map.entry("--limit", new Range(1, 1e10, "images")),
+      Map.entry("--test-images", new Range(1, 100_000_000, "images")),
+      Map.entry("--per-class", new Range(1, 100_000, "images per class")),
+      Map.entry("--chunk", new Range(1, 1_000_000, "images per shard file")),
+      Map.entry("--crop", new Range(8, 8192, "pixels")),
+      Map.entry("--size", new Range(8, 8192, "pixels")),
+      Map.entry("--image-size", new Range(8, 8192, "pixels")),
+      Map.entry("--grid", new Range(1, 1024, "tokens per side")),
+      Map.entry("--repeats", new Range(1, 100_000, "repetitions")),
+      Map.entry("--rounds", new Range(1, 100_000, "rounds")),
+      Map.entry("--nproc-per-node", new Range(1, 1024, "processes per machine")),
+      Map.entry("--nnodes", new Range(1, 65_536, "machines")),
+      Map.entry("--node-rank", new Range(0, 65_535, "this machine's rank")),
+      Map.entry("--master-port", new Range(1, 65_535, "TCP port")));
 
   /** At most this many values in a list option (each --labels value is one image in memory). */
   static final int MAX_LIST = 4096;
