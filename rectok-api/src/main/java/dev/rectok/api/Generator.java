@@ -6,6 +6,10 @@ package dev.rectok.api;
  * <p>Reproducible: the same labels, seed and options give the same latents on the same device.
  * Thread-safe: concurrent calls are allowed and equal serial ones (each call draws from its own
  * seeded generator). Owns native models: close it (after every call has returned).
+ *
+ * <p>Batch composition: the initial noise of a call is drawn for the whole batch from one seed,
+ * so {@code sample([3, 7], seed)[0]} differs from {@code sample([3], seed)}. For results that
+ * depend only on (label, seed), sample one label per call (concurrent calls are fine).
  */
 public interface Generator extends AutoCloseable {
 
@@ -22,6 +26,11 @@ public interface Generator extends AutoCloseable {
    * @throws java.util.concurrent.CancellationException when {@code options.cancelled()} turns true
    */
   Latents sample(long[] labels, long seed, GenerateOptions options, Progress progress);
+
+  /** Whether {@code tokenizer} can decode this generator's latents; see {@link Compatibility}. */
+  default Compatibility compatibility(Tokenizer tokenizer) {
+    return Compatibility.of(tokenizer, this);
+  }
 
   /** Frees the models. */
   @Override

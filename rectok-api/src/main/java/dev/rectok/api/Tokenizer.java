@@ -11,6 +11,19 @@ import java.util.List;
  * exact PIL resampling) and decoded images are quantized by truncation, as the reference saves
  * them.
  *
+ * <p>What happens to an image is chosen, not silent: {@link #encode}, {@link #decode} and
+ * {@link #reconstruct(List)} work at the model's size, so any other image is centre-cropped to a
+ * square and resized (ADM: halved with a box filter while at least twice the size, then bicubic),
+ * and images come back as {@code TYPE_INT_RGB} of {@link #imageSize()}. {@link #reconstruct(
+ * BufferedImage, ImageFit)} keeps the input's width, height and type instead: it tiles or resizes
+ * as the caller chooses and converts back (a grayscale image stays grayscale). Every image entry
+ * point refuses images above the backend's pixel limit (see the implementation's
+ * {@code ImageLimits}) with an {@link IllegalArgumentException} naming the size and the limit.
+ *
+ * <p>Batch composition: a latent depends only on its own image (the encoder and decoder work
+ * per sample); a posterior sample ({@code sample = true}) draws its noise for the whole batch
+ * from one seed, so it depends on the image's position in the batch.
+ *
  * <p>Thread-safe: concurrent calls are allowed (the model is only read). Owns a native model:
  * close it after the last call returned.
  */
@@ -18,6 +31,12 @@ public interface Tokenizer extends AutoCloseable {
 
   /** Side of the square images it encodes and decodes. */
   int imageSize();
+
+  /**
+   * Whether latent statistics are loaded: needed for normalized latents ({@code normalize = true}
+   * in {@link #encode(List, boolean, long, boolean)}) and so for generation.
+   */
+  boolean hasStatistics();
 
   /** Channels, height and width of one sample's latent. */
   int[] latentShape();
@@ -45,9 +64,27 @@ public interface Tokenizer extends AutoCloseable {
   }
 
   /**
+   * Reconstructs one image of any size and type and returns it with the same width, height and
+   * {@link BufferedImage#getType() type}: {@link ImageFit#TILE} runs the model on square tiles of
+   * {@link #imageSize()} (the edge tiles padded by repeating the border pixels), {@link
+   * ImageFit#RESIZE} resizes the whole image to the model's size and the result back (bilinear).
+   * Colour images pass through the model as RGB; a grayscale one comes back as grayscale.
+   *
+   * @throws IllegalArgumentException for an image above the pixel limit
+   */
+  default BufferedImage reconstruct(BufferedImage image, ImageFit fit) {
+    return ImageFits.reconstruct(this, image, fit);
+  }
+
+  /**
    * Reads image files.
    *
-   * @throws IOException naming a file that is missing or not a readable image
+   * @throws IOException naming a file that is missing or not a readable image, or one above the
+   *     pixel limit (checked from the header, before decoding)
    */
   List<BufferedImage> read(List<Path> files) throws IOException;
+
+  /** Frees the model; no checked exception. Call it after every other call returned. */
+  @Override
+  void close();
 }

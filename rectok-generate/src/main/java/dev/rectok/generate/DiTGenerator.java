@@ -54,6 +54,7 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
    */
   public static DiTGenerator open(java.nio.file.Path model, java.nio.file.Path guide, Device device)
       throws java.io.IOException {
+    dev.rectok.torch.DeviceCheck.require(device);
     DiTwDDTHead main = load(model, device);
     try {
       return new DiTGenerator(main, guide == null ? null : load(guide, device), device);

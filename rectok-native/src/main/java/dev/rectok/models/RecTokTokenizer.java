@@ -44,6 +44,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
 
   /** Opens a model file written by {@code rectok convert} (see {@link ModelFile}). */
   public static RecTokTokenizer open(Path file, Device device) throws IOException {
+    dev.rectok.torch.DeviceCheck.require(device);
     try (SafeTensorsFile f = ModelFile.open(file)) {
       ModelFile.Header h = ModelFile.header(f);
       RecTokConfig config = h.tokenizerConfig();
@@ -72,6 +73,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   }
 
   /** Whether latent statistics are loaded (needed for normalized latents and generation). */
+  @Override
   public boolean hasStatistics() {
     return hasStatistics;
   }
@@ -103,6 +105,10 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       requireStatistics(); // before the work of preprocessing
     }
     int[] shape = latentShape();
+    dev.rectok.image.ImageLimits limits = dev.rectok.image.ImageLimits.current();
+    for (int i = 0; i < images.size(); i++) {
+      limits.check(Objects.requireNonNull(images.get(i), "image"), "image " + i);
+    }
     try (Scope s = Scope.open()) {
       // One copy per image into native memory; the batch is assembled there.
       Tensor[] parts = new Tensor[images.size()];
@@ -185,7 +191,11 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   @Override
   public List<BufferedImage> read(List<Path> files) throws IOException {
     List<BufferedImage> out = new ArrayList<>(files.size());
+    dev.rectok.image.ImageLimits limits = dev.rectok.image.ImageLimits.current();
     for (Path f : files) {
+      if (java.nio.file.Files.isRegularFile(f)) {
+        limits.checkFile(f);
+      }
       out.add(AdmPreprocess.toBufferedImage(AdmPreprocess.read(f)));
     }
     return out;

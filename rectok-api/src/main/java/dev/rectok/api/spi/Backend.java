@@ -1,9 +1,11 @@
 package dev.rectok.api.spi;
 
 import dev.rectok.api.Device;
+import dev.rectok.api.NativeMemory;
 import dev.rectok.api.RuntimeInfo;
 import dev.rectok.api.Tokenizer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 
 /**
@@ -19,7 +21,10 @@ public interface Backend {
   /** A short, stable name, e.g. {@code "libtorch"}. */
   String name();
 
-  /** Higher wins when several backends are installed. */
+  /**
+   * Higher wins when several backends are installed: {@link dev.rectok.api.Backends} sorts every
+   * kind of provider by priority, highest first (ties by class name).
+   */
   default int priority() {
     return 0;
   }
@@ -37,4 +42,22 @@ public interface Backend {
    * @throws IOException for a missing, malformed or wrong-kind file
    */
   Tokenizer openTokenizer(Path modelFile, Device device) throws IOException;
+
+  /**
+   * Opens a tokenizer model from a stream (a class-path resource, a URL), read to the end but not
+   * closed. The bytes go through a temporary file that is deleted once the model is loaded.
+   *
+   * @throws IOException for an unreadable stream or malformed or wrong-kind model bytes
+   */
+  default Tokenizer openTokenizer(InputStream model, Device device) throws IOException {
+    return ModelStreams.viaTempFile(model, "tokenizer", f -> openTokenizer(f, device));
+  }
+
+  /**
+   * A snapshot of this backend's live native memory (see {@link NativeMemory}); a backend that
+   * cannot tell reports -1 for each value.
+   */
+  default NativeMemory nativeMemory() {
+    return new NativeMemory(-1, -1, -1);
+  }
 }

@@ -3,6 +3,7 @@ package dev.rectok.api.spi;
 import dev.rectok.api.Device;
 import dev.rectok.api.Generator;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 
 /**
@@ -19,4 +20,23 @@ public interface GeneratorProvider {
    * @throws IOException for a missing, malformed or wrong-kind file
    */
   Generator openGenerator(Path model, Path guide, Device device) throws IOException;
+
+  /**
+   * Higher wins when several providers are installed (the same rule as {@link Backend#priority()}).
+   */
+  default int priority() {
+    return 0;
+  }
+
+  /**
+   * Opens a generator, and optionally its guide, from streams (read to the end, not closed),
+   * through temporary files deleted once the models are loaded.
+   *
+   * @param guide the guide's bytes, or null for none
+   * @throws IOException for an unreadable stream or malformed or wrong-kind model bytes
+   */
+  default Generator openGenerator(InputStream model, InputStream guide, Device device) throws IOException {
+    return ModelStreams.viaTempFile(model, "generator", m -> guide == null ? openGenerator(m, null, device)
+        : ModelStreams.viaTempFile(guide, "guide", g -> openGenerator(m, g, device)));
+  }
 }

@@ -19,4 +19,11 @@ public interface TrainerProvider {
    *     differs from {@code spec}
    */
   FlowDistiller openFlowDistiller(FlowDistillerSpec spec) throws IOException;
+
+  /**
+   * Higher wins when several providers are installed (the same rule as {@link Backend#priority()}).
+   */
+  default int priority() {
+    return 0;
+  }
 }
