@@ -231,7 +231,12 @@ public final class NativeLibrary {
 
   private static Path extractBundled() throws IOException {
     byte[] bytes;
-    try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE)) {
+    InputStream found = NativeLibrary.class.getResourceAsStream(RESOURCE);
+    if (found == null && NativeLibrary.class.getClassLoader() != null) {
+      // the platform classifier jar (rectok-native-*-linux-x86_64-cpu.jar) on the class path
+      found = NativeLibrary.class.getClassLoader().getResourceAsStream(RESOURCE.substring(1));
+    }
+    try (InputStream in = found) {
       if (in == null) {
         throw new IOException("this rectok-native jar carries no " + RESOURCE.substring(1)
             + " (librectok_torch.so for " + PLATFORM + "); set -Drectok.native.lib or RECTOK_NATIVE_LIB");
