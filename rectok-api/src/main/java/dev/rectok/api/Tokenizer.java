@@ -20,9 +20,11 @@ import java.util.List;
  * point refuses images above the backend's pixel limit (see the implementation's
  * {@code ImageLimits}) with an {@link IllegalArgumentException} naming the size and the limit.
  *
- * <p>Batch composition: a latent depends only on its own image (the encoder and decoder work
- * per sample); a posterior sample ({@code sample = true}) draws its noise for the whole batch
- * from one seed, so it depends on the image's position in the batch.
+ * <p>Batch composition: the encoder and decoder work per sample, but BLAS may block a batch
+ * differently from a single image, so a latent may differ in the last bits with the batch it
+ * came in; a posterior sample ({@code sample = true}) draws its noise for the whole batch from
+ * one seed, so it depends on the image's position in the batch. For results that depend only on
+ * the image, call with one image at a time (concurrent calls are fine).
  *
  * <p>Thread-safe: concurrent calls are allowed (the model is only read). Owns a native model:
  * close it after the last call returned.
