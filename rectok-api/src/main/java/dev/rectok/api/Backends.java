@@ -34,12 +34,21 @@ import java.util.function.ToIntFunction;
 public final class Backends {
   private Backends() {}
 
-  /** Every installed backend visible from the context class loader, highest priority first. */
+  /**
+   * Every installed backend visible from the context class loader (or the fallbacks).
+   *
+   * @return the backends, highest priority first; empty when none is installed
+   */
   public static List<Backend> all() {
     return all(contextLoader());
   }
 
-  /** Every installed backend visible from {@code loader} (or the fallbacks), highest priority first. */
+  /**
+   * Every installed backend visible from {@code loader} (or the fallbacks).
+   *
+   * @param loader the class loader to search first (a plugin's), or null for the fallbacks only
+   * @return the backends, highest priority first; empty when none is installed
+   */
   public static List<Backend> all(ClassLoader loader) {
     return find(Backend.class, Backend::priority, loader, new ArrayList<>());
   }
@@ -47,6 +56,7 @@ public final class Backends {
   /**
    * The installed backend with the highest priority, searched from the context class loader.
    *
+   * @return the backend
    * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
    */
   public static Backend load() {
@@ -57,6 +67,8 @@ public final class Backends {
    * The installed backend with the highest priority, searched from {@code loader} (a plugin's or
    * container's class loader), then the fallbacks.
    *
+   * @param loader the class loader to search first, or null for the fallbacks only
+   * @return the backend
    * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
    */
   public static Backend load(ClassLoader loader) {
@@ -66,6 +78,8 @@ public final class Backends {
   /**
    * The generator provider with the highest priority, searched from {@code loader}, then the fallbacks.
    *
+   * @param loader the class loader to search first, or null for the fallbacks only
+   * @return the provider
    * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
    */
   public static GeneratorProvider generators(ClassLoader loader) {
@@ -76,6 +90,8 @@ public final class Backends {
   /**
    * The trainer provider with the highest priority, searched from {@code loader}, then the fallbacks.
    *
+   * @param loader the class loader to search first, or null for the fallbacks only
+   * @return the provider
    * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
    */
   public static TrainerProvider trainers(ClassLoader loader) {
@@ -83,7 +99,14 @@ public final class Backends {
         "dev.rectok.train");
   }
 
-  /** Opens a tokenizer model file (memory-mapped) with the installed backend. */
+  /**
+   * Opens a tokenizer model file (memory-mapped) with the installed backend.
+   *
+   * @param modelFile the model file
+   * @param device where the model runs
+   * @return the tokenizer, owned by the caller
+   * @throws IOException for a missing, malformed or wrong-kind file
+   */
   public static Tokenizer openTokenizer(Path modelFile, Device device) throws IOException {
     return load().openTokenizer(modelFile, device);
   }
@@ -92,6 +115,11 @@ public final class Backends {
    * Opens a tokenizer model from a URL: a {@code file:} URL is memory-mapped in place; any other
    * (a {@code jar:} entry, {@code http:} is never fetched by the SDK itself but by the URL's
    * handler) is streamed through a temporary file.
+   *
+   * @param model where the model file is
+   * @param device where the model runs
+   * @return the tokenizer, owned by the caller
+   * @throws IOException for an unreadable URL or malformed or wrong-kind model bytes
    */
   public static Tokenizer openTokenizer(URL model, Device device) throws IOException {
     Backend backend = load();
@@ -108,7 +136,11 @@ public final class Backends {
    * Opens a tokenizer model stored as a class-path resource of {@code loader} (for example
    * {@code rectok-models/fashion-mnist/tokenizer.safetensors} from the demo-models artifact).
    *
-   * @throws IOException naming the resource and the loader when it is not there
+   * @param resource the resource name, without a leading slash
+   * @param loader the class loader that holds it, or null for this API's loader
+   * @param device where the model runs
+   * @return the tokenizer, owned by the caller
+   * @throws IOException naming the resource and the loader when it is not there, or for malformed bytes
    */
   public static Tokenizer openTokenizerResource(String resource, ClassLoader loader, Device device)
       throws IOException {
@@ -118,7 +150,11 @@ public final class Backends {
   /**
    * Opens a generator (and its optional AutoGuidance companion) with the installed provider.
    *
+   * @param model the generator's model file
    * @param guide the guide's model file, or null for none
+   * @param device where the models run
+   * @return the generator, owned by the caller
+   * @throws IOException for a missing, malformed or wrong-kind file
    * @throws IllegalStateException naming the artifact to add when none is installed
    */
   public static Generator openGenerator(Path model, Path guide, Device device) throws IOException {
@@ -129,7 +165,11 @@ public final class Backends {
    * Opens a generator and optional guide from URLs ({@code file:} URLs are memory-mapped in place,
    * others streamed through temporary files).
    *
+   * @param model where the generator's model file is
    * @param guide the guide's URL, or null for none
+   * @param device where the models run
+   * @return the generator, owned by the caller
+   * @throws IOException for an unreadable URL or malformed or wrong-kind model bytes
    */
   public static Generator openGenerator(URL model, URL guide, Device device) throws IOException {
     GeneratorProvider p = generators(contextLoader());
@@ -146,7 +186,12 @@ public final class Backends {
   /**
    * Opens a generator and optional guide stored as class-path resources of {@code loader}.
    *
+   * @param model the generator's resource name
    * @param guide the guide's resource name, or null for none
+   * @param loader the class loader that holds them, or null for this API's loader
+   * @param device where the models run
+   * @return the generator, owned by the caller
+   * @throws IOException naming a resource that is not there, or for malformed bytes
    */
   public static Generator openGeneratorResource(String model, String guide, ClassLoader loader, Device device)
       throws IOException {
@@ -156,6 +201,9 @@ public final class Backends {
   /**
    * Opens a tokenizer trainer with the installed provider.
    *
+   * @param spec what to train, on which data, where
+   * @return the distiller, owned by the caller
+   * @throws IOException for unreadable data or teacher files, or a run directory that differs
    * @throws IllegalStateException naming the artifact to add when none is installed
    */
   public static FlowDistiller openFlowDistiller(FlowDistillerSpec spec) throws IOException {

@@ -13,11 +13,22 @@ import java.util.Objects;
  * @param problems one sentence per mismatch; empty when they fit
  */
 public record Compatibility(List<String> problems) {
+  /**
+   * Keeps an unmodifiable copy of the problems.
+   *
+   * @param problems one sentence per mismatch
+   */
   public Compatibility {
     problems = List.copyOf(problems);
   }
 
-  /** Checks {@code tokenizer} against {@code generator} (both borrowed, only queried). */
+  /**
+   * Checks {@code tokenizer} against {@code generator} (both borrowed, only queried).
+   *
+   * @param tokenizer the tokenizer that would decode
+   * @param generator the generator that would sample
+   * @return the problems found, none when they fit
+   */
   public static Compatibility of(Tokenizer tokenizer, Generator generator) {
     Objects.requireNonNull(tokenizer, "tokenizer");
     Objects.requireNonNull(generator, "generator");
@@ -33,7 +44,11 @@ public record Compatibility(List<String> problems) {
     return new Compatibility(problems);
   }
 
-  /** True when there is no problem. */
+  /**
+   * Whether there is no problem.
+   *
+   * @return true when the pair fits
+   */
   public boolean compatible() {
     return problems.isEmpty();
   }

@@ -13,21 +13,31 @@ package dev.rectok.api;
  */
 public interface Generator extends AutoCloseable {
 
-  /** Channels, height and width of the latents it produces. */
+  /** {@return the channels, height and width of the latents it produces} */
   int[] latentShape();
 
-  /** Number of classes (labels are 0..classes−1). */
+  /** {@return the number of classes (labels are 0..classes−1)} */
   int numClasses();
 
   /**
    * Samples channel-normalized latents for {@code labels} from noise drawn with {@code seed}.
    *
+   * @param labels one class label per sample (the batch)
+   * @param seed the seed of the initial noise, drawn for the whole batch
+   * @param options integrator, grid, guidance and cancellation
+   * @param progress told about each step
+   * @return channel-normalized latents, one per label
    * @throws IllegalArgumentException for a label out of range or AutoGuidance without a guide model
    * @throws java.util.concurrent.CancellationException when {@code options.cancelled()} turns true
    */
   Latents sample(long[] labels, long seed, GenerateOptions options, Progress progress);
 
-  /** Whether {@code tokenizer} can decode this generator's latents; see {@link Compatibility}. */
+  /**
+   * Whether {@code tokenizer} can decode this generator's latents; see {@link Compatibility}.
+   *
+   * @param tokenizer the tokenizer that would decode (borrowed, only queried)
+   * @return the problems found, none when they fit
+   */
   default Compatibility compatibility(Tokenizer tokenizer) {
     return Compatibility.of(tokenizer, this);
   }

@@ -31,16 +31,18 @@ import java.util.List;
  */
 public interface Tokenizer extends AutoCloseable {
 
-  /** Side of the square images it encodes and decodes. */
+  /** {@return the side of the square images it encodes and decodes} */
   int imageSize();
 
   /**
    * Whether latent statistics are loaded: needed for normalized latents ({@code normalize = true}
    * in {@link #encode(List, boolean, long, boolean)}) and so for generation.
+   *
+   * @return true when the model file carried latent statistics
    */
   boolean hasStatistics();
 
-  /** Channels, height and width of one sample's latent. */
+  /** {@return the channels, height and width of one sample's latent} */
   int[] latentShape();
 
   /**
@@ -48,19 +50,39 @@ public interface Tokenizer extends AutoCloseable {
    * {@code sample} is true (drawn with {@code seed}); channel-normalized with the latent
    * statistics when {@code normalize} is true (the generator's space).
    *
+   * @param images the images, any size (centre-cropped and resized to {@link #imageSize()})
+   * @param sample draw from the posterior instead of taking its mean
+   * @param seed the seed of the posterior sample (unused for the mean)
+   * @param normalize apply the latent statistics
+   * @return one latent per image, in order
    * @throws IllegalStateException when {@code normalize} is asked for but no statistics are loaded
    */
   Latents encode(List<BufferedImage> images, boolean sample, long seed, boolean normalize);
 
-  /** The posterior mean, channel-normalized: what the generator consumes. */
+  /**
+   * The posterior mean, channel-normalized: what the generator consumes.
+   *
+   * @param images the images, any size
+   * @return one normalized latent per image
+   */
   default Latents encode(List<BufferedImage> images) {
     return encode(images, false, 0, true);
   }
 
-  /** Decodes latents (normalized or raw, as they say) to images of {@link #imageSize()}. */
+  /**
+   * Decodes latents (normalized or raw, as they say) to images of {@link #imageSize()}.
+   *
+   * @param latents latents of {@link #latentShape()}
+   * @return one {@code TYPE_INT_RGB} image per latent
+   */
   List<BufferedImage> decode(Latents latents);
 
-  /** Encodes then decodes (the reference's {@code reconstruct}). */
+  /**
+   * Encodes then decodes (the reference's {@code reconstruct}).
+   *
+   * @param images the images, any size (centre-cropped and resized)
+   * @return one {@code TYPE_INT_RGB} image of {@link #imageSize()} per input
+   */
   default List<BufferedImage> reconstruct(List<BufferedImage> images) {
     return decode(encode(images, false, 0, false));
   }
@@ -72,6 +94,9 @@ public interface Tokenizer extends AutoCloseable {
    * ImageFit#RESIZE} resizes the whole image to the model's size and the result back (bilinear).
    * Colour images pass through the model as RGB; a grayscale one comes back as grayscale.
    *
+   * @param image any image
+   * @param fit how to map it onto the model's square input
+   * @return a new image with the input's width, height and type
    * @throws IllegalArgumentException for an image above the pixel limit
    */
   default BufferedImage reconstruct(BufferedImage image, ImageFit fit) {
@@ -80,6 +105,9 @@ public interface Tokenizer extends AutoCloseable {
 
   /**
    * Reads image files.
+   *
+   * @param files the files (PNG, JPEG, BMP, GIF)
+   * @return the decoded images, in order
    *
    * @throws IOException naming a file that is missing or not a readable image, or one above the
    *     pixel limit (checked from the header, before decoding)

@@ -18,12 +18,14 @@ import java.nio.file.Path;
  */
 public interface Backend {
 
-  /** A short, stable name, e.g. {@code "libtorch"}. */
+  /** {@return a short, stable name, e.g. {@code "libtorch"}} */
   String name();
 
   /**
    * Higher wins when several backends are installed: {@link dev.rectok.api.Backends} sorts every
    * kind of provider by priority, highest first (ties by class name).
+   *
+   * @return the priority; 0 unless overridden
    */
   default int priority() {
     return 0;
@@ -32,12 +34,18 @@ public interface Backend {
   /**
    * Loads the native runtime if needed and describes it (versions, paths, threads, devices).
    *
+   * @return the description
+   *
    * @throws IllegalStateException with a remedy when the native runtime cannot be loaded
    */
   RuntimeInfo runtimeInfo();
 
   /**
    * Opens a tokenizer model file (as written by {@code rectok convert}) on {@code device}.
+   *
+   * @param modelFile the model file, memory-mapped while it loads
+   * @param device where the model runs
+   * @return the tokenizer, owned by the caller
    *
    * @throws IOException for a missing, malformed or wrong-kind file
    */
@@ -46,6 +54,10 @@ public interface Backend {
   /**
    * Opens a tokenizer model from a stream (a class-path resource, a URL), read to the end but not
    * closed. The bytes go through a temporary file that is deleted once the model is loaded.
+   *
+   * @param model the model file's bytes
+   * @param device where the model runs
+   * @return the tokenizer, owned by the caller
    *
    * @throws IOException for an unreadable stream or malformed or wrong-kind model bytes
    */
@@ -56,6 +68,8 @@ public interface Backend {
   /**
    * A snapshot of this backend's live native memory (see {@link NativeMemory}); a backend that
    * cannot tell reports -1 for each value.
+   *
+   * @return the snapshot
    */
   default NativeMemory nativeMemory() {
     return new NativeMemory(-1, -1, -1);
