@@ -29,7 +29,14 @@ import java.util.List;
 public final class RecTokImages {
   private RecTokImages() {}
 
-  /** The current slice of {@code imp} reconstructed at its own size and type, tiled or resized. */
+  /**
+   * The current slice of {@code imp} reconstructed at its own size and type, tiled or resized.
+   *
+   * @param tokenizer the tokenizer (borrowed)
+   * @param imp the image; unchanged
+   * @param fit tiles or one resize
+   * @return a new image with the input's size, type and calibration
+   */
   public static ImagePlus reconstruct(Tokenizer tokenizer, ImagePlus imp, ImageFit fit) {
     ImageProcessor ip = imp.getProcessor();
     BufferedImage in = toBuffered(ip, imp.getType());
@@ -39,7 +46,18 @@ public final class RecTokImages {
     return result;
   }
 
-  /** One generated image of {@code label} (RGB at the model's size). */
+  /**
+   * One generated image of {@code label} (RGB at the model's size).
+   *
+   * @param tokenizer decodes the latent (borrowed)
+   * @param generator samples it (borrowed)
+   * @param label the class
+   * @param seed the noise seed
+   * @param steps sampling steps
+   * @param guidance the guidance strategy
+   * @param scale its weight
+   * @return the new image
+   */
   public static ImagePlus generate(Tokenizer tokenizer, Generator generator, int label, long seed, int steps,
       GenerateOptions.GuidanceKind guidance, double scale) {
     GenerateOptions options = GenerateOptions.builder().gridPoints(steps + 1).guidance(guidance, scale).build();
@@ -53,6 +71,12 @@ public final class RecTokImages {
    * latents (raw posterior means), each at the model's size; the first and last frames are the two
    * inputs' reconstructions. Gray when both inputs are gray, else RGB. Each frame is decoded in a
    * call of its own, so a frame never depends on the others.
+   *
+   * @param tokenizer the tokenizer (borrowed)
+   * @param a the first image (current slice); unchanged
+   * @param b the second image (current slice); unchanged
+   * @param frames the stack's size, at least 2
+   * @return the new stack
    */
   public static ImagePlus interpolate(Tokenizer tokenizer, ImagePlus a, ImagePlus b, int frames) {
     if (frames < 2) {

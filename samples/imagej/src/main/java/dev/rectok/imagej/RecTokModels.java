@@ -31,7 +31,12 @@ public final class RecTokModels {
     this.generator = generator;
   }
 
-  /** The shared models, opened on the first call. */
+  /**
+   * The shared models, opened on the first call.
+   *
+   * @return the models
+   * @throws IOException when a model file or resource cannot be read
+   */
   public static RecTokModels get() throws IOException {
     RecTokModels m = instance;
     if (m == null) {

@@ -20,6 +20,8 @@ import java.util.Locale;
  * Results are new images; inputs are never modified.
  */
 public class RecTok_Plugin implements PlugIn {
+  /** ImageJ instantiates the plugin once per command. */
+  public RecTok_Plugin() {}
 
   /** Runs the command named by {@code arg}: reconstruct, generate or interpolate. */
   @Override

@@ -22,7 +22,7 @@ public final class FashionMnistModels {
   public static final java.util.List<String> CLASSES = java.util.List.of("T-shirt/top", "Trouser", "Pullover",
       "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
-  /** The class loader that holds the resources (this artifact's). */
+  /** {@return the class loader that holds the resources (this artifact's)} */
   public static ClassLoader loader() {
     return FashionMnistModels.class.getClassLoader();
   }

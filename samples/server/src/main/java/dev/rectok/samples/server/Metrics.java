@@ -12,6 +12,9 @@ import java.util.concurrent.atomic.LongAdder;
  * format. Thread-safe (lock-free adders).
  */
 public final class Metrics {
+  /** Empty counters; the server makes one. */
+  Metrics() {}
+
   final AtomicInteger inFlight = new AtomicInteger();
   final LongAdder cancelled = new LongAdder();
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
@@ -23,13 +26,25 @@ public final class Metrics {
     nanos.computeIfAbsent(key, k -> new LongAdder()).add(elapsedNanos);
   }
 
-  /** Requests answered so far with {@code status} on {@code endpoint}. */
+  /**
+   * Requests answered so far with {@code status} on {@code endpoint}.
+   *
+   * @param endpoint the endpoint's name ({@code generate}, {@code health}, ...)
+   * @param status the HTTP status
+   * @return the count
+   */
   public long count(String endpoint, int status) {
     LongAdder a = counts.get(endpoint + "|" + status);
     return a == null ? 0 : a.sum();
   }
 
-  /** Requests answered so far with a status in [lo, hi], all endpoints. */
+  /**
+   * Requests answered so far with a status in [lo, hi], all endpoints.
+   *
+   * @param lo the lowest status counted
+   * @param hi the highest status counted
+   * @return the count
+   */
   public long countStatus(int lo, int hi) {
     return counts.entrySet().stream().filter(e -> {
       int s = Integer.parseInt(e.getKey().substring(e.getKey().indexOf('|') + 1));
@@ -37,7 +52,7 @@ public final class Metrics {
     }).mapToLong(e -> e.getValue().sum()).sum();
   }
 
-  /** Model calls stopped because the client went away or the timeout passed. */
+  /** {@return the model calls stopped because the client went away or the timeout passed} */
   public long cancelled() {
     return cancelled.sum();
   }

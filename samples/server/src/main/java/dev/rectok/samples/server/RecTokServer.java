@@ -79,7 +79,15 @@ public final class RecTokServer implements AutoCloseable {
   private HttpServer server;
   private ExecutorService executor;
 
-  /** A server for these (borrowed) models; nothing is bound until {@link #start()}. */
+  /**
+   * A server for these (borrowed) models; nothing is bound until {@link #start()}.
+   *
+   * @param config the limits and address
+   * @param tokenizer the tokenizer, shared by every request
+   * @param generator the generator, shared by every request
+   * @param backend the backend, for diagnostics
+   * @throws IllegalArgumentException when the tokenizer cannot decode the generator's latents
+   */
   public RecTokServer(ServerConfig config, Tokenizer tokenizer, Generator generator, Backend backend) {
     this.config = config;
     this.tokenizer = tokenizer;
@@ -90,7 +98,12 @@ public final class RecTokServer implements AutoCloseable {
     generator.compatibility(tokenizer).require();
   }
 
-  /** Binds and starts serving; returns the bound port. */
+  /**
+   * Binds and starts serving.
+   *
+   * @return the bound port
+   * @throws IOException when the address cannot be bound
+   */
   public int start() throws IOException {
     server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
     executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -106,12 +119,12 @@ public final class RecTokServer implements AutoCloseable {
     return port();
   }
 
-  /** The bound port. */
+  /** {@return the bound port} */
   public int port() {
     return server.getAddress().getPort();
   }
 
-  /** The request counters (live view). */
+  /** {@return the request counters (a live view)} */
   public Metrics metrics() {
     return metrics;
   }
@@ -403,6 +416,9 @@ public final class RecTokServer implements AutoCloseable {
    * Serves the shipped Fashion-MNIST models (from the class path) or model files:
    * {@code [--port N] [--concurrency N] [--queue N] [--tokenizer F --generator F [--guide F]]}.
    * Runs until the process is stopped.
+   *
+   * @param args the options
+   * @throws Exception when the models cannot be opened or the port bound
    */
   public static void main(String[] args) throws Exception {
     Map<String, String> a = new HashMap<>();

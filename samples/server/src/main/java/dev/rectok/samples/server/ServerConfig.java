@@ -19,6 +19,7 @@ import java.time.Duration;
 public record ServerConfig(String host, int port, int maxConcurrent, int maxQueue, Duration queueTimeout,
     Duration requestTimeout, long maxBodyBytes, long maxPixels, int maxSteps) {
 
+  /** Validates the limits. */
   public ServerConfig {
     if (maxConcurrent < 1 || maxQueue < 0 || maxBodyBytes < 1 || maxPixels < 1 || maxSteps < 1 || port < 0) {
       throw new IllegalArgumentException("invalid server limits: " + maxConcurrent + " concurrent, queue " + maxQueue
@@ -26,31 +27,58 @@ public record ServerConfig(String host, int port, int maxConcurrent, int maxQueu
     }
   }
 
-  /** Defaults: 127.0.0.1, any port, 2 concurrent calls, a queue of 32, 10 s queue wait, 60 s per call,
-   * 8 MiB bodies, 4096 × 4096 pixels, 250 steps. */
+  /**
+   * Defaults: 127.0.0.1, any port, 2 concurrent calls, a queue of 32, 10 s queue wait, 60 s per call,
+   * 8 MiB bodies, 4096 × 4096 pixels, 250 steps.
+   *
+   * @return the defaults
+   */
   public static ServerConfig defaults() {
     return new ServerConfig("127.0.0.1", 0, 2, 32, Duration.ofSeconds(10), Duration.ofSeconds(60), 8L << 20,
         4096L * 4096L, 250);
   }
 
-  /** A copy with other concurrency limits. */
+  /**
+   * A copy with other concurrency limits.
+   *
+   * @param concurrent model calls running at once
+   * @param queue requests allowed to wait
+   * @return the copy
+   */
   public ServerConfig withConcurrency(int concurrent, int queue) {
     return new ServerConfig(host, port, concurrent, queue, queueTimeout, requestTimeout, maxBodyBytes, maxPixels,
         maxSteps);
   }
 
-  /** A copy with other timeouts. */
+  /**
+   * A copy with other timeouts.
+   *
+   * @param queue the longest wait for a slot
+   * @param request the longest model call
+   * @return the copy
+   */
   public ServerConfig withTimeouts(Duration queue, Duration request) {
     return new ServerConfig(host, port, maxConcurrent, maxQueue, queue, request, maxBodyBytes, maxPixels, maxSteps);
   }
 
-  /** A copy with other size limits. */
+  /**
+   * A copy with other size limits.
+   *
+   * @param bodyBytes the largest request body
+   * @param pixels the largest image, width × height
+   * @return the copy
+   */
   public ServerConfig withSizeLimits(long bodyBytes, long pixels) {
     return new ServerConfig(host, port, maxConcurrent, maxQueue, queueTimeout, requestTimeout, bodyBytes, pixels,
         maxSteps);
   }
 
-  /** A copy bound to another port. */
+  /**
+   * A copy bound to another port.
+   *
+   * @param p the port, 0 for any free one
+   * @return the copy
+   */
   public ServerConfig withPort(int p) {
     return new ServerConfig(host, p, maxConcurrent, maxQueue, queueTimeout, requestTimeout, maxBodyBytes, maxPixels,
         maxSteps);
