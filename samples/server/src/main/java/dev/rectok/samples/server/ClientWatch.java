@@ -11,28 +11,44 @@ import java.util.Locale;
  * Tells whether an HTTP client is still connected while its request is being computed. The JDK's
  * server exposes no socket, and a client's FIN is otherwise noticed only when the response is
  * written; the kernel knows at once: Linux lists the connection in {@code /proc/net/tcp[6]}, in
- * state CLOSE_WAIT once the peer closed. Polled once per sampling step. Where {@code /proc} is
- * absent it says "connected", so requests then end by their timeout. Stateless; thread-safe.
+ * state CLOSE_WAIT once the peer closed. Polled once per sampling step. A connection counts as
+ * gone only when it is listed closed, or no longer listed after it was seen open; where
+ * {@code /proc} is absent or never lists it, requests end by their timeout. Stateless; thread-safe.
  */
 final class ClientWatch {
   private static final String CLOSE_WAIT = "08";
 
   private ClientWatch() {}
 
-  /** False once the connection local ↔ remote is closed by the peer or gone. */
-  static boolean connected(InetSocketAddress local, InetSocketAddress remote) {
+  /** What the kernel says about one connection. */
+  enum State {
+    /** Listed and open. */
+    OPEN,
+    /** Listed as closed by the peer (CLOSE_WAIT or CLOSE). */
+    CLOSED,
+    /** Not listed: closed and gone, or never seen (another network namespace). */
+    ABSENT,
+    /** No {@code /proc}: nothing can be told. */
+    UNKNOWN
+  }
+
+  /** The kernel's state of the connection local ↔ remote. */
+  static State state(InetSocketAddress local, InetSocketAddress remote) {
     try {
-      // an IPv4 peer of a dual-stack socket is listed in tcp6 as ::ffff:a.b.c.d
       byte[] l = local.getAddress().getAddress();
       byte[] r = remote.getAddress().getAddress();
-      String state = l.length == 4 ? state(Path.of("/proc/net/tcp"), entry(l, local.getPort()),
+      // an IPv4 peer of a dual-stack socket is listed in tcp6 as ::ffff:a.b.c.d
+      String st = l.length == 4 ? state(Path.of("/proc/net/tcp"), entry(l, local.getPort()),
           entry(r, remote.getPort())) : null;
-      if (state == null) {
-        state = state(Path.of("/proc/net/tcp6"), entry(mapped(l), local.getPort()), entry(mapped(r), remote.getPort()));
+      if (st == null) {
+        st = state(Path.of("/proc/net/tcp6"), entry(mapped(l), local.getPort()), entry(mapped(r), remote.getPort()));
       }
-      return state != null && !CLOSE_WAIT.equals(state) && !"07".equals(state); // 07: CLOSE
+      if (st == null) {
+        return State.ABSENT;
+      }
+      return CLOSE_WAIT.equals(st) || "07".equals(st) ? State.CLOSED : State.OPEN; // 07: CLOSE
     } catch (IOException | RuntimeException e) {
-      return true;
+      return State.UNKNOWN;
     }
   }
 

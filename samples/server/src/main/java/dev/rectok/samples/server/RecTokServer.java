@@ -152,10 +152,36 @@ public final class RecTokServer implements AutoCloseable {
   }
 
   /** What a handler reads: the query, the body, and whether the client is still there. */
-  record Request(Map<String, String> query, byte[] body, HttpExchange exchange, long deadlineNanos) {
+  static final class Request {
+    private final Map<String, String> query;
+    private final byte[] body;
+    private final HttpExchange exchange;
+    private final long deadlineNanos;
+    private boolean seenOpen; // polled from the one thread that handles the exchange
+
+    Request(Map<String, String> query, byte[] body, HttpExchange exchange, long deadlineNanos) {
+      this.query = query;
+      this.body = body;
+      this.exchange = exchange;
+      this.deadlineNanos = deadlineNanos;
+    }
+
+    Map<String, String> query() {
+      return query;
+    }
+
+    byte[] body() {
+      return body;
+    }
+
+    /** True past the deadline, or once the client closed (or dropped) a connection seen open. */
     boolean cancelled() {
-      return System.nanoTime() > deadlineNanos
-          || !ClientWatch.connected(exchange.getLocalAddress(), exchange.getRemoteAddress());
+      if (System.nanoTime() > deadlineNanos) {
+        return true;
+      }
+      ClientWatch.State st = ClientWatch.state(exchange.getLocalAddress(), exchange.getRemoteAddress());
+      seenOpen |= st == ClientWatch.State.OPEN;
+      return st == ClientWatch.State.CLOSED || st == ClientWatch.State.ABSENT && seenOpen;
     }
   }
 
