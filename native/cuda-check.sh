@@ -20,7 +20,7 @@ BUNDLE="$ROOT/.cuda-bundle"
 DEVICE="${RECTOK_TEST_DEVICE:-cuda:0}"
 
 prepare() {
-  export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+  JAVA_HOME="$("$ROOT/bin/jdk")"; export JAVA_HOME
   export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
   cd "$ROOT"
   mvn -B -q -DskipTests -pl rectok-api,rectok-native package dependency:copy-dependencies -DincludeScope=test \

@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+JAVA_HOME="$("$root/bin/jdk")"; export JAVA_HOME
 export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 py=/usr/bin/python3

@@ -1237,6 +1237,7 @@ RT_API rt_status rt_clip_grad_norm_(rt_ctx* ctx, rt_tensor** params, int64_t n, 
                                     double* total_norm) noexcept {
   RT_BEGIN
   if (!total_norm) throw ArgError("total_norm is NULL");
+  if (n < 0 || (n > 0 && !params)) throw ArgError("NULL parameter list");
   at::NoGradGuard no_grad;
   // torch.nn.utils.clip_grad_norm_: per-gradient norms, norm of norms, always scale by the
   // clamped coefficient (also when it is 1).

@@ -5,6 +5,7 @@
  * <p>Run with {@code --enable-native-access=dev.rectok.torch} (or {@code ALL-UNNAMED} on the
  * class path).
  */
+@SuppressWarnings("module") // the qualified exports name modules built after this one
 module dev.rectok.torch {
   requires transitive dev.rectok.api;
   requires com.fasterxml.jackson.databind;
@@ -15,12 +16,15 @@ module dev.rectok.torch {
   exports dev.rectok.torch.io;
   exports dev.rectok.torch.nn;
   exports dev.rectok.torch.optim;
-  exports dev.rectok.models.golden;
   exports dev.rectok.models.dit;
   exports dev.rectok.image;
   exports dev.rectok.models.tokenizer;
   exports dev.rectok.models;
   exports dev.rectok.models.stats;
 
-  provides dev.rectok.api.spi.Backend with dev.rectok.torch.TorchBackend;
+  // issue 9: the golden replay harness is parity infrastructure, not general API.
+  exports dev.rectok.models.golden to dev.rectok.generate, dev.rectok.train, dev.rectok.cli,
+      com.fasterxml.jackson.databind;
+
+  provides dev.rectok.api.spi.Backend with dev.rectok.models.TorchBackend;
 }

@@ -56,10 +56,16 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
       throws java.io.IOException {
     dev.rectok.torch.DeviceCheck.require(device);
     DiTwDDTHead main = load(model, device);
+    DiTwDDTHead companion = null;
     try {
-      return new DiTGenerator(main, guide == null ? null : load(guide, device), device);
+      companion = guide == null ? null : load(guide, device);
+      return new DiTGenerator(main, companion, device);
     } catch (java.io.IOException | RuntimeException e) {
+      // The constructor may refuse the guide (another latent shape): nothing owns either network yet.
       main.close();
+      if (companion != null) {
+        companion.close();
+      }
       throw e;
     }
   }

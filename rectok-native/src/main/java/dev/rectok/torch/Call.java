@@ -6,7 +6,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.ref.Reference;
 
 /**
- * Downcall helpers for the common op shapes. Small enough to inline, so the constant
+ * Downcall helpers shared by the generated {@code Ops} wrappers and the hand-written bindings
+ * (host buffers, scalar outputs, several outputs). Small enough to inline, so the constant
  * {@link MethodHandle} of the caller reaches {@code invokeExact} and the call is direct.
  */
 final class Call {
@@ -58,46 +59,6 @@ final class Call {
     return out(call(c));
   }
 
-  static Tensor tensor(Object keep, Downcall c) {
-    try {
-      return out(call(c));
-    } finally {
-      Reference.reachabilityFence(keep);
-    }
-  }
-
-  static Tensor tensor(Object k1, Object k2, Downcall c) {
-    try {
-      return out(call(c));
-    } finally {
-      Reference.reachabilityFence(k1);
-      Reference.reachabilityFence(k2);
-    }
-  }
-
-  static Tensor tensor(Object k1, Object k2, Object k3, Downcall c) {
-    try {
-      return out(call(c));
-    } finally {
-      Reference.reachabilityFence(k1);
-      Reference.reachabilityFence(k2);
-      Reference.reachabilityFence(k3);
-    }
-  }
-
-  static Tensor tensor(Object[] keep, Downcall c) {
-    try {
-      return out(call(c));
-    } finally {
-      Reference.reachabilityFence(keep);
-    }
-  }
-
-  /** A call that returns nothing but its status (in-place ops, setters). */
-  static void run(Downcall c) {
-    call(c);
-  }
-
   static void run(Object keep, Downcall c) {
     try {
       call(c);
@@ -112,115 +73,6 @@ final class Call {
     } finally {
       Reference.reachabilityFence(k1);
       Reference.reachabilityFence(k2);
-    }
-  }
-
-  static void run(Object k1, Object k2, Object k3, Downcall c) {
-    try {
-      call(c);
-    } finally {
-      Reference.reachabilityFence(k1);
-      Reference.reachabilityFence(k2);
-      Reference.reachabilityFence(k3);
-    }
-  }
-
-  static void run(Object[] keep, Downcall c) {
-    try {
-      call(c);
-    } finally {
-      Reference.reachabilityFence(keep);
-    }
-  }
-
-  /** (ctx, self, out) */
-  static Tensor unary(MethodHandle mh, Tensor a) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, a.handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(a);
-    }
-    return out(f);
-  }
-
-  /** (ctx, a, b, out) */
-  static Tensor binary(MethodHandle mh, Tensor a, Tensor b) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, a.handle(), b.handle(), f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(a);
-      Reference.reachabilityFence(b);
-    }
-    return out(f);
-  }
-
-  /** (ctx, a, double, out) */
-  static Tensor scalar(MethodHandle mh, Tensor a, double s) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, a.handle(), s, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(a);
-    }
-    return out(f);
-  }
-
-  /** (ctx, a, long, out) */
-  static Tensor withLong(MethodHandle mh, Tensor a, long v) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, a.handle(), v, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(a);
-    }
-    return out(f);
-  }
-
-  /** (ctx, a, long*, n, out) */
-  static Tensor withLongs(MethodHandle mh, Tensor a, long[] v) {
-    CallFrame f = CallFrame.get();
-    MemorySegment arr = f.longs(v);
-    try {
-      check((int) mh.invokeExact(f.ctx, a.handle(), arr, (long) v.length, f.out), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(a);
-    }
-    return out(f);
-  }
-
-  /** (ctx, self) in place */
-  static void inplace(MethodHandle mh, Tensor self) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, self.handle()), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(self);
-    }
-  }
-
-  /** (ctx, self, double) in place */
-  static void inplace(MethodHandle mh, Tensor self, double v) {
-    CallFrame f = CallFrame.get();
-    try {
-      check((int) mh.invokeExact(f.ctx, self.handle(), v), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    } finally {
-      Reference.reachabilityFence(self);
     }
   }
 

@@ -31,61 +31,53 @@ public final class F {
 
   /** {@code x W^T + b}. */
   public static Tensor linear(Tensor input, Tensor weight, Tensor bias) {
-    return Call.tensor(input, weight, bias, f -> (int) Shim.rt_linear.MH.invokeExact(f.ctx, input.handle(), weight.handle(), opt(bias), f.out));
+    return Ops.linear(input, weight, bias);
   }
 
   /** 2-D convolution; {@code stride}, {@code padding}, {@code dilation} are (h, w). */
   public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
       long[] dilation, long groups) {
-    return Call.tensor(input, weight, bias, f -> (int) Shim.rt_conv2d.MH.invokeExact(f.ctx, input.handle(), weight.handle(), opt(bias), stride[0],
-            stride[1], padding[0], padding[1], dilation[0], dilation[1], groups, f.out));
+    return Ops.conv2d(input, weight, bias, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups);
   }
 
   /** {@code F.interpolate(size=(h, w), mode=..., align_corners=..., antialias=...)} on NCHW input. */
   public static Tensor interpolate(Tensor input, long outH, long outW, Interpolation mode, boolean alignCorners,
       boolean antialias) {
-    return Call.tensor(input, f -> (int) Shim.rt_interpolate.MH.invokeExact(f.ctx, input.handle(), outH, outW, mode.code,
-            alignCorners ? 1 : 0, antialias ? 1 : 0, f.out));
+    return Ops.interpolate(input, outH, outW, mode.code, alignCorners ? 1 : 0, antialias ? 1 : 0);
   }
 
   /** {@code F.avg_pool2d}; arrays are (h, w). */
   public static Tensor avgPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode,
       boolean countIncludePad) {
-    return Call.tensor(input, f -> (int) Shim.rt_avg_pool2d.MH.invokeExact(f.ctx, input.handle(), kernel[0], kernel[1], stride[0], stride[1],
-            padding[0], padding[1], ceilMode ? 1 : 0, countIncludePad ? 1 : 0, f.out));
+    return Ops.avgPool2d(input, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], ceilMode ? 1 : 0, countIncludePad ? 1 : 0);
   }
 
   /** {@code F.max_pool2d}; arrays are (h, w). */
   public static Tensor maxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode) {
-    return Call.tensor(input, f -> (int) Shim.rt_max_pool2d.MH.invokeExact(f.ctx, input.handle(), kernel[0], kernel[1], stride[0], stride[1],
-            padding[0], padding[1], ceilMode ? 1 : 0, f.out));
+    return Ops.maxPool2d(input, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], ceilMode ? 1 : 0);
   }
 
   /** {@code F.adaptive_avg_pool2d((h, w))}. */
   public static Tensor adaptiveAvgPool2d(Tensor input, long outH, long outW) {
-    return Call.tensor(input, f -> (int) Shim.rt_adaptive_avg_pool2d.MH.invokeExact(f.ctx, input.handle(), outH, outW, f.out));
+    return Ops.adaptiveAvgPool2d(input, outH, outW);
   }
 
   /** Rows of {@code weight} picked by integer {@code indices}. */
   public static Tensor embedding(Tensor weight, Tensor indices) {
-    return Call.binary(Shim.rt_embedding.MH, weight, indices);
+    return Ops.embedding(weight, indices);
   }
 
   public static Tensor softmax(Tensor input, long dim) {
-    return Call.withLong(Shim.rt_softmax.MH, input, dim);
+    return Ops.softmax(input, dim);
   }
 
   public static Tensor logSoftmax(Tensor input, long dim) {
-    return Call.withLong(Shim.rt_log_softmax.MH, input, dim);
+    return Ops.logSoftmax(input, dim);
   }
 
   /** {@code F.layer_norm} over the trailing {@code normalizedShape}. */
   public static Tensor layerNorm(Tensor input, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
-    return Call.tensor(input, weight, bias, f -> {
-      MemorySegment ns = f.longs(normalizedShape);
-      return (int) Shim.rt_layer_norm.MH.invokeExact(f.ctx, input.handle(), ns, (long) normalizedShape.length,
-            opt(weight), opt(bias), eps, f.out);
-    });
+    return Ops.layerNorm(input, normalizedShape, weight, bias, eps);
   }
 
   /**
@@ -94,11 +86,7 @@ public final class F {
    * pass whose sum of squares is accumulated in another order than ATen's (about 1e-7 relative).
    */
   public static Tensor rmsNorm(Tensor input, long[] normalizedShape, Tensor weight, double eps) {
-    return Call.tensor(input, weight, f -> {
-      MemorySegment ns = f.longs(normalizedShape);
-      return (int) Shim.rt_rms_norm.MH.invokeExact(f.ctx, input.handle(), ns, (long) normalizedShape.length,
-            opt(weight), eps, f.out);
-    });
+    return Ops.rmsNorm(input, normalizedShape, weight, eps);
   }
 
   /**
@@ -108,8 +96,7 @@ public final class F {
    * everywhere else (CUDA, autograd, other dtypes).
    */
   public static Tensor modulate(Tensor input, Tensor shift, Tensor scale) {
-    return Call.tensor(input, shift, scale, f -> (int) Shim.rt_modulate.MH.invokeExact(f.ctx, input.handle(),
-        shift.handle(), scale.handle(), f.out));
+    return Ops.modulate(input, shift, scale);
   }
 
   /**
@@ -120,25 +107,22 @@ public final class F {
    * the composite ops for float32 CPU inference.
    */
   public static Tensor applyRotaryEmb(Tensor input, Tensor cos, Tensor sin) {
-    return Call.tensor(input, cos, sin, f -> (int) Shim.rt_apply_rotary_emb.MH.invokeExact(f.ctx, input.handle(),
-        cos.handle(), sin.handle(), f.out));
+    return Ops.applyRotaryEmb(input, cos, sin);
   }
 
   public static Tensor groupNorm(Tensor input, long numGroups, Tensor weight, Tensor bias, double eps) {
-    return Call.tensor(input, weight, bias, f -> (int) Shim.rt_group_norm.MH.invokeExact(f.ctx, input.handle(), numGroups, opt(weight), opt(bias), eps,
-            f.out));
+    return Ops.groupNorm(input, numGroups, weight, bias, eps);
   }
 
   /** {@code F.batch_norm}; in training mode the running statistics are updated in place. */
   public static Tensor batchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
       boolean training, double momentum, double eps) {
-    return Call.tensor(new Object[] {input, weight, bias, runningMean, runningVar}, f -> (int) Shim.rt_batch_norm.MH.invokeExact(f.ctx, input.handle(), opt(weight), opt(bias), opt(runningMean),
-            opt(runningVar), training ? 1 : 0, momentum, eps, f.out));
+    return Ops.batchNorm(input, weight, bias, runningMean, runningVar, training ? 1 : 0, momentum, eps);
   }
 
   /** {@code F.dropout}; the identity when not training. Draws from LibTorch's default generator. */
   public static Tensor dropout(Tensor input, double p, boolean training) {
-    return Call.tensor(input, f -> (int) Shim.rt_dropout.MH.invokeExact(f.ctx, input.handle(), p, training ? 1 : 0, f.out));
+    return Ops.dropout(input, p, training ? 1 : 0);
   }
 
   /**
@@ -149,34 +133,32 @@ public final class F {
    */
   public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask, double dropoutP,
       boolean isCausal, double scale) {
-    return Call.tensor(new Object[] {q, k, v, attnMask}, f -> (int) Shim.rt_scaled_dot_product_attention.MH.invokeExact(f.ctx, q.handle(), k.handle(), v.handle(),
-            opt(attnMask), dropoutP, isCausal ? 1 : 0, scale, f.out));
+    return Ops.scaledDotProductAttention(q, k, v, attnMask, dropoutP, isCausal ? 1 : 0, scale);
   }
 
   /** {@code softmax(q k^T * scale [+ mask]) v} as plain float ops: the reference's formula, bit for bit. */
   public static Tensor attentionMath(Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean isCausal, double scale) {
-    return Call.tensor(new Object[] {q, k, v, attnMask}, f -> (int) Shim.rt_attention_math.MH.invokeExact(f.ctx, q.handle(), k.handle(), v.handle(), opt(attnMask),
-            isCausal ? 1 : 0, scale, f.out));
+    return Ops.attentionMath(q, k, v, attnMask, isCausal ? 1 : 0, scale);
   }
 
   /** Mean squared error (mean reduction). */
   public static Tensor mseLoss(Tensor input, Tensor target) {
-    return Call.binary(Shim.rt_mse_loss.MH, input, target);
+    return Ops.mseLoss(input, target);
   }
 
   /** Cross entropy of logits (N, C) against int64 class indices (N), mean reduction. */
   public static Tensor crossEntropy(Tensor logits, Tensor target) {
-    return Call.binary(Shim.rt_cross_entropy.MH, logits, target);
+    return Ops.crossEntropy(logits, target);
   }
 
   /** {@code F.cosine_similarity(a, b, dim, eps)}. */
   public static Tensor cosineSimilarity(Tensor a, Tensor b, long dim, double eps) {
-    return Call.tensor(a, b, f -> (int) Shim.rt_cosine_similarity.MH.invokeExact(f.ctx, a.handle(), b.handle(), dim, eps, f.out));
+    return Ops.cosineSimilarity(a, b, dim, eps);
   }
 
   /** GELU, exact ({@code approximate="none"}) or with the tanh approximation. */
   public static Tensor gelu(Tensor input, boolean tanhApproximation) {
-    return Call.tensor(input, f -> (int) Shim.rt_gelu.MH.invokeExact(f.ctx, input.handle(), tanhApproximation ? 1 : 0, f.out));
+    return Ops.gelu(input, tanhApproximation ? 1 : 0);
   }
 
   public static Tensor silu(Tensor input) {
@@ -188,7 +170,7 @@ public final class F {
   }
 
   public static Tensor leakyRelu(Tensor input, double negativeSlope) {
-    return Call.scalar(Shim.rt_leaky_relu.MH, input, negativeSlope);
+    return Ops.leakyRelu(input, negativeSlope);
   }
 
   public static Tensor sigmoid(Tensor input) {

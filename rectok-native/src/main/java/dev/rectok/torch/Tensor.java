@@ -1,11 +1,7 @@
 package dev.rectok.torch;
 
-import static dev.rectok.torch.Call.binary;
 import static dev.rectok.torch.Call.check;
 import static dev.rectok.torch.Call.rethrow;
-import static dev.rectok.torch.Call.unary;
-import static dev.rectok.torch.Call.withLong;
-import static dev.rectok.torch.Call.withLongs;
 
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
@@ -399,21 +395,6 @@ public final class Tensor implements AutoCloseable {
     return shape;
   }
 
-  private interface Factory {
-    int call(CallFrame f, MemorySegment dims, long ndim) throws Throwable;
-  }
-
-  private static Tensor create(long[] shape, Factory factory) {
-    CallFrame f = CallFrame.get();
-    MemorySegment dims = f.longs(shape);
-    try {
-      check(factory.call(f, dims, shape.length), f);
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
-    return Call.out(f);
-  }
-
   /** float32 CPU zeros. */
   public static Tensor zeros(long... shape) {
     return zeros(shape, DType.FLOAT32, Device.CPU);
@@ -421,8 +402,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Zeros of the given dtype on the given device. */
   public static Tensor zeros(long[] shape, DType dtype, Device device) {
-    return create(shape, (f, d, n) -> (int) Shim.rt_zeros.MH.invokeExact(f.ctx, d, n, dtype.code(),
-        deviceType(device), device.index(), f.out));
+    return Ops.zeros(shape, dtype.code(), deviceType(device), device.index());
   }
 
   /** float32 CPU ones. */
@@ -432,20 +412,17 @@ public final class Tensor implements AutoCloseable {
 
   /** Ones of the given dtype on the given device. */
   public static Tensor ones(long[] shape, DType dtype, Device device) {
-    return create(shape, (f, d, n) -> (int) Shim.rt_ones.MH.invokeExact(f.ctx, d, n, dtype.code(),
-        deviceType(device), device.index(), f.out));
+    return Ops.ones(shape, dtype.code(), deviceType(device), device.index());
   }
 
   /** A tensor filled with {@code value}. */
   public static Tensor full(long[] shape, double value, DType dtype, Device device) {
-    return create(shape, (f, d, n) -> (int) Shim.rt_full.MH.invokeExact(f.ctx, d, n, value, dtype.code(),
-        deviceType(device), device.index(), f.out));
+    return Ops.full(shape, value, dtype.code(), deviceType(device), device.index());
   }
 
   /** {@code torch.arange(start, end, step)}. */
   public static Tensor arange(double start, double end, double step, DType dtype, Device device) {
-    return Call.tensor(f -> (int) Shim.rt_arange.MH.invokeExact(f.ctx, start, end, step, dtype.code(), deviceType(device),
-            device.index(), f.out));
+    return Ops.arange(start, end, step, dtype.code(), deviceType(device), device.index());
   }
 
   /** int64 {@code torch.arange(end)} on the CPU. */
@@ -455,18 +432,12 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code torch.linspace(start, end, steps)}, both ends included. */
   public static Tensor linspace(double start, double end, long steps, DType dtype, Device device) {
-    return Call.tensor(f -> (int) Shim.rt_linspace.MH.invokeExact(f.ctx, start, end, steps, dtype.code(), deviceType(device),
-            device.index(), f.out));
+    return Ops.linspace(start, end, steps, dtype.code(), deviceType(device), device.index());
   }
 
   /** Standard normal samples from {@code gen} (null: LibTorch's default generator). */
   public static Tensor randn(long[] shape, TorchGenerator gen, DType dtype, Device device) {
-    try {
-      return create(shape, (f, d, n) -> (int) Shim.rt_randn.MH.invokeExact(f.ctx, TorchGenerator.handle(gen), d, n,
-          dtype.code(), deviceType(device), device.index(), f.out));
-    } finally {
-      Reference.reachabilityFence(gen);
-    }
+    return Ops.randn(gen, shape, dtype.code(), deviceType(device), device.index());
   }
 
   /** float32 CPU standard normal samples from {@code gen}. */
@@ -476,12 +447,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Uniform samples in [0, 1). */
   public static Tensor rand(long[] shape, TorchGenerator gen, DType dtype, Device device) {
-    try {
-      return create(shape, (f, d, n) -> (int) Shim.rt_rand.MH.invokeExact(f.ctx, TorchGenerator.handle(gen), d, n,
-          dtype.code(), deviceType(device), device.index(), f.out));
-    } finally {
-      Reference.reachabilityFence(gen);
-    }
+    return Ops.rand(gen, shape, dtype.code(), deviceType(device), device.index());
   }
 
   /** float32 CPU uniform samples in [0, 1). */
@@ -491,34 +457,28 @@ public final class Tensor implements AutoCloseable {
 
   /** Integers uniform in [low, high). */
   public static Tensor randint(long low, long high, long[] shape, TorchGenerator gen, DType dtype, Device device) {
-    try {
-      return create(shape, (f, d, n) -> (int) Shim.rt_randint.MH.invokeExact(f.ctx, TorchGenerator.handle(gen), low,
-          high, d, n, dtype.code(), deviceType(device), device.index(), f.out));
-    } finally {
-      Reference.reachabilityFence(gen);
-    }
+    return Ops.randint(gen, low, high, shape, dtype.code(), deviceType(device), device.index());
   }
 
   /** A random permutation of 0..n-1 (int64). */
   public static Tensor randperm(long n, TorchGenerator gen, Device device) {
-    return Call.tensor(gen, f -> (int) Shim.rt_randperm.MH.invokeExact(f.ctx, TorchGenerator.handle(gen), n, DType.INT64.code(),
-            deviceType(device), device.index(), f.out));
+    return Ops.randperm(gen, n, DType.INT64.code(), deviceType(device), device.index());
   }
 
   /** Samples 0/1 with the probabilities in this tensor. */
   public Tensor bernoulli(TorchGenerator gen) {
-    return Call.tensor(this, gen, f -> (int) Shim.rt_bernoulli.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), f.out));
+    return Ops.bernoulli(this, gen);
   }
 
   /** Fills with normal samples in place. */
   public Tensor normal_(double mean, double std, TorchGenerator gen) {
-    Call.run(this, gen, f -> (int) Shim.rt_normal_.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), mean, std));
+    Ops.normal_(this, gen, mean, std);
     return this;
   }
 
   /** Fills with uniform samples in [from, to) in place. */
   public Tensor uniform_(double from, double to, TorchGenerator gen) {
-    Call.run(this, gen, f -> (int) Shim.rt_uniform_.MH.invokeExact(f.ctx, handle(), TorchGenerator.handle(gen), from, to));
+    Ops.uniform_(this, gen, from, to);
     return this;
   }
 
@@ -621,7 +581,7 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- conversion
 
   private Tensor toImpl(int dtypeCode, int devType, int devIndex, boolean copy) {
-    return Call.tensor(this, f -> (int) Shim.rt_to.MH.invokeExact(f.ctx, handle(), dtypeCode, devType, devIndex, copy ? 1 : 0, f.out));
+    return Ops.to(this, dtypeCode, devType, devIndex, copy ? 1 : 0);
   }
 
   /** This tensor converted to {@code dtype} (a new handle even when nothing changes). */
@@ -642,72 +602,72 @@ public final class Tensor implements AutoCloseable {
   /** A copy with its own storage ({@code torch.clone}; autograd tracks it). */
   @Override
   public Tensor clone() {
-    return unary(Shim.rt_clone.MH, this);
+    return Ops.clone(this);
   }
 
   /** A view that autograd does not track. */
   public Tensor detach() {
-    return unary(Shim.rt_detach.MH, this);
+    return Ops.detach(this);
   }
 
   /** A second handle to the same tensor (same storage, same autograd identity). */
   public Tensor alias() {
-    return unary(Shim.rt_tensor_alias.MH, this);
+    return Ops.tensorAlias(this);
   }
 
   // ---------------------------------------------------------------- shape ops
 
   public Tensor reshape(long... shape) {
-    return withLongs(Shim.rt_reshape.MH, this, shape);
+    return Ops.reshape(this, shape);
   }
 
   public Tensor view(long... shape) {
-    return withLongs(Shim.rt_view.MH, this, shape);
+    return Ops.view(this, shape);
   }
 
   public Tensor permute(long... dims) {
-    return withLongs(Shim.rt_permute.MH, this, dims);
+    return Ops.permute(this, dims);
   }
 
   public Tensor transpose(long dim0, long dim1) {
-    return Call.tensor(this, f -> (int) Shim.rt_transpose.MH.invokeExact(f.ctx, handle(), dim0, dim1, f.out));
+    return Ops.transpose(this, dim0, dim1);
   }
 
   public Tensor contiguous() {
-    return unary(Shim.rt_contiguous.MH, this);
+    return Ops.contiguous(this);
   }
 
   /** {@code t[..., start:end:step, ...]} along {@code dim}. */
   public Tensor slice(long dim, long start, long end, long step) {
-    return Call.tensor(this, f -> (int) Shim.rt_slice.MH.invokeExact(f.ctx, handle(), dim, start, end, step, f.out));
+    return Ops.slice(this, dim, start, end, step);
   }
 
   public Tensor narrow(long dim, long start, long length) {
-    return Call.tensor(this, f -> (int) Shim.rt_narrow.MH.invokeExact(f.ctx, handle(), dim, start, length, f.out));
+    return Ops.narrow(this, dim, start, length);
   }
 
   public Tensor select(long dim, long index) {
-    return Call.tensor(this, f -> (int) Shim.rt_select.MH.invokeExact(f.ctx, handle(), dim, index, f.out));
+    return Ops.select(this, dim, index);
   }
 
   public Tensor expand(long... shape) {
-    return withLongs(Shim.rt_expand.MH, this, shape);
+    return Ops.expand(this, shape);
   }
 
   public Tensor repeat(long... repeats) {
-    return withLongs(Shim.rt_repeat.MH, this, repeats);
+    return Ops.repeat(this, repeats);
   }
 
   public Tensor unsqueeze(long dim) {
-    return withLong(Shim.rt_unsqueeze.MH, this, dim);
+    return Ops.unsqueeze(this, dim);
   }
 
   public Tensor squeeze(long dim) {
-    return withLong(Shim.rt_squeeze.MH, this, dim);
+    return Ops.squeeze(this, dim);
   }
 
   public Tensor flatten(long startDim, long endDim) {
-    return Call.tensor(this, f -> (int) Shim.rt_flatten.MH.invokeExact(f.ctx, handle(), startDim, endDim, f.out));
+    return Ops.flatten(this, startDim, endDim);
   }
 
   public Tensor flatten() {
@@ -715,7 +675,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   public Tensor flip(long... dims) {
-    return withLongs(Shim.rt_flip.MH, this, dims);
+    return Ops.flip(this, dims);
   }
 
   /** Splits {@code dim} into parts of the given sizes ({@code torch.split} with a list). */
@@ -762,126 +722,117 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code torch.cat} along {@code dim}. */
   public static Tensor cat(Tensor[] tensors, long dim) {
-    return listOp(Shim.rt_cat.MH, tensors, dim);
+    return Ops.cat(tensors, dim);
   }
 
   /** {@code torch.stack} along a new {@code dim}. */
   public static Tensor stack(Tensor[] tensors, long dim) {
-    return listOp(Shim.rt_stack.MH, tensors, dim);
+    return Ops.stack(tensors, dim);
   }
 
-  private static Tensor listOp(java.lang.invoke.MethodHandle mh, Tensor[] tensors, long dim) {
-    return Call.tensor(tensors, f -> {
-      MemorySegment arr = Call.handles(f, tensors);
-      return (int) mh.invokeExact(f.ctx, arr, (long) tensors.length, dim, f.out);
-    });
-  }
 
   public Tensor gather(long dim, Tensor index) {
-    return Call.tensor(this, index, f -> (int) Shim.rt_gather.MH.invokeExact(f.ctx, handle(), dim, index.handle(), f.out));
+    return Ops.gather(this, dim, index);
   }
 
   /** Out-of-place {@code scatter}: a copy with {@code src} written at {@code index} along {@code dim}. */
   public Tensor scatter(long dim, Tensor index, Tensor src) {
-    return Call.tensor(this, index, src, f -> (int) Shim.rt_scatter.MH.invokeExact(f.ctx, handle(), dim, index.handle(), src.handle(), f.out));
+    return Ops.scatter(this, dim, index, src);
   }
 
   public Tensor indexSelect(long dim, Tensor index) {
-    return Call.tensor(this, index, f -> (int) Shim.rt_index_select.MH.invokeExact(f.ctx, handle(), dim, index.handle(), f.out));
+    return Ops.indexSelect(this, dim, index);
   }
 
   public Tensor argsort(long dim, boolean descending) {
-    return Call.tensor(this, f -> (int) Shim.rt_argsort.MH.invokeExact(f.ctx, handle(), dim, descending ? 1 : 0, f.out));
+    return Ops.argsort(this, dim, descending ? 1 : 0);
   }
 
   /** {@code torch.where(condition, a, b)}. */
   public static Tensor where(Tensor condition, Tensor a, Tensor b) {
-    return Call.tensor(condition, a, b, f -> (int) Shim.rt_where.MH.invokeExact(f.ctx, condition.handle(), a.handle(), b.handle(), f.out));
+    return Ops.where(condition, a, b);
   }
 
   public Tensor pixelShuffle(long factor) {
-    return withLong(Shim.rt_pixel_shuffle.MH, this, factor);
+    return Ops.pixelShuffle(this, factor);
   }
 
   public Tensor pixelUnshuffle(long factor) {
-    return withLong(Shim.rt_pixel_unshuffle.MH, this, factor);
+    return Ops.pixelUnshuffle(this, factor);
   }
 
   // ---------------------------------------------------------------- elementwise
 
-  private Tensor addLike(java.lang.invoke.MethodHandle mh, Tensor other, double alpha) {
-    return Call.tensor(this, other, f -> (int) mh.invokeExact(f.ctx, handle(), other.handle(), alpha, f.out));
-  }
 
   public Tensor add(Tensor other) {
-    return addLike(Shim.rt_add.MH, other, 1.0);
+    return Ops.add(this, other, 1.0);
   }
 
   /** {@code this + alpha * other}. */
   public Tensor add(Tensor other, double alpha) {
-    return addLike(Shim.rt_add.MH, other, alpha);
+    return Ops.add(this, other, alpha);
   }
 
   public Tensor add(double value) {
-    return Call.scalar(Shim.rt_add_scalar.MH, this, value);
+    return Ops.addScalar(this, value);
   }
 
   public Tensor sub(Tensor other) {
-    return addLike(Shim.rt_sub.MH, other, 1.0);
+    return Ops.sub(this, other, 1.0);
   }
 
   /** {@code this - alpha * other}. */
   public Tensor sub(Tensor other, double alpha) {
-    return addLike(Shim.rt_sub.MH, other, alpha);
+    return Ops.sub(this, other, alpha);
   }
 
   public Tensor sub(double value) {
-    return Call.scalar(Shim.rt_add_scalar.MH, this, -value);
+    return Ops.addScalar(this, -value);
   }
 
   /** {@code value - this} ({@code torch.rsub}). */
   public Tensor rsub(double value) {
-    return Call.scalar(Shim.rt_rsub_scalar.MH, this, value);
+    return Ops.rsubScalar(this, value);
   }
 
   public Tensor mul(Tensor other) {
-    return binary(Shim.rt_mul.MH, this, other);
+    return Ops.mul(this, other);
   }
 
   public Tensor mul(double value) {
-    return Call.scalar(Shim.rt_mul_scalar.MH, this, value);
+    return Ops.mulScalar(this, value);
   }
 
   public Tensor div(Tensor other) {
-    return binary(Shim.rt_div.MH, this, other);
+    return Ops.div(this, other);
   }
 
   public Tensor div(double value) {
-    return Call.scalar(Shim.rt_div_scalar.MH, this, value);
+    return Ops.divScalar(this, value);
   }
 
   public Tensor pow(Tensor exponent) {
-    return binary(Shim.rt_pow.MH, this, exponent);
+    return Ops.pow(this, exponent);
   }
 
   public Tensor pow(double exponent) {
-    return Call.scalar(Shim.rt_pow_scalar.MH, this, exponent);
+    return Ops.powScalar(this, exponent);
   }
 
   public Tensor maximum(Tensor other) {
-    return binary(Shim.rt_maximum.MH, this, other);
+    return Ops.maximum(this, other);
   }
 
   public Tensor minimum(Tensor other) {
-    return binary(Shim.rt_minimum.MH, this, other);
+    return Ops.minimum(this, other);
   }
 
   private Tensor cmp(int op, Tensor other) {
-    return Call.tensor(this, other, f -> (int) Shim.rt_compare.MH.invokeExact(f.ctx, op, handle(), other.handle(), f.out));
+    return Ops.compare(op, this, other);
   }
 
   private Tensor cmp(int op, double other) {
-    return Call.tensor(this, f -> (int) Shim.rt_compare_scalar.MH.invokeExact(f.ctx, op, handle(), other, f.out));
+    return Ops.compareScalar(op, this, other);
   }
 
   public Tensor eq(Tensor o) {
@@ -934,145 +885,130 @@ public final class Tensor implements AutoCloseable {
 
   /** {@code torch.clamp(min, max)}; a NaN bound means "no bound on that side". */
   public Tensor clamp(double min, double max) {
-    return Call.tensor(this, f -> (int) Shim.rt_clamp.MH.invokeExact(f.ctx, handle(), min, max, Double.isNaN(min) ? 0 : 1,
-            Double.isNaN(max) ? 0 : 1, f.out));
+    return Ops.clamp(this, min, max, Double.isNaN(min) ? 0 : 1, Double.isNaN(max) ? 0 : 1);
   }
 
   /** {@code this + weight * (end - this)}. */
   public Tensor lerp(Tensor end, double weight) {
-    return addLike(Shim.rt_lerp.MH, end, weight);
+    return Ops.lerp(this, end, weight);
   }
 
   public Tensor neg() {
-    return unary(Shim.rt_neg.MH, this);
+    return Ops.neg(this);
   }
 
   public Tensor abs() {
-    return unary(Shim.rt_abs.MH, this);
+    return Ops.abs(this);
   }
 
   public Tensor sqrt() {
-    return unary(Shim.rt_sqrt.MH, this);
+    return Ops.sqrt(this);
   }
 
   public Tensor rsqrt() {
-    return unary(Shim.rt_rsqrt.MH, this);
+    return Ops.rsqrt(this);
   }
 
   public Tensor exp() {
-    return unary(Shim.rt_exp.MH, this);
+    return Ops.exp(this);
   }
 
   public Tensor log() {
-    return unary(Shim.rt_log.MH, this);
+    return Ops.log(this);
   }
 
   public Tensor sin() {
-    return unary(Shim.rt_sin.MH, this);
+    return Ops.sin(this);
   }
 
   public Tensor cos() {
-    return unary(Shim.rt_cos.MH, this);
+    return Ops.cos(this);
   }
 
   public Tensor tanh() {
-    return unary(Shim.rt_tanh.MH, this);
+    return Ops.tanh(this);
   }
 
   public Tensor sigmoid() {
-    return unary(Shim.rt_sigmoid.MH, this);
+    return Ops.sigmoid(this);
   }
 
   public Tensor relu() {
-    return unary(Shim.rt_relu.MH, this);
+    return Ops.relu(this);
   }
 
   public Tensor silu() {
-    return unary(Shim.rt_silu.MH, this);
+    return Ops.silu(this);
   }
 
   public Tensor erf() {
-    return unary(Shim.rt_erf.MH, this);
+    return Ops.erf(this);
   }
 
   public Tensor erfinv() {
-    return unary(Shim.rt_erfinv.MH, this);
+    return Ops.erfinv(this);
   }
 
   public Tensor floor() {
-    return unary(Shim.rt_floor.MH, this);
+    return Ops.floor(this);
   }
 
   /** Round half to even, as {@code torch.round}. */
   public Tensor round() {
-    return unary(Shim.rt_round.MH, this);
+    return Ops.round(this);
   }
 
   public Tensor sign() {
-    return unary(Shim.rt_sign.MH, this);
+    return Ops.sign(this);
   }
 
   public Tensor logicalNot() {
-    return unary(Shim.rt_logical_not.MH, this);
+    return Ops.logicalNot(this);
   }
 
   public Tensor isfinite() {
-    return unary(Shim.rt_isfinite.MH, this);
+    return Ops.isfinite(this);
   }
 
   // ---------------------------------------------------------------- reductions
 
-  private Tensor reduce(java.lang.invoke.MethodHandle mh, long[] dims, boolean keepdim) {
-    return Call.tensor(this, f -> {
-      MemorySegment d = f.longs(dims);
-      return (int) mh.invokeExact(f.ctx, handle(), d, (long) dims.length, keepdim ? 1 : 0, f.out);
-    });
-  }
 
   /** Sum of all elements (0-dim). */
   public Tensor sum() {
-    return reduce(Shim.rt_sum.MH, new long[0], false);
+    return Ops.sum(this, new long[0], 0);
   }
 
   /** Sum over {@code dims}. */
   public Tensor sum(long[] dims, boolean keepdim) {
-    return reduce(Shim.rt_sum.MH, dims, keepdim);
+    return Ops.sum(this, dims, keepdim ? 1 : 0);
   }
 
   public Tensor mean() {
-    return reduce(Shim.rt_mean.MH, new long[0], false);
+    return Ops.mean(this, new long[0], 0);
   }
 
   public Tensor mean(long[] dims, boolean keepdim) {
-    return reduce(Shim.rt_mean.MH, dims, keepdim);
+    return Ops.mean(this, dims, keepdim ? 1 : 0);
   }
 
   /** Variance over {@code dims} with Bessel-style {@code correction} (1: unbiased). Empty dims: all. */
   public Tensor var(long[] dims, long correction, boolean keepdim) {
-    return Call.tensor(this, f -> {
-      MemorySegment d = f.longs(dims);
-      return (int) Shim.rt_var.MH.invokeExact(f.ctx, handle(), d, (long) dims.length, correction, keepdim ? 1 : 0,
-            f.out);
-    });
+    return Ops.var(this, dims, correction, keepdim ? 1 : 0);
   }
 
   /** {@code torch.linalg.vector_norm(ord, dims)}. Empty dims: all. */
   public Tensor vectorNorm(double ord, long[] dims, boolean keepdim) {
-    return Call.tensor(this, f -> {
-      MemorySegment d = f.longs(dims);
-      return (int) Shim.rt_vector_norm.MH.invokeExact(f.ctx, handle(), ord, d, (long) dims.length, keepdim ? 1 : 0,
-            f.out);
-    });
+    return Ops.vectorNorm(this, ord, dims, keepdim ? 1 : 0);
   }
 
   /** Maximum of all elements (0-dim). */
   public Tensor max() {
-    return unary(Shim.rt_max_all.MH, this);
+    return Ops.maxAll(this);
   }
 
   /** Minimum of all elements (0-dim). */
   public Tensor min() {
-    return unary(Shim.rt_min_all.MH, this);
+    return Ops.minAll(this);
   }
 
   /** Values and indices of the maximum along a dimension. Both returned tensors are owned by the caller. */
@@ -1105,28 +1041,28 @@ public final class Tensor implements AutoCloseable {
   }
 
   public Tensor argmax(long dim, boolean keepdim) {
-    return Call.tensor(this, f -> (int) Shim.rt_argmax.MH.invokeExact(f.ctx, handle(), dim, keepdim ? 1 : 0, f.out));
+    return Ops.argmax(this, dim, keepdim ? 1 : 0);
   }
 
   public Tensor cumsum(long dim) {
-    return withLong(Shim.rt_cumsum.MH, this, dim);
+    return Ops.cumsum(this, dim);
   }
 
   // ---------------------------------------------------------------- linear algebra
 
   public Tensor matmul(Tensor other) {
-    return binary(Shim.rt_matmul.MH, this, other);
+    return Ops.matmul(this, other);
   }
 
   public Tensor bmm(Tensor other) {
-    return binary(Shim.rt_bmm.MH, this, other);
+    return Ops.bmm(this, other);
   }
 
   // ---------------------------------------------------------------- in place
 
   /** {@code this += alpha * other}. */
   public Tensor add_(Tensor other, double alpha) {
-    Call.run(this, other, f -> (int) Shim.rt_add_.MH.invokeExact(f.ctx, handle(), other.handle(), alpha));
+    Ops.add_(this, other, alpha);
     return this;
   }
 
@@ -1135,24 +1071,20 @@ public final class Tensor implements AutoCloseable {
   }
 
   public Tensor add_(double value) {
-    Call.inplace(Shim.rt_add_scalar_.MH, this, value);
+    Ops.addScalar_(this, value);
     return this;
   }
 
   public Tensor mul_(Tensor other) {
-    Call.run(this, other, f -> (int) Shim.rt_mul_.MH.invokeExact(f.ctx, handle(), other.handle()));
+    Ops.mul_(this, other);
     return this;
   }
 
   public Tensor mul_(double value) {
-    Call.inplace(Shim.rt_mul_scalar_.MH, this, value);
+    Ops.mulScalar_(this, value);
     return this;
   }
 
-  private Tensor addc(java.lang.invoke.MethodHandle mh, Tensor t1, Tensor t2, double value) {
-    Call.run(this, t1, t2, f -> (int) mh.invokeExact(f.ctx, handle(), t1.handle(), t2.handle(), value));
-    return this;
-  }
 
   /**
    * {@code this + value * t1 * t2}, broadcasting: a gated residual in one pass. ATen's kernel may
@@ -1160,46 +1092,46 @@ public final class Tensor implements AutoCloseable {
    * last bit.
    */
   public Tensor addcmul(Tensor t1, Tensor t2, double value) {
-    return Call.tensor(this, t1, t2, f -> (int) Shim.rt_addcmul.MH.invokeExact(f.ctx, handle(), t1.handle(),
-        t2.handle(), value, f.out));
+    return Ops.addcmul(this, t1, t2, value);
   }
 
   /** {@code this += value * t1 * t2}. */
   public Tensor addcmul_(Tensor t1, Tensor t2, double value) {
-    return addc(Shim.rt_addcmul_.MH, t1, t2, value);
+    Ops.addcmul_(this, t1, t2, value);
+    return this;
   }
 
   /** {@code this += value * t1 / t2}. */
   public Tensor addcdiv_(Tensor t1, Tensor t2, double value) {
-    return addc(Shim.rt_addcdiv_.MH, t1, t2, value);
+    Ops.addcdiv_(this, t1, t2, value);
+    return this;
   }
 
   /** {@code this += weight * (end - this)}. */
   public Tensor lerp_(Tensor end, double weight) {
-    Call.run(this, end, f -> (int) Shim.rt_lerp_.MH.invokeExact(f.ctx, handle(), end.handle(), weight));
+    Ops.lerp_(this, end, weight);
     return this;
   }
 
   /** Clamps in place; a NaN bound means "no bound on that side". */
   public Tensor clamp_(double min, double max) {
-    Call.run(this, f -> (int) Shim.rt_clamp_.MH.invokeExact(f.ctx, handle(), min, max, Double.isNaN(min) ? 0 : 1,
-            Double.isNaN(max) ? 0 : 1));
+    Ops.clamp_(this, min, max, Double.isNaN(min) ? 0 : 1, Double.isNaN(max) ? 0 : 1);
     return this;
   }
 
   /** Copies {@code src} into this tensor (broadcasting, converting dtype and device). */
   public Tensor copy_(Tensor src) {
-    Call.run(this, src, f -> (int) Shim.rt_copy_.MH.invokeExact(f.ctx, handle(), src.handle()));
+    Ops.copy_(this, src);
     return this;
   }
 
   public Tensor zero_() {
-    Call.inplace(Shim.rt_zero_.MH, this);
+    Ops.zero_(this);
     return this;
   }
 
   public Tensor fill_(double value) {
-    Call.inplace(Shim.rt_fill_.MH, this, value);
+    Ops.fill_(this, value);
     return this;
   }
 
@@ -1207,7 +1139,7 @@ public final class Tensor implements AutoCloseable {
 
   /** Sets {@code requires_grad} (leaf tensors only, as in PyTorch). */
   public Tensor requiresGrad_(boolean requiresGrad) {
-    Call.run(this, f -> (int) Shim.rt_set_requires_grad.MH.invokeExact(f.ctx, handle(), requiresGrad ? 1 : 0));
+    Ops.setRequiresGrad(this, requiresGrad ? 1 : 0);
     return this;
   }
 
@@ -1218,17 +1150,17 @@ public final class Tensor implements AutoCloseable {
 
   /** Backpropagates with an explicit output gradient (needed for non-scalars). */
   public void backward(Tensor gradient, boolean retainGraph) {
-    Call.run(this, gradient, f -> (int) Shim.rt_backward.MH.invokeExact(f.ctx, handle(), Call.opt(gradient), retainGraph ? 1 : 0));
+    Ops.backward(this, gradient, retainGraph ? 1 : 0);
   }
 
   /** The accumulated gradient (a new handle sharing it), or null when there is none. */
   public Tensor grad() {
-    return Call.tensor(this, f -> (int) Shim.rt_grad.MH.invokeExact(f.ctx, handle(), f.out));
+    return Ops.grad(this);
   }
 
   /** Replaces the gradient; null clears it ({@code zero_grad(set_to_none=True)}). */
   public void setGrad(Tensor grad) {
-    Call.run(this, grad, f -> (int) Shim.rt_set_grad.MH.invokeExact(f.ctx, handle(), Call.opt(grad)));
+    Ops.setGrad(this, grad);
   }
 
   /** Equality of the Java objects; use {@link #equal(Tensor)} for values. */

@@ -88,12 +88,12 @@ public final class Torch {
 
   /** Sets LibTorch's intra-op threads. */
   public static void setNumThreads(int n) {
-    Call.run(f -> (int) Shim.rt_set_num_threads.MH.invokeExact(f.ctx, n));
+    Ops.setNumThreads(n);
   }
 
   /** Seeds LibTorch's default generators ({@code torch.manual_seed}). Prefer {@link TorchGenerator}. */
   public static void manualSeed(long seed) {
-    Call.run(f -> (int) Shim.rt_manual_seed.MH.invokeExact(f.ctx, seed));
+    Ops.manualSeed(seed);
   }
 
   /** Visible CUDA devices (0 on a CPU-only LibTorch). */
@@ -114,7 +114,7 @@ public final class Torch {
 
   /** Waits for all work on CUDA device {@code device}. */
   public static void cudaSynchronize(int device) {
-    Call.run(f -> (int) Shim.rt_cuda_synchronize.MH.invokeExact(f.ctx, device));
+    Ops.cudaSynchronize(device);
   }
 
   /** Bytes allocated and reserved by the CUDA caching allocator on {@code device}. */
@@ -133,6 +133,6 @@ public final class Torch {
 
   /** Returns cached, unused CUDA memory to the driver (the allocator's cache looks like a leak otherwise). */
   public static void cudaEmptyCache() {
-    Call.run(f -> (int) Shim.rt_cuda_empty_cache.MH.invokeExact(f.ctx));
+    Ops.cudaEmptyCache();
   }
 }

@@ -61,18 +61,18 @@ public final class TorchGenerator implements AutoCloseable {
 
   /** Re-seeds ({@code manual_seed}). */
   public TorchGenerator manualSeed(long seed) {
-    Call.run(this, f -> (int) Shim.rt_generator_manual_seed.MH.invokeExact(f.ctx, handle(this), seed));
+    Ops.generatorManualSeed(this, seed);
     return this;
   }
 
   /** The full state as a uint8 tensor ({@code get_state}), e.g. for a training checkpoint. */
   public Tensor getState() {
-    return Call.tensor(this, f -> (int) Shim.rt_generator_get_state.MH.invokeExact(f.ctx, handle(this), f.out));
+    return Ops.generatorGetState(this);
   }
 
   /** Restores a state from {@link #getState()}. */
   public void setState(Tensor state) {
-    Call.run(this, state, f -> (int) Shim.rt_generator_set_state.MH.invokeExact(f.ctx, handle(this), state.handle()));
+    Ops.generatorSetState(this, state);
   }
 
   @Override

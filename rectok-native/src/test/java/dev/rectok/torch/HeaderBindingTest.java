@@ -17,7 +17,10 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The header is the single source of truth: the hand-written bindings must match it exactly. */
+/**
+ * The header is the single source of truth: the bindings the build generated from it
+ * ({@code BindingGenerator}) must match an independent parse of it exactly.
+ */
 class HeaderBindingTest {
   private static String header;
   private static Map<String, FunctionDescriptor> bound;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rectok.api.Backends;
 import dev.rectok.api.RuntimeInfo;
 import dev.rectok.api.spi.Backend;
+import dev.rectok.models.TorchBackend;
 import org.junit.jupiter.api.Test;
 
 /** Applications reach the implementation through the JPMS service declared by dev.rectok.torch. */

@@ -2,12 +2,11 @@ package dev.rectok.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rectok.api.Progress;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
-import dev.rectok.train.classifier.ClassifierTraining;
+import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.data.FashionMnist;
 import dev.rectok.train.data.IdxFile;
 import java.io.IOException;
@@ -22,9 +21,7 @@ class FashionMnistMlpTest {
 
   @Test
   void mlpReachesEightyPercentOnTheTestSplit() throws IOException {
-    Path dir = FashionMnist.defaultDir();
-    assumeTrue(FashionMnist.isAvailable(dir),
-        "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); bin/setup installs it");
+    Path dir = TestData.fashionMnist();
     FashionMnist train = FashionMnist.load(dir, true, 12_000);
     FashionMnist test = FashionMnist.load(dir, false, 2_000);
     AtomicLong updates = new AtomicLong();
@@ -35,7 +32,7 @@ class FashionMnistMlpTest {
       }
     };
     try (Scope s = Scope.open()) {
-      ClassifierTraining.Result r = ClassifierTraining.run(ClassifierTraining.Config.builder().epochs(2).build(),
+      ClassifierTrainer.Result r = ClassifierTrainer.run(ClassifierTrainer.Config.builder().epochs(2).build(),
           train.imagesTensor(), train.labelsTensor(), test.imagesTensor(), test.labelsTensor(), 10, counting);
       System.out.printf("Fashion-MNIST MLP: epoch losses %s, test accuracy %.4f%n", r.epochLoss(), r.testAccuracy());
       assertThat(r.testAccuracy()).isGreaterThanOrEqualTo(0.80);
@@ -62,8 +59,7 @@ class FashionMnistMlpTest {
 
   @Test
   void imagesAreScaledToMinusOneOne() throws IOException {
-    Path dir = FashionMnist.defaultDir();
-    assumeTrue(FashionMnist.isAvailable(dir), "Fashion-MNIST is not installed");
+    Path dir = TestData.fashionMnist();
     FashionMnist test = FashionMnist.load(dir, false, 16);
     try (Tensor x = test.imagesTensor(); Scope s = Scope.open()) {
       assertThat(x.shape()).containsExactly(16, 1, 28, 28);

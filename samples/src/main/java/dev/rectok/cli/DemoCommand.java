@@ -60,8 +60,7 @@ final class DemoCommand implements Callable<Integer> {
             + models + "'");
       }
     }
-    DemoEvaluation.Options o = quick ? new DemoEvaluation.Options(200, 500, 10, 17, 1.5, seed)
-        : DemoEvaluation.Options.demo().withSeed(seed);
+    DemoEvaluation.Options o = (quick ? DemoEvaluation.Options.quick() : DemoEvaluation.Options.demo()).withSeed(seed);
     FashionMnist train = FashionMnist.load(data, true, o.probeTrain());
     FashionMnist test = FashionMnist.load(data, false, o.testImages());
     Files.createDirectories(out);

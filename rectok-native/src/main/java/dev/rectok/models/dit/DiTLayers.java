@@ -16,8 +16,6 @@ import dev.rectok.torch.nn.Parameter;
 import dev.rectok.torch.nn.RMSNorm;
 import dev.rectok.torch.nn.Sequential;
 import dev.rectok.torch.nn.UnaryModule;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The building blocks of DiT^DH ({@code models/layers.py}), with the reference's attribute names
@@ -277,24 +275,6 @@ final class DiTLayers {
         Tensor[] m = modulationLinear().forward(c).chunk(2, -1);
         return s.keep(linear.forward(modulate(normFinal.forward(x), m[0], m[1])));
       }
-    }
-  }
-
-  /** {@code nn.ModuleList}: children named 0, 1, 2, ... */
-  static final class ModuleList<M extends Module> extends Module {
-    private final List<M> items = new ArrayList<>();
-
-    void add(M m) {
-      registerModule(Integer.toString(items.size()), m);
-      items.add(m);
-    }
-
-    M get(int i) {
-      return items.get(i);
-    }
-
-    int size() {
-      return items.size();
     }
   }
 }

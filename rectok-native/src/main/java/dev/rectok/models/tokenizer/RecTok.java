@@ -10,6 +10,7 @@ import dev.rectok.torch.nn.Conv2d;
 import dev.rectok.torch.nn.Init;
 import dev.rectok.torch.nn.Linear;
 import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.ModuleDict;
 
 /**
  * The RecTok tokenizer ({@code models/rectok.py} {@code RecTok}): {@link Encoder},
@@ -39,7 +40,7 @@ public final class RecTok extends Module {
     this.encoder = registerModule("encoder", new Encoder(config));
     this.decoder = registerModule("decoder", new Decoder(config));
     if (config.hasSemanticDecoder()) {
-      ModuleList<SemanticDecoder> sem = registerModule("sem_decoders", new ModuleList<>());
+      ModuleDict<SemanticDecoder> sem = registerModule("sem_decoders", new ModuleDict<>());
       this.semanticDecoder = sem.put(config.foundationModelType(), new SemanticDecoder(config));
     } else {
       this.semanticDecoder = null;

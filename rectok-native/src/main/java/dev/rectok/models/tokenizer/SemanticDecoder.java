@@ -4,6 +4,7 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Linear;
 import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.ModuleList;
 import dev.rectok.torch.nn.Parameter;
 import dev.rectok.torch.nn.RMSNorm;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.rectok.models.dit;
 
+import dev.rectok.torch.nn.LoadReport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -98,7 +99,7 @@ class DiTGoldenParityTest {
   @Test
   void pthModelEmaMatchesEveryReferenceTensor() throws Exception {
     try (DiTwDDTHead net = build()) {
-      DiTCheckpoints.LoadSummary summary = DiTCheckpoints.load(net, golden.file("weights.pth"));
+      LoadReport summary = DiTCheckpoints.load(net, golden.file("weights.pth"));
       assertThat(summary.entry()).isEqualTo("model_ema");
       assertThat(summary.ignored()).isEmpty();
       assertThat(summary.recomputed()).containsExactlyElementsOf(net.recomputedKeys());
@@ -109,7 +110,7 @@ class DiTGoldenParityTest {
   @Test
   void safetensorsMatchesEveryReferenceTensor() throws Exception {
     try (DiTwDDTHead net = build()) {
-      DiTCheckpoints.LoadSummary summary = DiTCheckpoints.load(net, golden.file("weights.safetensors"));
+      LoadReport summary = DiTCheckpoints.load(net, golden.file("weights.safetensors"));
       assertThat(summary.entry()).isEqualTo("<safetensors>");
       assertAllPass("safetensors", run(net));
     }
@@ -118,7 +119,7 @@ class DiTGoldenParityTest {
   @Test
   void loadingModelInsteadOfModelEmaFailsParity() throws Exception {
     try (DiTwDDTHead net = build()) {
-      DiTCheckpoints.LoadSummary summary = DiTCheckpoints.loadPth(net, golden.file("weights.pth"), "model");
+      LoadReport summary = DiTCheckpoints.loadPth(net, golden.file("weights.pth"), "model");
       assertThat(summary.entry()).isEqualTo("model");
       GoldenCase.Comparison v = run(net).get("output.velocity");
       System.out.println("[case3 pth model (expected to fail)] " + v);
@@ -158,7 +159,7 @@ class DiTGoldenParityTest {
       SafeTensors.write(file, state, null);
     }
     try (DiTwDDTHead net = build()) {
-      DiTCheckpoints.LoadSummary summary = DiTCheckpoints.load(net, file);
+      LoadReport summary = DiTCheckpoints.load(net, file);
       assertThat(summary.ignored()).containsExactly("loss_module.weight", "sampler.grid");
       assertThat(summary.loaded()).doesNotContainAnyElementsOf(net.recomputedKeys());
       assertAllPass("safetensors with extras", run(net));

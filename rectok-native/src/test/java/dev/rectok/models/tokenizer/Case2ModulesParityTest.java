@@ -1,5 +1,6 @@
 package dev.rectok.models.tokenizer;
 
+import dev.rectok.torch.nn.LoadReport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rectok.models.golden.GoldenCase;
@@ -27,9 +28,9 @@ class Case2ModulesParityTest {
     List<Tensor> probed = new ArrayList<>();
     try (GoldenCase golden = GoldenCase.open(dir); Scope s = Scope.open(); GradMode g = GradMode.noGrad();
         RecTok tok = new RecTok(RecTokConfig.fromGoldenConfig(golden.config()))) {
-      TokenizerCheckpoints.LoadReport r = TokenizerCheckpoints.load(tok, golden.file("weights.pth"));
-      assertThat(r.source()).isEqualTo("model_ema");
-      assertThat(r.ignoredKeys()).isEmpty();
+      LoadReport r = TokenizerCheckpoints.load(tok, golden.file("weights.pth"));
+      assertThat(r.entry()).isEqualTo("model_ema");
+      assertThat(r.ignored()).isEmpty();
       Tensor x = golden.tensor("input.image");
       int lenKeep = (int) golden.tensor("derived.len_keep").itemLong();
       try (Encoder.MaskedOutput m = tok.encoder().forwardMasked(x, golden.tensor("input.rng0_rand_mask_noise"), lenKeep);

@@ -1,5 +1,6 @@
 package dev.rectok.models.tokenizer;
 
+import dev.rectok.torch.nn.LoadReport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -106,9 +107,9 @@ class TokenizerBehaviourTest {
       src.stateDict().forEach((k, v) -> out.put(k.replace("sem_", "aux_"), v.toHost(arena)));
       out.put("aux_foundation_models.dinov3.embeddings.cls_token", Tensor.zeros(1, 1, 4).toHost(arena));
       SafeTensors.write(file, out, Map.of());
-      TokenizerCheckpoints.LoadReport r = TokenizerCheckpoints.load(dst, file);
-      assertThat(r.renamedKeys()).isEqualTo(src.semanticDecoder().stateDict().size() + 1);
-      assertThat(r.ignoredKeys()).containsExactly("sem_foundation_models.dinov3.embeddings.cls_token");
+      LoadReport r = TokenizerCheckpoints.load(dst, file);
+      assertThat(r.renamed()).isEqualTo(src.semanticDecoder().stateDict().size() + 1);
+      assertThat(r.ignored()).containsExactly("sem_foundation_models.dinov3.embeddings.cls_token");
       src.stateDict().forEach((k, v) -> assertThat(dst.stateDict().get(k).equal(v)).as(k).isTrue());
     }
     assertThat(Files.size(file)).isPositive();

@@ -4,8 +4,11 @@ import dev.rectok.torch.F;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Conv2d;
+import dev.rectok.torch.nn.Identity;
 import dev.rectok.torch.nn.LayerNorm;
 import dev.rectok.torch.nn.Linear;
+import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.ModuleDict;
 import dev.rectok.torch.nn.Sequential;
 import dev.rectok.torch.nn.UnaryModule;
 import java.nio.file.Path;
@@ -103,12 +106,12 @@ public final class ConvNeXt extends UnaryModule {
     Block(long dim) {
       registerParameter("layer_scale", Tensor.full(new long[] {dim, 1, 1}, 1e-6, dev.rectok.api.DType.FLOAT32,
           dev.rectok.api.Device.CPU));
-      Container block = new Container();
-      dw = block.add("0", new Conv2d(dim, dim, new long[] {7, 7}, new long[] {1, 1}, new long[] {3, 3},
+      ModuleDict<Module> block = new ModuleDict<>();
+      dw = block.put("0", new Conv2d(dim, dim, new long[] {7, 7}, new long[] {1, 1}, new long[] {3, 3},
           new long[] {1, 1}, dim, true));
-      ln = block.add("2", new LayerNorm(new long[] {dim}, 1e-6, true));
-      fc1 = block.add("3", new Linear(dim, 4 * dim, true));
-      fc2 = block.add("5", new Linear(4 * dim, dim, true));
+      ln = block.put("2", new LayerNorm(new long[] {dim}, 1e-6, true));
+      fc1 = block.put("3", new Linear(dim, 4 * dim, true));
+      fc2 = block.put("5", new Linear(4 * dim, dim, true));
       registerModule("block", block);
     }
 

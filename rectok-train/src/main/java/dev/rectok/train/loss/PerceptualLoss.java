@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 public final class PerceptualLoss extends Module {
   private static final Logger LOG = LoggerFactory.getLogger(PerceptualLoss.class);
 
-  private final Lpips lpips;
-  private final ConvNextLogitLoss convnext;
+  private final LPIPS lpips;
+  private final ConvNeXtLogitLoss convnext;
   private final double lpipsWeight;
   private final double convnextWeight;
 
@@ -32,7 +32,7 @@ public final class PerceptualLoss extends Module {
    * @param lpipsWeight 1.0 in the reference
    * @param convnextWeight 0.1 in the reference
    */
-  public PerceptualLoss(Lpips lpips, ConvNextLogitLoss convnext, double lpipsWeight, double convnextWeight) {
+  public PerceptualLoss(LPIPS lpips, ConvNeXtLogitLoss convnext, double lpipsWeight, double convnextWeight) {
     this.lpips = lpips == null ? null : registerModule("lpips", lpips);
     this.convnext = convnext == null ? null : registerModule("convnext", convnext);
     this.lpipsWeight = lpipsWeight;

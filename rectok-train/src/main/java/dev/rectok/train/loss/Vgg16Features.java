@@ -4,6 +4,7 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Activation;
 import dev.rectok.torch.nn.Conv2d;
+import dev.rectok.torch.nn.MaxPool2x2;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.Sequential;
 import java.nio.file.Path;

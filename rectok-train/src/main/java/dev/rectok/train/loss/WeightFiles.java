@@ -1,22 +1,17 @@
 package dev.rectok.train.loss;
 
-import dev.rectok.torch.io.HostTensor;
-import dev.rectok.torch.io.PthCheckpoint;
-import dev.rectok.torch.io.PthReader;
-import dev.rectok.torch.io.PthTensor;
-import dev.rectok.torch.io.SafeTensors;
-import dev.rectok.torch.io.SafeTensorsFile;
 import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.StateDictLoader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
- * Reads the tensors of a {@code .safetensors} or {@code .pth} file (by file name extension) and
- * copies the selected ones into a module. Stateless; thread-safe.
+ * The loss networks' policy over {@link StateDictLoader}: a {@code .safetensors} file, or a
+ * {@code .pth} whose tensors sit under {@code state_dict} or at the top level; selected or
+ * renamed keys; every selected key must exist in the module. Stateless; thread-safe.
  */
 final class WeightFiles {
   private WeightFiles() {}
@@ -40,52 +35,13 @@ final class WeightFiles {
    *
    * @throws IllegalArgumentException naming the keys when they do not match
    */
-  static void load(Module target, Path file, java.util.function.UnaryOperator<String> rename,
-      Predicate<String> required) {
+  static void load(Module target, Path file, UnaryOperator<String> rename, Predicate<String> required) {
     try {
-      if (file.getFileName().toString().endsWith(".safetensors")) {
-        try (SafeTensorsFile f = SafeTensors.open(file)) {
-          copy(target, file, f.all(), rename, required);
-        }
-      } else {
-        try (PthCheckpoint c = PthReader.read(file)) {
-          Map<String, HostTensor> host = new LinkedHashMap<>();
-          Map<String, PthTensor> tensors = c.topLevelKeys().contains("state_dict")
-              ? c.tensors("state_dict") : c.tensors();
-          tensors.forEach((k, v) -> host.put(k, v.toHost()));
-          copy(target, file, host, rename, required);
-        }
-      }
+      StateDictLoader.load(target, file, StateDictLoader.Policy.of(target.getClass().getSimpleName())
+          .withPthEntry(c -> c.topLevelKeys().contains("state_dict") ? "state_dict" : null)
+          .withRename(rename).withRequired(required).strict());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read weights from " + file, e);
     }
-  }
-
-  private static void copy(Module target, Path file, Map<String, HostTensor> all,
-      java.util.function.UnaryOperator<String> rename, Predicate<String> required) {
-    Map<String, HostTensor> out = new LinkedHashMap<>();
-    all.forEach((k, v) -> {
-      String n = rename.apply(k);
-      if (n != null) {
-        out.put(n, v);
-      }
-    });
-    java.util.List<String> missing = new java.util.ArrayList<>();
-    for (String k : target.stateDict().keySet()) {
-      if (required.test(k) && !out.containsKey(k)) {
-        missing.add(k);
-      }
-    }
-    java.util.List<String> unexpected = new java.util.ArrayList<>();
-    for (String k : out.keySet()) {
-      if (!target.stateDict().containsKey(k)) {
-        unexpected.add(k);
-      }
-    }
-    if (!missing.isEmpty() || !unexpected.isEmpty()) {
-      throw new IllegalArgumentException(file + ": cannot load " + target.getClass().getSimpleName()
-          + ": missing " + missing + ", unexpected " + unexpected + " (nothing was loaded)");
-    }
-    target.loadHostStateDict(out, false);
   }
 }

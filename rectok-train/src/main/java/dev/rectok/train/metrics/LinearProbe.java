@@ -139,7 +139,7 @@ public final class LinearProbe {
   }
 
   private static double accuracy(Linear model, Tensor x, Tensor y) {
-    return dev.rectok.train.classifier.ClassifierTraining.accuracy(model::forward, x, y);
+    return dev.rectok.train.classifier.ClassifierTrainer.accuracy(model::forward, x, y);
   }
 
 

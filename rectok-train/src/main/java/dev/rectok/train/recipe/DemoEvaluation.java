@@ -60,6 +60,22 @@ public final class DemoEvaluation {
     public static Options demo() {
       return new Options(2000, 5000, 100, 33, 1.5, 0);
     }
+
+    // issue 9: rectok demo --quick, named here instead of inlined in the CLI.
+    private static final int QUICK_TEST_IMAGES = 200;
+    private static final int QUICK_PROBE_TRAIN = 500;
+    private static final int QUICK_GENERATED_PER_CLASS = 10;
+    private static final int QUICK_GRID_POINTS = 17;
+
+    /**
+     * What {@code rectok demo --quick} evaluates: a tenth of {@link #demo()}'s images and about
+     * half its grid points, with the same guidance scale (a smoke run).
+     */
+    public static Options quick() {
+      Options d = demo();
+      return new Options(QUICK_TEST_IMAGES, QUICK_PROBE_TRAIN, QUICK_GENERATED_PER_CLASS, QUICK_GRID_POINTS,
+          d.guidanceScale(), d.seed());
+    }
   }
 
   /**
@@ -173,7 +189,7 @@ public final class DemoEvaluation {
       }
       long half = n / 2;
       double floor = domainFid(teacher, evalX.narrow(0, 0, half), evalX.narrow(0, half, half));
-      double teacherAcc = dev.rectok.train.classifier.ClassifierTraining.accuracy(teacher::logits, evalX, evalY);
+      double teacherAcc = dev.rectok.train.classifier.ClassifierTrainer.accuracy(teacher::logits, evalX, evalY);
       progress.update(4, String.format("FID AutoGuided %.2f", fidGuided));
       progress.end();
       return new Metrics(psnr, probeAcc, pixelAcc, fidPlain, fidGuided, floor, teacherAcc);

@@ -9,7 +9,7 @@ import dev.rectok.models.tokenizer.RecTokConfig;
  * the paper's 16×16×128 scaled to a CPU budget), a DiT^DH over those latents (one token per
  * latent position, as the reference's patch size 1 requires), and a
  * smaller DiT^DH as its AutoGuidance companion. The teacher is
- * {@link dev.rectok.train.teacher.TeacherTraining#DEFAULT_MODEL}. Stateless.
+ * {@link dev.rectok.train.teacher.TeacherTrainer#DEFAULT_MODEL}. Stateless.
  */
 public final class FashionMnistModels {
   /** Image side the demo models work at. */

@@ -11,7 +11,7 @@ import dev.rectok.models.tokenizer.RecTokConfig;
 import dev.rectok.torch.io.AtomicFiles;
 import dev.rectok.train.generator.GeneratorRun;
 import dev.rectok.train.generator.GeneratorTrainingConfig;
-import dev.rectok.train.teacher.TeacherTraining;
+import dev.rectok.train.teacher.TeacherTrainer;
 import dev.rectok.train.teacher.VitTeacher;
 import dev.rectok.train.tokenizer.FlowDistillerRun;
 import dev.rectok.train.tokenizer.TokenizerExport;
@@ -115,7 +115,7 @@ public final class FashionMnistRecipe {
     if (!Files.exists(teacherFile)) {
       long t0 = System.nanoTime();
       LOG.info("stage 1/4: ViT teacher on Fashion-MNIST -> {}", teacherFile);
-      TeacherTraining.Result r = TeacherTraining.trainDefault(teacherFile, s.seed(), progress);
+      TeacherTrainer.Result r = TeacherTrainer.trainDefault(teacherFile, s.seed(), progress);
       stages.add(new Stage("teacher", new TrainingReport(work, 0, r.steps(), true, "epochs", r.imagesPerSecond(),
           Map.of("test_accuracy", r.testAccuracy())), seconds(t0)));
     }

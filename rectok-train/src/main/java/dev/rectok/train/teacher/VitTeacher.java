@@ -14,6 +14,8 @@ import dev.rectok.torch.nn.Init;
 import dev.rectok.torch.nn.LayerNorm;
 import dev.rectok.torch.nn.Linear;
 import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.ModuleList;
+import dev.rectok.torch.nn.StateDictLoader;
 import dev.rectok.torch.nn.UnaryModule;
 import dev.rectok.train.loss.FeatureTeacher;
 import dev.rectok.train.loss.ModuleTeacher;
@@ -54,13 +56,6 @@ public final class VitTeacher extends UnaryModule {
   private final Linear head;
   private final Tensor rope;
 
-  /** Numbered children, so keys read {@code blocks.3.attn.qkv.weight}. */
-  private static final class Blocks extends Module {
-    void add(int i, Block b) {
-      registerModule(Integer.toString(i), b);
-    }
-  }
-
   /** A model initialised from {@code seed} ({@link #initWeights}). */
   public VitTeacher(VitTeacherConfig config, long seed) {
     this(config);
@@ -77,10 +72,10 @@ public final class VitTeacher extends UnaryModule {
     patchEmbed = registerModule("patch_embed", new Conv2d(config.inChannels(), w, p, p, 0));
     clsToken = registerParameter("cls_token", Tensor.zeros(1, 1, w)).data();
     posEmbed = registerParameter("pos_embed", Tensor.zeros(1, 1 + config.numPatches(), w)).data();
-    Blocks list = registerModule("blocks", new Blocks());
+    ModuleList<Block> list = registerModule("blocks", new ModuleList<>());
     for (int i = 0; i < config.depth(); i++) {
       Block b = new Block(w, config.heads());
-      list.add(i, b);
+      list.add(b);
       blocks.add(b);
     }
     norm = registerModule("norm", new LayerNorm(w));
@@ -202,7 +197,7 @@ public final class VitTeacher extends UnaryModule {
       }
       VitTeacher m = new VitTeacher(cfg);
       try {
-        m.loadHostStateDict(f.all(), true);
+        StateDictLoader.load(m, file, StateDictLoader.Policy.of("VitTeacher").strict());
       } catch (IllegalArgumentException e) {
         m.close();
         throw new CheckpointFormatException(file + ": " + e.getMessage(), e);

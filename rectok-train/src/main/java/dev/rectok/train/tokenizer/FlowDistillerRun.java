@@ -23,9 +23,9 @@ import dev.rectok.torch.io.SafeTensorsFile;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.train.loop.TrainLoop;
 import dev.rectok.train.loop.TrainingData;
-import dev.rectok.train.loss.ConvNextLogitLoss;
+import dev.rectok.train.loss.ConvNeXtLogitLoss;
 import dev.rectok.train.loss.FeatureTeacher;
-import dev.rectok.train.loss.Lpips;
+import dev.rectok.train.loss.LPIPS;
 import dev.rectok.train.loss.PerceptualLoss;
 import dev.rectok.train.loss.PrecomputedTeacher;
 import dev.rectok.train.run.CheckpointStore;
@@ -159,8 +159,8 @@ public final class FlowDistillerRun implements FlowDistiller {
       RunDirectory run = RunDirectory.open(spec.runDirectory(), runConfig, 2);
       opened.add(run);
       PerceptualLoss perceptual = new PerceptualLoss(
-          vgg.isEmpty() ? null : new Lpips().load(Path.of(vgg), Path.of(lin)),
-          convnext.isEmpty() ? null : ConvNextLogitLoss.convnextSmall(Path.of(convnext)), 1.0, 0.1);
+          vgg.isEmpty() ? null : new LPIPS().load(Path.of(vgg), Path.of(lin)),
+          convnext.isEmpty() ? null : ConvNeXtLogitLoss.convnextSmall(Path.of(convnext)), 1.0, 0.1);
       opened.add(perceptual);
       perceptual.to(null, spec.device());
       TokenizerTrainer trainer = spec.stage() == 1

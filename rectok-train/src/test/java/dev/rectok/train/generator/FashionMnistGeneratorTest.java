@@ -1,7 +1,7 @@
 package dev.rectok.train.generator;
 
+import dev.rectok.train.TestData;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
@@ -33,8 +33,7 @@ class FashionMnistGeneratorTest {
 
   @Test
   void trainsOnCachedFashionMnistLatentsAndGenerates(@TempDir Path dir) throws Exception {
-    Path fm = FashionMnist.defaultDir();
-    assumeTrue(FashionMnist.isAvailable(fm), "Fashion-MNIST is not installed");
+    Path fm = TestData.fashionMnist();
     FashionMnist data = FashionMnist.load(fm, true, N);
     long[] indices = new long[N];
     long[] labels = new long[N];

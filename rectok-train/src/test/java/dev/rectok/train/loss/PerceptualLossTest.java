@@ -15,15 +15,15 @@ class PerceptualLossTest {
   @Test
   void weightedMixOfLpipsAndConvNextWithGradientToPrediction() {
     try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(11);
-        PerceptualLoss p = new PerceptualLoss(new Lpips(),
-            new ConvNextLogitLoss(new ConvNeXt(new int[] {1, 1}, new long[] {8, 16}, 10), 32), 1.0, 0.1)) {
+        PerceptualLoss p = new PerceptualLoss(new LPIPS(),
+            new ConvNeXtLogitLoss(new ConvNeXt(new int[] {1, 1}, new long[] {8, 16}, 10), 32), 1.0, 0.1)) {
       Tensor pred = Tensor.rand(g, 2, 3, 32, 32).requiresGrad_(true);
       Tensor target = Tensor.rand(g, 2, 3, 32, 32);
       Tensor l = p.forward(pred, target);
       double expected;
       try (GradMode ng = GradMode.noGrad()) {
-        Lpips lp = (Lpips) p.children().get("lpips");
-        ConvNextLogitLoss cn = (ConvNextLogitLoss) p.children().get("convnext");
+        LPIPS lp = (LPIPS) p.children().get("lpips");
+        ConvNeXtLogitLoss cn = (ConvNeXtLogitLoss) p.children().get("convnext");
         expected = (lp.loss(pred.mul(2).sub(1), target.mul(2).sub(1)).item()
             + 0.1 * cn.forward(pred, target).item()) / 1.1;
       }
@@ -41,12 +41,12 @@ class PerceptualLossTest {
   void missingTermsAreOff() {
     try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(12);
         PerceptualLoss none = new PerceptualLoss(null, null, 1.0, 0.1);
-        Lpips lp = new Lpips()) {
+        LPIPS lp = new LPIPS()) {
       assertThat(none.isActive()).isFalse();
       Tensor x = Tensor.rand(g, 1, 3, 32, 32);
       Tensor y = Tensor.rand(g, 1, 3, 32, 32);
       assertThat(none.forward(x, y).item()).isZero();
-      try (PerceptualLoss onlyLpips = new PerceptualLoss(new Lpips(), null, 1.0, 0.1)) {
+      try (PerceptualLoss onlyLpips = new PerceptualLoss(new LPIPS(), null, 1.0, 0.1)) {
         onlyLpips.loadStateDict(prefixed(lp), true);
         assertThat(onlyLpips.isActive()).isTrue();
         assertThat(onlyLpips.forward(x, y).item())
@@ -55,7 +55,7 @@ class PerceptualLossTest {
     }
   }
 
-  private static java.util.Map<String, Tensor> prefixed(Lpips lp) {
+  private static java.util.Map<String, Tensor> prefixed(LPIPS lp) {
     java.util.Map<String, Tensor> m = new java.util.LinkedHashMap<>();
     lp.stateDict().forEach((k, v) -> m.put("lpips." + k, v));
     return m;

@@ -1,8 +1,8 @@
 package dev.rectok.train.metrics;
 
+import dev.rectok.train.TestData;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rectok.api.DType;
 import dev.rectok.torch.GradMode;
@@ -91,8 +91,7 @@ class LinearProbeTest {
 
   @Test
   void fashionMnistRawPixelsAreMostlyLinearlySeparable() throws Exception {
-    Path dir = FashionMnist.defaultDir();
-    assumeTrue(FashionMnist.isAvailable(dir), "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+    Path dir = TestData.fashionMnist();
     FashionMnist train = FashionMnist.load(dir, true, 4000);
     FashionMnist test = FashionMnist.load(dir, false, 1000);
     Leaks.check(() -> {

@@ -14,7 +14,7 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
 import dev.rectok.train.loss.ConvNeXt;
-import dev.rectok.train.loss.ConvNextLogitLoss;
+import dev.rectok.train.loss.ConvNeXtLogitLoss;
 import dev.rectok.train.loss.ModuleTeacher;
 import dev.rectok.train.loss.PerceptualLoss;
 import org.junit.jupiter.api.Test;
@@ -83,7 +83,7 @@ class DistillationForwardTest {
   void perceptualTermIsWeightedIntoTheTotal() {
     try (RecTok tok = model(); ModuleTeacher teacher = TinyTokenizer.teacher(2);
         PerceptualLoss perceptual = new PerceptualLoss(null,
-            new ConvNextLogitLoss(new ConvNeXt(new int[] {1, 1}, new long[] {8, 16}, 10), 32), 1.0, 0.1);
+            new ConvNeXtLogitLoss(new ConvNeXt(new int[] {1, 1}, new long[] {8, 16}, 10), 32), 1.0, 0.1);
         Scope s = Scope.open()) {
       TokenizerTrainingConfig cfg = TinyTokenizer.stage1().perceptualWeight(2.0).build();
       try (LossTerms t = new DistillationForward(cfg, tok, teacher, perceptual, null)

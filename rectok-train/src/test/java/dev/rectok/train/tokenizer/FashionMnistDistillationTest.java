@@ -1,7 +1,7 @@
 package dev.rectok.train.tokenizer;
 
+import dev.rectok.train.TestData;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rectok.api.Device;
 import dev.rectok.torch.Scope;
@@ -25,9 +25,7 @@ class FashionMnistDistillationTest {
 
   @Test
   void totalLossFallsOverFortySteps() throws IOException {
-    Path dir = FashionMnist.defaultDir();
-    assumeTrue(FashionMnist.isAvailable(dir),
-        "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); bin/setup installs it");
+    Path dir = TestData.fashionMnist();
     FashionMnist data = FashionMnist.load(dir, true, 256);
     TokenizerTrainingConfig cfg = TokenizerTrainingConfig.builder().epochs(40).batchSize(16).lr(2e-3).warmupRate(0.05)
         .discriminatorStartEpoch(999).discriminatorNdf(8).seed(11).build();

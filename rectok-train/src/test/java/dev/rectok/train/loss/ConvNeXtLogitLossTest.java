@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ConvNextLogitLossTest {
+class ConvNeXtLogitLossTest {
 
   private static ConvNeXt tiny() {
     return new ConvNeXt(new int[] {1, 2}, new long[] {8, 16}, 10);
@@ -52,7 +52,7 @@ class ConvNextLogitLossTest {
   @Test
   void shapesGradientToPredictionOnlyAndZeroForIdenticalImages() {
     try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(9);
-        ConvNextLogitLoss loss = new ConvNextLogitLoss(tiny(), 32)) {
+        ConvNeXtLogitLoss loss = new ConvNeXtLogitLoss(tiny(), 32)) {
       Tensor pred = Tensor.rand(g, 2, 3, 16, 16).requiresGrad_(true); // resized to 32
       Tensor target = Tensor.rand(g, 2, 3, 16, 16);
       assertThat(loss.logits(target).shape()).containsExactly(2, 10);

@@ -10,7 +10,7 @@ import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
-import dev.rectok.train.classifier.ClassifierTraining;
+import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.data.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -43,8 +43,8 @@ import java.util.Objects;
  *
  * <p>Stateless; each call is independent and runs on the calling thread.
  */
-public final class TeacherTraining {
-  private TeacherTraining() {}
+public final class TeacherTrainer {
+  private TeacherTrainer() {}
 
   /**
    * Settings, built with {@link #builder()}.
@@ -256,7 +256,7 @@ public final class TeacherTraining {
     long images = 0;
     long t0 = System.nanoTime();
     try (TorchGenerator gen = TorchGenerator.cpu(cfg.seed() ^ 0x5DEECE66DL);
-        AdamW opt = new AdamW(ClassifierTraining.weightDecayGroups(model, cfg.lr(), cfg.weightDecay()),
+        AdamW opt = new AdamW(ClassifierTrainer.weightDecayGroups(model, cfg.lr(), cfg.weightDecay()),
             0.9, 0.999, 1e-8)) {
       progress.start("train ViT teacher", totalSteps);
       try {
@@ -299,7 +299,7 @@ public final class TeacherTraining {
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     model.eval();
-    double acc = ClassifierTraining.accuracy(x -> model.logits(toChannels(x, model.config())), testX, testY);
+    double acc = ClassifierTrainer.accuracy(x -> model.logits(toChannels(x, model.config())), testX, testY);
     return new Result(losses, acc, steps, images / seconds, seconds);
   }
 

@@ -3,7 +3,9 @@ package dev.rectok.train.loss;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Conv2d;
+import dev.rectok.torch.nn.Identity;
 import dev.rectok.torch.nn.Module;
+import dev.rectok.torch.nn.ModuleDict;
 import dev.rectok.torch.nn.Sequential;
 import java.nio.file.Path;
 
@@ -26,7 +28,7 @@ import java.nio.file.Path;
  * <p><b>Ownership and threading.</b> Owns its parameters. After loading, concurrent
  * {@link #forward} calls are safe; results belong to the caller (or the current scope).
  */
-public final class Lpips extends Module {
+public final class LPIPS extends Module {
   private static final double[] SHIFT = {-0.030, -0.088, -0.188};
   private static final double[] SCALE = {0.458, 0.448, 0.450};
   private static final double EPS = 1e-10;
@@ -35,14 +37,14 @@ public final class Lpips extends Module {
   private final Conv2d[] lins = new Conv2d[5];
 
   /** Random weights (PyTorch's default conv init), frozen; use {@link #load} for real ones. */
-  public Lpips() {
+  public LPIPS() {
     net = registerModule("net", new Vgg16Features());
     for (int k = 0; k < lins.length; k++) {
-      Container lin = new Container();
+      ModuleDict<Module> lin = new ModuleDict<>();
       Sequential model = new Sequential(new Identity(),
           new Conv2d(Vgg16Features.TAP_CHANNELS[k], 1, new long[] {1, 1}, new long[] {1, 1}, new long[] {0, 0},
               new long[] {1, 1}, 1, false));
-      lin.add("model", model);
+      lin.put("model", model);
       lins[k] = (Conv2d) model.get(1);
       registerModule("lin" + k, lin);
     }
@@ -57,7 +59,7 @@ public final class Lpips extends Module {
    * and the heads from {@code linFile} (keys {@code lin0.model.1.weight} .. {@code lin4...});
    * safetensors or .pth. Other keys in the files are ignored; missing ones throw.
    */
-  public Lpips load(Path vggFile, Path linFile) {
+  public LPIPS load(Path vggFile, Path linFile) {
     WeightFiles.load(this, vggFile, k -> k.startsWith("features.") ? "net." + k : null,
         k -> k.startsWith("net."));
     WeightFiles.load(this, linFile, k -> k.matches("lin[0-4]\\.model\\.1\\.weight") ? k : null,

@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * <p><b>Ownership and threading.</b> Owns the classifier. Concurrent {@link #forward} calls are
  * safe once loading is done; results belong to the caller (or the current scope).
  */
-public final class ConvNextLogitLoss extends Module {
+public final class ConvNeXtLogitLoss extends Module {
   private static final double[] MEAN = {0.485, 0.456, 0.406};
   private static final double[] STD = {0.229, 0.224, 0.225};
 
@@ -33,7 +33,7 @@ public final class ConvNextLogitLoss extends Module {
    * @param model the classifier (ownership moves here), e.g. {@code ConvNeXt.small().load(file)}
    * @param size the side both images are resized to (224 in the reference)
    */
-  public ConvNextLogitLoss(ConvNeXt model, long size) {
+  public ConvNeXtLogitLoss(ConvNeXt model, long size) {
     this.model = registerModule("model", model);
     this.size = size;
     registerBuffer("mean", Tensor.of(MEAN, 1, 3, 1, 1).to(DType.FLOAT32), false);
@@ -43,8 +43,8 @@ public final class ConvNextLogitLoss extends Module {
   }
 
   /** convnext_small with weights from a torchvision safetensors or .pth file, at 224×224. */
-  public static ConvNextLogitLoss convnextSmall(Path weights) {
-    return new ConvNextLogitLoss(ConvNeXt.small().load(weights), 224);
+  public static ConvNeXtLogitLoss convnextSmall(Path weights) {
+    return new ConvNeXtLogitLoss(ConvNeXt.small().load(weights), 224);
   }
 
   /** The classifier. */

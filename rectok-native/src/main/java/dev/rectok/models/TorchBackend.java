@@ -1,10 +1,11 @@
-package dev.rectok.torch;
+package dev.rectok.models;
 
 import dev.rectok.api.Device;
 import dev.rectok.api.NativeMemory;
 import dev.rectok.api.RuntimeInfo;
 import dev.rectok.api.Tokenizer;
 import dev.rectok.api.spi.Backend;
+import dev.rectok.torch.Torch;
 import dev.rectok.torch.internal.NativeLibrary;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +16,9 @@ import java.util.Objects;
 import java.util.TreeSet;
 
 /**
- * The LibTorch {@link Backend}, registered as a JPMS service. Stateless; thread-safe.
+ * The LibTorch {@link Backend}, registered as a JPMS service. It lives with the models it opens,
+ * so the binding packages ({@code dev.rectok.torch.*}) never depend on {@code dev.rectok.models}.
+ * Stateless; thread-safe.
  */
 public final class TorchBackend implements Backend {
 
@@ -55,13 +58,13 @@ public final class TorchBackend implements Backend {
 
   @Override
   public Tokenizer openTokenizer(Path modelFile, Device device) throws IOException {
-    return dev.rectok.models.RecTokTokenizer.open(modelFile, device);
+    return RecTokTokenizer.open(modelFile, device);
   }
 
   /** Live tensor handles, leak reports and the process's resident set (from /proc/self/status). */
   @Override
   public NativeMemory nativeMemory() {
-    return new NativeMemory(Tensor.liveHandles(), Tensor.leaksReported(), residentBytes());
+    return new NativeMemory(dev.rectok.torch.Tensor.liveHandles(), dev.rectok.torch.Tensor.leaksReported(), residentBytes());
   }
 
   /** VmRSS in bytes, or -1 where /proc is unavailable. */

@@ -21,7 +21,7 @@ import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 /** Laws over small random configurations: odd grids, non-power-of-two head dims, any batch. */
-class DiTShapePropertiesTest {
+class DiTShapePropertyTest {
 
   @Provide
   Arbitrary<Integer> headDims() {

@@ -22,8 +22,8 @@ import java.util.function.UnaryOperator;
  * accuracy: the SDK's smallest end-to-end check that data, autograd and the optimizer work.
  * Stateless; each {@link #run} is independent and single-threaded.
  */
-public final class ClassifierTraining {
-  private ClassifierTraining() {}
+public final class ClassifierTrainer {
+  private ClassifierTrainer() {}
 
   /**
    * Settings, built with {@link #builder()}.

@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class LpipsTest {
+class LPIPSTest {
 
   private static Tensor images(TorchGenerator g) {
     return Tensor.rand(g, 2, 3, 32, 32).mul(2).sub(1);
@@ -23,7 +23,7 @@ class LpipsTest {
 
   @Test
   void layoutMatchesTorchvisionAndLpips() {
-    try (Lpips l = new Lpips()) {
+    try (LPIPS l = new LPIPS()) {
       assertThat(l.net().stateDict().keySet()).containsExactly(
           "features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
           "features.5.weight", "features.5.bias", "features.7.weight", "features.7.bias",
@@ -44,7 +44,7 @@ class LpipsTest {
 
   @Test
   void shapesZeroOnIdenticalInputsSymmetryAndGradientToInputOnly() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(1); Lpips l = new Lpips()) {
+    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(1); LPIPS l = new LPIPS()) {
       Tensor x = images(g);
       Tensor y = images(g);
       Tensor[] taps = l.net().taps(x);
@@ -71,8 +71,8 @@ class LpipsTest {
   void loadsTorchvisionAndLpipsKeysFromSafetensors(@TempDir Path dir) throws IOException {
     Path vgg = dir.resolve("vgg16.safetensors");
     Path lin = dir.resolve("lpips_vgg.safetensors");
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(2); Lpips a = new Lpips();
-        Lpips b = new Lpips(); Lpips c = new Lpips()) {
+    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(2); LPIPS a = new LPIPS();
+        LPIPS b = new LPIPS(); LPIPS c = new LPIPS()) {
       try (GradMode ng = GradMode.noGrad()) {
         for (int k = 0; k < 5; k++) { // heads are non-negative in the released weights
           a.stateDict().get("lin" + k + ".model.1.weight").uniform_(0, 0.1, g);
@@ -103,7 +103,7 @@ class LpipsTest {
       });
       TinyTorchSave.write(vggPth, trunk, null);
       TinyTorchSave.write(linPth, heads, null);
-      try (Lpips d = new Lpips()) {
+      try (LPIPS d = new LPIPS()) {
         d.load(vggPth, linPth);
         assertThat(d.forward(x, y).equal(a.forward(x, y))).isTrue();
       }
