@@ -16,8 +16,6 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Finds, loads and configures {@code librectok_torch.so}, once per process.
@@ -32,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * threads otherwise steal the cores from OpenBLAS. Thread-safe.
  */
 public final class NativeLibrary {
-  private static final Logger LOG = LoggerFactory.getLogger(NativeLibrary.class);
+  private static final System.Logger LOG = System.getLogger(NativeLibrary.class.getName());
   private static final String RESOURCE = "/dev/rectok/torch/native/linux-x86_64/librectok_torch.so";
   private static final Map<String, FunctionDescriptor> SIGNATURES = new ConcurrentHashMap<>();
   private static final Linker LINKER = Linker.nativeLinker();
@@ -85,7 +83,7 @@ public final class NativeLibrary {
             + "apt-get install libtorch-dev libopenblas0-pthread (Debian), or point -Drectok.native.lib at a "
             + "shim built against your LibTorch (native/build.sh)", e);
       }
-      LOG.debug("loaded {} ({})", path, source);
+      LOG.log(System.Logger.Level.DEBUG, "loaded {0} ({1})", path, source);
       configureRuntime(lookup);
       return new State(path, lookup, source, null);
     } catch (IllegalStateException e) {
@@ -290,7 +288,7 @@ public final class NativeLibrary {
         return lib;
       } catch (IOException | UnsupportedOperationException | SecurityException e) {
         failures.append(failures.isEmpty() ? "" : "; ").append(dir).append(": ").append(e);
-        LOG.debug("cannot extract the native library to {}: {}", dir, e.toString());
+        LOG.log(System.Logger.Level.DEBUG, "cannot extract the native library to {0}: {1}", dir, e.toString());
       }
     }
     throw new IOException("no writable directory for librectok_torch.so (tried " + failures
@@ -308,10 +306,10 @@ public final class NativeLibrary {
           FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
       int rc = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
       if (rc != 0) {
-        LOG.warn("setenv({}) failed", name);
+        LOG.log(System.Logger.Level.WARNING, "setenv({0}) failed", name);
       }
     } catch (Throwable t) {
-      LOG.warn("cannot set {}: {}", name, t.toString());
+      LOG.log(System.Logger.Level.WARNING, "cannot set {0}: {1}", name, t.toString());
     }
   }
 }

@@ -9,8 +9,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Drives a {@link TrainingTask} over a {@link BatchSource} inside a {@link RunDirectory}: resumes
@@ -29,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * step.
  */
 public final class TrainLoop {
-  private static final Logger LOG = LoggerFactory.getLogger(TrainLoop.class);
+  private static final System.Logger LOG = System.getLogger(TrainLoop.class.getName());
 
   private TrainLoop() {}
 
@@ -104,7 +102,7 @@ public final class TrainLoop {
       epoch = (int) c.epoch();
       position = c.dataPosition().length == 0 ? null : c.dataPosition();
       int dropped = run.rewindMetrics("step", step);
-      LOG.info("resumed {} at step {} (epoch {}, data position {}); dropped {} metrics lines written after it",
+      LOG.log(System.Logger.Level.INFO, "resumed {0} at step {1} (epoch {2}, data position {3}); dropped {4} metrics lines written after it",
           run.dir(), step, epoch, Arrays.toString(position), dropped);
     }
     long resumedAt = step;

@@ -31,8 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The RecTok tokenizer trainer (reference §4.1–4.3). Stage 1 ({@link #stage1}) trains encoder,
@@ -64,7 +62,7 @@ import org.slf4j.LoggerFactory;
 public final class TokenizerTrainer implements TrainingTask {
   private DType mixedPrecision;
   private final Device device;
-  private static final Logger LOG = LoggerFactory.getLogger(TokenizerTrainer.class);
+  private static final System.Logger LOG = System.getLogger(TokenizerTrainer.class.getName());
 
   private final TokenizerTrainingConfig config;
   private final RecTok model;
@@ -113,7 +111,7 @@ public final class TokenizerTrainer implements TrainingTask {
         0.95, 1e-8);
     noise = TrainingNoise.seeded(config.seed() + 1, device);
     if (perceptual == null || !perceptual.isActive()) {
-      LOG.info("tokenizer training: perceptual loss off (no LPIPS/ConvNeXt weights given)");
+      LOG.log(System.Logger.Level.INFO, "tokenizer training: perceptual loss off (no LPIPS/ConvNeXt weights given)");
     }
     forward = new DistillationForward(config, model, teacher, perceptual, discriminator);
     schedule = config.schedule();

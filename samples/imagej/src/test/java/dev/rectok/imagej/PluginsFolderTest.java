@@ -41,7 +41,7 @@ class PluginsFolderTest {
       } else if (s.endsWith("samples/imagej/target/classes")) {
         jar(p, plugins.resolve("RecTok_Plugin.jar"));
       } else if (s.contains("rectok-") || s.contains("/samples/models/") || s.contains("jackson")
-          || s.contains("slf4j-api") || s.contains("/com/google/")) {
+          || s.contains("/com/google/")) {
         if (Files.isDirectory(p)) {
           jar(p, jars.resolve(p.getParent().getParent().getFileName() + ".jar"));
         } else {
