@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch port of the reference RecTok inference path, for timing against the Java SDK.
 
-Written from shared/design/rectok-reference.md §2 (tokenizer, `models/rectok.py`) and §5
+Written from docs/tokenizer.md (tokenizer, `models/rectok.py`) and docs/generator.md
 (DiT^DH, `models/DDT.py` + `models/layers.py`), the way the official PyTorch code computes it on
 torch 1.13 (no fused SDPA, no nn.RMSNorm: the golden files' stand-ins are the plain float
 formulas `softmax(q @ k^T * scale) @ v` and `x * rsqrt(mean(x^2) + eps) * w`, used here too).
@@ -78,7 +78,7 @@ class SwiGLUFFN(nn.Module):
         return self.w3(F.silu(x1) * x2)
 
 
-# ------------------------------------------------------------------ tokenizer (§2)
+# ------------------------------------------------------------------ tokenizer (docs/tokenizer.md)
 
 SIZE_DICT = {
     "tiny": dict(width=192, layers=3, heads=4),
@@ -91,7 +91,7 @@ SIZE_DICT = {
 
 
 def get_rope_tensor(head_dim, seq_h, seq_w, max_freq=7.0, min_freq=7e-4):
-    """§2.3 (+ §13): (1, L, 2*head_dim) = [cos | sin], the DeTok/RecTok quirk included."""
+    """docs/tokenizer.md#rope (+ docs/quirks.md#linspace): (1, L, 2*head_dim) = [cos | sin], the DeTok/RecTok quirk included."""
     k = head_dim // 4
     half = head_dim // 2
     freqs_1d = max_freq * (max_freq / min_freq) ** torch.linspace(0, -1, k)
@@ -267,7 +267,7 @@ def rectok_BB(**kw):
     return RecTok(SIZE_DICT["base"], SIZE_DICT["base"], **kw)
 
 
-# ------------------------------------------------------------------ DiT^DH (§5)
+# ------------------------------------------------------------------ DiT^DH (docs/generator.md)
 
 
 class DiTRMSNorm(nn.Module):

@@ -359,7 +359,7 @@ RT_API rt_status rt_get_num_threads(rt_ctx* ctx, int32_t* out) noexcept {
 RT_API rt_status rt_configure_malloc(rt_ctx* ctx, int64_t mmap_threshold, int64_t trim_threshold,
                                      int64_t top_pad) noexcept {
   RT_BEGIN
-  // Keeping freed memory avoids re-faulting every large activation (see native-layer.md §9).
+  // Keeping freed memory avoids re-faulting every large activation (see docs/runtime.md#heap-retention).
   if (mmap_threshold >= 0 && mallopt(M_MMAP_THRESHOLD, static_cast<int>(std::min<int64_t>(mmap_threshold, INT32_MAX))) != 1)
     throw ArgError("mallopt(M_MMAP_THRESHOLD) refused");
   if (trim_threshold >= 0 && mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<int64_t>(trim_threshold, INT32_MAX))) != 1)

@@ -18,7 +18,7 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * fp32 matmul 1024 x 1024 x 1024 through the SDK, result freed at once (a late free costs page
- * faults, see native-layer.md section 9). GFLOP/s = 2 * 1024^3 / time; bench/run prints it.
+ * faults, see docs/runtime.md#heap-retention). GFLOP/s = 2 * 1024^3 / time; bench/run prints it.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -7,7 +7,7 @@ import java.util.function.BooleanSupplier;
  * (Euler, 150 grid points = 149 steps, shifted grid; no guidance). Immutable; thread-safe (the
  * cancellation callback is polled from the sampling thread).
  *
- * @param gridPoints time-grid points (steps + 1), at least 2
+ * @param gridPoints time-grid points (steps + 1), 2 to {@link #MAX_GRID_POINTS}
  * @param method the ODE integrator
  * @param guidance the guidance strategy
  * @param guidanceScale w: CFG's and AutoGuidance's weight (1.29 is the reference's AutoGuidance)
@@ -36,15 +36,21 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     AUTOGUIDANCE
   }
 
+  /** The most time-grid points accepted (the reference evaluates with 150). */
+  public static final int MAX_GRID_POINTS = 1_000_000;
+
   /** Validates the options. */
   public GenerateOptions {
     if (gridPoints < 2) {
       throw new IllegalArgumentException("need at least 2 grid points, got " + gridPoints);
     }
+    if (gridPoints > MAX_GRID_POINTS) {
+      throw new IllegalArgumentException("need at most " + MAX_GRID_POINTS + " grid points, got " + gridPoints);
+    }
     if (method == null || guidance == null || cancelled == null) {
       throw new NullPointerException("method, guidance and cancelled are required");
     }
-    if (!(guidanceScale >= 0) || !(intervalMin <= intervalMax)) {
+    if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale) || !(intervalMin <= intervalMax)) {
       throw new IllegalArgumentException(
           "invalid guidance: scale " + guidanceScale + ", interval [" + intervalMin + ", " + intervalMax + "]");
     }

@@ -28,6 +28,7 @@ public interface Generator extends AutoCloseable {
    * @param progress told about each step
    * @return channel-normalized latents, one per label
    * @throws IllegalArgumentException for a label out of range or AutoGuidance without a guide model
+   * @throws ArithmeticException when sampling produces a NaN or infinite latent (e.g. an extreme guidance scale)
    * @throws java.util.concurrent.CancellationException when {@code options.cancelled()} turns true
    */
   Latents sample(long[] labels, long seed, GenerateOptions options, Progress progress);

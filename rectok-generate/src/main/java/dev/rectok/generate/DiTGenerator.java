@@ -54,7 +54,7 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
    */
   public static DiTGenerator open(java.nio.file.Path model, java.nio.file.Path guide, Device device)
       throws java.io.IOException {
-    dev.rectok.torch.DeviceCheck.require(device);
+    dev.rectok.models.DeviceCheck.requireAvailable(device); // issue 10: before the models are loaded
     DiTwDDTHead main = load(model, device);
     DiTwDDTHead companion = null;
     try {
@@ -130,7 +130,16 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
       VelocityModel model = net::forward;
       Tensor x = sampler.sample(model, guidance, noise, y,
           Sampler.Hooks.NONE.withProgress(progress).withCancellation(options.cancelled()));
-      return new Latents(x.toFloatArray(), labels.length, shape[0], shape[1], shape[2], true);
+      float[] values = x.toFloatArray();
+      // --- issue 10: a diverging sampler must fail, not hand on latents that decode to black ---
+      int bad = dev.rectok.torch.io.FiniteValues.firstNonFinite(values);
+      if (bad >= 0) {
+        throw new ArithmeticException("sampling produced a non-finite latent (" + values[bad] + " in sample "
+            + bad / (shape[0] * shape[1] * shape[2]) + ") with " + options.guidance().name().toLowerCase(java.util.Locale.ROOT)
+            + " guidance, scale " + options.guidanceScale() + " and " + options.gridPoints()
+            + " grid points; lower the guidance scale or check the model files");
+      }
+      return new Latents(values, labels.length, shape[0], shape[1], shape[2], true);
     }
   }
 

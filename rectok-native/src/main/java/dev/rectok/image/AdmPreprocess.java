@@ -60,22 +60,12 @@ public final class AdmPreprocess {
   /**
    * Reads an image file through ImageIO and converts it to RGB.
    *
-   * @throws IOException when the file is missing or no ImageIO reader understands it
+   * @throws IOException when the file is missing, no ImageIO reader understands it, or its header
+   *     declares more pixels than {@link ImageLimits#maxPixels()}
    */
   public static RgbImage read(Path file) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new IOException("image file not found: " + file);
-    }
-    BufferedImage img;
-    try {
-      img = ImageIO.read(file.toFile());
-    } catch (IOException e) {
-      throw new IOException("cannot decode image " + file + ": " + e.getMessage(), e);
-    }
-    if (img == null) {
-      // ImageIO.read signals "no reader for this format" with null, not an exception.
-      throw new IOException("unreadable image " + file + ": not a format ImageIO can decode");
-    }
+    // --- issue 10: the pixel limit is checked from the header before decoding ---
+    BufferedImage img = ImageLimits.read(file);
     return toRgb(img);
   }
 
@@ -88,6 +78,10 @@ public final class AdmPreprocess {
   public static RgbImage toRgb(BufferedImage img) {
     int w = img.getWidth();
     int h = img.getHeight();
+    if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("a " + w + "x" + h + " image is too large to convert (more than "
+          + (Integer.MAX_VALUE - 8) / 3 + " pixels)");
+    }
     byte[] out = new byte[w * h * 3];
     boolean grey8 = img.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY
         && img.getColorModel().getComponentSize(0) == 8 && !(img.getColorModel() instanceof IndexColorModel);

@@ -1,5 +1,6 @@
 package dev.rectok.image;
 
+import dev.rectok.torch.io.InputLimits;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -9,80 +10,94 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * The largest image (in pixels) the SDK accepts, so a 6000 × 6000 upload cannot exhaust memory.
- * Files are checked from their header, before any pixel is decoded. An immutable value;
- * thread-safe.
+ * Bounded image decoding: the pixel count is read from the image's header and checked against a
+ * limit before any pixel is decoded, so a small compressed file that declares a huge canvas (a
+ * 0.9 MB PNG of 30000 x 30000) is refused in constant memory instead of allocating gigabytes.
  *
- * @param maxPixels width × height above which an image is refused
+ * <p>The limit is {@value #DEFAULT_MAX_PIXELS} pixels (PIL's {@code Image.MAX_IMAGE_PIXELS}),
+ * overridden by the system property {@code rectok.image.maxPixels}. Any reader of image files in
+ * the SDK should go through {@link #read}.
+ *
+ * <p>Stateless and thread-safe.
  */
-public record ImageLimits(long maxPixels) {
-  /** The default: 4096 × 4096 pixels. */
-  public static final long DEFAULT_MAX_PIXELS = 4096L * 4096L;
+public final class ImageLimits {
+  /** Default of {@code rectok.image.maxPixels}: PIL's decompression-bomb limit. */
+  public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
+  /** The system property overriding {@link #DEFAULT_MAX_PIXELS}. */
+  public static final String MAX_PIXELS_PROPERTY = "rectok.image.maxPixels";
+  // width * height * 3 bytes must fit a Java array.
+  private static final long HARD_MAX_PIXELS = (Integer.MAX_VALUE - 8) / 4;
 
-  /** System property that overrides the default for the whole process. */
-  public static final String PROPERTY = "rectok.image.maxPixels";
+  private ImageLimits() {}
 
-  public ImageLimits {
-    if (maxPixels < 1) {
-      throw new IllegalArgumentException("maxPixels must be at least 1, got " + maxPixels);
-    }
-  }
-
-  /** The process-wide limit: {@value #PROPERTY} when set, else {@link #DEFAULT_MAX_PIXELS}. */
-  public static ImageLimits current() {
-    String p = System.getProperty(PROPERTY);
-    if (p == null || p.isBlank()) {
-      return new ImageLimits(DEFAULT_MAX_PIXELS);
+  /** The largest pixel count (width times height) accepted. */
+  public static long maxPixels() {
+    String v = System.getProperty(MAX_PIXELS_PROPERTY);
+    if (v == null || v.isBlank()) {
+      return DEFAULT_MAX_PIXELS;
     }
     try {
-      return new ImageLimits(Long.parseLong(p.trim()));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("-D" + PROPERTY + "=" + p + " is not a pixel count >= 1", e);
+      long n = Long.parseLong(v.strip());
+      if (n > 0) {
+        return Math.min(n, HARD_MAX_PIXELS);
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message
+    }
+    throw new IllegalArgumentException("system property " + MAX_PIXELS_PROPERTY + " must be a positive integer, got '"
+        + v + "'");
+  }
+
+  /**
+   * Fails if an image of {@code width} x {@code height} exceeds the pixel limit.
+   *
+   * @param what the file or source, for the message
+   * @throws IOException naming the source, its size and the limit
+   */
+  public static void check(Object what, long width, long height) throws IOException {
+    long max = maxPixels();
+    if (width <= 0 || height <= 0) {
+      throw new IOException(what + ": the image header declares an empty size " + width + "x" + height);
+    }
+    if (width > max || height > max || width * height > max) {
+      throw new IOException(what + ": the image header declares " + width + "x" + height + " pixels, more than the "
+          + max + "-pixel limit (raise it with -D" + MAX_PIXELS_PROPERTY + "=N if the image is trusted)");
     }
   }
 
   /**
-   * Returns normally when a {@code width} × {@code height} image is within the limit.
+   * Reads an image file, checking its declared size before decoding.
    *
-   * @param what names the image in the message (a file name, "image 3")
-   * @throws IllegalArgumentException naming the image, its size, the limit and how to raise it
+   * @throws IOException when the file is missing or not a regular file, no ImageIO reader
+   *     understands it, its declared size exceeds the limit, or it is damaged; the message names
+   *     the file
    */
-  public void check(long width, long height, String what) {
-    if (width * height > maxPixels) {
-      throw new IllegalArgumentException(what + " is " + width + "x" + height + " = " + width * height
-          + " pixels, above the limit of " + maxPixels + " (raise it with -D" + PROPERTY + "=N)");
-    }
-  }
-
-  /** {@link #check(long, long, String)} for a decoded image. */
-  public void check(BufferedImage image, String what) {
-    check(image.getWidth(), image.getHeight(), what);
-  }
-
-  /**
-   * Checks an image file's size from its header, without decoding the pixels.
-   *
-   * @throws IOException naming the file when it is above the limit (or its header is unreadable
-   *     by a reader that recognized the format)
-   */
-  public void checkFile(Path file) throws IOException {
+  public static BufferedImage read(Path file) throws IOException {
+    InputLimits.requireRegularFile(file, "image file");
     try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
       if (in == null) {
-        return; // not a file ImageIO can open; the decoder names the problem
+        throw new IOException("cannot open image " + file);
       }
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
-        return;
+        throw new IOException("unreadable image " + file + ": not a format ImageIO can decode");
       }
-      ImageReader r = readers.next();
+      ImageReader reader = readers.next();
       try {
-        r.setInput(in, true, true);
-        check(r.getWidth(0), r.getHeight(0), "image " + file);
-      } catch (IllegalArgumentException e) {
-        throw new IOException(e.getMessage(), e);
+        reader.setInput(in, true, true);
+        check(file, reader.getWidth(0), reader.getHeight(0));
+        return reader.read(0);
       } finally {
-        r.dispose();
+        reader.dispose();
       }
+    } catch (IOException e) {
+      if (e.getMessage() != null && e.getMessage().contains(file.toString())) {
+        throw e;
+      }
+      throw new IOException("cannot decode image " + file + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // ImageIO's decoders report some malformed headers and data unchecked
+      throw new IOException("cannot decode image " + file + " (damaged or malformed): " + e, e);
     }
   }
 }

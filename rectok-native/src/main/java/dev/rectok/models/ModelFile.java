@@ -109,9 +109,26 @@ public final class ModelFile {
       if ((mean == null) != (std == null) || (mean != null && mean.length != std.length)) {
         throw new CheckpointFormatException(f.path() + ": latent mean and std are incomplete or differ in length");
       }
+      // --- issue 10: non-finite values stopped at the door ---
+      if (mean != null) {
+        checkStatistics(f.path(), mean, std);
+      }
+      dev.rectok.torch.io.FiniteValues.requireFinite(f);
       return new Header(kind, config, mean, std);
     } catch (IOException e) {
       throw new CheckpointFormatException(f.path() + ": malformed RecTok metadata: " + e.getMessage(), e);
+    }
+  }
+
+  // A zero or non-finite std divides latents into infinities; a non-finite mean poisons them all.
+  private static void checkStatistics(java.nio.file.Path file, float[] mean, float[] std)
+      throws CheckpointFormatException {
+    for (int i = 0; i < mean.length; i++) {
+      if (!Float.isFinite(mean[i]) || !Float.isFinite(std[i]) || !(std[i] > 0)) {
+        throw new CheckpointFormatException(file + ": latent statistics of channel " + i + " are unusable (mean "
+            + mean[i] + ", std " + std[i] + "; each std must be finite and > 0): recompute them with 'rectok stats' "
+            + "and embed them with 'rectok convert ... --stats STATS --force'");
+      }
     }
   }
 

@@ -44,7 +44,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
 
   /** Opens a model file written by {@code rectok convert} (see {@link ModelFile}). */
   public static RecTokTokenizer open(Path file, Device device) throws IOException {
-    dev.rectok.torch.DeviceCheck.require(device);
+    DeviceCheck.requireAvailable(device); // issue 10: before the model is loaded
     try (SafeTensorsFile f = ModelFile.open(file)) {
       ModelFile.Header h = ModelFile.header(f);
       RecTokConfig config = h.tokenizerConfig();
@@ -105,9 +105,13 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       requireStatistics(); // before the work of preprocessing
     }
     int[] shape = latentShape();
-    dev.rectok.image.ImageLimits limits = dev.rectok.image.ImageLimits.current();
     for (int i = 0; i < images.size(); i++) {
-      limits.check(Objects.requireNonNull(images.get(i), "image"), "image " + i);
+      BufferedImage img = Objects.requireNonNull(images.get(i), "image");
+      try {
+        dev.rectok.image.ImageLimits.check("image " + i, img.getWidth(), img.getHeight());
+      } catch (IOException e) {
+        throw new IllegalArgumentException(e.getMessage(), e); // an in-memory image: bad input, not IO
+      }
     }
     try (Scope s = Scope.open()) {
       // One copy per image into native memory; the batch is assembled there.
@@ -168,8 +172,19 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       throw new IllegalArgumentException("latents of shape " + latents + " do not fit this tokenizer's "
           + shape[0] + "x" + shape[1] + "x" + shape[2]);
     }
+    // --- issue 10: NaN or infinite latents decode to black images; refuse them instead ---
+    float[] values = latents.values();
+    int bad = dev.rectok.torch.io.FiniteValues.firstNonFinite(values);
+    if (bad >= 0) {
+      int per = latents.channels() * latents.height() * latents.width();
+      throw new IllegalArgumentException("the latents hold a non-finite value (" + values[bad] + " in sample "
+          + bad / per + " at index " + bad % per + "); they would decode to garbage, so they are refused");
+    }
+    if (latents.batch() == 0) {
+      throw new IllegalArgumentException("the latents hold no samples: nothing to decode");
+    }
     try (Scope s = Scope.open()) {
-      return toImages(decodeTensor(Tensor.of(latents.values(), latents.shape()), latents.normalized()));
+      return toImages(decodeTensor(Tensor.of(values, latents.shape()), latents.normalized()));
     }
   }
 
@@ -191,11 +206,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   @Override
   public List<BufferedImage> read(List<Path> files) throws IOException {
     List<BufferedImage> out = new ArrayList<>(files.size());
-    dev.rectok.image.ImageLimits limits = dev.rectok.image.ImageLimits.current();
     for (Path f : files) {
-      if (java.nio.file.Files.isRegularFile(f)) {
-        limits.checkFile(f);
-      }
       out.add(AdmPreprocess.toBufferedImage(AdmPreprocess.read(f)));
     }
     return out;

@@ -79,7 +79,6 @@ class EmbeddingApiTest {
     assertThatThrownBy(() -> Backends.openTokenizer(model, Device.cuda(0)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cuda:0 is not available")
-        .hasMessageContaining("Device.CPU")
         .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(400));
   }
 
@@ -96,26 +95,26 @@ class EmbeddingApiTest {
   void imagesAboveThePixelLimitAreRefusedBeforeDecoding() throws Exception {
     Path big = tmp.resolve("big.png");
     ImageIO.write(new BufferedImage(300, 200, BufferedImage.TYPE_BYTE_GRAY), "png", big.toFile());
-    String old = System.getProperty(ImageLimits.PROPERTY);
-    System.setProperty(ImageLimits.PROPERTY, "50000");
+    String old = System.getProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+    System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "50000");
     try (Tokenizer t = Backends.openTokenizer(model, Device.CPU)) {
       assertThatThrownBy(() -> t.read(List.of(big)))
           .isInstanceOf(java.io.IOException.class)
           .hasMessageContaining(big.toString())
-          .hasMessageContaining("300x200 = 60000 pixels")
-          .hasMessageContaining("-D" + ImageLimits.PROPERTY);
+          .hasMessageContaining("300x200")
+          .hasMessageContaining("-D" + ImageLimits.MAX_PIXELS_PROPERTY);
       assertThatThrownBy(() -> t.encode(List.of(new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB))))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("image 0 is 300x200");
-      System.setProperty(ImageLimits.PROPERTY, "60000");
+          .hasMessageContaining("image 0").hasMessageContaining("300x200");
+      System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "60000");
       assertThat(t.read(List.of(big))).hasSize(1);
     } finally {
       if (old == null) {
-        System.clearProperty(ImageLimits.PROPERTY);
+        System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
       } else {
-        System.setProperty(ImageLimits.PROPERTY, old);
+        System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, old);
       }
     }
-    assertThat(ImageLimits.current().maxPixels()).isEqualTo(ImageLimits.DEFAULT_MAX_PIXELS);
+    assertThat(ImageLimits.maxPixels()).isEqualTo(ImageLimits.DEFAULT_MAX_PIXELS);
   }
 }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import dev.rectok.torch.io.SafeText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -19,18 +20,27 @@ final class CheckGoldenCommand implements Callable<Integer> {
   List<Path> dirs;
 
   @Override
-  public Integer call() throws Exception {
+  public Integer call() {
+    // --- issue 10: every folder is checked, whatever the others do, then a summary ---
     int failed = 0;
+    int unreadable = 0;
     for (Path dir : dirs) {
       if (!Files.isDirectory(dir)) {
-        System.err.println("rectok: " + dir + ": not a directory");
-        failed++;
+        System.out.println("== " + SafeText.of(dir.toString()) + ": ERROR not a directory");
+        unreadable++;
         continue;
       }
-      GoldenReplay.Result r = GoldenReplay.run(dir, Case2Replay.REPLAYERS);
-      System.out.println("== " + dir + " (" + r.kind() + ")");
-      r.checks().forEach(c -> System.out.println("  " + c));
-      r.unsupported().forEach(u -> System.out.println("  SKIP " + u + " (not replayed by this build)"));
+      GoldenReplay.Result r;
+      try {
+        r = GoldenReplay.run(dir, Case2Replay.REPLAYERS);
+      } catch (java.io.IOException | RuntimeException e) {
+        System.out.println("== " + SafeText.of(dir.toString()) + ": ERROR " + ExitCodes.message(e));
+        unreadable++;
+        continue;
+      }
+      System.out.println("== " + SafeText.of(dir.toString()) + " (" + SafeText.of(r.kind()) + ")");
+      r.checks().forEach(c -> System.out.println("  " + SafeText.of(c.toString())));
+      r.unsupported().forEach(u -> System.out.println("  SKIP " + SafeText.of(u) + " (not replayed by this build)"));
       long bad = r.checks().stream().filter(c -> !c.passed()).count();
       System.out.printf("  %s: %d checks, %d failed, %d not replayed%n", r.passed() ? "PASS" : "FAIL", r.checks().size(),
           bad, r.unsupported().size());
@@ -38,7 +48,9 @@ final class CheckGoldenCommand implements Callable<Integer> {
         failed++;
       }
     }
-    System.out.printf("%d of %d folders passed%n", dirs.size() - failed, dirs.size());
-    return failed == 0 ? 0 : 1;
+    System.out.printf("%d of %d folders passed, %d failed, %d could not be read%n", dirs.size() - failed - unreadable,
+        dirs.size(), failed, unreadable);
+    // a failed comparison is the SDK's fault (1); an unreadable folder is bad input (3)
+    return failed > 0 ? ExitCodes.INTERNAL : unreadable > 0 ? ExitCodes.BAD_INPUT : ExitCodes.OK;
   }
 }

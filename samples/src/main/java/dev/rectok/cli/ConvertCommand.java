@@ -40,15 +40,39 @@ final class ConvertCommand implements Callable<Integer> {
       description = "a preset name (rectok_BB, DiTDDT_xl, DiTDDT_s, ...) or a JSON file with constructor_kwargs")
   String config;
 
-  @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers)")
+  @Option(names = "--stats", description = "latent statistics JSON from 'rectok stats' (tokenizers); without it, "
+      + "the statistics of an input model file are kept")
   Path stats;
+
+  @Option(names = "--no-stats", description = "drop the latent statistics an input model file carries")
+  boolean noStats;
+
+  @picocli.CommandLine.Mixin
+  ForceOption force;
+
+  private static JsonNode readJson(Path file) throws IOException {
+    try {
+      JsonNode n = JSON.readTree(file.toFile());
+      if (n == null || !n.isObject()) {
+        throw new IOException("--config " + file + " is not a JSON object with constructor_kwargs");
+      }
+      return n;
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new IOException("--config " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
 
   @Override
   public Integer call() throws IOException {
     if (!Files.isRegularFile(in)) {
       throw new NoSuchFileException(in.toString(), null, "checkpoint not found");
     }
-    JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(JSON.readTree(Path.of(config).toFile()))
+    // --- issue 10: refuse to overwrite before any work; keep what the input carries ---
+    if (stats != null && noStats) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--stats and --no-stats exclude each other");
+    }
+    OptionChecks.refuseOverwrite(force.force, java.util.List.of(out));
+    JsonNode cfg = Files.isRegularFile(Path.of(config)) ? ModelFile.configFromGolden(readJson(Path.of(config)))
         : ModelFile.presetConfig(config);
     float[] mean = null;
     float[] std = null;
@@ -56,6 +80,12 @@ final class ConvertCommand implements Callable<Integer> {
       LatentStatistics s = LatentStatistics.read(stats); // validated: lengths, finite, std > 0
       mean = s.mean();
       std = s.std();
+    } else if (!noStats) {
+      float[][] kept = KeptStatistics.of(in);
+      if (kept != null) {
+        mean = kept[0];
+        std = kept[1];
+      }
     }
     switch (kind) {
       case "tokenizer" -> {
@@ -82,7 +112,8 @@ final class ConvertCommand implements Callable<Integer> {
       }
       default -> throw new IllegalArgumentException("--kind must be tokenizer or generator, not '" + kind + "'");
     }
-    System.out.println("wrote " + out + (mean != null ? " (with latent statistics)" : ""));
+    System.out.println("wrote " + out + (mean != null ? " (with latent statistics" + (stats == null ? " kept from " + in : "")
+        + ")" : ""));
     return 0;
   }
 }

@@ -55,8 +55,18 @@ final class GenerateCommand implements Callable<Integer> {
   @Mixin
   DeviceOption device;
 
+  @Mixin
+  ForceOption force;
+
   @Override
   public Integer call() throws Exception {
+    // OptionChecks has validated --guidance, --method, --steps, --scale and --labels' size
+    List<Path> outputs = new ArrayList<>();
+    for (int i = 0; i < labels.length; i++) {
+      outputs.add(ImagesOut.file(out, "sample_", i));
+    }
+    outputs.add(grid);
+    OptionChecks.refuseOverwrite(force.force, outputs);
     GenerateOptions.GuidanceKind kind = GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
     double w = scale != null ? scale : kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? 1.29 : kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.0;
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
@@ -67,7 +77,7 @@ final class GenerateCommand implements Callable<Integer> {
     try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get());
         DiTGenerator gen = DiTGenerator.open(generator, kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null, device.get())) {
       if (!tok.hasStatistics()) {
-        throw new IllegalStateException("the tokenizer file has no latent statistics, so generated latents cannot be "
+        throw new IllegalArgumentException("the tokenizer file has no latent statistics, so generated latents cannot be "
             + "decoded: run 'rectok stats --tokenizer " + tokenizer + " --images DIR' and 'rectok convert ... --stats STATS'");
       }
       if (!Arrays.equals(tok.latentShape(), gen.latentShape())) {

@@ -6,11 +6,11 @@ import dev.rectok.torch.io.PthReader;
 import dev.rectok.torch.io.PthTensor;
 import dev.rectok.torch.io.SafeTensors;
 import dev.rectok.torch.io.SafeTensorsFile;
+import dev.rectok.torch.io.SafeText;
 import dev.rectok.torch.io.TensorInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -30,10 +30,8 @@ final class InspectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (!Files.exists(file)) {
-      throw new NoSuchFileException(file.toString(), null, "no such file");
-    }
-    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+    dev.rectok.torch.io.InputLimits.requireRegularFile(file, "file to inspect");
+    if (!Files.isReadable(file)) {
       throw new IOException(file + ": not a readable file");
     }
     try {
@@ -43,8 +41,8 @@ final class InspectCommand implements Callable<Integer> {
         inspectSafetensors();
       }
     } catch (CheckpointFormatException e) {
-      System.err.println("rectok: refusing " + file + ": " + e.getMessage());
-      return 3;
+      System.err.println("rectok: refusing " + file + ": " + SafeText.message(e.getMessage()));
+      return ExitCodes.BAD_INPUT;
     }
     return 0;
   }
@@ -61,7 +59,7 @@ final class InspectCommand implements Callable<Integer> {
       System.out.printf("%s: safetensors, %d tensors%n", file, f.names().size());
       if (!f.metadata().isEmpty()) {
         System.out.println("metadata:");
-        f.metadata().forEach((k, v) -> System.out.printf("  %s = %s%n", k, abbreviate(v)));
+        f.metadata().forEach((k, v) -> System.out.printf("  %s = %s%n", SafeText.of(k), abbreviate(v)));
       }
       long total = 0;
       for (String name : f.names()) {
@@ -75,7 +73,7 @@ final class InspectCommand implements Callable<Integer> {
 
   private void inspectPth() throws IOException {
     try (PthCheckpoint ckpt = PthReader.read(file)) {
-      System.out.printf("%s: torch.save zip; top-level keys %s%n", file, ckpt.topLevelKeys());
+      System.out.printf("%s: torch.save zip; top-level keys %s%n", file, SafeText.of(String.valueOf(ckpt.topLevelKeys())));
       long[] total = {0, 0};
       walk("", ckpt.root(), total);
       System.out.printf("%d tensors, %,d bytes%n", total[0], total[1]);
@@ -95,7 +93,7 @@ final class InspectCommand implements Callable<Integer> {
         walk(prefix + "." + i, l.get(i), total);
       }
     } else {
-      System.out.printf("  %-60s %s%n", prefix, abbreviate(String.valueOf(node)));
+      System.out.printf("  %-60s %s%n", SafeText.of(prefix), abbreviate(String.valueOf(node)));
     }
   }
 
@@ -104,10 +102,11 @@ final class InspectCommand implements Callable<Integer> {
   }
 
   private static void row(String name, String dtype, long[] shape, long bytes) {
-    System.out.printf("  %-60s %-10s %-20s %,d%n", name, dtype, Arrays.toString(shape), bytes);
+    System.out.printf("  %-60s %-10s %-20s %,d%n", SafeText.of(name), dtype, Arrays.toString(shape), bytes);
   }
 
   private static String abbreviate(String s) {
-    return s.length() > 120 ? s.substring(0, 117) + "..." : s;
+    // names and values come from the file: escaped so they cannot drive the terminal
+    return SafeText.of(s.length() > 120 ? s.substring(0, 117) + "..." : s);
   }
 }

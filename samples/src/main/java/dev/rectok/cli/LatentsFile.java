@@ -31,6 +31,16 @@ final class LatentsFile {
       if (s.length != 4) {
         throw new CheckpointFormatException(file + ": latents must be (B, C, H, W)");
       }
+      // --- issue 10: empty, oversized or non-finite latents are refused naming the file ---
+      if (h.numel() == 0 || !h.dtype().isFloatingPoint() || h.numel() > Integer.MAX_VALUE - 8) {
+        throw new CheckpointFormatException(file + ": the 'latents' tensor " + java.util.Arrays.toString(s) + " of "
+            + h.dtype().safetensorsName() + " is empty, not floating point or too large; write it with 'rectok encode'");
+      }
+      long bad = dev.rectok.torch.io.FiniteValues.firstNonFinite(h);
+      if (bad >= 0) {
+        throw new CheckpointFormatException(file + ": the latents hold a non-finite value at flat index " + bad
+            + "; they would decode to garbage");
+      }
       try (Tensor t = Tensor.fromHost(h)) {
         return new Latents(t.toFloatArray(), (int) s[0], (int) s[1], (int) s[2], (int) s[3],
             Boolean.parseBoolean(f.metadata().getOrDefault("normalized", "true")));

@@ -30,14 +30,9 @@ public final class RecTokCli implements Runnable {
   /** The configured command line (also what tests drive). */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new RecTokCli());
-    // Bad input is a message and a usage hint, not a stack trace.
-    cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      cmd.getErr().println("rectok: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
-      if (Boolean.getBoolean("rectok.debug")) {
-        ex.printStackTrace(cmd.getErr());
-      }
-      return 2;
-    });
+    // --- issue 10: one exit-code scheme (ExitCodes), option ranges checked before any work ---
+    ExitCodes.install(cli);
+    cli.setExecutionStrategy(OptionChecks::executeChecked);
     return cli;
   }
 }

@@ -4,6 +4,7 @@ import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.models.stats.ImageList;
 import dev.rectok.models.stats.StatisticsCollector;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,8 +40,12 @@ final class StatsCommand implements Callable<Integer> {
   @Mixin
   DeviceOption device;
 
+  @Mixin
+  ForceOption force;
+
   @Override
   public Integer call() throws Exception {
+    OptionChecks.refuseOverwrite(force.force, List.of(out));
     ImageList list = ImageList.open(images);
     Path ckpt = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".checkpoint.json");
     StatisticsCollector.Builder b = StatisticsCollector.builder().batchSize(batch).checkpoint(ckpt)

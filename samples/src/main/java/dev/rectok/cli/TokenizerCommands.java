@@ -26,6 +26,9 @@ final class TokenizerCommands {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    ForceOption force;
+
     RecTokTokenizer open() throws java.io.IOException {
       return RecTokTokenizer.open(tokenizer, device.get());
     }
@@ -50,6 +53,7 @@ final class TokenizerCommands {
 
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(common.force.force, List.of(common.out));
       try (RecTokTokenizer tok = common.open()) {
         Latents l = tok.encode(tok.read(images), sample, seed, !raw);
         LatentsFile.write(common.out, l);
@@ -69,8 +73,10 @@ final class TokenizerCommands {
 
     @Override
     public Integer call() throws Exception {
+      Latents l = LatentsFile.read(latents); // validated before the model is loaded
+      OptionChecks.refuseOverwrite(common.force.force, ImagesOut.files(common.out, "decoded_", l.batch()));
       try (RecTokTokenizer tok = common.open()) {
-        List<Path> files = ImagesOut.writeAll(tok.decode(LatentsFile.read(latents)), common.out, "decoded_");
+        List<Path> files = ImagesOut.writeAll(tok.decode(l), common.out, "decoded_");
         System.out.println("wrote " + files.size() + " images to " + common.out);
       }
       return 0;
@@ -87,6 +93,7 @@ final class TokenizerCommands {
 
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(common.force.force, ImagesOut.files(common.out, "reconstructed_", images.size()));
       try (RecTokTokenizer tok = common.open()) {
         List<Path> files = ImagesOut.writeAll(tok.reconstruct(tok.read(images)), common.out, "reconstructed_");
         System.out.println("wrote " + files.size() + " images to " + common.out);

@@ -145,8 +145,12 @@ final class TrainCommand implements Runnable {
     @Option(names = "--seed", description = "seed (default: ${DEFAULT-VALUE})")
     long seed = 0;
 
+    @Mixin
+    ForceOption force;
+
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(force.force, List.of(out)); // issue 10: before any work
       TeacherTrainer.Result r = TeacherTrainer.trainDefault(out, seed, new ConsoleProgress(System.err));
       System.out.printf("teacher: test accuracy %.2f%%, %d steps, %.0f images/s -> %s%n", 100 * r.testAccuracy(),
           r.steps(), r.imagesPerSecond(), out);
@@ -177,6 +181,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--export", description = "write the EMA tokenizer model file when done")
     Path export;
 
+    @Mixin
+    ForceOption force;
+
     @Option(names = "--stats-images", description = "images for the exported latent statistics (default: ${DEFAULT-VALUE})")
     int statsImages = 10_000;
 
@@ -188,6 +195,7 @@ final class TrainCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(force.force, java.util.Collections.singletonList(export)); // issue 10
       FlowDistillerSpec.Builder b = FlowDistillerSpec.builder(where.run, where.data).teacher(teacher).device(device.get());
       if (stage == 2) {
         b.stage2(initFrom);
@@ -232,6 +240,9 @@ final class TrainCommand implements Runnable {
     @Option(names = "--export", description = "write the EMA generator model file when done")
     Path export;
 
+    @Mixin
+    ForceOption force;
+
     @Option(names = "--autocast", description = "none, bf16 (forward under bf16 autocast, as the reference on CUDA) or fp16 (CUDA)")
     String autocast = "none";
 
@@ -243,10 +254,18 @@ final class TrainCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      OptionChecks.refuseOverwrite(force.force, java.util.Collections.singletonList(export)); // issue 10
       DiTConfig model;
       var json = new com.fasterxml.jackson.databind.ObjectMapper();
       if (modelJson != null) {
-        model = DiTConfig.fromConstructorKwargs(json.readTree(modelJson));
+        com.fasterxml.jackson.databind.JsonNode kwargs;
+        try {
+          kwargs = json.readTree(modelJson);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+          throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+              "--model must be a JSON object of DiT constructor arguments: " + e.getOriginalMessage());
+        }
+        model = DiTConfig.fromConstructorKwargs(kwargs);
       } else if (preset != null) {
         dev.rectok.models.tokenizer.RecTokConfig tok;
         try (var f = dev.rectok.models.ModelFile.open(tokenizer)) {

@@ -17,9 +17,10 @@ import picocli.CommandLine;
 class CliTest {
   private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../golden/public"));
 
+  /** A finished command: its exit code and what it printed. */
   record Run(int code, String out, String err) {}
 
-  private static Run run(String... args) {
+  static Run run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -72,7 +73,7 @@ class CliTest {
     assertThat(j.err()).contains("refusing");
 
     Run missing = run("inspect", tmp.resolve("absent.pth").toString());
-    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.code()).isEqualTo(3);
     assertThat(missing.err()).contains("absent.pth");
   }
 
@@ -88,8 +89,8 @@ class CliTest {
     assertThat(ok.code()).isZero();
     assertThat(ok.out()).contains("output.velocity", "PASS", "2 of 2 folders passed");
     Run bad = run("check-golden", tmp.toString());
-    assertThat(bad.code()).isEqualTo(2);
-    assertThat(bad.err()).contains("not a golden folder");
+    assertThat(bad.code()).isEqualTo(3);
+    assertThat(bad.out()).contains("not a golden folder", "0 of 1 folders passed");
   }
 
   /** The tokenizer of golden case1 and the DiTs of case3b share an 80 x 8 x 8 latent: a full pipeline. */
@@ -133,16 +134,16 @@ class CliTest {
         GOLDEN.resolve("case5_preprocess/img1_701x299.png").toString()).code()).isZero();
 
     // bad inputs: clear errors, non-zero exit, nothing crashes
-    Run badLabel = run("generate", "--generator", gen, "--tokenizer", tok, "--labels", "10", "--out", out.toString());
-    assertThat(badLabel.code()).isEqualTo(2);
+    Run badLabel = run("generate", "--generator", gen, "--tokenizer", tok, "--labels", "10", "--out", tmp.resolve("fresh").toString());
+    assertThat(badLabel.code()).isEqualTo(3);
     assertThat(badLabel.err()).contains("label 10 is outside 0..9");
-    Run wrongKind = run("generate", "--generator", tok, "--tokenizer", tok, "--labels", "1", "--out", out.toString());
+    Run wrongKind = run("generate", "--generator", tok, "--tokenizer", tok, "--labels", "1", "--out", tmp.resolve("fresh").toString());
     assertThat(wrongKind.err()).contains("holds a tokenizer, not a generator");
     Run noGuide = run("generate", "--generator", gen, "--tokenizer", tok, "--labels", "1", "--guidance", "autoguidance",
-        "--out", out.toString());
+        "--out", tmp.resolve("fresh").toString());
     assertThat(noGuide.err()).contains("needs --guide");
-    Run notImage = run("encode", "--tokenizer", tok, "--out", lat.toString(), stats.toString());
-    assertThat(notImage.code()).isEqualTo(2);
+    Run notImage = run("encode", "--tokenizer", tok, "--out", tmp.resolve("lat2.safetensors").toString(), stats.toString());
+    assertThat(notImage.code()).isEqualTo(3);
     assertThat(notImage.err()).contains("stats.json");
   }
 
@@ -170,8 +171,9 @@ class CliTest {
     assertThat(rest.out()).contains("resumed", "3 images (1 unreadable, skipped)", "80 channels");
     assertThat(run("convert", case1.resolve("weights.pth").toString(), tmp.resolve("tok.safetensors").toString(), "--kind",
         "tokenizer", "--config", case1.resolve("config.json").toString(), "--stats", out.toString()).code()).isZero();
-    Run missing = run("stats", "--tokenizer", bare, "--images", tmp.resolve("nowhere").toString(), "--out", out.toString());
-    assertThat(missing.code()).isEqualTo(2);
+    Run missing = run("stats", "--tokenizer", bare, "--images", tmp.resolve("nowhere").toString(), "--out",
+        tmp.resolve("other.json").toString());
+    assertThat(missing.code()).isEqualTo(3);
     assertThat(missing.err()).contains("nowhere");
   }
 
@@ -217,7 +219,7 @@ class CliTest {
     assertThat(gen.getWidth()).isEqualTo(8 * 64);
     assertThat(gen.getHeight()).isGreaterThanOrEqualTo(10 * 64); // a labelled row per class
     Run missing = run("demo", "--models", tmp.toString(), "--quick");
-    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.code()).isEqualTo(3);
     assertThat(missing.err()).contains("is missing", "rectok train recipe");
   }
 
@@ -232,7 +234,7 @@ class CliTest {
         "--model", "token_channels=8", "--set", "train_images=128", "--set", "batch_size=32", "--set", "epochs=2",
         "--set", "log_every=1"};
     Run bad = run("train", "tokenizer", "--run", tmp.resolve("x").toString(), "--data", data);
-    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.code()).isEqualTo(3);
     assertThat(bad.err()).contains("stage 1 needs a teacher");
     String[] first = concat(tok, "--max-steps", "2");
     Run r1 = run(withSizes(first));

@@ -113,7 +113,18 @@ public final class GoldenReplay {
   private static String kindOf(Path dir) throws IOException {
     Path cfg = dir.resolve("config.json");
     if (Files.isRegularFile(cfg)) {
-      return JSON.readTree(cfg.toFile()).path("case").asText();
+      // --- issue 10: a malformed config.json is an error naming it, not "case kind ''" ---
+      JsonNode root;
+      try {
+        root = JSON.readTree(cfg.toFile());
+      } catch (com.fasterxml.jackson.core.JacksonException e) {
+        throw new IOException(cfg + " is not valid JSON: " + e.getOriginalMessage(), e);
+      }
+      String kind = root == null ? "" : root.path("case").asText();
+      if (kind.isEmpty()) {
+        throw new IOException(cfg + " has no \"case\" field naming the kind of golden case");
+      }
+      return kind;
     }
     if (Files.isRegularFile(dir.resolve("summary.json"))) {
       return "case6_manifests"; // the manifest folder has no config.json

@@ -112,7 +112,7 @@ public final class TimeGrid {
   }
 
   /**
-   * Training times for a batch (§6.1): u ~ U(0,1) from {@code gen}; with shift s > 1,
+   * Training times for a batch (docs/generator.md#training-law): u ~ U(0,1) from {@code gen}; with shift s > 1,
    * t = 1 − s·u/(1 + (s−1)·u), which puts most t near 0 (noise); otherwise t = u. Float32 (B,)
    * on {@code device}.
    */

@@ -5,7 +5,7 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
 /**
- * One flow-matching training batch (§6.1, SiT {@code Transport.training_losses} with
+ * One flow-matching training batch (docs/generator.md#training-law, SiT {@code Transport.training_losses} with
  * {@code prediction="velocity"}, {@code loss_weight="none"}): noise x0, times t, the interpolant
  * x_t and the velocity target x1 − x0 for data x1.
  *

@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 
 /**
  * An ordered, immutable list of image files to stream through the tokenizer, for example the
- * ImageNet train set the reference computes its latent statistics over (spec §2.7).
+ * ImageNet train set the reference computes its latent statistics over (docs/tokenizer.md#latent-statistics).
  *
  * <p>Two sources:
  *

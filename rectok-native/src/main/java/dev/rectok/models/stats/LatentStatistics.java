@@ -23,7 +23,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * The per-channel latent normalization statistics of a tokenizer (spec §2.7): the population
+ * The per-channel latent normalization statistics of a tokenizer (docs/tokenizer.md#latent-statistics): the population
  * mean and std of each posterior-mean channel over all tokens of all images of a dataset, as
  * {@code RecTok.reset_stats} expects them. The release ships none; {@link StatisticsCollector}
  * computes them.

@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Computes a tokenizer's {@link LatentStatistics} over an {@link ImageList} the way the reference's
- * {@code collect_tokenizer_stats} does (spec §2.7), resumably.
+ * {@code collect_tokenizer_stats} does (docs/tokenizer.md#latent-statistics), resumably.
  *
  * <p><b>Computation.</b> Each image is read and ADM centre-cropped to the tokenizer's image size
  * ({@link AdmPreprocess}, no flip). Batches of {@link Builder#batchSize} readable images, taken in

@@ -1,5 +1,5 @@
 /**
- * Latent normalization statistics of the tokenizer (spec §2.7): {@link
+ * Latent normalization statistics of the tokenizer (docs/tokenizer.md#latent-statistics): {@link
  * dev.rectok.models.stats.ImageList} names the images, {@link
  * dev.rectok.models.stats.StatisticsCollector} streams them through a {@code RecTok} and
  * accumulates per-channel float32 sums exactly as the reference's {@code collect_tokenizer_stats}

@@ -101,7 +101,7 @@ public final class Encoder extends Module {
   }
 
   /**
-   * MAE-masked forward (training, spec §3.1): the tokens are shuffled by {@code argsort(noise)}
+   * MAE-masked forward (training, docs/training.md#mae-masking): the tokens are shuffled by {@code argsort(noise)}
    * per sample (noise (B, L), drawn by the caller so it can be replayed) and only the first
    * {@code lenKeep} are encoded, each with its own position's RoPE rows. The positional
    * embedding is added before masking, as in the reference.

@@ -16,9 +16,9 @@ import dev.rectok.torch.nn.ModuleDict;
  * The RecTok tokenizer ({@code models/rectok.py} {@code RecTok}): {@link Encoder},
  * {@link Decoder}, optionally the stage-1 {@link SemanticDecoder} under
  * {@code sem_decoders.<foundation model>}, and the latent normalization statistics
- * {@code mean}/{@code std} (non-persistent buffers, set by {@link #resetStats}; spec §2.7).
+ * {@code mean}/{@code std} (non-persistent buffers, set by {@link #resetStats}; docs/tokenizer.md#latent-statistics).
  *
- * <p>The inference data flow follows spec §1: {@link #tokenize} = encoder → posterior mean →
+ * <p>The inference data flow follows docs/tokenizer.md#inference-flow: {@link #tokenize} = encoder → posterior mean →
  * {@code (z − mean)·scale/std} → (B, C, h, w); {@link #detokenize} = the inverse reshape →
  * {@code z·std/scale + mean} → decoder → {@code clamp(x·0.5 + 0.5, 0, 1)}.
  *
@@ -74,7 +74,7 @@ public final class RecTok extends Module {
    * The reference's {@code _init_weights} for training from scratch: Linear and Conv weights
    * trunc-normal(0, 0.02) in [-2, 2], biases zero. Like the reference it covers the encoder and
    * decoder only: the semantic decoder is created after the init runs and keeps its default
-   * initialization (spec §13).
+   * initialization (docs/quirks.md#semantic-decoder-init).
    */
   public void initWeights(TorchGenerator gen) {
     try (GradMode g = GradMode.noGrad()) {

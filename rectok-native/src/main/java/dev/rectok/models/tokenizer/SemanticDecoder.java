@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The stage-1 semantic decoder ({@code TransformerDecoder} of {@code models/rectok.py}, spec
- * §2.8), registered as {@code sem_decoders.<foundation model>}: {@code token_embedding} of the
+ * The stage-1 semantic decoder ({@code TransformerDecoder} of {@code models/rectok.py},
+ * docs/tokenizer.md#semantic-decoder), registered as {@code sem_decoders.<foundation model>}: {@code token_embedding} of the
  * (noisy) visible latents, {@code mask_embedding} at masked positions, learned positions,
  * {@code ln_pre}, RoPE blocks, {@code ln_post}, {@code out} projecting to the foundation
  * model's hidden size for every token. Training only; discarded after training.

@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Loads tokenizer weights the way the reference's generator pipeline does (spec §8,
+ * Loads tokenizer weights the way the reference's generator pipeline does (docs/checkpoints.md#which-dict,
  * {@code utils/builders.py create_generation_model}), as a policy over {@link StateDictLoader}:
  * from a {@code .pth} take {@code model_ema}, else {@code model}, else the top-level dict; rename
  * {@code aux} to {@code sem} in key names (the pre-release names, {@code utils/misc.py

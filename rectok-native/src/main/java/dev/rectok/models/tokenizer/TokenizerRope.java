@@ -9,7 +9,7 @@ import dev.rectok.torch.Tensor;
 /**
  * The tokenizer's 2D RoPE ({@code get_rope_tensor} / {@code apply_rotary_emb} of
  * {@code models/rectok.py}), reproduced with its quirk: adjacent channels (2i, 2i+1) are rotated
- * together by {@code rotate_half} although they carry different frequencies (spec §2.3). The
+ * together by {@code rotate_half} although they carry different frequencies (docs/tokenizer.md#rope). The
  * trained weights expect exactly this, so it is not "fixed" here.
  *
  * <p>Stateless and thread-safe; results belong to the caller (or the current {@link Scope}).

@@ -31,13 +31,13 @@ import java.util.zip.ZipFile;
  * <p>Robustness: truncated or corrupted zips and pickles, views outside their storage, and sizes
  * not backed by the file all fail with {@link CheckpointFormatException}. Storages must be stored
  * uncompressed, as {@code torch.save} writes them; their combined size may not exceed the file's.
+ * The path must be a regular file (a FIFO would block). {@code data.pkl} may be deflated, but its
+ * inflated size is counted before it is buffered and held to {@link InputLimits#maxPickleBytes()},
+ * and the pickle's result, counted as a tree, to {@link InputLimits#maxPickleNodes(long)}.
  *
  * <p>Stateless and thread-safe; the returned {@link PthCheckpoint} owns the storage memory.
  */
 public final class PthReader {
-  /** The largest data.pkl accepted. */
-  static final int MAX_PICKLE_BYTES = 512 << 20;
-
   // The legacy (pre-zip) format starts with a pickled magic number: PROTO 2, LONG1 10 bytes.
   private static final byte[] LEGACY_MAGIC = {
     (byte) 0x80, 0x02, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20,
@@ -57,6 +57,7 @@ public final class PthReader {
    */
   public static PthCheckpoint read(Path path) throws IOException {
     Objects.requireNonNull(path, "path");
+    InputLimits.requireRegularFile(path, "checkpoint");
     long fileSize = sniff(path);
     PthCheckpoint.Owner owner = new PthCheckpoint.Owner(path);
     boolean ok = false;
@@ -113,18 +114,40 @@ public final class PthReader {
     String prefix = findPrefix(path, zip);
     checkByteOrder(path, zip, prefix);
     ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
-    byte[] pickle;
-    try (InputStream in = zip.getInputStream(pkl)) {
-      pickle = in.readNBytes(MAX_PICKLE_BYTES);
-      if (pickle.length == MAX_PICKLE_BYTES && in.read() >= 0) {
-        throw new CheckpointFormatException(path + ": " + pkl.getName() + " exceeds "
-            + MAX_PICKLE_BYTES + " bytes");
-      }
-    }
+    byte[] pickle = readPickle(path, zip, pkl);
     Unpickler u = new Unpickler(pickle, path + ": " + pkl.getName(), owner);
     Object root = u.load();
     loadStorages(path, zip, prefix, fileSize, u.storages().values(), owner);
     return new PthCheckpoint(owner, root);
+  }
+
+  // A deflated data.pkl can claim any size and inflate ~1000:1, so its size is first counted
+  // while inflating into a small buffer, and only a pickle within the limit is buffered (issue 10).
+  private static byte[] readPickle(Path path, ZipFile zip, ZipEntry pkl) throws IOException {
+    long limit = InputLimits.maxPickleBytes();
+    String tooBig = path + ": " + pkl.getName() + " decompresses to more than " + limit
+        + " bytes (the limit; raise it with -Drectok.io.maxPickleBytes=N if the file is trusted)";
+    if (pkl.getSize() > limit) {
+      throw new CheckpointFormatException(tooBig);
+    }
+    long size = 0;
+    byte[] buf = new byte[64 << 10];
+    try (InputStream in = zip.getInputStream(pkl)) {
+      for (int n; (n = in.read(buf)) >= 0; ) {
+        size += n;
+        if (size > limit) {
+          throw new CheckpointFormatException(tooBig);
+        }
+      }
+    }
+    byte[] pickle;
+    try (InputStream in = zip.getInputStream(pkl)) {
+      pickle = in.readNBytes((int) size);
+      if (pickle.length != size || in.read() >= 0) {
+        throw new CheckpointFormatException(path + ": " + pkl.getName() + " changed while it was read");
+      }
+    }
+    return pickle;
   }
 
   // torch.save puts every record under one top-level folder; data.pkl must be in it.

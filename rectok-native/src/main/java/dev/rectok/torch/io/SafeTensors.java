@@ -85,6 +85,7 @@ public final class SafeTensors {
    */
   public static SafeTensorsFile open(Path path) throws IOException {
     Objects.requireNonNull(path, "path");
+    InputLimits.requireRegularFile(path, "safetensors file");
     Arena arena = Arena.ofShared();
     boolean ok = false;
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
@@ -95,6 +96,14 @@ public final class SafeTensors {
       MemorySegment map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
       long n = map.get(U64_LE, 0);
       if (n < 0 || n > MAX_HEADER_BYTES) {
+        // --- issue 10: a .pth given where safetensors is expected is named as such. A zip's or a
+        // pickle's first 8 bytes always read as a header length over the limit, so only here.
+        byte b0 = map.get(ValueLayout.JAVA_BYTE, 0);
+        byte b1 = map.get(ValueLayout.JAVA_BYTE, 1);
+        if ((b0 == 'P' && b1 == 'K') || (b0 == (byte) 0x80 && b1 >= 2 && b1 <= 5)) {
+          throw bad(path, "this is a PyTorch checkpoint (" + (b0 == 'P' ? "torch.save zip" : "torch.save pickle")
+              + "), not a safetensors file; convert it with 'rectok convert IN OUT --kind ... --config ...'");
+        }
         throw bad(path, "header length " + Long.toUnsignedString(n) + " exceeds the "
             + MAX_HEADER_BYTES + "-byte limit");
       }
@@ -290,6 +299,10 @@ public final class SafeTensors {
     byte[] header = headerBytes(tensors, metadata == null ? Map.of() : metadata);
     Path abs = path.toAbsolutePath();
     Path dir = abs.getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new java.nio.file.NoSuchFileException(dir.toString(), null,
+          "the folder for " + abs.getFileName() + " does not exist; create it first");
+    }
     Path tmp = createSibling(dir, abs.getFileName().toString());
     boolean ok = false;
     try {
@@ -322,18 +335,7 @@ public final class SafeTensors {
   // Not Files.createTempFile: its 0600 mode would survive the rename, while CREATE_NEW gives the
   // file the mode any new file gets (umask), like a plain write would.
   private static Path createSibling(Path dir, String name) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + name + "."
-          + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-      try {
-        FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return tmp;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 100) {
-          throw e;
-        }
-      }
-    }
+    return AtomicFiles.createSibling(dir, name);
   }
 
   static byte[] headerBytes(Map<String, HostTensor> tensors, Map<String, String> metadata) {

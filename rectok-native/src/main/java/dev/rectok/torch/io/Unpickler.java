@@ -27,7 +27,9 @@ import java.util.Map;
  * <p>Robustness: every length is checked against the remaining bytes before allocating; the stack,
  * the mark stack, the memo, integers, dict keys, tensor ranks and the result's nesting are
  * bounded; each opcode consumes input, and no operation is superlinear, so the run time is linear
- * in the pickle's size. Every failure is a {@link CheckpointFormatException}.
+ * in the pickle's size. The result's size as a tree (shared memo entries counted at every
+ * reference) is bounded linearly in the pickle's size too, so walking it is linear as well. Every
+ * failure is a {@link CheckpointFormatException}.
  *
  * <p>Single use, single thread.
  */
@@ -774,53 +776,73 @@ final class Unpickler {
    * Iterative, linear in the number of container entries.
    */
   private void checkTree(Object root) throws CheckpointFormatException {
-    IdentityHashMap<Object, Integer> height = new IdentityHashMap<>();
-    final int gray = -1;
+    // Post-order walk with each container visited once. Alongside its height, each container's
+    // size as a tree (memo entries counted at every reference) is summed and held to a budget
+    // linear in the pickle's length, so that a small "billion laughs" DAG of shared memo entries
+    // is refused here instead of making every later walk (inspect, convert) exponential.
+    long budget = InputLimits.maxPickleNodes(b.length);
+    IdentityHashMap<Object, long[]> done = new IdentityHashMap<>(); // {height, tree size}
+    IdentityHashMap<Object, Boolean> open = new IdentityHashMap<>();
     ArrayList<Object> nodes = new ArrayList<>();
     ArrayList<Iterator<?>> iters = new ArrayList<>();
-    ArrayList<int[]> best = new ArrayList<>();
+    ArrayList<long[]> acc = new ArrayList<>(); // per open node: {max child height, size so far}
     if (!checkLeafOrContainer(root)) {
       return;
     }
     nodes.add(root);
     iters.add(children(root));
-    best.add(new int[] {0});
-    height.put(root, gray);
+    acc.add(new long[] {0, 1});
+    open.put(root, Boolean.TRUE);
     while (!nodes.isEmpty()) {
       Iterator<?> it = iters.getLast();
       if (it.hasNext()) {
         Object c = it.next();
+        long[] a = acc.getLast();
         if (!checkLeafOrContainer(c)) {
+          grow(a, 1, budget);
           continue;
         }
-        Integer h = height.get(c);
-        if (h == null) {
+        long[] hs = done.get(c);
+        if (hs != null) {
+          a[0] = Math.max(a[0], hs[0]);
+          grow(a, hs[1], budget);
+        } else if (open.containsKey(c)) {
+          throw bad("object tree contains a cycle (a container inside itself)");
+        } else {
           if (nodes.size() >= MAX_DEPTH) {
             throw bad("object tree nests deeper than " + MAX_DEPTH + " levels");
           }
-          height.put(c, gray);
+          open.put(c, Boolean.TRUE);
           nodes.add(c);
           iters.add(children(c));
-          best.add(new int[] {0});
-        } else if (h == gray) {
-          throw bad("object tree contains a cycle (a container inside itself)");
-        } else {
-          int[] bst = best.getLast();
-          bst[0] = Math.max(bst[0], h);
+          acc.add(new long[] {0, 1});
         }
       } else {
-        Object done = nodes.removeLast();
+        Object finished = nodes.removeLast();
         iters.removeLast();
-        int h = best.removeLast()[0] + 1;
+        long[] a = acc.removeLast();
+        long h = a[0] + 1;
         if (h > MAX_DEPTH) {
           throw bad("object tree nests deeper than " + MAX_DEPTH + " levels");
         }
-        height.put(done, h);
-        if (!best.isEmpty()) {
-          int[] bst = best.getLast();
-          bst[0] = Math.max(bst[0], h);
+        open.remove(finished);
+        done.put(finished, new long[] {h, a[1]});
+        if (!acc.isEmpty()) {
+          long[] p = acc.getLast();
+          p[0] = Math.max(p[0], h);
+          grow(p, a[1], budget);
         }
       }
+    }
+  }
+
+  private void grow(long[] acc, long n, long budget) throws CheckpointFormatException {
+    acc[1] += n; // both at most the budget, so no overflow
+    if (acc[1] > budget) {
+      throw bad("the pickle's objects expand to more than " + budget + " values when shared memo "
+          + "entries are counted at each reference (" + b.length + " bytes of pickle; limit "
+          + "rectok.io.pickleExpansionPerByte per byte plus " + InputLimits.PICKLE_EXPANSION_BASE
+          + "): refusing a memo-reference bomb");
     }
   }
 

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One epoch of shuffled, augmented mini-batches from an {@link ImageDataset} (spec §4.1): ADM
+ * One epoch of shuffled, augmented mini-batches from an {@link ImageDataset} (docs/training.md#optimizer): ADM
  * centre crop, a random horizontal flip with p = 0.5, values in [-1, 1].
  *
  * <p><b>Order.</b> The epoch visits the samples in {@link #permutation(int, long, int)}: a

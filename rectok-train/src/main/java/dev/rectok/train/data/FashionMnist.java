@@ -83,7 +83,14 @@ public record FashionMnist(byte[] images, byte[] labels, int count) {
       throw new IllegalArgumentException("side must be >= " + SIDE + " with even padding, got " + side);
     }
     int pad = (side - SIDE) / 2;
-    float[] out = new float[Math.multiplyExact(count, side * side)];
+    // --- issue 10: a sentence instead of "integer overflow" (e.g. the 256-pixel default preset) ---
+    long floats = (long) count * side * side;
+    if (floats > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(count + " Fashion-MNIST images padded to " + side + "x" + side + " need " + floats
+          + " floats, more than one Java array holds; use an image size of at most "
+          + (int) Math.sqrt((Integer.MAX_VALUE - 8.0) / count) + " (the demo's 32) or fewer training images");
+    }
+    float[] out = new float[(int) floats];
     java.util.Arrays.fill(out, -1f);
     for (int n = 0; n < count; n++) {
       int src = n * SIDE * SIDE;

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Labelled image samples for training (spec §4.1): an {@link ImageList} (folder tree or file
+ * Labelled image samples for training (docs/training.md#optimizer): an {@link ImageList} (folder tree or file
  * list) plus one label per entry, read with the reference's ADM preprocessing
  * ({@link AdmPreprocess#centerCrop}) to {@link #imageSize()}.
  *

@@ -27,7 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * DiT^DH flow-matching training (reference §4.4, §6.1) as a {@link TrainingTask}. One
+ * DiT^DH flow-matching training (docs/training.md#generator-recipe, docs/generator.md#training-law) as a {@link TrainingTask}. One
  * {@link #step}:
  *
  * <ol>

@@ -9,7 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Hyper-parameters of DiT^DH flow-matching training (reference §4.4, {@code main_diffusion.py}),
+ * Hyper-parameters of DiT^DH flow-matching training (docs/training.md#generator-recipe, {@code main_diffusion.py}),
  * under the reference's argument names in camelCase. The {@linkplain #builder builder's} defaults
  * are the release's: AdamW (0.9, 0.95) with {@code lr} 2e−4, {@code weight_decay} 0, the
  * {@code --ditdh_sched} schedule (constant until epoch {@link #schedConstantEpochs} = 40, then
@@ -18,7 +18,7 @@ import java.util.Set;
  * (per GPU in the release script). The two schedule epochs are configurable so that short runs
  * still decay.
  *
- * <p>The AutoGuidance companion (DiT^DH-S, reference §4.4) is the same recipe with a smaller
+ * <p>The AutoGuidance companion (DiT^DH-S, docs/training.md#generator-recipe) is the same recipe with a smaller
  * {@link #model} and 30 epochs: {@code GeneratorTrainingConfig.builder(DiTConfig.preset("DiTDDT_s")).epochs(30).build()}.
  *
  * <p>Immutable and thread-safe. {@link #toJson()} / {@link #fromJson} round-trip exactly.
@@ -93,7 +93,7 @@ public record GeneratorTrainingConfig(
     }
   }
 
-  /** A builder with the reference's §4.4 values for {@code model}. */
+  /** A builder with the reference's values (docs/training.md#generator-recipe) for {@code model}. */
   public static Builder builder(DiTConfig model) {
     return new Builder(Objects.requireNonNull(model, "model"));
   }
@@ -184,7 +184,7 @@ public record GeneratorTrainingConfig(
     return l;
   }
 
-  /** Mutable builder; not thread-safe. Starts from the reference's §4.4 values. */
+  /** Mutable builder; not thread-safe. Starts from docs/training.md#generator-recipe's values. */
   public static final class Builder {
     private final DiTConfig model;
     private double lr = 2e-4;

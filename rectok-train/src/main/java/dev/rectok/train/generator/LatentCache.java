@@ -43,8 +43,8 @@ import java.util.zip.CRC32C;
  * <p><b>What is stored, and why.</b> For every sample and for both orientations (as loaded, and
  * mirrored left-right) the <em>normalized posterior mean</em> {@code (mean − μ_c)·s/σ_c} and the
  * <em>normalized posterior std</em> {@code std·s/σ_c} (μ, σ, s: the tokenizer's latent statistics
- * and scale factor, §2.7). Serving draws a fresh ε each time, {@code mean + std·ε}, which has
- * exactly the law of the reference's online {@code tokenize(flip(x), sampling=True)} (§4.4): a new
+ * and scale factor, docs/tokenizer.md#latent-statistics). Serving draws a fresh ε each time, {@code mean + std·ε}, which has
+ * exactly the law of the reference's online {@code tokenize(flip(x), sampling=True)} (docs/training.md#cached-latents): a new
  * posterior sample every epoch and the epoch's flip. Storing one sampled latent per flip would be
  * half the size but would replay the same ε every epoch; storing only the mean would drop the
  * posterior noise altogether. The cost is 4·C·h·w values per sample (bfloat16 storage halves it;

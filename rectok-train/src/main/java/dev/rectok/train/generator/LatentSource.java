@@ -7,7 +7,7 @@ import dev.rectok.train.loop.Batch;
 
 /**
  * Where the generator's training data x1 comes from: channel-normalized RecTok latents
- * (reference §2.7) (B, C, h, w) for a {@link Batch}, with the posterior sampled as the reference's
+ * (docs/tokenizer.md#latent-statistics) (B, C, h, w) for a {@link Batch}, with the posterior sampled as the reference's
  * {@code tokenize(imgs, sampling=True)} does. Two implementations: {@link OnlineLatents} (a frozen
  * tokenizer encodes every batch) and {@link LatentCache} (posteriors encoded once, served by
  * dataset index).

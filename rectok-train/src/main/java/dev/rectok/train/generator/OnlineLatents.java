@@ -12,10 +12,10 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The reference's online latents (§4.4): a frozen RecTok tokenizer encodes each batch's images
+ * The reference's online latents (docs/training.md#generator-recipe): a frozen RecTok tokenizer encodes each batch's images
  * (already flipped by the data pipeline) with a <em>sampled</em> posterior, mean + std·ε, and
  * normalizes the channels with the tokenizer's statistics ({@code tokenize(imgs, sampling=True)},
- * §2.5, §2.7). The reference runs this under bf16 autocast; here it runs in the tokenizer's dtype
+ * docs/tokenizer.md#posterior, #latent-statistics). The reference runs this under bf16 autocast; here it runs in the tokenizer's dtype
  * (float32), with autograd off.
  *
  * <p><b>Ownership.</b> Borrows the tokenizer: the caller keeps it open (with its latent statistics

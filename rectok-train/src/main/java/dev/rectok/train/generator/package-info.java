@@ -1,5 +1,5 @@
 /**
- * Training the DiT^DH generator by flow matching in RecTok latent space (reference §4.4, §6.1).
+ * Training the DiT^DH generator by flow matching in RecTok latent space (docs/training.md#generator-recipe, docs/generator.md#training-law).
  *
  * <ul>
  *   <li>{@link dev.rectok.train.generator.GeneratorTrainingConfig}: the recipe (release defaults,

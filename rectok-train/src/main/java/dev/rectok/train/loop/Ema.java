@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The reference's {@code SimpleEMAModel} (reference §4.1): after every optimizer step,
+ * The reference's {@code SimpleEMAModel} (docs/training.md#optimizer): after every optimizer step,
  * trainable parameters move as {@code ema ← d·ema + (1 − d)·p} and frozen parameters and buffers
  * are copied. Copying frozen ones is what makes the stage-2 EMA encoder equal the live encoder
- * (reference §4.3 quirk).
+ * (docs/training.md#stage2 quirk).
  *
  * <p>The shadow must be a module of the same architecture; it is initialized with the model's
  * weights here and has autograd turned off.

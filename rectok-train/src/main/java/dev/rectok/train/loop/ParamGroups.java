@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The reference's two AdamW parameter groups ({@code create_optimizer_and_scaler}, reference
- * §4.1): trainable parameters with weight decay, and those exempt from it — every parameter with
+ * The reference's two AdamW parameter groups ({@code create_optimizer_and_scaler},
+ * docs/training.md#optimizer): trainable parameters with weight decay, and those exempt from it — every parameter with
  * fewer than two dimensions or whose name contains one of {@link #NO_DECAY_SUBSTRINGS}. The
  * substring rule is kept verbatim, quirks included ({@code encoder.patch_embed.0.weight},
  * {@code mask_token} and {@code positional_embedding} get no decay). Frozen parameters are left

@@ -96,6 +96,16 @@ public final class TrainLoop {
     int epoch = 0;
     long[] position = null;
     Optional<TrainingCheckpoint.Counters> restored = run.checkpoints().restoreLatest(checkpoint);
+    // The task is built and its configuration accepted: now the run folder is bound to it.
+    run.commitConfig();
+    if (restored.isEmpty()) {
+      // --- issue 10: a run killed before its first checkpoint restarts at step 0; drop its records ---
+      int dropped = run.rewindMetrics("step", 0);
+      if (dropped > 0) {
+        System.getLogger(TrainLoop.class.getName()).log(System.Logger.Level.INFO,
+            "no checkpoint in {0}: dropped {1} metrics lines of an interrupted start", run.dir(), dropped);
+      }
+    }
     if (restored.isPresent()) {
       TrainingCheckpoint.Counters c = restored.get();
       step = c.step();

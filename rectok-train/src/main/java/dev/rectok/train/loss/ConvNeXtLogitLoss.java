@@ -8,7 +8,7 @@ import dev.rectok.torch.nn.Module;
 import java.nio.file.Path;
 
 /**
- * The ConvNeXt term of RecTok's perceptual loss (reference §3.4, {@code PerceptualLoss} with
+ * The ConvNeXt term of RecTok's perceptual loss (docs/training.md#loss-terms, {@code PerceptualLoss} with
  * {@code "lpips-convnext_s-1.0-0.1"}): both images, in [0, 1], are resized to
  * {@code size}×{@code size} (bilinear, antialias, {@code align_corners=False}; 224 in the
  * reference), normalised with the ImageNet mean (0.485, 0.456, 0.406) and std

@@ -4,7 +4,7 @@ import dev.rectok.torch.Tensor;
 
 /**
  * The frozen vision model whose patch features the semantic decoder is distilled towards
- * (reference §3.3). Implementations compute features without autograd and are never trained.
+ * (docs/training.md#rad). Implementations compute features without autograd and are never trained.
  *
  * <p><b>Ownership.</b> The returned tensor, (B, N, D), does not require grad and belongs to the
  * caller (or the current scope). {@link #close} frees whatever the teacher holds (a model, open

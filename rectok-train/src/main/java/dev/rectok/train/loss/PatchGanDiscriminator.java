@@ -13,8 +13,8 @@ import dev.rectok.torch.nn.UnaryModule;
 import java.nio.file.Path;
 
 /**
- * The PatchGAN discriminator of taming-transformers ({@code NLayerDiscriminator}, reference
- * §3.4): {@code main} is an {@code nn.Sequential} of conv 4x4 stride 2 (bias) + LeakyReLU 0.2,
+ * The PatchGAN discriminator of taming-transformers ({@code NLayerDiscriminator},
+ * docs/training.md#discriminator): {@code main} is an {@code nn.Sequential} of conv 4x4 stride 2 (bias) + LeakyReLU 0.2,
  * then {@code nLayers − 1} blocks of conv 4x4 stride 2 (no bias) + BatchNorm2d + LeakyReLU 0.2
  * with channels {@code ndf·min(2^n, 8)}, one more such block with stride 1, and a final conv
  * 4x4 stride 1 to one channel (bias); every conv has padding 1. Keys are {@code main.N.*}

@@ -5,7 +5,7 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Module;
 
 /**
- * RecTok's perceptual term (reference §3.4, {@code perceptual_loss="lpips-convnext_s-1.0-0.1"}):
+ * RecTok's perceptual term (docs/training.md#loss-terms, {@code perceptual_loss="lpips-convnext_s-1.0-0.1"}):
  * {@code (wLpips·mean LPIPS + wConvNext·ConvNeXt-logit MSE) / (wLpips + wConvNext)} over the
  * terms that are present, on images in [0, 1]; LPIPS sees them mapped to [−1, 1]. A term whose
  * module is null (no weights file was given) is off and its weight leaves the denominator; the

@@ -21,11 +21,18 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>{@code config.json}: the run's configuration (any Jackson-serializable object), written
- *       once when the run is created; reopening the run with a configuration that serializes
- *       differently fails with {@link IllegalArgumentException} naming every differing JSON path;
+ *       once, when training starts ({@link #commitConfig}, called by the training loop and by the
+ *       first {@link #appendMetrics}), so a configuration refused before that never binds the
+ *       folder; reopening the run with a configuration that serializes differently fails with
+ *       {@link IllegalArgumentException} naming every differing JSON path;
+ *   <li>{@code run.lock}: an exclusive lock held from {@link #open} to {@link #close} (released
+ *       by the operating system if the process dies); a second trainer on the same folder is
+ *       refused with a message naming the holder's process id, host and start time;
  *   <li>{@code metrics.jsonl}: one JSON object per line, appended by {@link #appendMetrics} and
  *       handed to the operating system at once (a killed process loses nothing it appended; a
  *       power loss may lose the tail). A torn last line left by a crash is truncated on reopen;
+ *       a damaged line elsewhere is skipped by {@link #readMetrics} with a warning naming the file
+ *       and line, and dropped when {@link #rewindMetrics} rewrites the file;
  *   <li>{@code checkpoints/}: a {@link CheckpointStore};
  *   <li>{@code samples/}: for sample grids.
  * </ul>
@@ -36,7 +43,7 @@ import java.util.Objects;
  *
  * <p><b>Ownership and threading.</b> Holds the metrics file open until {@link #close()}.
  * {@link #appendMetrics} is thread-safe; everything else belongs to the training thread. One
- * process per run folder.
+ * process per run folder, enforced by the lock.
  */
 public final class RunDirectory implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RunDirectory.class.getName());
@@ -44,6 +51,9 @@ public final class RunDirectory implements AutoCloseable {
   public static final String CONFIG = "config.json";
   /** The metrics file's name. */
   public static final String METRICS = "metrics.jsonl";
+  /** The lock file's name. */
+  public static final String LOCK = "run.lock";
+  private static final System.Logger WARN = System.getLogger(RunDirectory.class.getName());
 
   private static final JsonMapper JSON = JsonMapper.builder()
       .disable(SerializationFeature.INDENT_OUTPUT)
@@ -56,13 +66,18 @@ public final class RunDirectory implements AutoCloseable {
   private final boolean resumed;
   private final CheckpointStore checkpoints;
   private FileChannel metrics;
+  private final RunLock lock;
+  private byte[] pendingConfig;
 
-  private RunDirectory(Path dir, JsonNode config, boolean resumed, CheckpointStore checkpoints, FileChannel metrics) {
+  private RunDirectory(Path dir, JsonNode config, boolean resumed, CheckpointStore checkpoints, FileChannel metrics,
+      RunLock lock, byte[] pendingConfig) {
     this.dir = dir;
     this.config = config;
     this.resumed = resumed;
     this.checkpoints = checkpoints;
     this.metrics = metrics;
+    this.lock = lock;
+    this.pendingConfig = pendingConfig;
   }
 
   /**
@@ -80,31 +95,52 @@ public final class RunDirectory implements AutoCloseable {
     // Through bytes, so numbers have the node types a read of the file gives.
     byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
     JsonNode given = JSON.readTree(bytes);
-    Path configFile = abs.resolve(CONFIG);
-    boolean resumed = Files.exists(configFile);
-    if (resumed) {
-      JsonNode stored = JSON.readTree(configFile.toFile());
-      List<String> diffs = new ArrayList<>();
-      diff("", stored, given, diffs);
-      if (!diffs.isEmpty()) {
-        throw new IllegalArgumentException(configFile + " belongs to a run with a different configuration: "
-            + String.join("; ", diffs));
-      }
-    } else {
-      AtomicFiles.write(configFile, bytes);
-    }
-    Files.createDirectories(abs.resolve("samples"));
-    CheckpointStore store = new CheckpointStore(abs.resolve("checkpoints"), keepCheckpoints);
-    FileChannel ch = FileChannel.open(abs.resolve(METRICS), StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
+    RunLock lock = RunLock.acquire(abs.resolve(LOCK));
+    FileChannel ch = null;
     try {
+      Path configFile = abs.resolve(CONFIG);
+      boolean resumed = Files.exists(configFile);
+      if (resumed) {
+        JsonNode stored;
+        try {
+          stored = JSON.readTree(configFile.toFile());
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+          throw new IOException(configFile + " is not valid JSON (" + e.getOriginalMessage() + "); restore it or "
+              + "start a new run in another folder", e);
+        }
+        List<String> diffs = new ArrayList<>();
+        diff("", stored, given, diffs);
+        if (!diffs.isEmpty()) {
+          throw new IllegalArgumentException(configFile + " belongs to a run with a different configuration: "
+              + String.join("; ", diffs));
+        }
+      }
+      Files.createDirectories(abs.resolve("samples"));
+      CheckpointStore store = new CheckpointStore(abs.resolve("checkpoints"), keepCheckpoints);
+      ch = FileChannel.open(abs.resolve(METRICS), StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE);
       repairTornLine(abs.resolve(METRICS), ch);
       ch.position(ch.size());
+      return new RunDirectory(abs, given, resumed, store, ch, lock, resumed ? null : bytes);
     } catch (IOException | RuntimeException e) {
-      ch.close();
+      if (ch != null) {
+        ch.close();
+      }
+      lock.close();
       throw e;
     }
-    return new RunDirectory(abs, given, resumed, store, ch);
+  }
+
+  /**
+   * Writes {@code config.json} for a new run; a no-op once written or for a resumed run. The
+   * training loop calls it when the configuration has been accepted by everything that validates
+   * it, so a refused configuration leaves the folder free for the corrected command.
+   */
+  public synchronized void commitConfig() throws IOException {
+    if (pendingConfig != null) {
+      AtomicFiles.write(dir.resolve(CONFIG), pendingConfig);
+      pendingConfig = null;
+    }
   }
 
   // Cuts a last line without its newline (a crash mid-append) back to the last complete line.
@@ -181,6 +217,7 @@ public final class RunDirectory implements AutoCloseable {
    * as one line of {@code metrics.jsonl}, written to the file before returning.
    */
   public synchronized void appendMetrics(Object record) throws IOException {
+    commitConfig();
     JsonNode node = JSON.valueToTree(record);
     if (!node.isObject()) {
       throw new IllegalArgumentException("a metrics record must serialize to a JSON object, got " + node);
@@ -192,28 +229,50 @@ public final class RunDirectory implements AutoCloseable {
     }
   }
 
-  /** Every metrics record, in order. */
+  /**
+   * Every metrics record, in order. A line that is not a JSON object (damaged by a disk error or
+   * an editor) is skipped with a warning naming the file and line; {@link #rewindMetrics} drops it
+   * from the file.
+   */
   public synchronized List<JsonNode> readMetrics() throws IOException {
     List<JsonNode> out = new ArrayList<>();
-    for (String line : Files.readAllLines(dir.resolve(METRICS), StandardCharsets.UTF_8)) {
-      if (!line.isBlank()) {
-        out.add(JSON.readTree(line));
+    Path file = dir.resolve(METRICS);
+    int lineNo = 0;
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      lineNo++;
+      if (line.isBlank()) {
+        continue;
       }
+      JsonNode n;
+      try {
+        n = JSON.readTree(line);
+      } catch (com.fasterxml.jackson.core.JacksonException e) {
+        n = null;
+      }
+      if (n == null || !n.isObject()) {
+        WARN.log(System.Logger.Level.WARNING, "{0}:{1}: skipping a damaged metrics line (not a JSON object): {2}",
+            file, lineNo, dev.rectok.torch.io.SafeText.of(line.length() > 80 ? line.substring(0, 80) + "..." : line));
+        continue;
+      }
+      out.add(n);
     }
     return out;
   }
 
   /**
    * Drops the records whose numeric field {@code stepField} exceeds {@code step}: call it after
-   * resuming from the checkpoint at {@code step}, so records of the steps that will be redone
-   * are not duplicated. The file is replaced atomically.
+   * resuming from the checkpoint at {@code step} (0 when there is none), so records of the steps
+   * that will be redone are not duplicated. Damaged lines are dropped too. The file is replaced
+   * atomically.
    *
-   * @return how many records were dropped
+   * @return how many lines were dropped
    */
   public synchronized int rewindMetrics(String stepField, long step) throws IOException {
     List<JsonNode> all = readMetrics();
     StringBuilder sb = new StringBuilder();
-    int dropped = 0;
+    // damaged lines (skipped by readMetrics) count as dropped, so the file is rewritten without them
+    int dropped = (int) Files.readAllLines(dir.resolve(METRICS), StandardCharsets.UTF_8).stream()
+        .filter(l -> !l.isBlank()).count() - all.size();
     for (JsonNode n : all) {
       JsonNode s = n.get(stepField);
       if (s != null && s.isNumber() && s.longValue() > step) {
@@ -238,9 +297,13 @@ public final class RunDirectory implements AutoCloseable {
     old.close();
   }
 
-  /** Closes the metrics file. Idempotent. */
+  /** Closes the metrics file and releases the lock. Idempotent. */
   @Override
   public synchronized void close() throws IOException {
-    metrics.close();
+    try {
+      metrics.close();
+    } finally {
+      lock.close();
+    }
   }
 }

@@ -28,7 +28,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * A small ViT classifier whose patch features stand in for DINOv3 in the offline demo
- * (reference §3.3): {@code patch_embed} (Conv2d, kernel = stride = patch), a {@code cls_token},
+ * (docs/training.md#rad): {@code patch_embed} (Conv2d, kernel = stride = patch), a {@code cls_token},
  * a learned {@code pos_embed} over [cls, patches], {@code blocks.i} pre-norm transformer blocks
  * (the tokenizer's {@link Block}: RMSNorm, attention with 2D RoPE on the patch tokens and none on
  * cls, SwiGLU), a final {@code norm} (LayerNorm) and a linear {@code head} on the cls token.

@@ -1,7 +1,7 @@
 /**
  * The offline demo's feature teacher: a small ViT classifier trained on Fashion-MNIST whose
- * final-norm patch features stand in for DINOv3's in the semantic decoder's loss (reference
- * §3.3). {@link dev.rectok.train.teacher.VitTeacher} is the model and its model file,
+ * final-norm patch features stand in for DINOv3's in the semantic decoder's loss
+ * (docs/training.md#rad). {@link dev.rectok.train.teacher.VitTeacher} is the model and its model file,
  * {@link dev.rectok.train.teacher.TeacherTrainer} trains it.
  */
 package dev.rectok.train.teacher;

@@ -19,7 +19,7 @@ import java.util.Objects;
 
 /**
  * The generator side of one tokenizer training step, as {@code RecTok.forward} and
- * {@code ReconstructionLoss._forward_generator} compute it (reference §2.5, §3):
+ * {@code ReconstructionLoss._forward_generator} compute it (docs/training.md#stage1-step):
  *
  * <ol>
  *   <li><b>MAE masking</b> (stage 1): r = max(0, U(mask_ratio_min, mask_ratio)); the encoder

@@ -33,7 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The RecTok tokenizer trainer (reference §4.1–4.3). Stage 1 ({@link #stage1}) trains encoder,
+ * The RecTok tokenizer trainer (docs/training.md#stage1, #stage2). Stage 1 ({@link #stage1}) trains encoder,
  * pixel decoder and semantic decoder from scratch with flow semantic distillation and
  * reconstruction-alignment distillation ({@link DistillationForward}); stage 2
  * ({@link #decoderFineTuning}) fine-tunes only {@code decoder.*} of a stage-1 model without
@@ -49,7 +49,7 @@ import java.util.Objects;
  * its gradients are clipped with the same {@code grad_clip} [inferred].
  *
  * <p>Weight initialisation: {@link Torch#manualSeed} with the config's seed (the semantic decoder
- * keeps PyTorch's default init, which draws from the global generator, reference §13), then the
+ * keeps PyTorch's default init, which draws from the global generator, docs/quirks.md#semantic-decoder-init), then the
  * reference's {@code _init_weights} and taming's discriminator init from a seeded generator. Two
  * trainers with the same config therefore start, and step, identically.
  *

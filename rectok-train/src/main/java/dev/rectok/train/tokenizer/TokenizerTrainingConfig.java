@@ -9,8 +9,8 @@ import java.util.Iterator;
 import java.util.Set;
 
 /**
- * Settings of the tokenizer trainer under the reference's argument names (reference §3.4,
- * §4.1–4.3). The defaults are the reference's <em>effective</em> values, quirks included: the
+ * Settings of the tokenizer trainer under the reference's argument names (docs/training.md#loss-terms,
+ * #optimizer, #stage1, #stage2). The defaults are the reference's <em>effective</em> values, quirks included: the
  * GAN weight is 0.1 (the scripts' 0.5 is never forwarded) and there is no adaptive GAN weight.
  * {@link #builder()} starts from stage 1 ({@code run_train_tokenizer.sh}), {@link #stage2()} from
  * decoder fine-tuning ({@code run_decoder_finetune_tokenizer.sh}).
@@ -128,12 +128,12 @@ public record TokenizerTrainingConfig(
     return blr * batchSize / 256.0;
   }
 
-  /** Stage-1 defaults ({@code run_train_tokenizer.sh}, reference §4.2). */
+  /** Stage-1 defaults ({@code run_train_tokenizer.sh}, docs/training.md#stage1). */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Stage-2 defaults ({@code run_decoder_finetune_tokenizer.sh}, reference §4.3). */
+  /** Stage-2 defaults ({@code run_decoder_finetune_tokenizer.sh}, docs/training.md#stage2). */
   public static Builder stage2() {
     Builder b = new Builder();
     b.stage = 2;

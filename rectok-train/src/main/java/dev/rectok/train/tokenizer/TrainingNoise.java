@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Every random draw of one tokenizer training step, in the reference's order (reference §3.1,
- * §3.2, §13): the mask ratio, the per-token mask noise, the posterior ε, the time uniforms u
+ * Every random draw of one tokenizer training step, in the reference's order (docs/training.md#stage1-step,
+ * docs/quirks.md#generators): the mask ratio, the per-token mask noise, the posterior ε, the time uniforms u
  * and the latent-noise ε. Injecting the source lets a golden replay feed recorded draws and lets
  * a run checkpoint its generators.
  *

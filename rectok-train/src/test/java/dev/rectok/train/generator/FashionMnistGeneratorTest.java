@@ -53,7 +53,7 @@ class FashionMnistGeneratorTest {
         tok.namedParameters().get("encoder.latent_head.bias").data().narrow(0, 8, 8).fill_(-8);
       }
       Tensor images = data.paddedImagesTensor(32);
-      // §2.7: per-channel mean and population std of the posterior means over the data
+      // docs/tokenizer.md#latent-statistics: per-channel mean and population std of the posterior means over the data
       try (GradMode ng = GradMode.noGrad(); RecTok.Encoding e = tok.encode(images.expand(-1, 3, -1, -1), false, null)) {
         Tensor z = e.zLatents().reshape(-1, 8);
         Tensor mean = z.mean(new long[] {0}, false);

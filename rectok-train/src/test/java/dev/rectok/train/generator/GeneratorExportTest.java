@@ -81,7 +81,7 @@ class GeneratorExportTest {
   }
 
   /**
-   * The AutoGuidance companion is just a second trainer with a smaller model (reference §4.4:
+   * The AutoGuidance companion is just a second trainer with a smaller model (docs/training.md#generator-recipe:
    * DiT^DH-S next to DiT^DH-XL, 30 epochs, same pipeline); both files open together.
    */
   @Test

@@ -106,7 +106,7 @@ class KillResumeTest {
     }
   }
 
-  private static Process startChild(Path dir, long seed, long limit, Path log) throws IOException {
+  static Process startChild(Path dir, long seed, long limit, Path log) throws IOException {
     String java = ProcessHandle.current().info().command().orElse(
         Path.of(System.getProperty("java.home"), "bin", "java").toString());
     LinkedHashSet<String> cp = new LinkedHashSet<>();

@@ -26,6 +26,8 @@ public class RunDirectoryTest {
     TinyConfig cfg = new TinyConfig(1, 8, 1e-3, "a \"quoted\" note");
     try (RunDirectory run = RunDirectory.open(dir, cfg, 3)) {
       assertThat(run.resumed()).isFalse();
+      assertThat(dir.resolve("config.json")).as("written when training starts").doesNotExist();
+      run.commitConfig();
       assertThat(dir.resolve("config.json")).exists();
       assertThat(dir.resolve("checkpoints")).isDirectory();
       assertThat(run.samplesDir()).isDirectory();
@@ -48,7 +50,9 @@ public class RunDirectoryTest {
   @Test
   void aDifferentConfigIsAnErrorNamingTheDifference(@TempDir Path tmp) throws IOException {
     Path dir = tmp.resolve("run");
-    RunDirectory.open(dir, new TinyConfig(1, 8, 1e-3, "x"), 3).close();
+    try (RunDirectory run = RunDirectory.open(dir, new TinyConfig(1, 8, 1e-3, "x"), 3)) {
+      run.commitConfig();
+    }
     assertThatThrownBy(() -> RunDirectory.open(dir, new TinyConfig(1, 16, 1e-3, "y"), 3))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("/batch: run has 8, given 16")

@@ -13,7 +13,6 @@ import dev.rectok.api.Progress;
 import dev.rectok.api.Tokenizer;
 import dev.rectok.api.spi.Backend;
 import dev.rectok.demomodels.FashionMnistModels;
-import dev.rectok.image.ImageLimits;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -75,7 +74,6 @@ public final class RecTokServer implements AutoCloseable {
   private final Backend backend;
   private final Admission admission;
   private final Metrics metrics = new Metrics();
-  private final ImageLimits limits;
   private HttpServer server;
   private ExecutorService executor;
 
@@ -94,7 +92,6 @@ public final class RecTokServer implements AutoCloseable {
     this.generator = generator;
     this.backend = backend;
     this.admission = new Admission(config.maxConcurrent(), config.maxQueue(), config.queueTimeout());
-    this.limits = new ImageLimits(config.maxPixels());
     generator.compatibility(tokenizer).require();
   }
 
@@ -308,9 +305,9 @@ public final class RecTokServer implements AutoCloseable {
         r.setInput(in, true, true);
         long w = r.getWidth(0);
         long h = r.getHeight(0);
-        if (w * h > limits.maxPixels()) {
+        if (w * h > config.maxPixels()) {
           throw new HttpError(413, "image of " + w + "x" + h + " pixels is above the limit of "
-              + limits.maxPixels() + " pixels");
+              + config.maxPixels() + " pixels");
         }
         return r.read(0);
       } catch (IOException | RuntimeException e) {
