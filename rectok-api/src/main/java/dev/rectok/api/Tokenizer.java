@@ -18,7 +18,8 @@ import java.util.List;
  * BufferedImage, ImageFit)} keeps the input's width, height and type instead: it tiles or resizes
  * as the caller chooses and converts back (a grayscale image stays grayscale). Every image entry
  * point refuses images above the backend's pixel limit (see the implementation's
- * {@code ImageLimits}) with an {@link IllegalArgumentException} naming the size and the limit.
+ * {@code ImageLimits}), naming the size and the limit: an {@link IllegalArgumentException} for an
+ * image in memory, an {@link IOException} for a file (checked from its header, before decoding).
  *
  * <p>Batch composition: the encoder and decoder work per sample, but BLAS may block a batch
  * differently from a single image, so a latent may differ in the last bits with the batch it
