@@ -2,7 +2,6 @@
 @SuppressWarnings("module") // the qualified exports name modules built after this one
 module dev.rectok.generate {
   requires transitive dev.rectok.torch;
-  requires org.slf4j;
   requires com.fasterxml.jackson.databind;
 
   exports dev.rectok.generate.transport;

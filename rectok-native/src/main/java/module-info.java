@@ -9,7 +9,6 @@
 module dev.rectok.torch {
   requires transitive dev.rectok.api;
   requires com.fasterxml.jackson.databind;
-  requires org.slf4j;
   requires transitive java.desktop; // BufferedImage in the image API; ImageIO for files
 
   exports dev.rectok.torch;

@@ -3,7 +3,6 @@
 module dev.rectok.train {
   requires transitive dev.rectok.torch;
   requires transitive dev.rectok.generate;
-  requires org.slf4j;
   requires com.fasterxml.jackson.databind;
 
   // issue 9: what applications use; the loop, run directory, losses and classifier stay internal

@@ -3,7 +3,6 @@ module dev.rectok.cli {
   requires dev.rectok.train;
   requires dev.rectok.generate;
   requires info.picocli;
-  requires org.slf4j;
   requires com.fasterxml.jackson.databind;
 
   opens dev.rectok.cli to info.picocli;

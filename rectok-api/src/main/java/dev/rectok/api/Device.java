@@ -15,13 +15,16 @@ public record Device(Type type, int index) {
 
   /** Device kinds supported by the native layer. */
   public enum Type {
+    /** The host CPU. */
     CPU,
+    /** An NVIDIA GPU through CUDA. */
     CUDA
   }
 
   /** The CPU. */
   public static final Device CPU = new Device(Type.CPU, -1);
 
+  /** Validates the kind and index. */
   public Device {
     Objects.requireNonNull(type, "type");
     if (index < -1) {
@@ -32,12 +35,21 @@ public record Device(Type type, int index) {
     }
   }
 
-  /** The CPU device. */
+  /**
+   * The CPU device.
+   *
+   * @return {@link #CPU}
+   */
   public static Device cpu() {
     return CPU;
   }
 
-  /** CUDA device {@code index}. */
+  /**
+   * CUDA device {@code index}.
+   *
+   * @param index the device ordinal (0 for the first GPU)
+   * @return the device
+   */
   public static Device cuda(int index) {
     return new Device(Type.CUDA, index);
   }
@@ -46,6 +58,8 @@ public record Device(Type type, int index) {
    * Parses PyTorch device syntax: {@code cpu}, {@code cuda}, {@code cuda:N}.
    *
    * @throws IllegalArgumentException with the offending text for anything else
+   * @param spec the text, e.g. {@code cuda:1}
+   * @return the device
    */
   public static Device parse(String spec) {
     Objects.requireNonNull(spec, "device");
@@ -66,7 +80,11 @@ public record Device(Type type, int index) {
         "invalid device '" + spec + "': expected cpu, cuda or cuda:N (PyTorch syntax)");
   }
 
-  /** True for CUDA devices. */
+  /**
+   * True for CUDA devices.
+   *
+   * @return whether this is a CUDA device
+   */
   public boolean isCuda() {
     return type == Type.CUDA;
   }

@@ -25,6 +25,9 @@ public interface FlowDistiller extends AutoCloseable {
    * Trains (or resumes) until the schedule ends or a {@link TrainingLimits limit} stops it.
    *
    * @throws IOException when the data, teacher or run directory cannot be read or written
+   * @param limits when to stop this call (steps, minutes)
+   * @param progress told about each step
+   * @return what this call trained
    */
   TrainingReport train(TrainingLimits limits, Progress progress) throws IOException;
 
@@ -32,6 +35,11 @@ public interface FlowDistiller extends AutoCloseable {
    * Writes the EMA tokenizer (encoder and pixel decoder; the semantic decoder is training-only)
    * as a self-describing model file that {@link Backends#openTokenizer} opens. Latent statistics
    * for the generator are computed over {@code statisticsImages} training images (0: none).
+   * @param modelFile where to write the model file
+   * @param statisticsImages how many training images the latent statistics are computed over
+   * @param progress told about the statistics pass
+   * @return the written file
+   * @throws IOException when the file cannot be written or the data read
    */
   Path export(Path modelFile, int statisticsImages, Progress progress) throws IOException;
 

@@ -26,6 +26,7 @@ import java.util.Objects;
 public record FlowDistillerSpec(Path runDirectory, Path data, Path teacher, int stage, Path initFrom,
     Map<String, Object> model, Map<String, Object> training, Device device) {
 
+  /** Validates the spec. */
   public FlowDistillerSpec {
     Objects.requireNonNull(runDirectory, "runDirectory");
     Objects.requireNonNull(data, "data");
@@ -43,6 +44,13 @@ public record FlowDistillerSpec(Path runDirectory, Path data, Path teacher, int 
     training = Map.copyOf(training);
   }
 
+  /**
+   * A builder for a run in {@code runDirectory} on {@code data}.
+   *
+   * @param runDirectory where checkpoints and metrics go (created or resumed)
+   * @param data the training images
+   * @return the builder
+   */
   public static Builder builder(Path runDirectory, Path data) {
     return new Builder(runDirectory, data);
   }
@@ -63,35 +71,69 @@ public record FlowDistillerSpec(Path runDirectory, Path data, Path teacher, int 
       this.data = data;
     }
 
+    /**
+     * Sets the teacher: a model file or a folder of precomputed feature shards.
+     *
+     * @param v the teacher
+     * @return this
+     */
     public Builder teacher(Path v) {
       teacher = v;
       return this;
     }
 
-    /** Stage 2 (decoder fine-tuning) from a stage-1 result. */
+    /**
+     * Stage 2 (decoder fine-tuning) from a stage-1 result.
+     *
+     * @param initFromFile the stage-1 run or model file to start from
+     * @return this
+     */
     public Builder stage2(Path initFromFile) {
       stage = 2;
       initFrom = initFromFile;
       return this;
     }
 
-    /** One tokenizer constructor argument, by its reference name. */
+    /**
+     * One tokenizer constructor argument, by its reference name.
+     *
+     * @param name the reference's config name
+     * @param value its value
+     * @return this
+     */
     public Builder model(String name, Object value) {
       model.put(name, value);
       return this;
     }
 
-    /** One training config value, by its reference name. */
+    /**
+     * One training config value, by its reference name.
+     *
+     * @param name the reference's config name
+     * @param value its value
+     * @return this
+     */
     public Builder training(String name, Object value) {
       training.put(name, value);
       return this;
     }
 
+    /**
+     * Sets the device to train on.
+     *
+     * @param v the device
+     * @return this
+     */
     public Builder device(Device v) {
       device = v;
       return this;
     }
 
+    /**
+     * Builds the spec.
+     *
+     * @return the spec
+     */
     public FlowDistillerSpec build() {
       return new FlowDistillerSpec(runDirectory, data, teacher, stage, initFrom, model, training, device);
     }

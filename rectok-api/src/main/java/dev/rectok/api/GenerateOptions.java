@@ -27,7 +27,9 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
 
   /** ODE integrators. */
   public enum Method {
+    /** First-order Euler steps. */
     EULER,
+    /** Second-order Heun steps (two evaluations per step). */
     HEUN
   }
 
@@ -44,6 +46,7 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
   /** The most time-grid points accepted (the reference evaluates with 150). */
   public static final int MAX_GRID_POINTS = 1_000_000;
 
+  /** Validates the options. */
   public GenerateOptions {
     if (gridPoints < 2) {
       throw new IllegalArgumentException("need at least 2 grid points, got " + gridPoints);
@@ -63,11 +66,20 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     }
   }
 
-  /** The reference's defaults. */
+  /**
+   * The reference's defaults.
+   *
+   * @return the defaults
+   */
   public static GenerateOptions defaults() {
     return builder().build();
   }
 
+  /**
+   * A builder starting from the defaults.
+   *
+   * @return the builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -85,34 +97,72 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
     // --- issue 13: precision ---
     private Precision precision = Precision.FP32;
 
+    /** A builder holding the defaults; {@link GenerateOptions#builder()} is the same. */
+    public Builder() {}
+
+    /**
+     * Sets the time-grid points (steps + 1).
+     *
+     * @param v at least 2
+     * @return this
+     */
     public Builder gridPoints(int v) {
       gridPoints = v;
       return this;
     }
 
+    /**
+     * Sets the integrator.
+     *
+     * @param v the integrator
+     * @return this
+     */
     public Builder method(Method v) {
       method = v;
       return this;
     }
 
-    /** Guidance with its weight. */
+    /**
+     * Guidance with its weight.
+     *
+     * @param kind the strategy
+     * @param scale its weight w
+     * @return this
+     */
     public Builder guidance(GuidanceKind kind, double scale) {
       guidance = kind;
       guidanceScale = scale;
       return this;
     }
 
-    /** AutoGuidance at the reference's weight 1.29. */
+    /**
+     * AutoGuidance at the reference's weight 1.29.
+     *
+     * @return this
+     */
     public Builder autoGuidance() {
       return guidance(GuidanceKind.AUTOGUIDANCE, 1.29);
     }
 
+    /**
+     * Sets the time interval where guidance applies.
+     *
+     * @param min lower end
+     * @param max upper end
+     * @return this
+     */
     public Builder interval(double min, double max) {
       intervalMin = min;
       intervalMax = max;
       return this;
     }
 
+    /**
+     * Sets the cancellation check, polled once per step.
+     *
+     * @param v true stops sampling
+     * @return this
+     */
     public Builder cancelled(BooleanSupplier v) {
       cancelled = v;
       return this;
@@ -134,6 +184,11 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
       return this;
     }
 
+    /**
+     * Builds the options.
+     *
+     * @return the options
+     */
     public GenerateOptions build() {
       return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled,
           firstSampleIndex, precision);

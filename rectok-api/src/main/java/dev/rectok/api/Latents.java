@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param normalized whether channel-normalized with the latent statistics
  */
 public record Latents(float[] values, int batch, int channels, int height, int width, boolean normalized) {
+  /** Checks the shape against the values and copies them. */
   public Latents {
     Objects.requireNonNull(values, "values");
     if (batch < 0 || channels <= 0 || height <= 0 || width <= 0) {
@@ -33,18 +34,31 @@ public record Latents(float[] values, int batch, int channels, int height, int w
     values = values.clone();
   }
 
-  /** A copy of the values. */
+  /**
+   * A copy of the values.
+   *
+   * @return a copy of the values
+   */
   @Override
   public float[] values() {
     return values.clone();
   }
 
-  /** The shape {@code (batch, channels, height, width)}. */
+  /**
+   * The shape {@code (batch, channels, height, width)}.
+   *
+   * @return {@code (batch, channels, height, width)}
+   */
   public long[] shape() {
     return new long[] {batch, channels, height, width};
   }
 
-  /** Sample {@code i} as a batch of one. */
+  /**
+   * Sample {@code i} as a batch of one.
+   *
+   * @param i the sample index
+   * @return sample {@code i} as a batch of one
+   */
   public Latents sample(int i) {
     Objects.checkIndex(i, batch);
     int per = channels * height * width;

@@ -14,13 +14,18 @@ import java.util.Objects;
  * @param facts every other fact, in display order (paths, threads, BLAS, ...)
  */
 public record RuntimeInfo(String backend, String version, int cudaDeviceCount, Map<String, String> facts) {
+  /** Copies the facts, keeping their order. */
   public RuntimeInfo {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(version, "version");
     facts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(facts));
   }
 
-  /** The report as aligned {@code key: value} lines. */
+  /**
+   * The report as aligned {@code key: value} lines.
+   *
+   * @return the formatted facts
+   */
   public String format() {
     int width = facts.keySet().stream().mapToInt(String::length).max().orElse(0);
     StringBuilder sb = new StringBuilder();

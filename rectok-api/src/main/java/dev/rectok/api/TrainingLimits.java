@@ -12,6 +12,7 @@ import java.time.Duration;
  */
 public record TrainingLimits(long maxSteps, Duration maxTime) {
 
+  /** Validates the limits. */
   public TrainingLimits {
     if (maxSteps < 1) {
       throw new IllegalArgumentException("max steps must be >= 1, got " + maxSteps);
@@ -21,17 +22,31 @@ public record TrainingLimits(long maxSteps, Duration maxTime) {
     }
   }
 
-  /** No limit: train to the end of the schedule. */
+  /**
+   * No limit: train to the end of the schedule.
+   *
+   * @return limits that never stop training
+   */
   public static TrainingLimits none() {
     return new TrainingLimits(Long.MAX_VALUE, null);
   }
 
-  /** At most {@code steps} steps in total. */
+  /**
+   * At most {@code steps} steps in total.
+   *
+   * @param steps the most optimizer steps
+   * @return a copy with that limit
+   */
   public TrainingLimits withMaxSteps(long steps) {
     return new TrainingLimits(steps, maxTime);
   }
 
-  /** At most {@code minutes} minutes of wall time in one call. */
+  /**
+   * At most {@code minutes} minutes of wall time in one call.
+   *
+   * @param minutes the most wall-clock minutes
+   * @return a copy with that limit
+   */
   public TrainingLimits withMaxMinutes(double minutes) {
     return new TrainingLimits(maxSteps, Duration.ofMillis(Math.round(minutes * 60_000)));
   }

@@ -17,6 +17,7 @@ import java.util.Map;
 public record TrainingReport(Path runDirectory, long resumedAtStep, long steps, boolean completed, String stoppedBy,
     double imagesPerSecond, Map<String, Double> lastMetrics) {
 
+  /** Validates the report. */
   public TrainingReport {
     lastMetrics = Map.copyOf(lastMetrics);
   }

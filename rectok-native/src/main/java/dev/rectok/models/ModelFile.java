@@ -150,7 +150,13 @@ public final class ModelFile {
 
   /** Opens a model file and reads its header; the caller closes the file. */
   public static SafeTensorsFile open(Path file) throws IOException {
-    return SafeTensors.open(file);
+    try {
+      return SafeTensors.open(file);
+    } catch (CheckpointFormatException e) {
+      // issue 15: one plain sentence first (a PNG passed as a model), the parser's detail after it
+      throw new CheckpointFormatException(file + " is not a RecTok model file (a safetensors file written by "
+          + "'rectok convert' or a trainer's --export): " + e.getMessage(), e);
+    }
   }
 
   /** The metadata object of a config for writing (a copy of {@code golden}'s constructor arguments). */

@@ -106,6 +106,7 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   }
 
   /** Whether latent statistics are loaded (needed for normalized latents and generation). */
+  @Override
   public boolean hasStatistics() {
     return hasStatistics;
   }
@@ -137,6 +138,14 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       requireStatistics(); // before the work of preprocessing
     }
     int[] shape = latentShape();
+    for (int i = 0; i < images.size(); i++) {
+      BufferedImage img = Objects.requireNonNull(images.get(i), "image");
+      try {
+        dev.rectok.image.ImageLimits.check("image " + i, img.getWidth(), img.getHeight());
+      } catch (IOException e) {
+        throw new IllegalArgumentException(e.getMessage(), e); // an in-memory image: bad input, not IO
+      }
+    }
     try (Scope s = Scope.open()) {
       // One copy per image into native memory; the batch is assembled there.
       Tensor[] parts = new Tensor[images.size()];

@@ -1,6 +1,7 @@
 package dev.rectok.models;
 
 import dev.rectok.api.Device;
+import dev.rectok.api.NativeMemory;
 import dev.rectok.api.RuntimeInfo;
 import dev.rectok.api.Tokenizer;
 import dev.rectok.api.spi.Backend;
@@ -71,6 +72,26 @@ public final class TorchBackend implements Backend {
   @Override
   public Tokenizer openTokenizer(Path modelFile, Device device, dev.rectok.api.Precision precision) throws IOException {
     return dev.rectok.models.RecTokTokenizer.open(modelFile, device, precision);
+  }
+
+  /** Live tensor handles, leak reports and the process's resident set (from /proc/self/status). */
+  @Override
+  public NativeMemory nativeMemory() {
+    return new NativeMemory(dev.rectok.torch.Tensor.liveHandles(), dev.rectok.torch.Tensor.leaksReported(), residentBytes());
+  }
+
+  /** VmRSS in bytes, or -1 where /proc is unavailable. */
+  static long residentBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
   }
 
   /** Real paths of the mapped shared libraries whose name contains {@code needle}. */

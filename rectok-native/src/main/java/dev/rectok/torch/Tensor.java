@@ -17,8 +17,6 @@ import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A LibTorch tensor. Methods mirror PyTorch's (names in camelCase; in-place ops keep PyTorch's
@@ -38,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * other use of the same tensor. The autograd mode ({@link GradMode}) is per Java thread.
  */
 public final class Tensor implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(Tensor.class);
+  private static final System.Logger LOG = System.getLogger(Tensor.class.getName());
   private static final Cleaner CLEANER = Cleaner.create(r -> {
     Thread t = new Thread(r, "rectok-leak-detector");
     t.setDaemon(true);
@@ -84,13 +82,14 @@ public final class Tensor implements AutoCloseable {
     public void run() { // leak detector: the tensor was never closed
       long a = (long) ADDRESS.getAndSet(this, 0L);
       if (a != 0) {
-        LEAKS.incrementAndGet();
-        if (site != null) {
-          LOG.warn("a tensor was never closed; freeing it now", site);
-        } else {
-          LOG.warn("a tensor was never closed; freeing it now (run with -Drectok.trackLeaks=true to see where it was allocated)");
-        }
+        // free, report, then count: a counted leak is freed and reported (a logger may be slow)
         freeNative(a);
+        if (site != null) {
+          LOG.log(System.Logger.Level.WARNING, "a tensor was never closed; it was freed", site);
+        } else {
+          LOG.log(System.Logger.Level.WARNING, "a tensor was never closed; it was freed (run with -Drectok.trackLeaks=true to see where it was allocated)");
+        }
+        LEAKS.incrementAndGet();
       }
     }
   }

@@ -11,6 +11,7 @@ public final class TrainerService implements TrainerProvider {
 
   @Override
   public FlowDistiller openFlowDistiller(FlowDistillerSpec spec) throws IOException {
+    dev.rectok.models.DeviceCheck.requireAvailable(spec.device()); // a plain sentence, not LibTorch's dispatcher dump
     return FlowDistillerRun.open(spec);
   }
 }

@@ -26,6 +26,10 @@ public final class RecTokCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    // the SDK logs through System.Logger (java.util.logging here): one line per record
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty("java.util.logging.SimpleFormatter.format", "[%4$s] %5$s%6$s%n");
+    }
     System.exit(commandLine().execute(args));
   }
 

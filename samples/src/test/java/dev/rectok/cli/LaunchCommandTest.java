@@ -21,7 +21,7 @@ class LaunchCommandTest {
   void outOfRangeOptionsAreUsageErrorsNamingTheOption() {
     StringWriter err = new StringWriter();
     assertThat(run(err, "launch", "--nproc-per-node", "0", "--", "doctor")).isEqualTo(2);
-    assertThat(err.toString()).contains("--nproc-per-node must be >= 1, got 0");
+    assertThat(err.toString()).contains("--nproc-per-node must be in 1..1024", "got 0");
     err = new StringWriter();
     assertThat(run(err, "launch", "--nproc-per-node", "2", "--nnodes", "2", "--node-rank", "2", "--", "doctor"))
         .isEqualTo(2);

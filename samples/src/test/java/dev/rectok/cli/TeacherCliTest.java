@@ -42,7 +42,8 @@ class TeacherCliTest {
     CliTest.Run b = run("convert", CASE8.resolve("weights_hf.safetensors").toString(), fromHf.toString(), "--kind",
         "teacher", "--config", CASE8.resolve("config.json").toString());
     assertThat(b.code()).as(b.err()).isZero();
-    CliTest.Run missing = run("convert", tmp.resolve("dinov3.pth").toString(), fromHf.toString(), "--kind", "teacher");
+    CliTest.Run missing = run("convert", tmp.resolve("dinov3.pth").toString(), tmp.resolve("none.safetensors").toString(),
+        "--kind", "teacher");
     assertThat(missing.code()).isNotZero();
     assertThat(missing.err()).contains(DinoV3Weights.OFFICIAL_FILE, DinoV3Weights.HF_REPOSITORY);
 

@@ -21,8 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Computes a tokenizer's {@link LatentStatistics} over an {@link ImageList} the way the reference's
@@ -60,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * Progress and cancellation callbacks run on the calling thread.
  */
 public final class StatisticsCollector {
-  private static final Logger LOG = LoggerFactory.getLogger(StatisticsCollector.class);
+  private static final System.Logger LOG = System.getLogger(StatisticsCollector.class.getName());
 
   /** The default batch size. */
   public static final int DEFAULT_BATCH_SIZE = 32;
@@ -131,7 +129,7 @@ public final class StatisticsCollector {
         ? CollectorCheckpoint.read(checkpoint, list.identity(), batchSize, channels, size)
         : new CollectorCheckpoint(list.identity(), batchSize, channels, size);
     if (resumed) {
-      LOG.info("resuming latent statistics from {} at {}/{} ({} images, {} skipped)", checkpoint, st.position,
+      LOG.log(System.Logger.Level.INFO, "resuming latent statistics from {0} at {1}/{2} ({3} images, {4} skipped)", checkpoint, st.position,
           list.size(), st.images, st.skipped);
     }
 
@@ -174,11 +172,11 @@ public final class StatisticsCollector {
     }
     boolean complete = st.position == list.size();
     if (!complete) {
-      LOG.info("latent statistics stopped at {}/{}; resume from {}", st.position, list.size(), checkpoint);
+      LOG.log(System.Logger.Level.INFO, "latent statistics stopped at {0}/{1}; resume from {2}", st.position, list.size(), checkpoint);
       return new Result(null, false, st.position, st.images, st.skipped, resumed);
     }
     if (st.skipped > 0) {
-      LOG.warn("latent statistics: {} of {} images were unreadable and skipped", st.skipped, list.size());
+      LOG.log(System.Logger.Level.WARNING, "latent statistics: {0} of {1} images were unreadable and skipped", st.skipped, list.size());
     }
     return new Result(finish(st), true, st.position, st.images, st.skipped, resumed);
   }
@@ -273,7 +271,7 @@ public final class StatisticsCollector {
   }
 
   private static void warnSkip(Path p, Throwable e) {
-    LOG.warn("skipping unreadable image {}: {}", p, e.getMessage() != null ? e.getMessage() : e.toString());
+    LOG.log(System.Logger.Level.WARNING, "skipping unreadable image {0}: {1}", p, e.getMessage() != null ? e.getMessage() : e.toString());
   }
 
   private static void accumulate(RecTok tok, List<RgbImage> images, Device device, int channels,

@@ -16,55 +16,104 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Finds, loads and configures {@code librectok_torch.so}, once per process.
  *
  * <p>Resolution order: system property {@code rectok.native.lib}, environment variable
  * {@code RECTOK_NATIVE_LIB}, then the copy bundled in this jar (extracted to a per-content cache
- * directory). Always by absolute path. Before LibTorch is loaded, {@code OMP_WAIT_POLICY} is set
+ * directory: {@code -Drectok.native.cache}, else {@code ~/.cache/rectok/native}, else the temporary
+ * directory when the cache is not writable). Always by absolute path. A load failure is kept:
+ * every later call throws the same {@link IllegalStateException}, naming what is missing (the
+ * platform, the library dlopen could not find) and the fix, with the original cause. Before LibTorch is loaded, {@code OMP_WAIT_POLICY} is set
  * to {@code PASSIVE} unless the user set it: libgomp reads it at load time, and spinning OpenMP
  * threads otherwise steal the cores from OpenBLAS. Thread-safe.
  */
 public final class NativeLibrary {
-  private static final Logger LOG = LoggerFactory.getLogger(NativeLibrary.class);
+  private static final System.Logger LOG = System.getLogger(NativeLibrary.class.getName());
   private static final String RESOURCE = "/dev/rectok/torch/native/linux-x86_64/librectok_torch.so";
   private static final Map<String, FunctionDescriptor> SIGNATURES = new ConcurrentHashMap<>();
   private static final Linker LINKER = Linker.nativeLinker();
 
   private NativeLibrary() {}
 
-  /** Lazily loaded state; the holder idiom makes loading happen once, on first use. */
-  private static final class Loaded {
-    static final Path PATH;
-    static final SymbolLookup LOOKUP;
-    static final String SOURCE;
+  /**
+   * The outcome of loading, computed once: either the loaded library or the failure. A failure is
+   * kept rather than thrown from a static initializer, so every call reports the same
+   * {@link IllegalStateException} with the original cause (a static initializer would give
+   * {@code ExceptionInInitializerError} once and {@code NoClassDefFoundError} after).
+   */
+  private record State(Path path, SymbolLookup lookup, String source, IllegalStateException failure) {}
 
-    static {
+  /** The holder idiom makes loading happen once, on first use. */
+  private static final class Loaded {
+    static final State STATE = load();
+  }
+
+  private static State state() {
+    State s = Loaded.STATE;
+    if (s.failure() != null) {
+      IllegalStateException f = s.failure();
+      throw new IllegalStateException(f.getMessage(), f.getCause() != null ? f.getCause() : f);
+    }
+    return s;
+  }
+
+  private static State load() {
+    String source = "?";
+    try {
       String[] found = locate();
-      SOURCE = found[1];
-      PATH = Path.of(found[0]).toAbsolutePath();
-      if (!Files.isRegularFile(PATH)) {
+      source = found[1];
+      Path path = Path.of(found[0]).toAbsolutePath();
+      if (!Files.isRegularFile(path)) {
         throw new IllegalStateException(
-            "RecTok native library not found at " + PATH + " (from " + SOURCE + "). Build it with "
+            "RecTok native library not found at " + path + " (from " + source + "). Build it with "
                 + "native/build.sh or mvn package, or point -Drectok.native.lib / RECTOK_NATIVE_LIB at it.");
       }
       setDefaultEnv("OMP_WAIT_POLICY", System.getProperty("rectok.ompWaitPolicy", "PASSIVE"));
       // LibTorch builds linked with UCX (Debian 13's, via its distributed backends) install a
       // SIGSEGV handler at load time that aborts on the JVM's own implicit null checks.
       setDefaultEnv("UCX_ERROR_SIGNALS", "");
+      SymbolLookup lookup;
       try {
-        LOOKUP = SymbolLookup.libraryLookup(PATH, Arena.global());
+        lookup = SymbolLookup.libraryLookup(path, Arena.global());
       } catch (IllegalArgumentException e) {
-        throw new IllegalStateException(
-            "cannot load " + PATH + ": " + e.getMessage()
-                + ". Is LibTorch installed where the shim was built against (apt-get install libtorch-dev)?",
-            e);
+        throw new IllegalStateException("cannot load " + path + " (from " + source + "): " + dlopenError(path)
+            + ". The shim needs LibTorch " + LIBTORCH + " for " + PLATFORM + " where it was built against: "
+            + "apt-get install libtorch-dev libopenblas0-pthread (Debian), or point -Drectok.native.lib at a "
+            + "shim built against your LibTorch (native/build.sh)", e);
       }
-      LOG.debug("loaded {} ({})", PATH, SOURCE);
-      configureRuntime(LOOKUP);
+      LOG.log(System.Logger.Level.DEBUG, "loaded {0} ({1})", path, source);
+      configureRuntime(lookup);
+      return new State(path, lookup, source, null);
+    } catch (IllegalStateException e) {
+      return new State(null, null, source, e);
+    } catch (RuntimeException | Error e) {
+      return new State(null, null, source, new IllegalStateException("cannot load the RecTok native library: " + e, e));
+    }
+  }
+
+  /** The platform the bundled shim is built for (the jar's classifier). */
+  static final String PLATFORM = "linux-x86_64";
+  /** The LibTorch the bundled shim is built against (Debian's libtorch-dev). */
+  static final String LIBTORCH = "1.13";
+
+  /** dlopen's own message (it names the missing dependency, e.g. libtorch_cpu.so), or a generic one. */
+  private static String dlopenError(Path path) {
+    try (Arena arena = Arena.ofConfined()) {
+      SymbolLookup libc = LINKER.defaultLookup();
+      MethodHandle dlopen = LINKER.downcallHandle(libc.findOrThrow("dlopen"),
+          FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+      MethodHandle dlerror = LINKER.downcallHandle(libc.findOrThrow("dlerror"),
+          FunctionDescriptor.of(ValueLayout.ADDRESS));
+      MemorySegment h = (MemorySegment) dlopen.invokeExact(arena.allocateFrom(path.toString()), 2 /* RTLD_NOW */);
+      if (!h.equals(MemorySegment.NULL)) {
+        return "the JDK could not open it, though dlopen can";
+      }
+      MemorySegment msg = (MemorySegment) dlerror.invokeExact();
+      return msg.equals(MemorySegment.NULL) ? "dlopen failed" : msg.reinterpret(4096).getString(0);
+    } catch (Throwable t) {
+      return "dlopen failed (" + t + ")";
     }
   }
 
@@ -124,19 +173,20 @@ public final class NativeLibrary {
 
   /** Absolute path of the loaded shim (loads it if needed). */
   public static Path path() {
-    return Loaded.PATH;
+    return state().path();
   }
 
   /** Where the path came from: the property, the environment variable, or the bundled copy. */
   public static String source() {
-    return Loaded.SOURCE;
+    return state().source();
   }
 
   /** Binds {@code name}; records its descriptor for the header check. */
   public static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+    State st = state();
     MemorySegment symbol =
-        Loaded.LOOKUP.find(name).orElseThrow(() -> new IllegalStateException(
-            "symbol " + name + " missing from " + Loaded.PATH + ": the shim is older than the Java bindings; rebuild it"));
+        st.lookup().find(name).orElseThrow(() -> new IllegalStateException(
+            "symbol " + name + " missing from " + st.path() + ": the shim is older than the Java bindings; rebuild it"));
     SIGNATURES.put(name, fd);
     return LINKER.downcallHandle(symbol, fd, options);
   }
@@ -155,6 +205,7 @@ public final class NativeLibrary {
     if (env != null && !env.isBlank()) {
       return new String[] {env, "environment variable RECTOK_NATIVE_LIB"};
     }
+    checkPlatform(System.getProperty("os.name"), System.getProperty("os.arch"));
     try {
       return new String[] {extractBundled().toString(), "bundled in the rectok-native jar"};
     } catch (IOException e) {
@@ -162,31 +213,86 @@ public final class NativeLibrary {
     }
   }
 
+  /**
+   * The bundled shim runs on Linux x86-64 only; elsewhere the message says so before any load.
+   *
+   * @throws IllegalStateException naming this platform and what to do
+   */
+  static void checkPlatform(String os, String arch) {
+    if (os == null || !os.toLowerCase(java.util.Locale.ROOT).startsWith("linux")
+        || !("amd64".equals(arch) || "x86_64".equals(arch))) {
+      throw new IllegalStateException("the native library bundled in rectok-native is built for " + PLATFORM
+          + " (LibTorch " + LIBTORCH + ", CPU), but this is " + os + " " + arch + ": build the shim for this "
+          + "platform (native/build.sh) and pass -Drectok.native.lib=PATH");
+    }
+  }
+
   private static Path extractBundled() throws IOException {
     byte[] bytes;
-    try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE)) {
+    InputStream found = NativeLibrary.class.getResourceAsStream(RESOURCE);
+    if (found == null && NativeLibrary.class.getClassLoader() != null) {
+      // the platform classifier jar (rectok-native-*-linux-x86_64-cpu.jar) on the class path
+      found = NativeLibrary.class.getClassLoader().getResourceAsStream(RESOURCE.substring(1));
+    }
+    try (InputStream in = found) {
       if (in == null) {
-        throw new IOException(
-            "this rectok-native jar carries no " + RESOURCE + "; set -Drectok.native.lib or RECTOK_NATIVE_LIB");
+        throw new IOException("this rectok-native jar carries no " + RESOURCE.substring(1)
+            + " (librectok_torch.so for " + PLATFORM + "); set -Drectok.native.lib or RECTOK_NATIVE_LIB");
       }
       bytes = in.readAllBytes();
     }
+    return extract(bytes, cacheDirectories());
+  }
+
+  /**
+   * Where the bundled library may be extracted, in order: {@code -Drectok.native.cache}, the user's
+   * cache ({@code $XDG_CACHE_HOME} or {@code ~/.cache}) under {@code rectok/native}, then the
+   * temporary directory (for a read-only home, as in containers).
+   */
+  static java.util.List<Path> cacheDirectories() {
+    java.util.List<Path> dirs = new java.util.ArrayList<>();
+    String prop = System.getProperty("rectok.native.cache");
+    if (prop != null && !prop.isBlank()) {
+      dirs.add(Path.of(prop));
+    }
+    String base = System.getenv().getOrDefault("XDG_CACHE_HOME", System.getProperty("user.home") + "/.cache");
+    dirs.add(Path.of(base, "rectok", "native"));
+    dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "rectok-native-" + System.getProperty("user.name", "user")));
+    return dirs;
+  }
+
+  /**
+   * Writes {@code bytes} to {@code <dir>/<sha-256 prefix>/librectok_torch.so} in the first directory
+   * that accepts it (atomically; an existing copy of the same content is reused).
+   *
+   * @throws IOException listing every directory tried and why it failed, and the fix
+   */
+  static Path extract(byte[] bytes, java.util.List<Path> dirs) throws IOException {
     String digest;
     try {
       digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IOException(e);
     }
-    String base = System.getenv().getOrDefault("XDG_CACHE_HOME", System.getProperty("user.home") + "/.cache");
-    Path dir = Path.of(base, "rectok", "native", digest);
-    Path lib = dir.resolve("librectok_torch.so");
-    if (!Files.isRegularFile(lib) || Files.size(lib) != bytes.length) {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, "lib", ".tmp");
-      Files.write(tmp, bytes);
-      Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    StringBuilder failures = new StringBuilder();
+    for (Path base : dirs) {
+      Path dir = base.resolve(digest);
+      Path lib = dir.resolve("librectok_torch.so");
+      try {
+        if (!Files.isRegularFile(lib) || Files.size(lib) != bytes.length) {
+          Files.createDirectories(dir);
+          Path tmp = Files.createTempFile(dir, "lib", ".tmp");
+          Files.write(tmp, bytes);
+          Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return lib;
+      } catch (IOException | UnsupportedOperationException | SecurityException e) {
+        failures.append(failures.isEmpty() ? "" : "; ").append(dir).append(": ").append(e);
+        LOG.log(System.Logger.Level.DEBUG, "cannot extract the native library to {0}: {1}", dir, e.toString());
+      }
     }
-    return lib;
+    throw new IOException("no writable directory for librectok_torch.so (tried " + failures
+        + "); set -Drectok.native.cache=DIR to a writable directory");
   }
 
   /** setenv(name, value, 0) in this process, so native libraries loaded later see it. */
@@ -200,10 +306,10 @@ public final class NativeLibrary {
           FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
       int rc = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
       if (rc != 0) {
-        LOG.warn("setenv({}) failed", name);
+        LOG.log(System.Logger.Level.WARNING, "setenv({0}) failed", name);
       }
     } catch (Throwable t) {
-      LOG.warn("cannot set {}: {}", name, t.toString());
+      LOG.log(System.Logger.Level.WARNING, "cannot set {0}: {1}", name, t.toString());
     }
   }
 }

@@ -181,7 +181,7 @@ public final class StateDictLoader {
     }
     target.loadHostStateDict(toLoad, false);
     List<String> recomputed = own.keySet().stream().filter(p.recomputed()::contains).toList();
-    LOG.log(System.Logger.Level.INFO, "{0} from {1} [{2}]: loaded {3} tensors, recomputed {4} ({5} present in the "
+    LOG.log(System.Logger.Level.DEBUG, "{0} from {1} [{2}]: loaded {3} tensors, recomputed {4} ({5} present in the "
         + "file, not used), ignored {6} unknown keys, renamed {7}", p.model(), file, entry, toLoad.size(),
         recomputed.size(), recomputedInFile, ignored.size(), renamed);
     if (!ignored.isEmpty()) {

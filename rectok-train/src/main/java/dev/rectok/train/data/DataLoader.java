@@ -18,8 +18,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One epoch of shuffled, augmented mini-batches from an {@link ImageDataset} (docs/training.md#optimizer): ADM
@@ -54,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * reference to them. Batches prepared ahead but not taken are plain arrays and vanish on close.
  */
 public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(DataLoader.class);
+  private static final System.Logger LOG = System.getLogger(DataLoader.class.getName());
   private static final long FLIP_SALT = 0x6A09E667F3BCC909L;
   private static final long ORDER_SALT = 0xBB67AE8584CAA73BL;
   private static final long JOIN_MILLIS = 10_000;
@@ -271,7 +269,7 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
         synchronized (skippedFiles) {
           skippedFiles.add(dataset.path(idx));
         }
-        LOG.warn("skipping unreadable image {} (sample {}): {}", dataset.path(idx), idx, f.error().toString());
+        LOG.log(System.Logger.Level.WARNING, "skipping unreadable image {0} (sample {1}): {2}", dataset.path(idx), idx, f.error().toString());
         continue;
       }
       System.arraycopy((float[]) r, 0, pixels, count * sampleFloats, sampleFloats);
@@ -383,7 +381,7 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
         interrupted = true;
       }
       if (t.isAlive()) {
-        LOG.warn("data worker {} did not stop within {} ms", t.getName(), JOIN_MILLIS);
+        LOG.log(System.Logger.Level.WARNING, "data worker {0} did not stop within {1} ms", t.getName(), JOIN_MILLIS);
       }
     }
     synchronized (lock) {

@@ -14,8 +14,6 @@ import dev.rectok.train.run.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One generator training run (the main DiT^DH or its AutoGuidance companion) in a run
@@ -29,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * and the run directory; {@link #close} frees them. One call at a time.
  */
 public final class GeneratorRun implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(GeneratorRun.class);
+  private static final System.Logger LOG = System.getLogger(GeneratorRun.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final GeneratorTrainer trainer;
@@ -85,7 +83,7 @@ public final class GeneratorRun implements AutoCloseable {
       } else {
         if (!Files.exists(latentCache)) {
           progress.start("encode latents", 1);
-          LOG.info("encoding {} training images into {}", data.size(), latentCache);
+          LOG.log(System.Logger.Level.INFO, "encoding {0} training images into {1}", data.size(), latentCache);
           TrainingData d = data;
           LatentCache.build(latentCache, tok.model(), data.firstIndices(data.size()), idx -> {
             try {
@@ -172,7 +170,7 @@ public final class GeneratorRun implements AutoCloseable {
     try {
       run.close();
     } catch (IOException e) {
-      LOG.warn("closing {}: {}", run.dir(), e.toString());
+      LOG.log(System.Logger.Level.WARNING, "closing {0}: {1}", run.dir(), e.toString());
     }
   }
 }

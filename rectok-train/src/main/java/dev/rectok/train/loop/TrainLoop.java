@@ -12,8 +12,6 @@ import java.util.Optional;
 import dev.rectok.torch.distributed.DistributedContext;
 import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.distributed.DistributedRuns;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Drives a {@link TrainingTask} over a {@link BatchSource} inside a {@link RunDirectory}: resumes
@@ -36,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * step.
  */
 public final class TrainLoop {
-  private static final Logger LOG = LoggerFactory.getLogger(TrainLoop.class);
+  private static final System.Logger LOG = System.getLogger(TrainLoop.class.getName());
 
   private TrainLoop() {}
 
@@ -125,7 +123,7 @@ public final class TrainLoop {
       position = c.dataPosition().length == 0 ? null : c.dataPosition();
       DistributedRuns.checkWorldSize(c, data.batchSize(), dist);
       int dropped = dist.isMain() ? run.rewindMetrics("step", step) : 0;
-      LOG.info("resumed {} at step {} (epoch {}, data position {}); dropped {} metrics lines written after it",
+      LOG.log(System.Logger.Level.INFO, "resumed {0} at step {1} (epoch {2}, data position {3}); dropped {4} metrics lines written after it",
           run.dir(), step, epoch, Arrays.toString(position), dropped);
     }
     long resumedAt = step;

@@ -4,8 +4,6 @@ import dev.rectok.image.PixelRange;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.nn.Module;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * RecTok's perceptual term (docs/training.md#loss-terms, {@code perceptual_loss="lpips-convnext_s-1.0-0.1"}):
@@ -20,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * {@link #forward} calls are safe; results belong to the caller (or the current scope).
  */
 public final class PerceptualLoss extends Module {
-  private static final Logger LOG = LoggerFactory.getLogger(PerceptualLoss.class);
+  private static final System.Logger LOG = System.getLogger(PerceptualLoss.class.getName());
 
   private final LPIPS lpips;
   private final ConvNeXtLogitLoss convnext;
@@ -39,10 +37,10 @@ public final class PerceptualLoss extends Module {
     this.lpipsWeight = lpipsWeight;
     this.convnextWeight = convnextWeight;
     if (lpips == null) {
-      LOG.info("perceptual loss: no LPIPS weights given, the LPIPS term is off");
+      LOG.log(System.Logger.Level.INFO, "perceptual loss: no LPIPS weights given, the LPIPS term is off");
     }
     if (convnext == null) {
-      LOG.info("perceptual loss: no ConvNeXt weights given, the ConvNeXt-logit term is off");
+      LOG.log(System.Logger.Level.INFO, "perceptual loss: no ConvNeXt weights given, the ConvNeXt-logit term is off");
     }
     super.train(false);
   }

@@ -22,8 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The whole pipeline that produces the demo's embedded models from Fashion-MNIST, with the
@@ -44,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * <p>Stateless; each call owns what it opens. Long-running: reports through {@link Progress}.
  */
 public final class FashionMnistRecipe {
-  private static final Logger LOG = LoggerFactory.getLogger(FashionMnistRecipe.class);
+  private static final System.Logger LOG = System.getLogger(FashionMnistRecipe.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** File names of the outputs. */
@@ -114,7 +112,7 @@ public final class FashionMnistRecipe {
     Path teacherFile = teacher != null ? teacher : out.resolve(TEACHER);
     if (!Files.exists(teacherFile)) {
       long t0 = System.nanoTime();
-      LOG.info("stage 1/4: ViT teacher on Fashion-MNIST -> {}", teacherFile);
+      LOG.log(System.Logger.Level.INFO, "stage 1/4: ViT teacher on Fashion-MNIST -> {0}", teacherFile);
       TeacherTrainer.Result r = TeacherTrainer.trainDefault(teacherFile, s.seed(), progress);
       stages.add(new Stage("teacher", new TrainingReport(work, 0, r.steps(), true, "epochs", r.imagesPerSecond(),
           Map.of("test_accuracy", r.testAccuracy())), seconds(t0)));
@@ -170,7 +168,7 @@ public final class FashionMnistRecipe {
         .training("discriminator_start_epoch", s.tokenizerEpochs()).training("discriminator_ndf", 32)
         .training("seed", s.seed()).training("train_images", s.trainImages())
         .training("checkpoint_every", 200);
-    LOG.info("stage 2/4: RecTok tokenizer (FSD + RAD, sem weight {}) -> {}", s.semLossWeight(), modelFile);
+    LOG.log(System.Logger.Level.INFO, "stage 2/4: RecTok tokenizer (FSD + RAD, sem weight {0}) -> {1}", s.semLossWeight(), modelFile);
     try (FlowDistillerRun run = FlowDistillerRun.open(spec.build())) {
       TrainingReport r = run.train(TrainingLimits.none().withMaxSteps(s.maxStepsPerStage()), progress);
       run.export(modelFile, 10_000, progress);
@@ -185,7 +183,7 @@ public final class FashionMnistRecipe {
     GeneratorTrainingConfig cfg = GeneratorTrainingConfig.builder(model).lr(1e-3).minLr(1e-4)
         .schedule(epochs / 2.0, epochs).emaDecay(emaDecay(plannedSteps(epochs, s.trainImages(), 128,
             s.maxStepsPerStage()))).batchSize(128).seed(s.seed()).epochs(epochs).build();
-    LOG.info("stage {}: DiT^DH {} -> {}", name.equals("guide") ? "4/4" : "3/4", name, modelFile);
+    LOG.log(System.Logger.Level.INFO, "stage {0}: DiT^DH {1} -> {2}", name.equals("guide") ? "4/4" : "3/4", name, modelFile);
     try (GeneratorRun run = GeneratorRun.open(runDir, data, s.trainImages(), tokenizerFile, cfg, null, Device.CPU,
         progress)) {
       TrainingReport r = run.train(TrainingLimits.none().withMaxSteps(s.maxStepsPerStage()), progress);

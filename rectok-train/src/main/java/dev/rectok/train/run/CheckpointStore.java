@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The {@code checkpoints/} folder of a run: numbered checkpoint files
@@ -31,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threading.</b> One writer per folder (the training process); not thread-safe.
  */
 public final class CheckpointStore {
-  private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+  private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
   private static final Pattern FILE = Pattern.compile("step-(\\d{12})\\.safetensors");
   /** The pointer file's name. */
   public static final String LATEST = "latest";
@@ -52,7 +50,7 @@ public final class CheckpointStore {
     this.keep = keep;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(this.dir, ".*.tmp")) {
       for (Path p : ds) {
-        LOG.info("deleting {} left by an interrupted checkpoint write", p.getFileName());
+        LOG.log(System.Logger.Level.INFO, "deleting {0} left by an interrupted checkpoint write", p.getFileName());
         Files.deleteIfExists(p);
       }
     }
@@ -130,7 +128,7 @@ public final class CheckpointStore {
     try {
       pointed = latest();
     } catch (CheckpointFormatException e) {
-      LOG.warn("ignoring a damaged pointer: {}", e.getMessage());
+      LOG.log(System.Logger.Level.WARNING, "ignoring a damaged pointer: {0}", e.getMessage());
     }
     List<Path> candidates = new ArrayList<>();
     pointed.ifPresent(candidates::add);
@@ -156,7 +154,7 @@ public final class CheckpointStore {
         continue;
       }
       if (!problems.isEmpty()) {
-        LOG.warn("latest checkpoint unusable ({}); resuming from {}", problems, p.getFileName());
+        LOG.log(System.Logger.Level.WARNING, "latest checkpoint unusable ({0}); resuming from {1}", problems, p.getFileName());
       }
       return Optional.of(state.read(p));
     }

@@ -15,8 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A training run's folder:
@@ -48,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * process per run folder, enforced by the lock.
  */
 public final class RunDirectory implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(RunDirectory.class);
+  private static final System.Logger LOG = System.getLogger(RunDirectory.class.getName());
   /** The configuration file's name. */
   public static final String CONFIG = "config.json";
   /** The metrics file's name. */
@@ -159,7 +157,7 @@ public final class RunDirectory implements AutoCloseable {
       keep--;
     }
     if (keep != size) {
-      LOG.warn("{}: dropping a torn last line of {} bytes left by an interrupted run", file, size - keep);
+      LOG.log(System.Logger.Level.WARNING, "{0}: dropping a torn last line of {1} bytes left by an interrupted run", file, size - keep);
       ch.truncate(keep);
       ch.force(true);
     }

@@ -39,8 +39,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.stream.Stream;
 
 /**
  * The LibTorch implementation of the API's {@link FlowDistiller}: resolves a
@@ -61,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * run directory; {@link #close} frees them. One call at a time.
  */
 public final class FlowDistillerRun implements FlowDistiller {
-  private static final Logger LOG = LoggerFactory.getLogger(FlowDistillerRun.class);
+  private static final System.Logger LOG = System.getLogger(FlowDistillerRun.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> LOOP_KEYS = List.of("train_images", "workers", "checkpoint_every", "log_every",
       "autocast", "lpips_vgg_weights", "lpips_lin_weights", "convnext_weights");
@@ -169,7 +168,7 @@ public final class FlowDistillerRun implements FlowDistiller {
         opened.remove(init[1]);
       }
       trainer.mixedPrecision(mixed);
-      LOG.info("tokenizer stage {} in {}: {} on {}", spec.stage(), run.dir(), data.description(), spec.device());
+      LOG.log(System.Logger.Level.INFO, "tokenizer stage {0} in {1}: {2} on {3}", spec.stage(), run.dir(), data.description(), spec.device());
       return new FlowDistillerRun(trainer, teacher, perceptual, data, run, workers, checkpointEvery, logEvery);
     } catch (IOException | RuntimeException e) {
       for (int i = opened.size() - 1; i >= 0; i--) {
@@ -342,7 +341,7 @@ public final class FlowDistillerRun implements FlowDistiller {
     try {
       run.close();
     } catch (IOException e) {
-      LOG.warn("closing {}: {}", run.dir(), e.toString());
+      LOG.log(System.Logger.Level.WARNING, "closing {0}: {1}", run.dir(), e.toString());
     }
   }
 }

@@ -35,8 +35,6 @@ import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.train.distributed.DataParallel;
 import java.util.Map;
 import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The RecTok tokenizer trainer (docs/training.md#stage1, #stage2). Stage 1 ({@link #stage1}) trains encoder,
@@ -73,7 +71,7 @@ import org.slf4j.LoggerFactory;
 public final class TokenizerTrainer implements TrainingTask {
   private DType mixedPrecision;
   private final Device device;
-  private static final Logger LOG = LoggerFactory.getLogger(TokenizerTrainer.class);
+  private static final System.Logger LOG = System.getLogger(TokenizerTrainer.class.getName());
 
   private final TokenizerTrainingConfig config;
   private final RecTok model;
@@ -126,7 +124,7 @@ public final class TokenizerTrainer implements TrainingTask {
         0.95, 1e-8);
     noise = TrainingNoise.seeded(config.seed() + 1, device);
     if (perceptual == null || !perceptual.isActive()) {
-      LOG.info("tokenizer training: perceptual loss off (no LPIPS/ConvNeXt weights given)");
+      LOG.log(System.Logger.Level.INFO, "tokenizer training: perceptual loss off (no LPIPS/ConvNeXt weights given)");
     }
     forward = new DistillationForward(config, model, teacher, perceptual, discriminator);
     schedule = config.schedule();
