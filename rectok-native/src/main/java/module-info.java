@@ -8,7 +8,7 @@
 @SuppressWarnings("module") // the qualified exports name modules built after this one
 module dev.rectok.torch {
   requires transitive dev.rectok.api;
-  requires com.fasterxml.jackson.databind;
+  requires transitive com.fasterxml.jackson.databind; // configs are JsonNode in public signatures
   requires transitive java.desktop; // BufferedImage in the image API; ImageIO for files
 
   exports dev.rectok.torch;

@@ -3,7 +3,7 @@
 module dev.rectok.train {
   requires transitive dev.rectok.torch;
   requires transitive dev.rectok.generate;
-  requires com.fasterxml.jackson.databind;
+  requires transitive com.fasterxml.jackson.databind; // configs are JsonNode in public signatures
 
   // issue 9: what applications use; the loop, run directory, losses and classifier stay internal
   // (Jackson still reads and writes their records: configs, run state).

@@ -282,7 +282,6 @@ public final class GoldenReplay {
     }
   }
 
-  /** Every reference tensor of the folder that no check compared. */
   /** Names every non-input tensor of {@code g} that no check compared. */
   public static void unreplayed(GoldenCase g, List<Check> checks, List<String> unsupported) {
     for (String n : g.names()) {

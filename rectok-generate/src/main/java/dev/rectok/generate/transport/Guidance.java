@@ -53,11 +53,6 @@ public interface Guidance {
     }
   }
 
-  /**
-   * Whether {@code t} lies in the closed interval, as the reference's {@code (t >= lo) & (t <= hi)}
-   * on a float32 tensor: PyTorch compares in float32, so the bounds are rounded to float first
-   * (t = 0.3f is inside [0, 0.3] there, although 0.3f > 0.3 in double).
-   */
   /** Refuses an empty guidance interval. */
   static void checkInterval(double lo, double hi) {
     if (!(lo <= hi)) {
@@ -65,6 +60,11 @@ public interface Guidance {
     }
   }
 
+  /**
+   * Whether {@code t} lies in the closed interval, as the reference's {@code (t >= lo) & (t <= hi)}
+   * on a float32 tensor: PyTorch compares in float32, so the bounds are rounded to float first
+   * (t = 0.3f is inside [0, 0.3] there, although 0.3f > 0.3 in double).
+   */
   static boolean inInterval(float t, double lo, double hi) {
     return t >= (float) lo && t <= (float) hi;
   }

@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * to {@code PASSIVE} unless the user set it: libgomp reads it at load time, and spinning OpenMP
  * threads otherwise steal the cores from OpenBLAS. Thread-safe.
  */
+@SuppressWarnings("restricted") // binding the shim is this class's job; --enable-native-access is documented
 public final class NativeLibrary {
   private static final System.Logger LOG = System.getLogger(NativeLibrary.class.getName());
   private static final String RESOURCE = "/dev/rectok/torch/native/linux-x86_64/librectok_torch.so";

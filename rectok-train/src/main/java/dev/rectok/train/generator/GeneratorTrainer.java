@@ -160,7 +160,6 @@ public final class GeneratorTrainer implements TrainingTask {
     return z ^ (z >>> 31);
   }
 
-  /** The configuration. */
   /**
    * Runs the DiT forward under {@code torch.autocast} with {@code dtype} (the reference: bf16 on
    * CUDA), or in float32 with null; the loss, backward and optimizer stay float32.

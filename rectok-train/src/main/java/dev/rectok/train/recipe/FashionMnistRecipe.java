@@ -153,7 +153,7 @@ public final class FashionMnistRecipe {
     }
     RecTokConfig model = FashionMnistModels.tokenizer(s.tokenChannels(), width);
     Map<String, Object> modelArgs = new LinkedHashMap<>();
-    JSON.convertValue(TokenizerExport.modelFileConfig(model).get("constructor_kwargs"), Map.class)
+    ((Map<?, ?>) JSON.convertValue(TokenizerExport.modelFileConfig(model).get("constructor_kwargs"), Map.class))
         .forEach((k, v) -> modelArgs.put((String) k, v));
     modelArgs.put("size_dict_additions", JSON.convertValue(TokenizerExport.modelFileConfig(model)
         .get("size_dict_additions"), Map.class));

@@ -109,7 +109,7 @@ class DinoV3TeacherTrainingTest {
   private static FlowDistillerSpec.Builder stage1(Path run, Path teacher) {
     RecTokConfig model = FashionMnistModels.tokenizer(8, SHAPE.embedDim());
     Map<String, Object> args = new LinkedHashMap<>();
-    JSON.convertValue(TokenizerExport.modelFileConfig(model).get("constructor_kwargs"), Map.class)
+    ((Map<?, ?>) JSON.convertValue(TokenizerExport.modelFileConfig(model).get("constructor_kwargs"), Map.class))
         .forEach((k, v) -> args.put((String) k, v));
     args.put("size_dict_additions", JSON.convertValue(TokenizerExport.modelFileConfig(model).get("size_dict_additions"),
         Map.class));

@@ -153,7 +153,7 @@ public final class RecTokImages {
           fp.setMinAndMax(min, max);
           return fp;
         }
-        ShortProcessor sp = (ShortProcessor) fp.convertToShortProcessor(false);
+        ShortProcessor sp = fp.convertToShortProcessor(false);
         sp.setMinAndMax(min, max);
         return sp;
       }
