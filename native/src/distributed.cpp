@@ -100,24 +100,24 @@ std::string without_source_location(const char* what) {
 #define RT_DBEGIN                        \
   if (ctx == nullptr) return RT_ERR_ARG; \
   try {
-#define RT_DEND                                                   \
-  }                                                               \
-  catch (const ArgError& e) {                                     \
-    set_error(ctx, e.what());                                     \
-    return RT_ERR_ARG;                                            \
-  }                                                               \
-  catch (const c10::Error& e) {                                   \
+#define RT_DEND                                                                  \
+  }                                                                              \
+  catch (const ArgError& e) {                                                    \
+    set_error(ctx, e.what());                                                    \
+    return RT_ERR_ARG;                                                           \
+  }                                                                              \
+  catch (const c10::Error& e) {                                                  \
     set_error(ctx, without_source_location(e.what_without_backtrace()).c_str()); \
-    return RT_ERR_TORCH;                                          \
-  }                                                               \
-  catch (const std::exception& e) {                               \
-    set_error(ctx, without_source_location(e.what()).c_str());    \
-    return RT_ERR_STD;                                            \
-  }                                                               \
-  catch (...) {                                                   \
-    set_error(ctx, "unknown C++ exception");                      \
-    return RT_ERR_UNKNOWN;                                        \
-  }                                                               \
+    return RT_ERR_TORCH;                                                         \
+  }                                                                              \
+  catch (const std::exception& e) {                                              \
+    set_error(ctx, without_source_location(e.what()).c_str());                   \
+    return RT_ERR_STD;                                                           \
+  }                                                                              \
+  catch (...) {                                                                  \
+    set_error(ctx, "unknown C++ exception");                                     \
+    return RT_ERR_UNKNOWN;                                                       \
+  }                                                                              \
   return RT_OK;
 
 std::string str(const char* p, const char* what) {
@@ -265,9 +265,7 @@ RT_API rt_status rt_store_prefix(rt_ctx* ctx, const char* prefix, rt_store* base
   RT_DEND
 }
 
-RT_API void rt_store_free(rt_store* store) noexcept {
-  delete store;
-}
+RT_API void rt_store_free(rt_store* store) noexcept { delete store; }
 
 RT_API rt_status rt_store_set(rt_ctx* ctx, rt_store* store, const char* key, void* data, int64_t nbytes) noexcept {
   RT_DBEGIN
@@ -383,9 +381,7 @@ RT_API rt_status rt_pg_nccl(rt_ctx* ctx, rt_store* store, int32_t rank, int32_t 
   RT_DEND
 }
 
-RT_API void rt_pg_free(rt_pg* pg) noexcept {
-  delete pg;
-}
+RT_API void rt_pg_free(rt_pg* pg) noexcept { delete pg; }
 
 RT_API rt_status rt_pg_allreduce(rt_ctx* ctx, rt_pg* pg, rt_tensor* t, int32_t op, rt_work** out) noexcept {
   RT_DBEGIN
@@ -532,6 +528,4 @@ RT_API rt_status rt_work_is_completed(rt_ctx* ctx, rt_work* work, int32_t* out) 
   RT_DEND
 }
 
-RT_API void rt_work_free(rt_work* work) noexcept {
-  delete work;
-}
+RT_API void rt_work_free(rt_work* work) noexcept { delete work; }

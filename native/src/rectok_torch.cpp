@@ -88,13 +88,19 @@ bool autocast_enabled(at::DeviceType d) {
   return d == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
 }
 void autocast_enable(at::DeviceType d, bool on) {
-  if (d == at::kCPU) at::autocast::set_cpu_enabled(on); else at::autocast::set_enabled(on);
+  if (d == at::kCPU)
+    at::autocast::set_cpu_enabled(on);
+  else
+    at::autocast::set_enabled(on);
 }
 at::ScalarType autocast_dtype(at::DeviceType d) {
   return d == at::kCPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
 }
 void autocast_set_dtype(at::DeviceType d, at::ScalarType t) {
-  if (d == at::kCPU) at::autocast::set_autocast_cpu_dtype(t); else at::autocast::set_autocast_gpu_dtype(t);
+  if (d == at::kCPU)
+    at::autocast::set_autocast_cpu_dtype(t);
+  else
+    at::autocast::set_autocast_gpu_dtype(t);
 }
 #endif
 
@@ -109,9 +115,18 @@ struct AutocastGuard {
     at::ScalarType dtype;
     switch (mode) {
       case RT_AUTOCAST_OFF: return;
-      case RT_AUTOCAST_CPU_BF16: device = at::kCPU; dtype = at::kBFloat16; break;
-      case RT_AUTOCAST_CUDA_BF16: device = at::kCUDA; dtype = at::kBFloat16; break;
-      case RT_AUTOCAST_CUDA_FP16: device = at::kCUDA; dtype = at::kHalf; break;
+      case RT_AUTOCAST_CPU_BF16:
+        device = at::kCPU;
+        dtype = at::kBFloat16;
+        break;
+      case RT_AUTOCAST_CUDA_BF16:
+        device = at::kCUDA;
+        dtype = at::kBFloat16;
+        break;
+      case RT_AUTOCAST_CUDA_FP16:
+        device = at::kCUDA;
+        dtype = at::kHalf;
+        break;
       default: throw ArgError("invalid autocast mode " + std::to_string(mode));
     }
     prev_enabled = autocast_enabled(device);
@@ -267,8 +282,7 @@ void copy_string(const std::string& s, char* buf, int64_t cap) {
 }
 
 at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                          const rt_optional<at::Tensor>& mask, double dropout_p, bool is_causal,
-                          double scale) {
+                          const rt_optional<at::Tensor>& mask, double dropout_p, bool is_causal, double scale) {
   // softmax(q k^T * scale [+ mask]) v, exactly as the reference computes attention.
   const double s = scale > 0 ? scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor attn = at::matmul(q, k.transpose(-2, -1));
@@ -291,43 +305,53 @@ at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Te
 
 }  // namespace
 
-#define RT_BEGIN                       \
+#define RT_BEGIN                         \
   if (ctx == nullptr) return RT_ERR_ARG; \
-  try {                                \
+  try {                                  \
     ModeGuard rt_mode_guard_(ctx->grad_mode, ctx->autocast);
 
-#define RT_END                                              \
-  }                                                         \
-  catch (const ArgError& e) {                               \
-    set_error(ctx, e.what());                               \
-    return RT_ERR_ARG;                                      \
-  }                                                         \
-  catch (const c10::Error& e) {                             \
-    set_error(ctx, e.what_without_backtrace());             \
-    return RT_ERR_TORCH;                                    \
-  }                                                         \
-  catch (const std::exception& e) {                         \
-    set_error(ctx, e.what());                               \
-    return RT_ERR_STD;                                      \
-  }                                                         \
-  catch (...) {                                             \
-    set_error(ctx, "unknown C++ exception");                \
-    return RT_ERR_UNKNOWN;                                  \
-  }                                                         \
+#define RT_END                                  \
+  }                                             \
+  catch (const ArgError& e) {                   \
+    set_error(ctx, e.what());                   \
+    return RT_ERR_ARG;                          \
+  }                                             \
+  catch (const c10::Error& e) {                 \
+    set_error(ctx, e.what_without_backtrace()); \
+    return RT_ERR_TORCH;                        \
+  }                                             \
+  catch (const std::exception& e) {             \
+    set_error(ctx, e.what());                   \
+    return RT_ERR_STD;                          \
+  }                                             \
+  catch (...) {                                 \
+    set_error(ctx, "unknown C++ exception");    \
+    return RT_ERR_UNKNOWN;                      \
+  }                                             \
   return RT_OK;
 
 // Op families, one line each below.
-#define RT_UNARY(name, expr)                                                  \
+#define RT_UNARY(name, expr)                                                        \
   RT_API rt_status rt_##name(rt_ctx* ctx, rt_tensor* t, rt_tensor** out) noexcept { \
-    RT_BEGIN const at::Tensor& x = T(t); put(out, (expr)); RT_END            \
+    RT_BEGIN                                                                        \
+    const at::Tensor& x = T(t);                                                     \
+    put(out, (expr));                                                               \
+    RT_END                                                                          \
   }
-#define RT_BINARY(name, expr)                                                             \
+#define RT_BINARY(name, expr)                                                                     \
   RT_API rt_status rt_##name(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, rt_tensor** out) noexcept { \
-    RT_BEGIN const at::Tensor& x = T(a); const at::Tensor& y = T(b); put(out, (expr)); RT_END    \
+    RT_BEGIN                                                                                      \
+    const at::Tensor& x = T(a);                                                                   \
+    const at::Tensor& y = T(b);                                                                   \
+    put(out, (expr));                                                                             \
+    RT_END                                                                                        \
   }
-#define RT_SCALAR(name, expr)                                                          \
+#define RT_SCALAR(name, expr)                                                                 \
   RT_API rt_status rt_##name(rt_ctx* ctx, rt_tensor* a, double s, rt_tensor** out) noexcept { \
-    RT_BEGIN const at::Tensor& x = T(a); put(out, (expr)); RT_END                     \
+    RT_BEGIN                                                                                  \
+    const at::Tensor& x = T(a);                                                               \
+    put(out, (expr));                                                                         \
+    RT_END                                                                                    \
   }
 
 // ---- runtime ----
@@ -338,11 +362,15 @@ RT_API int64_t rt_live_tensors(void) noexcept { return g_live_tensors.load(std::
 RT_API int64_t rt_fused_calls(void) noexcept { return rt_fused::calls(); }
 
 RT_API rt_status rt_torch_version(rt_ctx* ctx, char* buf, int64_t cap) noexcept {
-  RT_BEGIN copy_string(TORCH_VERSION, buf, cap); RT_END
+  RT_BEGIN
+  copy_string(TORCH_VERSION, buf, cap);
+  RT_END
 }
 
 RT_API rt_status rt_build_config(rt_ctx* ctx, char* buf, int64_t cap) noexcept {
-  RT_BEGIN copy_string(at::show_config() + "\n" + at::get_parallel_info(), buf, cap); RT_END
+  RT_BEGIN
+  copy_string(at::show_config() + "\n" + at::get_parallel_info(), buf, cap);
+  RT_END
 }
 
 RT_API rt_status rt_set_num_threads(rt_ctx* ctx, int32_t n) noexcept {
@@ -353,16 +381,21 @@ RT_API rt_status rt_set_num_threads(rt_ctx* ctx, int32_t n) noexcept {
 }
 
 RT_API rt_status rt_get_num_threads(rt_ctx* ctx, int32_t* out) noexcept {
-  RT_BEGIN if (!out) throw ArgError("out is NULL"); *out = at::get_num_threads(); RT_END
+  RT_BEGIN
+  if (!out) throw ArgError("out is NULL");
+  *out = at::get_num_threads();
+  RT_END
 }
 
 RT_API rt_status rt_configure_malloc(rt_ctx* ctx, int64_t mmap_threshold, int64_t trim_threshold,
                                      int64_t top_pad) noexcept {
   RT_BEGIN
   // Keeping freed memory avoids re-faulting every large activation (see docs/runtime.md#heap-retention).
-  if (mmap_threshold >= 0 && mallopt(M_MMAP_THRESHOLD, static_cast<int>(std::min<int64_t>(mmap_threshold, INT32_MAX))) != 1)
+  if (mmap_threshold >= 0 &&
+      mallopt(M_MMAP_THRESHOLD, static_cast<int>(std::min<int64_t>(mmap_threshold, INT32_MAX))) != 1)
     throw ArgError("mallopt(M_MMAP_THRESHOLD) refused");
-  if (trim_threshold >= 0 && mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<int64_t>(trim_threshold, INT32_MAX))) != 1)
+  if (trim_threshold >= 0 &&
+      mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<int64_t>(trim_threshold, INT32_MAX))) != 1)
     throw ArgError("mallopt(M_TRIM_THRESHOLD) refused");
   if (top_pad >= 0 && mallopt(M_TOP_PAD, static_cast<int>(std::min<int64_t>(top_pad, INT32_MAX))) != 1)
     throw ArgError("mallopt(M_TOP_PAD) refused");
@@ -382,7 +415,7 @@ RT_API rt_status rt_cuda_synchronize(rt_ctx* ctx, int32_t dev) noexcept {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(dev));
   c10::cuda::device_synchronize();
 #else
-  (void)dev;
+  static_cast<void>(dev);
   throw ArgError("this shim was built without CUDA");
 #endif
   RT_END
@@ -397,7 +430,7 @@ RT_API rt_status rt_cuda_memory_stats(rt_ctx* ctx, int32_t dev, int64_t* allocat
   *allocated = stats.allocated_bytes[0].current;
   *reserved = stats.reserved_bytes[0].current;
 #else
-  (void)dev;
+  static_cast<void>(dev);
   throw ArgError("this shim was built without CUDA");
 #endif
   RT_END
@@ -513,7 +546,9 @@ RT_API rt_status rt_tensor_strides(rt_ctx* ctx, rt_tensor* t, int64_t* out, int6
 }
 
 RT_API rt_status rt_tensor_alias(rt_ctx* ctx, rt_tensor* t, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t)); RT_END
+  RT_BEGIN
+  put(out, T(t));
+  RT_END
 }
 
 RT_API rt_status rt_from_data(rt_ctx* ctx, void* data, int64_t nbytes, int32_t dtype, int64_t* shape, int64_t ndim,
@@ -522,7 +557,8 @@ RT_API rt_status rt_from_data(rt_ctx* ctx, void* data, int64_t nbytes, int32_t d
   auto sizes = ints(shape, ndim);
   auto st = scalar_type(dtype);
   const int64_t numel = c10::multiply_integers(sizes);
-  for (auto s : sizes) if (s < 0) throw ArgError("negative size in shape");
+  for (auto s : sizes)
+    if (s < 0) throw ArgError("negative size in shape");
   if (nbytes != numel * static_cast<int64_t>(c10::elementSize(st)))
     throw ArgError("buffer holds " + std::to_string(nbytes) + " bytes, shape needs " +
                    std::to_string(numel * static_cast<int64_t>(c10::elementSize(st))));
@@ -558,8 +594,8 @@ RT_API rt_status rt_from_storage(rt_ctx* ctx, void* data, int64_t nbytes, int32_
     for (int64_t i = 0; i < ndim; ++i) {
       int64_t span = 0;
       if (__builtin_mul_overflow(sizes[i] - 1, steps[i], &span) || __builtin_add_overflow(last, span, &last))
-        throw ArgError(c10::str("view with sizes ", sizes, ", strides ", steps, " and storage offset ",
-                                storage_offset, " overflows"));
+        throw ArgError(c10::str("view with sizes ", sizes, ", strides ", steps, " and storage offset ", storage_offset,
+                                " overflows"));
     }
     if (last >= nbytes / es)
       throw ArgError(c10::str("view with sizes ", sizes, ", strides ", steps, " and storage offset ", storage_offset,
@@ -576,7 +612,8 @@ RT_API rt_status rt_copy_to_host(rt_ctx* ctx, rt_tensor* t, void* dst, int64_t n
   RT_BEGIN
   at::Tensor c = T(t).detach().to(at::kCPU).contiguous();
   const int64_t need = static_cast<int64_t>(c.nbytes());
-  if (nbytes != need) throw ArgError("host buffer holds " + std::to_string(nbytes) + " bytes, tensor has " + std::to_string(need));
+  if (nbytes != need)
+    throw ArgError("host buffer holds " + std::to_string(nbytes) + " bytes, tensor has " + std::to_string(need));
   if (need > 0) {
     if (dst == nullptr) throw ArgError("destination is NULL");
     std::memcpy(dst, c.data_ptr(), static_cast<size_t>(need));
@@ -585,11 +622,17 @@ RT_API rt_status rt_copy_to_host(rt_ctx* ctx, rt_tensor* t, void* dst, int64_t n
 }
 
 RT_API rt_status rt_item(rt_ctx* ctx, rt_tensor* t, double* out) noexcept {
-  RT_BEGIN if (!out) throw ArgError("out is NULL"); *out = T(t).item<double>(); RT_END
+  RT_BEGIN
+  if (!out) throw ArgError("out is NULL");
+  *out = T(t).item<double>();
+  RT_END
 }
 
 RT_API rt_status rt_item_int(rt_ctx* ctx, rt_tensor* t, int64_t* out) noexcept {
-  RT_BEGIN if (!out) throw ArgError("out is NULL"); *out = T(t).item<int64_t>(); RT_END
+  RT_BEGIN
+  if (!out) throw ArgError("out is NULL");
+  *out = T(t).item<int64_t>();
+  RT_END
 }
 
 RT_API rt_status rt_equal(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, int32_t* out) noexcept {
@@ -618,104 +661,154 @@ RT_UNARY(detach, x.detach())
 
 RT_API rt_status rt_zeros(rt_ctx* ctx, int64_t* shape, int64_t ndim, int32_t dtype, int32_t dt, int32_t di,
                           rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::zeros(ints(shape, ndim), options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::zeros(ints(shape, ndim), options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_ones(rt_ctx* ctx, int64_t* shape, int64_t ndim, int32_t dtype, int32_t dt, int32_t di,
                          rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::ones(ints(shape, ndim), options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::ones(ints(shape, ndim), options(dtype, dt, di)));
+  RT_END
 }
 
-RT_API rt_status rt_full(rt_ctx* ctx, int64_t* shape, int64_t ndim, double value, int32_t dtype, int32_t dt,
-                         int32_t di, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::full(ints(shape, ndim), value, options(dtype, dt, di))); RT_END
+RT_API rt_status rt_full(rt_ctx* ctx, int64_t* shape, int64_t ndim, double value, int32_t dtype, int32_t dt, int32_t di,
+                         rt_tensor** out) noexcept {
+  RT_BEGIN
+  put(out, at::full(ints(shape, ndim), value, options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_arange(rt_ctx* ctx, double start, double end, double step, int32_t dtype, int32_t dt, int32_t di,
                            rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::arange(start, end, step, options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::arange(start, end, step, options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_linspace(rt_ctx* ctx, double start, double end, int64_t steps, int32_t dtype, int32_t dt,
                              int32_t di, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::linspace(start, end, steps, options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::linspace(start, end, steps, options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_randn(rt_ctx* ctx, rt_generator* gen, int64_t* shape, int64_t ndim, int32_t dtype, int32_t dt,
                           int32_t di, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::randn(ints(shape, ndim), gen_opt(gen), options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::randn(ints(shape, ndim), gen_opt(gen), options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_rand(rt_ctx* ctx, rt_generator* gen, int64_t* shape, int64_t ndim, int32_t dtype, int32_t dt,
                          int32_t di, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::rand(ints(shape, ndim), gen_opt(gen), options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::rand(ints(shape, ndim), gen_opt(gen), options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_randint(rt_ctx* ctx, rt_generator* gen, int64_t low, int64_t high, int64_t* shape, int64_t ndim,
                             int32_t dtype, int32_t dt, int32_t di, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::randint(low, high, ints(shape, ndim), gen_opt(gen), options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::randint(low, high, ints(shape, ndim), gen_opt(gen), options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_randperm(rt_ctx* ctx, rt_generator* gen, int64_t n, int32_t dtype, int32_t dt, int32_t di,
                              rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::randperm(n, gen_opt(gen), options(dtype, dt, di))); RT_END
+  RT_BEGIN
+  put(out, at::randperm(n, gen_opt(gen), options(dtype, dt, di)));
+  RT_END
 }
 
 RT_API rt_status rt_normal_(rt_ctx* ctx, rt_tensor* self, rt_generator* gen, double mean, double std) noexcept {
-  RT_BEGIN T(self).normal_(mean, std, gen_opt(gen)); RT_END
+  RT_BEGIN
+  T(self).normal_(mean, std, gen_opt(gen));
+  RT_END
 }
 
 RT_API rt_status rt_uniform_(rt_ctx* ctx, rt_tensor* self, rt_generator* gen, double from, double to) noexcept {
-  RT_BEGIN T(self).uniform_(from, to, gen_opt(gen)); RT_END
+  RT_BEGIN
+  T(self).uniform_(from, to, gen_opt(gen));
+  RT_END
 }
 
 RT_API rt_status rt_bernoulli(rt_ctx* ctx, rt_tensor* probs, rt_generator* gen, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::bernoulli(T(probs), gen_opt(gen))); RT_END
+  RT_BEGIN
+  put(out, at::bernoulli(T(probs), gen_opt(gen)));
+  RT_END
 }
 
 // ---- views and shape ops ----
 
 RT_API rt_status rt_reshape(rt_ctx* ctx, rt_tensor* t, int64_t* shape, int64_t ndim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).reshape(ints(shape, ndim))); RT_END
+  RT_BEGIN
+  put(out, T(t).reshape(ints(shape, ndim)));
+  RT_END
 }
 RT_API rt_status rt_view(rt_ctx* ctx, rt_tensor* t, int64_t* shape, int64_t ndim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).view(ints(shape, ndim))); RT_END
+  RT_BEGIN
+  put(out, T(t).view(ints(shape, ndim)));
+  RT_END
 }
 RT_API rt_status rt_permute(rt_ctx* ctx, rt_tensor* t, int64_t* dims, int64_t ndim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).permute(ints(dims, ndim, "dims"))); RT_END
+  RT_BEGIN
+  put(out, T(t).permute(ints(dims, ndim, "dims")));
+  RT_END
 }
 RT_API rt_status rt_transpose(rt_ctx* ctx, rt_tensor* t, int64_t d0, int64_t d1, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).transpose(d0, d1)); RT_END
+  RT_BEGIN
+  put(out, T(t).transpose(d0, d1));
+  RT_END
 }
 RT_UNARY(contiguous, x.contiguous())
 RT_API rt_status rt_slice(rt_ctx* ctx, rt_tensor* t, int64_t dim, int64_t start, int64_t end, int64_t step,
                           rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).slice(dim, start, end, step)); RT_END
+  RT_BEGIN
+  put(out, T(t).slice(dim, start, end, step));
+  RT_END
 }
 RT_API rt_status rt_narrow(rt_ctx* ctx, rt_tensor* t, int64_t dim, int64_t start, int64_t length,
                            rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).narrow(dim, start, length)); RT_END
+  RT_BEGIN
+  put(out, T(t).narrow(dim, start, length));
+  RT_END
 }
 RT_API rt_status rt_select(rt_ctx* ctx, rt_tensor* t, int64_t dim, int64_t index, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).select(dim, index)); RT_END
+  RT_BEGIN
+  put(out, T(t).select(dim, index));
+  RT_END
 }
 RT_API rt_status rt_expand(rt_ctx* ctx, rt_tensor* t, int64_t* shape, int64_t ndim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).expand(ints(shape, ndim))); RT_END
+  RT_BEGIN
+  put(out, T(t).expand(ints(shape, ndim)));
+  RT_END
 }
 RT_API rt_status rt_repeat(rt_ctx* ctx, rt_tensor* t, int64_t* repeats, int64_t ndim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).repeat(ints(repeats, ndim, "repeats"))); RT_END
+  RT_BEGIN
+  put(out, T(t).repeat(ints(repeats, ndim, "repeats")));
+  RT_END
 }
 RT_API rt_status rt_unsqueeze(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).unsqueeze(dim)); RT_END
+  RT_BEGIN
+  put(out, T(t).unsqueeze(dim));
+  RT_END
 }
 RT_API rt_status rt_squeeze(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).squeeze(dim)); RT_END
+  RT_BEGIN
+  put(out, T(t).squeeze(dim));
+  RT_END
 }
 RT_API rt_status rt_flatten(rt_ctx* ctx, rt_tensor* t, int64_t start_dim, int64_t end_dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).flatten(start_dim, end_dim)); RT_END
+  RT_BEGIN
+  put(out, T(t).flatten(start_dim, end_dim));
+  RT_END
 }
 RT_API rt_status rt_flip(rt_ctx* ctx, rt_tensor* t, int64_t* dims, int64_t ndim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, T(t).flip(ints(dims, ndim, "dims"))); RT_END
+  RT_BEGIN
+  put(out, T(t).flip(ints(dims, ndim, "dims")));
+  RT_END
 }
 RT_API rt_status rt_split_with_sizes(rt_ctx* ctx, rt_tensor* t, int64_t* sizes, int64_t n, int64_t dim,
                                      rt_tensor** outs) noexcept {
@@ -728,45 +821,69 @@ RT_API rt_status rt_split_with_sizes(rt_ctx* ctx, rt_tensor* t, int64_t* sizes, 
   RT_END
 }
 RT_API rt_status rt_cat(rt_ctx* ctx, rt_tensor** tensors, int64_t n, int64_t dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::cat(tensor_list(tensors, n), dim)); RT_END
+  RT_BEGIN
+  put(out, at::cat(tensor_list(tensors, n), dim));
+  RT_END
 }
 RT_API rt_status rt_stack(rt_ctx* ctx, rt_tensor** tensors, int64_t n, int64_t dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::stack(tensor_list(tensors, n), dim)); RT_END
+  RT_BEGIN
+  put(out, at::stack(tensor_list(tensors, n), dim));
+  RT_END
 }
 RT_API rt_status rt_gather(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor* index, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::gather(T(t), dim, T(index, "index"))); RT_END
+  RT_BEGIN
+  put(out, at::gather(T(t), dim, T(index, "index")));
+  RT_END
 }
 RT_API rt_status rt_scatter(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor* index, rt_tensor* src,
                             rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::scatter(T(t), dim, T(index, "index"), T(src, "src"))); RT_END
+  RT_BEGIN
+  put(out, at::scatter(T(t), dim, T(index, "index"), T(src, "src")));
+  RT_END
 }
 RT_API rt_status rt_index_select(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor* index, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::index_select(T(t), dim, T(index, "index"))); RT_END
+  RT_BEGIN
+  put(out, at::index_select(T(t), dim, T(index, "index")));
+  RT_END
 }
 RT_API rt_status rt_argsort(rt_ctx* ctx, rt_tensor* t, int64_t dim, int32_t descending, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::argsort(T(t), dim, descending != 0)); RT_END
+  RT_BEGIN
+  put(out, at::argsort(T(t), dim, descending != 0));
+  RT_END
 }
 RT_API rt_status rt_where(rt_ctx* ctx, rt_tensor* condition, rt_tensor* a, rt_tensor* b, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::where(T(condition, "condition"), T(a), T(b))); RT_END
+  RT_BEGIN
+  put(out, at::where(T(condition, "condition"), T(a), T(b)));
+  RT_END
 }
 RT_API rt_status rt_pixel_shuffle(rt_ctx* ctx, rt_tensor* t, int64_t factor, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::pixel_shuffle(T(t), factor)); RT_END
+  RT_BEGIN
+  put(out, at::pixel_shuffle(T(t), factor));
+  RT_END
 }
 RT_API rt_status rt_pixel_unshuffle(rt_ctx* ctx, rt_tensor* t, int64_t factor, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::pixel_unshuffle(T(t), factor)); RT_END
+  RT_BEGIN
+  put(out, at::pixel_unshuffle(T(t), factor));
+  RT_END
 }
 
 // ---- elementwise ----
 
 RT_API rt_status rt_add(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, double alpha, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::add(T(a), T(b), alpha)); RT_END
+  RT_BEGIN
+  put(out, at::add(T(a), T(b), alpha));
+  RT_END
 }
 RT_API rt_status rt_sub(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, double alpha, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::sub(T(a), T(b), alpha)); RT_END
+  RT_BEGIN
+  put(out, at::sub(T(a), T(b), alpha));
+  RT_END
 }
 RT_API rt_status rt_addcmul(rt_ctx* ctx, rt_tensor* self, rt_tensor* t1, rt_tensor* t2, double value,
                             rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::addcmul(T(self), T(t1, "tensor1"), T(t2, "tensor2"), value)); RT_END
+  RT_BEGIN
+  put(out, at::addcmul(T(self), T(t1, "tensor1"), T(t2, "tensor2"), value));
+  RT_END
 }
 RT_BINARY(mul, at::mul(x, y))
 RT_BINARY(div, at::div(x, y))
@@ -806,17 +923,26 @@ rt_optional<at::Scalar> bound(double v, int32_t has) {
 }  // namespace
 
 RT_API rt_status rt_compare(rt_ctx* ctx, int32_t op, rt_tensor* a, rt_tensor* b, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, compare(op, T(a), T(b))); RT_END
+  RT_BEGIN
+  put(out, compare(op, T(a), T(b)));
+  RT_END
 }
 RT_API rt_status rt_compare_scalar(rt_ctx* ctx, int32_t op, rt_tensor* a, double b, rt_tensor** out) noexcept {
-  RT_BEGIN const at::Tensor& x = T(a); put(out, compare(op, x, scalar_for(x, b))); RT_END
+  RT_BEGIN
+  const at::Tensor& x = T(a);
+  put(out, compare(op, x, scalar_for(x, b)));
+  RT_END
 }
 RT_API rt_status rt_clamp(rt_ctx* ctx, rt_tensor* t, double min, double max, int32_t has_min, int32_t has_max,
                           rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::clamp(T(t), bound(min, has_min), bound(max, has_max))); RT_END
+  RT_BEGIN
+  put(out, at::clamp(T(t), bound(min, has_min), bound(max, has_max)));
+  RT_END
 }
 RT_API rt_status rt_lerp(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, double weight, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::lerp(T(a), T(b), weight)); RT_END
+  RT_BEGIN
+  put(out, at::lerp(T(a), T(b), weight));
+  RT_END
 }
 
 RT_UNARY(neg, at::neg(x))
@@ -842,7 +968,9 @@ RT_UNARY(max_all, at::max(x))
 RT_UNARY(min_all, at::min(x))
 
 RT_API rt_status rt_gelu(rt_ctx* ctx, rt_tensor* t, int32_t tanh_approximation, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::gelu(T(t), tanh_approximation ? "tanh" : "none")); RT_END
+  RT_BEGIN
+  put(out, at::gelu(T(t), tanh_approximation ? "tanh" : "none"));
+  RT_END
 }
 
 // ---- reductions ----
@@ -883,23 +1011,34 @@ RT_API rt_status rt_vector_norm(rt_ctx* ctx, rt_tensor* t, double ord, int64_t* 
 }
 RT_API rt_status rt_max_dim(rt_ctx* ctx, rt_tensor* t, int64_t dim, int32_t keepdim, rt_tensor** values,
                             rt_tensor** indices) noexcept {
-  RT_BEGIN put_pair(at::max(T(t), dim, keepdim != 0), values, indices); RT_END
+  RT_BEGIN
+  put_pair(at::max(T(t), dim, keepdim != 0), values, indices);
+  RT_END
 }
 RT_API rt_status rt_min_dim(rt_ctx* ctx, rt_tensor* t, int64_t dim, int32_t keepdim, rt_tensor** values,
                             rt_tensor** indices) noexcept {
-  RT_BEGIN put_pair(at::min(T(t), dim, keepdim != 0), values, indices); RT_END
+  RT_BEGIN
+  put_pair(at::min(T(t), dim, keepdim != 0), values, indices);
+  RT_END
 }
 RT_API rt_status rt_argmax(rt_ctx* ctx, rt_tensor* t, int64_t dim, int32_t keepdim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::argmax(T(t), dim, keepdim != 0)); RT_END
+  RT_BEGIN
+  put(out, at::argmax(T(t), dim, keepdim != 0));
+  RT_END
 }
 RT_API rt_status rt_cumsum(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::cumsum(T(t), dim)); RT_END
+  RT_BEGIN
+  put(out, at::cumsum(T(t), dim));
+  RT_END
 }
 
 // ---- neural-network functions ----
 
-RT_API rt_status rt_linear(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_tensor* bias, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::linear(T(input, "input"), T(weight, "weight"), opt(bias))); RT_END
+RT_API rt_status rt_linear(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_tensor* bias,
+                           rt_tensor** out) noexcept {
+  RT_BEGIN
+  put(out, at::linear(T(input, "input"), T(weight, "weight"), opt(bias)));
+  RT_END
 }
 
 RT_API rt_status rt_conv2d(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_tensor* bias, int64_t stride_h,
@@ -918,7 +1057,8 @@ RT_API rt_status rt_interpolate(rt_ctx* ctx, rt_tensor* input, int64_t out_h, in
                                 int32_t align_corners, int32_t antialias, rt_tensor** out) noexcept {
   RT_BEGIN
   const at::Tensor& x = T(input, "input");
-  if (x.dim() != 4) throw ArgError("interpolate expects a 4-D (N, C, H, W) input, got " + std::to_string(x.dim()) + "-D");
+  if (x.dim() != 4)
+    throw ArgError("interpolate expects a 4-D (N, C, H, W) input, got " + std::to_string(x.dim()) + "-D");
   const int64_t size[2] = {out_h, out_w};
   at::IntArrayRef sz(size, 2);
   const bool ac = align_corners != 0;
@@ -968,21 +1108,26 @@ RT_API rt_status rt_adaptive_avg_pool2d(rt_ctx* ctx, rt_tensor* input, int64_t o
 }
 
 RT_API rt_status rt_softmax(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::softmax(T(t), dim)); RT_END
+  RT_BEGIN
+  put(out, at::softmax(T(t), dim));
+  RT_END
 }
 RT_API rt_status rt_log_softmax(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::log_softmax(T(t), dim)); RT_END
+  RT_BEGIN
+  put(out, at::log_softmax(T(t), dim));
+  RT_END
 }
 
 RT_API rt_status rt_layer_norm(rt_ctx* ctx, rt_tensor* input, int64_t* normalized_shape, int64_t ndim,
                                rt_tensor* weight, rt_tensor* bias, double eps, rt_tensor** out) noexcept {
   RT_BEGIN
-  put(out, at::layer_norm(T(input, "input"), ints(normalized_shape, ndim, "normalized_shape"), opt(weight), opt(bias), eps));
+  put(out,
+      at::layer_norm(T(input, "input"), ints(normalized_shape, ndim, "normalized_shape"), opt(weight), opt(bias), eps));
   RT_END
 }
 
-RT_API rt_status rt_rms_norm(rt_ctx* ctx, rt_tensor* input, int64_t* normalized_shape, int64_t ndim,
-                             rt_tensor* weight, double eps, rt_tensor** out) noexcept {
+RT_API rt_status rt_rms_norm(rt_ctx* ctx, rt_tensor* input, int64_t* normalized_shape, int64_t ndim, rt_tensor* weight,
+                             double eps, rt_tensor** out) noexcept {
   RT_BEGIN
   const at::Tensor& x = T(input, "input");
   auto ns = ints(normalized_shape, ndim, "normalized_shape");
@@ -1005,7 +1150,8 @@ RT_API rt_status rt_rms_norm(rt_ctx* ctx, rt_tensor* input, int64_t* normalized_
   RT_END
 }
 
-RT_API rt_status rt_modulate(rt_ctx* ctx, rt_tensor* input, rt_tensor* shift, rt_tensor* scale, rt_tensor** out) noexcept {
+RT_API rt_status rt_modulate(rt_ctx* ctx, rt_tensor* input, rt_tensor* shift, rt_tensor* scale,
+                             rt_tensor** out) noexcept {
   RT_BEGIN
   const at::Tensor& x = T(input, "input");
   const at::Tensor& sh = T(shift, "shift");
@@ -1040,20 +1186,24 @@ RT_API rt_status rt_apply_rotary_emb(rt_ctx* ctx, rt_tensor* input, rt_tensor* c
 
 RT_API rt_status rt_group_norm(rt_ctx* ctx, rt_tensor* input, int64_t num_groups, rt_tensor* weight, rt_tensor* bias,
                                double eps, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::group_norm(T(input, "input"), num_groups, opt(weight), opt(bias), eps, true)); RT_END
+  RT_BEGIN
+  put(out, at::group_norm(T(input, "input"), num_groups, opt(weight), opt(bias), eps, true));
+  RT_END
 }
 
 RT_API rt_status rt_batch_norm(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_tensor* bias,
                                rt_tensor* running_mean, rt_tensor* running_var, int32_t training, double momentum,
                                double eps, rt_tensor** out) noexcept {
   RT_BEGIN
-  put(out, at::batch_norm(T(input, "input"), opt(weight), opt(bias), opt(running_mean), opt(running_var),
-                          training != 0, momentum, eps, true));
+  put(out, at::batch_norm(T(input, "input"), opt(weight), opt(bias), opt(running_mean), opt(running_var), training != 0,
+                          momentum, eps, true));
   RT_END
 }
 
 RT_API rt_status rt_dropout(rt_ctx* ctx, rt_tensor* t, double p, int32_t training, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::dropout(T(t), p, training != 0)); RT_END
+  RT_BEGIN
+  put(out, at::dropout(T(t), p, training != 0));
+  RT_END
 }
 
 RT_API rt_status rt_scaled_dot_product_attention(rt_ctx* ctx, rt_tensor* q, rt_tensor* k, rt_tensor* v,
@@ -1086,49 +1236,77 @@ RT_API rt_status rt_scaled_dot_product_attention(rt_ctx* ctx, rt_tensor* q, rt_t
 
 RT_API rt_status rt_attention_math(rt_ctx* ctx, rt_tensor* q, rt_tensor* k, rt_tensor* v, rt_tensor* attn_mask,
                                    int32_t is_causal, double scale, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, attention_math(T(q, "q"), T(k, "k"), T(v, "v"), opt(attn_mask), 0.0, is_causal != 0, scale)); RT_END
+  RT_BEGIN
+  put(out, attention_math(T(q, "q"), T(k, "k"), T(v, "v"), opt(attn_mask), 0.0, is_causal != 0, scale));
+  RT_END
 }
 
 RT_API rt_status rt_cosine_similarity(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, int64_t dim, double eps,
                                       rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::cosine_similarity(T(a), T(b), dim, eps)); RT_END
+  RT_BEGIN
+  put(out, at::cosine_similarity(T(a), T(b), dim, eps));
+  RT_END
 }
 
 // ---- in place ----
 
 RT_API rt_status rt_add_(rt_ctx* ctx, rt_tensor* self, rt_tensor* other, double alpha) noexcept {
-  RT_BEGIN T(self).add_(T(other, "other"), alpha); RT_END
+  RT_BEGIN
+  T(self).add_(T(other, "other"), alpha);
+  RT_END
 }
 RT_API rt_status rt_add_scalar_(rt_ctx* ctx, rt_tensor* self, double value) noexcept {
-  RT_BEGIN const at::Tensor& x = T(self); x.add_(scalar_for(x, value)); RT_END
+  RT_BEGIN
+  const at::Tensor& x = T(self);
+  x.add_(scalar_for(x, value));
+  RT_END
 }
 RT_API rt_status rt_mul_(rt_ctx* ctx, rt_tensor* self, rt_tensor* other) noexcept {
-  RT_BEGIN T(self).mul_(T(other, "other")); RT_END
+  RT_BEGIN
+  T(self).mul_(T(other, "other"));
+  RT_END
 }
 RT_API rt_status rt_mul_scalar_(rt_ctx* ctx, rt_tensor* self, double value) noexcept {
-  RT_BEGIN const at::Tensor& x = T(self); x.mul_(scalar_for(x, value)); RT_END
+  RT_BEGIN
+  const at::Tensor& x = T(self);
+  x.mul_(scalar_for(x, value));
+  RT_END
 }
 RT_API rt_status rt_addcmul_(rt_ctx* ctx, rt_tensor* self, rt_tensor* t1, rt_tensor* t2, double value) noexcept {
-  RT_BEGIN T(self).addcmul_(T(t1, "tensor1"), T(t2, "tensor2"), value); RT_END
+  RT_BEGIN
+  T(self).addcmul_(T(t1, "tensor1"), T(t2, "tensor2"), value);
+  RT_END
 }
 RT_API rt_status rt_addcdiv_(rt_ctx* ctx, rt_tensor* self, rt_tensor* t1, rt_tensor* t2, double value) noexcept {
-  RT_BEGIN T(self).addcdiv_(T(t1, "tensor1"), T(t2, "tensor2"), value); RT_END
+  RT_BEGIN
+  T(self).addcdiv_(T(t1, "tensor1"), T(t2, "tensor2"), value);
+  RT_END
 }
 RT_API rt_status rt_lerp_(rt_ctx* ctx, rt_tensor* self, rt_tensor* end, double weight) noexcept {
-  RT_BEGIN T(self).lerp_(T(end, "end"), weight); RT_END
+  RT_BEGIN
+  T(self).lerp_(T(end, "end"), weight);
+  RT_END
 }
 RT_API rt_status rt_clamp_(rt_ctx* ctx, rt_tensor* self, double min, double max, int32_t has_min,
                            int32_t has_max) noexcept {
-  RT_BEGIN T(self).clamp_(bound(min, has_min), bound(max, has_max)); RT_END
+  RT_BEGIN
+  T(self).clamp_(bound(min, has_min), bound(max, has_max));
+  RT_END
 }
 RT_API rt_status rt_copy_(rt_ctx* ctx, rt_tensor* self, rt_tensor* src) noexcept {
-  RT_BEGIN T(self).copy_(T(src, "src")); RT_END
+  RT_BEGIN
+  T(self).copy_(T(src, "src"));
+  RT_END
 }
 RT_API rt_status rt_zero_(rt_ctx* ctx, rt_tensor* self) noexcept {
-  RT_BEGIN T(self).zero_(); RT_END
+  RT_BEGIN
+  T(self).zero_();
+  RT_END
 }
 RT_API rt_status rt_fill_(rt_ctx* ctx, rt_tensor* self, double value) noexcept {
-  RT_BEGIN T(self).fill_(value); RT_END
+  RT_BEGIN
+  T(self).fill_(value);
+  RT_END
 }
 
 // ---- autograd ----
@@ -1145,8 +1323,9 @@ RT_API rt_status rt_backward(rt_ctx* ctx, rt_tensor* t, rt_tensor* gradient, int
   RT_BEGIN
   const at::Tensor& x = T(t);
   if (!x.requires_grad())
-    throw ArgError("backward: the tensor does not require grad and has no grad_fn "
-                   "(was it computed under no_grad / inference mode, or from tensors without requires_grad?)");
+    throw ArgError(
+        "backward: the tensor does not require grad and has no grad_fn "
+        "(was it computed under no_grad / inference mode, or from tensors without requires_grad?)");
   x.backward(gradient ? gradient->t : at::Tensor(), rt_optional<bool>(retain_graph != 0), false);
   RT_END
 }
@@ -1256,7 +1435,8 @@ RT_API rt_status rt_clip_grad_norm_(rt_ctx* ctx, rt_tensor** params, int64_t n, 
       for (auto& g : grads) norms.push_back(g.detach().abs().max().to(dev));
       total = norms.size() == 1 ? norms[0] : at::max(at::stack(norms));
     } else {
-      for (auto& g : grads) norms.push_back(at::linalg_vector_norm(g.detach(), norm_type, RT_NULLOPT, false, RT_NULLOPT).to(dev));
+      for (auto& g : grads)
+        norms.push_back(at::linalg_vector_norm(g.detach(), norm_type, RT_NULLOPT, false, RT_NULLOPT).to(dev));
       total = at::linalg_vector_norm(at::stack(norms), norm_type, RT_NULLOPT, false, RT_NULLOPT);
     }
     at::Tensor coef = max_norm / (total + 1e-6);
@@ -1284,8 +1464,12 @@ RT_API rt_status rt_ema_update_(rt_ctx* ctx, rt_tensor** ema, rt_tensor** params
 // --- issue 11: symmetric eigen-decomposition for FID. Here rather than in a file of its own
 // because the RT_BEGIN/RT_END error handling and put helpers are local to this file. ---
 RT_API rt_status rt_linalg_eigh(rt_ctx* ctx, rt_tensor* t, rt_tensor** eigenvalues, rt_tensor** eigenvectors) noexcept {
-  RT_BEGIN put_pair(at::linalg_eigh(T(t), "L"), eigenvalues, eigenvectors); RT_END
+  RT_BEGIN
+  put_pair(at::linalg_eigh(T(t), "L"), eigenvalues, eigenvectors);
+  RT_END
 }
 RT_API rt_status rt_linalg_eigvalsh(rt_ctx* ctx, rt_tensor* t, rt_tensor** out) noexcept {
-  RT_BEGIN put(out, at::linalg_eigvalsh(T(t), "L")); RT_END
+  RT_BEGIN
+  put(out, at::linalg_eigvalsh(T(t), "L"));
+  RT_END
 }

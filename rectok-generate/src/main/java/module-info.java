@@ -8,7 +8,11 @@ module dev.rectok.generate {
   exports dev.rectok.generate;
 
   // issue 9: the golden replay harness is parity infrastructure, not general API.
-  exports dev.rectok.generate.golden to dev.rectok.train, dev.rectok.cli, com.fasterxml.jackson.databind;
+  exports dev.rectok.generate.golden to
+      dev.rectok.train,
+      dev.rectok.cli,
+      com.fasterxml.jackson.databind;
 
-  provides dev.rectok.api.spi.GeneratorProvider with dev.rectok.generate.DiTGeneratorProvider;
+  provides dev.rectok.api.spi.GeneratorProvider with
+      dev.rectok.generate.DiTGeneratorProvider;
 }

@@ -2,8 +2,8 @@
  * The LibTorch backend: tensors, autograd, {@code nn} modules, optimizers and safe checkpoint IO,
  * bound to the C shim {@code librectok_torch.so} through the Foreign Function &amp; Memory API.
  *
- * <p>Run with {@code --enable-native-access=dev.rectok.torch} (or {@code ALL-UNNAMED} on the
- * class path).
+ * <p>Run with {@code --enable-native-access=dev.rectok.torch} (or {@code ALL-UNNAMED} on the class
+ * path).
  */
 @SuppressWarnings("module") // the qualified exports name modules built after this one
 module dev.rectok.torch {
@@ -31,8 +31,12 @@ module dev.rectok.torch {
   exports dev.rectok.models.inception;
 
   // issue 9: the golden replay harness is parity infrastructure, not general API.
-  exports dev.rectok.models.golden to dev.rectok.generate, dev.rectok.train, dev.rectok.cli,
+  exports dev.rectok.models.golden to
+      dev.rectok.generate,
+      dev.rectok.train,
+      dev.rectok.cli,
       com.fasterxml.jackson.databind;
 
-  provides dev.rectok.api.spi.Backend with dev.rectok.models.TorchBackend;
+  provides dev.rectok.api.spi.Backend with
+      dev.rectok.models.TorchBackend;
 }

@@ -11,14 +11,23 @@ module dev.rectok.train {
   exports dev.rectok.train.tokenizer;
   exports dev.rectok.train.generator;
   exports dev.rectok.train.teacher;
-  exports dev.rectok.train.recipe to dev.rectok.cli, com.fasterxml.jackson.databind;
-  exports dev.rectok.train.metrics to dev.rectok.cli, com.fasterxml.jackson.databind;
-  exports dev.rectok.train.classifier to com.fasterxml.jackson.databind;
-  exports dev.rectok.train.loss to com.fasterxml.jackson.databind;
-  exports dev.rectok.train.loop to com.fasterxml.jackson.databind;
-  exports dev.rectok.train.run to com.fasterxml.jackson.databind;
+  exports dev.rectok.train.recipe to
+      dev.rectok.cli,
+      com.fasterxml.jackson.databind;
+  exports dev.rectok.train.metrics to
+      dev.rectok.cli,
+      com.fasterxml.jackson.databind;
+  exports dev.rectok.train.classifier to
+      com.fasterxml.jackson.databind;
+  exports dev.rectok.train.loss to
+      com.fasterxml.jackson.databind;
+  exports dev.rectok.train.loop to
+      com.fasterxml.jackson.databind;
+  exports dev.rectok.train.run to
+      com.fasterxml.jackson.databind;
   // --- issue 14: data-parallel training ---
   exports dev.rectok.train.distributed;
 
-  provides dev.rectok.api.spi.TrainerProvider with dev.rectok.train.TrainerService;
+  provides dev.rectok.api.spi.TrainerProvider with
+      dev.rectok.train.TrainerService;
 }

@@ -5,5 +5,6 @@ module dev.rectok.cli {
   requires info.picocli;
   requires com.fasterxml.jackson.databind;
 
-  opens dev.rectok.cli to info.picocli;
+  opens dev.rectok.cli to
+      info.picocli;
 }

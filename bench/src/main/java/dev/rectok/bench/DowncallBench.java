@@ -14,10 +14,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Cost of one FFM downcall into the shim: {@code rt_noop} (does nothing) and
- * {@code rt_abi_version} (returns a constant). Both are bound with
- * {@code Linker.Option.critical(false)}. Compared with the same two functions called through a
- * function pointer from C++ ({@code bench_direct}).
+ * Cost of one FFM downcall into the shim: {@code rt_noop} (does nothing) and {@code rt_abi_version}
+ * (returns a constant). Both are bound with {@code Linker.Option.critical(false)}. Compared with
+ * the same two functions called through a function pointer from C++ ({@code bench_direct}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

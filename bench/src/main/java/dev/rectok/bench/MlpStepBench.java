@@ -53,10 +53,19 @@ public class MlpStepBench {
   public void setup() {
     try (TorchGenerator gen = TorchGenerator.cpu(0)) {
       x = Tensor.randn(gen, BATCH, IN);
-      y = Tensor.randint(0, CLASSES, new long[] {BATCH}, gen, dev.rectok.api.DType.INT64, dev.rectok.api.Device.CPU);
-      params = new Tensor[] {
-          param(gen, 1 / Math.sqrt(IN), HIDDEN, IN), param(gen, 0.01, HIDDEN),
-          param(gen, 1 / Math.sqrt(HIDDEN), CLASSES, HIDDEN), param(gen, 0.01, CLASSES)};
+      y =
+          Tensor.randint(
+              0,
+              CLASSES,
+              new long[] {BATCH},
+              gen,
+              dev.rectok.api.DType.INT64,
+              dev.rectok.api.Device.CPU);
+      params =
+          new Tensor[] {
+            param(gen, 1 / Math.sqrt(IN), HIDDEN, IN), param(gen, 0.01, HIDDEN),
+            param(gen, 1 / Math.sqrt(HIDDEN), CLASSES, HIDDEN), param(gen, 0.01, CLASSES)
+          };
     }
     expAvgs = new Tensor[params.length];
     expAvgSqs = new Tensor[params.length];

@@ -14,8 +14,8 @@ import java.util.Map;
 /**
  * Joins JMH's JSON result and bench_direct's output into the one table bench/run prints.
  *
- * <p>Both sides are reported the same way: the median of the measured rounds (JMH iterations of
- * 1 s; bench_direct rounds of 1 s), each round being a mean time per operation.
+ * <p>Both sides are reported the same way: the median of the measured rounds (JMH iterations of 1
+ * s; bench_direct rounds of 1 s), each round being a mean time per operation.
  *
  * <p>Usage: {@code java -cp benchmarks.jar dev.rectok.bench.Report direct.txt jmh.json...}
  */
@@ -30,13 +30,31 @@ public final class Report {
 
   static final double MATMUL_FLOP = 2.0 * 1024 * 1024 * 1024;
 
-  static final List<Row> ROWS = List.of(
-      new Row("downcall rt_noop (trivial, critical)", "DowncallBench.noop", "noop", "ns", false),
-      new Row("downcall rt_abi_version", "DowncallBench.abiVersion", "abi_version", "ns", false),
-      new Row("add of two 4-elem f32 + close (Tensor API)", "SmallOpBench.addClose", "add4", "ns", false),
-      new Row("add of two 4-elem f32 inside a Scope", "SmallOpBench.addInScope", "add4", "ns", false),
-      new Row("matmul 1024^2 fp32", "MatmulBench.matmul", "matmul1024", "ms", true),
-      new Row("MLP 784-256-10 GELU b128 train step", "MlpStepBench.trainStep", "mlp_step", "ms", false));
+  static final List<Row> ROWS =
+      List.of(
+          new Row(
+              "downcall rt_noop (trivial, critical)", "DowncallBench.noop", "noop", "ns", false),
+          new Row(
+              "downcall rt_abi_version", "DowncallBench.abiVersion", "abi_version", "ns", false),
+          new Row(
+              "add of two 4-elem f32 + close (Tensor API)",
+              "SmallOpBench.addClose",
+              "add4",
+              "ns",
+              false),
+          new Row(
+              "add of two 4-elem f32 inside a Scope",
+              "SmallOpBench.addInScope",
+              "add4",
+              "ns",
+              false),
+          new Row("matmul 1024^2 fp32", "MatmulBench.matmul", "matmul1024", "ms", true),
+          new Row(
+              "MLP 784-256-10 GELU b128 train step",
+              "MlpStepBench.trainStep",
+              "mlp_step",
+              "ms",
+              false));
 
   public static void main(String[] args) throws IOException {
     if (args.length < 2) {
@@ -96,8 +114,12 @@ public final class Report {
         continue;
       }
       double s = unitSeconds(f[4]);
-      out.put(f[0], new Timing(Double.parseDouble(f[1]) * s, Double.parseDouble(f[2]) * s,
-          Double.parseDouble(f[3]) * s));
+      out.put(
+          f[0],
+          new Timing(
+              Double.parseDouble(f[1]) * s,
+              Double.parseDouble(f[2]) * s,
+              Double.parseDouble(f[3]) * s));
     }
     return out;
   }
@@ -114,7 +136,8 @@ public final class Report {
       return "n/a";
     }
     double value = t.median() / unitSeconds(r.unit());
-    String s = String.format(Locale.ROOT, r.unit().equals("ns") ? "%.1f %s" : "%.2f %s", value, r.unit());
+    String s =
+        String.format(Locale.ROOT, r.unit().equals("ns") ? "%.1f %s" : "%.2f %s", value, r.unit());
     if (r.gflops()) {
       s += String.format(Locale.ROOT, " (%.0f GFLOP/s)", MATMUL_FLOP / t.median() / 1e9);
     }
@@ -126,8 +149,12 @@ public final class Report {
       return "n/a";
     }
     double u = unitSeconds(r.unit());
-    return String.format(Locale.ROOT, r.unit().equals("ns") ? "%.1f-%.1f %s" : "%.2f-%.2f %s", t.min() / u,
-        t.max() / u, r.unit());
+    return String.format(
+        Locale.ROOT,
+        r.unit().equals("ns") ? "%.1f-%.1f %s" : "%.2f-%.2f %s",
+        t.min() / u,
+        t.max() / u,
+        r.unit());
   }
 
   static String render(Map<String, Timing> sdk, Map<String, Timing> direct) {
@@ -137,14 +164,19 @@ public final class Report {
     for (Row r : ROWS) {
       Timing s = sdk.get(r.jmh());
       Timing d = direct.get(r.direct());
-      String ratio = s != null && d != null ? String.format(Locale.ROOT, "%.2f", s.median() / d.median()) : "n/a";
+      String ratio =
+          s != null && d != null
+              ? String.format(Locale.ROOT, "%.2f", s.median() / d.median())
+              : "n/a";
       rows.add(new String[] {r.label(), cell(s, r), cell(d, r), ratio});
       spreads.add(new String[] {r.label(), spread(s, r), spread(d, r)});
     }
     StringBuilder sb = new StringBuilder();
     table(sb, head, rows);
-    sb.append("ratio = SDK time / C++ time (1.00 = same speed; higher = SDK slower). Each cell: median of the\n")
-        .append("measured rounds (JMH iterations / bench_direct rounds), a round being a mean time per op.\n\n")
+    sb.append(
+            "ratio = SDK time / C++ time (1.00 = same speed; higher = SDK slower). Each cell: median of the\n")
+        .append(
+            "measured rounds (JMH iterations / bench_direct rounds), a round being a mean time per op.\n\n")
         .append("spread (min-max over the rounds):\n");
     table(sb, new String[] {"measurement", "SDK", "C++ direct"}, spreads);
     return sb.toString();

@@ -20,16 +20,16 @@ import java.util.ServiceLoader;
 import java.util.function.ToIntFunction;
 
 /**
- * Finds the installed implementations (the {@link Backend}, {@link GeneratorProvider} and
- * {@link TrainerProvider} services) through {@link ServiceLoader}. Stateless; thread-safe.
+ * Finds the installed implementations (the {@link Backend}, {@link GeneratorProvider} and {@link
+ * TrainerProvider} services) through {@link ServiceLoader}. Stateless; thread-safe.
  *
- * <p>Where it looks, in order: the class loader passed in (the no-argument forms pass the
- * thread's context class loader), then this API's own class loader, then this API's module
- * layer. The fallback is what makes a plugin work: a host such as ImageJ loads plugin jars with
- * its own class loader, which the thread's context class loader cannot see, but which loaded this
- * class too. One selection rule for every kind of provider: highest {@code priority()} first, ties
- * broken by class name. When nothing is found the {@link IllegalStateException} names the
- * artifact to add and lists every place it searched.
+ * <p>Where it looks, in order: the class loader passed in (the no-argument forms pass the thread's
+ * context class loader), then this API's own class loader, then this API's module layer. The
+ * fallback is what makes a plugin work: a host such as ImageJ loads plugin jars with its own class
+ * loader, which the thread's context class loader cannot see, but which loaded this class too. One
+ * selection rule for every kind of provider: highest {@code priority()} first, ties broken by class
+ * name. When nothing is found the {@link IllegalStateException} names the artifact to add and lists
+ * every place it searched.
  */
 public final class Backends {
   private Backends() {}
@@ -57,7 +57,8 @@ public final class Backends {
    * The installed backend with the highest priority, searched from the context class loader.
    *
    * @return the backend
-   * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
+   * @throws IllegalStateException naming the artifact to add and where it searched when none is
+   *     installed
    */
   public static Backend load() {
     return load(contextLoader());
@@ -69,33 +70,49 @@ public final class Backends {
    *
    * @param loader the class loader to search first, or null for the fallbacks only
    * @return the backend
-   * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
+   * @throws IllegalStateException naming the artifact to add and where it searched when none is
+   *     installed
    */
   public static Backend load(ClassLoader loader) {
-    return first(Backend.class, Backend::priority, loader, "backend", "rectok-native", "dev.rectok.torch");
+    return first(
+        Backend.class, Backend::priority, loader, "backend", "rectok-native", "dev.rectok.torch");
   }
 
   /**
-   * The generator provider with the highest priority, searched from {@code loader}, then the fallbacks.
+   * The generator provider with the highest priority, searched from {@code loader}, then the
+   * fallbacks.
    *
    * @param loader the class loader to search first, or null for the fallbacks only
    * @return the provider
-   * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
+   * @throws IllegalStateException naming the artifact to add and where it searched when none is
+   *     installed
    */
   public static GeneratorProvider generators(ClassLoader loader) {
-    return first(GeneratorProvider.class, GeneratorProvider::priority, loader, "generator", "rectok-generate",
+    return first(
+        GeneratorProvider.class,
+        GeneratorProvider::priority,
+        loader,
+        "generator",
+        "rectok-generate",
         "dev.rectok.generate");
   }
 
   /**
-   * The trainer provider with the highest priority, searched from {@code loader}, then the fallbacks.
+   * The trainer provider with the highest priority, searched from {@code loader}, then the
+   * fallbacks.
    *
    * @param loader the class loader to search first, or null for the fallbacks only
    * @return the provider
-   * @throws IllegalStateException naming the artifact to add and where it searched when none is installed
+   * @throws IllegalStateException naming the artifact to add and where it searched when none is
+   *     installed
    */
   public static TrainerProvider trainers(ClassLoader loader) {
-    return first(TrainerProvider.class, TrainerProvider::priority, loader, "trainer", "rectok-train",
+    return first(
+        TrainerProvider.class,
+        TrainerProvider::priority,
+        loader,
+        "trainer",
+        "rectok-train",
         "dev.rectok.train");
   }
 
@@ -117,14 +134,15 @@ public final class Backends {
    *
    * @throws IllegalArgumentException when {@code precision} is not supported on {@code device}
    */
-  public static Tokenizer openTokenizer(Path modelFile, Device device, Precision precision) throws IOException {
+  public static Tokenizer openTokenizer(Path modelFile, Device device, Precision precision)
+      throws IOException {
     return load().openTokenizer(modelFile, device, precision);
   }
 
   /**
-   * Opens a tokenizer model from a URL: a {@code file:} URL is memory-mapped in place; any other
-   * (a {@code jar:} entry, {@code http:} is never fetched by the SDK itself but by the URL's
-   * handler) is streamed through a temporary file.
+   * Opens a tokenizer model from a URL: a {@code file:} URL is memory-mapped in place; any other (a
+   * {@code jar:} entry, {@code http:} is never fetched by the SDK itself but by the URL's handler)
+   * is streamed through a temporary file.
    *
    * @param model where the model file is
    * @param device where the model runs
@@ -143,14 +161,15 @@ public final class Backends {
   }
 
   /**
-   * Opens a tokenizer model stored as a class-path resource of {@code loader} (for example
-   * {@code rectok-models/fashion-mnist/tokenizer.safetensors} from the demo-models artifact).
+   * Opens a tokenizer model stored as a class-path resource of {@code loader} (for example {@code
+   * rectok-models/fashion-mnist/tokenizer.safetensors} from the demo-models artifact).
    *
    * @param resource the resource name, without a leading slash
    * @param loader the class loader that holds it, or null for this API's loader
    * @param device where the model runs
    * @return the tokenizer, owned by the caller
-   * @throws IOException naming the resource and the loader when it is not there, or for malformed bytes
+   * @throws IOException naming the resource and the loader when it is not there, or for malformed
+   *     bytes
    */
   public static Tokenizer openTokenizerResource(String resource, ClassLoader loader, Device device)
       throws IOException {
@@ -188,7 +207,8 @@ public final class Backends {
     if (m != null && (guide == null || g != null)) {
       return p.openGenerator(m, g, device);
     }
-    try (InputStream min = model.openStream(); InputStream gin = guide == null ? null : guide.openStream()) {
+    try (InputStream min = model.openStream();
+        InputStream gin = guide == null ? null : guide.openStream()) {
       return p.openGenerator(min, gin, device);
     }
   }
@@ -203,9 +223,10 @@ public final class Backends {
    * @return the generator, owned by the caller
    * @throws IOException naming a resource that is not there, or for malformed bytes
    */
-  public static Generator openGeneratorResource(String model, String guide, ClassLoader loader, Device device)
-      throws IOException {
-    return openGenerator(resource(model, loader), guide == null ? null : resource(guide, loader), device);
+  public static Generator openGeneratorResource(
+      String model, String guide, ClassLoader loader, Device device) throws IOException {
+    return openGenerator(
+        resource(model, loader), guide == null ? null : resource(guide, loader), device);
   }
 
   /**
@@ -228,8 +249,12 @@ public final class Backends {
     ClassLoader l = loader != null ? loader : Backends.class.getClassLoader();
     URL url = l.getResource(name);
     if (url == null) {
-      throw new IOException("no class-path resource " + name + " in " + describe(l)
-          + ": add the artifact that holds it (the demo models: dev.rectok:rectok-demo-models)");
+      throw new IOException(
+          "no class-path resource "
+              + name
+              + " in "
+              + describe(l)
+              + ": add the artifact that holds it (the demo models: dev.rectok:rectok-demo-models)");
     }
     return url;
   }
@@ -245,20 +270,36 @@ public final class Backends {
     }
   }
 
-  private static <S> S first(Class<S> type, ToIntFunction<S> priority, ClassLoader loader, String what,
-      String artifact, String module) {
+  private static <S> S first(
+      Class<S> type,
+      ToIntFunction<S> priority,
+      ClassLoader loader,
+      String what,
+      String artifact,
+      String module) {
     List<String> searched = new ArrayList<>();
     List<S> all = find(type, priority, loader, searched);
     if (all.isEmpty()) {
-      throw new IllegalStateException("no RecTok " + what + " is installed: add the dependency dev.rectok:"
-          + artifact + " (module " + module + ") to the class or module path, next to rectok-api. Searched for "
-          + type.getName() + " in: " + String.join("; ", searched));
+      throw new IllegalStateException(
+          "no RecTok "
+              + what
+              + " is installed: add the dependency dev.rectok:"
+              + artifact
+              + " (module "
+              + module
+              + ") to the class or module path, next to rectok-api. Searched for "
+              + type.getName()
+              + " in: "
+              + String.join("; ", searched));
     }
     return all.getFirst();
   }
 
-  /** The one provider-selection rule: every source, de-duplicated by class, highest priority first. */
-  static <S> List<S> find(Class<S> type, ToIntFunction<S> priority, ClassLoader loader, List<String> searched) {
+  /**
+   * The one provider-selection rule: every source, de-duplicated by class, highest priority first.
+   */
+  static <S> List<S> find(
+      Class<S> type, ToIntFunction<S> priority, ClassLoader loader, List<String> searched) {
     Map<String, S> found = new LinkedHashMap<>();
     ClassLoader own = Backends.class.getClassLoader();
     if (loader != null) {
@@ -271,20 +312,27 @@ public final class Backends {
     }
     ModuleLayer layer = Backends.class.getModule().getLayer();
     if (layer != null) {
-      searched.add("the module layer of " + Backends.class.getModule().getName() + " (" + layer.modules().size()
-          + " modules)");
+      searched.add(
+          "the module layer of "
+              + Backends.class.getModule().getName()
+              + " ("
+              + layer.modules().size()
+              + " modules)");
       collect(ServiceLoader.load(layer, type), found, searched);
     }
     return found.values().stream()
-        .sorted(Comparator.comparingInt(priority).reversed().thenComparing(s -> s.getClass().getName()))
+        .sorted(
+            Comparator.comparingInt(priority).reversed().thenComparing(s -> s.getClass().getName()))
         .toList();
   }
 
-  private static <S> void collect(ServiceLoader<S> loader, Map<String, S> into, List<String> searched) {
+  private static <S> void collect(
+      ServiceLoader<S> loader, Map<String, S> into, List<String> searched) {
     try {
       loader.stream().forEach(p -> into.putIfAbsent(p.type().getName(), p.get()));
     } catch (ServiceConfigurationError e) {
-      // a broken provider in one place must not hide a working one in another; named if none is found
+      // a broken provider in one place must not hide a working one in another; named if none is
+      // found
       searched.add("(there: " + e.getMessage() + ")");
     }
   }
@@ -297,7 +345,10 @@ public final class Backends {
     String text = "class loader " + name;
     if (loader instanceof URLClassLoader u) {
       URL[] urls = u.getURLs();
-      text += " " + Arrays.stream(urls).limit(8).map(URL::toString).toList() + (urls.length > 8 ? " ..." : "");
+      text +=
+          " "
+              + Arrays.stream(urls).limit(8).map(URL::toString).toList()
+              + (urls.length > 8 ? " ..." : "");
     }
     return text;
   }

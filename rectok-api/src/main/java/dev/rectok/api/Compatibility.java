@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * Whether a tokenizer and a generator fit together: the generator's latents must have the
- * tokenizer's latent shape, and the tokenizer must carry latent statistics (the generator works
- * in the channel-normalized space). An immutable value; thread-safe.
+ * tokenizer's latent shape, and the tokenizer must carry latent statistics (the generator works in
+ * the channel-normalized space). An immutable value; thread-safe.
  *
  * @param problems one sentence per mismatch; empty when they fit
  */
@@ -34,12 +34,16 @@ public record Compatibility(List<String> problems) {
     Objects.requireNonNull(generator, "generator");
     List<String> problems = new ArrayList<>();
     if (!Arrays.equals(tokenizer.latentShape(), generator.latentShape())) {
-      problems.add("the generator makes latents of shape " + Arrays.toString(generator.latentShape())
-          + " but the tokenizer decodes " + Arrays.toString(tokenizer.latentShape()));
+      problems.add(
+          "the generator makes latents of shape "
+              + Arrays.toString(generator.latentShape())
+              + " but the tokenizer decodes "
+              + Arrays.toString(tokenizer.latentShape()));
     }
     if (!tokenizer.hasStatistics()) {
-      problems.add("the tokenizer has no latent statistics, which generated latents need: compute them with "
-          + "'rectok stats' and embed them with 'rectok convert --stats'");
+      problems.add(
+          "the tokenizer has no latent statistics, which generated latents need: compute them with "
+              + "'rectok stats' and embed them with 'rectok convert --stats'");
     }
     return new Compatibility(problems);
   }
@@ -60,7 +64,8 @@ public record Compatibility(List<String> problems) {
    */
   public void require() {
     if (!compatible()) {
-      throw new IllegalArgumentException("tokenizer and generator do not fit: " + String.join("; ", problems));
+      throw new IllegalArgumentException(
+          "tokenizer and generator do not fit: " + String.join("; ", problems));
     }
   }
 }

@@ -5,8 +5,8 @@ import java.util.Locale;
 /**
  * Element types, named as in PyTorch ({@code torch.float32} is {@link #FLOAT32}).
  *
- * <p>{@link #code()} is the stable numbering of the native ABI ({@code RT_F32} ... in
- * {@code rectok_torch.h}); it is not {@code c10::ScalarType}. Immutable and thread-safe.
+ * <p>{@link #code()} is the stable numbering of the native ABI ({@code RT_F32} ... in {@code
+ * rectok_torch.h}); it is not {@code c10::ScalarType}. Immutable and thread-safe.
  */
 public enum DType {
   /** 32-bit IEEE float ({@code torch.float32}). */

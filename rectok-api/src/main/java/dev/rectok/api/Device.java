@@ -5,8 +5,8 @@ import java.util.Objects;
 /**
  * A compute device in PyTorch syntax: {@code cpu}, {@code cuda}, {@code cuda:0}.
  *
- * <p>An immutable value; thread-safe. Whether the device exists is checked by the backend when
- * a tensor is placed on it, not here.
+ * <p>An immutable value; thread-safe. Whether the device exists is checked by the backend when a
+ * tensor is placed on it, not here.
  *
  * @param type the device kind
  * @param index the device ordinal, or -1 for "the current device of that kind"
@@ -28,7 +28,8 @@ public record Device(Type type, int index) {
   public Device {
     Objects.requireNonNull(type, "type");
     if (index < -1) {
-      throw new IllegalArgumentException("device index must be >= 0 (or -1 for the current one), got " + index);
+      throw new IllegalArgumentException(
+          "device index must be >= 0 (or -1 for the current one), got " + index);
     }
     if (type == Type.CPU && index > 0) {
       throw new IllegalArgumentException("cpu has no device index " + index);

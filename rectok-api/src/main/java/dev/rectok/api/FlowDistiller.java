@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Trains a RecTok tokenizer the paper's way. Stage 1 distils a frozen teacher's patch features
- * into the latent twice: <em>flow semantic distillation</em> (a small semantic decoder predicts
- * the features from the latent noised along the rectified-flow forward path, on the generator's
- * time law) and <em>reconstruction-alignment distillation</em> (the features of masked tokens are
+ * Trains a RecTok tokenizer the paper's way. Stage 1 distils a frozen teacher's patch features into
+ * the latent twice: <em>flow semantic distillation</em> (a small semantic decoder predicts the
+ * features from the latent noised along the rectified-flow forward path, on the generator's time
+ * law) and <em>reconstruction-alignment distillation</em> (the features of masked tokens are
  * predicted from the visible ones), next to pixel, perceptual, KL and GAN losses. Stage 2
  * fine-tunes the decoder alone. Open one with {@link Backends#openFlowDistiller}.
  *
@@ -32,9 +32,10 @@ public interface FlowDistiller extends AutoCloseable {
   TrainingReport train(TrainingLimits limits, Progress progress) throws IOException;
 
   /**
-   * Writes the EMA tokenizer (encoder and pixel decoder; the semantic decoder is training-only)
-   * as a self-describing model file that {@link Backends#openTokenizer} opens. Latent statistics
-   * for the generator are computed over {@code statisticsImages} training images (0: none).
+   * Writes the EMA tokenizer (encoder and pixel decoder; the semantic decoder is training-only) as
+   * a self-describing model file that {@link Backends#openTokenizer} opens. Latent statistics for
+   * the generator are computed over {@code statisticsImages} training images (0: none).
+   *
    * @param modelFile where to write the model file
    * @param statisticsImages how many training images the latent statistics are computed over
    * @param progress told about the statistics pass

@@ -7,24 +7,31 @@ import java.util.Objects;
 
 /**
  * Everything a {@link FlowDistiller} needs. Names in {@code model} and {@code training} are the
- * reference's config names (for example {@code token_channels}, {@code vit_enc_model_size};
- * {@code epochs}, {@code batch_size}, {@code blr}, {@code mask_ratio}, {@code gamma},
- * {@code sem_loss_weight}, {@code discriminator_start_epoch}), so a reference run maps 1:1.
- * Immutable; thread-safe.
+ * reference's config names (for example {@code token_channels}, {@code vit_enc_model_size}; {@code
+ * epochs}, {@code batch_size}, {@code blr}, {@code mask_ratio}, {@code gamma}, {@code
+ * sem_loss_weight}, {@code discriminator_start_epoch}), so a reference run maps 1:1. Immutable;
+ * thread-safe.
  *
  * @param runDirectory where config, metrics, checkpoints and samples go (created if missing)
- * @param data         a Fashion-MNIST IDX directory, an image folder (one sub-folder per class)
- *                     or a file list
- * @param teacher      the frozen teacher's model file, or a directory of precomputed feature
- *                     shards; null only for stage 2
- * @param stage        1 (flow distillation) or 2 (decoder fine-tuning)
- * @param initFrom     the stage-1 checkpoint or model file stage 2 starts from; null for stage 1
- * @param model        tokenizer constructor arguments (reference names) overriding the preset
- * @param training     training config values (reference names) overriding the stage's defaults
- * @param device       where to train ({@code cpu}, {@code cuda:0})
+ * @param data a Fashion-MNIST IDX directory, an image folder (one sub-folder per class) or a file
+ *     list
+ * @param teacher the frozen teacher's model file, or a directory of precomputed feature shards;
+ *     null only for stage 2
+ * @param stage 1 (flow distillation) or 2 (decoder fine-tuning)
+ * @param initFrom the stage-1 checkpoint or model file stage 2 starts from; null for stage 1
+ * @param model tokenizer constructor arguments (reference names) overriding the preset
+ * @param training training config values (reference names) overriding the stage's defaults
+ * @param device where to train ({@code cpu}, {@code cuda:0})
  */
-public record FlowDistillerSpec(Path runDirectory, Path data, Path teacher, int stage, Path initFrom,
-    Map<String, Object> model, Map<String, Object> training, Device device) {
+public record FlowDistillerSpec(
+    Path runDirectory,
+    Path data,
+    Path teacher,
+    int stage,
+    Path initFrom,
+    Map<String, Object> model,
+    Map<String, Object> training,
+    Device device) {
 
   /** Validates the spec. */
   public FlowDistillerSpec {
@@ -35,10 +42,12 @@ public record FlowDistillerSpec(Path runDirectory, Path data, Path teacher, int 
       throw new IllegalArgumentException("stage must be 1 or 2, got " + stage);
     }
     if (stage == 1 && teacher == null) {
-      throw new IllegalArgumentException("stage 1 needs a teacher (model file or precomputed features)");
+      throw new IllegalArgumentException(
+          "stage 1 needs a teacher (model file or precomputed features)");
     }
     if (stage == 2 && initFrom == null) {
-      throw new IllegalArgumentException("stage 2 needs initFrom: the stage-1 run's checkpoint or model file");
+      throw new IllegalArgumentException(
+          "stage 2 needs initFrom: the stage-1 run's checkpoint or model file");
     }
     model = Map.copyOf(model);
     training = Map.copyOf(training);
@@ -135,7 +144,8 @@ public record FlowDistillerSpec(Path runDirectory, Path data, Path teacher, int 
      * @return the spec
      */
     public FlowDistillerSpec build() {
-      return new FlowDistillerSpec(runDirectory, data, teacher, stage, initFrom, model, training, device);
+      return new FlowDistillerSpec(
+          runDirectory, data, teacher, stage, initFrom, model, training, device);
     }
   }
 }

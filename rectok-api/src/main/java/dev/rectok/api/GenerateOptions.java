@@ -20,8 +20,15 @@ import java.util.function.BooleanSupplier;
  *     threads or how many processes share the work (what {@code rectok sample} uses)
  * @param precision the networks' arithmetic ({@link Precision}), FP32 by default
  */
-public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidance, double guidanceScale,
-    double intervalMin, double intervalMax, BooleanSupplier cancelled, long firstSampleIndex,
+public record GenerateOptions(
+    int gridPoints,
+    Method method,
+    GuidanceKind guidance,
+    double guidanceScale,
+    double intervalMin,
+    double intervalMax,
+    BooleanSupplier cancelled,
+    long firstSampleIndex,
     // --- issue 13: precision ---
     Precision precision) {
 
@@ -52,17 +59,27 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
       throw new IllegalArgumentException("need at least 2 grid points, got " + gridPoints);
     }
     if (gridPoints > MAX_GRID_POINTS) {
-      throw new IllegalArgumentException("need at most " + MAX_GRID_POINTS + " grid points, got " + gridPoints);
+      throw new IllegalArgumentException(
+          "need at most " + MAX_GRID_POINTS + " grid points, got " + gridPoints);
     }
     if (method == null || guidance == null || cancelled == null || precision == null) {
       throw new NullPointerException("method, guidance, cancelled and precision are required");
     }
-    if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale) || !(intervalMin <= intervalMax)) {
+    if (!(guidanceScale >= 0)
+        || Double.isInfinite(guidanceScale)
+        || !(intervalMin <= intervalMax)) {
       throw new IllegalArgumentException(
-          "invalid guidance: scale " + guidanceScale + ", interval [" + intervalMin + ", " + intervalMax + "]");
+          "invalid guidance: scale "
+              + guidanceScale
+              + ", interval ["
+              + intervalMin
+              + ", "
+              + intervalMax
+              + "]");
     }
     if (firstSampleIndex < -1) {
-      throw new IllegalArgumentException("firstSampleIndex must be -1 (off) or a global index >= 0, got " + firstSampleIndex);
+      throw new IllegalArgumentException(
+          "firstSampleIndex must be -1 (off) or a global index >= 0, got " + firstSampleIndex);
     }
   }
 
@@ -190,8 +207,16 @@ public record GenerateOptions(int gridPoints, Method method, GuidanceKind guidan
      * @return the options
      */
     public GenerateOptions build() {
-      return new GenerateOptions(gridPoints, method, guidance, guidanceScale, intervalMin, intervalMax, cancelled,
-          firstSampleIndex, precision);
+      return new GenerateOptions(
+          gridPoints,
+          method,
+          guidance,
+          guidanceScale,
+          intervalMin,
+          intervalMax,
+          cancelled,
+          firstSampleIndex,
+          precision);
     }
   }
 }

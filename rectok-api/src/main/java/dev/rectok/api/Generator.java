@@ -7,9 +7,9 @@ package dev.rectok.api;
  * Thread-safe: concurrent calls are allowed and equal serial ones (each call draws from its own
  * seeded generator). Owns native models: close it (after every call has returned).
  *
- * <p>Batch composition: the initial noise of a call is drawn for the whole batch from one seed,
- * so {@code sample([3, 7], seed)[0]} differs from {@code sample([3], seed)}. For results that
- * depend only on (label, seed), sample one label per call (concurrent calls are fine).
+ * <p>Batch composition: the initial noise of a call is drawn for the whole batch from one seed, so
+ * {@code sample([3, 7], seed)[0]} differs from {@code sample([3], seed)}. For results that depend
+ * only on (label, seed), sample one label per call (concurrent calls are fine).
  */
 public interface Generator extends AutoCloseable {
 
@@ -28,7 +28,8 @@ public interface Generator extends AutoCloseable {
    * @param progress told about each step
    * @return channel-normalized latents, one per label
    * @throws IllegalArgumentException for a label out of range or AutoGuidance without a guide model
-   * @throws ArithmeticException when sampling produces a NaN or infinite latent (e.g. an extreme guidance scale)
+   * @throws ArithmeticException when sampling produces a NaN or infinite latent (e.g. an extreme
+   *     guidance scale)
    * @throws java.util.concurrent.CancellationException when {@code options.cancelled()} turns true
    */
   Latents sample(long[] labels, long seed, GenerateOptions options, Progress progress);

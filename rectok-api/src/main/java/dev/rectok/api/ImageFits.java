@@ -11,7 +11,10 @@ import java.awt.image.WritableRaster;
 import java.util.List;
 import java.util.Objects;
 
-/** The size- and type-preserving reconstruction behind {@link Tokenizer#reconstruct(BufferedImage, ImageFit)}. Stateless. */
+/**
+ * The size- and type-preserving reconstruction behind {@link Tokenizer#reconstruct(BufferedImage,
+ * ImageFit)}. Stateless.
+ */
 final class ImageFits {
   private ImageFits() {}
 
@@ -53,7 +56,8 @@ final class ImageFits {
   /** True for single-band gray images (8 or 16 bit), which go through the model as R = G = B. */
   static boolean isGray(BufferedImage image) {
     ColorModel cm = image.getColorModel();
-    return !(cm instanceof IndexColorModel) && cm.getNumComponents() == 1
+    return !(cm instanceof IndexColorModel)
+        && cm.getNumComponents() == 1
         && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY;
   }
 
@@ -81,7 +85,10 @@ final class ImageFits {
     return rgb;
   }
 
-  /** {@code rgb} converted to {@code model}'s type and colour model; alpha copied from {@code model}. */
+  /**
+   * {@code rgb} converted to {@code model}'s type and colour model; alpha copied from {@code
+   * model}.
+   */
   static BufferedImage like(BufferedImage rgb, BufferedImage model) {
     int w = rgb.getWidth();
     int h = rgb.getHeight();
@@ -90,7 +97,9 @@ final class ImageFits {
     if (model.getType() == BufferedImage.TYPE_INT_RGB) {
       return rgb;
     } else if (isGray(model)) {
-      out = new BufferedImage(cm, cm.createCompatibleWritableRaster(w, h), cm.isAlphaPremultiplied(), null);
+      out =
+          new BufferedImage(
+              cm, cm.createCompatibleWritableRaster(w, h), cm.isAlphaPremultiplied(), null);
       WritableRaster r = out.getRaster();
       int max = (1 << cm.getComponentSize(0)) - 1;
       for (int y = 0; y < h; y++) {
@@ -102,7 +111,9 @@ final class ImageFits {
       }
       return out;
     } else if (model.getType() == BufferedImage.TYPE_CUSTOM || cm instanceof IndexColorModel) {
-      out = new BufferedImage(cm, cm.createCompatibleWritableRaster(w, h), cm.isAlphaPremultiplied(), null);
+      out =
+          new BufferedImage(
+              cm, cm.createCompatibleWritableRaster(w, h), cm.isAlphaPremultiplied(), null);
     } else {
       out = new BufferedImage(w, h, model.getType());
     }
@@ -120,7 +131,8 @@ final class ImageFits {
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = out.createGraphics();
     try {
-      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
       g.drawImage(src, 0, 0, w, h, null);
     } finally {
       g.dispose();

@@ -4,12 +4,12 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A batch of tokenizer latents as plain floats, channels first: {@code values[((b*C + c)*H + h)*W + w]}.
- * For RecTok at 256×256 a sample is 128 × 16 × 16.
+ * A batch of tokenizer latents as plain floats, channels first: {@code values[((b*C + c)*H + h)*W +
+ * w]}. For RecTok at 256×256 a sample is 128 × 16 × 16.
  *
- * <p>{@code normalized} says whether the per-channel latent statistics were applied
- * ({@code (z − mean_c) / std_c}, the space the generator works in) or not (the raw posterior).
- * An immutable value (the array is copied in and out); thread-safe.
+ * <p>{@code normalized} says whether the per-channel latent statistics were applied ({@code (z −
+ * mean_c) / std_c}, the space the generator works in) or not (the raw posterior). An immutable
+ * value (the array is copied in and out); thread-safe.
  *
  * @param values the floats, {@code batch * channels * height * width} of them
  * @param batch samples
@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param width latent grid columns
  * @param normalized whether channel-normalized with the latent statistics
  */
-public record Latents(float[] values, int batch, int channels, int height, int width, boolean normalized) {
+public record Latents(
+    float[] values, int batch, int channels, int height, int width, boolean normalized) {
   /** Checks the shape against the values and copies them. */
   public Latents {
     Objects.requireNonNull(values, "values");
@@ -28,8 +29,19 @@ public record Latents(float[] values, int batch, int channels, int height, int w
     }
     long n = (long) batch * channels * height * width;
     if (values.length != n) {
-      throw new IllegalArgumentException("latents of shape (" + batch + ", " + channels + ", " + height + ", "
-          + width + ") need " + n + " values, got " + values.length);
+      throw new IllegalArgumentException(
+          "latents of shape ("
+              + batch
+              + ", "
+              + channels
+              + ", "
+              + height
+              + ", "
+              + width
+              + ") need "
+              + n
+              + " values, got "
+              + values.length);
     }
     values = values.clone();
   }
@@ -62,13 +74,19 @@ public record Latents(float[] values, int batch, int channels, int height, int w
   public Latents sample(int i) {
     Objects.checkIndex(i, batch);
     int per = channels * height * width;
-    return new Latents(Arrays.copyOfRange(values, i * per, (i + 1) * per), 1, channels, height, width, normalized);
+    return new Latents(
+        Arrays.copyOfRange(values, i * per, (i + 1) * per), 1, channels, height, width, normalized);
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Latents l && l.batch == batch && l.channels == channels && l.height == height
-        && l.width == width && l.normalized == normalized && Arrays.equals(l.values, values);
+    return o instanceof Latents l
+        && l.batch == batch
+        && l.channels == channels
+        && l.height == height
+        && l.width == width
+        && l.normalized == normalized
+        && Arrays.equals(l.values, values);
   }
 
   @Override
@@ -78,6 +96,15 @@ public record Latents(float[] values, int batch, int channels, int height, int w
 
   @Override
   public String toString() {
-    return "Latents[" + batch + "x" + channels + "x" + height + "x" + width + (normalized ? ", normalized" : ", raw") + "]";
+    return "Latents["
+        + batch
+        + "x"
+        + channels
+        + "x"
+        + height
+        + "x"
+        + width
+        + (normalized ? ", normalized" : ", raw")
+        + "]";
   }
 }

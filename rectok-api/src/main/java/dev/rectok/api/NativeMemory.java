@@ -1,9 +1,9 @@
 package dev.rectok.api;
 
 /**
- * A diagnostics snapshot of a backend's native memory, for health endpoints and leak hunting.
- * An immutable value; thread-safe. Values are process-wide and may change right after the
- * snapshot was taken.
+ * A diagnostics snapshot of a backend's native memory, for health endpoints and leak hunting. An
+ * immutable value; thread-safe. Values are process-wide and may change right after the snapshot was
+ * taken.
  *
  * @param liveTensors native tensor handles alive now (all threads); returns to its earlier value
  *     once everything created since was closed

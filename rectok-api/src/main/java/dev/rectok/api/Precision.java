@@ -31,8 +31,8 @@ public enum Precision {
   }
 
   /**
-   * Parses {@code fp32}, {@code bf16} or {@code auto} (case-insensitive; {@code float32} and
-   * {@code bfloat16} are accepted too).
+   * Parses {@code fp32}, {@code bf16} or {@code auto} (case-insensitive; {@code float32} and {@code
+   * bfloat16} are accepted too).
    *
    * @throws IllegalArgumentException naming the allowed values
    */
@@ -41,7 +41,9 @@ public enum Precision {
       case "fp32", "float32" -> FP32;
       case "bf16", "bfloat16" -> BF16;
       case "auto" -> AUTO;
-      default -> throw new IllegalArgumentException("precision must be fp32, bf16 or auto, got '" + name + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "precision must be fp32, bf16 or auto, got '" + name + "'");
     };
   }
 }

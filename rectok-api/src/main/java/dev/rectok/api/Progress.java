@@ -2,8 +2,8 @@ package dev.rectok.api;
 
 /**
  * Receives progress of long work (training, sampling, dataset passes). The SDK calls it from the
- * thread doing the work; implementations that touch a UI must hand over to their own thread.
- * The CLI renders it as a progress bar; {@link #NONE} ignores it.
+ * thread doing the work; implementations that touch a UI must hand over to their own thread. The
+ * CLI renders it as a progress bar; {@link #NONE} ignores it.
  */
 public interface Progress {
 

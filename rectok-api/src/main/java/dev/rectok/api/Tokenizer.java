@@ -6,29 +6,28 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A visual tokenizer: images to latents and back (RecTok: a 256×256 image to 128 × 16 × 16).
- * Images are preprocessed as the reference does (ADM centre crop to {@link #imageSize()}, the
- * exact PIL resampling) and decoded images are quantized by truncation, as the reference saves
- * them.
+ * A visual tokenizer: images to latents and back (RecTok: a 256×256 image to 128 × 16 × 16). Images
+ * are preprocessed as the reference does (ADM centre crop to {@link #imageSize()}, the exact PIL
+ * resampling) and decoded images are quantized by truncation, as the reference saves them.
  *
- * <p>What happens to an image is chosen, not silent: {@link #encode}, {@link #decode} and
- * {@link #reconstruct(List)} work at the model's size, so any other image is centre-cropped to a
- * square and resized (ADM: halved with a box filter while at least twice the size, then bicubic),
- * and images come back as {@code TYPE_INT_RGB} of {@link #imageSize()}. {@link #reconstruct(
+ * <p>What happens to an image is chosen, not silent: {@link #encode}, {@link #decode} and {@link
+ * #reconstruct(List)} work at the model's size, so any other image is centre-cropped to a square
+ * and resized (ADM: halved with a box filter while at least twice the size, then bicubic), and
+ * images come back as {@code TYPE_INT_RGB} of {@link #imageSize()}. {@link #reconstruct(
  * BufferedImage, ImageFit)} keeps the input's width, height and type instead: it tiles or resizes
  * as the caller chooses and converts back (a grayscale image stays grayscale). Every image entry
- * point refuses images above the backend's pixel limit (see the implementation's
- * {@code ImageLimits}), naming the size and the limit: an {@link IllegalArgumentException} for an
- * image in memory, an {@link IOException} for a file (checked from its header, before decoding).
+ * point refuses images above the backend's pixel limit (see the implementation's {@code
+ * ImageLimits}), naming the size and the limit: an {@link IllegalArgumentException} for an image in
+ * memory, an {@link IOException} for a file (checked from its header, before decoding).
  *
  * <p>Batch composition: the encoder and decoder work per sample, but BLAS may block a batch
- * differently from a single image, so a latent may differ in the last bits with the batch it
- * came in; a posterior sample ({@code sample = true}) draws its noise for the whole batch from
- * one seed, so it depends on the image's position in the batch. For results that depend only on
- * the image, call with one image at a time (concurrent calls are fine).
+ * differently from a single image, so a latent may differ in the last bits with the batch it came
+ * in; a posterior sample ({@code sample = true}) draws its noise for the whole batch from one seed,
+ * so it depends on the image's position in the batch. For results that depend only on the image,
+ * call with one image at a time (concurrent calls are fine).
  *
- * <p>Thread-safe: concurrent calls are allowed (the model is only read). Owns a native model:
- * close it after the last call returned.
+ * <p>Thread-safe: concurrent calls are allowed (the model is only read). Owns a native model: close
+ * it after the last call returned.
  */
 public interface Tokenizer extends AutoCloseable {
 
@@ -47,9 +46,9 @@ public interface Tokenizer extends AutoCloseable {
   int[] latentShape();
 
   /**
-   * Encodes images to latents: the posterior mean, or a sample from the posterior when
-   * {@code sample} is true (drawn with {@code seed}); channel-normalized with the latent
-   * statistics when {@code normalize} is true (the generator's space).
+   * Encodes images to latents: the posterior mean, or a sample from the posterior when {@code
+   * sample} is true (drawn with {@code seed}); channel-normalized with the latent statistics when
+   * {@code normalize} is true (the generator's space).
    *
    * @param images the images, any size (centre-cropped and resized to {@link #imageSize()})
    * @param sample draw from the posterior instead of taking its mean
@@ -109,7 +108,6 @@ public interface Tokenizer extends AutoCloseable {
    *
    * @param files the files (PNG, JPEG, BMP, GIF)
    * @return the decoded images, in order
-   *
    * @throws IOException naming a file that is missing or not a readable image, or one above the
    *     pixel limit (checked from the header, before decoding)
    */

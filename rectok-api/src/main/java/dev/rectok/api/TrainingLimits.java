@@ -8,7 +8,7 @@ import java.time.Duration;
  * its last checkpoint with the next call. Immutable; thread-safe.
  *
  * @param maxSteps total step limit, {@code Long.MAX_VALUE} for none
- * @param maxTime  wall-time limit of one call, null for none
+ * @param maxTime wall-time limit of one call, null for none
  */
 public record TrainingLimits(long maxSteps, Duration maxTime) {
 

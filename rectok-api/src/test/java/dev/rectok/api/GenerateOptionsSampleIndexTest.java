@@ -10,8 +10,10 @@ class GenerateOptionsSampleIndexTest {
   @Test
   void perSampleNoiseIsOffByDefaultAndIndicesAreNonNegative() {
     assertThat(GenerateOptions.defaults().firstSampleIndex()).isEqualTo(-1);
-    assertThat(GenerateOptions.builder().firstSampleIndex(49_999).build().firstSampleIndex()).isEqualTo(49_999);
+    assertThat(GenerateOptions.builder().firstSampleIndex(49_999).build().firstSampleIndex())
+        .isEqualTo(49_999);
     assertThatThrownBy(() -> GenerateOptions.builder().firstSampleIndex(-2).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("firstSampleIndex");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("firstSampleIndex");
   }
 }

@@ -10,8 +10,10 @@ import net.jqwik.api.constraints.IntRange;
 class LatentsTest {
 
   @Property(tries = 100)
-  void samplesSliceTheBatchAndKeepTheShapeAlgebra(@ForAll @IntRange(min = 1, max = 4) int b,
-      @ForAll @IntRange(min = 1, max = 5) int c, @ForAll @IntRange(min = 1, max = 4) int h,
+  void samplesSliceTheBatchAndKeepTheShapeAlgebra(
+      @ForAll @IntRange(min = 1, max = 4) int b,
+      @ForAll @IntRange(min = 1, max = 5) int c,
+      @ForAll @IntRange(min = 1, max = 4) int h,
       @ForAll @IntRange(min = 1, max = 4) int w) {
     float[] v = new float[b * c * h * w];
     for (int i = 0; i < v.length; i++) {
@@ -30,7 +32,9 @@ class LatentsTest {
 
   @org.junit.jupiter.api.Test
   void rejectsMismatchedShapes() {
-    assertThatThrownBy(() -> new Latents(new float[5], 1, 2, 2, 2, false)).hasMessageContaining("need 8 values, got 5");
-    assertThatThrownBy(() -> new Latents(new float[0], 1, 0, 2, 2, false)).hasMessageContaining("invalid latent shape");
+    assertThatThrownBy(() -> new Latents(new float[5], 1, 2, 2, 2, false))
+        .hasMessageContaining("need 8 values, got 5");
+    assertThatThrownBy(() -> new Latents(new float[0], 1, 0, 2, 2, false))
+        .hasMessageContaining("invalid latent shape");
   }
 }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class ValueTypesTest {
 
   @Property
-  void cudaDevicesRoundTripThroughTheirPyTorchSpelling(@ForAll @IntRange(min = 0, max = 99_999) int index) {
+  void cudaDevicesRoundTripThroughTheirPyTorchSpelling(
+      @ForAll @IntRange(min = 0, max = 99_999) int index) {
     Device d = Device.cuda(index);
     assertThat(d.toString()).isEqualTo("cuda:" + index);
     assertThat(Device.parse(d.toString())).isEqualTo(d);
@@ -30,8 +31,18 @@ class ValueTypesTest {
 
   @Provide
   Arbitrary<String> junk() {
-    return Arbitraries.oneOf(Arbitraries.strings().ofMaxLength(12),
-        Arbitraries.of("gpu", "cuda:", "cuda:-1", "cuda:x", "CUDA:0", "cpu:1", "cuda:0:1", "", "cuda:99999999999"));
+    return Arbitraries.oneOf(
+        Arbitraries.strings().ofMaxLength(12),
+        Arbitraries.of(
+            "gpu",
+            "cuda:",
+            "cuda:-1",
+            "cuda:x",
+            "CUDA:0",
+            "cpu:1",
+            "cuda:0:1",
+            "",
+            "cuda:99999999999"));
   }
 
   @Property
@@ -56,7 +67,8 @@ class ValueTypesTest {
     assertThat(DType.BFLOAT16.byteSize()).isEqualTo(2);
     assertThat(DType.INT64.isFloatingPoint()).isFalse();
     assertThatThrownBy(() -> DType.parse("float8")).hasMessageContaining("unknown dtype 'float8'");
-    assertThatThrownBy(() -> DType.fromSafetensorsName("F8_E4M3")).hasMessageContaining("unsupported safetensors dtype");
+    assertThatThrownBy(() -> DType.fromSafetensorsName("F8_E4M3"))
+        .hasMessageContaining("unsupported safetensors dtype");
   }
 
   @Test
@@ -69,29 +81,44 @@ class ValueTypesTest {
   void flowDistillerSpecStatesWhatEachStageNeeds() {
     java.nio.file.Path run = java.nio.file.Path.of("run");
     java.nio.file.Path data = java.nio.file.Path.of("data");
-    assertThatThrownBy(() -> FlowDistillerSpec.builder(run, data).build()).hasMessageContaining("stage 1 needs a teacher");
-    assertThatThrownBy(() -> new FlowDistillerSpec(run, data, null, 2, null, java.util.Map.of(), java.util.Map.of(),
-        Device.CPU)).hasMessageContaining("stage 2 needs initFrom");
-    assertThatThrownBy(() -> new FlowDistillerSpec(run, data, null, 3, null, java.util.Map.of(), java.util.Map.of(),
-        Device.CPU)).hasMessageContaining("stage must be 1 or 2");
-    FlowDistillerSpec s = FlowDistillerSpec.builder(run, data).teacher(data).model("token_channels", 16)
-        .training("epochs", 3).build();
+    assertThatThrownBy(() -> FlowDistillerSpec.builder(run, data).build())
+        .hasMessageContaining("stage 1 needs a teacher");
+    assertThatThrownBy(
+            () ->
+                new FlowDistillerSpec(
+                    run, data, null, 2, null, java.util.Map.of(), java.util.Map.of(), Device.CPU))
+        .hasMessageContaining("stage 2 needs initFrom");
+    assertThatThrownBy(
+            () ->
+                new FlowDistillerSpec(
+                    run, data, null, 3, null, java.util.Map.of(), java.util.Map.of(), Device.CPU))
+        .hasMessageContaining("stage must be 1 or 2");
+    FlowDistillerSpec s =
+        FlowDistillerSpec.builder(run, data)
+            .teacher(data)
+            .model("token_channels", 16)
+            .training("epochs", 3)
+            .build();
     assertThat(s.model()).containsEntry("token_channels", 16);
     assertThat(s.training()).containsEntry("epochs", 3);
     assertThat(FlowDistillerSpec.builder(run, data).stage2(data).build().stage()).isEqualTo(2);
   }
 
   @Property
-  void trainingLimitsAcceptPositiveValuesOnly(@ForAll long steps, @ForAll @IntRange(min = -5, max = 5) int minutes) {
+  void trainingLimitsAcceptPositiveValuesOnly(
+      @ForAll long steps, @ForAll @IntRange(min = -5, max = 5) int minutes) {
     if (steps < 1) {
-      assertThatThrownBy(() -> TrainingLimits.none().withMaxSteps(steps)).hasMessageContaining("max steps");
+      assertThatThrownBy(() -> TrainingLimits.none().withMaxSteps(steps))
+          .hasMessageContaining("max steps");
     } else {
       assertThat(TrainingLimits.none().withMaxSteps(steps).maxSteps()).isEqualTo(steps);
     }
     if (minutes <= 0) {
-      assertThatThrownBy(() -> TrainingLimits.none().withMaxMinutes(minutes)).hasMessageContaining("max time");
+      assertThatThrownBy(() -> TrainingLimits.none().withMaxMinutes(minutes))
+          .hasMessageContaining("max time");
     } else {
-      assertThat(TrainingLimits.none().withMaxMinutes(minutes).maxTime().toMinutes()).isEqualTo(minutes);
+      assertThat(TrainingLimits.none().withMaxMinutes(minutes).maxTime().toMinutes())
+          .isEqualTo(minutes);
     }
   }
 }

@@ -15,14 +15,14 @@ import dev.rectok.torch.TorchGenerator;
 import java.util.Objects;
 
 /**
- * {@link dev.rectok.api.Generator} over a DiT^DH network, its transport and guidance: Euler or
- * Heun on the reference's shifted grid, with no guidance, CFG (the null class), or AutoGuidance
- * (a second, smaller DiT^DH with the same labels).
+ * {@link dev.rectok.api.Generator} over a DiT^DH network, its transport and guidance: Euler or Heun
+ * on the reference's shifted grid, with no guidance, CFG (the null class), or AutoGuidance (a
+ * second, smaller DiT^DH with the same labels).
  *
- * <p>Reproducible by seed: the initial noise is drawn on the CPU from a generator seeded per
- * call, as the reference draws it, then moved to the device. Thread-safe: the networks are only
- * read (eval mode), every call owns its tensors and generator. Owns both networks; close it after
- * the last call returned.
+ * <p>Reproducible by seed: the initial noise is drawn on the CPU from a generator seeded per call,
+ * as the reference draws it, then moved to the device. Thread-safe: the networks are only read
+ * (eval mode), every call owns its tensors and generator. Owns both networks; close it after the
+ * last call returned.
  */
 public final class DiTGenerator implements dev.rectok.api.Generator {
   private final DiTwDDTHead net;
@@ -42,8 +42,10 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     net.eval();
     if (guide != null) {
       guide.eval();
-      if (guide.config().tokenChannels() != config.tokenChannels() || guide.config().inputSize() != config.inputSize()) {
-        throw new IllegalArgumentException("the guide model's latent shape differs from the main model's");
+      if (guide.config().tokenChannels() != config.tokenChannels()
+          || guide.config().inputSize() != config.inputSize()) {
+        throw new IllegalArgumentException(
+            "the guide model's latent shape differs from the main model's");
       }
     }
   }
@@ -54,14 +56,16 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
    */
   public static DiTGenerator open(java.nio.file.Path model, java.nio.file.Path guide, Device device)
       throws java.io.IOException {
-    dev.rectok.models.DeviceCheck.requireAvailable(device); // issue 10: before the models are loaded
+    dev.rectok.models.DeviceCheck.requireAvailable(
+        device); // issue 10: before the models are loaded
     DiTwDDTHead main = load(model, device);
     DiTwDDTHead companion = null;
     try {
       companion = guide == null ? null : load(guide, device);
       return new DiTGenerator(main, companion, device);
     } catch (java.io.IOException | RuntimeException e) {
-      // The constructor may refuse the guide (another latent shape): nothing owns either network yet.
+      // The constructor may refuse the guide (another latent shape): nothing owns either network
+      // yet.
       main.close();
       if (companion != null) {
         companion.close();
@@ -70,7 +74,8 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     }
   }
 
-  private static DiTwDDTHead load(java.nio.file.Path file, Device device) throws java.io.IOException {
+  private static DiTwDDTHead load(java.nio.file.Path file, Device device)
+      throws java.io.IOException {
     DiTConfig config;
     try (var f = dev.rectok.models.ModelFile.open(file)) {
       config = dev.rectok.models.ModelFile.header(f).generatorConfig();
@@ -96,7 +101,8 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
    * dev.rectok.torch.nn.InferencePrecision#MIN_LOW_PRECISION_ROWS}; the DDT head's per-token ones
    * are GEMMs and run in bf16, as under autocast.
    */
-  public static final java.util.function.Predicate<String> BF16_LINEARS = path -> !path.startsWith("t_embedder.");
+  public static final java.util.function.Predicate<String> BF16_LINEARS =
+      path -> !path.startsWith("t_embedder.");
 
   private volatile boolean preparedBf16;
 
@@ -107,9 +113,14 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
    *
    * @throws IllegalArgumentException when {@code precision} is bf16 and this CPU has no native bf16
    */
-  public static DiTGenerator open(java.nio.file.Path model, java.nio.file.Path guide, Device device,
-      dev.rectok.api.Precision precision) throws java.io.IOException {
-    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
+  public static DiTGenerator open(
+      java.nio.file.Path model,
+      java.nio.file.Path guide,
+      Device device,
+      dev.rectok.api.Precision precision)
+      throws java.io.IOException {
+    dev.rectok.api.DType compute =
+        dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
     DiTGenerator g = open(model, guide, device);
     if (compute != dev.rectok.api.DType.FLOAT32) {
       g.prepareBf16Only(compute);
@@ -154,7 +165,8 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
    */
   public synchronized void releaseFloat32() {
     if (!preparedBf16) {
-      throw new IllegalStateException("prepare(BFLOAT16) first: nothing to run in once float32 is released");
+      throw new IllegalStateException(
+          "prepare(BFLOAT16) first: nothing to run in once float32 is released");
     }
     dev.rectok.torch.nn.InferencePrecision.releaseFloat32(net);
     if (guide != null) {
@@ -198,45 +210,75 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
         throw new IllegalArgumentException("label " + l + " is outside 0.." + (numClasses() - 1));
       }
     }
-    Guidance guidance = switch (options.guidance()) {
-      case NONE -> Guidance.none();
-      case CFG -> new Guidance.Cfg(options.guidanceScale(), numClasses(), options.intervalMin(), options.intervalMax());
-      case AUTOGUIDANCE -> {
-        if (guide == null) {
-          throw new IllegalArgumentException("AutoGuidance needs a guide model (e.g. DiTDDT_s); none was loaded");
-        }
-        VelocityModel g = guide::forward;
-        yield new Guidance.AutoGuidance(g, options.guidanceScale(), options.intervalMin(), options.intervalMax());
-      }
-    };
-    Sampler sampler = Sampler.of(options.method() == GenerateOptions.Method.HEUN ? Sampler.Method.HEUN : Sampler.Method.EULER,
-        options.gridPoints(), config.timeDistShift());
+    Guidance guidance =
+        switch (options.guidance()) {
+          case NONE -> Guidance.none();
+          case CFG ->
+              new Guidance.Cfg(
+                  options.guidanceScale(),
+                  numClasses(),
+                  options.intervalMin(),
+                  options.intervalMax());
+          case AUTOGUIDANCE -> {
+            if (guide == null) {
+              throw new IllegalArgumentException(
+                  "AutoGuidance needs a guide model (e.g. DiTDDT_s); none was loaded");
+            }
+            VelocityModel g = guide::forward;
+            yield new Guidance.AutoGuidance(
+                g, options.guidanceScale(), options.intervalMin(), options.intervalMax());
+          }
+        };
+    Sampler sampler =
+        Sampler.of(
+            options.method() == GenerateOptions.Method.HEUN
+                ? Sampler.Method.HEUN
+                : Sampler.Method.EULER,
+            options.gridPoints(),
+            config.timeDistShift());
     int[] shape = latentShape();
     // issue 13: the networks' GEMMs in the requested precision; the sampler's state stays float32
-    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(options.precision(), device);
+    dev.rectok.api.DType compute =
+        dev.rectok.torch.nn.InferencePrecision.resolve(options.precision(), device);
     if (compute != dev.rectok.api.DType.FLOAT32) {
       prepare(compute);
     } else if (bf16Only) {
-      throw new IllegalArgumentException("this generator was opened for bf16 only (its float32 weights were freed): "
-          + "ask for precision bf16 or auto, or open it with precision fp32");
+      throw new IllegalArgumentException(
+          "this generator was opened for bf16 only (its float32 weights were freed): "
+              + "ask for precision bf16 or auto, or open it with precision fp32");
     }
-    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed);
+    try (Scope s = Scope.open();
+        TorchGenerator gen = TorchGenerator.cpu(seed);
         var precision = dev.rectok.torch.nn.InferencePrecision.use(compute)) {
-      Tensor noise = options.firstSampleIndex() < 0
-          ? Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2])
-          : SampleNoise.of(seed, options.firstSampleIndex(), labels.length, shape, device);
+      Tensor noise =
+          options.firstSampleIndex() < 0
+              ? Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2])
+              : SampleNoise.of(seed, options.firstSampleIndex(), labels.length, shape, device);
       Tensor y = Tensor.of(labels).to(device);
       VelocityModel model = net::forward;
-      Tensor x = sampler.sample(model, guidance, noise, y,
-          Sampler.Hooks.NONE.withProgress(progress).withCancellation(options.cancelled()));
+      Tensor x =
+          sampler.sample(
+              model,
+              guidance,
+              noise,
+              y,
+              Sampler.Hooks.NONE.withProgress(progress).withCancellation(options.cancelled()));
       float[] values = x.toFloatArray();
       // --- issue 10: a diverging sampler must fail, not hand on latents that decode to black ---
       int bad = dev.rectok.torch.io.FiniteValues.firstNonFinite(values);
       if (bad >= 0) {
-        throw new ArithmeticException("sampling produced a non-finite latent (" + values[bad] + " in sample "
-            + bad / (shape[0] * shape[1] * shape[2]) + ") with " + options.guidance().name().toLowerCase(java.util.Locale.ROOT)
-            + " guidance, scale " + options.guidanceScale() + " and " + options.gridPoints()
-            + " grid points; lower the guidance scale or check the model files");
+        throw new ArithmeticException(
+            "sampling produced a non-finite latent ("
+                + values[bad]
+                + " in sample "
+                + bad / (shape[0] * shape[1] * shape[2])
+                + ") with "
+                + options.guidance().name().toLowerCase(java.util.Locale.ROOT)
+                + " guidance, scale "
+                + options.guidanceScale()
+                + " and "
+                + options.gridPoints()
+                + " grid points; lower the guidance scale or check the model files");
       }
       return new Latents(values, labels.length, shape[0], shape[1], shape[2], true);
     }

@@ -6,7 +6,9 @@ import dev.rectok.api.spi.GeneratorProvider;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** The {@link GeneratorProvider} service of this module: DiT^DH model files. Stateless; thread-safe. */
+/**
+ * The {@link GeneratorProvider} service of this module: DiT^DH model files. Stateless; thread-safe.
+ */
 public final class DiTGeneratorProvider implements GeneratorProvider {
   @Override
   public Generator openGenerator(Path model, Path guide, Device device) throws IOException {

@@ -8,10 +8,9 @@ import dev.rectok.torch.TorchGenerator;
 
 /**
  * Initial noise per sample: global sample {@code g} draws its (C, H, W) standard normal from a CPU
- * generator seeded with {@code mix(seed, g)} (SplitMix64's finaliser of {@code seed} and
- * {@code g}), so a sample's latent depends only on the seed, its label and its global index —
- * not on batch size, threads or how many processes (shards, ranks) share the work. Stateless;
- * thread-safe.
+ * generator seeded with {@code mix(seed, g)} (SplitMix64's finaliser of {@code seed} and {@code
+ * g}), so a sample's latent depends only on the seed, its label and its global index — not on batch
+ * size, threads or how many processes (shards, ranks) share the work. Stateless; thread-safe.
  */
 public final class SampleNoise {
   private SampleNoise() {}
@@ -30,7 +29,8 @@ public final class SampleNoise {
       Tensor[] rows = new Tensor[n];
       for (int i = 0; i < n; i++) {
         try (TorchGenerator gen = TorchGenerator.cpu(seedOf(seed, first + i))) {
-          rows[i] = Tensor.randn(new long[] {1, chw[0], chw[1], chw[2]}, gen, DType.FLOAT32, Device.CPU);
+          rows[i] =
+              Tensor.randn(new long[] {1, chw[0], chw[1], chw[2]}, gen, DType.FLOAT32, Device.CPU);
         }
       }
       Tensor cpu = Tensor.cat(rows, 0);

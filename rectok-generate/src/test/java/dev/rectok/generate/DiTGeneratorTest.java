@@ -23,9 +23,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Generation on the golden case3b networks: reproducible, seed-sensitive, thread-safe, cancellable. */
+/**
+ * Generation on the golden case3b networks: reproducible, seed-sensitive, thread-safe, cancellable.
+ */
 class DiTGeneratorTest {
-  private static final Path DIR = Path.of(System.getProperty("rectok.golden.dir"), "case3b_dit_sampling");
+  private static final Path DIR =
+      Path.of(System.getProperty("rectok.golden.dir"), "case3b_dit_sampling");
   private static DiTGenerator generator;
   private static final GenerateOptions FEW = GenerateOptions.builder().gridPoints(6).build();
 
@@ -33,7 +36,9 @@ class DiTGeneratorTest {
   static void load() throws Exception {
     try (GoldenCase g = GoldenCase.open(DIR)) {
       DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
-      DiTwDDTHead guide = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
+      DiTwDDTHead guide =
+          new DiTwDDTHead(
+              DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
       DiTCheckpoints.load(net, DIR.resolve("weights.pth"));
       DiTCheckpoints.load(guide, DIR.resolve("guide_weights.pth"));
       generator = new DiTGenerator(net, guide, Device.CPU);
@@ -52,24 +57,48 @@ class DiTGeneratorTest {
     Latents c = generator.sample(new long[] {1, 7}, 43, FEW, Progress.NONE);
     assertThat(a).isEqualTo(b);
     assertThat(a).isNotEqualTo(c);
-    assertThat(a.shape()).containsExactly(2, generator.latentShape()[0], generator.latentShape()[1], generator.latentShape()[2]);
+    assertThat(a.shape())
+        .containsExactly(
+            2, generator.latentShape()[0], generator.latentShape()[1], generator.latentShape()[2]);
     assertThat(a.normalized()).isTrue();
   }
 
   @Test
   void guidanceChangesTheResultAndAutoGuidanceUsesTheGuide() {
     Latents plain = generator.sample(new long[] {3}, 5, FEW, Progress.NONE);
-    Latents auto = generator.sample(new long[] {3}, 5, GenerateOptions.builder().gridPoints(6).autoGuidance().build(), Progress.NONE);
-    Latents cfg = generator.sample(new long[] {3}, 5,
-        GenerateOptions.builder().gridPoints(6).guidance(GenerateOptions.GuidanceKind.CFG, 1.5).build(), Progress.NONE);
-    Latents cfgOne = generator.sample(new long[] {3}, 5,
-        GenerateOptions.builder().gridPoints(6).guidance(GenerateOptions.GuidanceKind.CFG, 1.0).build(), Progress.NONE);
+    Latents auto =
+        generator.sample(
+            new long[] {3},
+            5,
+            GenerateOptions.builder().gridPoints(6).autoGuidance().build(),
+            Progress.NONE);
+    Latents cfg =
+        generator.sample(
+            new long[] {3},
+            5,
+            GenerateOptions.builder()
+                .gridPoints(6)
+                .guidance(GenerateOptions.GuidanceKind.CFG, 1.5)
+                .build(),
+            Progress.NONE);
+    Latents cfgOne =
+        generator.sample(
+            new long[] {3},
+            5,
+            GenerateOptions.builder()
+                .gridPoints(6)
+                .guidance(GenerateOptions.GuidanceKind.CFG, 1.0)
+                .build(),
+            Progress.NONE);
     assertThat(auto).isNotEqualTo(plain);
     assertThat(cfg).isNotEqualTo(plain);
     float[] p = plain.values();
     float[] one = cfgOne.values();
     for (int i = 0; i < p.length; i++) {
-      assertThat(one[i]).isCloseTo(p[i], org.assertj.core.api.Assertions.within(1e-4f)); // w = 1 is the conditional model
+      assertThat(one[i])
+          .isCloseTo(
+              p[i],
+              org.assertj.core.api.Assertions.within(1e-4f)); // w = 1 is the conditional model
     }
   }
 
@@ -83,7 +112,8 @@ class DiTGeneratorTest {
       List<Future<Latents>> futures = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         int k = i;
-        futures.add(pool.submit(() -> generator.sample(new long[] {k}, 100 + k, FEW, Progress.NONE)));
+        futures.add(
+            pool.submit(() -> generator.sample(new long[] {k}, 100 + k, FEW, Progress.NONE)));
       }
       for (int i = 0; i < 4; i++) {
         assertThat(futures.get(i).get()).isEqualTo(serial.get(i));
@@ -94,41 +124,67 @@ class DiTGeneratorTest {
   @Test
   void progressCountsStepsAndCancellationStops() {
     AtomicInteger updates = new AtomicInteger();
-    generator.sample(new long[] {0}, 1, FEW, new Progress() {
-      @Override
-      public void update(long done, String status) {
-        updates.incrementAndGet();
-      }
-    });
+    generator.sample(
+        new long[] {0},
+        1,
+        FEW,
+        new Progress() {
+          @Override
+          public void update(long done, String status) {
+            updates.incrementAndGet();
+          }
+        });
     assertThat(updates.get()).isEqualTo(5);
     AtomicInteger polls = new AtomicInteger();
-    GenerateOptions cancelAfterTwo = GenerateOptions.builder().gridPoints(6).cancelled(() -> polls.incrementAndGet() > 2).build();
+    GenerateOptions cancelAfterTwo =
+        GenerateOptions.builder()
+            .gridPoints(6)
+            .cancelled(() -> polls.incrementAndGet() > 2)
+            .build();
     assertThatThrownBy(() -> generator.sample(new long[] {0}, 1, cancelAfterTwo, Progress.NONE))
         .isInstanceOf(CancellationException.class);
   }
 
   @Test
   void badRequestsAreRefusedWithAReason() {
-    assertThatThrownBy(() -> generator.sample(new long[] {generator.numClasses()}, 1, FEW, Progress.NONE))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside 0..");
-    assertThatThrownBy(() -> generator.sample(new long[0], 1, FEW, Progress.NONE)).hasMessageContaining("no labels");
-    assertThatThrownBy(() -> GenerateOptions.builder().gridPoints(1).build()).hasMessageContaining("at least 2 grid points");
+    assertThatThrownBy(
+            () -> generator.sample(new long[] {generator.numClasses()}, 1, FEW, Progress.NONE))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("outside 0..");
+    assertThatThrownBy(() -> generator.sample(new long[0], 1, FEW, Progress.NONE))
+        .hasMessageContaining("no labels");
+    assertThatThrownBy(() -> GenerateOptions.builder().gridPoints(1).build())
+        .hasMessageContaining("at least 2 grid points");
   }
 
   @Test
-  void theApiOpensAConvertedModelFileThroughTheService(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+  void theApiOpensAConvertedModelFileThroughTheService(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
     Path file = tmp.resolve("gen.safetensors");
     try (GoldenCase g = GoldenCase.open(DIR);
         DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()))) {
       DiTCheckpoints.load(net, DIR.resolve("weights.pth"));
-      dev.rectok.models.ModelFile.write(file, "generator", dev.rectok.models.ModelFile.configFromGolden(g.config()),
-          net.stateDict(), null, null);
+      dev.rectok.models.ModelFile.write(
+          file,
+          "generator",
+          dev.rectok.models.ModelFile.configFromGolden(g.config()),
+          net.stateDict(),
+          null,
+          null);
     }
-    try (dev.rectok.api.Generator api = dev.rectok.api.Backends.openGenerator(file, null, Device.CPU)) {
+    try (dev.rectok.api.Generator api =
+        dev.rectok.api.Backends.openGenerator(file, null, Device.CPU)) {
       assertThat(api).isInstanceOf(DiTGenerator.class);
       // the same weights through the file give the same latents as the directly loaded network
-      assertThat(api.sample(new long[] {2}, 9, FEW, Progress.NONE)).isEqualTo(generator.sample(new long[] {2}, 9, FEW, Progress.NONE));
-      assertThatThrownBy(() -> api.sample(new long[] {2}, 9, GenerateOptions.builder().autoGuidance().build(), Progress.NONE))
+      assertThat(api.sample(new long[] {2}, 9, FEW, Progress.NONE))
+          .isEqualTo(generator.sample(new long[] {2}, 9, FEW, Progress.NONE));
+      assertThatThrownBy(
+              () ->
+                  api.sample(
+                      new long[] {2},
+                      9,
+                      GenerateOptions.builder().autoGuidance().build(),
+                      Progress.NONE))
           .hasMessageContaining("needs a guide model");
     }
   }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /** Issue 10: sampling that diverges fails with a message instead of returning NaN/Inf latents. */
 class NonFiniteSamplingTest {
-  private static final Path DIR = Path.of(System.getProperty("rectok.golden.dir"), "case3b_dit_sampling");
+  private static final Path DIR =
+      Path.of(System.getProperty("rectok.golden.dir"), "case3b_dit_sampling");
 
   @Test
   void anExtremeGuidanceScaleFailsInsteadOfReturningInfiniteLatents() throws Exception {
@@ -24,13 +25,23 @@ class NonFiniteSamplingTest {
       DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
       DiTCheckpoints.load(net, DIR.resolve("weights.pth"));
       try (DiTGenerator gen = new DiTGenerator(net, null, Device.CPU)) {
-        Latents fine = gen.sample(new long[] {1}, 3,
-            GenerateOptions.builder().gridPoints(4).guidance(GenerateOptions.GuidanceKind.CFG, 1e3).build(), Progress.NONE);
+        Latents fine =
+            gen.sample(
+                new long[] {1},
+                3,
+                GenerateOptions.builder()
+                    .gridPoints(4)
+                    .guidance(GenerateOptions.GuidanceKind.CFG, 1e3)
+                    .build(),
+                Progress.NONE);
         for (float v : fine.values()) {
           assertThat(v).isFinite();
         }
-        GenerateOptions extreme = GenerateOptions.builder().gridPoints(4)
-            .guidance(GenerateOptions.GuidanceKind.CFG, 1e300).build();
+        GenerateOptions extreme =
+            GenerateOptions.builder()
+                .gridPoints(4)
+                .guidance(GenerateOptions.GuidanceKind.CFG, 1e300)
+                .build();
         assertThatThrownBy(() -> gen.sample(new long[] {1}, 3, extreme, Progress.NONE))
             .isInstanceOf(ArithmeticException.class)
             .hasMessageContaining("non-finite latent")
@@ -43,12 +54,18 @@ class NonFiniteSamplingTest {
   @Test
   void anAbsurdGridIsRefusedBeforeAnythingIsAllocated() {
     assertThatThrownBy(() -> GenerateOptions.builder().gridPoints(Integer.MAX_VALUE).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("need at most 1000000 grid points");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("need at most 1000000 grid points");
   }
 
   @Test
   void anInfiniteGuidanceScaleIsRefusedUpFront() {
-    assertThatThrownBy(() -> GenerateOptions.builder().guidance(GenerateOptions.GuidanceKind.CFG,
-        Double.POSITIVE_INFINITY).build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Infinity");
+    assertThatThrownBy(
+            () ->
+                GenerateOptions.builder()
+                    .guidance(GenerateOptions.GuidanceKind.CFG, Double.POSITIVE_INFINITY)
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Infinity");
   }
 }

@@ -16,16 +16,17 @@ import java.util.stream.Stream;
 
 /**
  * An ordered, immutable list of image files to stream through the tokenizer, for example the
- * ImageNet train set the reference computes its latent statistics over (docs/tokenizer.md#latent-statistics).
+ * ImageNet train set the reference computes its latent statistics over
+ * (docs/tokenizer.md#latent-statistics).
  *
  * <p>Two sources:
  *
  * <ul>
  *   <li>{@link #fromFolder}: every file under a folder tree (class subfolders as in ImageNet, or
  *       any nesting) whose name ends in {@code .jpg}, {@code .jpeg}, {@code .png}, {@code .bmp} or
- *       {@code .gif}, case-insensitively, sorted by the '/'-separated path relative to the root
- *       (so the order does not depend on the file system or platform). Symbolic links to folders
- *       are not followed.
+ *       {@code .gif}, case-insensitively, sorted by the '/'-separated path relative to the root (so
+ *       the order does not depend on the file system or platform). Symbolic links to folders are
+ *       not followed.
  *   <li>{@link #fromFileList}: a text file with one path per line, relative to the list file's
  *       folder (absolute paths are kept); blank lines and lines starting with {@code #} are
  *       ignored; the order of the file is kept. Entries are not checked for existence here: a
@@ -68,13 +69,15 @@ public final class ImageList {
     }
     List<String> rel;
     try (Stream<Path> walk = Files.walk(root)) {
-      rel = walk.filter(Files::isRegularFile)
-          .filter(p -> isImageName(p.getFileName().toString()))
-          .map(p -> slashPath(root.relativize(p)))
-          .sorted(Comparator.naturalOrder())
-          .toList();
+      rel =
+          walk.filter(Files::isRegularFile)
+              .filter(p -> isImageName(p.getFileName().toString()))
+              .map(p -> slashPath(root.relativize(p)))
+              .sorted(Comparator.naturalOrder())
+              .toList();
     } catch (java.io.UncheckedIOException e) {
-      throw new IOException("cannot list image folder " + folder + ": " + e.getCause().getMessage(), e.getCause());
+      throw new IOException(
+          "cannot list image folder " + folder + ": " + e.getCause().getMessage(), e.getCause());
     }
     List<Path> files = new ArrayList<>(rel.size());
     for (String r : rel) {
@@ -107,7 +110,9 @@ public final class ImageList {
     return new ImageList(root, files, names);
   }
 
-  /** A folder is walked with {@link #fromFolder}, anything else is read with {@link #fromFileList}. */
+  /**
+   * A folder is walked with {@link #fromFolder}, anything else is read with {@link #fromFileList}.
+   */
   public static ImageList open(Path folderOrList) throws IOException {
     return Files.isDirectory(folderOrList) ? fromFolder(folderOrList) : fromFileList(folderOrList);
   }
@@ -167,7 +172,9 @@ public final class ImageList {
     return files.get(i);
   }
 
-  /** {@code "<count>:<sha-256 of the relative paths>"}: equal for equal lists, wherever they lie. */
+  /**
+   * {@code "<count>:<sha-256 of the relative paths>"}: equal for equal lists, wherever they lie.
+   */
   public String identity() {
     return identity;
   }

@@ -16,10 +16,10 @@ import java.util.Set;
 
 /**
  * FID, Inception Score and precision/recall of a sample set against a reference, as torch-fidelity
- * (RecTok's {@code evaluate_FID}) or the ADM evaluator compute them (see {@code docs/evaluation.md}):
- * samples and references are folders of images or {@code .npz} files; a reference {@code .npz}
- * with stored {@code mu}/{@code sigma} is used as stored (ADM reference batches,
- * {@code adm_in256_stats.npz}); otherwise its images go through the network. Stateless;
+ * (RecTok's {@code evaluate_FID}) or the ADM evaluator compute them (see {@code
+ * docs/evaluation.md}): samples and references are folders of images or {@code .npz} files; a
+ * reference {@code .npz} with stored {@code mu}/{@code sigma} is used as stored (ADM reference
+ * batches, {@code adm_in256_stats.npz}); otherwise its images go through the network. Stateless;
  * thread-safe (the network may be shared by concurrent evaluations).
  */
 public final class Evaluation {
@@ -44,7 +44,8 @@ public final class Evaluation {
    * @param skipBad skip (and count) unreadable or mismatched images instead of failing
    * @param threads image decoder threads
    */
-  public record Options(Set<Metric> metrics, Fid.Protocol protocol, int batch, boolean skipBad, int threads) {
+  public record Options(
+      Set<Metric> metrics, Fid.Protocol protocol, int batch, boolean skipBad, int threads) {
     /** Validates and copies the metric set. */
     public Options {
       metrics = Set.copyOf(metrics);
@@ -62,14 +63,20 @@ public final class Evaluation {
    * The outcome.
    *
    * @param metrics metric name → value (torch-fidelity's names: {@code frechet_inception_distance},
-   *     {@code inception_score_mean}, {@code inception_score_std}, {@code precision}, {@code recall},
-   *     {@code f_score})
+   *     {@code inception_score_mean}, {@code inception_score_std}, {@code precision}, {@code
+   *     recall}, {@code f_score})
    * @param samples images evaluated
    * @param skipped sample images skipped ({@code skipBad})
-   * @param referenceImages reference images run through the network (0 when stored statistics were used)
-   * @param referenceStoredStatistics whether the reference's stored {@code mu}/{@code sigma} were used
+   * @param referenceImages reference images run through the network (0 when stored statistics were
+   *     used)
+   * @param referenceStoredStatistics whether the reference's stored {@code mu}/{@code sigma} were
+   *     used
    */
-  public record Report(Map<String, Double> metrics, int samples, long skipped, int referenceImages,
+  public record Report(
+      Map<String, Double> metrics,
+      int samples,
+      long skipped,
+      int referenceImages,
       boolean referenceStoredStatistics) {
     /** Copies the metric map. */
     public Report {
@@ -81,7 +88,8 @@ public final class Evaluation {
    * Evaluates {@code samples} against {@code reference} ({@code reference} may be null when only
    * the Inception Score is requested).
    */
-  public static Report run(InceptionV3 net, Path samples, Path reference, Options o, Progress progress)
+  public static Report run(
+      InceptionV3 net, Path samples, Path reference, Options o, Progress progress)
       throws IOException {
     boolean fid = o.metrics().contains(Metric.FID);
     boolean isc = o.metrics().contains(Metric.ISC);
@@ -105,11 +113,14 @@ public final class Evaluation {
             refStats = ReferenceStatistics.read(r);
             stored = true;
           } else if (!r.has("arr_0")) {
-            throw new dev.rectok.torch.io.CheckpointFormatException(reference + " has neither mu/sigma nor arr_0 images");
+            throw new dev.rectok.torch.io.CheckpointFormatException(
+                reference + " has neither mu/sigma nor arr_0 images");
           }
           if (prc && !r.has("arr_0")) {
-            throw new IllegalArgumentException("precision/recall needs reference images, but " + reference
-                + " holds only statistics; pass a folder or an .npz with arr_0");
+            throw new IllegalArgumentException(
+                "precision/recall needs reference images, but "
+                    + reference
+                    + " holds only statistics; pass a folder or an .npz with arr_0");
           }
         }
       }
@@ -126,15 +137,24 @@ public final class Evaluation {
       if (fid) {
         FrechetDistance.Statistics g = Fid.withFloat32Mean(gen.statistics());
         if (g.dim() != refStats.dim()) {
-          throw new IllegalArgumentException("the reference statistics of " + reference + " are " + refStats.dim()
-              + "-dimensional but the samples' features are " + g.dim() + "-dimensional");
+          throw new IllegalArgumentException(
+              "the reference statistics of "
+                  + reference
+                  + " are "
+                  + refStats.dim()
+                  + "-dimensional but the samples' features are "
+                  + g.dim()
+                  + "-dimensional");
         }
         m.put("frechet_inception_distance", Fid.distance(g, refStats, o.protocol()));
       }
       if (prc) {
         try (Scope s = Scope.open()) {
-          PrecisionRecall.Result pr = PrecisionRecall.compute(Tensor.of(gen.pool(), gen.count(), 2048),
-              Tensor.of(ref.pool(), ref.count(), 2048), 3);
+          PrecisionRecall.Result pr =
+              PrecisionRecall.compute(
+                  Tensor.of(gen.pool(), gen.count(), 2048),
+                  Tensor.of(ref.pool(), ref.count(), 2048),
+                  3);
           m.put("precision", pr.precision());
           m.put("recall", pr.recall());
           m.put("f_score", pr.fScore());
@@ -143,10 +163,13 @@ public final class Evaluation {
     }
     if (isc) {
       if (o.protocol() == Fid.Protocol.ADM) {
-        m.put("inception_score", InceptionScore.adm(gen.logits(), gen.count(), InceptionV3.NUM_CLASSES, 5000));
+        m.put(
+            "inception_score",
+            InceptionScore.adm(gen.logits(), gen.count(), InceptionV3.NUM_CLASSES, 5000));
       } else {
-        InceptionScore.Result r = InceptionScore.torchFidelity(gen.logits(), gen.count(), InceptionV3.NUM_CLASSES,
-            10, true, 2020);
+        InceptionScore.Result r =
+            InceptionScore.torchFidelity(
+                gen.logits(), gen.count(), InceptionV3.NUM_CLASSES, 10, true, 2020);
         m.put("inception_score_mean", r.mean());
         m.put("inception_score_std", r.std());
       }
@@ -154,11 +177,15 @@ public final class Evaluation {
     return new Report(m, gen.count(), gen.skipped(), refImages, stored);
   }
 
-  /** Statistics of an image set (folder or {@code .npz}) with the float32 mean both references keep. */
-  public static FrechetDistance.Statistics statistics(InceptionV3 net, Path images, int batch, boolean skipBad,
-      int threads, Progress progress) throws IOException {
+  /**
+   * Statistics of an image set (folder or {@code .npz}) with the float32 mean both references keep.
+   */
+  public static FrechetDistance.Statistics statistics(
+      InceptionV3 net, Path images, int batch, boolean skipBad, int threads, Progress progress)
+      throws IOException {
     try (ImageSource src = ImageSource.open(images, skipBad, threads)) {
-      return Fid.withFloat32Mean(FeatureSet.extract(net, src, batch, false, false, progress).statistics());
+      return Fid.withFloat32Mean(
+          FeatureSet.extract(net, src, batch, false, false, progress).statistics());
     }
   }
 
@@ -169,7 +196,9 @@ public final class Evaluation {
       case "isc" -> EnumSet.of(Metric.ISC);
       case "prc" -> EnumSet.of(Metric.PRC);
       case "all" -> EnumSet.allOf(Metric.class);
-      default -> throw new IllegalArgumentException("metric must be fid, isc, prc or all, got '" + what + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "metric must be fid, isc, prc or all, got '" + what + "'");
     };
   }
 }

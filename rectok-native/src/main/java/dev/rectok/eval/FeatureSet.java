@@ -10,11 +10,10 @@ import java.util.EnumSet;
 import java.util.Map;
 
 /**
- * What one pass of the Inception network over an image set keeps: the float64 running statistics
- * of the 2048-d pool features (always; FID needs nothing else), and on request the
- * {@code logits_unbiased} rows (Inception Score) and the pool features themselves
- * (precision/recall), which torch-fidelity also holds in memory. Immutable once built;
- * thread-safe.
+ * What one pass of the Inception network over an image set keeps: the float64 running statistics of
+ * the 2048-d pool features (always; FID needs nothing else), and on request the {@code
+ * logits_unbiased} rows (Inception Score) and the pool features themselves (precision/recall),
+ * which torch-fidelity also holds in memory. Immutable once built; thread-safe.
  *
  * @param statistics mean and covariance of the pool features (the mean in float64)
  * @param logits {@code logits_unbiased}, count × 1008 row-major, or null
@@ -22,15 +21,22 @@ import java.util.Map;
  * @param count images that went through the network
  * @param skipped images skipped as unreadable or mismatched ({@code --skip-bad})
  */
-public record FeatureSet(FrechetDistance.Statistics statistics, float[] logits, float[] pool, int count, long skipped) {
+public record FeatureSet(
+    FrechetDistance.Statistics statistics, float[] logits, float[] pool, int count, long skipped) {
 
   /**
    * Runs {@code net} over {@code source} in batches of {@code batch}.
    *
    * @throws IllegalArgumentException for fewer than two images (no covariance)
    */
-  public static FeatureSet extract(InceptionV3 net, ImageSource source, int batch, boolean keepLogits,
-      boolean keepPool, Progress progress) throws IOException {
+  public static FeatureSet extract(
+      InceptionV3 net,
+      ImageSource source,
+      int batch,
+      boolean keepLogits,
+      boolean keepPool,
+      Progress progress)
+      throws IOException {
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be at least 1, got " + batch);
     }
@@ -46,7 +52,8 @@ public record FeatureSet(FrechetDistance.Statistics statistics, float[] logits, 
     ImageSource.Batch b;
     while ((b = source.next(batch)) != null) {
       try (Scope s = Scope.open()) {
-        Tensor images = Tensor.of(b.pixels(), dev.rectok.api.DType.UINT8, b.n(), 3, b.height(), b.width());
+        Tensor images =
+            Tensor.of(b.pixels(), dev.rectok.api.DType.UINT8, b.n(), 3, b.height(), b.width());
         Map<Feature, Tensor> f = net.features(images, wanted);
         Tensor p = f.get(Feature.F2048);
         acc.add(p);
@@ -60,11 +67,13 @@ public record FeatureSet(FrechetDistance.Statistics statistics, float[] logits, 
         }
       }
       count += b.n();
-      progress.update(count + source.skipped(), source.skipped() > 0 ? source.skipped() + " skipped" : "");
+      progress.update(
+          count + source.skipped(), source.skipped() > 0 ? source.skipped() + " skipped" : "");
     }
     progress.end();
     if (count < 2) {
-      throw new IllegalArgumentException(source.path() + " has " + count + " usable image(s); statistics need at least 2");
+      throw new IllegalArgumentException(
+          source.path() + " has " + count + " usable image(s); statistics need at least 2");
     }
     if (keepLogits && count * InceptionV3.NUM_CLASSES != logits.length) {
       logits = java.util.Arrays.copyOf(logits, count * InceptionV3.NUM_CLASSES);

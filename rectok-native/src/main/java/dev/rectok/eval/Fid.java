@@ -10,16 +10,16 @@ import java.util.Objects;
  * FID in float64 with the two formulas evaluations publish (see {@code docs/evaluation.md}):
  *
  * <ul>
- *   <li>{@link Protocol#TORCH_FIDELITY}: torch-fidelity's {@code fid_statistics_to_metric}:
- *       {@code |μ₁−μ₂|² + tr Σ₁ + tr Σ₂ − 2 Σ Re √eig(Σ₁Σ₂)} (an eigenvalue below zero contributes
- *       nothing, as the real part of its complex root).</li>
- *   <li>{@link Protocol#ADM}: the ADM evaluator's {@code frechet_distance}: the same with
- *       {@code tr sqrtm(Σ₁Σ₂)}, retried with {@code 1e-6} added to both diagonals when the square
- *       root is not finite.</li>
+ *   <li>{@link Protocol#TORCH_FIDELITY}: torch-fidelity's {@code fid_statistics_to_metric}: {@code
+ *       |μ₁−μ₂|² + tr Σ₁ + tr Σ₂ − 2 Σ Re √eig(Σ₁Σ₂)} (an eigenvalue below zero contributes
+ *       nothing, as the real part of its complex root).
+ *   <li>{@link Protocol#ADM}: the ADM evaluator's {@code frechet_distance}: the same with {@code tr
+ *       sqrtm(Σ₁Σ₂)}, retried with {@code 1e-6} added to both diagonals when the square root is not
+ *       finite.
  * </ul>
  *
- * Both traces are computed as {@code Σ √max(λ, 0)} over the eigenvalues of the symmetric
- * {@code Σ₁^½ Σ₂ Σ₁^½} (LAPACK through {@link Linalg}), which has the eigenvalues of {@code Σ₁Σ₂}; the
+ * Both traces are computed as {@code Σ √max(λ, 0)} over the eigenvalues of the symmetric {@code
+ * Σ₁^½ Σ₂ Σ₁^½} (LAPACK through {@link Linalg}), which has the eigenvalues of {@code Σ₁Σ₂}; the
  * formulas agree to about 1e-12 relative on well-conditioned statistics (the golden case checks
  * both). Unlike {@link FrechetDistance#distance} nothing is clamped: a tiny negative FID is
  * reported as computed, as the references do. Stateless and thread-safe.
@@ -31,7 +31,9 @@ public final class Fid {
   public enum Protocol {
     /** torch-fidelity (RecTok's own evaluation). */
     TORCH_FIDELITY("torch-fidelity"),
-    /** openai/guided-diffusion {@code evaluations/evaluator.py} (RAE, REPA-E, LightningDiT, DDT). */
+    /**
+     * openai/guided-diffusion {@code evaluations/evaluator.py} (RAE, REPA-E, LightningDiT, DDT).
+     */
     ADM("adm");
 
     private final String key;
@@ -52,7 +54,8 @@ public final class Fid {
           return p;
         }
       }
-      throw new IllegalArgumentException("protocol must be torch-fidelity or adm, got '" + key + "'");
+      throw new IllegalArgumentException(
+          "protocol must be torch-fidelity or adm, got '" + key + "'");
     }
   }
 
@@ -69,8 +72,12 @@ public final class Fid {
     checkFinite(a, "first");
     checkFinite(b, "second");
     if (a.dim() != b.dim()) {
-      throw new IllegalArgumentException("feature dimensions differ: " + a.dim() + " vs " + b.dim()
-          + " (compare statistics of the same Inception feature)");
+      throw new IllegalArgumentException(
+          "feature dimensions differ: "
+              + a.dim()
+              + " vs "
+              + b.dim()
+              + " (compare statistics of the same Inception feature)");
     }
     double[] mu1 = a.mean();
     double[] mu2 = b.mean();
@@ -96,8 +103,8 @@ public final class Fid {
   }
 
   /**
-   * {@code Σ √max(λ, 0)} over the eigenvalues of {@code Σ₁Σ₂}, in float64 through LibTorch
-   * ({@code linalg.eigh} of Σ₁ for its square root R, then {@code linalg.eigvalsh} of {@code R Σ₂ R}).
+   * {@code Σ √max(λ, 0)} over the eigenvalues of {@code Σ₁Σ₂}, in float64 through LibTorch ({@code
+   * linalg.eigh} of Σ₁ for its square root R, then {@code linalg.eigvalsh} of {@code R Σ₂ R}).
    */
   static double traceSqrtProduct(Statistics s1, Statistics s2) {
     int d = s1.dim();
@@ -106,7 +113,9 @@ public final class Fid {
       Tensor b = Tensor.of(s2.covarianceRowMajor(), d, d);
       Tensor[] eig = Linalg.eigh(a);
       Tensor v = eig[1];
-      Tensor r = v.mul(eig[0].clamp(0.0, Double.POSITIVE_INFINITY).sqrt().unsqueeze(0)).matmul(v.transpose(0, 1));
+      Tensor r =
+          v.mul(eig[0].clamp(0.0, Double.POSITIVE_INFINITY).sqrt().unsqueeze(0))
+              .matmul(v.transpose(0, 1));
       Tensor m = r.matmul(b).matmul(r);
       m = m.add(m.transpose(0, 1)).mul(0.5);
       double tr = 0;
@@ -133,13 +142,15 @@ public final class Fid {
     Objects.requireNonNull(s, which);
     for (double v : s.mean()) {
       if (!Double.isFinite(v)) {
-        throw new IllegalArgumentException("the " + which + " statistics' mean has NaN or infinite values");
+        throw new IllegalArgumentException(
+            "the " + which + " statistics' mean has NaN or infinite values");
       }
     }
     for (double[] row : s.covariance()) {
       for (double v : row) {
         if (!Double.isFinite(v)) {
-          throw new IllegalArgumentException("the " + which + " statistics' covariance has NaN or infinite values");
+          throw new IllegalArgumentException(
+              "the " + which + " statistics' covariance has NaN or infinite values");
         }
       }
     }

@@ -13,16 +13,16 @@ import java.util.Objects;
  *   d² = |μ₁ − μ₂|² + tr(Σ₁) + tr(Σ₂) − 2 tr((Σ₁ Σ₂)^½)
  * </pre>
  *
- * The last term is computed in the symmetric form {@code tr((Σ₁^½ Σ₂ Σ₁^½)^½)} (equal, since
- * {@code Σ₁ Σ₂} is similar to {@code Σ₁^½ Σ₂ Σ₁^½}), which is symmetric positive semi-definite, so
- * both square roots come from a symmetric eigen-decomposition ({@link Fid}, LAPACK) and no
- * complex arithmetic is needed.
- * Eigenvalues that rounding made slightly negative are clamped to 0 before the square root, and
- * a result below 0 (rounding, for nearly identical statistics) is returned as 0.
+ * The last term is computed in the symmetric form {@code tr((Σ₁^½ Σ₂ Σ₁^½)^½)} (equal, since {@code
+ * Σ₁ Σ₂} is similar to {@code Σ₁^½ Σ₂ Σ₁^½}), which is symmetric positive semi-definite, so both
+ * square roots come from a symmetric eigen-decomposition ({@link Fid}, LAPACK) and no complex
+ * arithmetic is needed. Eigenvalues that rounding made slightly negative are clamped to 0 before
+ * the square root, and a result below 0 (rounding, for nearly identical statistics) is returned as
+ * 0.
  *
  * <p>Statistics are kept in double precision: {@link Statistics#of} or an {@link Accumulator} fed
- * batch by batch. Covariances use the unbiased {@code 1/(n−1)} normalisation (as numpy's
- * {@code np.cov} and the reference FID code). Stateless and thread-safe; the accumulator is not.
+ * batch by batch. Covariances use the unbiased {@code 1/(n−1)} normalisation (as numpy's {@code
+ * np.cov} and the reference FID code). Stateless and thread-safe; the accumulator is not.
  */
 public final class FrechetDistance {
   private FrechetDistance() {}
@@ -40,7 +40,8 @@ public final class FrechetDistance {
       Objects.requireNonNull(mean, "mean");
       int d = SymmetricEigen.checkSquare(covariance);
       if (mean.length != d) {
-        throw new IllegalArgumentException("mean has length " + mean.length + " but covariance is " + d + "x" + d);
+        throw new IllegalArgumentException(
+            "mean has length " + mean.length + " but covariance is " + d + "x" + d);
       }
       if (count < 2) {
         throw new IllegalArgumentException("statistics need at least 2 samples, got " + count);
@@ -49,7 +50,10 @@ public final class FrechetDistance {
       covariance = deepCopy(covariance);
     }
 
-    /** Statistics of features (N, D), N ≥ 2, any floating dtype and device. The caller keeps {@code features}. */
+    /**
+     * Statistics of features (N, D), N ≥ 2, any floating dtype and device. The caller keeps {@code
+     * features}.
+     */
     public static Statistics of(Tensor features) {
       return new Accumulator().add(features).statistics();
     }
@@ -82,7 +86,9 @@ public final class FrechetDistance {
     /** Equal when count, mean and covariance are equal element by element. */
     @Override
     public boolean equals(Object o) {
-      return o instanceof Statistics s && count == s.count && Arrays.equals(mean, s.mean)
+      return o instanceof Statistics s
+          && count == s.count
+          && Arrays.equals(mean, s.mean)
           && Arrays.deepEquals(covariance, s.covariance);
     }
 
@@ -119,11 +125,13 @@ public final class FrechetDistance {
     public Accumulator add(Tensor batch) {
       Objects.requireNonNull(batch, "batch");
       if (batch.dim() != 2 || batch.size(0) < 1 || batch.size(1) < 1) {
-        throw new IllegalArgumentException("features must be (N, D) with N, D >= 1, got " + Arrays.toString(batch.shape()));
+        throw new IllegalArgumentException(
+            "features must be (N, D) with N, D >= 1, got " + Arrays.toString(batch.shape()));
       }
       int d = Math.toIntExact(batch.size(1));
       if (mean != null && d != mean.length) {
-        throw new IllegalArgumentException("feature dimension " + d + " differs from earlier batches (" + mean.length + ")");
+        throw new IllegalArgumentException(
+            "feature dimension " + d + " differs from earlier batches (" + mean.length + ")");
       }
       long nb = batch.size(0);
       double[] meanB;
@@ -186,9 +194,9 @@ public final class FrechetDistance {
   }
 
   /**
-   * The Fréchet distance (squared, as FID reports it) between two statistics of the same
-   * dimension: {@link Fid#distance} with torch-fidelity's formula, clamped at 0 (rounding can
-   * make nearly identical statistics come out slightly negative).
+   * The Fréchet distance (squared, as FID reports it) between two statistics of the same dimension:
+   * {@link Fid#distance} with torch-fidelity's formula, clamped at 0 (rounding can make nearly
+   * identical statistics come out slightly negative).
    */
   public static double distance(Statistics a, Statistics b) {
     Objects.requireNonNull(a, "a");
@@ -196,7 +204,10 @@ public final class FrechetDistance {
     return Math.max(0.0, Fid.distance(a, b, Fid.Protocol.TORCH_FIDELITY));
   }
 
-  /** Convenience: {@code distance(Statistics.of(a), Statistics.of(b))} for features (N, D) and (M, D). */
+  /**
+   * Convenience: {@code distance(Statistics.of(a), Statistics.of(b))} for features (N, D) and (M,
+   * D).
+   */
   public static double distance(Tensor a, Tensor b) {
     return distance(Statistics.of(a), Statistics.of(b));
   }

@@ -20,8 +20,8 @@ import javax.imageio.ImageIO;
 
 /**
  * The images an evaluation reads, streamed in batches of uint8 (N, 3, H, W): a folder of PNG/JPEG
- * files (sorted by name, decoded on worker threads) or an ADM-style {@code .npz} whose
- * {@code arr_0} is uint8 (N, H, W, 3) (read image by image, never whole).
+ * files (sorted by name, decoded on worker threads) or an ADM-style {@code .npz} whose {@code
+ * arr_0} is uint8 (N, H, W, 3) (read image by image, never whole).
  *
  * <p>Every image must be readable, RGB (three channels, no alpha) and of the first image's size:
  * otherwise the read fails with an exception naming the file — a metric over silently skipped
@@ -46,7 +46,8 @@ public final class ImageSource implements AutoCloseable {
   private long skipped;
   private final List<String> skippedFiles = new ArrayList<>();
 
-  private ImageSource(Path path, boolean skipBad, List<Path> files, Npz.Reader npz, int threads) throws IOException {
+  private ImageSource(Path path, boolean skipBad, List<Path> files, Npz.Reader npz, int threads)
+      throws IOException {
     this.path = path;
     this.skipBad = skipBad;
     this.files = files;
@@ -55,8 +56,11 @@ public final class ImageSource implements AutoCloseable {
       Npz.ArrayInfo a = npz.info("arr_0");
       long[] s = a.shape();
       if (!a.descr().equals("|u1") || s.length != 4 || s[3] != 3) {
-        throw new CheckpointFormatException(path + ": arr_0 must be uint8 (N, H, W, 3) images, got " + a
-            + " (a statistics-only file cannot be used where images are needed)");
+        throw new CheckpointFormatException(
+            path
+                + ": arr_0 must be uint8 (N, H, W, 3) images, got "
+                + a
+                + " (a statistics-only file cannot be used where images are needed)");
       }
       this.total = Math.toIntExact(s[0]);
       this.height = Math.toIntExact(s[1]);
@@ -66,11 +70,14 @@ public final class ImageSource implements AutoCloseable {
     } else {
       this.total = files.size();
       this.npzStream = null;
-      this.pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-        Thread t = new Thread(r, "rectok-png-decoder");
-        t.setDaemon(true);
-        return t;
-      });
+      this.pool =
+          Executors.newFixedThreadPool(
+              Math.max(1, threads),
+              r -> {
+                Thread t = new Thread(r, "rectok-png-decoder");
+                t.setDaemon(true);
+                return t;
+              });
     }
   }
 
@@ -84,10 +91,14 @@ public final class ImageSource implements AutoCloseable {
     if (Files.isDirectory(path)) {
       List<Path> files;
       try (Stream<Path> s = Files.list(path)) {
-        files = s.filter(p -> {
-          String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-          return Files.isRegularFile(p) && EXTENSIONS.stream().anyMatch(n::endsWith);
-        }).sorted().toList();
+        files =
+            s.filter(
+                    p -> {
+                      String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                      return Files.isRegularFile(p) && EXTENSIONS.stream().anyMatch(n::endsWith);
+                    })
+                .sorted()
+                .toList();
       }
       if (files.isEmpty()) {
         throw new IOException(path + " has no .png/.jpg images");
@@ -95,12 +106,14 @@ public final class ImageSource implements AutoCloseable {
       return new ImageSource(path, skipBad, files, null, threads);
     }
     if (!Files.isRegularFile(path)) {
-      throw new java.nio.file.NoSuchFileException(path.toString(), null, "no such image folder or .npz file");
+      throw new java.nio.file.NoSuchFileException(
+          path.toString(), null, "no such image folder or .npz file");
     }
     Npz.Reader r = Npz.open(path);
     try {
       if (!r.has("arr_0")) {
-        throw new CheckpointFormatException(path + " has no arr_0 images (it has " + r.arrays().keySet() + ")");
+        throw new CheckpointFormatException(
+            path + " has no arr_0 images (it has " + r.arrays().keySet() + ")");
       }
       return new ImageSource(path, skipBad, null, r, threads);
     } catch (IOException | RuntimeException e) {
@@ -199,13 +212,25 @@ public final class ImageSource implements AutoCloseable {
           height = d.image().getHeight();
           width = d.image().getWidth();
         } else if (d.image().getHeight() != height || d.image().getWidth() != width) {
-          problem = "is " + d.image().getWidth() + "x" + d.image().getHeight() + " but the first image is "
-              + width + "x" + height + " (all images of a set must have one size)";
+          problem =
+              "is "
+                  + d.image().getWidth()
+                  + "x"
+                  + d.image().getHeight()
+                  + " but the first image is "
+                  + width
+                  + "x"
+                  + height
+                  + " (all images of a set must have one size)";
         }
       }
       if (problem != null) {
         if (!skipBad) {
-          throw new IOException(d.file() + " " + problem + "; fix or remove it (or pass --skip-bad to skip and count it)");
+          throw new IOException(
+              d.file()
+                  + " "
+                  + problem
+                  + "; fix or remove it (or pass --skip-bad to skip and count it)");
         }
         skipped++;
         if (skippedFiles.size() < 20) {
@@ -246,7 +271,10 @@ public final class ImageSource implements AutoCloseable {
     }
     int channels = img.getColorModel().getNumComponents();
     if (channels != 3) {
-      return new Decoded(f, null, "has " + channels + " channel(s); RGB images (3 channels, no alpha) are expected");
+      return new Decoded(
+          f,
+          null,
+          "has " + channels + " channel(s); RGB images (3 channels, no alpha) are expected");
     }
     return new Decoded(f, img, null);
   }

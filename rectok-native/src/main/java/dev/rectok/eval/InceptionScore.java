@@ -10,9 +10,9 @@ import java.util.Objects;
  *   <li>{@link #torchFidelity}: the rows are permuted by {@code RandomState(2020).permutation(N)}
  *       ({@link NumpyRandomState}), split into {@code splits} chunks {@code [i·N/s, (i+1)·N/s)},
  *       and the mean and (population) standard deviation of {@code exp(mean KL(p ‖ p̄))} over the
- *       chunks are reported; torch-fidelity feeds it the {@code logits_unbiased} feature.</li>
+ *       chunks are reported; torch-fidelity feeds it the {@code logits_unbiased} feature.
  *   <li>{@link #adm}: the ADM evaluator's: chunks of {@code splitSize} rows in file order (the last
- *       may be shorter), the mean of the chunk scores.</li>
+ *       may be shorter), the mean of the chunk scores.
  * </ul>
  *
  * Stateless and thread-safe.
@@ -34,11 +34,15 @@ public final class InceptionScore {
    * @param logits N rows of C logits, row-major (N·C values)
    * @throws IllegalArgumentException when N &lt; splits or values are not finite
    */
-  public static Result torchFidelity(float[] logits, int n, int c, int splits, boolean shuffle, long seed) {
+  public static Result torchFidelity(
+      float[] logits, int n, int c, int splits, boolean shuffle, long seed) {
     check(logits, n, c);
     if (splits < 1 || n < splits) {
-      throw new IllegalArgumentException("the Inception Score needs at least as many samples as splits (" + splits
-          + "), got " + n);
+      throw new IllegalArgumentException(
+          "the Inception Score needs at least as many samples as splits ("
+              + splits
+              + "), got "
+              + n);
     }
     int[] order = shuffle ? new NumpyRandomState(seed).permutation(n) : identity(n);
     double[] scores = new double[splits];
@@ -78,7 +82,8 @@ public final class InceptionScore {
   private static void check(float[] logits, int n, int c) {
     Objects.requireNonNull(logits, "logits");
     if (c < 1 || (long) n * c != logits.length) {
-      throw new IllegalArgumentException("logits have " + logits.length + " values, not " + n + " x " + c);
+      throw new IllegalArgumentException(
+          "logits have " + logits.length + " values, not " + n + " x " + c);
     }
     for (float v : logits) {
       if (!Float.isFinite(v)) {

@@ -2,10 +2,10 @@ package dev.rectok.eval;
 
 /**
  * NumPy's legacy {@code numpy.random.RandomState(seed)} (MT19937 seeded with {@code init_genrand})
- * as far as torch-fidelity's Inception Score needs it: {@link #permutation(int)} reproduces
- * {@code RandomState(seed).permutation(n)} element for element (a Fisher–Yates shuffle of
- * {@code arange(n)} from the last index down, each index drawn by masked rejection sampling on
- * 32-bit outputs). Not thread-safe (it is a generator with state).
+ * as far as torch-fidelity's Inception Score needs it: {@link #permutation(int)} reproduces {@code
+ * RandomState(seed).permutation(n)} element for element (a Fisher–Yates shuffle of {@code
+ * arange(n)} from the last index down, each index drawn by masked rejection sampling on 32-bit
+ * outputs). Not thread-safe (it is a generator with state).
  */
 public final class NumpyRandomState {
   private static final int N = 624;
@@ -50,7 +50,10 @@ public final class NumpyRandomState {
     index = 0;
   }
 
-  /** A uniform integer in [0, max] by NumPy's masked rejection ({@code random_interval}), max < 2^32. */
+  /**
+   * A uniform integer in [0, max] by NumPy's masked rejection ({@code random_interval}), max <
+   * 2^32.
+   */
   long interval(long max) {
     if (max == 0) {
       return 0;

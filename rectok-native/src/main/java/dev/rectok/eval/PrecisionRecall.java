@@ -6,14 +6,14 @@ import dev.rectok.torch.Tensor;
 import java.util.Arrays;
 
 /**
- * Improved precision and recall (Kynkäänniemi et al.) as torch-fidelity's
- * {@code prc_features_to_metric}: with k = {@code neighborhood} (3), the radius of each sample
- * is the distance to its k-th nearest neighbour in its own set (itself excluded by taking the
- * (k+1)-th smallest); precision is the fraction of generated samples within some real sample's
- * radius, recall the fraction of real samples within some generated sample's radius, both as
- * float32 means, and {@code f = 2pr / max(1e-5, p + r)}. Distances are computed as
- * {@code torch.cdist}'s matrix-product path does, in float32 ({@code √max(|x|² + |y|² − 2x·y,
- * 1e-30)}), in blocks of rows so memory stays bounded. Stateless and thread-safe.
+ * Improved precision and recall (Kynkäänniemi et al.) as torch-fidelity's {@code
+ * prc_features_to_metric}: with k = {@code neighborhood} (3), the radius of each sample is the
+ * distance to its k-th nearest neighbour in its own set (itself excluded by taking the (k+1)-th
+ * smallest); precision is the fraction of generated samples within some real sample's radius,
+ * recall the fraction of real samples within some generated sample's radius, both as float32 means,
+ * and {@code f = 2pr / max(1e-5, p + r)}. Distances are computed as {@code torch.cdist}'s
+ * matrix-product path does, in float32 ({@code √max(|x|² + |y|² − 2x·y, 1e-30)}), in blocks of rows
+ * so memory stays bounded. Stateless and thread-safe.
  */
 public final class PrecisionRecall {
   private PrecisionRecall() {}
@@ -30,22 +30,33 @@ public final class PrecisionRecall {
   private static final int BLOCK = 1024;
 
   /**
-   * Precision and recall of {@code generated} (N₁, D) against {@code real} (N₂, D), float32 on
-   * any device; the caller keeps both tensors.
+   * Precision and recall of {@code generated} (N₁, D) against {@code real} (N₂, D), float32 on any
+   * device; the caller keeps both tensors.
    *
    * @throws IllegalArgumentException for mismatched widths or fewer than k + 1 samples in a set
    */
   public static Result compute(Tensor generated, Tensor real, int neighborhood) {
     if (generated.dim() != 2 || real.dim() != 2 || generated.size(1) != real.size(1)) {
-      throw new IllegalArgumentException("precision/recall needs features (N, D) of the same width, got "
-          + Arrays.toString(generated.shape()) + " and " + Arrays.toString(real.shape()));
+      throw new IllegalArgumentException(
+          "precision/recall needs features (N, D) of the same width, got "
+              + Arrays.toString(generated.shape())
+              + " and "
+              + Arrays.toString(real.shape()));
     }
     if (neighborhood < 1) {
-      throw new IllegalArgumentException("the neighbourhood k must be at least 1, got " + neighborhood);
+      throw new IllegalArgumentException(
+          "the neighbourhood k must be at least 1, got " + neighborhood);
     }
     if (generated.size(0) <= neighborhood || real.size(0) <= neighborhood) {
-      throw new IllegalArgumentException("precision/recall with k = " + neighborhood + " needs more than "
-          + neighborhood + " samples in each set, got " + generated.size(0) + " and " + real.size(0));
+      throw new IllegalArgumentException(
+          "precision/recall with k = "
+              + neighborhood
+              + " needs more than "
+              + neighborhood
+              + " samples in each set, got "
+              + generated.size(0)
+              + " and "
+              + real.size(0));
     }
     try (Scope s = Scope.open()) {
       Tensor g = generated.to(DType.FLOAT32).contiguous();
@@ -65,9 +76,15 @@ public final class PrecisionRecall {
     try (Scope s = Scope.open()) {
       Tensor an = a.pow(2).sum(new long[] {1}, true);
       Tensor bn = b.pow(2).sum(new long[] {1}, true);
-      Tensor a2 = Tensor.cat(new Tensor[] {a.mul(-2.0), an, Tensor.ones(an.shape(), an.dtype(), an.device())}, 1);
-      Tensor b2 = Tensor.cat(new Tensor[] {b, Tensor.ones(bn.shape(), bn.dtype(), bn.device()), bn}, 1);
-      return a2.matmul(b2.transpose(0, 1)).clamp(1e-30, Double.POSITIVE_INFINITY).sqrt().toFloatArray();
+      Tensor a2 =
+          Tensor.cat(
+              new Tensor[] {a.mul(-2.0), an, Tensor.ones(an.shape(), an.dtype(), an.device())}, 1);
+      Tensor b2 =
+          Tensor.cat(new Tensor[] {b, Tensor.ones(bn.shape(), bn.dtype(), bn.device()), bn}, 1);
+      return a2.matmul(b2.transpose(0, 1))
+          .clamp(1e-30, Double.POSITIVE_INFINITY)
+          .sqrt()
+          .toFloatArray();
     }
   }
 

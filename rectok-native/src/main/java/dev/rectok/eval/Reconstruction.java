@@ -37,7 +37,8 @@ public final class Reconstruction {
    * @param images images evaluated
    * @param statistics the reconstructions' Inception statistics
    */
-  public record Report(double rfid, double psnr, int images, FrechetDistance.Statistics statistics) {}
+  public record Report(
+      double rfid, double psnr, int images, FrechetDistance.Statistics statistics) {}
 
   /** Image files under {@code dir}, searched recursively, sorted by path. */
   public static List<Path> imageFiles(Path dir) throws IOException {
@@ -45,11 +46,19 @@ public final class Reconstruction {
       throw new java.nio.file.NoSuchFileException(dir.toString(), null, "not an image folder");
     }
     try (Stream<Path> s = Files.walk(dir)) {
-      List<Path> files = s.filter(p -> {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return Files.isRegularFile(p) && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg")
-            || n.endsWith(".jpeg") || n.endsWith(".bmp"));
-      }).sorted().toList();
+      List<Path> files =
+          s.filter(
+                  p -> {
+                    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                    return Files.isRegularFile(p)
+                        && (n.endsWith(".png")
+                            || n.endsWith(".jpg")
+                            || n.endsWith(".jpeg")
+                            || n.endsWith(".jpeg")
+                            || n.endsWith(".bmp"));
+                  })
+              .sorted()
+              .toList();
       if (files.isEmpty()) {
         throw new IOException(dir + " has no .png/.jpg images");
       }
@@ -58,11 +67,18 @@ public final class Reconstruction {
   }
 
   /**
-   * Runs the protocol over {@code files} (at most {@code limit} when positive) against
-   * {@code reference} statistics.
+   * Runs the protocol over {@code files} (at most {@code limit} when positive) against {@code
+   * reference} statistics.
    */
-  public static Report run(RecTokTokenizer tok, InceptionV3 net, List<Path> files, FrechetDistance.Statistics reference,
-      Fid.Protocol protocol, int batch, Progress progress) throws IOException {
+  public static Report run(
+      RecTokTokenizer tok,
+      InceptionV3 net,
+      List<Path> files,
+      FrechetDistance.Statistics reference,
+      Fid.Protocol protocol,
+      int batch,
+      Progress progress)
+      throws IOException {
     if (files.size() < 2) {
       throw new IllegalArgumentException("rFID needs at least 2 images, got " + files.size());
     }
@@ -77,7 +93,8 @@ public final class Reconstruction {
         try {
           x = pre.applyAll(new ArrayList<>(part));
         } catch (IOException e) {
-          throw new IOException("cannot read an image of " + part.getFirst().getParent() + ": " + e.getMessage(), e);
+          throw new IOException(
+              "cannot read an image of " + part.getFirst().getParent() + ": " + e.getMessage(), e);
         }
         Tensor rec = tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false).to(Device.CPU);
         Tensor orig = x.to(Device.CPU).mul(0.5).add(0.5);
@@ -93,20 +110,23 @@ public final class Reconstruction {
     progress.end();
     FrechetDistance.Statistics st = Fid.withFloat32Mean(acc.statistics());
     if (st.dim() != reference.dim()) {
-      throw new IllegalArgumentException("the reference statistics are " + reference.dim()
-          + "-dimensional, the Inception pool features 2048-dimensional");
+      throw new IllegalArgumentException(
+          "the reference statistics are "
+              + reference.dim()
+              + "-dimensional, the Inception pool features 2048-dimensional");
     }
-    return new Report(Fid.distance(st, reference, protocol), psnrSum / files.size(), files.size(), st);
+    return new Report(
+        Fid.distance(st, reference, protocol), psnrSum / files.size(), files.size(), st);
   }
 
   /**
    * Inception statistics of the ADM centre crops ({@code size}×{@code size}) of {@code files}, the
-   * way the reference's {@code val_fid_statistics_file_256.npz} is made (what
-   * {@code rectok eval stats --crop 256} computes). The mean is rounded to float32 as the
-   * references keep it.
+   * way the reference's {@code val_fid_statistics_file_256.npz} is made (what {@code rectok eval
+   * stats --crop 256} computes). The mean is rounded to float32 as the references keep it.
    */
-  public static FrechetDistance.Statistics croppedStatistics(InceptionV3 net, List<Path> files, int size, int batch,
-      Progress progress) throws IOException {
+  public static FrechetDistance.Statistics croppedStatistics(
+      InceptionV3 net, List<Path> files, int size, int batch, Progress progress)
+      throws IOException {
     AdmPreprocess pre = new AdmPreprocess(size);
     FrechetDistance.Accumulator acc = new FrechetDistance.Accumulator();
     progress.start("Inception statistics of " + size + "x" + size + " centre crops", files.size());
@@ -119,7 +139,8 @@ public final class Reconstruction {
         try {
           hwc = pre.centerCrop(AdmPreprocess.read(part.get(i))).data();
         } catch (IOException | RuntimeException e) {
-          throw new IOException(part.get(i) + " is unreadable (" + e.getMessage() + "); fix or remove it", e);
+          throw new IOException(
+              part.get(i) + " is unreadable (" + e.getMessage() + "); fix or remove it", e);
         }
         for (int p = 0; p < hw; p++) {
           for (int c = 0; c < 3; c++) {

@@ -7,11 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * FID statistics files: ADM reference batches ({@code mu}, {@code sigma}, and their spatial
- * {@code mu_s}, {@code sigma_s}) and RecTok's {@code adm_in256_stats.npz} ({@code mu},
- * {@code sigma}); {@link #write} produces the latter (what {@code rectok eval stats} makes).
- * Everything is validated: a 1-d finite mean, a square finite covariance of the same width.
- * Stateless; thread-safe.
+ * FID statistics files: ADM reference batches ({@code mu}, {@code sigma}, and their spatial {@code
+ * mu_s}, {@code sigma_s}) and RecTok's {@code adm_in256_stats.npz} ({@code mu}, {@code sigma});
+ * {@link #write} produces the latter (what {@code rectok eval stats} makes). Everything is
+ * validated: a 1-d finite mean, a square finite covariance of the same width. Stateless;
+ * thread-safe.
  */
 public final class ReferenceStatistics {
   private ReferenceStatistics() {}
@@ -31,15 +31,21 @@ public final class ReferenceStatistics {
     long[] ms = npz.info("mu").shape();
     long[] ss = npz.info("sigma").shape();
     if (ms.length != 1 || ss.length != 2 || ss[0] != ms[0] || ss[1] != ms[0] || ms[0] < 1) {
-      throw new CheckpointFormatException(f + ": mu " + java.util.Arrays.toString(ms) + " and sigma "
-          + java.util.Arrays.toString(ss) + " are not a (D,) mean with its (D, D) covariance");
+      throw new CheckpointFormatException(
+          f
+              + ": mu "
+              + java.util.Arrays.toString(ms)
+              + " and sigma "
+              + java.util.Arrays.toString(ss)
+              + " are not a (D,) mean with its (D, D) covariance");
     }
     int d = Math.toIntExact(ms[0]);
     double[] mu = npz.doubles("mu");
     double[] sig = npz.doubles("sigma");
     for (double v : mu) {
       if (!Double.isFinite(v)) {
-        throw new CheckpointFormatException(f + ": mu has NaN or infinite values; recompute the statistics");
+        throw new CheckpointFormatException(
+            f + ": mu has NaN or infinite values; recompute the statistics");
       }
     }
     double[][] sigma = new double[d][d];
@@ -47,7 +53,8 @@ public final class ReferenceStatistics {
       for (int j = 0; j < d; j++) {
         double v = sig[i * d + j];
         if (!Double.isFinite(v)) {
-          throw new CheckpointFormatException(f + ": sigma has NaN or infinite values; recompute the statistics");
+          throw new CheckpointFormatException(
+              f + ": sigma has NaN or infinite values; recompute the statistics");
         }
         sigma[i][j] = v;
       }
@@ -56,10 +63,15 @@ public final class ReferenceStatistics {
     return new FrechetDistance.Statistics(mu, sigma, 2);
   }
 
-  /** Writes {@code mu} and {@code sigma} (float64) as an {@code .npz}, atomically; refuses to overwrite unless {@code force}. */
-  public static void write(Path file, FrechetDistance.Statistics s, boolean force) throws IOException {
+  /**
+   * Writes {@code mu} and {@code sigma} (float64) as an {@code .npz}, atomically; refuses to
+   * overwrite unless {@code force}.
+   */
+  public static void write(Path file, FrechetDistance.Statistics s, boolean force)
+      throws IOException {
     if (Files.exists(file) && !force) {
-      throw new java.nio.file.FileAlreadyExistsException(file.toString(), null, "exists; pass --force to overwrite");
+      throw new java.nio.file.FileAlreadyExistsException(
+          file.toString(), null, "exists; pass --force to overwrite");
     }
     double[] flat = s.covarianceRowMajor();
     try (Npz.Writer w = Npz.create(file, false)) {

@@ -4,12 +4,12 @@ import java.util.Arrays;
 import java.util.function.DoubleUnaryOperator;
 
 /**
- * Eigen-decomposition {@code A = V diag(w) Vᵀ} of a real symmetric matrix, in plain Java on
- * {@code double[][]}: Householder reduction to tridiagonal form {@code A = Q T Qᵀ}, then the
- * implicit symmetric QR algorithm with Wilkinson shifts on T (Golub &amp; Van Loan, §8.3), whose
- * rotations accumulate into {@code V = Q Z}. About {@code 9 n³} flops with eigenvectors and
- * {@code 4/3 n³} without; both steps are backward stable, so {@code ‖A − V diag(w) Vᵀ‖} is a small
- * multiple of {@code ε‖A‖} and V is orthonormal to working precision.
+ * Eigen-decomposition {@code A = V diag(w) Vᵀ} of a real symmetric matrix, in plain Java on {@code
+ * double[][]}: Householder reduction to tridiagonal form {@code A = Q T Qᵀ}, then the implicit
+ * symmetric QR algorithm with Wilkinson shifts on T (Golub &amp; Van Loan, §8.3), whose rotations
+ * accumulate into {@code V = Q Z}. About {@code 9 n³} flops with eigenvectors and {@code 4/3 n³}
+ * without; both steps are backward stable, so {@code ‖A − V diag(w) Vᵀ‖} is a small multiple of
+ * {@code ε‖A‖} and V is orthonormal to working precision.
  *
  * <p>The input is symmetrised as {@code (A + Aᵀ)/2} and never modified. Eigenvalues are sorted
  * ascending; {@link #vectors()} holds the matching unit eigenvectors as columns. Instances are
@@ -29,14 +29,17 @@ public final class SymmetricEigen {
     return decompose(a, true);
   }
 
-  /** Eigenvalues of the symmetric matrix {@code a}, ascending (no eigenvectors: about twice as fast). */
+  /**
+   * Eigenvalues of the symmetric matrix {@code a}, ascending (no eigenvectors: about twice as
+   * fast).
+   */
   public static double[] valuesOf(double[][] a) {
     return decompose(a, false).values;
   }
 
   /**
-   * The principal square root {@code V diag(√max(w, 0)) Vᵀ} of a symmetric positive
-   * semi-definite matrix. Eigenvalues that rounding made slightly negative are clamped to 0.
+   * The principal square root {@code V diag(√max(w, 0)) Vᵀ} of a symmetric positive semi-definite
+   * matrix. Eigenvalues that rounding made slightly negative are clamped to 0.
    */
   public static double[][] sqrtPsd(double[][] a) {
     return of(a).apply(w -> Math.sqrt(Math.max(w, 0.0)));
@@ -47,7 +50,10 @@ public final class SymmetricEigen {
     return values.clone();
   }
 
-  /** Eigenvectors as columns: {@code vectors()[i][k]} is component {@code i} of eigenvector {@code k} (a copy). */
+  /**
+   * Eigenvectors as columns: {@code vectors()[i][k]} is component {@code i} of eigenvector {@code
+   * k} (a copy).
+   */
   public double[][] vectors() {
     double[][] v = new double[vectors.length][];
     for (int i = 0; i < v.length; i++) {
@@ -56,7 +62,9 @@ public final class SymmetricEigen {
     return v;
   }
 
-  /** {@code V diag(f(w)) Vᵀ}: the matrix function {@code f(A)}; {@code f = identity} reconstructs A. */
+  /**
+   * {@code V diag(f(w)) Vᵀ}: the matrix function {@code f(A)}; {@code f = identity} reconstructs A.
+   */
   public double[][] apply(DoubleUnaryOperator f) {
     int n = values.length;
     double[] fw = new double[n];
@@ -93,7 +101,8 @@ public final class SymmetricEigen {
       for (int j = 0; j < n; j++) {
         double v = 0.5 * (input[i][j] + input[j][i]);
         if (!Double.isFinite(v)) {
-          throw new IllegalArgumentException("matrix entry (" + i + ", " + j + ") is not finite: " + v);
+          throw new IllegalArgumentException(
+              "matrix entry (" + i + ", " + j + ") is not finite: " + v);
         }
         a[i][j] = v;
       }
@@ -125,12 +134,12 @@ public final class SymmetricEigen {
   }
 
   /**
-   * Householder reduction {@code A = Q T Qᵀ}: for each column k, the reflector
-   * {@code H = I − β v vᵀ} with {@code v = x − α e₁}, {@code α = −sign(x₀)‖x‖} maps
-   * {@code x = A[k+1:, k]} to {@code α e₁}; the trailing block is updated as
-   * {@code B ← B − v wᵀ − w vᵀ} with {@code p = β B v}, {@code w = p − (β pᵀv / 2) v}.
-   * Destroys {@code a}; fills the diagonal {@code d} and off-diagonal {@code e} of T and, when
-   * {@code q} is not null, accumulates {@code Q = H₀ H₁ ⋯} into it (starting from I).
+   * Householder reduction {@code A = Q T Qᵀ}: for each column k, the reflector {@code H = I − β v
+   * vᵀ} with {@code v = x − α e₁}, {@code α = −sign(x₀)‖x‖} maps {@code x = A[k+1:, k]} to {@code α
+   * e₁}; the trailing block is updated as {@code B ← B − v wᵀ − w vᵀ} with {@code p = β B v},
+   * {@code w = p − (β pᵀv / 2) v}. Destroys {@code a}; fills the diagonal {@code d} and
+   * off-diagonal {@code e} of T and, when {@code q} is not null, accumulates {@code Q = H₀ H₁ ⋯}
+   * into it (starting from I).
    */
   private static void tridiagonalize(double[][] a, double[] d, double[] e, double[][] q) {
     int n = a.length;
@@ -203,10 +212,9 @@ public final class SymmetricEigen {
 
   /**
    * Implicit symmetric QR on the tridiagonal {@code (d, e)} with Wilkinson shifts and bulge
-   * chasing, deflating when {@code |e_i| ≤ ε(|d_i| + |d_{i+1}|)}. Each rotation
-   * {@code R = [[c, s], [−s, c]]} in the plane (k, k+1) maps {@code T ← R T Rᵀ}; when
-   * {@code zt} is not null its rows k, k+1 are rotated the same way ({@code Z ← Z Rᵀ}).
-   * Leaves the eigenvalues in {@code d}.
+   * chasing, deflating when {@code |e_i| ≤ ε(|d_i| + |d_{i+1}|)}. Each rotation {@code R = [[c, s],
+   * [−s, c]]} in the plane (k, k+1) maps {@code T ← R T Rᵀ}; when {@code zt} is not null its rows
+   * k, k+1 are rotated the same way ({@code Z ← Z Rᵀ}). Leaves the eigenvalues in {@code d}.
    */
   private static void tridiagonalQr(double[] d, double[] e, double[][] zt) {
     int n = d.length;
@@ -305,8 +313,15 @@ public final class SymmetricEigen {
     int n = a.length;
     for (int i = 0; i < n; i++) {
       if (a[i] == null || a[i].length != n) {
-        throw new IllegalArgumentException("matrix must be square " + n + "x" + n + ", row " + i + " has "
-            + (a[i] == null ? "null" : a[i].length + " entries"));
+        throw new IllegalArgumentException(
+            "matrix must be square "
+                + n
+                + "x"
+                + n
+                + ", row "
+                + i
+                + " has "
+                + (a[i] == null ? "null" : a[i].length + " entries"));
       }
     }
     return n;

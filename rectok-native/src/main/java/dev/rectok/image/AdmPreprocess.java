@@ -6,15 +6,14 @@ import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * The reference's image preprocessing (ADM {@code center_crop_arr} in {@code utils/loader.py},
- * then torchvision {@code ToTensor} and {@code Normalize([0.5]*3, [0.5]*3)}), reproducing
- * Pillow bit for bit:
+ * The reference's image preprocessing (ADM {@code center_crop_arr} in {@code utils/loader.py}, then
+ * torchvision {@code ToTensor} and {@code Normalize([0.5]*3, [0.5]*3)}), reproducing Pillow bit for
+ * bit:
  *
  * <ol>
  *   <li>convert to RGB;
@@ -72,19 +71,27 @@ public final class AdmPreprocess {
   /**
    * PIL's {@code convert("RGB")}: alpha is dropped (not composited), grey is replicated, palette
    * entries are looked up. 8-bit grey rasters (with or without alpha) are read directly because
-   * {@link BufferedImage#getRGB} would push them through a linear-to-sRGB conversion and change
-   * the values. 16-bit images go through {@code getRGB} and are not guaranteed PIL-identical.
+   * {@link BufferedImage#getRGB} would push them through a linear-to-sRGB conversion and change the
+   * values. 16-bit images go through {@code getRGB} and are not guaranteed PIL-identical.
    */
   public static RgbImage toRgb(BufferedImage img) {
     int w = img.getWidth();
     int h = img.getHeight();
     if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("a " + w + "x" + h + " image is too large to convert (more than "
-          + (Integer.MAX_VALUE - 8) / 3 + " pixels)");
+      throw new IllegalArgumentException(
+          "a "
+              + w
+              + "x"
+              + h
+              + " image is too large to convert (more than "
+              + (Integer.MAX_VALUE - 8) / 3
+              + " pixels)");
     }
     byte[] out = new byte[w * h * 3];
-    boolean grey8 = img.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY
-        && img.getColorModel().getComponentSize(0) == 8 && !(img.getColorModel() instanceof IndexColorModel);
+    boolean grey8 =
+        img.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_GRAY
+            && img.getColorModel().getComponentSize(0) == 8
+            && !(img.getColorModel() instanceof IndexColorModel);
     if (grey8) {
       Raster r = img.getRaster();
       int[] row = new int[w];
@@ -116,7 +123,9 @@ public final class AdmPreprocess {
 
   // ------------------------------------------------------------------ forward
 
-  /** The number of 2x BOX reductions {@code center_crop_arr} applies to a {@code w}x{@code h} image. */
+  /**
+   * The number of 2x BOX reductions {@code center_crop_arr} applies to a {@code w}x{@code h} image.
+   */
   public int boxHalvings(int w, int h) {
     int n = 0;
     while (Math.min(w, h) >= 2 * size) {
@@ -190,8 +199,8 @@ public final class AdmPreprocess {
   // ------------------------------------------------------------------ inverse
 
   /**
-   * The inverse of the normalisation for a (3, H, W) or (N, 3, H, W) tensor of any float dtype
-   * and device: {@code clamp(x*0.5 + 0.5, 0, 1)*255} in float32, truncated to uint8.
+   * The inverse of the normalisation for a (3, H, W) or (N, 3, H, W) tensor of any float dtype and
+   * device: {@code clamp(x*0.5 + 0.5, 0, 1)*255} in float32, truncated to uint8.
    */
   public static RgbImage[] toImages(Tensor images) {
     long[] s = images.shape();
@@ -220,7 +229,9 @@ public final class AdmPreprocess {
     return out;
   }
 
-  /** One value of the inverse: float32 {@code clamp(x*0.5+0.5,0,1)*255}, truncated. NaN maps to 0. */
+  /**
+   * One value of the inverse: float32 {@code clamp(x*0.5+0.5,0,1)*255}, truncated. NaN maps to 0.
+   */
   static int toUint8(float x) {
     float y = x * 0.5f + 0.5f;
     y = Math.min(Math.max(y, 0f), 1f);
@@ -251,11 +262,14 @@ public final class AdmPreprocess {
     }
   }
 
-  /** Writes (3,H,W) or (N,3,H,W) images in [-1,1] as PNG files, one per sample, to {@code files}. */
+  /**
+   * Writes (3,H,W) or (N,3,H,W) images in [-1,1] as PNG files, one per sample, to {@code files}.
+   */
   public static void writePngs(Tensor images, List<Path> files) throws IOException {
     RgbImage[] imgs = toImages(images);
     if (imgs.length != files.size()) {
-      throw new IllegalArgumentException(imgs.length + " images but " + files.size() + " file names");
+      throw new IllegalArgumentException(
+          imgs.length + " images but " + files.size() + " file names");
     }
     for (int i = 0; i < imgs.length; i++) {
       writePng(imgs[i], files.get(i));

@@ -15,7 +15,9 @@ import javax.imageio.ImageIO;
 public final class ImageGrid {
   private ImageGrid() {}
 
-  /** Images in rows of {@code columns}, each with its caption underneath (no caption row when null). */
+  /**
+   * Images in rows of {@code columns}, each with its caption underneath (no caption row when null).
+   */
   public static BufferedImage of(List<BufferedImage> images, List<String> captions, int columns) {
     return of(images, captions, columns, 1);
   }
@@ -24,15 +26,21 @@ public final class ImageGrid {
    * The same with every image enlarged {@code scale} times (nearest neighbour), so captions fit
    * under small images; a null or empty caption leaves its cell's caption blank.
    */
-  public static BufferedImage of(List<BufferedImage> images, List<String> captions, int columns, int scale) {
-    if (images.isEmpty() || columns < 1 || scale < 1 || (captions != null && captions.size() != images.size())) {
-      throw new IllegalArgumentException("need images, a caption per image (or none), columns >= 1 and scale >= 1");
+  public static BufferedImage of(
+      List<BufferedImage> images, List<String> captions, int columns, int scale) {
+    if (images.isEmpty()
+        || columns < 1
+        || scale < 1
+        || (captions != null && captions.size() != images.size())) {
+      throw new IllegalArgumentException(
+          "need images, a caption per image (or none), columns >= 1 and scale >= 1");
     }
     int w = images.get(0).getWidth() * scale;
     int h = images.get(0).getHeight() * scale;
     int caption = captions == null ? 0 : 14;
     int rows = (images.size() + columns - 1) / columns;
-    BufferedImage g = new BufferedImage(columns * w, rows * (h + caption), BufferedImage.TYPE_INT_RGB);
+    BufferedImage g =
+        new BufferedImage(columns * w, rows * (h + caption), BufferedImage.TYPE_INT_RGB);
     Graphics2D gr = g.createGraphics();
     gr.setColor(Color.WHITE);
     gr.fillRect(0, 0, g.getWidth(), g.getHeight());

@@ -11,8 +11,8 @@ import javax.imageio.stream.ImageInputStream;
 
 /**
  * Bounded image decoding: the pixel count is read from the image's header and checked against a
- * limit before any pixel is decoded, so a small compressed file that declares a huge canvas (a
- * 0.9 MB PNG of 30000 x 30000) is refused in constant memory instead of allocating gigabytes.
+ * limit before any pixel is decoded, so a small compressed file that declares a huge canvas (a 0.9
+ * MB PNG of 30000 x 30000) is refused in constant memory instead of allocating gigabytes.
  *
  * <p>The limit is {@value #DEFAULT_MAX_PIXELS} pixels (PIL's {@code Image.MAX_IMAGE_PIXELS}),
  * overridden by the system property {@code rectok.image.maxPixels}. Any reader of image files in
@@ -23,8 +23,10 @@ import javax.imageio.stream.ImageInputStream;
 public final class ImageLimits {
   /** Default of {@code rectok.image.maxPixels}: PIL's decompression-bomb limit. */
   public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
+
   /** The system property overriding {@link #DEFAULT_MAX_PIXELS}. */
   public static final String MAX_PIXELS_PROPERTY = "rectok.image.maxPixels";
+
   // width * height * 3 bytes must fit a Java array.
   private static final long HARD_MAX_PIXELS = (Integer.MAX_VALUE - 8) / 4;
 
@@ -44,8 +46,8 @@ public final class ImageLimits {
     } catch (NumberFormatException e) {
       // fall through to the message
     }
-    throw new IllegalArgumentException("system property " + MAX_PIXELS_PROPERTY + " must be a positive integer, got '"
-        + v + "'");
+    throw new IllegalArgumentException(
+        "system property " + MAX_PIXELS_PROPERTY + " must be a positive integer, got '" + v + "'");
   }
 
   /**
@@ -57,11 +59,21 @@ public final class ImageLimits {
   public static void check(Object what, long width, long height) throws IOException {
     long max = maxPixels();
     if (width <= 0 || height <= 0) {
-      throw new IOException(what + ": the image header declares an empty size " + width + "x" + height);
+      throw new IOException(
+          what + ": the image header declares an empty size " + width + "x" + height);
     }
     if (width > max || height > max || width * height > max) {
-      throw new IOException(what + ": the image header declares " + width + "x" + height + " pixels, more than the "
-          + max + "-pixel limit (raise it with -D" + MAX_PIXELS_PROPERTY + "=N if the image is trusted)");
+      throw new IOException(
+          what
+              + ": the image header declares "
+              + width
+              + "x"
+              + height
+              + " pixels, more than the "
+              + max
+              + "-pixel limit (raise it with -D"
+              + MAX_PIXELS_PROPERTY
+              + "=N if the image is trusted)");
     }
   }
 

@@ -5,8 +5,8 @@ package dev.rectok.image;
  * filters, bit for bit (Pillow 9.x {@code libImaging/Resample.c}): separable convolution,
  * horizontal pass first into a uint8 image, then vertical; float64 filter weights normalised per
  * output pixel, converted to fixed point with 22 fractional bits, accumulated in 32-bit integers
- * from a rounding bias of one half, and clipped to 0..255. Re-implemented from the algorithm,
- * not copied; the golden case {@code case5_preprocess} checks it.
+ * from a rounding bias of one half, and clipped to 0..255. Re-implemented from the algorithm, not
+ * copied; the golden case {@code case5_preprocess} checks it.
  *
  * <p>Stateless and thread-safe.
  */
@@ -118,7 +118,8 @@ public final class PilResample {
    */
   public static RgbImage resize(RgbImage in, int width, int height, Filter filter) {
     if (width < 1 || height < 1) {
-      throw new IllegalArgumentException("target size must be positive, got " + width + "x" + height);
+      throw new IllegalArgumentException(
+          "target size must be positive, got " + width + "x" + height);
     }
     if (width == in.width() && height == in.height()) {
       return in;
@@ -144,7 +145,8 @@ public final class PilResample {
     return cur;
   }
 
-  private static RgbImage horizontalPass(RgbImage in, int rowOffset, int rows, int outWidth, Coefficients c) {
+  private static RgbImage horizontalPass(
+      RgbImage in, int rowOffset, int rows, int outWidth, Coefficients c) {
     byte[] src = in.data();
     int inWidth = in.width();
     byte[] out = new byte[outWidth * rows * 3];

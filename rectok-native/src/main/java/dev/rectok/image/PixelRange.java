@@ -4,10 +4,10 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 
 /**
- * The two pixel ranges of the SDK, and the one place that maps between them: models see images
- * in [-1, 1] (torchvision's {@code Normalize([0.5]*3, [0.5]*3)}), metrics, teachers and files
- * see them in [0, 1]. The arithmetic is exactly the reference's ({@code x*0.5 + 0.5} and
- * {@code x*2 - 1}, in that order), so results are bit-identical to the inlined forms.
+ * The two pixel ranges of the SDK, and the one place that maps between them: models see images in
+ * [-1, 1] (torchvision's {@code Normalize([0.5]*3, [0.5]*3)}), metrics, teachers and files see them
+ * in [0, 1]. The arithmetic is exactly the reference's ({@code x*0.5 + 0.5} and {@code x*2 - 1}, in
+ * that order), so results are bit-identical to the inlined forms.
  *
  * <p>Stateless and thread-safe. Inputs are only read (autograd flows through); every returned
  * tensor is owned by the caller (or by the caller's open {@link Scope}); intermediates are freed.

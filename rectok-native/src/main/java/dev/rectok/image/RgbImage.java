@@ -9,9 +9,9 @@ import java.util.Objects;
  * <p>Immutable by convention: the array is not copied on construction or by {@link #data()}, so
  * callers must not modify it after handing it over. Safe to share between threads once built.
  *
- * @param width  width in pixels, at least 1
+ * @param width width in pixels, at least 1
  * @param height height in pixels, at least 1
- * @param data   {@code width*height*3} bytes, read as unsigned
+ * @param data {@code width*height*3} bytes, read as unsigned
  */
 public record RgbImage(int width, int height, byte[] data) {
 
@@ -19,11 +19,19 @@ public record RgbImage(int width, int height, byte[] data) {
   public RgbImage {
     Objects.requireNonNull(data, "data");
     if (width < 1 || height < 1) {
-      throw new IllegalArgumentException("image size must be positive, got " + width + "x" + height);
+      throw new IllegalArgumentException(
+          "image size must be positive, got " + width + "x" + height);
     }
     if ((long) width * height * 3 != data.length) {
       throw new IllegalArgumentException(
-          "an RGB image of " + width + "x" + height + " needs " + (long) width * height * 3 + " bytes, got " + data.length);
+          "an RGB image of "
+              + width
+              + "x"
+              + height
+              + " needs "
+              + (long) width * height * 3
+              + " bytes, got "
+              + data.length);
     }
   }
 
@@ -32,11 +40,25 @@ public record RgbImage(int width, int height, byte[] data) {
     return data[(y * width + x) * 3 + c] & 0xff;
   }
 
-  /** The {@code w}x{@code h} region at ({@code left}, {@code top}), which must lie inside the image. */
+  /**
+   * The {@code w}x{@code h} region at ({@code left}, {@code top}), which must lie inside the image.
+   */
   public RgbImage crop(int left, int top, int w, int h) {
     if (left < 0 || top < 0 || w < 1 || h < 1 || left + w > width || top + h > height) {
-      throw new IllegalArgumentException("crop " + w + "x" + h + " at (" + left + "," + top + ") is outside a "
-          + width + "x" + height + " image");
+      throw new IllegalArgumentException(
+          "crop "
+              + w
+              + "x"
+              + h
+              + " at ("
+              + left
+              + ","
+              + top
+              + ") is outside a "
+              + width
+              + "x"
+              + height
+              + " image");
     }
     byte[] out = new byte[w * h * 3];
     for (int y = 0; y < h; y++) {

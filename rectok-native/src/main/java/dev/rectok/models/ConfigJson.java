@@ -16,19 +16,18 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Reads and writes configuration records through their Jackson annotations, so one declaration
- * (the record's {@code @JsonProperty} names, the reference's snake_case argument names) is both
- * the reader and the writer. Missing keys take the values of a defaults instance (the reference
+ * Reads and writes configuration records through their Jackson annotations, so one declaration (the
+ * record's {@code @JsonProperty} names, the reference's snake_case argument names) is both the
+ * reader and the writer. Missing keys take the values of a defaults instance (the reference
  * constructor's defaults); unknown keys are refused with their path, since they are most likely
- * typos or arguments this SDK does not implement; the record's own validation messages pass
- * through unchanged.
+ * typos or arguments this SDK does not implement; the record's own validation messages pass through
+ * unchanged.
  *
  * <p>Stateless and thread-safe (the mapper is configured once and never changed).
  */
 public final class ConfigJson {
-  private static final ObjectMapper MAPPER = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
   private ConfigJson() {}
 
@@ -39,31 +38,44 @@ public final class ConfigJson {
    * @param given the JSON object read (only read, never changed)
    * @param type the record class, annotated with its JSON names
    * @param defaults the values of keys {@code given} leaves out
-   * @param where the path of {@code given} in its document ({@code "constructor_kwargs"}), used
-   *     in messages; empty for the document root
-   * @throws IllegalArgumentException naming the path of an unknown key or a malformed value, or
-   *     the record's own validation failure
+   * @param where the path of {@code given} in its document ({@code "constructor_kwargs"}), used in
+   *     messages; empty for the document root
+   * @throws IllegalArgumentException naming the path of an unknown key or a malformed value, or the
+   *     record's own validation failure
    * @return the record
    */
   public static <T> T read(JsonNode given, Class<T> type, T defaults, String where) {
     if (given == null || !given.isObject()) {
-      throw new IllegalArgumentException((where.isEmpty() ? "the configuration" : where)
-          + " must be a JSON object, got " + given);
+      throw new IllegalArgumentException(
+          (where.isEmpty() ? "the configuration" : where) + " must be a JSON object, got " + given);
     }
     ObjectNode merged = MAPPER.valueToTree(defaults);
     merged.setAll((ObjectNode) given);
     try {
       return MAPPER.treeToValue(merged, type);
     } catch (UnrecognizedPropertyException e) {
-      throw new IllegalArgumentException("unknown key '" + path(where, e) + "' in a " + type.getSimpleName()
-          + " (known: " + e.getKnownPropertyIds() + ")", e);
+      throw new IllegalArgumentException(
+          "unknown key '"
+              + path(where, e)
+              + "' in a "
+              + type.getSimpleName()
+              + " (known: "
+              + e.getKnownPropertyIds()
+              + ")",
+          e);
     } catch (JsonProcessingException e) {
       if (e.getCause() instanceof IllegalArgumentException iae) {
         throw iae; // the record's own validation, already worded for the user
       }
       String at = e instanceof JsonMappingException m ? path(where, m) : where;
-      throw new IllegalArgumentException("malformed value at '" + at + "' in a " + type.getSimpleName() + ": "
-          + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "malformed value at '"
+              + at
+              + "' in a "
+              + type.getSimpleName()
+              + ": "
+              + e.getOriginalMessage(),
+          e);
     }
   }
 
@@ -78,9 +90,10 @@ public final class ConfigJson {
   }
 
   private static String path(String where, JsonMappingException e) {
-    String inner = e.getPath().stream()
-        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-        .collect(Collectors.joining("."));
+    String inner =
+        e.getPath().stream()
+            .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+            .collect(Collectors.joining("."));
     return where.isEmpty() ? inner : where + "." + inner;
   }
 
@@ -97,10 +110,13 @@ public final class ConfigJson {
     public List<Integer> deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
       JsonNode v = p.readValueAsTree();
       if (v.isArray()) {
-        return java.util.stream.StreamSupport.stream(v.spliterator(), false).map(JsonNode::asInt).toList();
+        return java.util.stream.StreamSupport.stream(v.spliterator(), false)
+            .map(JsonNode::asInt)
+            .toList();
       }
       if (!v.isNumber()) {
-        return ctx.reportInputMismatch(List.class, "expected a number or a pair of numbers, got %s", v);
+        return ctx.reportInputMismatch(
+            List.class, "expected a number or a pair of numbers, got %s", v);
       }
       return List.of(v.asInt(), v.asInt());
     }

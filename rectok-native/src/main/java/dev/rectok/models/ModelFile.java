@@ -17,13 +17,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The SDK's self-describing model file: a safetensors file whose {@code __metadata__} holds what
- * it is ({@code rectok.kind}: {@code tokenizer}, {@code generator} or {@code teacher}, the demo's
- * feature teacher in rectok-train), its configuration under the
- * reference's argument names ({@code rectok.config}: {@code {"preset": "rectok_BB"}} or
- * {@code {"constructor_kwargs": {...}, "size_dict_additions": {...}}}), and for a tokenizer the
- * latent statistics ({@code rectok.latent_mean}, {@code rectok.latent_std}, JSON arrays). One file
- * is a ready-to-use model. Stateless; thread-safe.
+ * The SDK's self-describing model file: a safetensors file whose {@code __metadata__} holds what it
+ * is ({@code rectok.kind}: {@code tokenizer}, {@code generator} or {@code teacher}, the demo's
+ * feature teacher in rectok-train), its configuration under the reference's argument names ({@code
+ * rectok.config}: {@code {"preset": "rectok_BB"}} or {@code {"constructor_kwargs": {...},
+ * "size_dict_additions": {...}}}), and for a tokenizer the latent statistics ({@code
+ * rectok.latent_mean}, {@code rectok.latent_std}, JSON arrays). One file is a ready-to-use model.
+ * Stateless; thread-safe.
  */
 public final class ModelFile {
   public static final String KIND = "rectok.kind";
@@ -56,7 +56,8 @@ public final class ModelFile {
 
     private void require(String expected) throws CheckpointFormatException {
       if (!expected.equals(kind)) {
-        throw new CheckpointFormatException("this model file holds a " + kind + ", not a " + expected);
+        throw new CheckpointFormatException(
+            "this model file holds a " + kind + ", not a " + expected);
       }
     }
   }
@@ -66,7 +67,9 @@ public final class ModelFile {
    * reference's constructor arguments. The one place that tells the two forms apart.
    */
   public static RecTokConfig tokenizerConfig(JsonNode config) {
-    return config.has("preset") ? RecTokConfig.preset(config.get("preset").asText()) : RecTokConfig.fromGoldenConfig(config);
+    return config.has("preset")
+        ? RecTokConfig.preset(config.get("preset").asText())
+        : RecTokConfig.fromGoldenConfig(config);
   }
 
   /**
@@ -74,7 +77,9 @@ public final class ModelFile {
    * reference's constructor arguments. The one place that tells the two forms apart.
    */
   public static DiTConfig generatorConfig(JsonNode config) {
-    return config.has("preset") ? DiTConfig.preset(config.get("preset").asText()) : DiTConfig.fromConstructorKwargs(config);
+    return config.has("preset")
+        ? DiTConfig.preset(config.get("preset").asText())
+        : DiTConfig.fromConstructorKwargs(config);
   }
 
   /** A preset configuration by its reference name. */
@@ -87,13 +92,22 @@ public final class ModelFile {
    *
    * @param latentMean per-channel means or null; with {@code latentStd}
    */
-  public static void write(Path file, String kind, JsonNode config, Map<String, Tensor> weights, float[] latentMean,
-      float[] latentStd) throws IOException {
+  public static void write(
+      Path file,
+      String kind,
+      JsonNode config,
+      Map<String, Tensor> weights,
+      float[] latentMean,
+      float[] latentStd)
+      throws IOException {
     if (!kind.equals("tokenizer") && !kind.equals("generator") && !kind.equals("teacher")) {
-      throw new IllegalArgumentException("kind must be tokenizer, generator or teacher, got " + kind);
+      throw new IllegalArgumentException(
+          "kind must be tokenizer, generator or teacher, got " + kind);
     }
-    if ((latentMean == null) != (latentStd == null) || (latentMean != null && latentMean.length != latentStd.length)) {
-      throw new IllegalArgumentException("latent mean and std must both be given, with the same length");
+    if ((latentMean == null) != (latentStd == null)
+        || (latentMean != null && latentMean.length != latentStd.length)) {
+      throw new IllegalArgumentException(
+          "latent mean and std must both be given, with the same length");
     }
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(FORMAT, "1");
@@ -115,15 +129,20 @@ public final class ModelFile {
     Map<String, String> m = f.metadata();
     String kind = m.get(KIND);
     if (kind == null || !m.containsKey(CONFIG)) {
-      throw new CheckpointFormatException(f.path() + " is a plain safetensors file, not a RecTok model file "
-          + "(no rectok.kind / rectok.config metadata): create one with 'rectok convert'");
+      throw new CheckpointFormatException(
+          f.path()
+              + " is a plain safetensors file, not a RecTok model file "
+              + "(no rectok.kind / rectok.config metadata): create one with 'rectok convert'");
     }
     try {
       JsonNode config = JSON.readTree(m.get(CONFIG));
-      float[] mean = m.containsKey(LATENT_MEAN) ? JSON.readValue(m.get(LATENT_MEAN), float[].class) : null;
-      float[] std = m.containsKey(LATENT_STD) ? JSON.readValue(m.get(LATENT_STD), float[].class) : null;
+      float[] mean =
+          m.containsKey(LATENT_MEAN) ? JSON.readValue(m.get(LATENT_MEAN), float[].class) : null;
+      float[] std =
+          m.containsKey(LATENT_STD) ? JSON.readValue(m.get(LATENT_STD), float[].class) : null;
       if ((mean == null) != (std == null) || (mean != null && mean.length != std.length)) {
-        throw new CheckpointFormatException(f.path() + ": latent mean and std are incomplete or differ in length");
+        throw new CheckpointFormatException(
+            f.path() + ": latent mean and std are incomplete or differ in length");
       }
       // --- issue 10: non-finite values stopped at the door ---
       if (mean != null) {
@@ -132,7 +151,8 @@ public final class ModelFile {
       dev.rectok.torch.io.FiniteValues.requireFinite(f);
       return new Header(kind, config, mean, std);
     } catch (IOException e) {
-      throw new CheckpointFormatException(f.path() + ": malformed RecTok metadata: " + e.getMessage(), e);
+      throw new CheckpointFormatException(
+          f.path() + ": malformed RecTok metadata: " + e.getMessage(), e);
     }
   }
 
@@ -141,9 +161,16 @@ public final class ModelFile {
       throws CheckpointFormatException {
     for (int i = 0; i < mean.length; i++) {
       if (!Float.isFinite(mean[i]) || !Float.isFinite(std[i]) || !(std[i] > 0)) {
-        throw new CheckpointFormatException(file + ": latent statistics of channel " + i + " are unusable (mean "
-            + mean[i] + ", std " + std[i] + "; each std must be finite and > 0): recompute them with 'rectok stats' "
-            + "and embed them with 'rectok convert ... --stats STATS --force'");
+        throw new CheckpointFormatException(
+            file
+                + ": latent statistics of channel "
+                + i
+                + " are unusable (mean "
+                + mean[i]
+                + ", std "
+                + std[i]
+                + "; each std must be finite and > 0): recompute them with 'rectok stats' "
+                + "and embed them with 'rectok convert ... --stats STATS --force'");
       }
     }
   }
@@ -154,15 +181,23 @@ public final class ModelFile {
       return SafeTensors.open(file);
     } catch (CheckpointFormatException e) {
       // issue 15: one plain sentence first (a PNG passed as a model), the parser's detail after it
-      throw new CheckpointFormatException(file + " is not a RecTok model file (a safetensors file written by "
-          + "'rectok convert' or a trainer's --export): " + e.getMessage(), e);
+      throw new CheckpointFormatException(
+          file
+              + " is not a RecTok model file (a safetensors file written by "
+              + "'rectok convert' or a trainer's --export): "
+              + e.getMessage(),
+          e);
     }
   }
 
-  /** The metadata object of a config for writing (a copy of {@code golden}'s constructor arguments). */
+  /**
+   * The metadata object of a config for writing (a copy of {@code golden}'s constructor arguments).
+   */
   public static JsonNode configFromGolden(JsonNode golden) {
     ObjectNode o = JSON.createObjectNode();
-    o.set("constructor_kwargs", golden.has("constructor_kwargs") ? golden.get("constructor_kwargs") : golden);
+    o.set(
+        "constructor_kwargs",
+        golden.has("constructor_kwargs") ? golden.get("constructor_kwargs") : golden);
     if (golden.has("size_dict_additions")) {
       o.set("size_dict_additions", golden.get("size_dict_additions"));
     }

@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * {@link dev.rectok.api.Tokenizer} over a {@link RecTok}: the reference's preprocessing (ADM
- * centre crop with PIL-exact resampling), posterior mean or seeded sample, channel
- * normalization with the latent statistics, and truncating uint8 output.
+ * {@link dev.rectok.api.Tokenizer} over a {@link RecTok}: the reference's preprocessing (ADM centre
+ * crop with PIL-exact resampling), posterior mean or seeded sample, channel normalization with the
+ * latent statistics, and truncating uint8 output.
  *
  * <p>Thread-safe: the model is in eval mode and only read; every call owns its tensors. Owns the
  * model: close the tokenizer after the last call returned.
@@ -35,7 +35,10 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   private final AdmPreprocess preprocess;
   private final dev.rectok.api.DType compute;
 
-  /** Takes ownership of a loaded {@code model}; {@code hasStatistics} says whether resetStats was given real values. */
+  /**
+   * Takes ownership of a loaded {@code model}; {@code hasStatistics} says whether resetStats was
+   * given real values.
+   */
   public RecTokTokenizer(RecTok model, Device device, boolean hasStatistics) {
     this(model, device, hasStatistics, dev.rectok.api.DType.FLOAT32);
   }
@@ -46,7 +49,8 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
    * {@code compute} ({@code FLOAT32}, or {@code BFLOAT16}: the Linear weights are converted here,
    * once, and their float32 originals freed; see {@link dev.rectok.torch.nn.InferencePrecision}).
    */
-  public RecTokTokenizer(RecTok model, Device device, boolean hasStatistics, dev.rectok.api.DType compute) {
+  public RecTokTokenizer(
+      RecTok model, Device device, boolean hasStatistics, dev.rectok.api.DType compute) {
     this.compute = Objects.requireNonNull(compute, "compute");
     if (compute != dev.rectok.api.DType.FLOAT32) {
       // its precision is fixed here, so the float32 copies are dropped: half the weights' memory
@@ -65,13 +69,15 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   }
 
   /**
-   * Opens a model file for inference in {@code precision} (resolved for {@code device} and this
-   * CPU by {@link dev.rectok.torch.nn.InferencePrecision#resolve}, before the file is read).
+   * Opens a model file for inference in {@code precision} (resolved for {@code device} and this CPU
+   * by {@link dev.rectok.torch.nn.InferencePrecision#resolve}, before the file is read).
    *
    * @throws IllegalArgumentException when {@code precision} is bf16 and this CPU has no native bf16
    */
-  public static RecTokTokenizer open(Path file, Device device, dev.rectok.api.Precision precision) throws IOException {
-    dev.rectok.api.DType compute = dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
+  public static RecTokTokenizer open(Path file, Device device, dev.rectok.api.Precision precision)
+      throws IOException {
+    dev.rectok.api.DType compute =
+        dev.rectok.torch.nn.InferencePrecision.resolve(precision, device);
     DeviceCheck.requireAvailable(device); // issue 10: before the model is loaded
     try (SafeTensorsFile f = ModelFile.open(file)) {
       ModelFile.Header h = ModelFile.header(f);
@@ -124,8 +130,9 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
 
   private void requireStatistics() {
     if (!hasStatistics) {
-      throw new IllegalStateException("this tokenizer has no latent statistics: compute them with "
-          + "'rectok stats --tokenizer MODEL --images DIR' and embed them with 'rectok convert ... --stats STATS'");
+      throw new IllegalStateException(
+          "this tokenizer has no latent statistics: compute them with "
+              + "'rectok stats --tokenizer MODEL --images DIR' and embed them with 'rectok convert ... --stats STATS'");
     }
   }
 
@@ -143,14 +150,16 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       try {
         dev.rectok.image.ImageLimits.check("image " + i, img.getWidth(), img.getHeight());
       } catch (IOException e) {
-        throw new IllegalArgumentException(e.getMessage(), e); // an in-memory image: bad input, not IO
+        throw new IllegalArgumentException(
+            e.getMessage(), e); // an in-memory image: bad input, not IO
       }
     }
     try (Scope s = Scope.open()) {
       // One copy per image into native memory; the batch is assembled there.
       Tensor[] parts = new Tensor[images.size()];
       for (int i = 0; i < parts.length; i++) {
-        parts[i] = preprocess.apply(AdmPreprocess.toRgb(Objects.requireNonNull(images.get(i), "image")));
+        parts[i] =
+            preprocess.apply(AdmPreprocess.toRgb(Objects.requireNonNull(images.get(i), "image")));
       }
       Tensor z = encodeTensor(Tensor.cat(parts, 0), sample, seed, normalize);
       return new Latents(z.toFloatArray(), images.size(), shape[0], shape[1], shape[2], normalize);
@@ -167,7 +176,8 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
     }
     int[] shape = latentShape();
     long b = images.size(0);
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode();
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
         var p = dev.rectok.torch.nn.InferencePrecision.use(compute);
         TorchGenerator gen = sample ? TorchGenerator.create(device, seed) : null) {
       Tensor x = images.to(device);
@@ -182,14 +192,15 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   }
 
   /**
-   * Tensor form of {@link #decode}: latents (B, C, h, w), channel-normalized or raw, to images
-   * (B, 3, S, S) in [0, 1], owned by the caller (or the current scope).
+   * Tensor form of {@link #decode}: latents (B, C, h, w), channel-normalized or raw, to images (B,
+   * 3, S, S) in [0, 1], owned by the caller (or the current scope).
    */
   public Tensor decodeTensor(Tensor latents, boolean normalized) {
     if (normalized) {
       requireStatistics();
     }
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode();
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
         var p = dev.rectok.torch.nn.InferencePrecision.use(compute)) {
       Tensor z = latents.to(device);
       if (normalized) {
@@ -203,17 +214,32 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
   @Override
   public List<BufferedImage> decode(Latents latents) {
     int[] shape = latentShape();
-    if (latents.channels() != shape[0] || latents.height() != shape[1] || latents.width() != shape[2]) {
-      throw new IllegalArgumentException("latents of shape " + latents + " do not fit this tokenizer's "
-          + shape[0] + "x" + shape[1] + "x" + shape[2]);
+    if (latents.channels() != shape[0]
+        || latents.height() != shape[1]
+        || latents.width() != shape[2]) {
+      throw new IllegalArgumentException(
+          "latents of shape "
+              + latents
+              + " do not fit this tokenizer's "
+              + shape[0]
+              + "x"
+              + shape[1]
+              + "x"
+              + shape[2]);
     }
     // --- issue 10: NaN or infinite latents decode to black images; refuse them instead ---
     float[] values = latents.values();
     int bad = dev.rectok.torch.io.FiniteValues.firstNonFinite(values);
     if (bad >= 0) {
       int per = latents.channels() * latents.height() * latents.width();
-      throw new IllegalArgumentException("the latents hold a non-finite value (" + values[bad] + " in sample "
-          + bad / per + " at index " + bad % per + "); they would decode to garbage, so they are refused");
+      throw new IllegalArgumentException(
+          "the latents hold a non-finite value ("
+              + values[bad]
+              + " in sample "
+              + bad / per
+              + " at index "
+              + bad % per
+              + "); they would decode to garbage, so they are refused");
     }
     if (latents.batch() == 0) {
       throw new IllegalArgumentException("the latents hold no samples: nothing to decode");
@@ -223,7 +249,10 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
     }
   }
 
-  /** Images (B, 3, S, S) in [0, 1] as RGB {@link BufferedImage}s, with the reference's to_uint8 (×255, truncated). */
+  /**
+   * Images (B, 3, S, S) in [0, 1] as RGB {@link BufferedImage}s, with the reference's to_uint8
+   * (×255, truncated).
+   */
   public static List<BufferedImage> toImages(Tensor images01) {
     try (Scope s = Scope.open()) {
       byte[] hwc = RecTok.toUint8(images01).toByteArray();
@@ -232,7 +261,10 @@ public final class RecTokTokenizer implements dev.rectok.api.Tokenizer {
       int b = (int) images01.size(0);
       List<BufferedImage> out = new ArrayList<>(b);
       for (int i = 0; i < b; i++) {
-        out.add(AdmPreprocess.toBufferedImage(new RgbImage(size, size, java.util.Arrays.copyOfRange(hwc, i * per, (i + 1) * per))));
+        out.add(
+            AdmPreprocess.toBufferedImage(
+                new RgbImage(
+                    size, size, java.util.Arrays.copyOfRange(hwc, i * per, (i + 1) * per))));
       }
       return out;
     }

@@ -1,8 +1,8 @@
 package dev.rectok.models;
 
 /**
- * The reference's resolution time shift, written once: {@code sqrt(h·w·c / 4096)} for a latent
- * of {@code c} channels on an {@code h × w} grid (√8 = 2.8284 for the release's 128×16×16). The
+ * The reference's resolution time shift, written once: {@code sqrt(h·w·c / 4096)} for a latent of
+ * {@code c} channels on an {@code h × w} grid (√8 = 2.8284 for the release's 128×16×16). The
  * generator trains and samples on the time law shifted by it, and the tokenizer's flow semantic
  * distillation noises its latent with the same shift so that z_τ is a sample of the generator's
  * forward flow.

@@ -16,8 +16,8 @@ import java.util.Objects;
 import java.util.TreeSet;
 
 /**
- * The LibTorch {@link Backend}, registered as a JPMS service. It lives with the models it opens,
- * so the binding packages ({@code dev.rectok.torch.*}) never depend on {@code dev.rectok.models}.
+ * The LibTorch {@link Backend}, registered as a JPMS service. It lives with the models it opens, so
+ * the binding packages ({@code dev.rectok.torch.*}) never depend on {@code dev.rectok.models}.
  * Stateless; thread-safe.
  */
 public final class TorchBackend implements Backend {
@@ -37,29 +37,53 @@ public final class TorchBackend implements Backend {
     Map<String, String> facts = new LinkedHashMap<>();
     facts.put("java", Runtime.version() + " (" + System.getProperty("java.vendor") + ")");
     Module m = TorchBackend.class.getModule();
-    facts.put("native access", m.isNativeAccessEnabled() ? "enabled for " + (m.isNamed() ? m.getName() : "ALL-UNNAMED")
-        : "NOT enabled: add --enable-native-access=" + (m.isNamed() ? m.getName() : "ALL-UNNAMED"));
+    facts.put(
+        "native access",
+        m.isNativeAccessEnabled()
+            ? "enabled for " + (m.isNamed() ? m.getName() : "ALL-UNNAMED")
+            : "NOT enabled: add --enable-native-access="
+                + (m.isNamed() ? m.getName() : "ALL-UNNAMED"));
     facts.put("shim", NativeLibrary.path() + " (" + NativeLibrary.source() + ")");
     facts.put("shim ABI", String.valueOf(Torch.abiVersion()));
     String version = Torch.version();
     facts.put("libtorch", version);
     facts.put("libtorch path", mappedLibraries("libtorch_cpu"));
     String blas = mappedLibraries("blas");
-    facts.put("BLAS", blas.contains("openblas") ? blas : blas
-        + "  (reference BLAS: matmul ~30x slower; apt-get install libopenblas0-pthread)");
-    facts.put("intra-op threads", Torch.numThreads() + " of " + Runtime.getRuntime().availableProcessors() + " cores");
+    facts.put(
+        "BLAS",
+        blas.contains("openblas")
+            ? blas
+            : blas
+                + "  (reference BLAS: matmul ~30x slower; apt-get install libopenblas0-pthread)");
+    facts.put(
+        "intra-op threads",
+        Torch.numThreads() + " of " + Runtime.getRuntime().availableProcessors() + " cores");
     facts.put("runtime defaults", NativeLibrary.runtimeDefaults());
-    facts.put("OMP_WAIT_POLICY", Objects.requireNonNullElse(System.getenv("OMP_WAIT_POLICY"), "PASSIVE (set by rectok)"));
-    facts.put("OPENBLAS_NUM_THREADS", Objects.requireNonNullElse(System.getenv("OPENBLAS_NUM_THREADS"), "unset (= cores)"));
+    facts.put(
+        "OMP_WAIT_POLICY",
+        Objects.requireNonNullElse(System.getenv("OMP_WAIT_POLICY"), "PASSIVE (set by rectok)"));
+    facts.put(
+        "OPENBLAS_NUM_THREADS",
+        Objects.requireNonNullElse(System.getenv("OPENBLAS_NUM_THREADS"), "unset (= cores)"));
     int cuda = Torch.cudaDeviceCount();
     facts.put("CUDA devices", cuda == 0 ? "none" : String.valueOf(cuda));
     // --- issue 13: precision ---
     dev.rectok.torch.CpuFeatures cpu = dev.rectok.torch.CpuFeatures.detect();
-    facts.put("bf16 on this CPU", cpu.bf16Summary() + " (flags from " + cpu.source() + "); --precision auto = "
-        + dev.rectok.torch.nn.InferencePrecision.resolve(dev.rectok.api.Precision.AUTO, Device.CPU, cpu).torchName()
-        + " on cpu");
-    facts.put("ATEN_CPU_CAPABILITY", Objects.requireNonNullElse(System.getenv("ATEN_CPU_CAPABILITY"),
-        "unset (LibTorch's default kernels; avx512 measured slower here, see bench/README.md)"));
+    facts.put(
+        "bf16 on this CPU",
+        cpu.bf16Summary()
+            + " (flags from "
+            + cpu.source()
+            + "); --precision auto = "
+            + dev.rectok.torch.nn.InferencePrecision.resolve(
+                    dev.rectok.api.Precision.AUTO, Device.CPU, cpu)
+                .torchName()
+            + " on cpu");
+    facts.put(
+        "ATEN_CPU_CAPABILITY",
+        Objects.requireNonNullElse(
+            System.getenv("ATEN_CPU_CAPABILITY"),
+            "unset (LibTorch's default kernels; avx512 measured slower here, see bench/README.md)"));
     return new RuntimeInfo(name(), version, cuda, facts);
   }
 
@@ -70,14 +94,18 @@ public final class TorchBackend implements Backend {
 
   // --- issue 13: precision ---
   @Override
-  public Tokenizer openTokenizer(Path modelFile, Device device, dev.rectok.api.Precision precision) throws IOException {
+  public Tokenizer openTokenizer(Path modelFile, Device device, dev.rectok.api.Precision precision)
+      throws IOException {
     return dev.rectok.models.RecTokTokenizer.open(modelFile, device, precision);
   }
 
   /** Live tensor handles, leak reports and the process's resident set (from /proc/self/status). */
   @Override
   public NativeMemory nativeMemory() {
-    return new NativeMemory(dev.rectok.torch.Tensor.liveHandles(), dev.rectok.torch.Tensor.leaksReported(), residentBytes());
+    return new NativeMemory(
+        dev.rectok.torch.Tensor.liveHandles(),
+        dev.rectok.torch.Tensor.leaksReported(),
+        residentBytes());
   }
 
   /** VmRSS in bytes, or -1 where /proc is unavailable. */

@@ -16,10 +16,10 @@ import dev.rectok.torch.internal.Shim;
  * loss.backward();                 // outside, as PyTorch recommends
  * }</pre>
  *
- * <p>Like {@link GradMode}, the mode travels with every native call instead of living in
- * LibTorch's OS-thread-local state, so it is correct on virtual threads. The autocast weight
- * cache is off (each call casts afresh), because no outer region exists whose end would free
- * it. A guard must be closed on the thread that opened it; guards nest.
+ * <p>Like {@link GradMode}, the mode travels with every native call instead of living in LibTorch's
+ * OS-thread-local state, so it is correct on virtual threads. The autocast weight cache is off
+ * (each call casts afresh), because no outer region exists whose end would free it. A guard must be
+ * closed on the thread that opened it; guards nest.
  */
 public final class Autocast implements AutoCloseable {
   private final int previous;
@@ -47,15 +47,18 @@ public final class Autocast implements AutoCloseable {
     } else if (!device.isCuda() && dtype == DType.BFLOAT16) {
       mode = Shim.RT_AUTOCAST_CPU_BF16;
     } else {
-      throw new IllegalArgumentException("autocast supports bfloat16 on cpu and bfloat16/float16 on cuda, not "
-          + dtype + " on " + device);
+      throw new IllegalArgumentException(
+          "autocast supports bfloat16 on cpu and bfloat16/float16 on cuda, not "
+              + dtype
+              + " on "
+              + device);
     }
     return new Autocast(mode);
   }
 
   /**
-   * The autocast dtype a setting names: {@code "none"} (null: float32), {@code "bf16"} or
-   * {@code "fp16"}.
+   * The autocast dtype a setting names: {@code "none"} (null: float32), {@code "bf16"} or {@code
+   * "fp16"}.
    *
    * @throws IllegalArgumentException for any other name
    */
@@ -64,7 +67,9 @@ public final class Autocast implements AutoCloseable {
       case "none" -> null;
       case "bf16" -> DType.BFLOAT16;
       case "fp16" -> DType.FLOAT16;
-      default -> throw new IllegalArgumentException("autocast must be none, bf16 or fp16, got '" + name + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "autocast must be none, bf16 or fp16, got '" + name + "'");
     };
   }
 
@@ -84,7 +89,8 @@ public final class Autocast implements AutoCloseable {
       return;
     }
     if (Thread.currentThread() != owner) {
-      throw new IllegalStateException("an Autocast guard must be closed on the thread that opened it");
+      throw new IllegalStateException(
+          "an Autocast guard must be closed on the thread that opened it");
     }
     closed = true;
     CallFrame.current().autocast(previous);

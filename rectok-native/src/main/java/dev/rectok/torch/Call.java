@@ -6,9 +6,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.ref.Reference;
 
 /**
- * Downcall helpers shared by the generated {@code Ops} wrappers and the hand-written bindings
- * (host buffers, scalar outputs, several outputs). Small enough to inline, so the constant
- * {@link MethodHandle} of the caller reaches {@code invokeExact} and the call is direct.
+ * Downcall helpers shared by the generated {@code Ops} wrappers and the hand-written bindings (host
+ * buffers, scalar outputs, several outputs). Small enough to inline, so the constant {@link
+ * MethodHandle} of the caller reaches {@code invokeExact} and the call is direct.
  */
 final class Call {
   private Call() {}

@@ -10,8 +10,8 @@ import java.util.TreeSet;
 
 /**
  * The CPU's instruction-set flags as the kernel reports them ({@code /proc/cpuinfo}), for the
- * precision choice of issue 13: whether bfloat16 GEMMs run natively (AVX-512 BF16 or AMX) or
- * would be emulated and slower than float32. Immutable and thread-safe.
+ * precision choice of issue 13: whether bfloat16 GEMMs run natively (AVX-512 BF16 or AMX) or would
+ * be emulated and slower than float32. Immutable and thread-safe.
  *
  * <p>{@link #detect()} can be overridden with {@code -Drectok.cpuFlags=flag,flag,...} (or the
  * environment variable {@code RECTOK_CPU_FLAGS}): tests and users simulate another CPU with it, for
@@ -43,7 +43,8 @@ public record CpuFeatures(Set<String> flags, String source) {
   public static CpuFeatures detect() {
     String override = System.getProperty("rectok.cpuFlags", System.getenv("RECTOK_CPU_FLAGS"));
     if (override != null) {
-      return new CpuFeatures(new TreeSet<>(Arrays.asList(override.trim().split("[,\\s]+"))),
+      return new CpuFeatures(
+          new TreeSet<>(Arrays.asList(override.trim().split("[,\\s]+"))),
           "-Drectok.cpuFlags / RECTOK_CPU_FLAGS");
     }
     CpuFeatures d = detected;
@@ -59,7 +60,8 @@ public record CpuFeatures(Set<String> flags, String source) {
       for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
         if (line.startsWith("flags")) {
           int colon = line.indexOf(':');
-          return new CpuFeatures(new TreeSet<>(Arrays.asList(line.substring(colon + 1).trim().split("\\s+"))),
+          return new CpuFeatures(
+              new TreeSet<>(Arrays.asList(line.substring(colon + 1).trim().split("\\s+"))),
               "/proc/cpuinfo");
         }
       }
@@ -80,7 +82,8 @@ public record CpuFeatures(Set<String> flags, String source) {
    * ({@code amx_bf16}).
    */
   public boolean hasNativeBf16() {
-    boolean avx512Bf16 = has("avx512_bf16") && has("avx512bw") && has("avx512vl") && has("avx512dq");
+    boolean avx512Bf16 =
+        has("avx512_bf16") && has("avx512bw") && has("avx512vl") && has("avx512dq");
     return avx512Bf16 || has("amx_bf16");
   }
 

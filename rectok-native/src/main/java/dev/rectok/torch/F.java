@@ -1,17 +1,10 @@
 package dev.rectok.torch;
 
-import static dev.rectok.torch.Call.check;
-import static dev.rectok.torch.Call.opt;
-import static dev.rectok.torch.Call.rethrow;
-
-import dev.rectok.torch.internal.CallFrame;
 import dev.rectok.torch.internal.Shim;
-import java.lang.foreign.MemorySegment;
-import java.lang.ref.Reference;
 
 /**
- * {@code torch.nn.functional}: stateless network functions. Optional tensors may be null.
- * Every result is a new tensor owned by the caller (or the current {@link Scope}). Thread-safe.
+ * {@code torch.nn.functional}: stateless network functions. Optional tensors may be null. Every
+ * result is a new tensor owned by the caller (or the current {@link Scope}). Thread-safe.
  */
 public final class F {
   private F() {}
@@ -35,26 +28,72 @@ public final class F {
   }
 
   /** 2-D convolution; {@code stride}, {@code padding}, {@code dilation} are (h, w). */
-  public static Tensor conv2d(Tensor input, Tensor weight, Tensor bias, long[] stride, long[] padding,
-      long[] dilation, long groups) {
-    return Ops.conv2d(input, weight, bias, stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups);
+  public static Tensor conv2d(
+      Tensor input,
+      Tensor weight,
+      Tensor bias,
+      long[] stride,
+      long[] padding,
+      long[] dilation,
+      long groups) {
+    return Ops.conv2d(
+        input,
+        weight,
+        bias,
+        stride[0],
+        stride[1],
+        padding[0],
+        padding[1],
+        dilation[0],
+        dilation[1],
+        groups);
   }
 
-  /** {@code F.interpolate(size=(h, w), mode=..., align_corners=..., antialias=...)} on NCHW input. */
-  public static Tensor interpolate(Tensor input, long outH, long outW, Interpolation mode, boolean alignCorners,
+  /**
+   * {@code F.interpolate(size=(h, w), mode=..., align_corners=..., antialias=...)} on NCHW input.
+   */
+  public static Tensor interpolate(
+      Tensor input,
+      long outH,
+      long outW,
+      Interpolation mode,
+      boolean alignCorners,
       boolean antialias) {
     return Ops.interpolate(input, outH, outW, mode.code, alignCorners ? 1 : 0, antialias ? 1 : 0);
   }
 
   /** {@code F.avg_pool2d}; arrays are (h, w). */
-  public static Tensor avgPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode,
+  public static Tensor avgPool2d(
+      Tensor input,
+      long[] kernel,
+      long[] stride,
+      long[] padding,
+      boolean ceilMode,
       boolean countIncludePad) {
-    return Ops.avgPool2d(input, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], ceilMode ? 1 : 0, countIncludePad ? 1 : 0);
+    return Ops.avgPool2d(
+        input,
+        kernel[0],
+        kernel[1],
+        stride[0],
+        stride[1],
+        padding[0],
+        padding[1],
+        ceilMode ? 1 : 0,
+        countIncludePad ? 1 : 0);
   }
 
   /** {@code F.max_pool2d}; arrays are (h, w). */
-  public static Tensor maxPool2d(Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode) {
-    return Ops.maxPool2d(input, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], ceilMode ? 1 : 0);
+  public static Tensor maxPool2d(
+      Tensor input, long[] kernel, long[] stride, long[] padding, boolean ceilMode) {
+    return Ops.maxPool2d(
+        input,
+        kernel[0],
+        kernel[1],
+        stride[0],
+        stride[1],
+        padding[0],
+        padding[1],
+        ceilMode ? 1 : 0);
   }
 
   /** {@code F.adaptive_avg_pool2d((h, w))}. */
@@ -76,7 +115,8 @@ public final class F {
   }
 
   /** {@code F.layer_norm} over the trailing {@code normalizedShape}. */
-  public static Tensor layerNorm(Tensor input, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
+  public static Tensor layerNorm(
+      Tensor input, long[] normalizedShape, Tensor weight, Tensor bias, double eps) {
     return Ops.layerNorm(input, normalizedShape, weight, bias, eps);
   }
 
@@ -90,34 +130,43 @@ public final class F {
   }
 
   /**
-   * DiT's {@code modulate}: {@code input * (1 + scale) + shift}, with {@code shift} and
-   * {@code scale} broadcast to {@code input} (one vector per sample or one per token). One fused
-   * pass for float32 CPU inference, bit-identical to the three ATen ops it replaces, which run
-   * everywhere else (CUDA, autograd, other dtypes).
+   * DiT's {@code modulate}: {@code input * (1 + scale) + shift}, with {@code shift} and {@code
+   * scale} broadcast to {@code input} (one vector per sample or one per token). One fused pass for
+   * float32 CPU inference, bit-identical to the three ATen ops it replaces, which run everywhere
+   * else (CUDA, autograd, other dtypes).
    */
   public static Tensor modulate(Tensor input, Tensor shift, Tensor scale) {
     return Ops.modulate(input, shift, scale);
   }
 
   /**
-   * Interleaved rotary embedding, {@code input * cos + rotate_half(input) * sin}, where
-   * {@code rotate_half} maps each channel pair {@code (x0, x1)} to {@code (-x1, x0)} (EVA / RecTok
-   * style). {@code cos} and {@code sin} broadcast to {@code input}, whose last dim must be even;
-   * {@code input} may be a strided view (q or k of a qkv projection). Fused and bit-identical to
-   * the composite ops for float32 CPU inference.
+   * Interleaved rotary embedding, {@code input * cos + rotate_half(input) * sin}, where {@code
+   * rotate_half} maps each channel pair {@code (x0, x1)} to {@code (-x1, x0)} (EVA / RecTok style).
+   * {@code cos} and {@code sin} broadcast to {@code input}, whose last dim must be even; {@code
+   * input} may be a strided view (q or k of a qkv projection). Fused and bit-identical to the
+   * composite ops for float32 CPU inference.
    */
   public static Tensor applyRotaryEmb(Tensor input, Tensor cos, Tensor sin) {
     return Ops.applyRotaryEmb(input, cos, sin);
   }
 
-  public static Tensor groupNorm(Tensor input, long numGroups, Tensor weight, Tensor bias, double eps) {
+  public static Tensor groupNorm(
+      Tensor input, long numGroups, Tensor weight, Tensor bias, double eps) {
     return Ops.groupNorm(input, numGroups, weight, bias, eps);
   }
 
   /** {@code F.batch_norm}; in training mode the running statistics are updated in place. */
-  public static Tensor batchNorm(Tensor input, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
-      boolean training, double momentum, double eps) {
-    return Ops.batchNorm(input, weight, bias, runningMean, runningVar, training ? 1 : 0, momentum, eps);
+  public static Tensor batchNorm(
+      Tensor input,
+      Tensor runningMean,
+      Tensor runningVar,
+      Tensor weight,
+      Tensor bias,
+      boolean training,
+      double momentum,
+      double eps) {
+    return Ops.batchNorm(
+        input, weight, bias, runningMean, runningVar, training ? 1 : 0, momentum, eps);
   }
 
   /** {@code F.dropout}; the identity when not training. Draws from LibTorch's default generator. */
@@ -127,17 +176,27 @@ public final class F {
 
   /**
    * {@code F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale)}:
-   * LibTorch's fused kernel where the version has it (2.1+; flash / memory-efficient on CUDA),
-   * the exact composite otherwise. {@code scale <= 0} means {@code 1/sqrt(E)}; a boolean mask is
-   * true where attention is allowed.
+   * LibTorch's fused kernel where the version has it (2.1+; flash / memory-efficient on CUDA), the
+   * exact composite otherwise. {@code scale <= 0} means {@code 1/sqrt(E)}; a boolean mask is true
+   * where attention is allowed.
    */
-  public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask, double dropoutP,
-      boolean isCausal, double scale) {
+  public static Tensor scaledDotProductAttention(
+      Tensor q,
+      Tensor k,
+      Tensor v,
+      Tensor attnMask,
+      double dropoutP,
+      boolean isCausal,
+      double scale) {
     return Ops.scaledDotProductAttention(q, k, v, attnMask, dropoutP, isCausal ? 1 : 0, scale);
   }
 
-  /** {@code softmax(q k^T * scale [+ mask]) v} as plain float ops: the reference's formula, bit for bit. */
-  public static Tensor attentionMath(Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean isCausal, double scale) {
+  /**
+   * {@code softmax(q k^T * scale [+ mask]) v} as plain float ops: the reference's formula, bit for
+   * bit.
+   */
+  public static Tensor attentionMath(
+      Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean isCausal, double scale) {
     return Ops.attentionMath(q, k, v, attnMask, isCausal ? 1 : 0, scale);
   }
 

@@ -37,7 +37,10 @@ public final class GradMode implements AutoCloseable {
     return new GradMode(Shim.RT_GRAD_ENABLED);
   }
 
-  /** {@code torch.inference_mode()}: no autograd bookkeeping at all; results can't enter autograd later. */
+  /**
+   * {@code torch.inference_mode()}: no autograd bookkeeping at all; results can't enter autograd
+   * later.
+   */
   public static GradMode inferenceMode() {
     return new GradMode(Shim.RT_INFERENCE_MODE);
   }
@@ -53,7 +56,8 @@ public final class GradMode implements AutoCloseable {
       return;
     }
     if (Thread.currentThread() != owner) {
-      throw new IllegalStateException("a GradMode guard must be closed on the thread that opened it");
+      throw new IllegalStateException(
+          "a GradMode guard must be closed on the thread that opened it");
     }
     closed = true;
     CallFrame.current().gradMode(previous);

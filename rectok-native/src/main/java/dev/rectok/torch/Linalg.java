@@ -20,7 +20,9 @@ public final class Linalg {
   public static Tensor[] eigh(Tensor a) {
     CallFrame f = CallFrame.get();
     try {
-      Call.check((int) Shim.rt_linalg_eigh.MH.invokeExact(f.ctx, a.handle(), f.outSlot(0), f.outSlot(1)), f);
+      Call.check(
+          (int) Shim.rt_linalg_eigh.MH.invokeExact(f.ctx, a.handle(), f.outSlot(0), f.outSlot(1)),
+          f);
     } catch (Throwable t) {
       throw Call.rethrow(t);
     } finally {

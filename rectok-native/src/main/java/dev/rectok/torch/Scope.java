@@ -3,9 +3,9 @@ package dev.rectok.torch;
 import java.util.ArrayList;
 
 /**
- * Frees every tensor created inside it, on the thread that opened it, when it closes — except
- * those {@linkplain #keep kept}, which move to the enclosing scope (or to the caller when there
- * is none). The unit of ownership for a step of work:
+ * Frees every tensor created inside it, on the thread that opened it, when it closes — except those
+ * {@linkplain #keep kept}, which move to the enclosing scope (or to the caller when there is none).
+ * The unit of ownership for a step of work:
  *
  * <pre>{@code
  * try (Scope step = Scope.open()) {
@@ -59,8 +59,8 @@ public final class Scope implements AutoCloseable {
   }
 
   /**
-   * Keeps {@code t} alive past this scope: it moves to the enclosing scope, or to the caller
-   * (who must close it) when this is the outermost one.
+   * Keeps {@code t} alive past this scope: it moves to the enclosing scope, or to the caller (who
+   * must close it) when this is the outermost one.
    *
    * @return {@code t}
    */
@@ -89,7 +89,8 @@ public final class Scope implements AutoCloseable {
       throw new IllegalStateException("scope already closed");
     }
     if (Thread.currentThread() != owner) {
-      throw new IllegalStateException("a scope is confined to the thread that opened it (" + owner.getName() + ")");
+      throw new IllegalStateException(
+          "a scope is confined to the thread that opened it (" + owner.getName() + ")");
     }
   }
 

@@ -26,22 +26,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Ownership.</b> Each tensor owns exactly one native handle, freed by {@link #close()}
  * (idempotent). A tensor created while a {@link Scope} is open on the current thread belongs to
  * that scope and is freed when it closes, unless {@link Scope#keep kept} or {@link #escape()
- * escaped}. Views share storage with their base but are separate handles with their own owner.
- * A {@code Cleaner} only reports tensors that became unreachable without being closed (with the
+ * escaped}. Views share storage with their base but are separate handles with their own owner. A
+ * {@code Cleaner} only reports tensors that became unreachable without being closed (with the
  * allocation site under {@code -Drectok.trackLeaks=true}) and then frees them; correct code never
  * relies on it.
  *
- * <p><b>Threading.</b> A tensor may be read by several threads at once (LibTorch ops do not
- * mutate their inputs). In-place ops, {@link #backward()} and {@link #close()} must not race with
- * other use of the same tensor. The autograd mode ({@link GradMode}) is per Java thread.
+ * <p><b>Threading.</b> A tensor may be read by several threads at once (LibTorch ops do not mutate
+ * their inputs). In-place ops, {@link #backward()} and {@link #close()} must not race with other
+ * use of the same tensor. The autograd mode ({@link GradMode}) is per Java thread.
  */
 public final class Tensor implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Tensor.class.getName());
-  private static final Cleaner CLEANER = Cleaner.create(r -> {
-    Thread t = new Thread(r, "rectok-leak-detector");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final Cleaner CLEANER =
+      Cleaner.create(
+          r -> {
+            Thread t = new Thread(r, "rectok-leak-detector");
+            t.setDaemon(true);
+            return t;
+          });
   private static final boolean TRACK_LEAKS = Boolean.getBoolean("rectok.trackLeaks");
   private static final AtomicLong LEAKS = new AtomicLong();
 
@@ -59,6 +61,7 @@ public final class Tensor implements AutoCloseable {
 
     @SuppressWarnings("unused") // accessed through ADDRESS
     private volatile long address;
+
     private final Throwable site;
 
     Handle(long address) {
@@ -87,7 +90,9 @@ public final class Tensor implements AutoCloseable {
         if (site != null) {
           LOG.log(System.Logger.Level.WARNING, "a tensor was never closed; it was freed", site);
         } else {
-          LOG.log(System.Logger.Level.WARNING, "a tensor was never closed; it was freed (run with -Drectok.trackLeaks=true to see where it was allocated)");
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "a tensor was never closed; it was freed (run with -Drectok.trackLeaks=true to see where it was allocated)");
         }
         LEAKS.incrementAndGet();
       }
@@ -217,8 +222,10 @@ public final class Tensor implements AutoCloseable {
     if (shape == null) {
       loadMeta();
     }
-    if (shape.length == 0) { // wrapDim accepts 0 and -1 for scalars, as ops do; a size does not exist
-      throw new IndexOutOfBoundsException("dimension specified as " + d + " but tensor has no dimensions");
+    if (shape.length
+        == 0) { // wrapDim accepts 0 and -1 for scalars, as ops do; a size does not exist
+      throw new IndexOutOfBoundsException(
+          "dimension specified as " + d + " but tensor has no dimensions");
     }
     return shape[wrapDim(d, shape.length)];
   }
@@ -288,8 +295,13 @@ public final class Tensor implements AutoCloseable {
     int r = d < 0 ? d + ndim : d;
     if (r < 0 || r >= Math.max(ndim, 1)) {
       throw new IndexOutOfBoundsException(
-          "Dimension out of range (expected to be in range of [" + (-Math.max(ndim, 1)) + ", "
-              + (Math.max(ndim, 1) - 1) + "], but got " + d + ")");
+          "Dimension out of range (expected to be in range of ["
+              + (-Math.max(ndim, 1))
+              + ", "
+              + (Math.max(ndim, 1) - 1)
+              + "], but got "
+              + d
+              + ")");
     }
     return r;
   }
@@ -305,11 +317,21 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- creation
 
   private static Tensor fromData(MemorySegment data, DType dtype, long[] shape, Device device) {
-    return Call.tensor(f -> {
-      MemorySegment dims = f.longs(shape);
-      return (int) Shim.rt_from_data.MH.invokeExact(f.ctx, data, data.byteSize(), dtype.code(), dims,
-            (long) shape.length, deviceType(device), device.index(), f.out);
-    });
+    return Call.tensor(
+        f -> {
+          MemorySegment dims = f.longs(shape);
+          return (int)
+              Shim.rt_from_data.MH.invokeExact(
+                  f.ctx,
+                  data,
+                  data.byteSize(),
+                  dtype.code(),
+                  dims,
+                  (long) shape.length,
+                  deviceType(device),
+                  device.index(),
+                  f.out);
+        });
   }
 
   static int deviceType(Device d) {
@@ -318,22 +340,26 @@ public final class Tensor implements AutoCloseable {
 
   /** A float32 CPU tensor holding a copy of {@code data}. */
   public static Tensor of(float[] data, long... shape) {
-    return fromData(MemorySegment.ofArray(data), DType.FLOAT32, shapeOf(data.length, shape), Device.CPU);
+    return fromData(
+        MemorySegment.ofArray(data), DType.FLOAT32, shapeOf(data.length, shape), Device.CPU);
   }
 
   /** A float64 CPU tensor holding a copy of {@code data}. */
   public static Tensor of(double[] data, long... shape) {
-    return fromData(MemorySegment.ofArray(data), DType.FLOAT64, shapeOf(data.length, shape), Device.CPU);
+    return fromData(
+        MemorySegment.ofArray(data), DType.FLOAT64, shapeOf(data.length, shape), Device.CPU);
   }
 
   /** An int64 CPU tensor holding a copy of {@code data}. */
   public static Tensor of(long[] data, long... shape) {
-    return fromData(MemorySegment.ofArray(data), DType.INT64, shapeOf(data.length, shape), Device.CPU);
+    return fromData(
+        MemorySegment.ofArray(data), DType.INT64, shapeOf(data.length, shape), Device.CPU);
   }
 
   /** An int32 CPU tensor holding a copy of {@code data}. */
   public static Tensor of(int[] data, long... shape) {
-    return fromData(MemorySegment.ofArray(data), DType.INT32, shapeOf(data.length, shape), Device.CPU);
+    return fromData(
+        MemorySegment.ofArray(data), DType.INT32, shapeOf(data.length, shape), Device.CPU);
   }
 
   /** A CPU tensor of a one-byte dtype (uint8, int8 or bool) holding a copy of {@code data}. */
@@ -344,7 +370,8 @@ public final class Tensor implements AutoCloseable {
     if (dtype == DType.BOOL) {
       for (int i = 0; i < data.length; i++) {
         if ((data[i] & 0xfe) != 0) { // LibTorch's bool kernels assume 0 or 1
-          throw new IllegalArgumentException("bool data must be 0 or 1, got " + data[i] + " at index " + i);
+          throw new IllegalArgumentException(
+              "bool data must be 0 or 1, got " + data[i] + " at index " + i);
         }
       }
     }
@@ -370,16 +397,27 @@ public final class Tensor implements AutoCloseable {
    * A dense copy of a strided view into raw storage bytes (how {@code .pth} storages are laid out).
    * The view is checked against the storage bounds.
    */
-  public static Tensor fromStorage(MemorySegment storage, DType dtype, long[] shape, long[] stride, long storageOffset) {
+  public static Tensor fromStorage(
+      MemorySegment storage, DType dtype, long[] shape, long[] stride, long storageOffset) {
     if (shape.length != stride.length) {
       throw new IllegalArgumentException("shape and stride differ in length");
     }
-    return Call.tensor(f -> {
-      MemorySegment s = f.longs(shape);
-      MemorySegment st = f.longs(stride);
-      return (int) Shim.rt_from_storage.MH.invokeExact(f.ctx, storage, storage.byteSize(), dtype.code(), s, st,
-            (long) shape.length, storageOffset, f.out);
-    });
+    return Call.tensor(
+        f -> {
+          MemorySegment s = f.longs(shape);
+          MemorySegment st = f.longs(stride);
+          return (int)
+              Shim.rt_from_storage.MH.invokeExact(
+                  f.ctx,
+                  storage,
+                  storage.byteSize(),
+                  dtype.code(),
+                  s,
+                  st,
+                  (long) shape.length,
+                  storageOffset,
+                  f.out);
+        });
   }
 
   private static long[] shapeOf(int length, long[] shape) {
@@ -455,7 +493,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   /** Integers uniform in [low, high). */
-  public static Tensor randint(long low, long high, long[] shape, TorchGenerator gen, DType dtype, Device device) {
+  public static Tensor randint(
+      long low, long high, long[] shape, TorchGenerator gen, DType dtype, Device device) {
     return Ops.randint(gen, low, high, shape, dtype.code(), deviceType(device), device.index());
   }
 
@@ -484,7 +523,8 @@ public final class Tensor implements AutoCloseable {
   // ---------------------------------------------------------------- host transfer
 
   private void copyToHost(MemorySegment dst) {
-    Call.run(this, f -> (int) Shim.rt_copy_to_host.MH.invokeExact(f.ctx, handle(), dst, dst.byteSize()));
+    Call.run(
+        this, f -> (int) Shim.rt_copy_to_host.MH.invokeExact(f.ctx, handle(), dst, dst.byteSize()));
   }
 
   private int count() {
@@ -522,7 +562,8 @@ public final class Tensor implements AutoCloseable {
   /** The raw bytes of a one-byte dtype (uint8, int8, bool), row-major. */
   public byte[] toByteArray() {
     if (dtype().byteSize() != 1) {
-      throw new IllegalStateException("toByteArray needs a one-byte dtype, this tensor is " + dtype());
+      throw new IllegalStateException(
+          "toByteArray needs a one-byte dtype, this tensor is " + dtype());
     }
     byte[] a = new byte[count()];
     copyToHost(MemorySegment.ofArray(a));
@@ -531,8 +572,10 @@ public final class Tensor implements AutoCloseable {
 
   /** A dense little-endian copy of the bytes, allocated in {@code arena}. */
   public HostTensor toHost(Arena arena) {
-    MemorySegment seg = arena.allocate(Math.max(1, numel() * dtype().byteSize()), 8)
-        .asSlice(0, numel() * dtype().byteSize());
+    MemorySegment seg =
+        arena
+            .allocate(Math.max(1, numel() * dtype().byteSize()), 8)
+            .asSlice(0, numel() * dtype().byteSize());
     copyToHost(seg);
     return new HostTensor(dtype(), shape(), seg);
   }
@@ -683,7 +726,11 @@ public final class Tensor implements AutoCloseable {
     MemorySegment s = f.longs(sizes);
     MemorySegment outs = f.longs(sizes.length);
     try {
-      check((int) Shim.rt_split_with_sizes.MH.invokeExact(f.ctx, handle(), s, (long) sizes.length, dim, outs), f);
+      check(
+          (int)
+              Shim.rt_split_with_sizes.MH.invokeExact(
+                  f.ctx, handle(), s, (long) sizes.length, dim, outs),
+          f);
     } catch (Throwable t) {
       throw rethrow(t);
     } finally {
@@ -713,7 +760,8 @@ public final class Tensor implements AutoCloseable {
   /** {@code torch.chunk}: ceil(n / chunks)-sized parts, possibly fewer than {@code chunks}. */
   public Tensor[] chunk(int chunks, long dim) {
     if (chunks <= 0) {
-      throw new IllegalArgumentException("chunk expects chunks to be greater than 0, got: " + chunks);
+      throw new IllegalArgumentException(
+          "chunk expects chunks to be greater than 0, got: " + chunks);
     }
     long n = size(Math.toIntExact(dim));
     return split(Math.max(1, (n + chunks - 1) / chunks), dim);
@@ -729,12 +777,14 @@ public final class Tensor implements AutoCloseable {
     return Ops.stack(tensors, dim);
   }
 
-
   public Tensor gather(long dim, Tensor index) {
     return Ops.gather(this, dim, index);
   }
 
-  /** Out-of-place {@code scatter}: a copy with {@code src} written at {@code index} along {@code dim}. */
+  /**
+   * Out-of-place {@code scatter}: a copy with {@code src} written at {@code index} along {@code
+   * dim}.
+   */
   public Tensor scatter(long dim, Tensor index, Tensor src) {
     return Ops.scatter(this, dim, index, src);
   }
@@ -761,7 +811,6 @@ public final class Tensor implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- elementwise
-
 
   public Tensor add(Tensor other) {
     return Ops.add(this, other, 1.0);
@@ -971,7 +1020,6 @@ public final class Tensor implements AutoCloseable {
 
   // ---------------------------------------------------------------- reductions
 
-
   /** Sum of all elements (0-dim). */
   public Tensor sum() {
     return Ops.sum(this, new long[0], 0);
@@ -990,7 +1038,9 @@ public final class Tensor implements AutoCloseable {
     return Ops.mean(this, dims, keepdim ? 1 : 0);
   }
 
-  /** Variance over {@code dims} with Bessel-style {@code correction} (1: unbiased). Empty dims: all. */
+  /**
+   * Variance over {@code dims} with Bessel-style {@code correction} (1: unbiased). Empty dims: all.
+   */
   public Tensor var(long[] dims, long correction, boolean keepdim) {
     return Ops.var(this, dims, correction, keepdim ? 1 : 0);
   }
@@ -1010,7 +1060,10 @@ public final class Tensor implements AutoCloseable {
     return Ops.minAll(this);
   }
 
-  /** Values and indices of the maximum along a dimension. Both returned tensors are owned by the caller. */
+  /**
+   * Values and indices of the maximum along a dimension. Both returned tensors are owned by the
+   * caller.
+   */
   public record ValuesIndices(Tensor values, Tensor indices) implements AutoCloseable {
     @Override
     public void close() {
@@ -1022,7 +1075,9 @@ public final class Tensor implements AutoCloseable {
   private ValuesIndices reduceDim(java.lang.invoke.MethodHandle mh, long dim, boolean keepdim) {
     CallFrame f = CallFrame.get();
     try {
-      check((int) mh.invokeExact(f.ctx, handle(), dim, keepdim ? 1 : 0, f.outSlot(0), f.outSlot(1)), f);
+      check(
+          (int) mh.invokeExact(f.ctx, handle(), dim, keepdim ? 1 : 0, f.outSlot(0), f.outSlot(1)),
+          f);
     } catch (Throwable t) {
       throw rethrow(t);
     } finally {
@@ -1083,7 +1138,6 @@ public final class Tensor implements AutoCloseable {
     Ops.mulScalar_(this, value);
     return this;
   }
-
 
   /**
    * {@code this + value * t1 * t2}, broadcasting: a gated residual in one pass. ATen's kernel may

@@ -65,7 +65,10 @@ public final class Torch {
     return string(Shim.rt_torch_version.MH, 256);
   }
 
-  /** LibTorch's build configuration and parallel settings ({@code torch.__config__.show()} + parallel info). */
+  /**
+   * LibTorch's build configuration and parallel settings ({@code torch.__config__.show()} +
+   * parallel info).
+   */
   public static String buildConfig() {
     return string(Shim.rt_build_config.MH, 1 << 16);
   }
@@ -91,7 +94,9 @@ public final class Torch {
     Ops.setNumThreads(n);
   }
 
-  /** Seeds LibTorch's default generators ({@code torch.manual_seed}). Prefer {@link TorchGenerator}. */
+  /**
+   * Seeds LibTorch's default generators ({@code torch.manual_seed}). Prefer {@link TorchGenerator}.
+   */
   public static void manualSeed(long seed) {
     Ops.manualSeed(seed);
   }
@@ -124,14 +129,19 @@ public final class Torch {
   public static CudaMemory cudaMemoryStats(int device) {
     CallFrame f = CallFrame.get();
     try {
-      check((int) Shim.rt_cuda_memory_stats.MH.invokeExact(f.ctx, device, f.outSlot(0), f.outSlot(1)), f);
+      check(
+          (int) Shim.rt_cuda_memory_stats.MH.invokeExact(f.ctx, device, f.outSlot(0), f.outSlot(1)),
+          f);
     } catch (Throwable t) {
       throw rethrow(t);
     }
     return new CudaMemory(f.outHandle(0), f.outHandle(1));
   }
 
-  /** Returns cached, unused CUDA memory to the driver (the allocator's cache looks like a leak otherwise). */
+  /**
+   * Returns cached, unused CUDA memory to the driver (the allocator's cache looks like a leak
+   * otherwise).
+   */
   public static void cudaEmptyCache() {
     Ops.cudaEmptyCache();
   }

@@ -2,8 +2,8 @@ package dev.rectok.torch;
 
 /**
  * A LibTorch operation failed: bad shapes, dtypes, devices, out-of-range indices, or a native
- * error. Unchecked, like PyTorch's {@code RuntimeError}; the message is LibTorch's own (without
- * the C++ backtrace). The JVM and every other tensor stay valid after it is thrown.
+ * error. Unchecked, like PyTorch's {@code RuntimeError}; the message is LibTorch's own (without the
+ * C++ backtrace). The JVM and every other tensor stay valid after it is thrown.
  *
  * <p>Immutable; safe to pass between threads.
  */

@@ -6,16 +6,15 @@ import static dev.rectok.torch.Call.rethrow;
 import dev.rectok.api.Device;
 import dev.rectok.torch.internal.CallFrame;
 import dev.rectok.torch.internal.Shim;
-import java.lang.ref.Reference;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A LibTorch random generator ({@code torch.Generator}): create it once, seed it, and pass it to
- * every random op so results are reproducible. Bit-identical to PyTorch's
- * {@code torch.Generator().manual_seed(seed)} on the CPU.
+ * every random op so results are reproducible. Bit-identical to PyTorch's {@code
+ * torch.Generator().manual_seed(seed)} on the CPU.
  *
- * <p>Thread-safe (LibTorch locks the generator per op), but concurrent users interleave draws,
- * so give each reproducible stream its own generator. Owns a native object: close it.
+ * <p>Thread-safe (LibTorch locks the generator per op), but concurrent users interleave draws, so
+ * give each reproducible stream its own generator. Owns a native object: close it.
  */
 public final class TorchGenerator implements AutoCloseable {
   private final AtomicLong handle;
@@ -35,8 +34,11 @@ public final class TorchGenerator implements AutoCloseable {
   public static TorchGenerator create(Device device, long seed) {
     CallFrame f = CallFrame.get();
     try {
-      check((int) Shim.rt_generator_new.MH.invokeExact(f.ctx, Tensor.deviceType(device), device.index(), seed,
-          f.out), f);
+      check(
+          (int)
+              Shim.rt_generator_new.MH.invokeExact(
+                  f.ctx, Tensor.deviceType(device), device.index(), seed, f.out),
+          f);
     } catch (Throwable t) {
       throw rethrow(t);
     }

@@ -20,14 +20,27 @@ class ImageListTest {
   }
 
   @Test
-  void folderDiscoveryIsRecursiveCaseInsensitiveFilteredAndSorted(@TempDir Path dir) throws IOException {
-    touch(dir, "n02/c.Jpg", "n01/sub/deeper/b.png", "n01/a.JPEG", "z.bmp", "e.GIF", "n01/notes.txt", "f.webp",
-        "n01/noext", "n03/.png", "n02/a.jpeg");
+  void folderDiscoveryIsRecursiveCaseInsensitiveFilteredAndSorted(@TempDir Path dir)
+      throws IOException {
+    touch(
+        dir,
+        "n02/c.Jpg",
+        "n01/sub/deeper/b.png",
+        "n01/a.JPEG",
+        "z.bmp",
+        "e.GIF",
+        "n01/notes.txt",
+        "f.webp",
+        "n01/noext",
+        "n03/.png",
+        "n02/a.jpeg");
     ImageList list = ImageList.fromFolder(dir);
-    assertThat(list.names()).containsExactly("e.GIF", "n01/a.JPEG", "n01/sub/deeper/b.png", "n02/a.jpeg",
-        "n02/c.Jpg", "z.bmp");
+    assertThat(list.names())
+        .containsExactly(
+            "e.GIF", "n01/a.JPEG", "n01/sub/deeper/b.png", "n02/a.jpeg", "n02/c.Jpg", "z.bmp");
     assertThat(list.size()).isEqualTo(6);
-    assertThat(list.get(2)).isEqualTo(dir.toAbsolutePath().normalize().resolve("n01/sub/deeper/b.png"));
+    assertThat(list.get(2))
+        .isEqualTo(dir.toAbsolutePath().normalize().resolve("n01/sub/deeper/b.png"));
     assertThat(list.files()).allSatisfy(p -> assertThat(p).isRegularFile());
     assertThat(list.root()).isEqualTo(dir.toAbsolutePath().normalize());
   }
@@ -43,16 +56,32 @@ class ImageListTest {
   }
 
   @Test
-  void fileListResolvesAgainstItsFolderAndIgnoresCommentsAndBlankLines(@TempDir Path dir) throws IOException {
+  void fileListResolvesAgainstItsFolderAndIgnoresCommentsAndBlankLines(@TempDir Path dir)
+      throws IOException {
     Path abs = dir.resolve("elsewhere/abs.png").toAbsolutePath();
     Path listFile = dir.resolve("lists/train.txt");
     Files.createDirectories(listFile.getParent());
-    Files.writeString(listFile, String.join("\n", "# ImageNet subset", "", "n01/b.JPEG", "   ", "  n01/a.jpeg  ",
-        "#n02/skipped.png", "../top.png", abs.toString(), ""));
+    Files.writeString(
+        listFile,
+        String.join(
+            "\n",
+            "# ImageNet subset",
+            "",
+            "n01/b.JPEG",
+            "   ",
+            "  n01/a.jpeg  ",
+            "#n02/skipped.png",
+            "../top.png",
+            abs.toString(),
+            ""));
     ImageList list = ImageList.fromFileList(listFile);
     Path base = dir.toAbsolutePath().normalize().resolve("lists");
-    assertThat(list.files()).containsExactly(base.resolve("n01/b.JPEG"), base.resolve("n01/a.jpeg"),
-        dir.toAbsolutePath().normalize().resolve("top.png"), abs);
+    assertThat(list.files())
+        .containsExactly(
+            base.resolve("n01/b.JPEG"),
+            base.resolve("n01/a.jpeg"),
+            dir.toAbsolutePath().normalize().resolve("top.png"),
+            abs);
     assertThat(list.names()).hasSize(4).first().isEqualTo("n01/b.JPEG");
     assertThat(ImageList.open(listFile).files()).isEqualTo(list.files());
     touch(dir, "tree/k/x.png");
@@ -61,12 +90,18 @@ class ImageListTest {
 
   @Test
   void missingSourcesFailWithAClearMessage(@TempDir Path dir) throws IOException {
-    assertThatThrownBy(() -> ImageList.fromFolder(dir.resolve("nope"))).isInstanceOf(IOException.class)
-        .hasMessageContaining("image folder not found").hasMessageContaining("nope");
-    assertThatThrownBy(() -> ImageList.fromFileList(dir.resolve("missing.txt"))).isInstanceOf(IOException.class)
-        .hasMessageContaining("image list file not found").hasMessageContaining("missing.txt");
+    assertThatThrownBy(() -> ImageList.fromFolder(dir.resolve("nope")))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("image folder not found")
+        .hasMessageContaining("nope");
+    assertThatThrownBy(() -> ImageList.fromFileList(dir.resolve("missing.txt")))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("image list file not found")
+        .hasMessageContaining("missing.txt");
     Path file = Files.writeString(dir.resolve("a.txt"), "x.png");
-    assertThatThrownBy(() -> ImageList.fromFolder(file)).isInstanceOf(IOException.class).hasMessageContaining("not a folder");
+    assertThatThrownBy(() -> ImageList.fromFolder(file))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("not a folder");
     assertThatThrownBy(() -> ImageList.fromFileList(dir)).isInstanceOf(IOException.class);
     assertThat(ImageList.fromFolder(Files.createDirectory(dir.resolve("empty"))).size()).isZero();
   }

@@ -13,7 +13,10 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Image folders and npz batches: same pixels either way; bad files are errors naming them, or counted skips. */
+/**
+ * Image folders and npz batches: same pixels either way; bad files are errors naming them, or
+ * counted skips.
+ */
 class ImageSourceTest {
   private static BufferedImage rgb(int w, int h, long seed) {
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
@@ -80,35 +83,55 @@ class ImageSourceTest {
     Path dir = folder(tmp.resolve("mixed"), 3);
     ImageIO.write(rgb(5, 4, 9), "png", dir.resolve("010.png").toFile());
     try (ImageSource s = ImageSource.open(dir, false, 2)) {
-      assertThatThrownBy(() -> readAll(s, 10)).isInstanceOf(IOException.class).hasMessageContaining("010.png")
-          .hasMessageContaining("one size").hasMessageContaining("--skip-bad");
+      assertThatThrownBy(() -> readAll(s, 10))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("010.png")
+          .hasMessageContaining("one size")
+          .hasMessageContaining("--skip-bad");
     }
     Path gray = folder(tmp.resolve("gray"), 2);
-    ImageIO.write(new BufferedImage(6, 4, BufferedImage.TYPE_BYTE_GRAY), "png", gray.resolve("002.png").toFile());
+    ImageIO.write(
+        new BufferedImage(6, 4, BufferedImage.TYPE_BYTE_GRAY),
+        "png",
+        gray.resolve("002.png").toFile());
     try (ImageSource s = ImageSource.open(gray, false, 2)) {
-      assertThatThrownBy(() -> readAll(s, 10)).hasMessageContaining("002.png").hasMessageContaining("1 channel");
+      assertThatThrownBy(() -> readAll(s, 10))
+          .hasMessageContaining("002.png")
+          .hasMessageContaining("1 channel");
     }
     Path junk = folder(tmp.resolve("junk"), 2);
     Files.writeString(junk.resolve("003.png"), "not a png");
     try (ImageSource s = ImageSource.open(junk, false, 2)) {
-      assertThatThrownBy(() -> readAll(s, 10)).hasMessageContaining("003.png").hasMessageContaining("unreadable");
+      assertThatThrownBy(() -> readAll(s, 10))
+          .hasMessageContaining("003.png")
+          .hasMessageContaining("unreadable");
     }
     try (ImageSource s = ImageSource.open(junk, true, 2)) {
       assertThat(readAll(s, 10)).hasSize(2 * 3 * 4 * 6);
       assertThat(s.skipped()).isEqualTo(1);
       assertThat(s.skippedFiles()).singleElement().asString().contains("003.png");
     }
-    assertThatThrownBy(() -> ImageSource.open(tmp.resolve("absent"), false, 1)).hasMessageContaining("absent");
+    assertThatThrownBy(() -> ImageSource.open(tmp.resolve("absent"), false, 1))
+        .hasMessageContaining("absent");
     Files.createDirectories(tmp.resolve("empty"));
-    assertThatThrownBy(() -> ImageSource.open(tmp.resolve("empty"), false, 1)).hasMessageContaining("no .png");
+    assertThatThrownBy(() -> ImageSource.open(tmp.resolve("empty"), false, 1))
+        .hasMessageContaining("no .png");
   }
 
   @Test
   void aStatisticsOnlyNpzIsNotAnImageSet(@TempDir Path tmp) throws Exception {
     Path f = tmp.resolve("stats.npz");
-    ReferenceStatistics.write(f, new FrechetDistance.Statistics(new double[] {1, 2}, new double[][] {{1, 0}, {0, 1}}, 2), false);
+    ReferenceStatistics.write(
+        f,
+        new FrechetDistance.Statistics(new double[] {1, 2}, new double[][] {{1, 0}, {0, 1}}, 2),
+        false);
     assertThatThrownBy(() -> ImageSource.open(f, false, 1)).hasMessageContaining("no arr_0");
-    assertThatThrownBy(() -> ReferenceStatistics.write(f, new FrechetDistance.Statistics(new double[] {1}, new double[][] {{1}}, 2), false))
+    assertThatThrownBy(
+            () ->
+                ReferenceStatistics.write(
+                    f,
+                    new FrechetDistance.Statistics(new double[] {1}, new double[][] {{1}}, 2),
+                    false))
         .hasMessageContaining("--force");
     try (Npz.Reader r = Npz.open(f)) {
       FrechetDistance.Statistics s = ReferenceStatistics.read(r);

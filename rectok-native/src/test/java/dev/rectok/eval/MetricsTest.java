@@ -31,7 +31,8 @@ class MetricsTest {
   }
 
   @Property(tries = 15)
-  void bothFidFormulasAgreeAndVanishOnIdenticalSets(@ForAll @IntRange(min = 0, max = 1000) int seed) {
+  void bothFidFormulasAgreeAndVanishOnIdenticalSets(
+      @ForAll @IntRange(min = 0, max = 1000) int seed) {
     Statistics a = stats(gaussian(60, 8, seed, 0), 60, 8);
     Statistics b = stats(gaussian(50, 8, seed + 1, 0.3), 50, 8);
     double tf = Fid.distance(a, b, Fid.Protocol.TORCH_FIDELITY);
@@ -45,15 +46,18 @@ class MetricsTest {
   void mismatchedOrNonFiniteStatisticsAreClearErrors() {
     Statistics a = stats(gaussian(20, 4, 1, 0), 20, 4);
     Statistics b = stats(gaussian(20, 5, 2, 0), 20, 5);
-    assertThatThrownBy(() -> Fid.distance(a, b, Fid.Protocol.ADM)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Fid.distance(a, b, Fid.Protocol.ADM))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("dimensions differ");
     double[] mu = a.mean();
     mu[0] = Double.NaN;
     Statistics nan = new Statistics(mu, a.covariance(), 2);
-    assertThatThrownBy(() -> Fid.distance(nan, a, Fid.Protocol.TORCH_FIDELITY)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> Fid.distance(nan, a, Fid.Protocol.TORCH_FIDELITY))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("NaN");
     assertThatThrownBy(() -> stats(gaussian(1, 4, 1, 0), 1, 4)).hasMessageContaining("2 samples");
-    assertThatThrownBy(() -> Fid.Protocol.of("clean-fid")).hasMessageContaining("torch-fidelity or adm");
+    assertThatThrownBy(() -> Fid.Protocol.of("clean-fid"))
+        .hasMessageContaining("torch-fidelity or adm");
   }
 
   @Test
@@ -65,7 +69,8 @@ class MetricsTest {
       logits[i * c + i % c] = 60f; // softmax is one-hot to double precision
     }
     assertThat(InceptionScore.adm(logits, n, c, 10)).isCloseTo(5.0, within(1e-9));
-    assertThat(InceptionScore.torchFidelity(logits, n, c, 1, false, 0).mean()).isCloseTo(5.0, within(1e-9));
+    assertThat(InceptionScore.torchFidelity(logits, n, c, 1, false, 0).mean())
+        .isCloseTo(5.0, within(1e-9));
     float[] same = new float[n * c];
     InceptionScore.Result r = InceptionScore.torchFidelity(same, n, c, 10, true, 2020);
     assertThat(r.mean()).isCloseTo(1.0, within(1e-12));
@@ -73,7 +78,8 @@ class MetricsTest {
   }
 
   @Property(tries = 20)
-  void unshuffledEqualSplitsGiveTheAdmScore(@ForAll @IntRange(min = 1, max = 6) int splits,
+  void unshuffledEqualSplitsGiveTheAdmScore(
+      @ForAll @IntRange(min = 1, max = 6) int splits,
       @ForAll @IntRange(min = 0, max = 99) int seed) {
     int per = 7;
     int n = splits * per;
@@ -89,7 +95,8 @@ class MetricsTest {
     float[] bad = new float[6];
     bad[2] = Float.NaN;
     assertThatThrownBy(() -> InceptionScore.adm(bad, 2, 3, 1)).hasMessageContaining("NaN");
-    assertThatThrownBy(() -> InceptionScore.adm(new float[5], 2, 3, 1)).hasMessageContaining("not 2 x 3");
+    assertThatThrownBy(() -> InceptionScore.adm(new float[5], 2, 3, 1))
+        .hasMessageContaining("not 2 x 3");
   }
 
   @Test
@@ -104,14 +111,18 @@ class MetricsTest {
       assertThat(apart.precision()).isZero();
       assertThat(apart.recall()).isZero();
       assertThat(apart.fScore()).isZero();
-      assertThatThrownBy(() -> PrecisionRecall.compute(a.narrow(0, 0, 3), a, 3)).hasMessageContaining("more than 3 samples");
-      assertThatThrownBy(() -> PrecisionRecall.compute(a, Tensor.of(gaussian(10, 5, 1, 0), 10, 5), 3))
+      assertThatThrownBy(() -> PrecisionRecall.compute(a.narrow(0, 0, 3), a, 3))
+          .hasMessageContaining("more than 3 samples");
+      assertThatThrownBy(
+              () -> PrecisionRecall.compute(a, Tensor.of(gaussian(10, 5, 1, 0), 10, 5), 3))
           .hasMessageContaining("same width");
     }
   }
 
   @Property(tries = 30)
-  void kthSmallestIsTheKthOfTheSortedRow(@ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 1, max = 5) int k,
+  void kthSmallestIsTheKthOfTheSortedRow(
+      @ForAll @IntRange(min = 1, max = 40) int n,
+      @ForAll @IntRange(min = 1, max = 5) int k,
       @ForAll @IntRange(min = 0, max = 999) int seed) {
     k = Math.min(k, n);
     float[] row = gaussian(n, 1, seed, 0);

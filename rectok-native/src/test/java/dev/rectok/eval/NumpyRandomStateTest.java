@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class NumpyRandomStateTest {
   @Test
   void permutationsEqualNumpys() {
-    assertThat(new NumpyRandomState(2020).permutation(10)).containsExactly(2, 4, 9, 1, 5, 7, 6, 3, 8, 0);
+    assertThat(new NumpyRandomState(2020).permutation(10))
+        .containsExactly(2, 4, 9, 1, 5, 7, 6, 3, 8, 0);
     assertThat(new NumpyRandomState(0).permutation(7)).containsExactly(6, 2, 1, 3, 0, 5, 4);
     assertThat(new NumpyRandomState(4294967295L).permutation(5)).containsExactly(4, 1, 0, 2, 3);
   }
@@ -32,7 +33,8 @@ class NumpyRandomStateTest {
   }
 
   @Property(tries = 50)
-  void aPermutationHoldsEveryIndexOnce(@ForAll @LongRange(min = 0, max = 4294967295L) long seed,
+  void aPermutationHoldsEveryIndexOnce(
+      @ForAll @LongRange(min = 0, max = 4294967295L) long seed,
       @ForAll @IntRange(min = 0, max = 300) int n) {
     int[] p = new NumpyRandomState(seed).permutation(n);
     int[] sorted = p.clone();
@@ -45,6 +47,7 @@ class NumpyRandomStateTest {
   @Test
   void seedsOutsideNumpysRangeAreRefused() {
     assertThatThrownBy(() -> new NumpyRandomState(-1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new NumpyRandomState(1L << 32)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new NumpyRandomState(1L << 32))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -82,31 +82,40 @@ class SymmetricEigenTest {
     for (int k = 1; k < n; k++) {
       assertThat(w[k]).isGreaterThanOrEqualTo(w[k - 1]);
     }
-    assertThat(SymmetricEigen.valuesOf(a)).containsExactly(w, within(1e-9 * Math.max(1, maxAbs(a))));
+    assertThat(SymmetricEigen.valuesOf(a))
+        .containsExactly(w, within(1e-9 * Math.max(1, maxAbs(a))));
   }
 
   @Property(tries = 60)
-  void sqrtOfPsdSquaresBack(@ForAll @IntRange(min = 1, max = 30) int n, @ForAll @IntRange(min = 1, max = 40) int rank,
+  void sqrtOfPsdSquaresBack(
+      @ForAll @IntRange(min = 1, max = 30) int n,
+      @ForAll @IntRange(min = 1, max = 40) int rank,
       @ForAll long seed) {
-    double[][] a = randomPsd(new Random(seed), n, rank); // singular when rank < n: exercises the clamp
+    double[][] a =
+        randomPsd(new Random(seed), n, rank); // singular when rank < n: exercises the clamp
     double[][] r = SymmetricEigen.sqrtPsd(a);
-    assertThat(maxAbsDiff(SymmetricEigen.multiply(r, r), a)).isLessThan(1e-9 * Math.max(1, maxAbs(a)));
+    assertThat(maxAbsDiff(SymmetricEigen.multiply(r, r), a))
+        .isLessThan(1e-9 * Math.max(1, maxAbs(a)));
     assertThat(SymmetricEigen.valuesOf(r)[0]).isGreaterThanOrEqualTo(-1e-7);
   }
 
-  /** Prescribed spectra with repeated, zero and widely scaled eigenvalues, and already-diagonal input. */
+  /**
+   * Prescribed spectra with repeated, zero and widely scaled eigenvalues, and already-diagonal
+   * input.
+   */
   @Property(tries = 40)
   void recoversPrescribedSpectra(@ForAll @IntRange(min = 2, max = 30) int n, @ForAll long seed) {
     Random r = new Random(seed);
     double[][] q = SymmetricEigen.of(randomSymmetric(r, n)).vectors();
     double[] w = new double[n];
     for (int k = 0; k < n; k++) {
-      w[k] = switch (r.nextInt(4)) {
-        case 0 -> 0.0;
-        case 1 -> 1.0;
-        case 2 -> -2.5;
-        default -> Math.pow(10, r.nextInt(7) - 3) * r.nextGaussian();
-      };
+      w[k] =
+          switch (r.nextInt(4)) {
+            case 0 -> 0.0;
+            case 1 -> 1.0;
+            case 2 -> -2.5;
+            default -> Math.pow(10, r.nextInt(7) - 3) * r.nextGaussian();
+          };
     }
     double[][] a = new double[n][n];
     for (int i = 0; i < n; i++) {
@@ -140,10 +149,13 @@ class SymmetricEigenTest {
 
   @Test
   void rejectsBadMatrices() {
-    assertThatThrownBy(() -> SymmetricEigen.of(new double[][] {{1, 2}})).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> SymmetricEigen.of(new double[][] {{1, 2}}))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("square");
-    assertThatThrownBy(() -> SymmetricEigen.of(new double[0][0])).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SymmetricEigen.of(new double[0][0]))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> SymmetricEigen.of(new double[][] {{1, Double.NaN}, {Double.NaN, 1}}))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not finite");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not finite");
   }
 }

@@ -43,7 +43,8 @@ class AdmPreprocessTest {
             .isEqualTo(cfg.path("center_crop_arr").path("box_halvings").asInt());
 
         RgbImage crop = pre.centerCrop(src);
-        byte[] expected = g.host("output." + name + ".crop_uint8").data().toArray(ValueLayout.JAVA_BYTE);
+        byte[] expected =
+            g.host("output." + name + ".crop_uint8").data().toArray(ValueLayout.JAVA_BYTE);
         int maxDiff = 0;
         int differing = 0;
         for (int i = 0; i < expected.length; i++) {
@@ -53,7 +54,8 @@ class AdmPreprocessTest {
         }
         assertThat(maxDiff).as(name + ": max |diff| (" + differing + " values differ)").isZero();
 
-        try (Tensor t = pre.apply(src); Tensor chw = t.squeeze(0)) {
+        try (Tensor t = pre.apply(src);
+            Tensor chw = t.squeeze(0)) {
           GoldenCase.Comparison c = g.compare("output." + name + ".tensor", chw);
           assertThat(c.maxAbsError()).as(c.toString()).isZero();
         }
@@ -67,9 +69,12 @@ class AdmPreprocessTest {
   void unreadableFilesFailClearly(@TempDir Path dir) throws IOException {
     Path junk = dir.resolve("junk.png");
     Files.writeString(junk, "not an image");
-    assertThatThrownBy(() -> AdmPreprocess.read(junk)).isInstanceOf(IOException.class)
-        .hasMessageContaining("unreadable image").hasMessageContaining("junk.png");
-    assertThatThrownBy(() -> AdmPreprocess.read(dir.resolve("missing.png"))).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> AdmPreprocess.read(junk))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("unreadable image")
+        .hasMessageContaining("junk.png");
+    assertThatThrownBy(() -> AdmPreprocess.read(dir.resolve("missing.png")))
+        .isInstanceOf(IOException.class)
         .hasMessageContaining("not found");
   }
 
@@ -83,7 +88,8 @@ class AdmPreprocessTest {
 
   @Test
   void greyAndPalettePngsConvertLikePil(@TempDir Path dir) throws IOException {
-    java.awt.image.BufferedImage grey = new java.awt.image.BufferedImage(5, 3, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+    java.awt.image.BufferedImage grey =
+        new java.awt.image.BufferedImage(5, 3, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
     int[] values = new int[15];
     for (int i = 0; i < 15; i++) {
       values[i] = i * 17;
@@ -100,12 +106,17 @@ class AdmPreprocessTest {
     byte[] r = {10, (byte) 200};
     byte[] gr = {20, (byte) 210};
     byte[] b = {30, (byte) 220};
-    java.awt.image.BufferedImage pal = new java.awt.image.BufferedImage(2, 1, java.awt.image.BufferedImage.TYPE_BYTE_BINARY,
-        new java.awt.image.IndexColorModel(1, 2, r, gr, b));
+    java.awt.image.BufferedImage pal =
+        new java.awt.image.BufferedImage(
+            2,
+            1,
+            java.awt.image.BufferedImage.TYPE_BYTE_BINARY,
+            new java.awt.image.IndexColorModel(1, 2, r, gr, b));
     pal.getRaster().setSample(1, 0, 0, 1);
     Path p = dir.resolve("pal.png");
     javax.imageio.ImageIO.write(pal, "png", p.toFile());
-    assertThat(AdmPreprocess.read(p).data()).containsExactly(10, 20, 30, (byte) 200, (byte) 210, (byte) 220);
+    assertThat(AdmPreprocess.read(p).data())
+        .containsExactly(10, 20, 30, (byte) 200, (byte) 210, (byte) 220);
   }
 
   static RgbImage randomImage(Random r, int w, int h) {
@@ -115,8 +126,10 @@ class AdmPreprocessTest {
   }
 
   @Property(tries = 30)
-  void outputIsAlwaysTargetSquareInRange(@ForAll @IntRange(min = 1, max = 90) int w,
-      @ForAll @IntRange(min = 1, max = 90) int h, @ForAll @IntRange(min = 1, max = 24) int size,
+  void outputIsAlwaysTargetSquareInRange(
+      @ForAll @IntRange(min = 1, max = 90) int w,
+      @ForAll @IntRange(min = 1, max = 90) int h,
+      @ForAll @IntRange(min = 1, max = 24) int size,
       @ForAll long seed) {
     AdmPreprocess pre = new AdmPreprocess(size);
     try (Tensor t = pre.apply(randomImage(new Random(seed), w, h))) {
@@ -128,9 +141,12 @@ class AdmPreprocessTest {
   }
 
   @Property(tries = 30)
-  void boxAndBicubicOfAConstantImageAreConstant(@ForAll @IntRange(min = 1, max = 60) int w,
-      @ForAll @IntRange(min = 1, max = 60) int h, @ForAll @IntRange(min = 1, max = 60) int ow,
-      @ForAll @IntRange(min = 1, max = 60) int oh, @ForAll @IntRange(min = 0, max = 255) int value) {
+  void boxAndBicubicOfAConstantImageAreConstant(
+      @ForAll @IntRange(min = 1, max = 60) int w,
+      @ForAll @IntRange(min = 1, max = 60) int h,
+      @ForAll @IntRange(min = 1, max = 60) int ow,
+      @ForAll @IntRange(min = 1, max = 60) int oh,
+      @ForAll @IntRange(min = 0, max = 255) int value) {
     byte[] d = new byte[w * h * 3];
     java.util.Arrays.fill(d, (byte) value);
     RgbImage img = new RgbImage(w, h, d);
@@ -145,8 +161,10 @@ class AdmPreprocessTest {
   }
 
   @Property(tries = 20)
-  void boxHalvingOfAnEvenImageAveragesTwoByTwoBlocks(@ForAll @IntRange(min = 1, max = 20) int w2,
-      @ForAll @IntRange(min = 1, max = 20) int h2, @ForAll long seed) {
+  void boxHalvingOfAnEvenImageAveragesTwoByTwoBlocks(
+      @ForAll @IntRange(min = 1, max = 20) int w2,
+      @ForAll @IntRange(min = 1, max = 20) int h2,
+      @ForAll long seed) {
     RgbImage img = randomImage(new Random(seed), 2 * w2, 2 * h2);
     RgbImage out = PilResample.resize(img, w2, h2, PilResample.Filter.BOX);
     for (int y = 0; y < h2; y++) {
@@ -162,8 +180,10 @@ class AdmPreprocessTest {
   }
 
   @Property(tries = 30)
-  void tensorToUint8ToTensorIsWithinOneStep(@ForAll @IntRange(min = 1, max = 12) int w,
-      @ForAll @IntRange(min = 1, max = 12) int h, @ForAll long seed) {
+  void tensorToUint8ToTensorIsWithinOneStep(
+      @ForAll @IntRange(min = 1, max = 12) int w,
+      @ForAll @IntRange(min = 1, max = 12) int h,
+      @ForAll long seed) {
     Random r = new Random(seed);
     float[] v = new float[3 * w * h];
     for (int i = 0; i < v.length; i++) {
@@ -178,15 +198,17 @@ class AdmPreprocessTest {
           // the [0,1] range (2/255 in [-1,1]) below it.
           double x01 = v[i] * 0.5 + 0.5;
           double b01 = b[i] * 0.5 + 0.5;
-          assertThat(b01).isLessThanOrEqualTo(x01 + 1e-6).isGreaterThanOrEqualTo(x01 - 1.0 / 255 - 1e-6);
+          assertThat(b01)
+              .isLessThanOrEqualTo(x01 + 1e-6)
+              .isGreaterThanOrEqualTo(x01 - 1.0 / 255 - 1e-6);
         }
       }
     }
   }
 
   /**
-   * The reference truncates, so uint8 -> [-1,1] -> uint8 may lose one step where the float32
-   * round trip lands just below the integer (63 does: 63/255 comes back as 62.99998).
+   * The reference truncates, so uint8 -> [-1,1] -> uint8 may lose one step where the float32 round
+   * trip lands just below the integer (63 does: 63/255 comes back as 62.99998).
    */
   @Test
   void uint8ToTensorToUint8LosesAtMostOneStep() {

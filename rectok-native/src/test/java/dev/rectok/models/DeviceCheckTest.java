@@ -11,7 +11,8 @@ class DeviceCheckTest {
   @Test
   void anUnavailableCudaDeviceIsRefusedBeforeLoading() {
     // the file does not exist: the device check must come first
-    assertThatThrownBy(() -> RecTokTokenizer.open(Path.of("no-such-model.safetensors"), Device.cuda(99)))
+    assertThatThrownBy(
+            () -> RecTokTokenizer.open(Path.of("no-such-model.safetensors"), Device.cuda(99)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("device cuda:99 is not available: this LibTorch sees");
     DeviceCheck.requireAvailable(Device.CPU);

@@ -30,7 +30,8 @@ class EmbeddingApiTest {
   private final Path model = DemoModel.file("tokenizer.safetensors");
 
   private static List<BufferedImage> images() {
-    return List.of(ImageFitPropertyTest.image(32, 32, BufferedImage.TYPE_INT_RGB, 1),
+    return List.of(
+        ImageFitPropertyTest.image(32, 32, BufferedImage.TYPE_INT_RGB, 1),
         ImageFitPropertyTest.image(40, 36, BufferedImage.TYPE_INT_RGB, 2));
   }
 
@@ -48,14 +49,17 @@ class EmbeddingApiTest {
       expected = t.encode(images());
     }
     Backend backend = Backends.load();
-    try (InputStream in = Files.newInputStream(model); Tokenizer t = backend.openTokenizer(in, Device.CPU)) {
+    try (InputStream in = Files.newInputStream(model);
+        Tokenizer t = backend.openTokenizer(in, Device.CPU)) {
       assertThat(t.encode(images())).isEqualTo(expected);
     }
     try (Tokenizer t = Backends.openTokenizer(model.toUri().toURL(), Device.CPU)) {
       assertThat(t.encode(images())).isEqualTo(expected);
     }
     try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null);
-        Tokenizer t = Backends.openTokenizerResource("rectok-models/test/tokenizer.safetensors", loader, Device.CPU)) {
+        Tokenizer t =
+            Backends.openTokenizerResource(
+                "rectok-models/test/tokenizer.safetensors", loader, Device.CPU)) {
       assertThat(t.encode(images())).isEqualTo(expected);
     }
   }
@@ -74,8 +78,8 @@ class EmbeddingApiTest {
 
   @Test
   void aCudaDeviceOnACpuBuildIsAPlainSentence() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(dev.rectok.torch.Torch.cudaDeviceCount() == 0,
-        "this LibTorch has CUDA devices");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        dev.rectok.torch.Torch.cudaDeviceCount() == 0, "this LibTorch has CUDA devices");
     assertThatThrownBy(() -> Backends.openTokenizer(model, Device.cuda(0)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cuda:0 is not available")
@@ -103,9 +107,11 @@ class EmbeddingApiTest {
           .hasMessageContaining(big.toString())
           .hasMessageContaining("300x200")
           .hasMessageContaining("-D" + ImageLimits.MAX_PIXELS_PROPERTY);
-      assertThatThrownBy(() -> t.encode(List.of(new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB))))
+      assertThatThrownBy(
+              () -> t.encode(List.of(new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB))))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("image 0").hasMessageContaining("300x200");
+          .hasMessageContaining("image 0")
+          .hasMessageContaining("300x200");
       System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "60000");
       assertThat(t.read(List.of(big))).hasSize(1);
     } finally {

@@ -32,8 +32,13 @@ class ImageFitPropertyTest {
 
   @Provide
   Arbitrary<Integer> types() {
-    return Arbitraries.of(BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_INT_ARGB, BufferedImage.TYPE_3BYTE_BGR,
-        BufferedImage.TYPE_BYTE_GRAY, BufferedImage.TYPE_USHORT_GRAY, BufferedImage.TYPE_BYTE_INDEXED,
+    return Arbitraries.of(
+        BufferedImage.TYPE_INT_RGB,
+        BufferedImage.TYPE_INT_ARGB,
+        BufferedImage.TYPE_3BYTE_BGR,
+        BufferedImage.TYPE_BYTE_GRAY,
+        BufferedImage.TYPE_USHORT_GRAY,
+        BufferedImage.TYPE_BYTE_INDEXED,
         BufferedImage.TYPE_4BYTE_ABGR);
   }
 
@@ -50,15 +55,19 @@ class ImageFitPropertyTest {
   }
 
   @Property(tries = 25)
-  void reconstructKeepsAnyInputsSizeAndType(@ForAll @IntRange(min = 1, max = 80) int w,
-      @ForAll @IntRange(min = 1, max = 80) int h, @ForAll("types") int type, @ForAll ImageFit fit,
+  void reconstructKeepsAnyInputsSizeAndType(
+      @ForAll @IntRange(min = 1, max = 80) int w,
+      @ForAll @IntRange(min = 1, max = 80) int h,
+      @ForAll("types") int type,
+      @ForAll ImageFit fit,
       @ForAll long seed) {
     BufferedImage in = image(w, h, type, seed);
     BufferedImage out = tokenizer.reconstruct(in, fit);
     assertThat(out.getWidth()).isEqualTo(w);
     assertThat(out.getHeight()).isEqualTo(h);
     assertThat(out.getType()).isEqualTo(type);
-    assertThat(out.getColorModel().getNumComponents()).isEqualTo(in.getColorModel().getNumComponents());
+    assertThat(out.getColorModel().getNumComponents())
+        .isEqualTo(in.getColorModel().getNumComponents());
     // deterministic: the same image gives the same pixels
     BufferedImage again = tokenizer.reconstruct(in, fit);
     assertThat(again.getRGB(0, 0, w, h, null, 0, w)).isEqualTo(out.getRGB(0, 0, w, h, null, 0, w));
@@ -70,6 +79,7 @@ class ImageFitPropertyTest {
     BufferedImage in = image(s, s, BufferedImage.TYPE_INT_RGB, seed);
     BufferedImage tiled = tokenizer.reconstruct(in, ImageFit.TILE);
     BufferedImage direct = tokenizer.reconstruct(java.util.List.of(in)).getFirst();
-    assertThat(tiled.getRGB(0, 0, s, s, null, 0, s)).isEqualTo(direct.getRGB(0, 0, s, s, null, 0, s));
+    assertThat(tiled.getRGB(0, 0, s, s, null, 0, s))
+        .isEqualTo(direct.getRGB(0, 0, s, s, null, 0, s));
   }
 }

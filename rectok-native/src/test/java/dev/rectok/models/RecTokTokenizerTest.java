@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The Tokenizer API over the golden case1 model, loaded from the SDK's own model file. */
 class RecTokTokenizerTest {
-  private static final Path CASE1 = Path.of(System.getProperty("rectok.golden.dir"), "case1_tokenizer_inference");
+  private static final Path CASE1 =
+      Path.of(System.getProperty("rectok.golden.dir"), "case1_tokenizer_inference");
   @TempDir static Path tmp;
   private static Path modelFile;
   private static Path noStatsFile;
@@ -34,14 +35,26 @@ class RecTokTokenizerTest {
 
   @BeforeAll
   static void convert() throws IOException {
-    try (GoldenCase g = GoldenCase.open(CASE1); RecTok model = new RecTok(RecTokConfig.fromGoldenConfig(g.config()))) {
+    try (GoldenCase g = GoldenCase.open(CASE1);
+        RecTok model = new RecTok(RecTokConfig.fromGoldenConfig(g.config()))) {
       TokenizerCheckpoints.load(model, g.file("weights.pth"));
       modelFile = tmp.resolve("tok.safetensors");
       noStatsFile = tmp.resolve("tok-nostats.safetensors");
       try (Scope s = Scope.open()) {
-        ModelFile.write(modelFile, "tokenizer", ModelFile.configFromGolden(g.config()), model.stateDict(),
-            g.tensor("input.latent_mean").toFloatArray(), g.tensor("input.latent_std").toFloatArray());
-        ModelFile.write(noStatsFile, "tokenizer", ModelFile.configFromGolden(g.config()), model.stateDict(), null, null);
+        ModelFile.write(
+            modelFile,
+            "tokenizer",
+            ModelFile.configFromGolden(g.config()),
+            model.stateDict(),
+            g.tensor("input.latent_mean").toFloatArray(),
+            g.tensor("input.latent_std").toFloatArray());
+        ModelFile.write(
+            noStatsFile,
+            "tokenizer",
+            ModelFile.configFromGolden(g.config()),
+            model.stateDict(),
+            null,
+            null);
       }
     }
     tokenizer = RecTokTokenizer.open(modelFile, Device.CPU);
@@ -56,7 +69,8 @@ class RecTokTokenizerTest {
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
-        img.setRGB(x, y, ((x * 7 + r.nextInt(40)) & 0xff) << 16 | ((y * 5) & 0xff) << 8 | r.nextInt(256));
+        img.setRGB(
+            x, y, ((x * 7 + r.nextInt(40)) & 0xff) << 16 | ((y * 5) & 0xff) << 8 | r.nextInt(256));
       }
     }
     return img;
@@ -64,7 +78,9 @@ class RecTokTokenizerTest {
 
   @Test
   void theModelFileCarriesConfigWeightsAndStatistics() throws IOException {
-    try (GoldenCase g = GoldenCase.open(CASE1); var f = SafeTensors.open(modelFile); Scope s = Scope.open()) {
+    try (GoldenCase g = GoldenCase.open(CASE1);
+        var f = SafeTensors.open(modelFile);
+        Scope s = Scope.open()) {
       ModelFile.Header h = ModelFile.header(f);
       assertThat(h.kind()).isEqualTo("tokenizer");
       assertThat(h.hasStatistics()).isTrue();
@@ -119,28 +135,35 @@ class RecTokTokenizerTest {
       assertThat(bare.hasStatistics()).isFalse();
       List<BufferedImage> images = List.of(image(new Random(3), 64, 64));
       assertThat(bare.encode(images, false, 0, false).normalized()).isFalse();
-      assertThatThrownBy(() -> bare.encode(images)).isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("rectok stats").hasMessageContaining("--stats");
+      assertThatThrownBy(() -> bare.encode(images))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("rectok stats")
+          .hasMessageContaining("--stats");
     }
   }
 
   @Test
   void plainSafetensorsAndWrongKindsAreRefused() throws IOException {
     assertThatThrownBy(() -> RecTokTokenizer.open(CASE1.resolve("weights.safetensors"), Device.CPU))
-        .isInstanceOf(CheckpointFormatException.class).hasMessageContaining("rectok convert");
+        .isInstanceOf(CheckpointFormatException.class)
+        .hasMessageContaining("rectok convert");
     Path gen = tmp.resolve("gen.safetensors");
     try (Tensor t = Tensor.zeros(2)) {
-      ModelFile.write(gen, "generator", ModelFile.presetConfig("DiTDDT_s"), Map.of("x", t), null, null);
+      ModelFile.write(
+          gen, "generator", ModelFile.presetConfig("DiTDDT_s"), Map.of("x", t), null, null);
     }
-    assertThatThrownBy(() -> RecTokTokenizer.open(gen, Device.CPU)).hasMessageContaining("holds a generator, not a tokenizer");
+    assertThatThrownBy(() -> RecTokTokenizer.open(gen, Device.CPU))
+        .hasMessageContaining("holds a generator, not a tokenizer");
     assertThatThrownBy(() -> tokenizer.decode(new Latents(new float[2 * 3 * 3], 1, 2, 3, 3, true)))
         .hasMessageContaining("do not fit");
   }
 
   @Test
   void theApiOpensItThroughTheBackendServiceAndConcurrentCallsEqualSerial() throws Exception {
-    List<BufferedImage> images = List.of(image(new Random(4), 64, 64), image(new Random(5), 80, 64));
-    try (dev.rectok.api.Tokenizer api = dev.rectok.api.Backends.openTokenizer(modelFile, Device.CPU)) {
+    List<BufferedImage> images =
+        List.of(image(new Random(4), 64, 64), image(new Random(5), 80, 64));
+    try (dev.rectok.api.Tokenizer api =
+        dev.rectok.api.Backends.openTokenizer(modelFile, Device.CPU)) {
       assertThat(api).isInstanceOf(RecTokTokenizer.class);
       Latents serial = api.encode(images);
       try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
@@ -157,12 +180,15 @@ class RecTokTokenizerTest {
 
   @Test
   void theTensorFormsReproduceTheReference() throws IOException {
-    try (GoldenCase g = GoldenCase.open(CASE1); Scope s = Scope.open()) {
+    try (GoldenCase g = GoldenCase.open(CASE1);
+        Scope s = Scope.open()) {
       Tensor tokens = tokenizer.encodeTensor(g.tensor("input.image"), false, 0, true);
       assertThat(g.compare("output.tokens", tokens).relError()).isLessThan(1e-6);
-      assertThat(g.compare("output.detokenized", tokenizer.decodeTensor(tokens, true)).relError()).isLessThan(1e-6);
+      assertThat(g.compare("output.detokenized", tokenizer.decodeTensor(tokens, true)).relError())
+          .isLessThan(1e-6);
       Tensor raw = tokenizer.encodeTensor(g.tensor("input.image"), false, 0, false);
-      assertThat(g.compare("output.detokenized", tokenizer.decodeTensor(raw, false)).relError()).isLessThan(1e-6);
+      assertThat(g.compare("output.detokenized", tokenizer.decodeTensor(raw, false)).relError())
+          .isLessThan(1e-6);
     }
   }
 }

@@ -14,14 +14,16 @@ class AutocastTest {
 
   @Test
   void matmulRunsInBf16InsideAndFloat32AfterTheGuard() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(1)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(1)) {
       Tensor a = Tensor.randn(g, 4, 8);
       Tensor b = Tensor.randn(g, 8, 3);
       try (Autocast ac = Autocast.enable(Device.CPU, DType.BFLOAT16)) {
         assertThat(Autocast.isEnabled()).isTrue();
         Tensor c = a.matmul(b);
         assertThat(c.dtype()).isEqualTo(DType.BFLOAT16);
-        assertThat(c.to(DType.FLOAT32).sub(a.matmul(b).to(DType.FLOAT32)).abs().max().item()).isZero();
+        assertThat(c.to(DType.FLOAT32).sub(a.matmul(b).to(DType.FLOAT32)).abs().max().item())
+            .isZero();
       }
       assertThat(Autocast.isEnabled()).isFalse();
       // the shim restored LibTorch's thread state after each call
@@ -31,7 +33,9 @@ class AutocastTest {
 
   @Test
   void gradientsReachFloat32ParametersThroughAnAutocastForward() {
-    try (Linear lin = new Linear(8, 2, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(2)) {
+    try (Linear lin = new Linear(8, 2, true);
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(2)) {
       lin.resetParameters(g);
       Tensor x = Tensor.randn(g, 5, 8);
       Tensor y;
@@ -62,8 +66,10 @@ class AutocastTest {
 
   @Test
   void unsupportedCombinationsAreRefused() {
-    assertThatThrownBy(() -> Autocast.enable(Device.CPU, DType.FLOAT16)).hasMessageContaining("float16");
-    assertThatThrownBy(() -> Autocast.enable(Device.CPU, DType.FLOAT64)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Autocast.enable(Device.CPU, DType.FLOAT16))
+        .hasMessageContaining("float16");
+    assertThatThrownBy(() -> Autocast.enable(Device.CPU, DType.FLOAT64))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(Autocast.parse("bf16")).isEqualTo(DType.BFLOAT16);
     assertThat(Autocast.parse("none")).isNull();
     assertThatThrownBy(() -> Autocast.parse("fp8")).hasMessageContaining("none, bf16 or fp16");

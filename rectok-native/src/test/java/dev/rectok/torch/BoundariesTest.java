@@ -16,12 +16,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The module's boundaries: the binding ({@code dev.rectok.torch.*}) is a layer below the models
- * and never names them, and parity infrastructure is exported only to the modules that replay
- * goldens.
+ * The module's boundaries: the binding ({@code dev.rectok.torch.*}) is a layer below the models and
+ * never names them, and parity infrastructure is exported only to the modules that replay goldens.
  */
 class BoundariesTest {
-  private static final Path CLASSES = Path.of(System.getProperty("rectok.classes", "target/classes"));
+  private static final Path CLASSES =
+      Path.of(System.getProperty("rectok.classes", "target/classes"));
 
   /** Binary names of the models' packages as they appear in a class file's constant pool. */
   private static final String MODELS = "dev/rectok/models/";
@@ -58,10 +58,16 @@ class BoundariesTest {
     if (d == null) {
       throw new AssertionError("dev.rectok.torch must run as a named module for this test");
     }
-    Map<String, Set<String>> exports = d.exports().stream()
-        .collect(Collectors.toMap(ModuleDescriptor.Exports::source, ModuleDescriptor.Exports::targets));
+    Map<String, Set<String>> exports =
+        d.exports().stream()
+            .collect(
+                Collectors.toMap(
+                    ModuleDescriptor.Exports::source, ModuleDescriptor.Exports::targets));
     assertThat(exports.get("dev.rectok.models.golden"))
-        .containsExactlyInAnyOrder("dev.rectok.generate", "dev.rectok.train", "dev.rectok.cli",
+        .containsExactlyInAnyOrder(
+            "dev.rectok.generate",
+            "dev.rectok.train",
+            "dev.rectok.cli",
             "com.fasterxml.jackson.databind");
     assertThat(exports.get("dev.rectok.torch")).isEmpty(); // unqualified
     assertThat(exports).doesNotContainKey("dev.rectok.torch.internal");

@@ -20,12 +20,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Files to tensors and back: checkpoints reach LibTorch unchanged. */
 class CheckpointTensorTest {
-  private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir", "../golden/public"));
+  private static final Path GOLDEN =
+      Path.of(System.getProperty("rectok.golden.dir", "../golden/public"));
 
   @Test
   void goldenPthTensorsEqualTheirSafetensorsTwinInLibTorch() throws IOException {
-    try (PthCheckpoint pth = PthReader.read(GOLDEN.resolve("case1_tokenizer_inference/weights.pth"));
-        SafeTensorsFile st = SafeTensors.open(GOLDEN.resolve("case1_tokenizer_inference/weights.safetensors"));
+    try (PthCheckpoint pth =
+            PthReader.read(GOLDEN.resolve("case1_tokenizer_inference/weights.pth"));
+        SafeTensorsFile st =
+            SafeTensors.open(GOLDEN.resolve("case1_tokenizer_inference/weights.safetensors"));
         Scope s = Scope.open()) {
       Map<String, PthTensor> ema = pth.tensors("model_ema");
       assertThat(ema.keySet()).containsExactlyInAnyOrderElementsOf(st.names());
@@ -46,7 +49,9 @@ class CheckpointTensorTest {
   @Test
   void aModuleRoundTripsThroughSafetensors(@TempDir Path tmp) throws IOException {
     Path file = tmp.resolve("two.safetensors");
-    try (Two src = new Two(); Two dst = new Two(); Arena arena = Arena.ofConfined()) {
+    try (Two src = new Two();
+        Two dst = new Two();
+        Arena arena = Arena.ofConfined()) {
       Map<String, HostTensor> host = new LinkedHashMap<>();
       src.stateDict().forEach((k, v) -> host.put(k, v.toHost(arena)));
       SafeTensors.write(file, host, Map.of("format", "pt"));
@@ -64,8 +69,13 @@ class CheckpointTensorTest {
   @Test
   void stridedStorageViewsBecomeDenseTensors() {
     float[] storage = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-    try (Tensor t = Tensor.fromStorage(java.lang.foreign.MemorySegment.ofArray(storage), dev.rectok.api.DType.FLOAT32,
-        new long[] {2, 3}, new long[] {1, 2}, 1)) {
+    try (Tensor t =
+        Tensor.fromStorage(
+            java.lang.foreign.MemorySegment.ofArray(storage),
+            dev.rectok.api.DType.FLOAT32,
+            new long[] {2, 3},
+            new long[] {1, 2},
+            1)) {
       // elements at 1 + i + 2j
       assertThat(t.toFloatArray()).containsExactly(1, 3, 5, 2, 4, 6);
       assertThat(t.stride()).containsExactly(3, 1);

@@ -13,8 +13,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
  * The shim's fused CPU kernels ({@link F#modulate}, {@link F#applyRotaryEmb}, {@link F#rmsNorm},
- * {@link Tensor#addcmul}) against the chains of ATen ops they replace, written out here op by op
- * as the reference writes them. Random shapes, per-sample and per-token broadcasts, strided views
+ * {@link Tensor#addcmul}) against the chains of ATen ops they replace, written out here op by op as
+ * the reference writes them. Random shapes, per-sample and per-token broadcasts, strided views
  * (chunks of an adaLN output, q and k of a permuted qkv). Where the shim promises bit-identical
  * results the comparison is {@code torch.equal}; RMSNorm, whose sum runs in another order, is held
  * to 1e-6 against float64, and addcmul (ATen's kernel, possibly one FMA) to an ulp. The composite
@@ -38,7 +38,9 @@ class FusedOpsPropertyTest {
     return x.mul(scale.add(1.0)).add(shift);
   }
 
-  /** {@code x * cos + rotate_half(x) * sin}, op by op (reshape, unbind, stack((-x2, x1)), flatten). */
+  /**
+   * {@code x * cos + rotate_half(x) * sin}, op by op (reshape, unbind, stack((-x2, x1)), flatten).
+   */
   private static Tensor rotaryComposite(Tensor x, Tensor cos, Tensor sin) {
     long[] shape = x.shape();
     long[] paired = new long[shape.length + 1];
@@ -46,7 +48,8 @@ class FusedOpsPropertyTest {
     paired[shape.length - 1] = shape[shape.length - 1] / 2;
     paired[shape.length] = 2;
     Tensor p = x.reshape(paired);
-    Tensor rotated = Tensor.stack(new Tensor[] {p.select(-1, 1).neg(), p.select(-1, 0)}, -1).reshape(shape);
+    Tensor rotated =
+        Tensor.stack(new Tensor[] {p.select(-1, 1).neg(), p.select(-1, 0)}, -1).reshape(shape);
     return x.mul(cos).add(rotated.mul(sin));
   }
 
@@ -55,10 +58,16 @@ class FusedOpsPropertyTest {
   }
 
   @Property(tries = 80)
-  void modulateEqualsTheCompositeBitForBit(@ForAll @IntRange(min = 1, max = 3) int b,
-      @ForAll @IntRange(min = 1, max = 9) int n, @ForAll @IntRange(min = 1, max = 70) int d,
-      @ForAll boolean perToken, @ForAll boolean chunkViews, @ForAll long seed) {
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
+  void modulateEqualsTheCompositeBitForBit(
+      @ForAll @IntRange(min = 1, max = 3) int b,
+      @ForAll @IntRange(min = 1, max = 9) int n,
+      @ForAll @IntRange(min = 1, max = 70) int d,
+      @ForAll boolean perToken,
+      @ForAll boolean chunkViews,
+      @ForAll long seed) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
+        TorchGenerator gen = TorchGenerator.cpu(seed)) {
       Tensor x = Tensor.randn(gen, b, n, d);
       long rows = perToken ? n : 1;
       Tensor shift;
@@ -81,11 +90,17 @@ class FusedOpsPropertyTest {
   }
 
   @Property(tries = 80)
-  void rotaryEmbeddingEqualsTheCompositeBitForBit(@ForAll @IntRange(min = 1, max = 2) int b,
-      @ForAll @IntRange(min = 1, max = 4) int heads, @ForAll @IntRange(min = 1, max = 12) int n,
-      @ForAll @IntRange(min = 1, max = 40) int pairs, @ForAll boolean tokenizerTable, @ForAll long seed) {
+  void rotaryEmbeddingEqualsTheCompositeBitForBit(
+      @ForAll @IntRange(min = 1, max = 2) int b,
+      @ForAll @IntRange(min = 1, max = 4) int heads,
+      @ForAll @IntRange(min = 1, max = 12) int n,
+      @ForAll @IntRange(min = 1, max = 40) int pairs,
+      @ForAll boolean tokenizerTable,
+      @ForAll long seed) {
     int dh = 2 * pairs;
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
+        TorchGenerator gen = TorchGenerator.cpu(seed)) {
       // q as a strided view of a (B, N, 3, H, Dh) qkv projection, permuted to (B, H, N, Dh)
       Tensor q = Tensor.randn(gen, b, n, 3, heads, dh).permute(2, 0, 3, 1, 4).select(0, 0);
       Tensor cos;
@@ -110,10 +125,14 @@ class FusedOpsPropertyTest {
   }
 
   @Property(tries = 60)
-  void rmsNormIsWithin1e6OfFloat64(@ForAll @IntRange(min = 1, max = 7) int rows,
-      @ForAll @IntRange(min = 1, max = 300) int d, @ForAll @IntRange(min = -3, max = 3) int magnitude,
+  void rmsNormIsWithin1e6OfFloat64(
+      @ForAll @IntRange(min = 1, max = 7) int rows,
+      @ForAll @IntRange(min = 1, max = 300) int d,
+      @ForAll @IntRange(min = -3, max = 3) int magnitude,
       @ForAll long seed) {
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
+        TorchGenerator gen = TorchGenerator.cpu(seed)) {
       Tensor x = Tensor.randn(gen, rows, d).mul(Math.pow(10, magnitude));
       Tensor w = Tensor.randn(gen, d);
       long calls = Torch.fusedKernelCalls();
@@ -122,7 +141,8 @@ class FusedOpsPropertyTest {
       Tensor truth = rmsNormComposite(x.to(DType.FLOAT64), w.to(DType.FLOAT64), 1e-6);
       double scale = truth.abs().max().item();
       double fusedErr = fused.to(DType.FLOAT64).sub(truth).abs().max().item();
-      double compositeErr = rmsNormComposite(x, w, 1e-6).to(DType.FLOAT64).sub(truth).abs().max().item();
+      double compositeErr =
+          rmsNormComposite(x, w, 1e-6).to(DType.FLOAT64).sub(truth).abs().max().item();
       assertThat(fusedErr).isLessThanOrEqualTo(1e-6 * scale);
       // as accurate as the float32 composite, up to a couple of roundings either way
       assertThat(fusedErr).isLessThanOrEqualTo(4 * compositeErr + 3e-7 * scale);
@@ -130,22 +150,30 @@ class FusedOpsPropertyTest {
   }
 
   @Property(tries = 40)
-  void addcmulIsTheGatedResidualToAnUlp(@ForAll @IntRange(min = 1, max = 3) int b,
-      @ForAll @IntRange(min = 1, max = 9) int n, @ForAll @IntRange(min = 1, max = 50) int d, @ForAll long seed) {
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
+  void addcmulIsTheGatedResidualToAnUlp(
+      @ForAll @IntRange(min = 1, max = 3) int b,
+      @ForAll @IntRange(min = 1, max = 9) int n,
+      @ForAll @IntRange(min = 1, max = 50) int d,
+      @ForAll long seed) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
+        TorchGenerator gen = TorchGenerator.cpu(seed)) {
       Tensor x = Tensor.randn(gen, b, n, d);
       Tensor y = Tensor.randn(gen, b, n, d);
       Tensor gate = Tensor.randn(gen, b, 1, d);
       // ATen's addcmul may contract to one FMA (one rounding instead of two): at most an ulp apart
       Tensor composite = x.add(gate.mul(y));
       double bound = x.abs().add(gate.mul(y).abs()).max().item() * 0x1p-23;
-      assertThat(x.addcmul(y, gate, 1.0).sub(composite).abs().max().item()).isLessThanOrEqualTo(bound);
+      assertThat(x.addcmul(y, gate, 1.0).sub(composite).abs().max().item())
+          .isLessThanOrEqualTo(bound);
     }
   }
 
   @Example
   void otherDtypesTakeTheCompositePath() {
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode(); TorchGenerator gen = TorchGenerator.cpu(3)) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
+        TorchGenerator gen = TorchGenerator.cpu(3)) {
       Tensor x = Tensor.randn(gen, 2, 5, 8).to(DType.FLOAT64);
       Tensor shift = Tensor.randn(gen, 2, 1, 8).to(DType.FLOAT64);
       Tensor scale = Tensor.randn(gen, 2, 1, 8).to(DType.FLOAT64);
@@ -162,7 +190,8 @@ class FusedOpsPropertyTest {
 
   @Example
   void autogradGoesThroughTheCompositeOps() {
-    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(5)) {
+    try (Scope s = Scope.open();
+        TorchGenerator gen = TorchGenerator.cpu(5)) {
       Tensor x = Tensor.randn(gen, 2, 3, 6).requiresGrad_(true);
       Tensor shift = Tensor.randn(gen, 2, 1, 6);
       Tensor scale = Tensor.randn(gen, 2, 1, 6);
@@ -181,7 +210,9 @@ class FusedOpsPropertyTest {
       for (int i = 0; i < grad.length; i++) {
         int t = i % 12;
         float expected = t % 2 == 0 ? c[t] + sn[t + 1] : c[t] - sn[t - 1];
-        assertThat(grad[i]).as("grad %d", i).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(grad[i])
+            .as("grad %d", i)
+            .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6f));
       }
 
       Tensor r = Tensor.randn(gen, 4, 10).requiresGrad_(true);
@@ -194,17 +225,21 @@ class FusedOpsPropertyTest {
 
   @Example
   void badShapesAreErrorsNotCrashes() {
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode()) {
       Tensor odd = Tensor.zeros(1, 2, 3, 5);
       Tensor table = Tensor.zeros(3, 5);
       assertThatThrownBy(() -> F.applyRotaryEmb(odd, table, table))
-          .isInstanceOf(TorchException.class).hasMessageContaining("even");
+          .isInstanceOf(TorchException.class)
+          .hasMessageContaining("even");
       Tensor x = Tensor.zeros(2, 4, 8);
       Tensor wrong = Tensor.zeros(3, 1, 8);
-      assertThatThrownBy(() -> F.modulate(x, wrong, wrong)).isInstanceOf(TorchException.class)
+      assertThatThrownBy(() -> F.modulate(x, wrong, wrong))
+          .isInstanceOf(TorchException.class)
           .hasMessageContaining("size");
       Tensor cos = Tensor.zeros(5, 8);
-      assertThatThrownBy(() -> F.applyRotaryEmb(x.unsqueeze(0), cos, cos)).isInstanceOf(TorchException.class);
+      assertThatThrownBy(() -> F.applyRotaryEmb(x.unsqueeze(0), cos, cos))
+          .isInstanceOf(TorchException.class);
     }
   }
 }

@@ -18,9 +18,8 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
- * Autograd against central finite differences in float64 (eps 1e-6): every input that requires
- * grad is checked element by element. Plus the bookkeeping of gradients and of the per-thread
- * grad mode.
+ * Autograd against central finite differences in float64 (eps 1e-6): every input that requires grad
+ * is checked element by element. Plus the bookkeeping of gradients and of the per-thread grad mode.
  */
 class GradCheckTest {
   static final double EPS = 1e-6;
@@ -45,7 +44,8 @@ class GradCheckTest {
   }
 
   static double eval(Fn f, NdArray[] inputs) {
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       Tensor[] ts = new Tensor[inputs.length];
       for (int i = 0; i < ts.length; i++) {
         ts[i] = inputs[i].toTensor();
@@ -85,8 +85,17 @@ class GradCheckTest {
           double numeric = (eval(f, plus) - eval(f, minus)) / (2 * EPS);
           double tol = ATOL + RTOL * Math.abs(numeric);
           if (!(Math.abs(numeric - analytic[j]) <= tol)) {
-            throw new AssertionError("d out / d input" + i + "[" + j + "]: autograd " + analytic[j] + ", finite difference "
-                + numeric + "\n autograd: " + Arrays.toString(analytic));
+            throw new AssertionError(
+                "d out / d input"
+                    + i
+                    + "["
+                    + j
+                    + "]: autograd "
+                    + analytic[j]
+                    + ", finite difference "
+                    + numeric
+                    + "\n autograd: "
+                    + Arrays.toString(analytic));
           }
         }
       }
@@ -119,17 +128,24 @@ class GradCheckTest {
   // ------------------------------------------------------------------ composite expressions
 
   @Property(tries = 25)
-  void tanhOfAffineSquared(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 3) int in,
-      @ForAll @IntRange(min = 1, max = 3) int out, @ForAll boolean viaLinear, @ForAll long seed) {
+  void tanhOfAffineSquared(
+      @ForAll @IntRange(min = 1, max = 3) int batch,
+      @ForAll @IntRange(min = 1, max = 3) int in,
+      @ForAll @IntRange(min = 1, max = 3) int out,
+      @ForAll boolean viaLinear,
+      @ForAll long seed) {
     Random r = new Random(seed);
-    Fn f = viaLinear
-        ? t -> F.linear(t[0], t[1], t[2]).tanh().pow(2).sum()
-        : t -> t[0].matmul(t[1].transpose(0, 1)).add(t[2]).tanh().pow(2.0).sum();
+    Fn f =
+        viaLinear
+            ? t -> F.linear(t[0], t[1], t[2]).tanh().pow(2).sum()
+            : t -> t[0].matmul(t[1].transpose(0, 1)).add(t[2]).tanh().pow(2.0).sum();
     gradCheck(f, u(r, batch, in), u(r, out, in), u(r, out));
   }
 
   @Property(tries = 25)
-  void softmaxCrossEntropy(@ForAll @IntRange(min = 1, max = 3) int n, @ForAll @IntRange(min = 2, max = 4) int classes,
+  void softmaxCrossEntropy(
+      @ForAll @IntRange(min = 1, max = 3) int n,
+      @ForAll @IntRange(min = 2, max = 4) int classes,
       @ForAll long seed) {
     Random r = new Random(seed);
     long[] target = new long[n];
@@ -137,12 +153,15 @@ class GradCheckTest {
       target[i] = r.nextInt(classes);
     }
     NdArray wts = u(r, n, classes);
-    gradCheck(t -> {
-      Tensor logits = t[0].matmul(t[1]);
-      Tensor ce = F.crossEntropy(logits, Tensor.of(target));
-      // plus softmax and log-softmax on their own
-      return ce.add(dot(F.softmax(logits, -1), wts)).add(dot(F.logSoftmax(logits, 0), wts));
-    }, u(r, n, 3), u(r, 3, classes));
+    gradCheck(
+        t -> {
+          Tensor logits = t[0].matmul(t[1]);
+          Tensor ce = F.crossEntropy(logits, Tensor.of(target));
+          // plus softmax and log-softmax on their own
+          return ce.add(dot(F.softmax(logits, -1), wts)).add(dot(F.logSoftmax(logits, 0), wts));
+        },
+        u(r, n, 3),
+        u(r, 3, classes));
   }
 
   @Property(tries = 25)
@@ -152,10 +171,14 @@ class GradCheckTest {
     NdArray wts = u(r, shape);
     long[] ns = {shape[1]};
     if (affine) {
-      gradCheck(t -> dot(F.layerNorm(F.gelu(t[0], tanhApprox), ns, t[1], t[2], 1e-5), wts), u(r, shape),
-          u(r, shape[1]), u(r, shape[1]));
+      gradCheck(
+          t -> dot(F.layerNorm(F.gelu(t[0], tanhApprox), ns, t[1], t[2], 1e-5), wts),
+          u(r, shape),
+          u(r, shape[1]),
+          u(r, shape[1]));
     } else {
-      gradCheck(t -> dot(F.layerNorm(F.gelu(t[0], tanhApprox), ns, null, null, 1e-5), wts), u(r, shape));
+      gradCheck(
+          t -> dot(F.layerNorm(F.gelu(t[0], tanhApprox), ns, null, null, 1e-5), wts), u(r, shape));
     }
   }
 
@@ -167,12 +190,22 @@ class GradCheckTest {
     long e = 1 + r.nextInt(3);
     NdArray wts = u(r, 2, l, e);
     NdArray mask = u(r, l, s);
-    gradCheck(t -> dot(F.scaledDotProductAttention(t[0], t[1], t[2], floatMask ? t[3] : null, 0.0, causal, 0), wts),
-        new boolean[] {true, true, true, floatMask}, u(r, 2, l, e), u(r, 2, s, e), u(r, 2, s, e), mask);
+    gradCheck(
+        t ->
+            dot(
+                F.scaledDotProductAttention(
+                    t[0], t[1], t[2], floatMask ? t[3] : null, 0.0, causal, 0),
+                wts),
+        new boolean[] {true, true, true, floatMask},
+        u(r, 2, l, e),
+        u(r, 2, s, e),
+        u(r, 2, s, e),
+        mask);
   }
 
   @Property(tries = 25)
-  void conv2dAndPooling(@ForAll @IntRange(min = 1, max = 2) int groups, @ForAll boolean maxPool, @ForAll long seed) {
+  void conv2dAndPooling(
+      @ForAll @IntRange(min = 1, max = 2) int groups, @ForAll boolean maxPool, @ForAll long seed) {
     Random r = new Random(seed);
     int cin = groups * (1 + r.nextInt(2));
     int cout = groups;
@@ -182,13 +215,19 @@ class GradCheckTest {
     NdArray x = u(r, 1, cin, 5, 5);
     NdArray w = u(r, cout, cin / groups, 2, 2);
     NdArray b = u(r, cout);
-    gradCheck(t -> {
-      Tensor y = F.conv2d(t[0], t[1], t[2], stride, pad, dil, groups);
-      Tensor p = maxPool
-          ? F.maxPool2d(y, new long[] {2, 2}, new long[] {1, 1}, new long[] {0, 0}, true)
-          : F.avgPool2d(y, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, true, false);
-      return p.pow(2).sum().add(y.sum());
-    }, x, w, b);
+    gradCheck(
+        t -> {
+          Tensor y = F.conv2d(t[0], t[1], t[2], stride, pad, dil, groups);
+          Tensor p =
+              maxPool
+                  ? F.maxPool2d(y, new long[] {2, 2}, new long[] {1, 1}, new long[] {0, 0}, true)
+                  : F.avgPool2d(
+                      y, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, true, false);
+          return p.pow(2).sum().add(y.sum());
+        },
+        x,
+        w,
+        b);
   }
 
   @Property(tries = 25)
@@ -197,8 +236,14 @@ class GradCheckTest {
     long c = 2 * (1 + r.nextInt(2));
     NdArray wts = u(r, 2, c, 2);
     long[] ns = {2};
-    gradCheck(t -> dot(F.rmsNorm(t[0], ns, t[1], 1e-6), wts).add(dot(F.groupNorm(t[0], 2, t[2], t[3], 1e-5), wts)),
-        u(r, 2, c, 2), u(r, 2), u(r, c), u(r, c));
+    gradCheck(
+        t ->
+            dot(F.rmsNorm(t[0], ns, t[1], 1e-6), wts)
+                .add(dot(F.groupNorm(t[0], 2, t[2], t[3], 1e-5), wts)),
+        u(r, 2, c, 2),
+        u(r, 2),
+        u(r, c),
+        u(r, c));
   }
 
   @Property(tries = 25)
@@ -206,7 +251,10 @@ class GradCheckTest {
     Random r = new Random(seed);
     long c = 1 + r.nextInt(3);
     NdArray wts = u(r, 3, c, 2);
-    gradCheck(t -> dot(F.batchNorm(t[0], null, null, t[1], t[2], true, 0.1, 1e-5), wts), u(r, 3, c, 2), u(r, c),
+    gradCheck(
+        t -> dot(F.batchNorm(t[0], null, null, t[1], t[2], true, 0.1, 1e-5), wts),
+        u(r, 3, c, 2),
+        u(r, c),
         u(r, c));
   }
 
@@ -214,7 +262,9 @@ class GradCheckTest {
   void cosineSimilarityAndMse(@ForAll @IntRange(min = 1, max = 4) int d, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray wts = u(r, 3);
-    gradCheck(t -> dot(F.cosineSimilarity(t[0], t[1], 1, 1e-8), wts).add(F.mseLoss(t[0], t[1])), u(r, 3, d),
+    gradCheck(
+        t -> dot(F.cosineSimilarity(t[0], t[1], 1, 1e-8), wts).add(F.mseLoss(t[0], t[1])),
+        u(r, 3, d),
         u(r, 3, d));
   }
 
@@ -224,14 +274,18 @@ class GradCheckTest {
     NdArray x = u(r, 2, 3);
     NdArray y = u(r, 3);
     NdArray z = NdArray.uniform(r, 0.5, 2, 2, 1);
-    gradCheck(t -> {
-      Tensor a = t[0].exp().div(t[1].pow(2).add(1)); // broadcast (2,3) / (3)
-      Tensor b = a.add(2).log().mul(t[2].pow(1.5)); // broadcast with (2,1)
-      Tensor c = t[2].pow(t[0].sigmoid()).div(t[1].exp().add(0.5)); // tensor ** tensor
-      Tensor d = t[0].pow(2).add(0.5).sqrt().rsub(3.0).rsqrt(); // 3 - sqrt(x^2 + 0.5) > 0
-      Tensor e = t[0].sin().mul(t[1].cos()).add(t[0].erf()).sub(t[1].silu(), 0.5);
-      return b.sum().add(c.sum()).add(e.mean()).add(d.div(2.0).sum());
-    }, x, y, z);
+    gradCheck(
+        t -> {
+          Tensor a = t[0].exp().div(t[1].pow(2).add(1)); // broadcast (2,3) / (3)
+          Tensor b = a.add(2).log().mul(t[2].pow(1.5)); // broadcast with (2,1)
+          Tensor c = t[2].pow(t[0].sigmoid()).div(t[1].exp().add(0.5)); // tensor ** tensor
+          Tensor d = t[0].pow(2).add(0.5).sqrt().rsub(3.0).rsqrt(); // 3 - sqrt(x^2 + 0.5) > 0
+          Tensor e = t[0].sin().mul(t[1].cos()).add(t[0].erf()).sub(t[1].silu(), 0.5);
+          return b.sum().add(c.sum()).add(e.mean()).add(d.div(2.0).sum());
+        },
+        x,
+        y,
+        z);
   }
 
   @Property(tries = 25)
@@ -241,7 +295,11 @@ class GradCheckTest {
     NdArray b = u(r, 3, 3, 2);
     NdArray v = u(r, 2); // (3, 3, 2) @ (2): matrix times vector, batched
     NdArray wts = u(r, 2, 3, 2, 2);
-    gradCheck(t -> dot(t[0].matmul(t[1]), wts).add(t[1].matmul(t[2]).sum()).add(t[2].matmul(t[2])), a, b, v);
+    gradCheck(
+        t -> dot(t[0].matmul(t[1]), wts).add(t[1].matmul(t[2]).sum()).add(t[2].matmul(t[2])),
+        a,
+        b,
+        v);
   }
 
   @Property(tries = 25)
@@ -253,17 +311,29 @@ class GradCheckTest {
     long[] idx = {0, 2, 2, 4};
     long[] gidx = {1, 0, 3, 3, 2, 1};
     NdArray wts = u(r, 4, 3);
-    gradCheck(t -> {
-      Tensor p = t[0].permute(1, 0).reshape(2, 6).slice(1, 1, 6, 2).flatten();
-      Tensor g = t[0].gather(1, Tensor.of(gidx, 3, 2)).cumsum(0);
-      Tensor e = F.embedding(t[1], Tensor.of(idx)); // repeated index 2: its gradient accumulates
-      Tensor w = Tensor.where(t[0].gt(0.0), t[0], t[0].mul(-3.0)).var(new long[] {1}, 1, false);
-      Tensor c = Tensor.cat(new Tensor[] {t[0], t[0].flip(0)}, 1).narrow(1, 2, 4).select(0, 1);
-      Tensor i = F.interpolate(t[2], 3, 5, F.Interpolation.BILINEAR, false, false);
-      Tensor sq = t[0].unsqueeze(0).expand(2, 3, 4).mean().add(dot(t[0].transpose(0, 1), wts));
-      return p.pow(2).sum().add(g.pow(2).sum()).add(e.pow(3).sum()).add(w.sum()).add(c.pow(2).sum())
-          .add(i.pow(2).sum()).add(sq).add(t[0].vectorNorm(2, new long[] {0}, false).sum());
-    }, x, emb, img);
+    gradCheck(
+        t -> {
+          Tensor p = t[0].permute(1, 0).reshape(2, 6).slice(1, 1, 6, 2).flatten();
+          Tensor g = t[0].gather(1, Tensor.of(gidx, 3, 2)).cumsum(0);
+          Tensor e =
+              F.embedding(t[1], Tensor.of(idx)); // repeated index 2: its gradient accumulates
+          Tensor w = Tensor.where(t[0].gt(0.0), t[0], t[0].mul(-3.0)).var(new long[] {1}, 1, false);
+          Tensor c = Tensor.cat(new Tensor[] {t[0], t[0].flip(0)}, 1).narrow(1, 2, 4).select(0, 1);
+          Tensor i = F.interpolate(t[2], 3, 5, F.Interpolation.BILINEAR, false, false);
+          Tensor sq = t[0].unsqueeze(0).expand(2, 3, 4).mean().add(dot(t[0].transpose(0, 1), wts));
+          return p.pow(2)
+              .sum()
+              .add(g.pow(2).sum())
+              .add(e.pow(3).sum())
+              .add(w.sum())
+              .add(c.pow(2).sum())
+              .add(i.pow(2).sum())
+              .add(sq)
+              .add(t[0].vectorNorm(2, new long[] {0}, false).sum());
+        },
+        x,
+        emb,
+        img);
   }
 
   // ------------------------------------------------------------------ gradient bookkeeping
@@ -278,7 +348,9 @@ class GradCheckTest {
       y.backward(null, true); // keep the graph for a second pass
       assertThat(x.grad().toDoubleArray()).containsExactly(2, 4, 6);
       y.backward();
-      assertThat(x.grad().toDoubleArray()).as("accumulated over two backward calls").containsExactly(4, 8, 12);
+      assertThat(x.grad().toDoubleArray())
+          .as("accumulated over two backward calls")
+          .containsExactly(4, 8, 12);
       x.setGrad(null);
       assertThat(x.grad()).as("cleared").isNull();
       Tensor z = x.mul(3.0).sum();
@@ -338,15 +410,18 @@ class GradCheckTest {
     CountDownLatch othersDone = new CountDownLatch(1);
     AtomicReference<Boolean> insideGuard = new AtomicReference<>();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread holder = Thread.ofPlatform().start(() -> {
-      try (GradMode g = GradMode.noGrad()) {
-        guardOpen.countDown();
-        othersDone.await(30, TimeUnit.SECONDS);
-        insideGuard.set(requiresGradOnThisThread());
-      } catch (Throwable t) {
-        failure.set(t);
-      }
-    });
+    Thread holder =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try (GradMode g = GradMode.noGrad()) {
+                    guardOpen.countDown();
+                    othersDone.await(30, TimeUnit.SECONDS);
+                    insideGuard.set(requiresGradOnThisThread());
+                  } catch (Throwable t) {
+                    failure.set(t);
+                  }
+                });
     assertThat(guardOpen.await(30, TimeUnit.SECONDS)).isTrue();
     // while the platform thread holds its guard: this thread, another platform thread and
     // virtual threads all still record gradients
@@ -371,21 +446,23 @@ class GradCheckTest {
       Future<?>[] fs = new Future<?>[n];
       for (int i = 0; i < n; i++) {
         boolean guarded = i % 2 == 0;
-        fs[i] = virtual.submit(() -> {
-          for (int k = 0; k < 20; k++) {
-            if (guarded) {
-              try (GradMode g = GradMode.noGrad()) {
-                Thread.yield(); // may resume on another carrier thread
-                Thread.sleep(0, 1);
-                assertThat(requiresGradOnThisThread()).isFalse();
-              }
-            } else {
-              Thread.yield();
-              assertThat(requiresGradOnThisThread()).isTrue();
-            }
-          }
-          return null;
-        });
+        fs[i] =
+            virtual.submit(
+                () -> {
+                  for (int k = 0; k < 20; k++) {
+                    if (guarded) {
+                      try (GradMode g = GradMode.noGrad()) {
+                        Thread.yield(); // may resume on another carrier thread
+                        Thread.sleep(0, 1);
+                        assertThat(requiresGradOnThisThread()).isFalse();
+                      }
+                    } else {
+                      Thread.yield();
+                      assertThat(requiresGradOnThisThread()).isTrue();
+                    }
+                  }
+                  return null;
+                });
       }
       for (Future<?> f : fs) {
         f.get(60, TimeUnit.SECONDS); // rethrows an assertion failure of the task
@@ -400,15 +477,19 @@ class GradCheckTest {
     GradMode g = GradMode.noGrad();
     try {
       AtomicReference<Throwable> error = new AtomicReference<>();
-      Thread t = Thread.ofVirtual().start(() -> {
-        try {
-          g.close();
-        } catch (Throwable e) {
-          error.set(e);
-        }
-      });
+      Thread t =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      g.close();
+                    } catch (Throwable e) {
+                      error.set(e);
+                    }
+                  });
       t.join();
-      assertThat(error.get()).isInstanceOf(IllegalStateException.class)
+      assertThat(error.get())
+          .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("closed on the thread that opened it");
       assertThat(GradMode.isGradEnabled()).isFalse();
     } finally {

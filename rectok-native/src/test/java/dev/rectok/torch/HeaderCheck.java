@@ -17,10 +17,15 @@ import java.util.regex.Pattern;
  * bindings: every function with the same FFM descriptor, every constant with the same value.
  */
 final class HeaderCheck {
-  private static final Pattern DECL = Pattern.compile("^RT_API\\s+(.+?)\\s+(rt_\\w+)\\s*\\((.*)\\)\\s+RT_NOEXCEPT;\\s*$");
-  private static final Pattern DEFINE = Pattern.compile("^#define\\s+(RT_[A-Z0-9_]+)\\s+(-?\\d+)\\s*$");
+  private static final Pattern DECL =
+      Pattern.compile("^RT_API\\s+(.+?)\\s+(rt_\\w+)\\s*\\((.*)\\)\\s+RT_NOEXCEPT;\\s*$");
+  private static final Pattern DEFINE =
+      Pattern.compile("^#define\\s+(RT_[A-Z0-9_]+)\\s+(-?\\d+)\\s*$");
 
-  record Header(Map<String, FunctionDescriptor> functions, Map<String, Long> constants, List<String> problems) {}
+  record Header(
+      Map<String, FunctionDescriptor> functions,
+      Map<String, Long> constants,
+      List<String> problems) {}
 
   static Header parse(String text) {
     Map<String, FunctionDescriptor> functions = new LinkedHashMap<>();
@@ -59,7 +64,8 @@ final class HeaderCheck {
         args.add(layout(decl.substring(0, cut + 1)));
       }
     }
-    Optional<MemoryLayout> r = ret.strip().equals("void") ? Optional.empty() : Optional.of(layout(ret));
+    Optional<MemoryLayout> r =
+        ret.strip().equals("void") ? Optional.empty() : Optional.of(layout(ret));
     MemoryLayout[] a = args.toArray(new MemoryLayout[0]);
     return r.map(l -> FunctionDescriptor.of(l, a)).orElseGet(() -> FunctionDescriptor.ofVoid(a));
   }
@@ -78,12 +84,15 @@ final class HeaderCheck {
       case "int64_t", "uint64_t" -> ValueLayout.JAVA_LONG;
       case "double" -> ValueLayout.JAVA_DOUBLE;
       case "float" -> ValueLayout.JAVA_FLOAT;
-      default -> throw new IllegalArgumentException("type outside the ABI's allowed set: '" + cType.strip() + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "type outside the ABI's allowed set: '" + cType.strip() + "'");
     };
   }
 
   /** Every mismatch between the header and the bindings, one line each; empty when in sync. */
-  static List<String> diff(Header header, Map<String, FunctionDescriptor> bound, Map<String, Long> javaConstants) {
+  static List<String> diff(
+      Header header, Map<String, FunctionDescriptor> bound, Map<String, Long> javaConstants) {
     List<String> out = new ArrayList<>(header.problems());
     TreeSet<String> names = new TreeSet<>(header.functions().keySet());
     names.addAll(bound.keySet());

@@ -22,7 +22,8 @@ class MemoryTest {
 
   private static void closeCycles(int n) {
     for (int i = 0; i < n; i++) {
-      try (Tensor a = Tensor.zeros(64, 64); Tensor b = a.add(a)) {
+      try (Tensor a = Tensor.zeros(64, 64);
+          Tensor b = a.add(a)) {
         b.mul_(2.0);
       }
     }
@@ -53,11 +54,14 @@ class MemoryTest {
     System.gc();
     long after = rssBytes();
     long heapGrowth = Math.max(0, javaHeapCommitted() - heapBefore);
-    System.out.printf("RSS before %.1f MiB, after 2x100k cycles %.1f MiB (Java heap grew %.1f MiB)%n",
+    System.out.printf(
+        "RSS before %.1f MiB, after 2x100k cycles %.1f MiB (Java heap grew %.1f MiB)%n",
         before / 1048576.0, after / 1048576.0, heapGrowth / 1048576.0);
     // A leaked 16 KiB tensor per cycle would be 1.6 GB. The build runs tests with a fixed,
     // pre-touched Java heap; should the heap still grow, that part is not native memory.
-    assertThat(after - before - heapGrowth).as("RSS growth outside the Java heap, bytes").isLessThan(8L << 20);
+    assertThat(after - before - heapGrowth)
+        .as("RSS growth outside the Java heap, bytes")
+        .isLessThan(8L << 20);
     assertThat(Tensor.liveHandles()).isEqualTo(handles);
     assertThat(Tensor.leaksReported()).as("nothing relied on the leak detector").isEqualTo(leaks);
   }
@@ -109,7 +113,8 @@ class MemoryTest {
     leak();
     long deadline = System.nanoTime() + 10_000_000_000L;
     // The detector counts the leak just before it frees the handle: wait for both.
-    while ((Tensor.leaksReported() == leaks || Tensor.liveHandles() != handles) && System.nanoTime() < deadline) {
+    while ((Tensor.leaksReported() == leaks || Tensor.liveHandles() != handles)
+        && System.nanoTime() < deadline) {
       System.gc();
       Thread.sleep(20);
     }

@@ -11,8 +11,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * A tiny, obviously-correct n-d array of doubles (row-major, dense) with NumPy/PyTorch
- * broadcasting: the reference the native ops are tested against. Immutable by convention; slow
- * on purpose (plain loops over unravelled indices).
+ * broadcasting: the reference the native ops are tested against. Immutable by convention; slow on
+ * purpose (plain loops over unravelled indices).
  */
 final class NdArray {
   final long[] shape;
@@ -20,7 +20,8 @@ final class NdArray {
 
   NdArray(long[] shape, double[] data) {
     if (numel(shape) != data.length) {
-      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " vs " + data.length + " values");
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " vs " + data.length + " values");
     }
     this.shape = shape.clone();
     this.data = data;
@@ -252,7 +253,9 @@ final class NdArray {
     return r;
   }
 
-  /** Groups the elements by their coordinates outside {@code dims} (each group in row-major order). */
+  /**
+   * Groups the elements by their coordinates outside {@code dims} (each group in row-major order).
+   */
   NdArray reduce(long[] dims, boolean keepdim, ToDoubleFunction<double[]> f) {
     int[] ds = dimsOf(dims, rank());
     boolean[] red = new boolean[rank()];
@@ -417,47 +420,53 @@ final class NdArray {
   }
 
   NdArray cumsum(long dim) {
-    return alongDim(dim, v -> {
-      double[] r = new double[v.length];
-      double s = 0;
-      for (int i = 0; i < v.length; i++) {
-        s += v[i];
-        r[i] = s;
-      }
-      return r;
-    });
+    return alongDim(
+        dim,
+        v -> {
+          double[] r = new double[v.length];
+          double s = 0;
+          for (int i = 0; i < v.length; i++) {
+            s += v[i];
+            r[i] = s;
+          }
+          return r;
+        });
   }
 
   NdArray softmax(long dim) {
-    return alongDim(dim, v -> {
-      double m = maxOf(v);
-      double[] r = new double[v.length];
-      double s = 0;
-      for (int i = 0; i < v.length; i++) {
-        r[i] = Math.exp(v[i] - m);
-        s += r[i];
-      }
-      for (int i = 0; i < v.length; i++) {
-        r[i] /= s;
-      }
-      return r;
-    });
+    return alongDim(
+        dim,
+        v -> {
+          double m = maxOf(v);
+          double[] r = new double[v.length];
+          double s = 0;
+          for (int i = 0; i < v.length; i++) {
+            r[i] = Math.exp(v[i] - m);
+            s += r[i];
+          }
+          for (int i = 0; i < v.length; i++) {
+            r[i] /= s;
+          }
+          return r;
+        });
   }
 
   NdArray logSoftmax(long dim) {
-    return alongDim(dim, v -> {
-      double m = maxOf(v);
-      double s = 0;
-      for (double x : v) {
-        s += Math.exp(x - m);
-      }
-      double lse = m + Math.log(s);
-      double[] r = new double[v.length];
-      for (int i = 0; i < v.length; i++) {
-        r[i] = v[i] - lse;
-      }
-      return r;
-    });
+    return alongDim(
+        dim,
+        v -> {
+          double m = maxOf(v);
+          double s = 0;
+          for (double x : v) {
+            s += Math.exp(x - m);
+          }
+          double lse = m + Math.log(s);
+          double[] r = new double[v.length];
+          for (int i = 0; i < v.length; i++) {
+            r[i] = v[i] - lse;
+          }
+          return r;
+        });
   }
 
   // ------------------------------------------------------------------ shape ops
@@ -618,7 +627,8 @@ final class NdArray {
     if (y.shape[y.rank() - 2] != k) {
       throw new IllegalArgumentException("inner dims differ");
     }
-    long[] batch = broadcastShapes(Arrays.copyOf(x.shape, x.rank() - 2), Arrays.copyOf(y.shape, y.rank() - 2));
+    long[] batch =
+        broadcastShapes(Arrays.copyOf(x.shape, x.rank() - 2), Arrays.copyOf(y.shape, y.rank() - 2));
     long[] xs = Arrays.copyOf(batch, batch.length + 2);
     xs[batch.length] = m;
     xs[batch.length + 1] = k;

@@ -25,8 +25,9 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
- * Every tensor op against the plain-Java double-precision reference ({@link NdArray}, {@link RefOps})
- * on random shapes and values, broadcasting included. float64 is held to 1e-12, float32 to ~1e-5.
+ * Every tensor op against the plain-Java double-precision reference ({@link NdArray}, {@link
+ * RefOps}) on random shapes and values, broadcasting included. float64 is held to 1e-12, float32 to
+ * ~1e-5.
  */
 class OpsPropertyTest {
   static final double R64 = 1e-12;
@@ -132,87 +133,125 @@ class OpsPropertyTest {
 
   // ------------------------------------------------------------------ elementwise
 
-  enum Bin { ADD, ADD_ALPHA, SUB, SUB_ALPHA, MUL, DIV, POW, MAXIMUM, MINIMUM }
+  enum Bin {
+    ADD,
+    ADD_ALPHA,
+    SUB,
+    SUB_ALPHA,
+    MUL,
+    DIV,
+    POW,
+    MAXIMUM,
+    MINIMUM
+  }
 
   @Property(tries = 160)
-  void binaryOpsBroadcast(@ForAll("broadcastPair") Shapes s, @ForAll Bin op, @ForAll boolean f32, @ForAll long seed) {
+  void binaryOpsBroadcast(
+      @ForAll("broadcastPair") Shapes s, @ForAll Bin op, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
-    NdArray a = in(dt, op == Bin.POW ? NdArray.uniform(r, 0.1, 3, s.a()) : NdArray.uniform(r, -3, 3, s.a()));
-    NdArray b = in(dt, switch (op) {
-      case DIV -> awayFromZero(r, s.b());
-      case POW -> NdArray.uniform(r, -2, 2, s.b());
-      default -> NdArray.uniform(r, -3, 3, s.b());
-    });
+    NdArray a =
+        in(
+            dt,
+            op == Bin.POW ? NdArray.uniform(r, 0.1, 3, s.a()) : NdArray.uniform(r, -3, 3, s.a()));
+    NdArray b =
+        in(
+            dt,
+            switch (op) {
+              case DIV -> awayFromZero(r, s.b());
+              case POW -> NdArray.uniform(r, -2, 2, s.b());
+              default -> NdArray.uniform(r, -3, 3, s.b());
+            });
     double alpha = in(dt, -2 + 4 * r.nextDouble());
     try (Scope sc = Scope.open()) {
       Tensor x = a.toTensor(dt);
       Tensor y = b.toTensor(dt);
-      Tensor out = switch (op) {
-        case ADD -> x.add(y);
-        case ADD_ALPHA -> x.add(y, alpha);
-        case SUB -> x.sub(y);
-        case SUB_ALPHA -> x.sub(y, alpha);
-        case MUL -> x.mul(y);
-        case DIV -> x.div(y);
-        case POW -> x.pow(y);
-        case MAXIMUM -> x.maximum(y);
-        case MINIMUM -> x.minimum(y);
-      };
-      NdArray ref = switch (op) {
-        case ADD -> NdArray.zip(a, b, Double::sum);
-        case ADD_ALPHA -> NdArray.zip(a, b, (p, q) -> p + alpha * q);
-        case SUB -> NdArray.zip(a, b, (p, q) -> p - q);
-        case SUB_ALPHA -> NdArray.zip(a, b, (p, q) -> p - alpha * q);
-        case MUL -> NdArray.zip(a, b, (p, q) -> p * q);
-        case DIV -> NdArray.zip(a, b, (p, q) -> p / q);
-        case POW -> NdArray.zip(a, b, Math::pow);
-        case MAXIMUM -> NdArray.zip(a, b, Math::max);
-        case MINIMUM -> NdArray.zip(a, b, Math::min);
-      };
+      Tensor out =
+          switch (op) {
+            case ADD -> x.add(y);
+            case ADD_ALPHA -> x.add(y, alpha);
+            case SUB -> x.sub(y);
+            case SUB_ALPHA -> x.sub(y, alpha);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+            case POW -> x.pow(y);
+            case MAXIMUM -> x.maximum(y);
+            case MINIMUM -> x.minimum(y);
+          };
+      NdArray ref =
+          switch (op) {
+            case ADD -> NdArray.zip(a, b, Double::sum);
+            case ADD_ALPHA -> NdArray.zip(a, b, (p, q) -> p + alpha * q);
+            case SUB -> NdArray.zip(a, b, (p, q) -> p - q);
+            case SUB_ALPHA -> NdArray.zip(a, b, (p, q) -> p - alpha * q);
+            case MUL -> NdArray.zip(a, b, (p, q) -> p * q);
+            case DIV -> NdArray.zip(a, b, (p, q) -> p / q);
+            case POW -> NdArray.zip(a, b, Math::pow);
+            case MAXIMUM -> NdArray.zip(a, b, Math::max);
+            case MINIMUM -> NdArray.zip(a, b, Math::min);
+          };
       assertThat(out.dtype()).isEqualTo(dt);
       assertClose(out, ref, tol(dt), tol(dt));
     }
   }
 
-  enum Sc { ADD, SUB, MUL, DIV, POW, RSUB }
+  enum Sc {
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    POW,
+    RSUB
+  }
 
   @Property(tries = 120)
-  void scalarOps(@ForAll("shape") long[] shape, @ForAll Sc op, @ForAll boolean f32, @ForAll long seed) {
+  void scalarOps(
+      @ForAll("shape") long[] shape, @ForAll Sc op, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
-    NdArray a = in(dt, op == Sc.POW ? NdArray.uniform(r, 0.1, 3, shape) : NdArray.uniform(r, -3, 3, shape));
+    NdArray a =
+        in(dt, op == Sc.POW ? NdArray.uniform(r, 0.1, 3, shape) : NdArray.uniform(r, -3, 3, shape));
     double[] exponents = {2, 3, 0.5, -0.5, -1, -2, 0, 1, 1.7, -2.3};
-    double v = switch (op) {
-      case POW -> exponents[r.nextInt(exponents.length)];
-      case DIV -> (r.nextBoolean() ? 1 : -1) * (0.5 + 2.5 * r.nextDouble());
-      default -> -3 + 6 * r.nextDouble();
-    };
+    double v =
+        switch (op) {
+          case POW -> exponents[r.nextInt(exponents.length)];
+          case DIV -> (r.nextBoolean() ? 1 : -1) * (0.5 + 2.5 * r.nextDouble());
+          default -> -3 + 6 * r.nextDouble();
+        };
     double vv = in(dt, v);
     try (Scope sc = Scope.open()) {
       Tensor x = a.toTensor(dt);
-      Tensor out = switch (op) {
-        case ADD -> x.add(v);
-        case SUB -> x.sub(v);
-        case MUL -> x.mul(v);
-        case DIV -> x.div(v);
-        case POW -> x.pow(v);
-        case RSUB -> x.rsub(v);
-      };
-      NdArray ref = switch (op) {
-        case ADD -> a.map(p -> p + vv);
-        case SUB -> a.map(p -> p - vv);
-        case MUL -> a.map(p -> p * vv);
-        case DIV -> a.map(p -> p / v);
-        case POW -> a.map(p -> Math.pow(p, v));
-        case RSUB -> a.map(p -> vv - p);
-      };
+      Tensor out =
+          switch (op) {
+            case ADD -> x.add(v);
+            case SUB -> x.sub(v);
+            case MUL -> x.mul(v);
+            case DIV -> x.div(v);
+            case POW -> x.pow(v);
+            case RSUB -> x.rsub(v);
+          };
+      NdArray ref =
+          switch (op) {
+            case ADD -> a.map(p -> p + vv);
+            case SUB -> a.map(p -> p - vv);
+            case MUL -> a.map(p -> p * vv);
+            case DIV -> a.map(p -> p / v);
+            case POW -> a.map(p -> Math.pow(p, v));
+            case RSUB -> a.map(p -> vv - p);
+          };
       assertThat(out.dtype()).isEqualTo(dt);
       assertClose(out, ref, tol(dt), tol(dt));
     }
   }
 
-  enum Cmp { EQ, NE, LT, LE, GT, GE }
+  enum Cmp {
+    EQ,
+    NE,
+    LT,
+    LE,
+    GT,
+    GE
+  }
 
   static boolean cmp(Cmp c, double a, double b) {
     return switch (c) {
@@ -248,7 +287,8 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 120)
-  void comparisons(@ForAll("broadcastPair") Shapes s, @ForAll Cmp c, @ForAll boolean f32, @ForAll long seed) {
+  void comparisons(
+      @ForAll("broadcastPair") Shapes s, @ForAll Cmp c, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
     // few distinct values, so that equality is frequent
@@ -287,7 +327,8 @@ class OpsPropertyTest {
       Tensor c = cond.toTensor(DType.BOOL);
       assertThat(c.dtype()).isEqualTo(DType.BOOL);
       // three-way broadcast: condition and y share a shape, x has the other one
-      assertClose(Tensor.where(c, x, y), NdArray.zip3(cond, a, b, (k, p, q) -> k != 0 ? p : q), 0, 0);
+      assertClose(
+          Tensor.where(c, x, y), NdArray.zip3(cond, a, b, (k, p, q) -> k != 0 ? p : q), 0, 0);
     }
   }
 
@@ -325,12 +366,18 @@ class OpsPropertyTest {
     }
 
     boolean roundingLike() {
-      return this == FLOOR || this == ROUND || this == SIGN || this == ABS || this == RELU || this == NEG;
+      return this == FLOOR
+          || this == ROUND
+          || this == SIGN
+          || this == ABS
+          || this == RELU
+          || this == NEG;
     }
   }
 
   @Property(tries = 160)
-  void unaryOps(@ForAll("shape") long[] shape, @ForAll Un op, @ForAll boolean f32, @ForAll long seed) {
+  void unaryOps(
+      @ForAll("shape") long[] shape, @ForAll Un op, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
     NdArray a;
@@ -360,29 +407,40 @@ class OpsPropertyTest {
 
   // ------------------------------------------------------------------ reductions
 
-  enum Red { SUM, MEAN, VAR0, VAR1 }
+  enum Red {
+    SUM,
+    MEAN,
+    VAR0,
+    VAR1
+  }
 
   @Property(tries = 160)
-  void reductionsOverDimSubsets(@ForAll("shape") long[] shape, @ForAll Red red, @ForAll boolean keepdim,
-      @ForAll boolean f32, @ForAll long seed) {
+  void reductionsOverDimSubsets(
+      @ForAll("shape") long[] shape,
+      @ForAll Red red,
+      @ForAll boolean keepdim,
+      @ForAll boolean f32,
+      @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
     NdArray a = in(dt, NdArray.uniform(r, -3, 3, shape));
     long[] dims = randomDims(r, shape.length);
     try (Scope sc = Scope.open()) {
       Tensor x = a.toTensor(dt);
-      Tensor out = switch (red) {
-        case SUM -> x.sum(dims, keepdim);
-        case MEAN -> x.mean(dims, keepdim);
-        case VAR0 -> x.var(dims, 0, keepdim);
-        case VAR1 -> x.var(dims, 1, keepdim);
-      };
-      NdArray ref = switch (red) {
-        case SUM -> a.sum(dims, keepdim);
-        case MEAN -> a.mean(dims, keepdim);
-        case VAR0 -> a.var(dims, 0, keepdim);
-        case VAR1 -> a.var(dims, 1, keepdim);
-      };
+      Tensor out =
+          switch (red) {
+            case SUM -> x.sum(dims, keepdim);
+            case MEAN -> x.mean(dims, keepdim);
+            case VAR0 -> x.var(dims, 0, keepdim);
+            case VAR1 -> x.var(dims, 1, keepdim);
+          };
+      NdArray ref =
+          switch (red) {
+            case SUM -> a.sum(dims, keepdim);
+            case MEAN -> a.mean(dims, keepdim);
+            case VAR0 -> a.var(dims, 0, keepdim);
+            case VAR1 -> a.var(dims, 1, keepdim);
+          };
       assertClose(out, ref, 10 * tol(dt), 10 * tol(dt));
       // the no-argument forms reduce everything to a 0-dim tensor
       assertClose(x.sum(), a.sumAll(), 10 * tol(dt), 10 * tol(dt));
@@ -391,7 +449,10 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 100)
-  void maxMinArgmax(@ForAll("shape1") long[] shape, @ForAll boolean keepdim, @ForAll boolean f32,
+  void maxMinArgmax(
+      @ForAll("shape1") long[] shape,
+      @ForAll boolean keepdim,
+      @ForAll boolean f32,
       @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -415,8 +476,12 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 100)
-  void cumsumAndVectorNorm(@ForAll("shape1") long[] shape, @ForAll boolean keepdim, @ForAll boolean f32,
-      @ForAll @IntRange(min = 0, max = 3) int ordIndex, @ForAll long seed) {
+  void cumsumAndVectorNorm(
+      @ForAll("shape1") long[] shape,
+      @ForAll boolean keepdim,
+      @ForAll boolean f32,
+      @ForAll @IntRange(min = 0, max = 3) int ordIndex,
+      @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
     NdArray a = in(dt, NdArray.uniform(r, -3, 3, shape));
@@ -426,8 +491,11 @@ class OpsPropertyTest {
     try (Scope sc = Scope.open()) {
       Tensor x = a.toTensor(dt);
       assertClose(x.cumsum(dim), a.cumsum(dim), 10 * tol(dt), 10 * tol(dt));
-      assertClose(x.vectorNorm(ord, dims, keepdim), a.reduce(dims, keepdim, v -> NdArray.normOf(v, ord)),
-          10 * tol(dt), 10 * tol(dt));
+      assertClose(
+          x.vectorNorm(ord, dims, keepdim),
+          a.reduce(dims, keepdim, v -> NdArray.normOf(v, ord)),
+          10 * tol(dt),
+          10 * tol(dt));
     }
   }
 
@@ -469,7 +537,8 @@ class OpsPropertyTest {
     NdArray w = in(dt, NdArray.uniform(r, -2, 2, n, k));
     NdArray bias = withBias ? in(dt, NdArray.uniform(r, -2, 2, n)) : null;
     try (Scope sc = Scope.open()) {
-      assertClose(a.toTensor(dt).bmm(b.toTensor(dt)), NdArray.matmul(a, b), 10 * tol(dt), 10 * tol(dt));
+      assertClose(
+          a.toTensor(dt).bmm(b.toTensor(dt)), NdArray.matmul(a, b), 10 * tol(dt), 10 * tol(dt));
       Tensor y = F.linear(x.toTensor(dt), w.toTensor(dt), withBias ? bias.toTensor(dt) : null);
       assertClose(y, RefOps.linear(x, w, bias), 10 * tol(dt), 10 * tol(dt));
     }
@@ -478,7 +547,8 @@ class OpsPropertyTest {
   // ------------------------------------------------------------------ nn functions
 
   @Property(tries = 100)
-  void softmaxAndLogSoftmax(@ForAll("shape1") long[] shape, @ForAll boolean f32, @ForAll long seed) {
+  void softmaxAndLogSoftmax(
+      @ForAll("shape1") long[] shape, @ForAll boolean f32, @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
     NdArray a = in(dt, NdArray.uniform(r, -5, 5, shape));
@@ -489,12 +559,19 @@ class OpsPropertyTest {
       assertClose(sm, a.softmax(dim), 10 * tol(dt), 10 * tol(dt));
       assertClose(F.logSoftmax(x, dim), a.logSoftmax(dim), 10 * tol(dt), 10 * tol(dt));
       // rows sum to one
-      assertClose(sm.sum(new long[] {dim}, false), a.sum(new long[] {dim}, false).map(v -> 1), 10 * tol(dt), 0);
+      assertClose(
+          sm.sum(new long[] {dim}, false),
+          a.sum(new long[] {dim}, false).map(v -> 1),
+          10 * tol(dt),
+          0);
     }
   }
 
   @Property(tries = 100)
-  void layerNormAndRmsNorm(@ForAll("shape1") long[] shape, @ForAll boolean affine, @ForAll boolean f32,
+  void layerNormAndRmsNorm(
+      @ForAll("shape1") long[] shape,
+      @ForAll boolean affine,
+      @ForAll boolean f32,
       @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -515,8 +592,11 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 80)
-  void groupNorm(@ForAll @IntRange(min = 1, max = 3) int groups, @ForAll @IntRange(min = 1, max = 2) int perGroup,
-      @ForAll boolean affine, @ForAll long seed) {
+  void groupNorm(
+      @ForAll @IntRange(min = 1, max = 3) int groups,
+      @ForAll @IntRange(min = 1, max = 2) int perGroup,
+      @ForAll boolean affine,
+      @ForAll long seed) {
     Random r = new Random(seed);
     long c = (long) groups * perGroup;
     long[] shape = concat(new long[] {1 + r.nextInt(3), c}, randomShape(r, 0, 2, 3));
@@ -527,14 +607,20 @@ class OpsPropertyTest {
     NdArray w = affine ? NdArray.uniform(r, -2, 2, c) : null;
     NdArray b = affine ? NdArray.uniform(r, -2, 2, c) : null;
     try (Scope sc = Scope.open()) {
-      Tensor out = F.groupNorm(a.toTensor(), groups, affine ? w.toTensor() : null, affine ? b.toTensor() : null, 1e-5);
+      Tensor out =
+          F.groupNorm(
+              a.toTensor(),
+              groups,
+              affine ? w.toTensor() : null,
+              affine ? b.toTensor() : null,
+              1e-5);
       assertClose(out, RefOps.groupNorm(a, groups, w, b, 1e-5), 1e-10, 1e-10);
     }
   }
 
   @Property(tries = 80)
-  void batchNormEvalUsesRunningStats(@ForAll @IntRange(min = 1, max = 3) int channels, @ForAll boolean affine,
-      @ForAll long seed) {
+  void batchNormEvalUsesRunningStats(
+      @ForAll @IntRange(min = 1, max = 3) int channels, @ForAll boolean affine, @ForAll long seed) {
     Random r = new Random(seed);
     long[] shape = concat(new long[] {1 + r.nextInt(3), channels}, randomShape(r, 0, 2, 3));
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -545,8 +631,16 @@ class OpsPropertyTest {
     try (Scope sc = Scope.open()) {
       Tensor runMean = rm.toTensor();
       Tensor runVar = rv.toTensor();
-      Tensor out = F.batchNorm(a.toTensor(), runMean, runVar, affine ? w.toTensor() : null,
-          affine ? b.toTensor() : null, false, 0.1, 1e-5);
+      Tensor out =
+          F.batchNorm(
+              a.toTensor(),
+              runMean,
+              runVar,
+              affine ? w.toTensor() : null,
+              affine ? b.toTensor() : null,
+              false,
+              0.1,
+              1e-5);
       assertClose(out, RefOps.batchNorm(a, rm, rv, w, b, 1e-5), 1e-12, 1e-12);
       // eval mode leaves the running statistics alone
       assertClose(runMean, rm, 0, 0);
@@ -555,8 +649,8 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 80)
-  void batchNormTrainingNormalizesAndUpdatesRunningStats(@ForAll @IntRange(min = 1, max = 3) int channels,
-      @ForAll boolean affine, @ForAll long seed) {
+  void batchNormTrainingNormalizesAndUpdatesRunningStats(
+      @ForAll @IntRange(min = 1, max = 3) int channels, @ForAll boolean affine, @ForAll long seed) {
     Random r = new Random(seed);
     long[] shape = concat(new long[] {2 + r.nextInt(2), channels}, randomShape(r, 0, 2, 3));
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -572,17 +666,36 @@ class OpsPropertyTest {
     try (Scope sc = Scope.open()) {
       Tensor runMean = rm.toTensor();
       Tensor runVar = rv.toTensor();
-      Tensor out = F.batchNorm(a.toTensor(), runMean, runVar, affine ? w.toTensor() : null,
-          affine ? b.toTensor() : null, true, momentum, 1e-5);
+      Tensor out =
+          F.batchNorm(
+              a.toTensor(),
+              runMean,
+              runVar,
+              affine ? w.toTensor() : null,
+              affine ? b.toTensor() : null,
+              true,
+              momentum,
+              1e-5);
       assertClose(out, RefOps.batchNorm(a, mean, biased, w, b, 1e-5), 1e-10, 1e-10);
       // running = (1 - momentum) * running + momentum * batch statistic (unbiased variance)
-      assertClose(runMean, NdArray.zip(rm, mean, (p, q) -> (1 - momentum) * p + momentum * q), 1e-12, 1e-12);
-      assertClose(runVar, NdArray.zip(rv, unbiased, (p, q) -> (1 - momentum) * p + momentum * q), 1e-12, 1e-12);
+      assertClose(
+          runMean,
+          NdArray.zip(rm, mean, (p, q) -> (1 - momentum) * p + momentum * q),
+          1e-12,
+          1e-12);
+      assertClose(
+          runVar,
+          NdArray.zip(rv, unbiased, (p, q) -> (1 - momentum) * p + momentum * q),
+          1e-12,
+          1e-12);
     }
   }
 
   @Property(tries = 120)
-  void conv2d(@ForAll @IntRange(min = 1, max = 2) int groups, @ForAll boolean withBias, @ForAll boolean f32,
+  void conv2d(
+      @ForAll @IntRange(min = 1, max = 2) int groups,
+      @ForAll boolean withBias,
+      @ForAll boolean f32,
       @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
@@ -599,9 +712,17 @@ class OpsPropertyTest {
     NdArray wt = in(dt, NdArray.uniform(r, -2, 2, cout, cin / groups, kernel[0], kernel[1]));
     NdArray b = withBias ? in(dt, NdArray.uniform(r, -2, 2, cout)) : null;
     try (Scope sc = Scope.open()) {
-      Tensor out = F.conv2d(x.toTensor(dt), wt.toTensor(dt), withBias ? b.toTensor(dt) : null,
-          new long[] {stride[0], stride[1]}, new long[] {pad[0], pad[1]}, new long[] {dil[0], dil[1]}, groups);
-      assertClose(out, RefOps.conv2d(x, wt, b, stride, pad, dil, groups), 10 * tol(dt), 10 * tol(dt));
+      Tensor out =
+          F.conv2d(
+              x.toTensor(dt),
+              wt.toTensor(dt),
+              withBias ? b.toTensor(dt) : null,
+              new long[] {stride[0], stride[1]},
+              new long[] {pad[0], pad[1]},
+              new long[] {dil[0], dil[1]},
+              groups);
+      assertClose(
+          out, RefOps.conv2d(x, wt, b, stride, pad, dil, groups), 10 * tol(dt), 10 * tol(dt));
     }
   }
 
@@ -621,15 +742,21 @@ class OpsPropertyTest {
     int ow = 1 + r.nextInt(4);
     try (Scope sc = Scope.open()) {
       Tensor t = x.toTensor();
-      assertClose(F.avgPool2d(t, kl, sl, pl, ceil, countIncludePad),
-          RefOps.avgPool2d(x, k, s, p, ceil, countIncludePad), 1e-12, 1e-12);
+      assertClose(
+          F.avgPool2d(t, kl, sl, pl, ceil, countIncludePad),
+          RefOps.avgPool2d(x, k, s, p, ceil, countIncludePad),
+          1e-12,
+          1e-12);
       assertClose(F.maxPool2d(t, kl, sl, pl, ceil), RefOps.maxPool2d(x, k, s, p, ceil), 0, 0);
-      assertClose(F.adaptiveAvgPool2d(t, oh, ow), RefOps.adaptiveAvgPool2d(x, oh, ow), 1e-12, 1e-12);
+      assertClose(
+          F.adaptiveAvgPool2d(t, oh, ow), RefOps.adaptiveAvgPool2d(x, oh, ow), 1e-12, 1e-12);
     }
   }
 
   @Property(tries = 80)
-  void embedding(@ForAll @IntRange(min = 1, max = 5) int vocab, @ForAll @IntRange(min = 1, max = 4) int dim,
+  void embedding(
+      @ForAll @IntRange(min = 1, max = 5) int vocab,
+      @ForAll @IntRange(min = 1, max = 4) int dim,
       @ForAll long seed) {
     Random r = new Random(seed);
     NdArray weight = NdArray.uniform(r, -2, 2, vocab, dim);
@@ -664,11 +791,19 @@ class OpsPropertyTest {
     }
   }
 
-  enum Mask { NONE, BOOL, FLOAT }
+  enum Mask {
+    NONE,
+    BOOL,
+    FLOAT
+  }
 
   @Property(tries = 120)
-  void scaledDotProductAttention(@ForAll boolean causal, @ForAll Mask mask, @ForAll boolean defaultScale,
-      @ForAll boolean f32, @ForAll long seed) {
+  void scaledDotProductAttention(
+      @ForAll boolean causal,
+      @ForAll Mask mask,
+      @ForAll boolean defaultScale,
+      @ForAll boolean f32,
+      @ForAll long seed) {
     Random r = new Random(seed);
     DType dt = dt(f32);
     long[] batch = randomShape(r, 0, 2, 2);
@@ -691,11 +826,12 @@ class OpsPropertyTest {
       floatMask = in(dt, NdArray.uniform(r, -2, 2, l, s));
     }
     try (Scope sc = Scope.open()) {
-      Tensor m = switch (mask) {
-        case NONE -> null;
-        case BOOL -> boolMask.toTensor(DType.BOOL);
-        case FLOAT -> floatMask.toTensor(dt);
-      };
+      Tensor m =
+          switch (mask) {
+            case NONE -> null;
+            case BOOL -> boolMask.toTensor(DType.BOOL);
+            case FLOAT -> floatMask.toTensor(dt);
+          };
       Tensor qt = q.toTensor(dt);
       Tensor kt = k.toTensor(dt);
       Tensor vt = v.toTensor(dt);
@@ -709,7 +845,9 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 100)
-  void lossesAndCosineSimilarity(@ForAll("shape1") long[] shape, @ForAll @IntRange(min = 1, max = 5) int classes,
+  void lossesAndCosineSimilarity(
+      @ForAll("shape1") long[] shape,
+      @ForAll @IntRange(min = 1, max = 5) int classes,
       @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -724,11 +862,14 @@ class OpsPropertyTest {
     try (Scope sc = Scope.open()) {
       Tensor mse = F.mseLoss(a.toTensor(), b.toTensor());
       assertThat(mse.dim()).isZero();
-      assertThat(mse.item()).isCloseTo(NdArray.meanOf(a.sub(b).map(v -> v * v).data),
-          org.assertj.core.data.Percentage.withPercentage(1e-10));
+      assertThat(mse.item())
+          .isCloseTo(
+              NdArray.meanOf(a.sub(b).map(v -> v * v).data),
+              org.assertj.core.data.Percentage.withPercentage(1e-10));
       Tensor ce = F.crossEntropy(logits.toTensor(), Tensor.of(target));
-      assertThat(ce.item()).isCloseTo(RefOps.crossEntropy(logits, target),
-          org.assertj.core.data.Offset.offset(1e-12));
+      assertThat(ce.item())
+          .isCloseTo(
+              RefOps.crossEntropy(logits, target), org.assertj.core.data.Offset.offset(1e-12));
       Tensor cos = F.cosineSimilarity(a.toTensor(), b.toTensor(), dim, 1e-8);
       assertClose(cos, RefOps.cosineSimilarity(a, b, dim), 1e-12, 1e-12);
     }
@@ -744,8 +885,8 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 6)
-  void dropoutTrainingZeroesAboutPAndScalesSurvivors(@ForAll @IntRange(min = 1, max = 8) int tenths,
-      @ForAll long seed) {
+  void dropoutTrainingZeroesAboutPAndScalesSurvivors(
+      @ForAll @IntRange(min = 1, max = 8) int tenths, @ForAll long seed) {
     double p = tenths / 10.0;
     Torch.manualSeed(seed);
     int n = 4000;
@@ -892,7 +1033,9 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 120)
-  void splitChunkCatStack(@ForAll("shape1") long[] shape, @ForAll @IntRange(min = 1, max = 5) int chunks,
+  void splitChunkCatStack(
+      @ForAll("shape1") long[] shape,
+      @ForAll @IntRange(min = 1, max = 5) int chunks,
       @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = NdArray.uniform(r, -3, 3, shape);
@@ -930,7 +1073,8 @@ class OpsPropertyTest {
       // stack of equal-shaped tensors along a new dim
       NdArray b = NdArray.uniform(r, -3, 3, shape);
       long sd = r.nextInt(2 * (rank + 1)) - (rank + 1);
-      assertClose(Tensor.stack(new Tensor[] {x, b.toTensor()}, sd), NdArray.stack(List.of(a, b), sd), 0, 0);
+      assertClose(
+          Tensor.stack(new Tensor[] {x, b.toTensor()}, sd), NdArray.stack(List.of(a, b), sd), 0, 0);
     }
   }
 
@@ -994,18 +1138,23 @@ class OpsPropertyTest {
     NdArray a = NdArray.uniform(r, -3, 3, shape); // distinct values
     int rank = shape.length;
     long dim = r.nextInt(2 * rank) - rank;
-    NdArray ref = a.alongDim(dim, v -> {
-      Integer[] order = new Integer[v.length];
-      for (int i = 0; i < v.length; i++) {
-        order[i] = i;
-      }
-      Arrays.sort(order, (p, q) -> descending ? Double.compare(v[q], v[p]) : Double.compare(v[p], v[q]));
-      double[] o = new double[v.length];
-      for (int i = 0; i < v.length; i++) {
-        o[i] = order[i];
-      }
-      return o;
-    });
+    NdArray ref =
+        a.alongDim(
+            dim,
+            v -> {
+              Integer[] order = new Integer[v.length];
+              for (int i = 0; i < v.length; i++) {
+                order[i] = i;
+              }
+              Arrays.sort(
+                  order,
+                  (p, q) -> descending ? Double.compare(v[q], v[p]) : Double.compare(v[p], v[q]));
+              double[] o = new double[v.length];
+              for (int i = 0; i < v.length; i++) {
+                o[i] = order[i];
+              }
+              return o;
+            });
     try (Scope sc = Scope.open()) {
       Tensor idx = a.toTensor().argsort(dim, descending);
       assertThat(idx.dtype()).isEqualTo(DType.INT64);
@@ -1026,20 +1175,25 @@ class OpsPropertyTest {
       int[] o = NdArray.unravel(f, ref.shape);
       int i = o[2] % factor;
       int j = o[3] % factor;
-      ref.data[f] = a.get(o[0], o[1] * factor * factor + i * factor + j, o[2] / factor, o[3] / factor);
+      ref.data[f] =
+          a.get(o[0], o[1] * factor * factor + i * factor + j, o[2] / factor, o[3] / factor);
     }
     try (Scope sc = Scope.open()) {
       Tensor x = a.toTensor();
       Tensor y = x.pixelShuffle(factor);
       assertClose(y, ref, 0, 0);
-      assertThat(y.pixelUnshuffle(factor).equal(x)).as("pixelUnshuffle after pixelShuffle").isTrue();
+      assertThat(y.pixelUnshuffle(factor).equal(x))
+          .as("pixelUnshuffle after pixelShuffle")
+          .isTrue();
       Tensor z = ref.toTensor();
-      assertThat(z.pixelUnshuffle(factor).pixelShuffle(factor).equal(z)).as("pixelShuffle after pixelUnshuffle")
+      assertThat(z.pixelUnshuffle(factor).pixelShuffle(factor).equal(z))
+          .as("pixelShuffle after pixelUnshuffle")
           .isTrue();
     }
   }
 
-  // ------------------------------------------------------------------ dtypes, host transfer, creation
+  // ------------------------------------------------------------------ dtypes, host transfer,
+  // creation
 
   /** Integers every dtype holds exactly (bool: 0 and 1). */
   static NdArray representable(Random r, DType d, long[] shape) {
@@ -1055,8 +1209,8 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 60)
-  void dtypeConversionRoundTrips(@ForAll("shape") long[] shape, @ForAll DType d, @ForAll DType other,
-      @ForAll long seed) {
+  void dtypeConversionRoundTrips(
+      @ForAll("shape") long[] shape, @ForAll DType d, @ForAll DType other, @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = representable(r, d, shape);
     NdArray shared = NdArray.ints(r, 0, 1, shape); // held exactly by every dtype
@@ -1070,8 +1224,12 @@ class OpsPropertyTest {
       Tensor there = s.to(other);
       assertThat(there.dtype()).isEqualTo(other);
       assertThat(there.to(d).equal(s)).as("%s -> %s -> %s", d, other, d).isTrue();
-      assertThat(d.isFloatingPoint()).isEqualTo(d == DType.FLOAT32 || d == DType.FLOAT64 || d == DType.FLOAT16
-          || d == DType.BFLOAT16);
+      assertThat(d.isFloatingPoint())
+          .isEqualTo(
+              d == DType.FLOAT32
+                  || d == DType.FLOAT64
+                  || d == DType.FLOAT16
+                  || d == DType.BFLOAT16);
     }
   }
 
@@ -1084,7 +1242,8 @@ class OpsPropertyTest {
       assertThat(t.to(DType.INT64).toLongArray()).containsExactly(big);
       float[] f = {Float.MIN_VALUE, Float.MAX_VALUE, -0.1f, 1e-30f};
       assertThat(Tensor.of(f).toFloatArray()).containsExactly(f);
-      assertThat(Tensor.of(f).to(DType.FLOAT64).to(DType.FLOAT32).toFloatArray()).containsExactly(f);
+      assertThat(Tensor.of(f).to(DType.FLOAT64).to(DType.FLOAT32).toFloatArray())
+          .containsExactly(f);
       int[] ints = {Integer.MIN_VALUE, Integer.MAX_VALUE, 0};
       assertThat(Tensor.of(ints).toIntArray()).containsExactly(ints);
       byte[] bytes = {1, 0, 1};
@@ -1093,10 +1252,15 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 60)
-  void hostRoundTrip(@ForAll("shape") long[] shape, @ForAll DType d, @ForAll boolean transposed, @ForAll long seed) {
+  void hostRoundTrip(
+      @ForAll("shape") long[] shape,
+      @ForAll DType d,
+      @ForAll boolean transposed,
+      @ForAll long seed) {
     Random r = new Random(seed);
     NdArray a = representable(r, d, shape);
-    try (Scope sc = Scope.open(); Arena arena = Arena.ofConfined()) {
+    try (Scope sc = Scope.open();
+        Arena arena = Arena.ofConfined()) {
       Tensor t = a.toTensor(d);
       if (transposed && shape.length >= 2) {
         t = t.transpose(0, shape.length - 1); // non-contiguous: toHost writes it densely
@@ -1113,7 +1277,8 @@ class OpsPropertyTest {
   }
 
   @Property(tries = 80)
-  void fromStorageCopiesStridedViews(@ForAll @IntRange(min = 0, max = 3) int rank, @ForAll long seed) {
+  void fromStorageCopiesStridedViews(
+      @ForAll @IntRange(min = 0, max = 3) int rank, @ForAll long seed) {
     Random r = new Random(seed);
     long[] shape = randomShape(r, rank, rank, 4);
     long[] stride = new long[rank];
@@ -1134,10 +1299,11 @@ class OpsPropertyTest {
       }
       ref.data[f] = storage.data[(int) at];
     }
-    try (Scope sc = Scope.open(); Arena arena = Arena.ofConfined()) {
+    try (Scope sc = Scope.open();
+        Arena arena = Arena.ofConfined()) {
       java.lang.foreign.MemorySegment seg = arena.allocate(8 * capacity, 8);
-      java.lang.foreign.MemorySegment.copy(storage.data, 0, seg, java.lang.foreign.ValueLayout.JAVA_DOUBLE, 0,
-          (int) capacity);
+      java.lang.foreign.MemorySegment.copy(
+          storage.data, 0, seg, java.lang.foreign.ValueLayout.JAVA_DOUBLE, 0, (int) capacity);
       Tensor t = Tensor.fromStorage(seg, DType.FLOAT64, shape, stride, offset);
       assertClose(t, ref, 0, 0);
       assertThat(t.isClosed()).isFalse();
@@ -1163,8 +1329,8 @@ class OpsPropertyTest {
         expect[i] = start + i * step;
       }
       assertClose(ar, NdArray.of(expect, count), 1e-12, 1e-12);
-      assertThat(Tensor.arange(count).toLongArray()).containsExactly(
-          java.util.stream.LongStream.range(0, count).toArray());
+      assertThat(Tensor.arange(count).toLongArray())
+          .containsExactly(java.util.stream.LongStream.range(0, count).toArray());
       assertThat(Tensor.arange(count).dtype()).isEqualTo(DType.INT64);
       Tensor ls = Tensor.linspace(start, end, steps, DType.FLOAT64, Device.CPU);
       double[] le = new double[(int) steps];
@@ -1196,7 +1362,9 @@ class OpsPropertyTest {
   // ------------------------------------------------------------------ random
 
   @Property(tries = 40)
-  void randomOpsAreReproduciblePerGeneratorSeed(@ForAll("shape1") long[] shape, @ForAll long seed,
+  void randomOpsAreReproduciblePerGeneratorSeed(
+      @ForAll("shape1") long[] shape,
+      @ForAll long seed,
       @ForAll @IntRange(min = 1, max = 40) int n) {
     long other = seed + 1;
     try (Scope sc = Scope.open();
@@ -1244,7 +1412,21 @@ class OpsPropertyTest {
 
   // ------------------------------------------------------------------ in place
 
-  enum InPlace { ADD, ADD_SCALAR, MUL, MUL_SCALAR, ADDCMUL, ADDCDIV, LERP, CLAMP, CLAMP_MIN, CLAMP_MAX, COPY, ZERO, FILL }
+  enum InPlace {
+    ADD,
+    ADD_SCALAR,
+    MUL,
+    MUL_SCALAR,
+    ADDCMUL,
+    ADDCDIV,
+    LERP,
+    CLAMP,
+    CLAMP_MIN,
+    CLAMP_MAX,
+    COPY,
+    ZERO,
+    FILL
+  }
 
   @Property(tries = 160)
   void inPlaceOps(@ForAll("broadcastPair") Shapes s, @ForAll InPlace op, @ForAll long seed) {
@@ -1261,36 +1443,38 @@ class OpsPropertyTest {
       Tensor alias = self.view(-1); // sees the in-place update
       Tensor other = b.toTensor();
       Tensor third = c.toTensor();
-      Tensor ret = switch (op) {
-        case ADD -> self.add_(other, v);
-        case ADD_SCALAR -> self.add_(v);
-        case MUL -> self.mul_(other);
-        case MUL_SCALAR -> self.mul_(v);
-        case ADDCMUL -> self.addcmul_(other, third, v);
-        case ADDCDIV -> self.addcdiv_(other, third, v);
-        case LERP -> self.lerp_(other, v);
-        case CLAMP -> self.clamp_(lo, hi);
-        case CLAMP_MIN -> self.clamp_(lo, Double.NaN);
-        case CLAMP_MAX -> self.clamp_(Double.NaN, hi);
-        case COPY -> self.copy_(b.toTensor(DType.FLOAT32));
-        case ZERO -> self.zero_();
-        case FILL -> self.fill_(v);
-      };
-      NdArray ref = switch (op) {
-        case ADD -> NdArray.zip(a, b, (p, q) -> p + v * q);
-        case ADD_SCALAR -> a.map(p -> p + v);
-        case MUL -> NdArray.zip(a, b, (p, q) -> p * q);
-        case MUL_SCALAR -> a.map(p -> p * v);
-        case ADDCMUL -> NdArray.zip3(a, b, c, (p, q, t) -> p + v * q * t);
-        case ADDCDIV -> NdArray.zip3(a, b, c, (p, q, t) -> p + v * q / t);
-        case LERP -> NdArray.zip(a, b, (p, q) -> p + v * (q - p));
-        case CLAMP -> a.map(p -> Math.min(Math.max(p, lo), hi));
-        case CLAMP_MIN -> a.map(p -> Math.max(p, lo));
-        case CLAMP_MAX -> a.map(p -> Math.min(p, hi));
-        case COPY -> b.map(p -> (float) p).broadcastTo(selfShape);
-        case ZERO -> NdArray.zeros(selfShape);
-        case FILL -> NdArray.full(v, selfShape);
-      };
+      Tensor ret =
+          switch (op) {
+            case ADD -> self.add_(other, v);
+            case ADD_SCALAR -> self.add_(v);
+            case MUL -> self.mul_(other);
+            case MUL_SCALAR -> self.mul_(v);
+            case ADDCMUL -> self.addcmul_(other, third, v);
+            case ADDCDIV -> self.addcdiv_(other, third, v);
+            case LERP -> self.lerp_(other, v);
+            case CLAMP -> self.clamp_(lo, hi);
+            case CLAMP_MIN -> self.clamp_(lo, Double.NaN);
+            case CLAMP_MAX -> self.clamp_(Double.NaN, hi);
+            case COPY -> self.copy_(b.toTensor(DType.FLOAT32));
+            case ZERO -> self.zero_();
+            case FILL -> self.fill_(v);
+          };
+      NdArray ref =
+          switch (op) {
+            case ADD -> NdArray.zip(a, b, (p, q) -> p + v * q);
+            case ADD_SCALAR -> a.map(p -> p + v);
+            case MUL -> NdArray.zip(a, b, (p, q) -> p * q);
+            case MUL_SCALAR -> a.map(p -> p * v);
+            case ADDCMUL -> NdArray.zip3(a, b, c, (p, q, t) -> p + v * q * t);
+            case ADDCDIV -> NdArray.zip3(a, b, c, (p, q, t) -> p + v * q / t);
+            case LERP -> NdArray.zip(a, b, (p, q) -> p + v * (q - p));
+            case CLAMP -> a.map(p -> Math.min(Math.max(p, lo), hi));
+            case CLAMP_MIN -> a.map(p -> Math.max(p, lo));
+            case CLAMP_MAX -> a.map(p -> Math.min(p, hi));
+            case COPY -> b.map(p -> (float) p).broadcastTo(selfShape);
+            case ZERO -> NdArray.zeros(selfShape);
+            case FILL -> NdArray.full(v, selfShape);
+          };
       assertThat(ret).isSameAs(self);
       assertThat(self.dtype()).isEqualTo(DType.FLOAT64);
       assertClose(self, ref, 1e-12, 1e-12);

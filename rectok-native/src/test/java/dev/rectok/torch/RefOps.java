@@ -134,7 +134,8 @@ final class RefOps {
   }
 
   /** conv2d on (N, C, H, W) with weight (O, C/groups, kH, kW). */
-  static NdArray conv2d(NdArray x, NdArray w, NdArray b, int[] stride, int[] pad, int[] dil, int groups) {
+  static NdArray conv2d(
+      NdArray x, NdArray w, NdArray b, int[] stride, int[] pad, int[] dil, int groups) {
     int n = (int) x.shape[0];
     int c = (int) x.shape[1];
     int h = (int) x.shape[2];
@@ -178,7 +179,10 @@ final class RefOps {
     return NdArray.of(out, n, o, oh, ow);
   }
 
-  /** Output size of a pooling window, PyTorch's formula (ceil mode drops a window starting in the padding). */
+  /**
+   * Output size of a pooling window, PyTorch's formula (ceil mode drops a window starting in the
+   * padding).
+   */
   static int poolOut(int in, int k, int s, int p, boolean ceil) {
     int num = in + 2 * p - k;
     int out = (ceil ? Math.floorDiv(num + s - 1, s) : Math.floorDiv(num, s)) + 1;
@@ -188,7 +192,8 @@ final class RefOps {
     return out;
   }
 
-  static NdArray avgPool2d(NdArray x, int[] k, int[] s, int[] p, boolean ceil, boolean countIncludePad) {
+  static NdArray avgPool2d(
+      NdArray x, int[] k, int[] s, int[] p, boolean ceil, boolean countIncludePad) {
     int n = (int) x.shape[0];
     int c = (int) x.shape[1];
     int h = (int) x.shape[2];
@@ -237,8 +242,12 @@ final class RefOps {
         for (int y = 0; y < oh; y++) {
           for (int z = 0; z < ow; z++) {
             double m = Double.NEGATIVE_INFINITY;
-            for (int yy = Math.max(0, y * s[0] - p[0]); yy < Math.min(h, y * s[0] - p[0] + k[0]); yy++) {
-              for (int zz = Math.max(0, z * s[1] - p[1]); zz < Math.min(w, z * s[1] - p[1] + k[1]); zz++) {
+            for (int yy = Math.max(0, y * s[0] - p[0]);
+                yy < Math.min(h, y * s[0] - p[0] + k[0]);
+                yy++) {
+              for (int zz = Math.max(0, z * s[1] - p[1]);
+                  zz < Math.min(w, z * s[1] - p[1] + k[1]);
+                  zz++) {
                 m = Math.max(m, x.get(a, ch, yy, zz));
               }
             }
@@ -305,8 +314,9 @@ final class RefOps {
             int z0 = Math.min((int) Math.floor(sz), w - 1);
             int z1 = Math.min(z0 + 1, w - 1);
             double lz = sz - z0;
-            double v = (1 - ly) * ((1 - lz) * x.get(a, ch, y0, z0) + lz * x.get(a, ch, y0, z1))
-                + ly * ((1 - lz) * x.get(a, ch, y1, z0) + lz * x.get(a, ch, y1, z1));
+            double v =
+                (1 - ly) * ((1 - lz) * x.get(a, ch, y0, z0) + lz * x.get(a, ch, y0, z1))
+                    + ly * ((1 - lz) * x.get(a, ch, y1, z0) + lz * x.get(a, ch, y1, z1));
             out[((a * c + ch) * oh + y) * ow + z] = v;
           }
         }
@@ -331,7 +341,13 @@ final class RefOps {
    * {@code softmax(q k^T * scale + mask) v}; causal keeps key j &le; query i. {@code boolMask}
    * (true = attend) and {@code floatMask} are optional and broadcast against (..., L, S).
    */
-  static NdArray attention(NdArray q, NdArray k, NdArray v, NdArray boolMask, NdArray floatMask, boolean causal,
+  static NdArray attention(
+      NdArray q,
+      NdArray k,
+      NdArray v,
+      NdArray boolMask,
+      NdArray floatMask,
+      boolean causal,
       double scale) {
     double sc = scale > 0 ? scale : 1 / Math.sqrt(q.shape[q.rank() - 1]);
     NdArray s = NdArray.matmul(q, k.transpose(-2, -1)).mul(sc);
@@ -375,7 +391,10 @@ final class RefOps {
 
   // ------------------------------------------------------------------ comparison
 
-  /** Asserts shape equality and |actual - expected| <= atol + rtol |expected| elementwise (NaN matches NaN). */
+  /**
+   * Asserts shape equality and |actual - expected| <= atol + rtol |expected| elementwise (NaN
+   * matches NaN).
+   */
   static void assertClose(Tensor actual, NdArray expected, double rtol, double atol) {
     assertThat(actual.shape()).as("shape").containsExactly(expected.shape);
     assertClose(actual.toDoubleArray(), expected.data, rtol, atol);
@@ -387,7 +406,9 @@ final class RefOps {
       double a = actual[i];
       double e = expected[i];
       if (Double.isNaN(e)) {
-        assertThat(Double.isNaN(a)).as("element %d of %s is NaN", i, Arrays.toString(actual)).isTrue();
+        assertThat(Double.isNaN(a))
+            .as("element %d of %s is NaN", i, Arrays.toString(actual))
+            .isTrue();
         continue;
       }
       if (Double.isInfinite(e)) {
@@ -396,9 +417,21 @@ final class RefOps {
       }
       double tol = atol + rtol * Math.abs(e);
       if (!(Math.abs(a - e) <= tol)) {
-        throw new AssertionError("element " + i + ": got " + a + ", expected " + e + " (|diff| "
-            + Math.abs(a - e) + " > " + tol + ")\n actual:   " + Arrays.toString(actual) + "\n expected: "
-            + Arrays.toString(expected));
+        throw new AssertionError(
+            "element "
+                + i
+                + ": got "
+                + a
+                + ", expected "
+                + e
+                + " (|diff| "
+                + Math.abs(a - e)
+                + " > "
+                + tol
+                + ")\n actual:   "
+                + Arrays.toString(actual)
+                + "\n expected: "
+                + Arrays.toString(expected));
       }
     }
   }

@@ -18,9 +18,11 @@ class ServiceLookupTest {
     RuntimeInfo info = b.runtimeInfo();
     assertThat(info.backend()).isEqualTo("libtorch");
     assertThat(info.version()).matches("\\d+\\.\\d+\\.\\d+.*").doesNotContain(" ");
-    assertThat(info.facts()).containsKeys("shim", "libtorch path", "BLAS", "intra-op threads", "CUDA devices");
+    assertThat(info.facts())
+        .containsKeys("shim", "libtorch path", "BLAS", "intra-op threads", "CUDA devices");
     assertThat(info.facts().get("native access")).startsWith("enabled");
-    assertThat(info.facts().get("intra-op threads")).startsWith(Runtime.getRuntime().availableProcessors() + " of");
+    assertThat(info.facts().get("intra-op threads"))
+        .startsWith(Runtime.getRuntime().availableProcessors() + " of");
     assertThat(Torch.numThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
   }
 }

@@ -18,7 +18,8 @@ class TensorBasicsTest {
       assertThat(t.device()).isEqualTo(Device.CPU);
       assertThat(t.toFloatArray()).containsExactly(1, 2, 3, 4, 5, 6);
       assertThat(t.stride()).containsExactly(3, 1);
-      try (Tensor tt = t.transpose(0, 1); Tensor c = tt.contiguous()) {
+      try (Tensor tt = t.transpose(0, 1);
+          Tensor c = tt.contiguous()) {
         assertThat(tt.stride()).containsExactly(1, 3);
         assertThat(c.toFloatArray()).containsExactly(1, 4, 2, 5, 3, 6);
       }
@@ -27,12 +28,14 @@ class TensorBasicsTest {
 
   @Test
   void matmulShapeErrorCarriesLibTorchsMessage() {
-    try (Tensor a = Tensor.zeros(2, 3); Tensor b = Tensor.zeros(4, 5)) {
+    try (Tensor a = Tensor.zeros(2, 3);
+        Tensor b = Tensor.zeros(4, 5)) {
       assertThatThrownBy(() -> a.matmul(b))
           .isInstanceOf(TorchException.class)
           .hasMessageContaining("mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)");
       // the JVM and the operands are fine afterwards
-      try (Tensor b2 = Tensor.zeros(3, 1); Tensor c = a.matmul(b2)) {
+      try (Tensor b2 = Tensor.zeros(3, 1);
+          Tensor c = a.matmul(b2)) {
         assertThat(c.shape()).containsExactly(2, 1);
       }
     }
@@ -52,7 +55,8 @@ class TensorBasicsTest {
   @Test
   void generatorMatchesPyTorchSeed0() {
     // torch.randn(3, generator=torch.Generator().manual_seed(0)) = [1.5410, -0.2934, -2.1788]
-    try (TorchGenerator g = TorchGenerator.cpu(0); Tensor r = Tensor.randn(g, 3)) {
+    try (TorchGenerator g = TorchGenerator.cpu(0);
+        Tensor r = Tensor.randn(g, 3)) {
       float[] v = r.toFloatArray();
       assertThat(v[0]).isCloseTo(1.5410f, within(1e-4f));
       assertThat(v[1]).isCloseTo(-0.2934f, within(1e-4f));
@@ -62,10 +66,12 @@ class TensorBasicsTest {
 
   @Test
   void boolDataMustBeZeroOrOne() {
-    try (Tensor ok = Tensor.of(new byte[] {0, 1, 1}, DType.BOOL); Tensor sum = ok.sum()) {
+    try (Tensor ok = Tensor.of(new byte[] {0, 1, 1}, DType.BOOL);
+        Tensor sum = ok.sum()) {
       assertThat(sum.itemLong()).isEqualTo(2);
     }
     assertThatThrownBy(() -> Tensor.of(new byte[] {0, 2}, DType.BOOL))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bool data must be 0 or 1, got 2 at index 1");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bool data must be 0 or 1, got 2 at index 1");
   }
 }

@@ -17,13 +17,17 @@ class ThreadsTest {
 
   /** A small MLP forward + backward from fixed seeds; returns output and one gradient. */
   private static float[] compute(long seed) {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(seed)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(seed)) {
       Tensor x = Tensor.randn(g, 16, 32);
-      Tensor w1 = Tensor.randn(g, 64, 32).mul(0.1).requiresGrad_(false).detach().requiresGrad_(true);
+      Tensor w1 =
+          Tensor.randn(g, 64, 32).mul(0.1).requiresGrad_(false).detach().requiresGrad_(true);
       Tensor w2 = Tensor.randn(g, 10, 64).mul(0.1);
       Tensor h = F.gelu(F.linear(x, w1, null), false);
       Tensor logits = F.linear(h, w2, null);
-      Tensor loss = F.crossEntropy(logits, Tensor.randint(0, 10, new long[] {16}, g, DType.INT64, Device.CPU));
+      Tensor loss =
+          F.crossEntropy(
+              logits, Tensor.randint(0, 10, new long[] {16}, g, DType.INT64, Device.CPU));
       loss.backward();
       float[] out = logits.detach().toFloatArray();
       float[] grad = w1.grad().toFloatArray();
@@ -44,14 +48,16 @@ class ThreadsTest {
     List<Future<float[]>> futures = new ArrayList<>();
     for (int i = 0; i < threads; i++) {
       long seed = 100 + i % 3;
-      futures.add(pool.submit(() -> {
-        start.await();
-        float[] r = null;
-        for (int k = 0; k < 20; k++) {
-          r = compute(seed);
-        }
-        return r;
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                start.await();
+                float[] r = null;
+                for (int k = 0; k < 20; k++) {
+                  r = compute(seed);
+                }
+                return r;
+              }));
     }
     start.countDown();
     for (int i = 0; i < threads; i++) {
@@ -79,17 +85,20 @@ class ThreadsTest {
       List<Future<Boolean>> results = new ArrayList<>();
       for (int i = 0; i < 32; i++) {
         boolean disable = i % 2 == 0;
-        results.add(pool.submit(() -> {
-          try (GradMode g = disable ? GradMode.noGrad() : GradMode.enableGrad(); Scope s = Scope.open()) {
-            Tensor w = Tensor.ones(4).requiresGrad_(true);
-            boolean tracked = true;
-            for (int k = 0; k < 50; k++) {
-              Thread.yield(); // invite the scheduler to move this virtual thread
-              tracked &= w.mul(2.0).requiresGrad();
-            }
-            return tracked == !disable;
-          }
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  try (GradMode g = disable ? GradMode.noGrad() : GradMode.enableGrad();
+                      Scope s = Scope.open()) {
+                    Tensor w = Tensor.ones(4).requiresGrad_(true);
+                    boolean tracked = true;
+                    for (int k = 0; k < 50; k++) {
+                      Thread.yield(); // invite the scheduler to move this virtual thread
+                      tracked &= w.mul(2.0).requiresGrad();
+                    }
+                    return tracked == !disable;
+                  }
+                }));
       }
       for (Future<Boolean> r : results) {
         assertThat(r.get()).isTrue();

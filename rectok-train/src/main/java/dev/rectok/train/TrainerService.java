@@ -11,7 +11,8 @@ public final class TrainerService implements TrainerProvider {
 
   @Override
   public FlowDistiller openFlowDistiller(FlowDistillerSpec spec) throws IOException {
-    dev.rectok.models.DeviceCheck.requireAvailable(spec.device()); // a plain sentence, not LibTorch's dispatcher dump
+    dev.rectok.models.DeviceCheck.requireAvailable(
+        spec.device()); // a plain sentence, not LibTorch's dispatcher dump
     return FlowDistillerRun.open(spec);
   }
 }

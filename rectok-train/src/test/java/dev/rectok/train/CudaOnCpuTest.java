@@ -16,11 +16,17 @@ class CudaOnCpuTest {
   @Test
   void aCudaDeviceIsAPlainSentence(@TempDir Path tmp) {
     assumeTrue(Torch.cudaDeviceCount() == 0, "this LibTorch has CUDA devices");
-    FlowDistillerSpec spec = FlowDistillerSpec.builder(tmp.resolve("run"), tmp.resolve("data"))
-        .teacher(tmp.resolve("teacher.safetensors")).device(Device.cuda(0)).build();
+    FlowDistillerSpec spec =
+        FlowDistillerSpec.builder(tmp.resolve("run"), tmp.resolve("data"))
+            .teacher(tmp.resolve("teacher.safetensors"))
+            .device(Device.cuda(0))
+            .build();
     assertThatThrownBy(() -> Backends.openFlowDistiller(spec))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cuda:0 is not available")
-        .satisfies(e -> org.assertj.core.api.Assertions.assertThat(e.getMessage().length()).isLessThan(400));
+        .satisfies(
+            e ->
+                org.assertj.core.api.Assertions.assertThat(e.getMessage().length())
+                    .isLessThan(400));
   }
 }

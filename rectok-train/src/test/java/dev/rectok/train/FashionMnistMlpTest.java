@@ -25,16 +25,26 @@ class FashionMnistMlpTest {
     FashionMnist train = FashionMnist.load(dir, true, 12_000);
     FashionMnist test = FashionMnist.load(dir, false, 2_000);
     AtomicLong updates = new AtomicLong();
-    Progress counting = new Progress() {
-      @Override
-      public void update(long done, String status) {
-        updates.incrementAndGet();
-      }
-    };
+    Progress counting =
+        new Progress() {
+          @Override
+          public void update(long done, String status) {
+            updates.incrementAndGet();
+          }
+        };
     try (Scope s = Scope.open()) {
-      ClassifierTrainer.Result r = ClassifierTrainer.run(ClassifierTrainer.Config.builder().epochs(2).build(),
-          train.imagesTensor(), train.labelsTensor(), test.imagesTensor(), test.labelsTensor(), 10, counting);
-      System.out.printf("Fashion-MNIST MLP: epoch losses %s, test accuracy %.4f%n", r.epochLoss(), r.testAccuracy());
+      ClassifierTrainer.Result r =
+          ClassifierTrainer.run(
+              ClassifierTrainer.Config.builder().epochs(2).build(),
+              train.imagesTensor(),
+              train.labelsTensor(),
+              test.imagesTensor(),
+              test.labelsTensor(),
+              10,
+              counting);
+      System.out.printf(
+          "Fashion-MNIST MLP: epoch losses %s, test accuracy %.4f%n",
+          r.epochLoss(), r.testAccuracy());
       assertThat(r.testAccuracy()).isGreaterThanOrEqualTo(0.80);
       assertThat(r.epochLoss().get(1)).isLessThan(r.epochLoss().get(0));
       assertThat(updates.get()).isEqualTo(r.steps());
@@ -45,11 +55,15 @@ class FashionMnistMlpTest {
   void idxReaderRejectsTruncatedAndForeignFiles(@TempDir Path tmp) throws IOException {
     Path bad = tmp.resolve("x-idx3-ubyte");
     Files.write(bad, new byte[] {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3});
-    assertThatThrownBy(() -> IdxFile.read(bad, -1)).isInstanceOf(IOException.class).hasMessageContaining("truncated");
+    assertThatThrownBy(() -> IdxFile.read(bad, -1))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("truncated");
     Path foreign = tmp.resolve("y");
     Files.write(foreign, "PNG not idx".getBytes());
-    assertThatThrownBy(() -> IdxFile.read(foreign, -1)).hasMessageContaining("not an unsigned-byte IDX file");
-    assertThatThrownBy(() -> FashionMnist.load(tmp, true, 10)).hasMessageContaining("dataset-fashion-mnist");
+    assertThatThrownBy(() -> IdxFile.read(foreign, -1))
+        .hasMessageContaining("not an unsigned-byte IDX file");
+    assertThatThrownBy(() -> FashionMnist.load(tmp, true, 10))
+        .hasMessageContaining("dataset-fashion-mnist");
     Path ok = tmp.resolve("z");
     Files.write(ok, new byte[] {0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, (byte) 200});
     IdxFile f = IdxFile.read(ok, -1);
@@ -61,7 +75,8 @@ class FashionMnistMlpTest {
   void imagesAreScaledToMinusOneOne() throws IOException {
     Path dir = TestData.fashionMnist();
     FashionMnist test = FashionMnist.load(dir, false, 16);
-    try (Tensor x = test.imagesTensor(); Scope s = Scope.open()) {
+    try (Tensor x = test.imagesTensor();
+        Scope s = Scope.open()) {
       assertThat(x.shape()).containsExactly(16, 1, 28, 28);
       assertThat(x.min().item()).isGreaterThanOrEqualTo(-1.0);
       assertThat(x.max().item()).isLessThanOrEqualTo(1.0).isGreaterThan(0.5);

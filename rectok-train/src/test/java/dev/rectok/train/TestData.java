@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Test data the suite needs. Missing data fails the test with the command that installs it; a
- * run that must go on without it says so explicitly with {@code -Drectok.test.allowMissingData=true}
+ * Test data the suite needs. Missing data fails the test with the command that installs it; a run
+ * that must go on without it says so explicitly with {@code -Drectok.test.allowMissingData=true}
  * (then the tests are reported as skipped, never passed).
  */
 public final class TestData {
@@ -25,8 +25,10 @@ public final class TestData {
     if (FashionMnist.isAvailable(dir)) {
       return dir;
     }
-    String msg = "Fashion-MNIST is not installed at " + dir
-        + " (bin/setup installs it: apt-get install dataset-fashion-mnist; or set RECTOK_FASHION_MNIST)";
+    String msg =
+        "Fashion-MNIST is not installed at "
+            + dir
+            + " (bin/setup installs it: apt-get install dataset-fashion-mnist; or set RECTOK_FASHION_MNIST)";
     if (Boolean.getBoolean(ALLOW_MISSING)) {
       Assumptions.abort(msg + "; skipped because -D" + ALLOW_MISSING + "=true");
     }

@@ -26,9 +26,15 @@ import picocli.CommandLine.Option;
  * each, and prints PSNR, linear-probe accuracy and unguided domain FID side by side. Every run is
  * resumable under {@code --work}.
  */
-@Command(name = "ablation", description = "Train tokenizers with and without the semantic loss (and at several latent widths) and compare PSNR, linear probe and domain FID.")
+@Command(
+    name = "ablation",
+    description =
+        "Train tokenizers with and without the semantic loss (and at several latent widths) and compare PSNR, linear probe and domain FID.")
 final class AblationCommand implements Callable<Integer> {
-  @Option(names = "--work", required = true, description = "folder for the runs and model files (rerun to resume)")
+  @Option(
+      names = "--work",
+      required = true,
+      description = "folder for the runs and model files (rerun to resume)")
   Path work;
 
   @Option(names = "--teacher", description = "teacher model file (default: the shipped one)")
@@ -37,10 +43,15 @@ final class AblationCommand implements Callable<Integer> {
   @Option(names = "--data", description = "Fashion-MNIST folder (default: ${DEFAULT-VALUE})")
   Path data = FashionMnist.defaultDir();
 
-  @Option(names = "--widths", split = ",", description = "latent channels per token (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--widths",
+      split = ",",
+      description = "latent channels per token (default: ${DEFAULT-VALUE})")
   List<Integer> widths = List.of(FashionMnistModels.TOKEN_CHANNELS);
 
-  @Option(names = "--train-images", description = "training images per run (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--train-images",
+      description = "training images per run (default: ${DEFAULT-VALUE})")
   int trainImages = 20_000;
 
   @Option(names = "--tokenizer-epochs", description = "(default: ${DEFAULT-VALUE})")
@@ -60,15 +71,22 @@ final class AblationCommand implements Callable<Integer> {
     DemoEvaluation.Options o = DemoEvaluation.Options.demo().withSeed(seed);
     FashionMnist train = FashionMnist.load(data, true, o.probeTrain());
     FashionMnist test = FashionMnist.load(data, false, o.testImages());
-    StringBuilder table = new StringBuilder(String.format("%n| latent | semantic loss | PSNR (dB) | linear probe | domain FID (unguided) |%n"
-        + "|---|---|---|---|---|%n"));
+    StringBuilder table =
+        new StringBuilder(
+            String.format(
+                "%n| latent | semantic loss | PSNR (dB) | linear probe | domain FID (unguided) |%n"
+                    + "|---|---|---|---|---|%n"));
     for (int width : widths) {
       for (double sem : new double[] {1.0, 0.0}) {
         String name = "c" + width + (sem > 0 ? "-sem" : "-nosem");
         Path dir = work.resolve(name);
         Files.createDirectories(dir);
-        FashionMnistRecipe.Settings s = FashionMnistRecipe.Settings.defaults().withSeed(seed).withTokenChannels(width)
-            .withSemLossWeight(sem).withBudget(trainImages, tokenizerEpochs, generatorEpochs, 1, maxSteps);
+        FashionMnistRecipe.Settings s =
+            FashionMnistRecipe.Settings.defaults()
+                .withSeed(seed)
+                .withTokenChannels(width)
+                .withSemLossWeight(sem)
+                .withBudget(trainImages, tokenizerEpochs, generatorEpochs, 1, maxSteps);
         Path tokFile = dir.resolve(FashionMnistRecipe.TOKENIZER);
         Progress p = new ConsoleProgress(System.err);
         if (!Files.exists(tokFile)) {
@@ -76,23 +94,51 @@ final class AblationCommand implements Callable<Integer> {
         }
         Path genFile = dir.resolve(FashionMnistRecipe.GENERATOR);
         if (!Files.exists(genFile)) {
-          FashionMnistRecipe.generator("generator", FashionMnistModels.generator(width), generatorEpochs, data, tokFile,
-              dir.resolve("generator-run"), genFile, s, p);
+          FashionMnistRecipe.generator(
+              "generator",
+              FashionMnistModels.generator(width),
+              generatorEpochs,
+              data,
+              tokFile,
+              dir.resolve("generator-run"),
+              genFile,
+              s,
+              p);
         }
         try (RecTokTokenizer tok = RecTokTokenizer.open(tokFile, Device.CPU);
             DiTGenerator gen = DiTGenerator.open(genFile, null, Device.CPU);
-            VitTeacher t = VitTeacher.load(teacher); Scope sc = Scope.open()) {
+            VitTeacher t = VitTeacher.load(teacher);
+            Scope sc = Scope.open()) {
           Tensor testX = DemoEvaluation.rgb(test);
           Tensor trainX = DemoEvaluation.rgb(train);
           double psnr = DemoEvaluation.psnr(tok, testX, 250);
-          double probe = LinearProbe.fit(DemoEvaluation.latentFeatures(tok, trainX, 500), train.labelsTensor(),
-              DemoEvaluation.latentFeatures(tok, testX, 500), test.labelsTensor(),
-              LinearProbe.Config.defaults().withSeed(seed)).testAccuracy();
-          Tensor generated = DemoEvaluation.generate(gen, tok, o.generatedPerClass(),
-              GenerateOptions.builder().gridPoints(o.gridPoints()).build(), seed, Progress.NONE);
+          double probe =
+              LinearProbe.fit(
+                      DemoEvaluation.latentFeatures(tok, trainX, 500),
+                      train.labelsTensor(),
+                      DemoEvaluation.latentFeatures(tok, testX, 500),
+                      test.labelsTensor(),
+                      LinearProbe.Config.defaults().withSeed(seed))
+                  .testAccuracy();
+          Tensor generated =
+              DemoEvaluation.generate(
+                  gen,
+                  tok,
+                  o.generatedPerClass(),
+                  GenerateOptions.builder().gridPoints(o.gridPoints()).build(),
+                  seed,
+                  Progress.NONE);
           double fid = DemoEvaluation.domainFid(t, generated, testX);
-          String row = String.format("| %d×%d×%d | %s | %.2f | %.2f%% | %.2f |%n", width, tok.latentShape()[1],
-              tok.latentShape()[2], sem > 0 ? "on (weight " + sem + ")" : "off", psnr, 100 * probe, fid);
+          String row =
+              String.format(
+                  "| %d×%d×%d | %s | %.2f | %.2f%% | %.2f |%n",
+                  width,
+                  tok.latentShape()[1],
+                  tok.latentShape()[2],
+                  sem > 0 ? "on (weight " + sem + ")" : "off",
+                  psnr,
+                  100 * probe,
+                  fid);
           System.out.print(row);
           table.append(row);
         }

@@ -2,6 +2,7 @@ package dev.rectok.cli;
 
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
+import dev.rectok.generate.DiTGenerator;
 import dev.rectok.models.dit.DiTConfig;
 import dev.rectok.models.dit.DiTwDDTHead;
 import dev.rectok.models.tokenizer.RecTok;
@@ -12,7 +13,6 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.nn.InferencePrecision;
-import dev.rectok.generate.DiTGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,24 +25,31 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code rectok bench tokenizer | dit}: forward-pass throughput of the full-size models with seeded
- * random weights, under inference mode. The last lines are machine-readable
- * ({@code images_per_second=}, {@code ms_per_forward=}, {@code cpu_ms_per_forward=},
- * {@code peak_rss_mb=}): medians of the timed iterations after one warm-up.
+ * random weights, under inference mode. The last lines are machine-readable ({@code
+ * images_per_second=}, {@code ms_per_forward=}, {@code cpu_ms_per_forward=}, {@code peak_rss_mb=}):
+ * medians of the timed iterations after one warm-up.
  */
-@Command(name = "bench", description = "Benchmark the tokenizer or the DiT^DH forward pass.",
-    subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.DitBench.class,
-        AllreduceBench.class, // issue 14
+@Command(
+    name = "bench",
+    description = "Benchmark the tokenizer or the DiT^DH forward pass.",
+    subcommands = {
+      BenchCommand.TokenizerBench.class,
+      BenchCommand.DitBench.class,
+      AllreduceBench.class, // issue 14
 
-        /* issue 12 */ TeacherCommands.Bench.class,
+      /* issue 12 */ TeacherCommands.Bench.class,
+      InceptionBench.class, /* issue 11 */
 
-        InceptionBench.class, /* issue 11 */
-
-        // --- issue 13: precision benchmarks ---
-        BenchPrecisionCommands.Gemm.class, BenchPrecisionCommands.Sample.class, BenchPrecisionCommands.Quality.class})
+      // --- issue 13: precision benchmarks ---
+      BenchPrecisionCommands.Gemm.class,
+      BenchPrecisionCommands.Sample.class,
+      BenchPrecisionCommands.Quality.class
+    })
 final class BenchCommand implements Runnable {
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "choose 'tokenizer' or 'dit'");
+    throw new picocli.CommandLine.ParameterException(
+        new picocli.CommandLine(this), "choose 'tokenizer' or 'dit'");
   }
 
   /** Common options. */
@@ -53,14 +60,19 @@ final class BenchCommand implements Runnable {
     @Option(names = "--iters", description = "timed iterations (default: ${DEFAULT-VALUE})")
     int iters = 5;
 
-    @Option(names = "--warmup", description = "untimed iterations first (default: ${DEFAULT-VALUE}); the JIT keeps "
-        + "compiling through the first few forwards, so steady-state comparisons use 3")
+    @Option(
+        names = "--warmup",
+        description =
+            "untimed iterations first (default: ${DEFAULT-VALUE}); the JIT keeps "
+                + "compiling through the first few forwards, so steady-state comparisons use 3")
     int warmup = 1;
 
     @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--seed", description = "seed of the random weights and inputs (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--seed",
+        description = "seed of the random weights and inputs (default: ${DEFAULT-VALUE})")
     long seed = 0;
   }
 
@@ -69,7 +81,8 @@ final class BenchCommand implements Runnable {
 
   static double[] time(int warmup, int iters, IntConsumer body) {
     if (iters < 1 || warmup < 0) {
-      throw new IllegalArgumentException("--iters must be >= 1 and --warmup >= 0, got " + iters + " and " + warmup);
+      throw new IllegalArgumentException(
+          "--iters must be >= 1 and --warmup >= 0, got " + iters + " and " + warmup);
     }
     for (int i = 0; i < warmup; i++) {
       body.accept(i);
@@ -88,9 +101,9 @@ final class BenchCommand implements Runnable {
   }
 
   /**
-   * User + system CPU time of this process from {@code /proc/self/stat} (clock ticks of 10 ms),
-   * the same source the PyTorch reference script reads; NaN where unavailable. On a shared,
-   * overloaded machine it measures the work done rather than the share of the cores obtained.
+   * User + system CPU time of this process from {@code /proc/self/stat} (clock ticks of 10 ms), the
+   * same source the PyTorch reference script reads; NaN where unavailable. On a shared, overloaded
+   * machine it measures the work done rather than the share of the cores obtained.
    */
   static double processCpuMs() {
     try {
@@ -120,8 +133,11 @@ final class BenchCommand implements Runnable {
 
   static void report(String what, int batch, double[] ms) throws IOException {
     double med = median(ms);
-    System.out.printf("%s: %s ms per forward (median of %d)%n", what, Arrays.toString(Arrays.stream(ms)
-        .map(x -> Math.round(x * 10) / 10.0).toArray()), ms.length);
+    System.out.printf(
+        "%s: %s ms per forward (median of %d)%n",
+        what,
+        Arrays.toString(Arrays.stream(ms).map(x -> Math.round(x * 10) / 10.0).toArray()),
+        ms.length);
     // Before the three historical last lines, which scripts and tests read by position.
     if (lastCpuMs.length == ms.length) {
       System.out.printf("cpu_ms_per_forward=%.2f%n", median(lastCpuMs));
@@ -131,7 +147,9 @@ final class BenchCommand implements Runnable {
     System.out.printf("peak_rss_mb=%.0f%n", peakRssMb());
   }
 
-  @Command(name = "tokenizer", description = "Tokenizer encode/decode throughput (256x256 images for rectok_BB).")
+  @Command(
+      name = "tokenizer",
+      description = "Tokenizer encode/decode throughput (256x256 images for rectok_BB).")
   static final class TokenizerBench implements Callable<Integer> {
     @Option(names = "--preset", description = "tokenizer preset (default: ${DEFAULT-VALUE})")
     String preset = "rectok_BB";
@@ -139,27 +157,26 @@ final class BenchCommand implements Runnable {
     @Option(names = "--mode", description = "encode, decode or both (default: ${DEFAULT-VALUE})")
     String mode = "both";
 
-    @Mixin
-    Common common;
+    @Mixin Common common;
 
-    @Mixin
-    DeviceOption device;
+    @Mixin DeviceOption device;
 
     // --- issue 13: precision ---
-    @Mixin
-    PrecisionOption precision;
+    @Mixin PrecisionOption precision;
 
     @Override
     public Integer call() throws IOException {
       if (!mode.equals("encode") && !mode.equals("decode") && !mode.equals("both")) {
-        throw new IllegalArgumentException("--mode must be encode, decode or both, not '" + mode + "'");
+        throw new IllegalArgumentException(
+            "--mode must be encode, decode or both, not '" + mode + "'");
       }
       if (common.threads != null) {
         Torch.setNumThreads(common.threads);
       }
       Torch.manualSeed(common.seed);
       Device dev = device.get();
-      try (RecTok tok = new RecTok(RecTokConfig.preset(preset)); TorchGenerator g = TorchGenerator.cpu(common.seed)) {
+      try (RecTok tok = new RecTok(RecTokConfig.preset(preset));
+          TorchGenerator g = TorchGenerator.cpu(common.seed)) {
         tok.initWeights(g);
         if (dev.isCuda()) {
           tok.to(null, dev);
@@ -167,29 +184,41 @@ final class BenchCommand implements Runnable {
         tok.eval();
         DType compute = precision.resolve(dev);
         if (compute != DType.FLOAT32) {
-          InferencePrecision.prepareReleasing(tok, compute, path -> true); // as RecTokTokenizer.open does
+          InferencePrecision.prepareReleasing(
+              tok, compute, path -> true); // as RecTokTokenizer.open does
         }
         int size = tok.config().imgSize();
         int grid = tok.config().gridSize();
         int c = tok.config().tokenChannels();
-        try (Tensor x = Tensor.randn(new long[] {common.batch, 3, size, size}, g, DType.FLOAT32, dev);
-            Tensor z = Tensor.randn(new long[] {common.batch, (long) grid * grid, c}, g, DType.FLOAT32, dev)) {
-          double[] ms = time(common.warmup, common.iters, i -> {
-            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode();
-                var p = InferencePrecision.use(compute)) {
-              switch (mode) {
-                case "encode" -> tok.encode(x, false, null).close();
-                case "decode" -> tok.decoder(z);
-                case "both" -> tok.reconstruct(x);
-                default -> throw new IllegalArgumentException("--mode must be encode, decode or both");
-              }
-              if (dev.isCuda()) {
-                Torch.cudaSynchronize(Math.max(0, dev.index()));
-              }
-            }
-          });
-          System.out.printf("%s %s, batch %d, %dx%d, %d threads, %s, %s%n", preset, mode, common.batch, size, size,
-              Torch.numThreads(), dev, compute.torchName());
+        try (Tensor x =
+                Tensor.randn(new long[] {common.batch, 3, size, size}, g, DType.FLOAT32, dev);
+            Tensor z =
+                Tensor.randn(
+                    new long[] {common.batch, (long) grid * grid, c}, g, DType.FLOAT32, dev)) {
+          double[] ms =
+              time(
+                  common.warmup,
+                  common.iters,
+                  i -> {
+                    try (Scope s = Scope.open();
+                        GradMode m = GradMode.inferenceMode();
+                        var p = InferencePrecision.use(compute)) {
+                      switch (mode) {
+                        case "encode" -> tok.encode(x, false, null).close();
+                        case "decode" -> tok.decoder(z);
+                        case "both" -> tok.reconstruct(x);
+                        default ->
+                            throw new IllegalArgumentException(
+                                "--mode must be encode, decode or both");
+                      }
+                      if (dev.isCuda()) {
+                        Torch.cudaSynchronize(Math.max(0, dev.index()));
+                      }
+                    }
+                  });
+          System.out.printf(
+              "%s %s, batch %d, %dx%d, %d threads, %s, %s%n",
+              preset, mode, common.batch, size, size, Torch.numThreads(), dev, compute.torchName());
           report("tokenizer " + mode, common.batch, ms);
         }
       }
@@ -197,20 +226,21 @@ final class BenchCommand implements Runnable {
     }
   }
 
-  @Command(name = "dit", description = "DiT^DH forward throughput (128x16x16 latents for the released presets).")
+  @Command(
+      name = "dit",
+      description = "DiT^DH forward throughput (128x16x16 latents for the released presets).")
   static final class DitBench implements Callable<Integer> {
-    @Option(names = "--preset", description = "DiTDDT_s, DiTDDT_b, DiTDDT_l or DiTDDT_xl (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--preset",
+        description = "DiTDDT_s, DiTDDT_b, DiTDDT_l or DiTDDT_xl (default: ${DEFAULT-VALUE})")
     String preset = "DiTDDT_s";
 
-    @Mixin
-    Common common;
+    @Mixin Common common;
 
-    @Mixin
-    DeviceOption device;
+    @Mixin DeviceOption device;
 
     // --- issue 13: precision ---
-    @Mixin
-    PrecisionOption precision;
+    @Mixin PrecisionOption precision;
 
     @Override
     public Integer call() throws IOException {
@@ -226,25 +256,34 @@ final class BenchCommand implements Runnable {
         }
         net.eval();
         if (compute != DType.FLOAT32) {
-          InferencePrecision.prepareReleasing(net, compute, DiTGenerator.BF16_LINEARS); // as DiTGenerator.open does
+          InferencePrecision.prepareReleasing(
+              net, compute, DiTGenerator.BF16_LINEARS); // as DiTGenerator.open does
         }
         DiTConfig cfg = net.config();
         long c = cfg.tokenChannels();
         long n = cfg.inputSize();
         try (Tensor x = Tensor.randn(new long[] {common.batch, c, n, n}, g, DType.FLOAT32, dev);
             Tensor t = Tensor.rand(new long[] {common.batch}, g, DType.FLOAT32, dev);
-            Tensor y = Tensor.randint(0, cfg.numClasses(), new long[] {common.batch}, g, DType.INT64, dev)) {
-          double[] ms = time(common.warmup, common.iters, i -> {
-            try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode();
-                var p = InferencePrecision.use(compute)) {
-              net.forward(x, t, y);
-              if (dev.isCuda()) {
-                Torch.cudaSynchronize(Math.max(0, dev.index()));
-              }
-            }
-          });
-          System.out.printf("%s, batch %d, latent %dx%dx%d, %d threads, %s, %s%n", preset, common.batch, c, n, n,
-              Torch.numThreads(), dev, compute.torchName());
+            Tensor y =
+                Tensor.randint(
+                    0, cfg.numClasses(), new long[] {common.batch}, g, DType.INT64, dev)) {
+          double[] ms =
+              time(
+                  common.warmup,
+                  common.iters,
+                  i -> {
+                    try (Scope s = Scope.open();
+                        GradMode m = GradMode.inferenceMode();
+                        var p = InferencePrecision.use(compute)) {
+                      net.forward(x, t, y);
+                      if (dev.isCuda()) {
+                        Torch.cudaSynchronize(Math.max(0, dev.index()));
+                      }
+                    }
+                  });
+          System.out.printf(
+              "%s, batch %d, latent %dx%dx%d, %d threads, %s, %s%n",
+              preset, common.batch, c, n, n, Torch.numThreads(), dev, compute.torchName());
           report("dit forward", common.batch, ms);
         }
       }

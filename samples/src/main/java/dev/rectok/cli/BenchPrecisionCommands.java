@@ -37,9 +37,13 @@ final class BenchPrecisionCommands {
   private BenchPrecisionCommands() {}
 
   /** {@code rectok bench gemm}: Linear GEMM throughput, fp32 (OpenBLAS) against bf16 (oneDNN). */
-  @Command(name = "gemm", description = "fp32 vs bf16 Linear GEMM GFLOP/s on the models' shapes, alternated.")
+  @Command(
+      name = "gemm",
+      description = "fp32 vs bf16 Linear GEMM GFLOP/s on the models' shapes, alternated.")
   static final class Gemm implements Callable<Integer> {
-    @Option(names = "--rounds", description = "alternated rounds per shape (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--rounds",
+        description = "alternated rounds per shape (default: ${DEFAULT-VALUE})")
     int rounds = 3;
 
     @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
@@ -48,17 +52,22 @@ final class BenchPrecisionCommands {
     @Override
     public Integer call() {
       if (rounds < 1) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-            "--rounds must be at least 1, got " + rounds);
+        throw new picocli.CommandLine.ParameterException(
+            new picocli.CommandLine(this), "--rounds must be at least 1, got " + rounds);
       }
       if (threads != null) {
         Torch.setNumThreads(threads);
       }
-      // (M tokens, K in, N out): DiT^DH-XL qkv / fc1 / fc2 at batch 1, the tokenizer's qkv at batch 4 / 2
-      long[][] shapes = {{256, 1152, 1152}, {256, 1152, 4608}, {256, 4608, 1152}, {512, 768, 768}, {1024, 768, 3072}};
-      System.out.printf("%-18s %12s %12s %16s %8s%n", "M x K x N", "fp32 GFLOP/s", "bf16 GFLOP/s", "bf16+casts GF/s",
-          "bf16/fp32");
-      try (TorchGenerator g = TorchGenerator.cpu(0); GradMode m = GradMode.inferenceMode()) {
+      // (M tokens, K in, N out): DiT^DH-XL qkv / fc1 / fc2 at batch 1, the tokenizer's qkv at batch
+      // 4 / 2
+      long[][] shapes = {
+        {256, 1152, 1152}, {256, 1152, 4608}, {256, 4608, 1152}, {512, 768, 768}, {1024, 768, 3072}
+      };
+      System.out.printf(
+          "%-18s %12s %12s %16s %8s%n",
+          "M x K x N", "fp32 GFLOP/s", "bf16 GFLOP/s", "bf16+casts GF/s", "bf16/fp32");
+      try (TorchGenerator g = TorchGenerator.cpu(0);
+          GradMode m = GradMode.inferenceMode()) {
         for (long[] s : shapes) {
           try (Scope scope = Scope.open()) {
             Tensor x = Tensor.randn(g, s[0], s[1]);
@@ -80,16 +89,20 @@ final class BenchPrecisionCommands {
                 b16t[r] = gflops(flop, () -> F.linear(x16, w16, b16));
                 f32[r] = gflops(flop, () -> F.linear(x, w, b));
               }
-              cast[r] = gflops(flop, () -> F.linear(x.to(DType.BFLOAT16), w16, b16).to(DType.FLOAT32));
+              cast[r] =
+                  gflops(flop, () -> F.linear(x.to(DType.BFLOAT16), w16, b16).to(DType.FLOAT32));
             }
             double a = BenchCommand.median(f32);
             double c = BenchCommand.median(b16t);
-            System.out.printf("%-18s %12.1f %12.1f %16.1f %8.2f%n", s[0] + "x" + s[1] + "x" + s[2], a, c,
-                BenchCommand.median(cast), c / a);
+            System.out.printf(
+                "%-18s %12.1f %12.1f %16.1f %8.2f%n",
+                s[0] + "x" + s[1] + "x" + s[2], a, c, BenchCommand.median(cast), c / a);
           }
         }
       }
-      System.out.printf("threads %d; medians of %d alternated rounds of >= 0.3 s each%n", Torch.numThreads(), rounds);
+      System.out.printf(
+          "threads %d; medians of %d alternated rounds of >= 0.3 s each%n",
+          Torch.numThreads(), rounds);
       return 0;
     }
 
@@ -118,15 +131,22 @@ final class BenchPrecisionCommands {
    * AutoGuidance, its wall time, and the time of one forward of each network at the same batch, so
    * that {@code steps x (forward + guide forward)} can be compared with the sampling time.
    */
-  @Command(name = "sample", description = "Sampling run (DiT^DH + AutoGuidance, random weights): time vs steps x forward.")
+  @Command(
+      name = "sample",
+      description =
+          "Sampling run (DiT^DH + AutoGuidance, random weights): time vs steps x forward.")
   static final class Sample implements Callable<Integer> {
     @Option(names = "--preset", description = "main network preset (default: ${DEFAULT-VALUE})")
     String preset = "DiTDDT_xl";
 
-    @Option(names = "--guide-preset", description = "AutoGuidance network preset, or 'none' (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--guide-preset",
+        description = "AutoGuidance network preset, or 'none' (default: ${DEFAULT-VALUE})")
     String guidePreset = "DiTDDT_s";
 
-    @Option(names = "--steps", description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--steps",
+        description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
     int gridPoints = 150;
 
     @Option(names = "--batch", description = "images per sampling run (default: ${DEFAULT-VALUE})")
@@ -135,22 +155,23 @@ final class BenchPrecisionCommands {
     @Option(names = "--iters", description = "timed sampling runs (default: ${DEFAULT-VALUE})")
     int runs = 1;
 
-    @Option(names = "--warmup", description = "untimed 2-step runs first (JIT, allocator) (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--warmup",
+        description = "untimed 2-step runs first (JIT, allocator) (default: ${DEFAULT-VALUE})")
     int warmup = 1;
 
     @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
     Integer threads;
 
-    @Mixin
-    DeviceOption device;
+    @Mixin DeviceOption device;
 
-    @Mixin
-    PrecisionOption precision;
+    @Mixin PrecisionOption precision;
 
     @Override
     public Integer call() throws Exception {
       if (gridPoints < 2 || batch < 1 || runs < 1 || warmup < 0) {
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+        throw new picocli.CommandLine.ParameterException(
+            new picocli.CommandLine(this),
             "--steps must be >= 2, --batch and --iters >= 1, --warmup >= 0");
       }
       if (threads != null) {
@@ -160,8 +181,11 @@ final class BenchPrecisionCommands {
       DType compute = precision.resolve(dev);
       boolean guided = !guidePreset.equals("none");
       try (TorchGenerator g = TorchGenerator.cpu(0);
-          DiTGenerator gen = new DiTGenerator(new DiTwDDTHead(DiTConfig.preset(preset), g),
-              guided ? new DiTwDDTHead(DiTConfig.preset(guidePreset), g) : null, dev)) {
+          DiTGenerator gen =
+              new DiTGenerator(
+                  new DiTwDDTHead(DiTConfig.preset(preset), g),
+                  guided ? new DiTwDDTHead(DiTConfig.preset(guidePreset), g) : null,
+                  dev)) {
         long tp = System.nanoTime();
         if (compute != DType.FLOAT32) {
           gen.prepareBf16Only(compute); // as DiTGenerator.open does for bf16
@@ -171,7 +195,8 @@ final class BenchPrecisionCommands {
         for (int i = 0; i < batch; i++) {
           labels[i] = (i * 131L) % gen.numClasses();
         }
-        GenerateOptions.Builder b = GenerateOptions.builder().gridPoints(gridPoints).precision(precision.get());
+        GenerateOptions.Builder b =
+            GenerateOptions.builder().gridPoints(gridPoints).precision(precision.get());
         if (guided) {
           b.autoGuidance();
         }
@@ -180,19 +205,36 @@ final class BenchPrecisionCommands {
         double[] fwd = forwardMs(gen, preset, guided ? guidePreset : null, batch, compute, dev);
         // a short warm-up run (JIT, allocator), then the timed runs
         for (int i = 0; i < warmup; i++) {
-          gen.sample(labels, 1, GenerateOptions.builder().gridPoints(3).precision(precision.get()).build(), Progress.NONE);
+          gen.sample(
+              labels,
+              1,
+              GenerateOptions.builder().gridPoints(3).precision(precision.get()).build(),
+              Progress.NONE);
         }
         double[] ms = BenchCommand.time(0, runs, r -> gen.sample(labels, r, o, Progress.NONE));
         double med = BenchCommand.median(ms);
         int steps = gridPoints - 1;
         double floor = steps * (fwd[0] + fwd[1]);
-        System.out.printf("%s%s, batch %d, %d steps, %d threads, %s, GEMMs in %s (weights converted in %.0f ms)%n",
-            preset, guided ? " + AutoGuidance " + guidePreset : "", batch, steps, Torch.numThreads(), dev,
-            compute.torchName(), prepareMs);
-        System.out.printf("forward ms: main %.1f, guide %.1f; steps x forwards = %.0f ms%n", fwd[0], fwd[1], floor);
-        System.out.printf("sampling ms per run: %s; median %.0f; per step %.1f; gap to steps x forwards %.1f%%%n",
-            java.util.Arrays.toString(java.util.Arrays.stream(ms).map(x -> Math.round(x)).toArray()), med,
-            med / steps, 100 * (med - floor) / floor);
+        System.out.printf(
+            "%s%s, batch %d, %d steps, %d threads, %s, GEMMs in %s (weights converted in %.0f ms)%n",
+            preset,
+            guided ? " + AutoGuidance " + guidePreset : "",
+            batch,
+            steps,
+            Torch.numThreads(),
+            dev,
+            compute.torchName(),
+            prepareMs);
+        System.out.printf(
+            "forward ms: main %.1f, guide %.1f; steps x forwards = %.0f ms%n",
+            fwd[0], fwd[1], floor);
+        System.out.printf(
+            "sampling ms per run: %s; median %.0f; per step %.1f; gap to steps x forwards %.1f%%%n",
+            java.util.Arrays.toString(
+                java.util.Arrays.stream(ms).map(x -> Math.round(x)).toArray()),
+            med,
+            med / steps,
+            100 * (med - floor) / floor);
         System.out.printf("cpu_ms_per_forward=%.2f%n", BenchCommand.median(BenchCommand.lastCpuMs));
         System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
         System.out.printf("ms_per_sample_run=%.1f%n", med);
@@ -202,13 +244,16 @@ final class BenchPrecisionCommands {
     }
 
     /** Median ms of 3 forwards of the main and the guide network (0 without a guide). */
-    private static double[] forwardMs(DiTGenerator gen, String preset, String guidePreset, int batch, DType compute,
-        Device dev) {
+    private static double[] forwardMs(
+        DiTGenerator gen, String preset, String guidePreset, int batch, DType compute, Device dev) {
       double[] out = new double[2];
-      try (TorchGenerator g = TorchGenerator.cpu(1); Scope s = Scope.open(); GradMode m = GradMode.inferenceMode();
+      try (TorchGenerator g = TorchGenerator.cpu(1);
+          Scope s = Scope.open();
+          GradMode m = GradMode.inferenceMode();
           var p = InferencePrecision.use(compute)) {
         int[] shape = gen.latentShape();
-        Tensor x = Tensor.randn(new long[] {batch, shape[0], shape[1], shape[2]}, g, DType.FLOAT32, dev);
+        Tensor x =
+            Tensor.randn(new long[] {batch, shape[0], shape[1], shape[2]}, g, DType.FLOAT32, dev);
         Tensor t = Tensor.rand(new long[] {batch}, g, DType.FLOAT32, dev);
         Tensor y = Tensor.randint(0, gen.numClasses(), new long[] {batch}, g, DType.INT64, dev);
         DiTwDDTHead[] nets = {gen.network(), gen.guideNetwork()};
@@ -217,14 +262,18 @@ final class BenchPrecisionCommands {
             continue;
           }
           DiTwDDTHead net = nets[k];
-          double[] ms = BenchCommand.time(1, 3, i -> {
-            try (Scope inner = Scope.open()) {
-              net.forward(x, t, y);
-              if (dev.isCuda()) {
-                Torch.cudaSynchronize(Math.max(0, dev.index()));
-              }
-            }
-          });
+          double[] ms =
+              BenchCommand.time(
+                  1,
+                  3,
+                  i -> {
+                    try (Scope inner = Scope.open()) {
+                      net.forward(x, t, y);
+                      if (dev.isCuda()) {
+                        Torch.cudaSynchronize(Math.max(0, dev.index()));
+                      }
+                    }
+                  });
           out[k] = BenchCommand.median(ms);
         }
       }
@@ -233,31 +282,44 @@ final class BenchPrecisionCommands {
   }
 
   /**
-   * {@code rectok bench quality}: the Fashion-MNIST demo's metrics with the shipped models, in
-   * fp32 and in bf16, printed side by side.
+   * {@code rectok bench quality}: the Fashion-MNIST demo's metrics with the shipped models, in fp32
+   * and in bf16, printed side by side.
    */
-  @Command(name = "quality", description = "Demo metrics (PSNR, linear probe, domain FID) in fp32 and bf16, side by side.")
+  @Command(
+      name = "quality",
+      description = "Demo metrics (PSNR, linear probe, domain FID) in fp32 and bf16, side by side.")
   static final class Quality implements Callable<Integer> {
-    @Option(names = "--models", description = "folder with the demo's model files (default: the shipped ones)")
+    @Option(
+        names = "--models",
+        description = "folder with the demo's model files (default: the shipped ones)")
     Path models = DemoCommand.defaultModels();
 
     @Option(names = "--data", description = "Fashion-MNIST folder (default: ${DEFAULT-VALUE})")
     Path data = FashionMnist.defaultDir();
 
-    @Option(names = "--per-class", description = "generated images per class for each FID (default: ${DEFAULT-VALUE}: "
-        + "1,000 samples)")
+    @Option(
+        names = "--per-class",
+        description =
+            "generated images per class for each FID (default: ${DEFAULT-VALUE}: "
+                + "1,000 samples)")
     int perClass = 100;
 
-    @Option(names = "--test-images", description = "test images (PSNR, probe, FID reference) (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--test-images",
+        description = "test images (PSNR, probe, FID reference) (default: ${DEFAULT-VALUE})")
     int testImages = 2000;
 
-    @Option(names = "--steps", description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--steps",
+        description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
     int gridPoints = 33;
 
     @Override
     public Integer call() throws Exception {
-      dev.rectok.torch.nn.InferencePrecision.resolve(Precision.BF16, Device.CPU); // refuses early without bf16
-      DemoEvaluation.Options o = new DemoEvaluation.Options(testImages, 5000, perClass, gridPoints, 1.5, 0);
+      dev.rectok.torch.nn.InferencePrecision.resolve(
+          Precision.BF16, Device.CPU); // refuses early without bf16
+      DemoEvaluation.Options o =
+          new DemoEvaluation.Options(testImages, 5000, perClass, gridPoints, 1.5, 0);
       FashionMnist train = FashionMnist.load(data, true, o.probeTrain());
       FashionMnist test = FashionMnist.load(data, false, o.testImages());
       List<Precision> sides = List.of(Precision.FP32, Precision.BF16);
@@ -266,21 +328,40 @@ final class BenchPrecisionCommands {
       try (VitTeacher teacher = VitTeacher.load(models.resolve(FashionMnistRecipe.TEACHER))) {
         for (int i = 0; i < 2; i++) {
           long t0 = System.nanoTime();
-          try (RecTokTokenizer tok = RecTokTokenizer.open(models.resolve(FashionMnistRecipe.TOKENIZER), Device.CPU,
-                  sides.get(i));
-              DiTGenerator gen = DiTGenerator.open(models.resolve(FashionMnistRecipe.GENERATOR),
-                  models.resolve(FashionMnistRecipe.GUIDE), Device.CPU, sides.get(i))) {
-            m[i] = DemoEvaluation.evaluate(tok, gen, true, teacher, train, test, o, sides.get(i), Progress.NONE);
+          try (RecTokTokenizer tok =
+                  RecTokTokenizer.open(
+                      models.resolve(FashionMnistRecipe.TOKENIZER), Device.CPU, sides.get(i));
+              DiTGenerator gen =
+                  DiTGenerator.open(
+                      models.resolve(FashionMnistRecipe.GENERATOR),
+                      models.resolve(FashionMnistRecipe.GUIDE),
+                      Device.CPU,
+                      sides.get(i))) {
+            m[i] =
+                DemoEvaluation.evaluate(
+                    tok, gen, true, teacher, train, test, o, sides.get(i), Progress.NONE);
           }
           seconds[i] = (System.nanoTime() - t0) / 1e9;
         }
       }
       System.out.printf("%-44s %10s %10s%n", "metric (Fashion-MNIST demo models)", "fp32", "bf16");
-      row("reconstruction PSNR, dB (" + o.testImages() + " test images)", m[0].psnr(), m[1].psnr(), "%10.2f");
-      row("linear probe on latents, %", 100 * m[0].probeAccuracy(), 100 * m[1].probeAccuracy(), "%10.2f");
-      row("domain FID unguided (" + 10 * perClass + " samples, " + (gridPoints - 1) + " steps)", m[0].fidUnguided(),
-          m[1].fidUnguided(), "%10.3f");
-      row("domain FID AutoGuided w=1.5 (" + 10 * perClass + " samples)", m[0].fidAutoGuided(), m[1].fidAutoGuided(),
+      row(
+          "reconstruction PSNR, dB (" + o.testImages() + " test images)",
+          m[0].psnr(),
+          m[1].psnr(),
+          "%10.2f");
+      row(
+          "linear probe on latents, %",
+          100 * m[0].probeAccuracy(), 100 * m[1].probeAccuracy(), "%10.2f");
+      row(
+          "domain FID unguided (" + 10 * perClass + " samples, " + (gridPoints - 1) + " steps)",
+          m[0].fidUnguided(),
+          m[1].fidUnguided(),
+          "%10.3f");
+      row(
+          "domain FID AutoGuided w=1.5 (" + 10 * perClass + " samples)",
+          m[0].fidAutoGuided(),
+          m[1].fidAutoGuided(),
           "%10.3f");
       row("domain FID real-vs-real floor", m[0].fidRealVsReal(), m[1].fidRealVsReal(), "%10.3f");
       row("evaluation wall time, s", seconds[0], seconds[1], "%10.1f");

@@ -46,8 +46,13 @@ final class ConsoleProgress implements Progress {
     if (total > 0) {
       int width = 30;
       int filled = (int) Math.min(width, width * done / total);
-      sb.append('[').append("=".repeat(filled)).append(" ".repeat(width - filled)).append("] ")
-          .append(done).append('/').append(total);
+      sb.append('[')
+          .append("=".repeat(filled))
+          .append(" ".repeat(width - filled))
+          .append("] ")
+          .append(done)
+          .append('/')
+          .append(total);
       if (rate > 0 && done < total) {
         sb.append(" eta ").append(format(Duration.ofMillis((long) ((total - done) / rate * 1000))));
       }

@@ -5,7 +5,9 @@ import picocli.CommandLine.Option;
 
 /** {@code --device cpu|cuda:N}, shared by the model commands. */
 final class DeviceOption {
-  @Option(names = "--device", description = "cpu or cuda:N (PyTorch syntax; default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--device",
+      description = "cpu or cuda:N (PyTorch syntax; default: ${DEFAULT-VALUE})")
   String device = "cpu";
 
   Device get() {

@@ -11,11 +11,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A training command's membership in a data-parallel job (issue 14): under {@code rectok launch}
- * or {@code torchrun} (the environment has {@code WORLD_SIZE}) it joins the job, installs it for
- * the trainers ({@link DataParallel}), sets the intra-op threads to cores ÷ local processes
- * (unless {@code OMP_NUM_THREADS} is set) and watches the launcher; otherwise it does nothing.
- * {@code RECTOK_DIST_TIMEOUT} (seconds, default 600) bounds the rendezvous and every collective.
+ * A training command's membership in a data-parallel job (issue 14): under {@code rectok launch} or
+ * {@code torchrun} (the environment has {@code WORLD_SIZE}) it joins the job, installs it for the
+ * trainers ({@link DataParallel}), sets the intra-op threads to cores ÷ local processes (unless
+ * {@code OMP_NUM_THREADS} is set) and watches the launcher; otherwise it does nothing. {@code
+ * RECTOK_DIST_TIMEOUT} (seconds, default 600) bounds the rendezvous and every collective.
  *
  * <p>Owns the context; {@link #close} waits for the other ranks after a clean run ({@link #done})
  * and frees it. One per command, on its thread.
@@ -44,7 +44,8 @@ final class DistributedSession implements AutoCloseable {
       try {
         seconds = Long.parseLong(t.strip());
       } catch (NumberFormatException ex) {
-        throw new IllegalArgumentException("RECTOK_DIST_TIMEOUT must be a number of seconds, got '" + t + "'");
+        throw new IllegalArgumentException(
+            "RECTOK_DIST_TIMEOUT must be a number of seconds, got '" + t + "'");
       }
     }
     DistributedContext ctx = DistributedContext.init(e.get(), Duration.ofSeconds(seconds));

@@ -7,7 +7,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** {@code rectok doctor}: what runtime the SDK found, and what to fix. */
-@Command(name = "doctor", description = "Print Java, native-access, shim, LibTorch, BLAS, thread and CUDA facts.")
+@Command(
+    name = "doctor",
+    description = "Print Java, native-access, shim, LibTorch, BLAS, thread and CUDA facts.")
 final class DoctorCommand implements Callable<Integer> {
 
   @Override
@@ -16,8 +18,9 @@ final class DoctorCommand implements Callable<Integer> {
     RuntimeInfo info = backend.runtimeInfo();
     System.out.println("rectok doctor (backend: " + info.backend() + ")");
     System.out.print(info.format());
-    boolean ok = info.facts().get("native access").startsWith("enabled")
-        && info.facts().get("BLAS").contains("openblas");
+    boolean ok =
+        info.facts().get("native access").startsWith("enabled")
+            && info.facts().get("BLAS").contains("openblas");
     System.out.println(ok ? "status: OK" : "status: WARN (see the lines above)");
     return 0;
   }

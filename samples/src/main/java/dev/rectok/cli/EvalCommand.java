@@ -2,6 +2,7 @@ package dev.rectok.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rectok.api.DType;
 import dev.rectok.eval.Evaluation;
 import dev.rectok.eval.Fid;
 import dev.rectok.eval.FrechetDistance;
@@ -10,7 +11,6 @@ import dev.rectok.eval.ReferenceStatistics;
 import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.models.inception.InceptionV3;
 import dev.rectok.models.inception.InceptionWeights;
-import dev.rectok.api.DType;
 import dev.rectok.torch.io.AtomicFiles;
 import dev.rectok.torch.io.CheckpointFormatException;
 import dev.rectok.torch.io.Npz;
@@ -33,19 +33,28 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rectok eval fid|isc|prc|all|recon|stats|probe}: evaluation like the paper (torch-fidelity's
- * Inception, FID/IS/precision-recall in torch-fidelity's or the ADM evaluator's formulas), see the
- * README section "Evaluate like the paper".
+ * {@code rectok eval fid|isc|prc|all|recon|stats|probe}: evaluation like the paper
+ * (torch-fidelity's Inception, FID/IS/precision-recall in torch-fidelity's or the ADM evaluator's
+ * formulas), see the README section "Evaluate like the paper".
  */
-@Command(name = "eval", description = "Evaluate like the paper: FID, Inception Score, precision/recall, rFID + PSNR, statistics, linear probe.",
-    subcommands = {EvalCommand.FidCmd.class, EvalCommand.IscCmd.class, EvalCommand.PrcCmd.class, EvalCommand.AllCmd.class,
-        EvalCommand.Recon.class, EvalCommand.Stats.class, ProbeCommand.class})
+@Command(
+    name = "eval",
+    description =
+        "Evaluate like the paper: FID, Inception Score, precision/recall, rFID + PSNR, statistics, linear probe.",
+    subcommands = {
+      EvalCommand.FidCmd.class,
+      EvalCommand.IscCmd.class,
+      EvalCommand.PrcCmd.class,
+      EvalCommand.AllCmd.class,
+      EvalCommand.Recon.class,
+      EvalCommand.Stats.class,
+      ProbeCommand.class
+    })
 final class EvalCommand implements Runnable {
   static final String SDK_VERSION = "0.1.0";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public void run() {
@@ -54,31 +63,46 @@ final class EvalCommand implements Runnable {
 
   /** Options every Inception-based subcommand shares. */
   static final class InceptionOptions {
-    @Option(names = "--inception", required = true, description = "Inception weights: " + InceptionWeights.TORCH_FIDELITY_FILE
-        + ", " + InceptionWeights.PYTORCH_FID_FILE + " or the .safetensors of 'rectok convert --kind inception'")
+    @Option(
+        names = "--inception",
+        required = true,
+        description =
+            "Inception weights: "
+                + InceptionWeights.TORCH_FIDELITY_FILE
+                + ", "
+                + InceptionWeights.PYTORCH_FID_FILE
+                + " or the .safetensors of 'rectok convert --kind inception'")
     Path inception;
 
-    @Option(names = "--batch", description = "images per Inception call (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--batch",
+        description = "images per Inception call (default: ${DEFAULT-VALUE})")
     int batch = 50;
 
-    @Option(names = "--threads", description = "image decoder threads (default: the number of cores)")
+    @Option(
+        names = "--threads",
+        description = "image decoder threads (default: the number of cores)")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--float64", description = "run the Inception network in float64 (torch-fidelity's feature_extractor_internal_dtype)")
+    @Option(
+        names = "--float64",
+        description =
+            "run the Inception network in float64 (torch-fidelity's feature_extractor_internal_dtype)")
     boolean float64;
 
     @Option(names = "--force", description = "overwrite existing outputs")
     boolean force;
 
-    @Mixin
-    DeviceOption device;
+    @Mixin DeviceOption device;
 
     void check(CommandSpec spec) {
       if (batch < 1 || batch > 4096) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be in 1..4096, got " + batch);
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--batch must be in 1..4096, got " + batch);
       }
       if (threads < 1 || threads > 256) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be in 1..256, got " + threads);
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--threads must be in 1..256, got " + threads);
       }
     }
 
@@ -93,13 +117,15 @@ final class EvalCommand implements Runnable {
     try {
       return Fid.Protocol.of(name);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--protocol must be torch-fidelity or adm, got '" + name + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--protocol must be torch-fidelity or adm, got '" + name + "'");
     }
   }
 
   static void refuseOverwrite(Path out, boolean force) throws IOException {
     if (out != null && Files.exists(out) && !force) {
-      throw new FileAlreadyExistsException(out.toString(), null, "exists; pass --force to overwrite");
+      throw new FileAlreadyExistsException(
+          out.toString(), null, "exists; pass --force to overwrite");
     }
   }
 
@@ -143,26 +169,35 @@ final class EvalCommand implements Runnable {
 
   /** {@code rectok eval fid|isc|prc|all}. */
   abstract static class MetricsCmd implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Option(names = "--samples", required = true, description = "generated images: a folder of PNGs or an .npz with arr_0")
+    @Option(
+        names = "--samples",
+        required = true,
+        description = "generated images: a folder of PNGs or an .npz with arr_0")
     Path samples;
 
-    @Option(names = "--ref", description = "reference: an image folder, an .npz with arr_0, or statistics (.npz with mu, sigma)")
+    @Option(
+        names = "--ref",
+        description =
+            "reference: an image folder, an .npz with arr_0, or statistics (.npz with mu, sigma)")
     Path ref;
 
-    @Option(names = "--protocol", description = "torch-fidelity (RecTok's numbers) or adm (guided-diffusion evaluator.py) (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--protocol",
+        description =
+            "torch-fidelity (RecTok's numbers) or adm (guided-diffusion evaluator.py) (default: ${DEFAULT-VALUE})")
     String protocol = "torch-fidelity";
 
-    @Option(names = "--skip-bad", description = "skip unreadable or mismatched sample images and count them in metrics.json")
+    @Option(
+        names = "--skip-bad",
+        description = "skip unreadable or mismatched sample images and count them in metrics.json")
     boolean skipBad;
 
     @Option(names = "--out", description = "metrics JSON to write (default: ${DEFAULT-VALUE})")
     Path out = Path.of("metrics.json");
 
-    @Mixin
-    InceptionOptions inc;
+    @Mixin InceptionOptions inc;
 
     abstract String what();
 
@@ -172,16 +207,23 @@ final class EvalCommand implements Runnable {
       Fid.Protocol p = protocol(spec, protocol);
       var metrics = Evaluation.metricsOf(what());
       if (ref == null && !what().equals("isc")) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--ref is required for " + what());
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--ref is required for " + what());
       }
       refuseOverwrite(out, inc.force);
       if (!Files.exists(samples)) {
-        throw new java.nio.file.NoSuchFileException(samples.toString(), null, "no such sample folder or .npz");
+        throw new java.nio.file.NoSuchFileException(
+            samples.toString(), null, "no such sample folder or .npz");
       }
       Evaluation.Report r;
       try (InceptionV3 net = inc.load()) {
-        r = Evaluation.run(net, samples, ref, new Evaluation.Options(metrics, p, inc.batch, skipBad, inc.threads),
-            new ConsoleProgress(System.err));
+        r =
+            Evaluation.run(
+                net,
+                samples,
+                ref,
+                new Evaluation.Options(metrics, p, inc.batch, skipBad, inc.threads),
+                new ConsoleProgress(System.err));
       }
       ObjectNode j = JSON.createObjectNode();
       j.put("protocol", p.key());
@@ -199,10 +241,13 @@ final class EvalCommand implements Runnable {
       j.put("inception_dtype", inc.float64 ? "float64" : "float32");
       j.put("sdk_version", SDK_VERSION);
       ObjectNode m = j.putObject("metrics");
-      r.metrics().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
-        m.put(e.getKey(), e.getValue());
-        System.out.println(e.getKey() + "=" + e.getValue());
-      });
+      r.metrics().entrySet().stream()
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(
+              e -> {
+                m.put(e.getKey(), e.getValue());
+                System.out.println(e.getKey() + "=" + e.getValue());
+              });
       if (r.skipped() > 0) {
         System.out.println("skipped=" + r.skipped());
       }
@@ -228,7 +273,9 @@ final class EvalCommand implements Runnable {
     }
   }
 
-  @Command(name = "prc", description = "Precision, recall and F-score (k = 3) of --samples against --ref images.")
+  @Command(
+      name = "prc",
+      description = "Precision, recall and F-score (k = 3) of --samples against --ref images.")
   static final class PrcCmd extends MetricsCmd {
     @Override
     String what() {
@@ -245,38 +292,55 @@ final class EvalCommand implements Runnable {
   }
 
   /** {@code rectok eval stats}. */
-  @Command(name = "stats", description = "Inception statistics (mu, sigma) of an image set as an .npz (like adm_in256_stats.npz).")
+  @Command(
+      name = "stats",
+      description =
+          "Inception statistics (mu, sigma) of an image set as an .npz (like adm_in256_stats.npz).")
   static final class Stats implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Option(names = "--images", required = true, description = "an image folder (with --crop: searched recursively) or an .npz with arr_0")
+    @Option(
+        names = "--images",
+        required = true,
+        description = "an image folder (with --crop: searched recursively) or an .npz with arr_0")
     Path images;
 
     @Option(names = "--out", required = true, description = ".npz to write (mu, sigma as float64)")
     Path out;
 
-    @Option(names = "--crop", description = "ADM centre crop to this size first (256 for ImageNet validation images, as the reference's val statistics)")
+    @Option(
+        names = "--crop",
+        description =
+            "ADM centre crop to this size first (256 for ImageNet validation images, as the reference's val statistics)")
     Integer crop;
 
-    @Option(names = "--skip-bad", description = "skip unreadable or mismatched images (their number is printed)")
+    @Option(
+        names = "--skip-bad",
+        description = "skip unreadable or mismatched images (their number is printed)")
     boolean skipBad;
 
-    @Mixin
-    InceptionOptions inc;
+    @Mixin InceptionOptions inc;
 
     @Override
     public Integer call() throws Exception {
       inc.check(spec);
       if (crop != null && (crop < 8 || crop > 4096)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--crop must be in 8..4096, got " + crop);
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--crop must be in 8..4096, got " + crop);
       }
       refuseOverwrite(out, inc.force);
       FrechetDistance.Statistics st;
       try (InceptionV3 net = inc.load()) {
-        st = crop != null
-            ? Reconstruction.croppedStatistics(net, Reconstruction.imageFiles(images), crop, inc.batch, new ConsoleProgress(System.err))
-            : Evaluation.statistics(net, images, inc.batch, skipBad, inc.threads, new ConsoleProgress(System.err));
+        st =
+            crop != null
+                ? Reconstruction.croppedStatistics(
+                    net,
+                    Reconstruction.imageFiles(images),
+                    crop,
+                    inc.batch,
+                    new ConsoleProgress(System.err))
+                : Evaluation.statistics(
+                    net, images, inc.batch, skipBad, inc.threads, new ConsoleProgress(System.err));
       }
       ReferenceStatistics.write(out, st, inc.force);
       System.out.println("images=" + st.count());
@@ -286,44 +350,57 @@ final class EvalCommand implements Runnable {
   }
 
   /** {@code rectok eval recon}. */
-  @Command(name = "recon", description = "rFID and PSNR of a tokenizer's reconstructions (the reference's run_eval_tokenizer.sh protocol).")
+  @Command(
+      name = "recon",
+      description =
+          "rFID and PSNR of a tokenizer's reconstructions (the reference's run_eval_tokenizer.sh protocol).")
   static final class Recon implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Option(names = "--tokenizer", required = true, description = "tokenizer model file")
     Path tokenizer;
 
-    @Option(names = "--images", required = true, description = "image folder (searched recursively), e.g. the 50k ImageNet validation images")
+    @Option(
+        names = "--images",
+        required = true,
+        description =
+            "image folder (searched recursively), e.g. the 50k ImageNet validation images")
     Path images;
 
-    @Option(names = "--ref", required = true, description = "statistics .npz of the centre-cropped originals ('rectok eval stats --crop 256')")
+    @Option(
+        names = "--ref",
+        required = true,
+        description =
+            "statistics .npz of the centre-cropped originals ('rectok eval stats --crop 256')")
     Path ref;
 
     @Option(names = "--num", description = "evaluate only the first N images (default: all)")
     Integer num;
 
-    @Option(names = "--protocol", description = "torch-fidelity or adm FID formula (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--protocol",
+        description = "torch-fidelity or adm FID formula (default: ${DEFAULT-VALUE})")
     String protocol = "torch-fidelity";
 
     @Option(names = "--out", description = "metrics JSON to write (default: ${DEFAULT-VALUE})")
     Path out = Path.of("recon_metrics.json");
 
-    @Mixin
-    InceptionOptions inc;
+    @Mixin InceptionOptions inc;
 
     @Override
     public Integer call() throws Exception {
       inc.check(spec);
       Fid.Protocol p = protocol(spec, protocol);
       if (num != null && num < 2) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--num must be at least 2, got " + num);
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--num must be at least 2, got " + num);
       }
       refuseOverwrite(out, inc.force);
       FrechetDistance.Statistics refStats;
       try (Npz.Reader r = Npz.open(ref)) {
         if (!ReferenceStatistics.hasStatistics(r)) {
-          throw new CheckpointFormatException(ref + " has no mu/sigma; make it with 'rectok eval stats --crop SIZE'");
+          throw new CheckpointFormatException(
+              ref + " has no mu/sigma; make it with 'rectok eval stats --crop SIZE'");
         }
         refStats = ReferenceStatistics.read(r);
       }
@@ -332,8 +409,11 @@ final class EvalCommand implements Runnable {
         files = files.subList(0, Math.min(num, files.size()));
       }
       Reconstruction.Report rep;
-      try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, inc.device.get()); InceptionV3 net = inc.load()) {
-        rep = Reconstruction.run(tok, net, files, refStats, p, inc.batch, new ConsoleProgress(System.err));
+      try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, inc.device.get());
+          InceptionV3 net = inc.load()) {
+        rep =
+            Reconstruction.run(
+                tok, net, files, refStats, p, inc.batch, new ConsoleProgress(System.err));
       }
       ObjectNode j = JSON.createObjectNode();
       j.put("protocol", p.key());

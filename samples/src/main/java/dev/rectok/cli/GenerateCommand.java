@@ -17,33 +17,52 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code rectok generate}: class-conditional images through the generator and the tokenizer. */
-@Command(name = "generate", description = "Generate class-conditional images (Euler/Heun, CFG, AutoGuidance) and decode them.")
+@Command(
+    name = "generate",
+    description =
+        "Generate class-conditional images (Euler/Heun, CFG, AutoGuidance) and decode them.")
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--generator", required = true, description = "generator model file (e.g. DiTDDT_xl)")
+  @Option(
+      names = "--generator",
+      required = true,
+      description = "generator model file (e.g. DiTDDT_xl)")
   Path generator;
 
   @Option(names = "--guide", description = "AutoGuidance companion model file (e.g. DiTDDT_s)")
   Path guide;
 
-  @Option(names = "--tokenizer", required = true, description = "tokenizer model file with latent statistics")
+  @Option(
+      names = "--tokenizer",
+      required = true,
+      description = "tokenizer model file with latent statistics")
   Path tokenizer;
 
-  @Option(names = "--labels", required = true, split = ",", description = "class labels, e.g. 1,207,360")
+  @Option(
+      names = "--labels",
+      required = true,
+      split = ",",
+      description = "class labels, e.g. 1,207,360")
   long[] labels;
 
   @Option(names = "--seed", description = "seed of the initial noise (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--steps", description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--steps",
+      description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
   int gridPoints = 150;
 
   @Option(names = "--method", description = "euler or heun (default: ${DEFAULT-VALUE})")
   String method = "euler";
 
-  @Option(names = "--guidance", description = "none, cfg or autoguidance (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--guidance",
+      description = "none, cfg or autoguidance (default: ${DEFAULT-VALUE})")
   String guidance = "none";
 
-  @Option(names = "--scale", description = "guidance weight (default: 1.29 for autoguidance, 1.5 for cfg)")
+  @Option(
+      names = "--scale",
+      description = "guidance weight (default: 1.29 for autoguidance, 1.5 for cfg)")
   Double scale;
 
   @Option(names = "--out", required = true, description = "folder for the PNGs")
@@ -52,15 +71,12 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--grid", description = "also write a labelled grid PNG here")
   Path grid;
 
-  @Mixin
-  DeviceOption device;
+  @Mixin DeviceOption device;
 
-  @Mixin
-  ForceOption force;
+  @Mixin ForceOption force;
 
   // --- issue 13: precision ---
-  @Mixin
-  PrecisionOption precision;
+  @Mixin PrecisionOption precision;
 
   @Override
   public Integer call() throws Exception {
@@ -71,25 +87,46 @@ final class GenerateCommand implements Callable<Integer> {
     }
     outputs.add(grid);
     OptionChecks.refuseOverwrite(force.force, outputs);
-    GenerateOptions.GuidanceKind kind = GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
-    double w = scale != null ? scale : kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? 1.29 : kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.0;
+    GenerateOptions.GuidanceKind kind =
+        GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
+    double w =
+        scale != null
+            ? scale
+            : kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE
+                ? 1.29
+                : kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.0;
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
-      throw new IllegalArgumentException("--guidance autoguidance needs --guide (the DiTDDT_s model file)");
+      throw new IllegalArgumentException(
+          "--guidance autoguidance needs --guide (the DiTDDT_s model file)");
     }
     precision.resolve(device.get()); // refuses an unsupported bf16 before any work
-    GenerateOptions options = GenerateOptions.builder().gridPoints(gridPoints)
-        .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT))).guidance(kind, w)
-        .precision(precision.get()).build();
+    GenerateOptions options =
+        GenerateOptions.builder()
+            .gridPoints(gridPoints)
+            .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT)))
+            .guidance(kind, w)
+            .precision(precision.get())
+            .build();
     try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get(), precision.get());
-        DiTGenerator gen = DiTGenerator.open(generator, kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null,
-            device.get(), precision.get())) {
+        DiTGenerator gen =
+            DiTGenerator.open(
+                generator,
+                kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null,
+                device.get(),
+                precision.get())) {
       if (!tok.hasStatistics()) {
-        throw new IllegalArgumentException("the tokenizer file has no latent statistics, so generated latents cannot be "
-            + "decoded: run 'rectok stats --tokenizer " + tokenizer + " --images DIR' and 'rectok convert ... --stats STATS'");
+        throw new IllegalArgumentException(
+            "the tokenizer file has no latent statistics, so generated latents cannot be "
+                + "decoded: run 'rectok stats --tokenizer "
+                + tokenizer
+                + " --images DIR' and 'rectok convert ... --stats STATS'");
       }
       if (!Arrays.equals(tok.latentShape(), gen.latentShape())) {
-        throw new IllegalArgumentException("the generator makes " + Arrays.toString(gen.latentShape())
-            + " latents but the tokenizer decodes " + Arrays.toString(tok.latentShape()));
+        throw new IllegalArgumentException(
+            "the generator makes "
+                + Arrays.toString(gen.latentShape())
+                + " latents but the tokenizer decodes "
+                + Arrays.toString(tok.latentShape()));
       }
       Latents latents = gen.sample(labels, seed, options, new ConsoleProgress(System.err));
       List<BufferedImage> images = tok.decode(latents);
@@ -100,7 +137,8 @@ final class GenerateCommand implements Callable<Integer> {
         for (long l : labels) {
           captions.add("class " + l);
         }
-        ImageIO.write(ImagesOut.grid(images, captions, Math.min(8, images.size())), "png", grid.toFile());
+        ImageIO.write(
+            ImagesOut.grid(images, captions, Math.min(8, images.size())), "png", grid.toFile());
         System.out.println("wrote grid " + grid);
       }
     }

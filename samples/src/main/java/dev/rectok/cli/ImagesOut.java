@@ -26,7 +26,8 @@ final class ImagesOut {
     return out;
   }
 
-  static List<Path> writeAll(List<BufferedImage> images, Path dir, String prefix) throws IOException {
+  static List<Path> writeAll(List<BufferedImage> images, Path dir, String prefix)
+      throws IOException {
     Files.createDirectories(dir);
     List<Path> out = new ArrayList<>();
     for (int i = 0; i < images.size(); i++) {

@@ -23,9 +23,13 @@ import picocli.CommandLine.Parameters;
  * {@code rectok inspect FILE}: the tensors (name, dtype, shape, bytes) and top-level keys of a
  * {@code .pth} or {@code .safetensors} file, read without executing anything.
  */
-@Command(name = "inspect", description = "List the tensors and top-level keys of a .pth or .safetensors file.")
+@Command(
+    name = "inspect",
+    description = "List the tensors and top-level keys of a .pth or .safetensors file.")
 final class InspectCommand implements Callable<Integer> {
-  @Parameters(paramLabel = "FILE", description = "a torch.save zip (.pth/.pt) or a .safetensors file")
+  @Parameters(
+      paramLabel = "FILE",
+      description = "a torch.save zip (.pth/.pt) or a .safetensors file")
   Path file;
 
   @Override
@@ -50,7 +54,11 @@ final class InspectCommand implements Callable<Integer> {
   private static boolean isZip(Path p) throws IOException {
     try (InputStream in = Files.newInputStream(p)) {
       byte[] magic = in.readNBytes(4);
-      return magic.length == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+      return magic.length == 4
+          && magic[0] == 'P'
+          && magic[1] == 'K'
+          && magic[2] == 3
+          && magic[3] == 4;
     }
   }
 
@@ -59,7 +67,8 @@ final class InspectCommand implements Callable<Integer> {
       System.out.printf("%s: safetensors, %d tensors%n", file, f.names().size());
       if (!f.metadata().isEmpty()) {
         System.out.println("metadata:");
-        f.metadata().forEach((k, v) -> System.out.printf("  %s = %s%n", SafeText.of(k), abbreviate(v)));
+        f.metadata()
+            .forEach((k, v) -> System.out.printf("  %s = %s%n", SafeText.of(k), abbreviate(v)));
       }
       long total = 0;
       for (String name : f.names()) {
@@ -73,7 +82,9 @@ final class InspectCommand implements Callable<Integer> {
 
   private void inspectPth() throws IOException {
     try (PthCheckpoint ckpt = PthReader.read(file)) {
-      System.out.printf("%s: torch.save zip; top-level keys %s%n", file, SafeText.of(String.valueOf(ckpt.topLevelKeys())));
+      System.out.printf(
+          "%s: torch.save zip; top-level keys %s%n",
+          file, SafeText.of(String.valueOf(ckpt.topLevelKeys())));
       long[] total = {0, 0};
       walk("", ckpt.root(), total);
       System.out.printf("%d tensors, %,d bytes%n", total[0], total[1]);
@@ -83,7 +94,11 @@ final class InspectCommand implements Callable<Integer> {
   private void walk(String prefix, Object node, long[] total) {
     if (node instanceof PthTensor t) {
       long bytes = t.numel() * t.dtype().byteSize();
-      row(prefix, t.dtype().safetensorsName() + (t.isParameter() ? " param" : ""), t.shape(), bytes);
+      row(
+          prefix,
+          t.dtype().safetensorsName() + (t.isParameter() ? " param" : ""),
+          t.shape(),
+          bytes);
       total[0]++;
       total[1] += bytes;
     } else if (node instanceof Map<?, ?> m) {
@@ -102,7 +117,8 @@ final class InspectCommand implements Callable<Integer> {
   }
 
   private static void row(String name, String dtype, long[] shape, long bytes) {
-    System.out.printf("  %-60s %-10s %-20s %,d%n", SafeText.of(name), dtype, Arrays.toString(shape), bytes);
+    System.out.printf(
+        "  %-60s %-10s %-20s %,d%n", SafeText.of(name), dtype, Arrays.toString(shape), bytes);
   }
 
   private static String abbreviate(String s) {

@@ -8,11 +8,17 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The latent statistics a RecTok model file given to {@code convert} carries, so converting keeps them. */
+/**
+ * The latent statistics a RecTok model file given to {@code convert} carries, so converting keeps
+ * them.
+ */
 final class KeptStatistics {
   private KeptStatistics() {}
 
-  /** {mean, std} of {@code in} when it is a RecTok model file with statistics (validated), else null. */
+  /**
+   * {mean, std} of {@code in} when it is a RecTok model file with statistics (validated), else
+   * null.
+   */
   static float[][] of(Path in) throws IOException {
     byte[] head;
     try (InputStream s = Files.newInputStream(in)) {

@@ -11,20 +11,28 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Latents on disk: a safetensors file with tensor {@code latents} (B, C, H, W) and a {@code normalized} flag. */
+/**
+ * Latents on disk: a safetensors file with tensor {@code latents} (B, C, H, W) and a {@code
+ * normalized} flag.
+ */
 final class LatentsFile {
   private LatentsFile() {}
 
   static void write(Path file, Latents latents) throws IOException {
-    try (Tensor t = Tensor.of(latents.values(), latents.shape()); Arena arena = Arena.ofConfined()) {
-      SafeTensors.write(file, Map.of("latents", t.toHost(arena)), Map.of("normalized", String.valueOf(latents.normalized())));
+    try (Tensor t = Tensor.of(latents.values(), latents.shape());
+        Arena arena = Arena.ofConfined()) {
+      SafeTensors.write(
+          file,
+          Map.of("latents", t.toHost(arena)),
+          Map.of("normalized", String.valueOf(latents.normalized())));
     }
   }
 
   static Latents read(Path file) throws IOException {
     try (SafeTensorsFile f = SafeTensors.open(file)) {
       if (!f.contains("latents")) {
-        throw new CheckpointFormatException(file + " holds no 'latents' tensor (write it with 'rectok encode')");
+        throw new CheckpointFormatException(
+            file + " holds no 'latents' tensor (write it with 'rectok encode')");
       }
       HostTensor h = f.get("latents");
       long[] s = h.shape();
@@ -33,16 +41,29 @@ final class LatentsFile {
       }
       // --- issue 10: empty, oversized or non-finite latents are refused naming the file ---
       if (h.numel() == 0 || !h.dtype().isFloatingPoint() || h.numel() > Integer.MAX_VALUE - 8) {
-        throw new CheckpointFormatException(file + ": the 'latents' tensor " + java.util.Arrays.toString(s) + " of "
-            + h.dtype().safetensorsName() + " is empty, not floating point or too large; write it with 'rectok encode'");
+        throw new CheckpointFormatException(
+            file
+                + ": the 'latents' tensor "
+                + java.util.Arrays.toString(s)
+                + " of "
+                + h.dtype().safetensorsName()
+                + " is empty, not floating point or too large; write it with 'rectok encode'");
       }
       long bad = dev.rectok.torch.io.FiniteValues.firstNonFinite(h);
       if (bad >= 0) {
-        throw new CheckpointFormatException(file + ": the latents hold a non-finite value at flat index " + bad
-            + "; they would decode to garbage");
+        throw new CheckpointFormatException(
+            file
+                + ": the latents hold a non-finite value at flat index "
+                + bad
+                + "; they would decode to garbage");
       }
       try (Tensor t = Tensor.fromHost(h)) {
-        return new Latents(t.toFloatArray(), (int) s[0], (int) s[1], (int) s[2], (int) s[3],
+        return new Latents(
+            t.toFloatArray(),
+            (int) s[0],
+            (int) s[1],
+            (int) s[2],
+            (int) s[3],
             Boolean.parseBoolean(f.metadata().getOrDefault("normalized", "true")));
       }
     }

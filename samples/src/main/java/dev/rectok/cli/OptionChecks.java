@@ -14,8 +14,8 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * Checks applied to every command's options after parsing and before the command runs, so that a
- * value that would allocate or loop without bound, or an unavailable device, is a usage error
- * (exit 2) naming the option and its allowed values before any model is loaded:
+ * value that would allocate or loop without bound, or an unavailable device, is a usage error (exit
+ * 2) naming the option and its allowed values before any model is loaded:
  *
  * <ul>
  *   <li>every numeric option has a range in {@link #BOUNDS} (a test enforces that), derived from
@@ -51,51 +51,55 @@ final class OptionChecks {
   private static final double LONG_MAX = Long.MAX_VALUE;
 
   /** The range of every numeric option, by its name; the same name means the same kind of value. */
-  static final Map<String, Range> BOUNDS = Map.ofEntries(
-      Map.entry("--seed", new Range(Long.MIN_VALUE, LONG_MAX, "any 64-bit seed")),
-      Map.entry("--steps", new Range(2, 10_000, "time-grid points")),
-      Map.entry("--scale", new Range(0, 100, "guidance weight")),
-      Map.entry("--labels", new Range(0, 1_000_000, "class labels")),
-      Map.entry("--batch", new Range(1, 1024, "images per batch; 1024 of 256x256 RGB are 0.75 GiB of floats")),
-      Map.entry("--max-images", new Range(1, 1e12, "images")),
-      Map.entry("--readers", new Range(1, 256, "decoding threads")),
-      Map.entry("--iters", new Range(1, 1_000_000, "iterations")),
-      Map.entry("--warmup", new Range(0, 1_000_000, "iterations")),
-      Map.entry("--threads", new Range(1, 1024, "threads")),
-      Map.entry("--max-steps", new Range(1, LONG_MAX, "optimizer steps")),
-      Map.entry("--max-steps-per-stage", new Range(1, LONG_MAX, "optimizer steps")),
-      Map.entry("--max-minutes", new Range(1e-3, 1e7, "minutes")),
-      Map.entry("--stage", new Range(1, 2, "tokenizer training stage")),
-      Map.entry("--stats-images", new Range(1, 100_000_000, "images")),
-      Map.entry("--train-images", new Range(1, 100_000_000, "images")),
-      Map.entry("--widths", new Range(1, 4096, "latent channels")),
-      Map.entry("--tokenizer-epochs", new Range(1, 100_000, "epochs")),
-      Map.entry("--generator-epochs", new Range(1, 100_000, "epochs")),
-      // options of the evaluation, teacher, precision and launch commands
-      Map.entry("--epochs", new Range(1, 100_000, "epochs")),
-      Map.entry("--num", new Range(1, 1e9, "images")),
-      Map.entry("--limit", new Range(1, 1e10, "images")),
-      Map.entry("--test-images", new Range(1, 100_000_000, "images")),
-      Map.entry("--per-class", new Range(1, 100_000, "images per class")),
-      Map.entry("--chunk", new Range(1, 1_000_000, "images per shard file")),
-      Map.entry("--crop", new Range(8, 8192, "pixels")),
-      Map.entry("--size", new Range(8, 8192, "pixels")),
-      Map.entry("--image-size", new Range(8, 8192, "pixels")),
-      Map.entry("--grid", new Range(1, 1024, "tokens per side")),
-      Map.entry("--repeats", new Range(1, 100_000, "repetitions")),
-      Map.entry("--rounds", new Range(1, 100_000, "rounds")),
-      Map.entry("--nproc-per-node", new Range(1, 1024, "processes per machine")),
-      Map.entry("--nnodes", new Range(1, 65_536, "machines")),
-      Map.entry("--node-rank", new Range(0, 65_535, "this machine's rank")),
-      Map.entry("--master-port", new Range(1, 65_535, "TCP port")));
+  static final Map<String, Range> BOUNDS =
+      Map.ofEntries(
+          Map.entry("--seed", new Range(Long.MIN_VALUE, LONG_MAX, "any 64-bit seed")),
+          Map.entry("--steps", new Range(2, 10_000, "time-grid points")),
+          Map.entry("--scale", new Range(0, 100, "guidance weight")),
+          Map.entry("--labels", new Range(0, 1_000_000, "class labels")),
+          Map.entry(
+              "--batch",
+              new Range(1, 1024, "images per batch; 1024 of 256x256 RGB are 0.75 GiB of floats")),
+          Map.entry("--max-images", new Range(1, 1e12, "images")),
+          Map.entry("--readers", new Range(1, 256, "decoding threads")),
+          Map.entry("--iters", new Range(1, 1_000_000, "iterations")),
+          Map.entry("--warmup", new Range(0, 1_000_000, "iterations")),
+          Map.entry("--threads", new Range(1, 1024, "threads")),
+          Map.entry("--max-steps", new Range(1, LONG_MAX, "optimizer steps")),
+          Map.entry("--max-steps-per-stage", new Range(1, LONG_MAX, "optimizer steps")),
+          Map.entry("--max-minutes", new Range(1e-3, 1e7, "minutes")),
+          Map.entry("--stage", new Range(1, 2, "tokenizer training stage")),
+          Map.entry("--stats-images", new Range(1, 100_000_000, "images")),
+          Map.entry("--train-images", new Range(1, 100_000_000, "images")),
+          Map.entry("--widths", new Range(1, 4096, "latent channels")),
+          Map.entry("--tokenizer-epochs", new Range(1, 100_000, "epochs")),
+          Map.entry("--generator-epochs", new Range(1, 100_000, "epochs")),
+          // options of the evaluation, teacher, precision and launch commands
+          Map.entry("--epochs", new Range(1, 100_000, "epochs")),
+          Map.entry("--num", new Range(1, 1e9, "images")),
+          Map.entry("--limit", new Range(1, 1e10, "images")),
+          Map.entry("--test-images", new Range(1, 100_000_000, "images")),
+          Map.entry("--per-class", new Range(1, 100_000, "images per class")),
+          Map.entry("--chunk", new Range(1, 1_000_000, "images per shard file")),
+          Map.entry("--crop", new Range(8, 8192, "pixels")),
+          Map.entry("--size", new Range(8, 8192, "pixels")),
+          Map.entry("--image-size", new Range(8, 8192, "pixels")),
+          Map.entry("--grid", new Range(1, 1024, "tokens per side")),
+          Map.entry("--repeats", new Range(1, 100_000, "repetitions")),
+          Map.entry("--rounds", new Range(1, 100_000, "rounds")),
+          Map.entry("--nproc-per-node", new Range(1, 1024, "processes per machine")),
+          Map.entry("--nnodes", new Range(1, 65_536, "machines")),
+          Map.entry("--node-rank", new Range(0, 65_535, "this machine's rank")),
+          Map.entry("--master-port", new Range(1, 65_535, "TCP port")));
 
   /** At most this many values in a list option (each --labels value is one image in memory). */
   static final int MAX_LIST = 4096;
 
   /** The allowed values of string options that name a choice. */
-  static final Map<String, List<String>> CHOICES = Map.of(
-      "--guidance", List.of("none", "cfg", "autoguidance"),
-      "--method", List.of("euler", "heun"));
+  static final Map<String, List<String>> CHOICES =
+      Map.of(
+          "--guidance", List.of("none", "cfg", "autoguidance"),
+          "--method", List.of("euler", "heun"));
 
   private OptionChecks() {}
 
@@ -119,21 +123,38 @@ final class OptionChecks {
         for (Object x : values(v)) {
           if (x instanceof Number n) {
             double d = n.doubleValue();
-            if ((n instanceof Double || n instanceof Float) && !Double.isFinite(d) || !r.contains(d)) {
-              throw new CommandLine.ParameterException(cmd, name + " must be in " + r.text() + " (" + r.why()
-                  + "), got " + x, o, String.valueOf(x));
+            if ((n instanceof Double || n instanceof Float) && !Double.isFinite(d)
+                || !r.contains(d)) {
+              throw new CommandLine.ParameterException(
+                  cmd,
+                  name + " must be in " + r.text() + " (" + r.why() + "), got " + x,
+                  o,
+                  String.valueOf(x));
             }
           }
         }
         if (values(v).size() > MAX_LIST) {
-          throw new CommandLine.ParameterException(cmd, name + " takes at most " + MAX_LIST + " values, got "
-              + values(v).size(), o, null);
+          throw new CommandLine.ParameterException(
+              cmd,
+              name + " takes at most " + MAX_LIST + " values, got " + values(v).size(),
+              o,
+              null);
         }
       }
       List<String> choices = CHOICES.get(name);
-      if (choices != null && v != null && !choices.contains(v.toString().toLowerCase(Locale.ROOT))) {
-        throw new CommandLine.ParameterException(cmd, name + " must be one of " + String.join(", ", choices)
-            + ", got '" + dev.rectok.torch.io.SafeText.of(v.toString()) + "'", o, v.toString());
+      if (choices != null
+          && v != null
+          && !choices.contains(v.toString().toLowerCase(Locale.ROOT))) {
+        throw new CommandLine.ParameterException(
+            cmd,
+            name
+                + " must be one of "
+                + String.join(", ", choices)
+                + ", got '"
+                + dev.rectok.torch.io.SafeText.of(v.toString())
+                + "'",
+            o,
+            v.toString());
       }
       if (name.equals("--device") && v != null) {
         checkDevice(cmd, o, v.toString());
@@ -146,8 +167,13 @@ final class OptionChecks {
     try {
       d = Device.parse(spec);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cmd, "--device must be cpu or cuda:N (PyTorch syntax), got '"
-          + dev.rectok.torch.io.SafeText.of(spec) + "'", o, spec);
+      throw new CommandLine.ParameterException(
+          cmd,
+          "--device must be cpu or cuda:N (PyTorch syntax), got '"
+              + dev.rectok.torch.io.SafeText.of(spec)
+              + "'",
+          o,
+          spec);
     }
     try {
       dev.rectok.models.DeviceCheck.requireAvailable(d);
@@ -185,7 +211,9 @@ final class OptionChecks {
     }
     for (Path p : outputs) {
       if (p != null && Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        throw new java.nio.file.FileAlreadyExistsException(p.toString(), null,
+        throw new java.nio.file.FileAlreadyExistsException(
+            p.toString(),
+            null,
             "already exists; refusing to overwrite it (pass --force to replace it, or choose another output)");
       }
     }

@@ -17,9 +17,12 @@ final class PrecisionOption {
   @Spec(Spec.Target.MIXEE)
   CommandSpec spec;
 
-  @Option(names = "--precision", description = "fp32, bf16 or auto: the networks' GEMMs and attention in bfloat16 "
-      + "(weights converted once at load; norms, softmax statistics and sampler state stay float32); auto picks bf16 "
-      + "on CUDA and on CPUs with AVX-512 BF16 or AMX (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--precision",
+      description =
+          "fp32, bf16 or auto: the networks' GEMMs and attention in bfloat16 "
+              + "(weights converted once at load; norms, softmax statistics and sampler state stay float32); auto picks bf16 "
+              + "on CUDA and on CPUs with AVX-512 BF16 or AMX (default: ${DEFAULT-VALUE})")
   String precision = "fp32";
 
   /** The parsed choice. */
@@ -27,8 +30,8 @@ final class PrecisionOption {
     try {
       return Precision.parse(precision);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--precision must be fp32, bf16 or auto, got '" + precision + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--precision must be fp32, bf16 or auto, got '" + precision + "'");
     }
   }
 
@@ -37,7 +40,8 @@ final class PrecisionOption {
     try {
       return InferencePrecision.resolve(get(), device);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--precision: " + e.getMessage());
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--precision: " + e.getMessage());
     }
   }
 }

@@ -30,33 +30,45 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rectok eval probe}: linear probing on a tokenizer's latents. Each split is an
  * ImageNet-style folder of class sub-folders (labels in sorted folder order). Images are ADM
- * centre-cropped to the tokenizer's size and encoded (posterior mean, channel-normalised when
- * the model file has statistics); the feature of an image is its latent averaged over positions
- * ({@code --features pooled}, C values) or the whole latent ({@code --features flat}). Features are
- * extracted in batches and written to an {@code .npz} cache as they come ({@code x} float32,
- * {@code y} int64), reused on the next run; the linear classifier ({@link LinearProbe}: standardised
+ * centre-cropped to the tokenizer's size and encoded (posterior mean, channel-normalised when the
+ * model file has statistics); the feature of an image is its latent averaged over positions ({@code
+ * --features pooled}, C values) or the whole latent ({@code --features flat}). Features are
+ * extracted in batches and written to an {@code .npz} cache as they come ({@code x} float32, {@code
+ * y} int64), reused on the next run; the linear classifier ({@link LinearProbe}: standardised
  * features, AdamW, cross-entropy) then trains on the cached train split and is scored on val. The
  * paper does not give its probing protocol in the repository; this one is ours (documented in
  * docs/evaluation.md).
  */
-@Command(name = "probe", description = "Linear-probe accuracy on tokenizer latents (class-folder train/val splits, features cached as .npz).")
+@Command(
+    name = "probe",
+    description =
+        "Linear-probe accuracy on tokenizer latents (class-folder train/val splits, features cached as .npz).")
 final class ProbeCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "--tokenizer", required = true, description = "tokenizer model file")
   Path tokenizer;
 
-  @Option(names = "--train", required = true, description = "train split: a folder of class sub-folders")
+  @Option(
+      names = "--train",
+      required = true,
+      description = "train split: a folder of class sub-folders")
   Path train;
 
-  @Option(names = "--val", required = true, description = "validation split: a folder with the same class sub-folders")
+  @Option(
+      names = "--val",
+      required = true,
+      description = "validation split: a folder with the same class sub-folders")
   Path val;
 
-  @Option(names = "--cache", description = "folder for the feature caches (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--cache",
+      description = "folder for the feature caches (default: ${DEFAULT-VALUE})")
   Path cache = Path.of("probe-cache");
 
-  @Option(names = "--features", description = "pooled (mean over positions) or flat (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--features",
+      description = "pooled (mean over positions) or flat (default: ${DEFAULT-VALUE})")
   String features = "pooled";
 
   @Option(names = "--epochs", description = "probe epochs (default: ${DEFAULT-VALUE})")
@@ -65,20 +77,22 @@ final class ProbeCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "images per encoder call (default: ${DEFAULT-VALUE})")
   int batch = 64;
 
-  @Mixin
-  DeviceOption device;
+  @Mixin DeviceOption device;
 
   @Override
   public Integer call() throws Exception {
     if (!features.equals("pooled") && !features.equals("flat")) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--features must be pooled or flat, got '" + features + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--features must be pooled or flat, got '" + features + "'");
     }
     if (epochs < 1 || epochs > 10_000 || batch < 1 || batch > 4096) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--epochs must be in 1..10000 and --batch in 1..4096");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--epochs must be in 1..10000 and --batch in 1..4096");
     }
     List<String> classes = classes(train);
     if (!classes.equals(classes(val))) {
-      throw new IllegalArgumentException(val + " does not have the class folders of " + train + " (" + classes.size() + ")");
+      throw new IllegalArgumentException(
+          val + " does not have the class folders of " + train + " (" + classes.size() + ")");
     }
     Files.createDirectories(cache);
     String tag = EvalCommand.sha256(tokenizer).substring(0, 12) + "-" + features;
@@ -92,7 +106,9 @@ final class ProbeCommand implements Callable<Integer> {
     try (Scope s = Scope.open()) {
       Tensor[] tr = load(trainCache);
       Tensor[] va = load(valCache);
-      r = LinearProbe.fit(tr[0], tr[1], va[0], va[1], LinearProbe.Config.defaults().withEpochs(epochs));
+      r =
+          LinearProbe.fit(
+              tr[0], tr[1], va[0], va[1], LinearProbe.Config.defaults().withEpochs(epochs));
     }
     System.out.println("classes=" + classes.size());
     System.out.println("train_accuracy=" + r.trainAccuracy());
@@ -102,12 +118,15 @@ final class ProbeCommand implements Callable<Integer> {
 
   private static List<String> classes(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
-      throw new java.nio.file.NoSuchFileException(dir.toString(), null, "not a folder of class sub-folders");
+      throw new java.nio.file.NoSuchFileException(
+          dir.toString(), null, "not a folder of class sub-folders");
     }
     try (Stream<Path> s = Files.list(dir)) {
-      List<String> c = s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
+      List<String> c =
+          s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
       if (c.size() < 2) {
-        throw new IOException(dir + " has " + c.size() + " class folder(s); a probe needs at least 2");
+        throw new IOException(
+            dir + " has " + c.size() + " class folder(s); a probe needs at least 2");
       }
       return c;
     }
@@ -115,15 +134,20 @@ final class ProbeCommand implements Callable<Integer> {
 
   private static List<Path> images(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return Files.isRegularFile(p) && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
-      }).sorted().toList();
+      return s.filter(
+              p -> {
+                String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                return Files.isRegularFile(p)
+                    && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
+              })
+          .sorted()
+          .toList();
     }
   }
 
   // Encodes a split into cache (x float32 N x D, y int64 N); an existing complete cache is reused.
-  private void extract(RecTokTokenizer tok, Path split, List<String> classes, Path out) throws IOException {
+  private void extract(RecTokTokenizer tok, Path split, List<String> classes, Path out)
+      throws IOException {
     if (Files.isRegularFile(out)) {
       System.err.println("reusing " + out);
       return;
@@ -146,8 +170,10 @@ final class ProbeCommand implements Callable<Integer> {
       for (int from = 0; from < files.size(); from += batch) {
         List<Path> part = files.subList(from, Math.min(files.size(), from + batch));
         try (Scope s = Scope.open()) {
-          Tensor z = tok.encodeTensor(pre.applyAll(new ArrayList<>(part)), false, 0, tok.hasStatistics());
-          Tensor f = features.equals("pooled") ? z.mean(new long[] {2, 3}, false) : z.flatten(1, -1);
+          Tensor z =
+              tok.encodeTensor(pre.applyAll(new ArrayList<>(part)), false, 0, tok.hasStatistics());
+          Tensor f =
+              features.equals("pooled") ? z.mean(new long[] {2, 3}, false) : z.flatten(1, -1);
           float[] v = f.to(DType.FLOAT32).toFloatArray();
           ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
           bb.asFloatBuffer().put(v);
@@ -168,7 +194,8 @@ final class ProbeCommand implements Callable<Integer> {
     try (Npz.Reader r = Npz.open(f)) {
       long[] xs = r.info("x").shape();
       if (xs.length != 2 || !r.info("x").descr().equals("<f4") || r.info("y").shape()[0] != xs[0]) {
-        throw new CheckpointFormatException(f + " is not a probe feature cache (x float32 N x D, y int64 N); delete it");
+        throw new CheckpointFormatException(
+            f + " is not a probe feature cache (x float32 N x D, y int64 N); delete it");
       }
       float[] x = new float[Math.toIntExact(xs[0] * xs[1])];
       try (InputStream in = r.stream("x")) {

@@ -3,21 +3,37 @@ package dev.rectok.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of {@code bin/rectok}. Runs each command on the calling thread; not meant for concurrent use. */
+/**
+ * Entry point of {@code bin/rectok}. Runs each command on the calling thread; not meant for
+ * concurrent use.
+ */
 @Command(
     name = "rectok",
     mixinStandardHelpOptions = true,
     version = "rectok 0.1.0",
     description = "RecTok for Java: tokenizers and generators on LibTorch.",
-    subcommands = {DoctorCommand.class, InspectCommand.class, CheckGoldenCommand.class, ConvertCommand.class,
-        TokenizerCommands.Encode.class, TokenizerCommands.Decode.class, TokenizerCommands.Reconstruct.class,
-        GenerateCommand.class, StatsCommand.class, BenchCommand.class, DemoCommand.class, TrainCommand.class, AblationCommand.class,
-        // --- issue 14: data-parallel launcher ---
-        LaunchCommand.class,
+    subcommands = {
+      DoctorCommand.class,
+      InspectCommand.class,
+      CheckGoldenCommand.class,
+      ConvertCommand.class,
+      TokenizerCommands.Encode.class,
+      TokenizerCommands.Decode.class,
+      TokenizerCommands.Reconstruct.class,
+      GenerateCommand.class,
+      StatsCommand.class,
+      BenchCommand.class,
+      DemoCommand.class,
+      TrainCommand.class,
+      AblationCommand.class,
+      // --- issue 14: data-parallel launcher ---
+      LaunchCommand.class,
 
-        /* issue 12: DINOv3 teacher */ TeacherCommands.Features.class,
+      /* issue 12: DINOv3 teacher */ TeacherCommands.Features.class,
 
-        /* --- issue 11: evaluation like the paper --- */ SampleCommand.class, EvalCommand.class})
+      /* --- issue 11: evaluation like the paper --- */ SampleCommand.class,
+      EvalCommand.class
+    })
 public final class RecTokCli implements Runnable {
 
   @Override

@@ -25,17 +25,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rectok sample}: the evaluation sample set (50 per class, labels {@code i % classes},
- * like the reference's {@code evaluate_FID}) as PNGs {@code NNNNNN.png} by global index, and
- * optionally {@code samples.npz} ({@code arr_0}) for the official evaluators. Each image's noise
- * comes from {@code (seed, global index)}, so the set does not depend on batch size, threads or
- * {@code --shard i/n}; finished images are kept, so rerunning resumes; every PNG is written under a
- * temporary name and renamed, so a partial file is never taken for a finished one.
+ * {@code rectok sample}: the evaluation sample set (50 per class, labels {@code i % classes}, like
+ * the reference's {@code evaluate_FID}) as PNGs {@code NNNNNN.png} by global index, and optionally
+ * {@code samples.npz} ({@code arr_0}) for the official evaluators. Each image's noise comes from
+ * {@code (seed, global index)}, so the set does not depend on batch size, threads or {@code --shard
+ * i/n}; finished images are kept, so rerunning resumes; every PNG is written under a temporary name
+ * and renamed, so a partial file is never taken for a finished one.
  */
-@Command(name = "sample", description = "Generate an evaluation sample set (PNG folder and/or .npz), resumable and shardable.")
+@Command(
+    name = "sample",
+    description =
+        "Generate an evaluation sample set (PNG folder and/or .npz), resumable and shardable.")
 final class SampleCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "--generator", required = true, description = "generator model file")
   Path generator;
@@ -43,81 +45,125 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--guide", description = "AutoGuidance companion model file")
   Path guide;
 
-  @Option(names = "--tokenizer", required = true, description = "tokenizer model file with latent statistics")
+  @Option(
+      names = "--tokenizer",
+      required = true,
+      description = "tokenizer model file with latent statistics")
   Path tokenizer;
 
-  @Option(names = "--guidance", description = "none, cfg or autoguidance (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--guidance",
+      description = "none, cfg or autoguidance (default: ${DEFAULT-VALUE})")
   String guidance = "none";
 
-  @Option(names = "--scale", description = "guidance weight (default: 1.29 for autoguidance, 1.5 for cfg)")
+  @Option(
+      names = "--scale",
+      description = "guidance weight (default: 1.29 for autoguidance, 1.5 for cfg)")
   Double scale;
 
-  @Option(names = "--steps", description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--steps",
+      description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
   int gridPoints = 150;
 
   @Option(names = "--method", description = "euler or heun (default: ${DEFAULT-VALUE})")
   String method = "euler";
 
-  @Option(names = "--num", description = "number of images in the whole set (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--num",
+      description = "number of images in the whole set (default: ${DEFAULT-VALUE})")
   int num = 50_000;
 
-  @Option(names = "--labels", description = "balanced (label = index % classes) or a comma list cycled over the indices (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--labels",
+      description =
+          "balanced (label = index % classes) or a comma list cycled over the indices (default: ${DEFAULT-VALUE})")
   String labels = "balanced";
 
   @Option(names = "--seed", description = "seed of the noise (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--batch", description = "images per generator call; does not change the images (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--batch",
+      description =
+          "images per generator call; does not change the images (default: ${DEFAULT-VALUE})")
   int batch = 32;
 
-  @Option(names = "--out", required = true, description = "folder of PNGs (created; finished images are kept)")
+  @Option(
+      names = "--out",
+      required = true,
+      description = "folder of PNGs (created; finished images are kept)")
   Path out;
 
-  @Option(names = "--npz", description = "also write the whole set as this .npz (arr_0 uint8 N x H x W x 3) once every image exists")
+  @Option(
+      names = "--npz",
+      description =
+          "also write the whole set as this .npz (arr_0 uint8 N x H x W x 3) once every image exists")
   Path npz;
 
-  @Option(names = "--shard", description = "i/n: generate only the i-th of n contiguous parts of the index range (default: 0/1)")
+  @Option(
+      names = "--shard",
+      description =
+          "i/n: generate only the i-th of n contiguous parts of the index range (default: 0/1)")
   String shard = "0/1";
 
   @Option(names = "--force", description = "overwrite an existing --npz")
   boolean force;
 
-  @Mixin
-  DeviceOption device;
+  @Mixin DeviceOption device;
 
   @Override
   public Integer call() throws Exception {
     if (num < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--num must be at least 1, got " + num);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--num must be at least 1, got " + num);
     }
     if (batch < 1 || batch > 4096) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be in 1..4096, got " + batch);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--batch must be in 1..4096, got " + batch);
     }
     int[] sh = parseShard();
     GenerateOptions.GuidanceKind kind;
     try {
       kind = GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--guidance must be none, cfg or autoguidance, got '" + guidance + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--guidance must be none, cfg or autoguidance, got '" + guidance + "'");
     }
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--guidance autoguidance needs --guide (the DiTDDT_s model file)");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--guidance autoguidance needs --guide (the DiTDDT_s model file)");
     }
     if (npz != null && Files.exists(npz) && !force) {
-      throw new FileAlreadyExistsException(npz.toString(), null, "exists; pass --force to overwrite");
+      throw new FileAlreadyExistsException(
+          npz.toString(), null, "exists; pass --force to overwrite");
     }
-    double w = scale != null ? scale : kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? 1.29 : kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.0;
+    double w =
+        scale != null
+            ? scale
+            : kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE
+                ? 1.29
+                : kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.0;
     long from = (long) sh[0] * num / sh[1];
     long to = (long) (sh[0] + 1) * num / sh[1];
     Files.createDirectories(out);
     try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get());
-        DiTGenerator gen = DiTGenerator.open(generator, kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null, device.get())) {
+        DiTGenerator gen =
+            DiTGenerator.open(
+                generator,
+                kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE ? guide : null,
+                device.get())) {
       if (!tok.hasStatistics()) {
-        throw new IllegalArgumentException(tokenizer + " has no latent statistics, so generated latents cannot be decoded");
+        throw new IllegalArgumentException(
+            tokenizer + " has no latent statistics, so generated latents cannot be decoded");
       }
       if (!Arrays.equals(tok.latentShape(), gen.latentShape())) {
-        throw new IllegalArgumentException("the generator makes " + Arrays.toString(gen.latentShape())
-            + " latents but the tokenizer decodes " + Arrays.toString(tok.latentShape()));
+        throw new IllegalArgumentException(
+            "the generator makes "
+                + Arrays.toString(gen.latentShape())
+                + " latents but the tokenizer decodes "
+                + Arrays.toString(tok.latentShape()));
       }
       long[] cycle = labelCycle(gen.numClasses());
       List<Long> todo = new ArrayList<>();
@@ -126,8 +172,9 @@ final class SampleCommand implements Callable<Integer> {
           todo.add(g);
         }
       }
-      System.err.printf("shard %d/%d: images %d..%d, %d already done, %d to generate%n", sh[0], sh[1], from, to - 1,
-          (to - from) - todo.size(), todo.size());
+      System.err.printf(
+          "shard %d/%d: images %d..%d, %d already done, %d to generate%n",
+          sh[0], sh[1], from, to - 1, (to - from) - todo.size(), todo.size());
       ConsoleProgress progress = new ConsoleProgress(System.err);
       progress.start("sampling", todo.size());
       int done = 0;
@@ -143,9 +190,13 @@ final class SampleCommand implements Callable<Integer> {
         for (int k = 0; k < lab.length; k++) {
           lab[k] = cycle[(int) ((first + k) % cycle.length)];
         }
-        GenerateOptions options = GenerateOptions.builder().gridPoints(gridPoints)
-            .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT))).guidance(kind, w)
-            .firstSampleIndex(first).build();
+        GenerateOptions options =
+            GenerateOptions.builder()
+                .gridPoints(gridPoints)
+                .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT)))
+                .guidance(kind, w)
+                .firstSampleIndex(first)
+                .build();
         Latents latents = gen.sample(lab, seed, options, dev.rectok.api.Progress.NONE);
         List<BufferedImage> images = tok.decode(latents);
         for (int k = 0; k < images.size(); k++) {
@@ -184,7 +235,8 @@ final class SampleCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       // reported below
     }
-    throw new CommandLine.ParameterException(spec.commandLine(), "--shard must be i/n with 0 <= i < n <= --num, got '" + shard + "'");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "--shard must be i/n with 0 <= i < n <= --num, got '" + shard + "'");
   }
 
   private long[] labelCycle(int classes) {
@@ -196,23 +248,33 @@ final class SampleCommand implements Callable<Integer> {
       return c;
     }
     try {
-      long[] c = Arrays.stream(labels.split(",")).map(String::strip).mapToLong(Long::parseLong).toArray();
+      long[] c =
+          Arrays.stream(labels.split(",")).map(String::strip).mapToLong(Long::parseLong).toArray();
       for (long l : c) {
         if (l < 0 || l >= classes) {
-          throw new CommandLine.ParameterException(spec.commandLine(), "--labels: label " + l + " is outside 0.." + (classes - 1));
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "--labels: label " + l + " is outside 0.." + (classes - 1));
         }
       }
       return c;
     } catch (NumberFormatException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--labels must be 'balanced' or a comma list of class indices, got '" + labels + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--labels must be 'balanced' or a comma list of class indices, got '" + labels + "'");
     }
   }
 
-  // Streams every PNG of the whole set into arr_0; refuses when some are missing (other shards not done).
+  // Streams every PNG of the whole set into arr_0; refuses when some are missing (other shards not
+  // done).
   private void writeNpz() throws IOException {
     for (long g = 0; g < num; g++) {
       if (!Files.isRegularFile(file(g))) {
-        System.err.println("not writing " + npz + ": image " + file(g) + " is missing (other shards not finished); rerun with --npz when they are");
+        System.err.println(
+            "not writing "
+                + npz
+                + ": image "
+                + file(g)
+                + " is missing (other shards not finished); rerun with --npz when they are");
         return;
       }
     }
@@ -226,7 +288,13 @@ final class SampleCommand implements Callable<Integer> {
       for (long g = 0; g < num; g++) {
         BufferedImage img = ImageIO.read(file(g).toFile());
         if (img == null || img.getHeight() != h || img.getWidth() != w) {
-          throw new IOException(file(g) + " is unreadable or not " + w + "x" + h + "; regenerate it (delete it and rerun)");
+          throw new IOException(
+              file(g)
+                  + " is unreadable or not "
+                  + w
+                  + "x"
+                  + h
+                  + "; regenerate it (delete it and rerun)");
         }
         img.getRGB(0, 0, w, h, rgb, 0, w);
         for (int p = 0; p < rgb.length; p++) {

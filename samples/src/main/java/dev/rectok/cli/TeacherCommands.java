@@ -26,9 +26,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The DINOv3 teacher on the command line: {@code rectok convert --kind teacher} (via
- * {@link #convert}), {@code rectok teacher-features} ({@link Features}) and
- * {@code rectok bench teacher} ({@link Bench}). Each command runs on the calling thread.
+ * The DINOv3 teacher on the command line: {@code rectok convert --kind teacher} (via {@link
+ * #convert}), {@code rectok teacher-features} ({@link Features}) and {@code rectok bench teacher}
+ * ({@link Bench}). Each command runs on the calling thread.
  */
 final class TeacherCommands {
   private TeacherCommands() {}
@@ -44,8 +44,11 @@ final class TeacherCommands {
     DinoV3Config c = null;
     if (config != null) {
       if (Files.isRegularFile(Path.of(config))) {
-        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Path.of(config).toFile());
-        c = DinoV3Config.fromConstructorKwargs(json.has("constructor_kwargs") ? json.get("constructor_kwargs") : json);
+        var json =
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(Path.of(config).toFile());
+        c =
+            DinoV3Config.fromConstructorKwargs(
+                json.has("constructor_kwargs") ? json.get("constructor_kwargs") : json);
       } else {
         c = DinoV3Config.preset(config);
       }
@@ -59,49 +62,75 @@ final class TeacherCommands {
   }
 
   /** {@code rectok teacher-features}: precomputed teacher feature shards for stage-1 training. */
-  @Command(name = "teacher-features", description = "Compute the teacher's patch features of a training set into"
-      + " resumable shards that 'train tokenizer --teacher DIR' reads.")
+  @Command(
+      name = "teacher-features",
+      description =
+          "Compute the teacher's patch features of a training set into"
+              + " resumable shards that 'train tokenizer --teacher DIR' reads.")
   static final class Features implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Option(names = "--teacher", required = true, description = "DINOv3 weights (official .pth, transformers"
-        + " model.safetensors or a teacher model file) or the demo's ViT teacher model file")
+    @Option(
+        names = "--teacher",
+        required = true,
+        description =
+            "DINOv3 weights (official .pth, transformers"
+                + " model.safetensors or a teacher model file) or the demo's ViT teacher model file")
     Path teacher;
 
-    @Option(names = "--data", required = true, description = "Fashion-MNIST folder, image folder or file list")
+    @Option(
+        names = "--data",
+        required = true,
+        description = "Fashion-MNIST folder, image folder or file list")
     Path data;
 
-    @Option(names = "--out", required = true, description = "folder for the shards (rerun the same command to resume)")
+    @Option(
+        names = "--out",
+        required = true,
+        description = "folder for the shards (rerun the same command to resume)")
     Path out;
 
-    @Option(names = "--image-size", description = "the tokenizer's image size (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--image-size",
+        description = "the tokenizer's image size (default: ${DEFAULT-VALUE})")
     int imageSize = 256;
 
-    @Option(names = "--grid", description = "token grid side of the tokenizer (default: image size / 16, the RecTok"
-        + " setting); the DINOv3 teacher then sees grid x patch pixels")
+    @Option(
+        names = "--grid",
+        description =
+            "token grid side of the tokenizer (default: image size / 16, the RecTok"
+                + " setting); the DINOv3 teacher then sees grid x patch pixels")
     Integer grid;
 
-    @Option(names = "--batch", description = "images per teacher forward (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--batch",
+        description = "images per teacher forward (default: ${DEFAULT-VALUE})")
     int batch = 16;
 
     @Option(names = "--chunk", description = "images per shard file (default: ${DEFAULT-VALUE})")
     int chunk = 1024;
 
-    @Option(names = "--shard", description = "i/n: this process writes chunks c with c %% n == i (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--shard",
+        description =
+            "i/n: this process writes chunks c with c %% n == i (default: ${DEFAULT-VALUE})")
     String shard = "0/1";
 
-    @Option(names = "--dtype", description = "float32 or bfloat16 (half the disk) (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--dtype",
+        description = "float32 or bfloat16 (half the disk) (default: ${DEFAULT-VALUE})")
     String dtype = "float32";
 
     @Option(names = "--limit", description = "only the first N images (default: all)")
     int limit = -1;
 
-    @Option(names = "--autocast", description = "none or bf16: the teacher forward under autocast (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--autocast",
+        description =
+            "none or bf16: the teacher forward under autocast (default: ${DEFAULT-VALUE})")
     String autocast = "none";
 
-    @Mixin
-    DeviceOption device;
+    @Mixin DeviceOption device;
 
     @Override
     public Integer call() throws IOException {
@@ -113,19 +142,24 @@ final class TeacherCommands {
         si = Integer.parseInt(sh[0]);
         sn = Integer.parseInt(sh[1]);
       } catch (RuntimeException e) {
-        throw new ParameterException(cl, "--shard must be i/n with 0 <= i < n, got '" + shard + "'");
+        throw new ParameterException(
+            cl, "--shard must be i/n with 0 <= i < n, got '" + shard + "'");
       }
       if (sh.length != 2 || sn < 1 || si < 0 || si >= sn) {
-        throw new ParameterException(cl, "--shard must be i/n with 0 <= i < n, got '" + shard + "'");
+        throw new ParameterException(
+            cl, "--shard must be i/n with 0 <= i < n, got '" + shard + "'");
       }
       if (imageSize < 1 || batch < 1 || chunk < 1 || (grid != null && grid < 1)) {
         throw new ParameterException(cl, "--image-size, --batch, --chunk and --grid must be >= 1");
       }
-      DType stored = switch (dtype) {
-        case "float32" -> DType.FLOAT32;
-        case "bfloat16" -> DType.BFLOAT16;
-        default -> throw new ParameterException(cl, "--dtype must be float32 or bfloat16, got '" + dtype + "'");
-      };
+      DType stored =
+          switch (dtype) {
+            case "float32" -> DType.FLOAT32;
+            case "bfloat16" -> DType.BFLOAT16;
+            default ->
+                throw new ParameterException(
+                    cl, "--dtype must be float32 or bfloat16, got '" + dtype + "'");
+          };
       DType mixed;
       try {
         mixed = Autocast.parse(autocast);
@@ -134,14 +168,35 @@ final class TeacherCommands {
       }
       int g = grid != null ? grid : imageSize / 16;
       if (g < 1) {
-        throw new ParameterException(cl, "--grid must be >= 1 (image size " + imageSize + " / 16 is 0)");
+        throw new ParameterException(
+            cl, "--grid must be >= 1 (image size " + imageSize + " / 16 is 0)");
       }
-      var o = new TeacherFeatureWriter.Options(teacher.getFileName().toString(), chunk, batch, si, sn, stored, limit);
-      TeacherFeatureWriter.Report r = TeacherFeatureWriter.run(teacher, data, imageSize, g, mixed, device.get(), out, o,
-          new ConsoleProgress(System.err));
-      System.out.printf("%s: %d chunks written, %d already there (shard %d/%d), %d images in %.1f s%s%n", out,
-          r.chunksWritten(), r.chunksSkipped(), si, sn, r.imagesWritten(), r.seconds(),
-          r.featureShape() == null ? "" : ", features " + java.util.Arrays.toString(r.featureShape()) + " " + dtype);
+      var o =
+          new TeacherFeatureWriter.Options(
+              teacher.getFileName().toString(), chunk, batch, si, sn, stored, limit);
+      TeacherFeatureWriter.Report r =
+          TeacherFeatureWriter.run(
+              teacher,
+              data,
+              imageSize,
+              g,
+              mixed,
+              device.get(),
+              out,
+              o,
+              new ConsoleProgress(System.err));
+      System.out.printf(
+          "%s: %d chunks written, %d already there (shard %d/%d), %d images in %.1f s%s%n",
+          out,
+          r.chunksWritten(),
+          r.chunksSkipped(),
+          si,
+          sn,
+          r.imagesWritten(),
+          r.seconds(),
+          r.featureShape() == null
+              ? ""
+              : ", features " + java.util.Arrays.toString(r.featureShape()) + " " + dtype);
       if (r.imagesWritten() > 0) {
         System.out.printf("images_per_second=%.3f%n", r.imagesWritten() / r.seconds());
       }
@@ -152,34 +207,38 @@ final class TeacherCommands {
   /**
    * {@code rectok bench teacher}: the teacher forward (RecTok's image path + DINOv3 with seeded
    * random weights) at the tokenizer's image size, fp32 or bf16 autocast. Machine-readable last
-   * lines: {@code cpu_ms_per_forward=}, {@code ms_per_forward=}, {@code peak_rss_mb=}, then
-   * {@code images_per_second=} last.
+   * lines: {@code cpu_ms_per_forward=}, {@code ms_per_forward=}, {@code peak_rss_mb=}, then {@code
+   * images_per_second=} last.
    */
-  @Command(name = "teacher", description = "DINOv3 teacher forward throughput (256x256 images -> 16x16 patch features).")
+  @Command(
+      name = "teacher",
+      description = "DINOv3 teacher forward throughput (256x256 images -> 16x16 patch features).")
   static final class Bench implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Option(names = "--preset", description = "dinov3_vits16, dinov3_vitb16 or dinov3_vitl16 (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--preset",
+        description = "dinov3_vits16, dinov3_vitb16 or dinov3_vitl16 (default: ${DEFAULT-VALUE})")
     String preset = "dinov3_vitl16";
 
     @Option(names = "--image-size", description = "image side (default: ${DEFAULT-VALUE})")
     int imageSize = 256;
 
-    @Option(names = "--precision", description = "fp32 or bf16 (autocast) (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--precision",
+        description = "fp32 or bf16 (autocast) (default: ${DEFAULT-VALUE})")
     String precision = "fp32";
 
-    @Mixin
-    BenchCommand.Common common;
+    @Mixin BenchCommand.Common common;
 
-    @Mixin
-    DeviceOption device;
+    @Mixin DeviceOption device;
 
     @Override
     public Integer call() throws IOException {
       CommandLine cl = spec.commandLine();
       if (!precision.equals("fp32") && !precision.equals("bf16")) {
-        throw new ParameterException(cl, "--precision must be fp32 or bf16, got '" + precision + "'");
+        throw new ParameterException(
+            cl, "--precision must be fp32 or bf16, got '" + precision + "'");
       }
       if (common.batch < 1 || imageSize < 16) {
         throw new ParameterException(cl, "--batch must be >= 1 and --image-size >= 16");
@@ -195,32 +254,53 @@ final class TeacherCommands {
       }
       Device dev = device.get();
       DinoV3 model = new DinoV3(c);
-      try (TorchGenerator g = TorchGenerator.cpu(common.seed); DinoV3Teacher t = new DinoV3Teacher(model)) {
+      try (TorchGenerator g = TorchGenerator.cpu(common.seed);
+          DinoV3Teacher t = new DinoV3Teacher(model)) {
         model.initRandom(g);
         if (dev.isCuda()) {
           model.to(null, dev);
         }
-        t.tokenGrid(imageSize / 16, imageSize / 16).autocast(precision.equals("bf16") ? DType.BFLOAT16 : null);
+        t.tokenGrid(imageSize / 16, imageSize / 16)
+            .autocast(precision.equals("bf16") ? DType.BFLOAT16 : null);
         try (Scope outer = Scope.open()) {
-          Tensor x = Tensor.rand(new long[] {common.batch, 3, imageSize, imageSize}, g, DType.FLOAT32, dev).mul(2).sub(1);
+          Tensor x =
+              Tensor.rand(new long[] {common.batch, 3, imageSize, imageSize}, g, DType.FLOAT32, dev)
+                  .mul(2)
+                  .sub(1);
           long[] shape = new long[3];
-          double[] ms = BenchCommand.time(common.warmup, common.iters, i -> {
-            try (Scope s = Scope.open()) {
-              Tensor f = t.features(x, null);
-              System.arraycopy(f.shape(), 0, shape, 0, 3);
-              if (dev.isCuda()) {
-                Torch.cudaSynchronize(Math.max(0, dev.index()));
-              }
-            }
-          });
-          System.out.printf("%s %s, batch %d, %dx%d -> features %s, %.0fM parameters, %d threads, %s%n", preset,
-              precision, common.batch, imageSize, imageSize, java.util.Arrays.toString(shape),
-              model.numParameters(false) / 1e6, Torch.numThreads(), dev);
-          System.out.printf("teacher forward: %s ms per forward (median of %d)%n", java.util.Arrays.toString(
-              java.util.Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()), ms.length);
+          double[] ms =
+              BenchCommand.time(
+                  common.warmup,
+                  common.iters,
+                  i -> {
+                    try (Scope s = Scope.open()) {
+                      Tensor f = t.features(x, null);
+                      System.arraycopy(f.shape(), 0, shape, 0, 3);
+                      if (dev.isCuda()) {
+                        Torch.cudaSynchronize(Math.max(0, dev.index()));
+                      }
+                    }
+                  });
+          System.out.printf(
+              "%s %s, batch %d, %dx%d -> features %s, %.0fM parameters, %d threads, %s%n",
+              preset,
+              precision,
+              common.batch,
+              imageSize,
+              imageSize,
+              java.util.Arrays.toString(shape),
+              model.numParameters(false) / 1e6,
+              Torch.numThreads(),
+              dev);
+          System.out.printf(
+              "teacher forward: %s ms per forward (median of %d)%n",
+              java.util.Arrays.toString(
+                  java.util.Arrays.stream(ms).map(v -> Math.round(v * 10) / 10.0).toArray()),
+              ms.length);
           double med = BenchCommand.median(ms);
           if (BenchCommand.lastCpuMs.length == ms.length) {
-            System.out.printf("cpu_ms_per_forward=%.2f%n", BenchCommand.median(BenchCommand.lastCpuMs));
+            System.out.printf(
+                "cpu_ms_per_forward=%.2f%n", BenchCommand.median(BenchCommand.lastCpuMs));
           }
           System.out.printf("ms_per_forward=%.2f%n", med);
           System.out.printf("peak_rss_mb=%.0f%n", BenchCommand.peakRssMb());

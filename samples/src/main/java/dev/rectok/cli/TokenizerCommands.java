@@ -16,22 +16,24 @@ final class TokenizerCommands {
 
   /** What every tokenizer command takes: the model, where to write, the device. */
   static final class Common {
-    @Option(names = "--tokenizer", required = true, description = "tokenizer model file (rectok convert)")
+    @Option(
+        names = "--tokenizer",
+        required = true,
+        description = "tokenizer model file (rectok convert)")
     Path tokenizer;
 
-    @Option(names = "--out", required = true,
+    @Option(
+        names = "--out",
+        required = true,
         description = "where to write: a latents file for encode, a folder of PNGs otherwise")
     Path out;
 
-    @Mixin
-    DeviceOption device;
+    @Mixin DeviceOption device;
 
-    @Mixin
-    ForceOption force;
+    @Mixin ForceOption force;
 
     // --- issue 13: precision ---
-    @Mixin
-    PrecisionOption precision;
+    @Mixin PrecisionOption precision;
 
     RecTokTokenizer open() throws java.io.IOException {
       precision.resolve(device.get()); // a usage error for an unsupported bf16
@@ -39,10 +41,11 @@ final class TokenizerCommands {
     }
   }
 
-  @Command(name = "encode", description = "Encode images to latents (ADM crop, posterior mean or a seeded sample).")
+  @Command(
+      name = "encode",
+      description = "Encode images to latents (ADM crop, posterior mean or a seeded sample).")
   static final class Encode implements Callable<Integer> {
-    @Mixin
-    Common common;
+    @Mixin Common common;
 
     @Option(names = "--sample", description = "sample the posterior instead of taking its mean")
     boolean sample;
@@ -70,16 +73,18 @@ final class TokenizerCommands {
 
   @Command(name = "decode", description = "Decode latents to PNG images.")
   static final class Decode implements Callable<Integer> {
-    @Mixin
-    Common common;
+    @Mixin Common common;
 
-    @Parameters(paramLabel = "LATENTS", description = "latents file from 'rectok encode' or 'rectok generate --latents'")
+    @Parameters(
+        paramLabel = "LATENTS",
+        description = "latents file from 'rectok encode' or 'rectok generate --latents'")
     Path latents;
 
     @Override
     public Integer call() throws Exception {
       Latents l = LatentsFile.read(latents); // validated before the model is loaded
-      OptionChecks.refuseOverwrite(common.force.force, ImagesOut.files(common.out, "decoded_", l.batch()));
+      OptionChecks.refuseOverwrite(
+          common.force.force, ImagesOut.files(common.out, "decoded_", l.batch()));
       try (RecTokTokenizer tok = common.open()) {
         List<Path> files = ImagesOut.writeAll(tok.decode(l), common.out, "decoded_");
         System.out.println("wrote " + files.size() + " images to " + common.out);
@@ -88,19 +93,22 @@ final class TokenizerCommands {
     }
   }
 
-  @Command(name = "reconstruct", description = "Encode and decode images (the reference's reconstruct).")
+  @Command(
+      name = "reconstruct",
+      description = "Encode and decode images (the reference's reconstruct).")
   static final class Reconstruct implements Callable<Integer> {
-    @Mixin
-    Common common;
+    @Mixin Common common;
 
     @Parameters(paramLabel = "IMAGE", arity = "1..*")
     List<Path> images;
 
     @Override
     public Integer call() throws Exception {
-      OptionChecks.refuseOverwrite(common.force.force, ImagesOut.files(common.out, "reconstructed_", images.size()));
+      OptionChecks.refuseOverwrite(
+          common.force.force, ImagesOut.files(common.out, "reconstructed_", images.size()));
       try (RecTokTokenizer tok = common.open()) {
-        List<Path> files = ImagesOut.writeAll(tok.reconstruct(tok.read(images)), common.out, "reconstructed_");
+        List<Path> files =
+            ImagesOut.writeAll(tok.reconstruct(tok.read(images)), common.out, "reconstructed_");
         System.out.println("wrote " + files.size() + " images to " + common.out);
       }
       return 0;

@@ -27,8 +27,7 @@ class EvalCliTest {
   private static final Path MODELS = Path.of("models/fashion-mnist");
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  static Path tmp;
+  @TempDir static Path tmp;
   static Path inception;
   static Path a;
 
@@ -37,9 +36,28 @@ class EvalCliTest {
   }
 
   private static List<String> sample(Path out, String... extra) {
-    List<String> args = new java.util.ArrayList<>(List.of("sample", "--generator", s(MODELS.resolve("generator.safetensors")),
-        "--tokenizer", s(MODELS.resolve("tokenizer.safetensors")), "--guide", s(MODELS.resolve("guide.safetensors")),
-        "--guidance", "autoguidance", "--scale", "1.5", "--steps", "4", "--num", "10", "--seed", "5", "--out", s(out)));
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "sample",
+                "--generator",
+                s(MODELS.resolve("generator.safetensors")),
+                "--tokenizer",
+                s(MODELS.resolve("tokenizer.safetensors")),
+                "--guide",
+                s(MODELS.resolve("guide.safetensors")),
+                "--guidance",
+                "autoguidance",
+                "--scale",
+                "1.5",
+                "--steps",
+                "4",
+                "--num",
+                "10",
+                "--seed",
+                "5",
+                "--out",
+                s(out)));
     args.addAll(List.of(extra));
     return args;
   }
@@ -75,7 +93,9 @@ class EvalCliTest {
     ok(sample(b, "--batch", "2", "--shard", "0/2"));
     for (int i = 0; i < 10; i++) {
       String n = String.format("%06d.png", i);
-      assertThat(Files.readAllBytes(b.resolve(n))).as(n).isEqualTo(Files.readAllBytes(a.resolve(n)));
+      assertThat(Files.readAllBytes(b.resolve(n)))
+          .as(n)
+          .isEqualTo(Files.readAllBytes(a.resolve(n)));
     }
     byte[] before = Files.readAllBytes(b.resolve("000003.png"));
     Files.delete(b.resolve("000003.png"));
@@ -84,20 +104,47 @@ class EvalCliTest {
     assertThat(Files.readAllBytes(b.resolve("000003.png"))).isEqualTo(before);
     try (Npz.Reader npz = Npz.open(tmp.resolve("a.npz"))) {
       BufferedImage first = ImageIO.read(a.resolve("000000.png").toFile());
-      assertThat(npz.info("arr_0").shape()).containsExactly(10, first.getHeight(), first.getWidth(), 3);
+      assertThat(npz.info("arr_0").shape())
+          .containsExactly(10, first.getHeight(), first.getWidth(), 3);
     }
-    fails("--force", sample(tmp.resolve("c"), "--npz", s(tmp.resolve("a.npz"))).toArray(String[]::new));
+    fails(
+        "--force",
+        sample(tmp.resolve("c"), "--npz", s(tmp.resolve("a.npz"))).toArray(String[]::new));
     fails("--shard", sample(tmp.resolve("c"), "--shard", "2/2").toArray(String[]::new));
   }
 
   @Test
   void statisticsMetricsAndTheirJson() throws Exception {
     Path ref = tmp.resolve("ref.npz");
-    ok(List.of("eval", "stats", "--images", s(a), "--out", s(ref), "--inception", s(inception), "--batch", "4"));
+    ok(
+        List.of(
+            "eval",
+            "stats",
+            "--images",
+            s(a),
+            "--out",
+            s(ref),
+            "--inception",
+            s(inception),
+            "--batch",
+            "4"));
     Path m = tmp.resolve("m.json");
-    CliTest.Run r = ok(List.of("eval", "all", "--samples", s(a), "--ref", s(tmp.resolve("a.npz")), "--inception", s(inception),
-        "--out", s(m)));
-    assertThat(r.out()).contains("frechet_inception_distance=", "inception_score_mean=", "precision=1.0", "recall=1.0");
+    CliTest.Run r =
+        ok(
+            List.of(
+                "eval",
+                "all",
+                "--samples",
+                s(a),
+                "--ref",
+                s(tmp.resolve("a.npz")),
+                "--inception",
+                s(inception),
+                "--out",
+                s(m)));
+    assertThat(r.out())
+        .contains(
+            "frechet_inception_distance=", "inception_score_mean=", "precision=1.0", "recall=1.0");
     JsonNode j = JSON.readTree(m.toFile());
     assertThat(j.get("protocol").asText()).isEqualTo("torch-fidelity");
     assertThat(j.get("num_samples").asInt()).isEqualTo(10);
@@ -109,15 +156,60 @@ class EvalCliTest {
     assertThat(fidSelf).isCloseTo(0.0, within(1e-3));
 
     Path m2 = tmp.resolve("m2.json");
-    ok(List.of("eval", "fid", "--samples", s(tmp.resolve("a.npz")), "--ref", s(ref), "--protocol", "adm",
-        "--inception", s(inception), "--out", s(m2)));
+    ok(
+        List.of(
+            "eval",
+            "fid",
+            "--samples",
+            s(tmp.resolve("a.npz")),
+            "--ref",
+            s(ref),
+            "--protocol",
+            "adm",
+            "--inception",
+            s(inception),
+            "--out",
+            s(m2)));
     JsonNode j2 = JSON.readTree(m2.toFile());
     assertThat(j2.get("reference_stored_statistics").asBoolean()).isTrue();
-    assertThat(j2.get("metrics").get("frechet_inception_distance").asDouble()).isCloseTo(fidSelf, within(1e-3));
-    fails("--force", "eval", "fid", "--samples", s(a), "--ref", s(ref), "--inception", s(inception), "--out", s(m2));
-    fails("--protocol", "eval", "fid", "--samples", s(a), "--ref", s(ref), "--inception", s(inception), "--protocol", "clean");
+    assertThat(j2.get("metrics").get("frechet_inception_distance").asDouble())
+        .isCloseTo(fidSelf, within(1e-3));
+    fails(
+        "--force",
+        "eval",
+        "fid",
+        "--samples",
+        s(a),
+        "--ref",
+        s(ref),
+        "--inception",
+        s(inception),
+        "--out",
+        s(m2));
+    fails(
+        "--protocol",
+        "eval",
+        "fid",
+        "--samples",
+        s(a),
+        "--ref",
+        s(ref),
+        "--inception",
+        s(inception),
+        "--protocol",
+        "clean");
 
-    CliTest.Run isc = ok(List.of("eval", "isc", "--samples", s(a), "--inception", s(inception), "--out", s(tmp.resolve("i.json"))));
+    CliTest.Run isc =
+        ok(
+            List.of(
+                "eval",
+                "isc",
+                "--samples",
+                s(a),
+                "--inception",
+                s(inception),
+                "--out",
+                s(tmp.resolve("i.json"))));
     assertThat(isc.out()).contains("inception_score_mean=", "inception_score_std=");
   }
 
@@ -128,20 +220,55 @@ class EvalCliTest {
     for (int i = 0; i < 3; i++) {
       Files.copy(a.resolve(String.format("%06d.png", i)), c.resolve(String.format("%06d.png", i)));
     }
-    ImageIO.write(new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY), "png", c.resolve("000009.png").toFile());
+    ImageIO.write(
+        new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY),
+        "png",
+        c.resolve("000009.png").toFile());
     Path ref = tmp.resolve("ref2.npz");
     ok(List.of("eval", "stats", "--images", s(a), "--out", s(ref), "--inception", s(inception)));
-    fails("000009.png", "eval", "fid", "--samples", s(c), "--ref", s(ref), "--inception", s(inception), "--out",
+    fails(
+        "000009.png",
+        "eval",
+        "fid",
+        "--samples",
+        s(c),
+        "--ref",
+        s(ref),
+        "--inception",
+        s(inception),
+        "--out",
         s(tmp.resolve("x.json")));
     assertThat(tmp.resolve("x.json")).doesNotExist();
-    ok(List.of("eval", "fid", "--samples", s(c), "--ref", s(ref), "--inception", s(inception), "--skip-bad", "--out",
-        s(tmp.resolve("y.json"))));
-    assertThat(JSON.readTree(tmp.resolve("y.json").toFile()).get("num_skipped").asInt()).isEqualTo(1);
+    ok(
+        List.of(
+            "eval",
+            "fid",
+            "--samples",
+            s(c),
+            "--ref",
+            s(ref),
+            "--inception",
+            s(inception),
+            "--skip-bad",
+            "--out",
+            s(tmp.resolve("y.json"))));
+    assertThat(JSON.readTree(tmp.resolve("y.json").toFile()).get("num_skipped").asInt())
+        .isEqualTo(1);
 
     Path one = tmp.resolve("one");
     Files.createDirectories(one);
     Files.copy(a.resolve("000000.png"), one.resolve("000000.png"));
-    fails("at least 2", "eval", "fid", "--samples", s(one), "--ref", s(ref), "--inception", s(inception), "--out",
+    fails(
+        "at least 2",
+        "eval",
+        "fid",
+        "--samples",
+        s(one),
+        "--ref",
+        s(ref),
+        "--inception",
+        s(inception),
+        "--out",
         s(tmp.resolve("z.json")));
 
     Path nan = tmp.resolve("nan.npz");
@@ -150,37 +277,121 @@ class EvalCliTest {
       w.putDoubles("sigma", new double[] {1, 0, 0, 1}, 2, 2);
       w.commit();
     }
-    fails("NaN", "eval", "fid", "--samples", s(a), "--ref", s(nan), "--inception", s(inception), "--out", s(tmp.resolve("n.json")));
+    fails(
+        "NaN",
+        "eval",
+        "fid",
+        "--samples",
+        s(a),
+        "--ref",
+        s(nan),
+        "--inception",
+        s(inception),
+        "--out",
+        s(tmp.resolve("n.json")));
     Path small = tmp.resolve("small.npz");
     try (Npz.Writer w = Npz.create(small, false)) {
       w.putDoubles("mu", new double[] {0, 0}, 2);
       w.putDoubles("sigma", new double[] {1, 0, 0, 1}, 2, 2);
       w.commit();
     }
-    fails("dimensional", "eval", "fid", "--samples", s(a), "--ref", s(small), "--inception", s(inception), "--out",
+    fails(
+        "dimensional",
+        "eval",
+        "fid",
+        "--samples",
+        s(a),
+        "--ref",
+        s(small),
+        "--inception",
+        s(inception),
+        "--out",
         s(tmp.resolve("d.json")));
-    fails("pt_inception-2015-12-05-6726825d.pth", "eval", "fid", "--samples", s(a), "--ref", s(ref), "--inception",
-        s(tmp.resolve("absent.pth")), "--out", s(tmp.resolve("e.json")));
-    fails("--batch", "eval", "fid", "--samples", s(a), "--ref", s(ref), "--inception", s(inception), "--batch", "0");
+    fails(
+        "pt_inception-2015-12-05-6726825d.pth",
+        "eval",
+        "fid",
+        "--samples",
+        s(a),
+        "--ref",
+        s(ref),
+        "--inception",
+        s(tmp.resolve("absent.pth")),
+        "--out",
+        s(tmp.resolve("e.json")));
+    fails(
+        "--batch",
+        "eval",
+        "fid",
+        "--samples",
+        s(a),
+        "--ref",
+        s(ref),
+        "--inception",
+        s(inception),
+        "--batch",
+        "0");
   }
 
   @Test
   void reconstructionConvertAndBench() throws Exception {
     Path ref = tmp.resolve("ref3.npz");
-    ok(List.of("eval", "stats", "--images", s(a), "--crop", "32", "--out", s(ref), "--inception", s(inception)));
-    CliTest.Run r = ok(List.of("eval", "recon", "--tokenizer", s(MODELS.resolve("tokenizer.safetensors")), "--images", s(a),
-        "--ref", s(ref), "--inception", s(inception), "--out", s(tmp.resolve("recon.json"))));
+    ok(
+        List.of(
+            "eval",
+            "stats",
+            "--images",
+            s(a),
+            "--crop",
+            "32",
+            "--out",
+            s(ref),
+            "--inception",
+            s(inception)));
+    CliTest.Run r =
+        ok(
+            List.of(
+                "eval",
+                "recon",
+                "--tokenizer",
+                s(MODELS.resolve("tokenizer.safetensors")),
+                "--images",
+                s(a),
+                "--ref",
+                s(ref),
+                "--inception",
+                s(inception),
+                "--out",
+                s(tmp.resolve("recon.json"))));
     assertThat(r.out()).contains("rfid=", "psnr=");
-    double psnr = JSON.readTree(tmp.resolve("recon.json").toFile()).get("metrics").get("psnr").asDouble();
+    double psnr =
+        JSON.readTree(tmp.resolve("recon.json").toFile()).get("metrics").get("psnr").asDouble();
     assertThat(psnr).isBetween(10.0, 60.0);
 
     Path conv = tmp.resolve("conv.safetensors");
     ok(List.of("convert", s(inception), s(conv), "--kind", "inception"));
     fails("--force", "convert", s(inception), s(conv), "--kind", "inception");
-    fails("weights-inception-2015-12-05-6726825d.pth", "convert", s(tmp.resolve("nope.pth")), s(tmp.resolve("o.safetensors")),
-        "--kind", "inception");
+    fails(
+        "weights-inception-2015-12-05-6726825d.pth",
+        "convert",
+        s(tmp.resolve("nope.pth")),
+        s(tmp.resolve("o.safetensors")),
+        "--kind",
+        "inception");
 
-    CliTest.Run b = ok(List.of("bench", "inception", "--batch", "2", "--iters", "1", "--warmup", "0", "--size", "32"));
+    CliTest.Run b =
+        ok(
+            List.of(
+                "bench",
+                "inception",
+                "--batch",
+                "2",
+                "--iters",
+                "1",
+                "--warmup",
+                "0",
+                "--size",
+                "32"));
     String[] lines = b.out().strip().split("\n");
     assertThat(lines[lines.length - 1]).startsWith("images_per_second=");
   }
@@ -197,12 +408,32 @@ class EvalCliTest {
       }
     }
     Path cache = tmp.resolve("probe/cache");
-    List<String> args = List.of("eval", "probe", "--tokenizer", s(MODELS.resolve("tokenizer.safetensors")), "--train", s(train),
-        "--val", s(val), "--cache", s(cache), "--epochs", "3", "--batch", "4");
+    List<String> args =
+        List.of(
+            "eval",
+            "probe",
+            "--tokenizer",
+            s(MODELS.resolve("tokenizer.safetensors")),
+            "--train",
+            s(train),
+            "--val",
+            s(val),
+            "--cache",
+            s(cache),
+            "--epochs",
+            "3",
+            "--batch",
+            "4");
     CliTest.Run r = ok(args);
     assertThat(r.out()).contains("classes=2", "val_accuracy=");
-    double acc = Double.parseDouble(r.out().lines().filter(l -> l.startsWith("val_accuracy=")).findFirst().orElseThrow()
-        .substring("val_accuracy=".length()));
+    double acc =
+        Double.parseDouble(
+            r.out()
+                .lines()
+                .filter(l -> l.startsWith("val_accuracy="))
+                .findFirst()
+                .orElseThrow()
+                .substring("val_accuracy=".length()));
     assertThat(acc).isBetween(0.0, 1.0);
     assertThat(Files.list(cache).count()).isEqualTo(2);
     assertThat(ok(args).err()).contains("reusing");

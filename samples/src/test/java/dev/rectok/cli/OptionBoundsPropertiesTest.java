@@ -32,10 +32,16 @@ class OptionBoundsPropertiesTest {
   private static void collect(CommandLine cmd, List<NumericOption> out) {
     CommandSpec spec = cmd.getCommandSpec();
     for (OptionSpec o : spec.options()) {
-      Class<?> t = o.type().isArray() ? o.type().getComponentType()
-          : List.class.isAssignableFrom(o.type()) && o.auxiliaryTypes().length > 0 ? o.auxiliaryTypes()[0] : o.type();
+      Class<?> t =
+          o.type().isArray()
+              ? o.type().getComponentType()
+              : List.class.isAssignableFrom(o.type()) && o.auxiliaryTypes().length > 0
+                  ? o.auxiliaryTypes()[0]
+                  : o.type();
       if (t.isPrimitive() && t != boolean.class || Number.class.isAssignableFrom(t)) {
-        out.add(new NumericOption(spec.qualifiedName(" ").replaceFirst("^rectok ?", ""), o.longestName()));
+        out.add(
+            new NumericOption(
+                spec.qualifiedName(" ").replaceFirst("^rectok ?", ""), o.longestName()));
       }
     }
     cmd.getSubcommands().values().forEach(c -> collect(c, out));
@@ -55,11 +61,14 @@ class OptionBoundsPropertiesTest {
         out.add(opt.type().isArray() || Number.class.isAssignableFrom(opt.type()) ? "1" : "x");
       }
     }
-    c.getCommandSpec().positionalParameters().forEach(p -> {
-      for (int i = 0; i < Math.max(1, p.arity().min()); i++) {
-        out.add("x");
-      }
-    });
+    c.getCommandSpec()
+        .positionalParameters()
+        .forEach(
+            p -> {
+              for (int i = 0; i < Math.max(1, p.arity().min()); i++) {
+                out.add("x");
+              }
+            });
     return out;
   }
 
@@ -67,7 +76,8 @@ class OptionBoundsPropertiesTest {
   void everyNumericOptionHasARange() {
     List<NumericOption> all = numericOptions();
     assertThat(all).hasSizeGreaterThan(20);
-    assertThat(all).allSatisfy(o -> assertThat(OptionChecks.BOUNDS).as(o.toString()).containsKey(o.option()));
+    assertThat(all)
+        .allSatisfy(o -> assertThat(OptionChecks.BOUNDS).as(o.toString()).containsKey(o.option()));
   }
 
   @Provide
@@ -80,12 +90,24 @@ class OptionBoundsPropertiesTest {
     return Arbitraries.oneOf(
         Arbitraries.longs().map(String::valueOf),
         Arbitraries.longs().between(-5, 20_000).map(String::valueOf),
-        Arbitraries.of("2147483647", "9223372036854775807", "-1", "0", "1", "4097", "10001", "1e308", "NaN",
-            "Infinity", "-Infinity", "0.5"));
+        Arbitraries.of(
+            "2147483647",
+            "9223372036854775807",
+            "-1",
+            "0",
+            "1",
+            "4097",
+            "10001",
+            "1e308",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "0.5"));
   }
 
   @Property(tries = 300)
-  void aValueIsAcceptedExactlyWhenItIsInTheRange(@ForAll("options") NumericOption o, @ForAll("values") String value) {
+  void aValueIsAcceptedExactlyWhenItIsInTheRange(
+      @ForAll("options") NumericOption o, @ForAll("values") String value) {
     CommandLine cli = RecTokCli.commandLine();
     List<String> args = new ArrayList<>(List.of(o.command().split(" ")));
     args.addAll(List.of(o.option(), value));
@@ -110,14 +132,18 @@ class OptionBoundsPropertiesTest {
       Statistics.label("outcome").collect("accepted");
       assertThat(inRange).as("accepted %s %s outside %s", o.option(), value, r.text()).isTrue();
     } catch (CommandLine.ParameterException e) {
-      assertThat(inRange).as("refused %s %s inside %s: %s", o.option(), value, r.text(), e.getMessage()).isFalse();
+      assertThat(inRange)
+          .as("refused %s %s inside %s: %s", o.option(), value, r.text(), e.getMessage())
+          .isFalse();
       assertThat(e.getMessage()).contains(o.option() + " must be in " + r.text());
       Statistics.label("outcome").collect("refused");
     }
     // both branches must really be exercised, not skipped by parse failures
-    Statistics.label("outcome").coverage(c -> {
-      c.check("accepted").percentage(p -> p > 5);
-      c.check("refused").percentage(p -> p > 20);
-    });
+    Statistics.label("outcome")
+        .coverage(
+            c -> {
+              c.check("accepted").percentage(p -> p > 5);
+              c.check("refused").percentage(p -> p > 20);
+            });
   }
 }

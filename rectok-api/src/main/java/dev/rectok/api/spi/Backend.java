@@ -10,11 +10,11 @@ import java.nio.file.Path;
 
 /**
  * Service interface of a compute backend (the LibTorch backend in module {@code dev.rectok.torch}
- * provides one). Applications do not implement it; they obtain the installed one with
- * {@link dev.rectok.api.Backends#load()}.
+ * provides one). Applications do not implement it; they obtain the installed one with {@link
+ * dev.rectok.api.Backends#load()}.
  *
- * <p>Implementations are thread-safe singletons; they own the native runtime for the life of
- * the process.
+ * <p>Implementations are thread-safe singletons; they own the native runtime for the life of the
+ * process.
  */
 public interface Backend {
 
@@ -35,7 +35,6 @@ public interface Backend {
    * Loads the native runtime if needed and describes it (versions, paths, threads, devices).
    *
    * @return the description
-   *
    * @throws IllegalStateException with a remedy when the native runtime cannot be loaded
    */
   RuntimeInfo runtimeInfo();
@@ -46,7 +45,6 @@ public interface Backend {
    * @param modelFile the model file, memory-mapped while it loads
    * @param device where the model runs
    * @return the tokenizer, owned by the caller
-   *
    * @throws IOException for a missing, malformed or wrong-kind file
    */
   Tokenizer openTokenizer(Path modelFile, Device device) throws IOException;
@@ -63,7 +61,8 @@ public interface Backend {
   default Tokenizer openTokenizer(Path modelFile, Device device, dev.rectok.api.Precision precision)
       throws IOException {
     if (precision != dev.rectok.api.Precision.FP32) {
-      throw new IllegalArgumentException("backend " + name() + " supports only fp32 tokenizers, not " + precision);
+      throw new IllegalArgumentException(
+          "backend " + name() + " supports only fp32 tokenizers, not " + precision);
     }
     return openTokenizer(modelFile, device);
   }
@@ -75,7 +74,6 @@ public interface Backend {
    * @param model the model file's bytes
    * @param device where the model runs
    * @return the tokenizer, owned by the caller
-   *
    * @throws IOException for an unreadable stream or malformed or wrong-kind model bytes
    */
   default Tokenizer openTokenizer(InputStream model, Device device) throws IOException {

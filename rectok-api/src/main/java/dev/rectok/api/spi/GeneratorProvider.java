@@ -43,8 +43,14 @@ public interface GeneratorProvider {
    * @return the generator, owned by the caller
    * @throws IOException for an unreadable stream or malformed or wrong-kind model bytes
    */
-  default Generator openGenerator(InputStream model, InputStream guide, Device device) throws IOException {
-    return ModelStreams.viaTempFile(model, "generator", m -> guide == null ? openGenerator(m, null, device)
-        : ModelStreams.viaTempFile(guide, "guide", g -> openGenerator(m, g, device)));
+  default Generator openGenerator(InputStream model, InputStream guide, Device device)
+      throws IOException {
+    return ModelStreams.viaTempFile(
+        model,
+        "generator",
+        m ->
+            guide == null
+                ? openGenerator(m, null, device)
+                : ModelStreams.viaTempFile(guide, "guide", g -> openGenerator(m, g, device)));
   }
 }

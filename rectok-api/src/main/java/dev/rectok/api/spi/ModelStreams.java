@@ -8,9 +8,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.Objects;
 
 /**
- * Opens a model from a stream by way of a private temporary file: model files are memory-mapped
- * and validated as files, and a stream (a jar entry, a URL) has no file behind it. The file is
- * deleted as soon as the model is loaded (the loaded model holds no reference to it). Stateless.
+ * Opens a model from a stream by way of a private temporary file: model files are memory-mapped and
+ * validated as files, and a stream (a jar entry, a URL) has no file behind it. The file is deleted
+ * as soon as the model is loaded (the loaded model holds no reference to it). Stateless.
  */
 final class ModelStreams {
   private ModelStreams() {}

@@ -12,12 +12,11 @@ import java.io.IOException;
 public interface TrainerProvider {
 
   /**
-   * Opens a distiller for {@code spec}: checks the data, teacher and config, creates or reopens
-   * the run directory.
+   * Opens a distiller for {@code spec}: checks the data, teacher and config, creates or reopens the
+   * run directory.
    *
    * @param spec what to train, on which data, where
    * @return the distiller, owned by the caller
-   *
    * @throws IOException for unreadable data or teacher files, or a run directory whose config
    *     differs from {@code spec}
    */

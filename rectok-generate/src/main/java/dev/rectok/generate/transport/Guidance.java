@@ -6,15 +6,15 @@ import dev.rectok.torch.Tensor;
 import java.util.Objects;
 
 /**
- * How a sampler turns the model into the velocity it integrates: a strategy, so the loop does
- * not know about guidance. The reference's three ({@code models/DDT.py}): {@link #none()} (cfg ≤
- * 1: the conditional model), {@link Cfg} ({@code forward_with_cfg}) and {@link AutoGuidance}
- * ({@code forward_with_autoguidance}).
+ * How a sampler turns the model into the velocity it integrates: a strategy, so the loop does not
+ * know about guidance. The reference's three ({@code models/DDT.py}): {@link #none()} (cfg ≤ 1: the
+ * conditional model), {@link Cfg} ({@code forward_with_cfg}) and {@link AutoGuidance} ({@code
+ * forward_with_autoguidance}).
  *
  * <p>Contract of {@link #velocity}: arguments are borrowed; the result is a new tensor shaped like
  * {@code x}, owned by the caller. {@code t} is the step's time as a host float (so that interval
- * checks need no device round trip) and {@code tBatch} the same value as a (B,) float32 vector.
- * The provided strategies are immutable and thread-safe if their models are.
+ * checks need no device round trip) and {@code tBatch} the same value as a (B,) float32 vector. The
+ * provided strategies are immutable and thread-safe if their models are.
  */
 public interface Guidance {
 
@@ -31,12 +31,17 @@ public interface Guidance {
     return None.INSTANCE;
   }
 
-  /** Classifier-free guidance with scale {@code scale}, null class {@code nullClass}, applied at every t in [0, 1]. */
+  /**
+   * Classifier-free guidance with scale {@code scale}, null class {@code nullClass}, applied at
+   * every t in [0, 1].
+   */
   static Cfg cfg(double scale, long nullClass) {
     return new Cfg(scale, nullClass, 0.0, 1.0);
   }
 
-  /** AutoGuidance with the reference's scale 1.29 and a smaller guide model, at every t in [0, 1]. */
+  /**
+   * AutoGuidance with the reference's scale 1.29 and a smaller guide model, at every t in [0, 1].
+   */
   static AutoGuidance autoGuidance(VelocityModel guide) {
     return new AutoGuidance(guide, AutoGuidance.DEFAULT_SCALE, 0.0, 1.0);
   }
@@ -46,7 +51,9 @@ public interface Guidance {
     return new AutoGuidance(guide, scale, 0.0, 1.0);
   }
 
-  /** The reference's guidance combination {@code base + w*(strong - base)}, float32 op order kept. */
+  /**
+   * The reference's guidance combination {@code base + w*(strong - base)}, float32 op order kept.
+   */
   static Tensor combine(Tensor base, Tensor strong, double scale) {
     try (Scope s = Scope.open()) {
       return s.keep(base.add(strong.sub(base).mul(scale)));
@@ -62,8 +69,8 @@ public interface Guidance {
 
   /**
    * Whether {@code t} lies in the closed interval, as the reference's {@code (t >= lo) & (t <= hi)}
-   * on a float32 tensor: PyTorch compares in float32, so the bounds are rounded to float first
-   * (t = 0.3f is inside [0, 0.3] there, although 0.3f > 0.3 in double).
+   * on a float32 tensor: PyTorch compares in float32, so the bounds are rounded to float first (t =
+   * 0.3f is inside [0, 0.3] there, although 0.3f > 0.3 in double).
    */
   static boolean inInterval(float t, double lo, double hi) {
     return t >= (float) lo && t <= (float) hi;
@@ -87,13 +94,13 @@ public interface Guidance {
   }
 
   /**
-   * Classifier-free guidance: the batch is doubled to [x; x] with labels [y; null], one model
-   * call, then v = v_uncond + w·(v_cond − v_uncond) on all channels for t in [tMin, tMax]
-   * (inclusive); outside it the conditional velocity is used. Only the conditional half is
-   * kept: the reference carries a doubled state whose halves stay equal, so integrating one half
-   * gives the same values. Outside the interval only the conditional batch is evaluated.
+   * Classifier-free guidance: the batch is doubled to [x; x] with labels [y; null], one model call,
+   * then v = v_uncond + w·(v_cond − v_uncond) on all channels for t in [tMin, tMax] (inclusive);
+   * outside it the conditional velocity is used. Only the conditional half is kept: the reference
+   * carries a doubled state whose halves stay equal, so integrating one half gives the same values.
+   * Outside the interval only the conditional batch is evaluated.
    *
-   * @param scale     guidance weight w (1: the conditional model)
+   * @param scale guidance weight w (1: the conditional model)
    * @param nullClass the label of the unconditional class (the number of classes, e.g. 1000)
    */
   record Cfg(double scale, long nullClass, double tMin, double tMax) implements Guidance {
@@ -115,8 +122,11 @@ public interface Guidance {
       try (Scope s = Scope.open()) {
         long b = x.size(0);
         Tensor nulls = Tensor.full(new long[] {b}, nullClass, DType.INT64, labels.device());
-        Tensor out = model.velocity(Tensor.cat(new Tensor[] {x, x}, 0), Tensor.cat(new Tensor[] {tBatch, tBatch}, 0),
-            Tensor.cat(new Tensor[] {labels, nulls}, 0));
+        Tensor out =
+            model.velocity(
+                Tensor.cat(new Tensor[] {x, x}, 0),
+                Tensor.cat(new Tensor[] {tBatch, tBatch}, 0),
+                Tensor.cat(new Tensor[] {labels, nulls}, 0));
         Tensor cond = out.narrow(0, 0, b);
         Tensor uncond = out.narrow(0, b, b);
         return s.keep(Guidance.combine(uncond, cond, scale));
@@ -131,10 +141,11 @@ public interface Guidance {
 
   /**
    * AutoGuidance: v = v_guide + w·(v_main − v_guide), where the guide is a second, weaker model
-   * called with the same labels (no null class, no batch doubling); the reference uses w = 1.29
-   * and DiT^DH-S as the guide. Outside [tMin, tMax] (inclusive) the main model alone is used.
+   * called with the same labels (no null class, no batch doubling); the reference uses w = 1.29 and
+   * DiT^DH-S as the guide. Outside [tMin, tMax] (inclusive) the main model alone is used.
    */
-  record AutoGuidance(VelocityModel guide, double scale, double tMin, double tMax) implements Guidance {
+  record AutoGuidance(VelocityModel guide, double scale, double tMin, double tMax)
+      implements Guidance {
     /** The reference's AutoGuidance weight ({@code --cfg 1.29 --use_auto_guidance}). */
     public static final double DEFAULT_SCALE = 1.29;
 

@@ -32,7 +32,8 @@ public final class LinearPath {
   /** {@code t} (B,) viewed as (B, 1, ..., 1) to broadcast against {@code like}. */
   static Tensor broadcastable(Tensor t, Tensor like) {
     if (t.dim() != 1 || t.size(0) != like.size(0)) {
-      throw new IllegalArgumentException("t must be a (B,) vector for a batch of " + like.size(0) + ", got " + t);
+      throw new IllegalArgumentException(
+          "t must be a (B,) vector for a batch of " + like.size(0) + ", got " + t);
     }
     long[] shape = new long[like.dim()];
     java.util.Arrays.fill(shape, 1);

@@ -18,16 +18,16 @@ import java.util.function.BooleanSupplier;
  *
  * <ul>
  *   <li>{@link Method#EULER}: x_{i+1} = x_i + (t_{i+1} − t_i)·v(x_i, t_i), the dt a float32
- *       difference of grid values and the product rounded before the sum (torchdiffeq's
- *       {@code y0 + dt*f}); the last grid point is never evaluated. The evaluation setting is
- *       150 points = 149 steps, shift sqrt(8).
+ *       difference of grid values and the product rounded before the sum (torchdiffeq's {@code y0 +
+ *       dt*f}); the last grid point is never evaluated. The evaluation setting is 150 points = 149
+ *       steps, shift sqrt(8).
  *   <li>{@link Method#HEUN}: trapezoidal predictor-corrector, x_{i+1} = x_i + dt/2·(k1 + k2) with
  *       k1 = v(x_i, t_i), k2 = v(x_i + dt·k1, t_{i+1}); two evaluations per step.
  * </ul>
  *
- * <p>Immutable and thread-safe; one {@link #sample} call runs on the calling thread. The noise
- * and labels are borrowed (never modified); the returned samples are a new float32 tensor owned
- * by the caller, created in inference mode (it cannot enter autograd).
+ * <p>Immutable and thread-safe; one {@link #sample} call runs on the calling thread. The noise and
+ * labels are borrowed (never modified); the returned samples are a new float32 tensor owned by the
+ * caller, created in inference mode (it cannot enter autograd).
  */
 public final class Sampler {
   /** Grid points of the reference's evaluation ({@code --num_sampling_steps 150}): 149 steps. */
@@ -56,9 +56,9 @@ public final class Sampler {
   }
 
   /**
-   * Per-run hooks: progress reporting (on the sampling thread, one update per step),
-   * cancellation (polled once per step, before its model evaluation, together with the thread's
-   * interrupt flag) and a step listener.
+   * Per-run hooks: progress reporting (on the sampling thread, one update per step), cancellation
+   * (polled once per step, before its model evaluation, together with the thread's interrupt flag)
+   * and a step listener.
    */
   public record Hooks(Progress progress, BooleanSupplier cancelled, StepListener listener) {
     /** No progress, no cancellation, no listener. */
@@ -112,15 +112,18 @@ public final class Sampler {
     return new Sampler(Method.HEUN, points, shift);
   }
 
-  /** The reference's evaluation sampler for latents of {@code channels}×{@code h}×{@code w}: Euler, 150 points. */
+  /**
+   * The reference's evaluation sampler for latents of {@code channels}×{@code h}×{@code w}: Euler,
+   * 150 points.
+   */
   public static Sampler evaluation(long channels, long h, long w) {
     return euler(DEFAULT_GRID_POINTS, TimeGrid.resolutionShift(channels, h, w));
   }
 
   /**
-   * Initial noise x_0 ~ N(0, I) of {@code shape} as the reference draws it: on the CPU from
-   * {@code gen} (the reference uses the CPU default generator), then moved to {@code device}, so
-   * a seed gives the same noise on every device. Owned by the caller.
+   * Initial noise x_0 ~ N(0, I) of {@code shape} as the reference draws it: on the CPU from {@code
+   * gen} (the reference uses the CPU default generator), then moved to {@code device}, so a seed
+   * gives the same noise on every device. Owned by the caller.
    */
   public static Tensor initialNoise(TorchGenerator gen, Device device, long... shape) {
     try (Scope s = Scope.open()) {
@@ -165,15 +168,25 @@ public final class Sampler {
    * @return the samples x at the last grid point, float32, owned by the caller
    * @throws SamplingCancelledException when {@code hooks} cancels or the thread is interrupted
    */
-  public Tensor sample(VelocityModel model, Guidance guidance, Tensor noise, Tensor labels, Hooks hooks) {
+  public Tensor sample(
+      VelocityModel model, Guidance guidance, Tensor noise, Tensor labels, Hooks hooks) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(guidance, "guidance");
     if (labels.dim() != 1 || labels.size(0) != noise.size(0)) {
-      throw new IllegalArgumentException("labels must be (B,) for a batch of " + noise.size(0) + ", got " + labels);
+      throw new IllegalArgumentException(
+          "labels must be (B,) for a batch of " + noise.size(0) + ", got " + labels);
     }
     int steps = steps();
     long batch = noise.size(0);
-    hooks.progress().start("sampling (" + method.name().toLowerCase(java.util.Locale.ROOT) + ", " + steps + " steps)", steps);
+    hooks
+        .progress()
+        .start(
+            "sampling ("
+                + method.name().toLowerCase(java.util.Locale.ROOT)
+                + ", "
+                + steps
+                + " steps)",
+            steps);
     // No scope around the whole run: x and y are closed here explicitly, so whatever a listener
     // creates belongs to the caller's scope, not to the sampler's.
     Tensor x = null;

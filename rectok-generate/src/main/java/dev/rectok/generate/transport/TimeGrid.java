@@ -11,10 +11,10 @@ import dev.rectok.torch.TorchGenerator;
  * Time laws of the reference's transport, computed exactly as it does in float32.
  *
  * <ul>
- *   <li>{@link #linspace}: PyTorch's float32 {@code torch.linspace}, which fills the first half
- *       as {@code start + i*step} and the second half as {@code end - (n-1-i)*step};
- *   <li>{@link #samplerGrid}: {@code transport/integrators.py ode.__init__}'s grid, t = 0 noise
- *       to t = 1 data, with the resolution shift;
+ *   <li>{@link #linspace}: PyTorch's float32 {@code torch.linspace}, which fills the first half as
+ *       {@code start + i*step} and the second half as {@code end - (n-1-i)*step};
+ *   <li>{@link #samplerGrid}: {@code transport/integrators.py ode.__init__}'s grid, t = 0 noise to
+ *       t = 1 data, with the resolution shift;
  *   <li>{@link #trainingTimes}: the shifted training law of {@code Transport.sample}.
  * </ul>
  *
@@ -33,12 +33,12 @@ public final class TimeGrid {
 
   /**
    * {@code torch.linspace(start, end, steps)} in float32, bit for bit with LibTorch 1.13's CPU
-   * kernel (checked against case4's tables and against the bundled LibTorch). That kernel fills
-   * the first half as {@code start + i*step} and the second half as {@code end - (n-1-i)*step}
-   * (so the last value is exactly {@code end}), each as one fused multiply-add; in blocks of two
-   * 8-lane vectors it computes only each vector's first value that way and the other lanes as
-   * {@code base + j*step} (product rounded, then the sum); the tail after the last full block is
-   * scalar. Exact for up to 32768 steps (above that LibTorch splits the work across threads).
+   * kernel (checked against case4's tables and against the bundled LibTorch). That kernel fills the
+   * first half as {@code start + i*step} and the second half as {@code end - (n-1-i)*step} (so the
+   * last value is exactly {@code end}), each as one fused multiply-add; in blocks of two 8-lane
+   * vectors it computes only each vector's first value that way and the other lanes as {@code base
+   * + j*step} (product rounded, then the sum); the tail after the last full block is scalar. Exact
+   * for up to 32768 steps (above that LibTorch splits the work across threads).
    */
   public static float[] linspace(float start, float end, int steps) {
     if (steps < 0) {
@@ -71,15 +71,18 @@ public final class TimeGrid {
     return out;
   }
 
-  private static float linspaceScalar(float start, float end, float step, int steps, int halfway, int i) {
-    return i < halfway ? Math.fma(step, (float) i, start) : Math.fma(-step, (float) (steps - 1 - i), end);
+  private static float linspaceScalar(
+      float start, float end, float step, int steps, int halfway, int i) {
+    return i < halfway
+        ? Math.fma(step, (float) i, start)
+        : Math.fma(-step, (float) (steps - 1 - i), end);
   }
 
   /**
-   * The sampler's time grid of {@code points} values (points − 1 Euler steps), as
-   * {@code ode.__init__}: tau = linspace(0, 1, points); if shift > 0, m = s·tau / (1 + (s−1)·tau)
-   * with s and s−1 rounded to float32; if shift > 1, t = flip(m[last] − m) (small steps near the
-   * noise), else t = m (not flipped; its last value can be 0.99999994). shift ≤ 0 gives tau.
+   * The sampler's time grid of {@code points} values (points − 1 Euler steps), as {@code
+   * ode.__init__}: tau = linspace(0, 1, points); if shift > 0, m = s·tau / (1 + (s−1)·tau) with s
+   * and s−1 rounded to float32; if shift > 1, t = flip(m[last] − m) (small steps near the noise),
+   * else t = m (not flipped; its last value can be 0.99999994). shift ≤ 0 gives tau.
    */
   public static float[] samplerGrid(int points, double shift) {
     if (points < 2) {
@@ -113,9 +116,9 @@ public final class TimeGrid {
   }
 
   /**
-   * Training times for a batch (docs/generator.md#training-law): u ~ U(0,1) from {@code gen}; with shift s > 1,
-   * t = 1 − s·u/(1 + (s−1)·u), which puts most t near 0 (noise); otherwise t = u. Float32 (B,)
-   * on {@code device}.
+   * Training times for a batch (docs/generator.md#training-law): u ~ U(0,1) from {@code gen}; with
+   * shift s > 1, t = 1 − s·u/(1 + (s−1)·u), which puts most t near 0 (noise); otherwise t = u.
+   * Float32 (B,) on {@code device}.
    */
   public static Tensor trainingTimes(int batch, double shift, TorchGenerator gen, Device device) {
     try (Scope s = Scope.open()) {

@@ -5,25 +5,26 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
 /**
- * One flow-matching training batch (docs/generator.md#training-law, SiT {@code Transport.training_losses} with
- * {@code prediction="velocity"}, {@code loss_weight="none"}): noise x0, times t, the interpolant
- * x_t and the velocity target x1 − x0 for data x1.
+ * One flow-matching training batch (docs/generator.md#training-law, SiT {@code
+ * Transport.training_losses} with {@code prediction="velocity"}, {@code loss_weight="none"}): noise
+ * x0, times t, the interpolant x_t and the velocity target x1 − x0 for data x1.
  *
  * <p>Owns its four tensors: close it (or let the enclosing {@link Scope} free them). Not
  * thread-safe for closing.
  *
- * @param t      float32 (B,) times, t = 0 noise, t = 1 data
- * @param x0     noise shaped like the data
- * @param xt     the model input t·x1 + (1 − t)·x0
+ * @param t float32 (B,) times, t = 0 noise, t = 1 data
+ * @param x0 noise shaped like the data
+ * @param xt the model input t·x1 + (1 − t)·x0
  * @param target the velocity the model must predict, x1 − x0
  */
-public record TrainingBatch(Tensor t, Tensor x0, Tensor xt, Tensor target) implements AutoCloseable {
+public record TrainingBatch(Tensor t, Tensor x0, Tensor xt, Tensor target)
+    implements AutoCloseable {
 
   /**
-   * Draws a batch for data {@code x1} (B, ...): x0 ~ N(0, I) first, then the shifted times
-   * ({@link TimeGrid#trainingTimes}), both from {@code gen} on {@code x1}'s device. The draw
-   * order is fixed so that a seed reproduces the batch; it is not the reference's RNG stream.
-   * {@code x1} is borrowed.
+   * Draws a batch for data {@code x1} (B, ...): x0 ~ N(0, I) first, then the shifted times ({@link
+   * TimeGrid#trainingTimes}), both from {@code gen} on {@code x1}'s device. The draw order is fixed
+   * so that a seed reproduces the batch; it is not the reference's RNG stream. {@code x1} is
+   * borrowed.
    */
   public static TrainingBatch draw(Tensor x1, double shift, TorchGenerator gen) {
     try (Scope s = Scope.open()) {

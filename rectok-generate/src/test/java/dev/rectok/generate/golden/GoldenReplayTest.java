@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every public golden folder replays through the same engine as {@code rectok check-golden}. */
 class GoldenReplayTest {
@@ -23,8 +23,15 @@ class GoldenReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"case1_tokenizer_inference", "case3_dit_forward", "case3b_dit_sampling", "case4_tables",
-      "case5_preprocess", "case6_manifests"})
+  @ValueSource(
+      strings = {
+        "case1_tokenizer_inference",
+        "case3_dit_forward",
+        "case3b_dit_sampling",
+        "case4_tables",
+        "case5_preprocess",
+        "case6_manifests"
+      })
   void everyReplayedTensorMatchesTheReference(String folder) throws IOException {
     GoldenReplay.Result r = replay(folder);
     assertThat(r.checks()).isNotEmpty().allMatch(GoldenReplay.Check::passed);
@@ -36,12 +43,17 @@ class GoldenReplayTest {
   void theTrainingCaseNeedsTheTrainingModulesReplayer() throws IOException {
     GoldenReplay.Result r = GoldenReplay.run(GOLDEN.resolve("case2_tokenizer_train_forward"));
     assertThat(r.passed()).isFalse();
-    assertThat(r.unsupported()).singleElement().asString().contains("case2_tokenizer_train_forward");
+    assertThat(r.unsupported())
+        .singleElement()
+        .asString()
+        .contains("case2_tokenizer_train_forward");
   }
 
   @Test
   void aFolderWithoutConfigIsRefusedWithItsName(@TempDir Path tmp) {
-    assertThatThrownBy(() -> GoldenReplay.run(tmp)).isInstanceOf(IOException.class).hasMessageContaining(tmp.toString());
+    assertThatThrownBy(() -> GoldenReplay.run(tmp))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(tmp.toString());
   }
 
   @Test

@@ -19,12 +19,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A case3b folder recorded with {@code sampling.store_trajectory: false} holds
- * {@code output.state_after_step1_no_guidance} and no trajectory; check-golden must replay what the
- * folder says it holds.
+ * A case3b folder recorded with {@code sampling.store_trajectory: false} holds {@code
+ * output.state_after_step1_no_guidance} and no trajectory; check-golden must replay what the folder
+ * says it holds.
  */
 class StoreTrajectoryTest {
-  private static final Path CASE3B = Path.of(System.getProperty("rectok.golden.dir"), "case3b_dit_sampling");
+  private static final Path CASE3B =
+      Path.of(System.getProperty("rectok.golden.dir"), "case3b_dit_sampling");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
@@ -53,7 +54,9 @@ class StoreTrajectoryTest {
 
     GoldenReplay.Result r = GoldenReplay.run(dir);
 
-    assertThat(r.checks()).extracting(GoldenReplay.Check::name).contains("output.state_after_step1_no_guidance")
+    assertThat(r.checks())
+        .extracting(GoldenReplay.Check::name)
+        .contains("output.state_after_step1_no_guidance")
         .doesNotContain("output.trajectory_no_guidance");
     assertThat(r.unsupported()).isEmpty();
     assertThat(r.checks()).allMatch(GoldenReplay.Check::passed);

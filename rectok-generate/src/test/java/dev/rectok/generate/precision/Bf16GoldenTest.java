@@ -37,18 +37,30 @@ import org.junit.jupiter.api.Test;
 class Bf16GoldenTest {
   private static final Path GOLDEN = Path.of(System.getProperty("rectok.golden.dir"));
 
-  /** Runs {@code forward} in fp32, prepares bf16, runs fp32 again and bf16; returns the bf16 relative error. */
-  private static double compare(GoldenCase g, String name, dev.rectok.torch.nn.Module[] models,
-      Supplier<Tensor> forward, double fp32Tolerance) {
-    try (Scope s = Scope.open(); GradMode m = GradMode.inferenceMode()) {
+  /**
+   * Runs {@code forward} in fp32, prepares bf16, runs fp32 again and bf16; returns the bf16
+   * relative error.
+   */
+  private static double compare(
+      GoldenCase g,
+      String name,
+      dev.rectok.torch.nn.Module[] models,
+      Supplier<Tensor> forward,
+      double fp32Tolerance) {
+    try (Scope s = Scope.open();
+        GradMode m = GradMode.inferenceMode()) {
       Tensor fp32 = forward.get();
       GoldenCase.Comparison c32 = g.compare(name, fp32);
-      assertThat(c32.passes(fp32Tolerance)).as("fp32 %s meets the golden tolerance: %s", name, c32).isTrue();
+      assertThat(c32.passes(fp32Tolerance))
+          .as("fp32 %s meets the golden tolerance: %s", name, c32)
+          .isTrue();
       for (dev.rectok.torch.nn.Module model : models) {
         InferencePrecision.prepare(model, DType.BFLOAT16, DiTGenerator.BF16_LINEARS);
       }
       Tensor again = forward.get();
-      assertThat(again.sub(fp32).abs().max().item()).as("fp32 untouched once bf16 copies exist").isZero();
+      assertThat(again.sub(fp32).abs().max().item())
+          .as("fp32 untouched once bf16 copies exist")
+          .isZero();
       long n0 = InferencePrecision.lowPrecisionGemms();
       Tensor bf16;
       try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
@@ -57,7 +69,8 @@ class Bf16GoldenTest {
       assertThat(InferencePrecision.lowPrecisionGemms()).as("bf16 path taken").isGreaterThan(n0);
       assertThat(bf16.dtype()).isEqualTo(DType.FLOAT32);
       GoldenCase.Comparison c16 = g.compare(name, bf16);
-      System.out.printf("[bf16 vs golden] %-28s %-36s fp32 rel %.2e   bf16 rel %.2e   bf16 max abs %.2e%n",
+      System.out.printf(
+          "[bf16 vs golden] %-28s %-36s fp32 rel %.2e   bf16 rel %.2e   bf16 max abs %.2e%n",
           g.dir().getFileName(), name, c32.relError(), c16.relError(), c16.maxAbsError());
       for (dev.rectok.torch.nn.Module model : models) {
         InferencePrecision.release(model);
@@ -69,17 +82,24 @@ class Bf16GoldenTest {
   @Test
   void case1TokenizerInference() throws Exception {
     Path dir = GOLDEN.resolve("case1_tokenizer_inference");
-    try (GoldenCase g = GoldenCase.open(dir); RecTok tok = new RecTok(RecTokConfig.fromGoldenConfig(g.config()))) {
+    try (GoldenCase g = GoldenCase.open(dir);
+        RecTok tok = new RecTok(RecTokConfig.fromGoldenConfig(g.config()))) {
       TokenizerCheckpoints.load(tok, g.file("weights.pth"));
       tok.eval();
       tok.resetStats(g.tensor("input.latent_mean"), g.tensor("input.latent_std"));
       Tensor x = g.tensor("input.image");
       RecTok[] m = {tok};
-      double mean = compare(g, "output.posterior_mean", m, () -> {
-        try (RecTok.Encoding e = tok.encode(x, false, null)) {
-          return e.zLatents().clone();
-        }
-      }, 1e-4);
+      double mean =
+          compare(
+              g,
+              "output.posterior_mean",
+              m,
+              () -> {
+                try (RecTok.Encoding e = tok.encode(x, false, null)) {
+                  return e.zLatents().clone();
+                }
+              },
+              1e-4);
       double rec = compare(g, "output.reconstruction", m, () -> tok.reconstruct(x), 1e-4);
       assertThat(mean).isLessThan(2e-2);
       assertThat(rec).isLessThan(2e-2);
@@ -93,8 +113,13 @@ class Bf16GoldenTest {
         DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()))) {
       DiTCheckpoints.load(net, g.file("weights.pth"));
       net.eval();
-      double rel = compare(g, "output.velocity", new DiTwDDTHead[] {net},
-          () -> net.forward(g.tensor("input.x"), g.tensor("input.t"), g.tensor("input.y")), 1e-4);
+      double rel =
+          compare(
+              g,
+              "output.velocity",
+              new DiTwDDTHead[] {net},
+              () -> net.forward(g.tensor("input.x"), g.tensor("input.t"), g.tensor("input.y")),
+              1e-4);
       assertThat(rel).isLessThan(2e-2);
     }
   }
@@ -102,18 +127,37 @@ class Bf16GoldenTest {
   @Test
   void case3bSamplingWithAndWithoutAutoGuidance() throws Exception {
     DiTwDDTHead[] both = case3bNetworks();
-    try (GoldenCase g = GoldenCase.open(GOLDEN.resolve("case3b_dit_sampling")); DiTwDDTHead net = both[0];
+    try (GoldenCase g = GoldenCase.open(GOLDEN.resolve("case3b_dit_sampling"));
+        DiTwDDTHead net = both[0];
         DiTwDDTHead guide = both[1]) {
       var sampling = g.config().get("sampling");
-      Sampler sampler = Sampler.euler(sampling.get("grid_points").asInt(), sampling.get("timestep_shift").asDouble());
+      Sampler sampler =
+          Sampler.euler(
+              sampling.get("grid_points").asInt(), sampling.get("timestep_shift").asDouble());
       Tensor noise = g.tensor("input.initial_noise");
       Tensor labels = g.tensor("input.labels");
-      double plain = compare(g, "output.samples_no_guidance", both,
-          () -> sampler.sample(net::forward, Guidance.none(), noise, labels), 2e-4);
-      double auto = compare(g, "output.samples_autoguidance", both,
-          () -> sampler.sample(net::forward, new Guidance.AutoGuidance(guide::forward,
-              sampling.get("autoguidance_scale").asDouble(), 0, 1), noise, labels), 2e-4);
-      // 2-3% measured (149 steps accumulate the GEMMs' rounding); the bound leaves room for other CPUs' kernels
+      double plain =
+          compare(
+              g,
+              "output.samples_no_guidance",
+              both,
+              () -> sampler.sample(net::forward, Guidance.none(), noise, labels),
+              2e-4);
+      double auto =
+          compare(
+              g,
+              "output.samples_autoguidance",
+              both,
+              () ->
+                  sampler.sample(
+                      net::forward,
+                      new Guidance.AutoGuidance(
+                          guide::forward, sampling.get("autoguidance_scale").asDouble(), 0, 1),
+                      noise,
+                      labels),
+              2e-4);
+      // 2-3% measured (149 steps accumulate the GEMMs' rounding); the bound leaves room for other
+      // CPUs' kernels
       assertThat(plain).isLessThan(5e-2);
       assertThat(auto).isLessThan(5e-2);
     }
@@ -129,7 +173,8 @@ class Bf16GoldenTest {
       long[] labels = {1, 4, 7};
       Latents fp32 = gen.sample(labels, 3, b.build(), Progress.NONE);
       long n0 = InferencePrecision.lowPrecisionGemms();
-      // a simulated bf16 CPU, so the test means the same on any machine (ATen emulates bf16 where needed)
+      // a simulated bf16 CPU, so the test means the same on any machine (ATen emulates bf16 where
+      // needed)
       System.setProperty("rectok.cpuFlags", "avx512f avx512bw avx512vl avx512dq avx512_bf16");
       Latents bf16 = gen.sample(labels, 3, b.precision(Precision.BF16).build(), Progress.NONE);
       long n1 = InferencePrecision.lowPrecisionGemms();
@@ -139,13 +184,17 @@ class Bf16GoldenTest {
       assertThat(relError(bf16.values(), fp32.values())).isBetween(1e-6, 5e-2);
       long n2 = InferencePrecision.lowPrecisionGemms();
       assertThat(gen.sample(labels, 3, b.precision(Precision.FP32).build(), Progress.NONE))
-          .as("fp32 after bf16: untouched").isEqualTo(fp32);
+          .as("fp32 after bf16: untouched")
+          .isEqualTo(fp32);
       assertThat(InferencePrecision.lowPrecisionGemms()).isEqualTo(n2);
       // a CPU without bf16: bf16 refused with the reason, auto falls back to fp32
       System.setProperty("rectok.cpuFlags", "avx2 fma");
-      assertThatThrownBy(() -> gen.sample(labels, 3, b.precision(Precision.BF16).build(), Progress.NONE))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("avx512_bf16");
-      assertThat(gen.sample(labels, 3, b.precision(Precision.AUTO).build(), Progress.NONE)).isEqualTo(fp32);
+      assertThatThrownBy(
+              () -> gen.sample(labels, 3, b.precision(Precision.BF16).build(), Progress.NONE))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("avx512_bf16");
+      assertThat(gen.sample(labels, 3, b.precision(Precision.AUTO).build(), Progress.NONE))
+          .isEqualTo(fp32);
     } finally {
       if (old == null) {
         System.clearProperty("rectok.cpuFlags");
@@ -170,19 +219,26 @@ class Bf16GoldenTest {
       assertThat(nets[0].stateDict().get("blocks.0.attn.qkv.weight").numel()).isZero();
       Latents bf16 = gen.sample(labels, 9, b.precision(Precision.BF16).build(), Progress.NONE);
       assertThat(relError(bf16.values(), fp32.values())).isBetween(1e-6, 5e-2);
-      assertThatThrownBy(() -> gen.sample(labels, 9, b.precision(Precision.FP32).build(), Progress.NONE))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bf16 only");
+      assertThatThrownBy(
+              () -> gen.sample(labels, 9, b.precision(Precision.FP32).build(), Progress.NONE))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("bf16 only");
     } finally {
       System.clearProperty("rectok.cpuFlags");
     }
   }
 
-  /** The main network and the AutoGuidance network of golden case 3b, loaded, in eval mode; owned by the caller. */
+  /**
+   * The main network and the AutoGuidance network of golden case 3b, loaded, in eval mode; owned by
+   * the caller.
+   */
   private static DiTwDDTHead[] case3bNetworks() throws java.io.IOException {
     Path dir = GOLDEN.resolve("case3b_dit_sampling");
     try (GoldenCase g = GoldenCase.open(dir)) {
       DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
-      DiTwDDTHead guide = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
+      DiTwDDTHead guide =
+          new DiTwDDTHead(
+              DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
       DiTCheckpoints.load(net, dir.resolve("weights.pth"));
       DiTCheckpoints.load(guide, dir.resolve("guide_weights.pth"));
       net.eval();

@@ -24,7 +24,9 @@ class ReplayAndTrainingTest {
   void case3bGridIsTheSamplersGrid() throws IOException {
     try (GoldenCase g = case3b()) {
       var sampling = g.config().path("sampling");
-      Sampler sampler = Sampler.euler(sampling.path("grid_points").asInt(), sampling.path("timestep_shift").asDouble());
+      Sampler sampler =
+          Sampler.euler(
+              sampling.path("grid_points").asInt(), sampling.path("timestep_shift").asDouble());
       assertThat(sampler.steps()).isEqualTo(sampling.path("euler_steps").asInt());
       try (Tensor grid = Tensor.of(sampler.grid())) {
         GoldenCase.Comparison c = g.compare("derived.time_grid", grid);
@@ -40,31 +42,40 @@ class ReplayAndTrainingTest {
    */
   @Test
   void case3bTrajectoryReplaysThroughTheEulerLoop() throws IOException {
-    try (GoldenCase g = case3b(); Scope s = Scope.open()) {
+    try (GoldenCase g = case3b();
+        Scope s = Scope.open()) {
       Tensor traj = g.tensor("output.trajectory_no_guidance");
       float[] grid = g.tensor("derived.time_grid").toFloatArray();
       Tensor traj64 = traj.to(DType.FLOAT64);
       List<Float> evaluatedAt = new ArrayList<>();
-      VelocityModel recorded = (x, t, y) -> {
-        int i = evaluatedAt.size();
-        float[] tv = t.toFloatArray();
-        assertThat(tv).containsOnly(tv[0]);
-        evaluatedAt.add(tv[0]);
-        double dt = (double) grid[i + 1] - grid[i];
-        return traj64.select(0, i + 1).sub(traj64.select(0, i)).div(dt).to(DType.FLOAT32);
-      };
+      VelocityModel recorded =
+          (x, t, y) -> {
+            int i = evaluatedAt.size();
+            float[] tv = t.toFloatArray();
+            assertThat(tv).containsOnly(tv[0]);
+            evaluatedAt.add(tv[0]);
+            double dt = (double) grid[i + 1] - grid[i];
+            return traj64.select(0, i + 1).sub(traj64.select(0, i)).div(dt).to(DType.FLOAT32);
+          };
       Tensor noise = g.tensor("input.initial_noise");
       Tensor labels = g.tensor("input.labels");
       List<GoldenCase.Comparison> states = new ArrayList<>();
-      Sampler.Hooks hooks = Sampler.Hooks.NONE.withListener(
-          (point, t, state) -> states.add(GoldenCase.compare("trajectory[" + point + "]", state, traj.select(0, point))));
-      Tensor out = Sampler.euler(grid.length, g.config().path("sampling").path("timestep_shift").asDouble())
-          .sample(recorded, Guidance.none(), noise, labels, hooks);
+      Sampler.Hooks hooks =
+          Sampler.Hooks.NONE.withListener(
+              (point, t, state) ->
+                  states.add(
+                      GoldenCase.compare(
+                          "trajectory[" + point + "]", state, traj.select(0, point))));
+      Tensor out =
+          Sampler.euler(grid.length, g.config().path("sampling").path("timestep_shift").asDouble())
+              .sample(recorded, Guidance.none(), noise, labels, hooks);
       assertThat(evaluatedAt).hasSize(grid.length - 1);
       for (int i = 0; i < grid.length - 1; i++) {
         assertThat(evaluatedAt.get(i)).isEqualTo(grid[i]);
       }
-      assertThat(states).hasSize(grid.length - 1).allSatisfy(c -> assertThat(c.relError()).as(c.toString()).isLessThan(1e-6));
+      assertThat(states)
+          .hasSize(grid.length - 1)
+          .allSatisfy(c -> assertThat(c.relError()).as(c.toString()).isLessThan(1e-6));
       GoldenCase.Comparison c = g.compare("output.samples_no_guidance", out);
       assertThat(c.relError()).as(c.toString()).isLessThan(1e-6);
     }
@@ -72,7 +83,8 @@ class ReplayAndTrainingTest {
 
   @Test
   void trainingBatchIsTheLinearPathAtShiftedTimes() {
-    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(5)) {
+    try (Scope s = Scope.open();
+        TorchGenerator gen = TorchGenerator.cpu(5)) {
       Tensor x1 = Tensor.randn(gen, 4, 3, 2, 2);
       try (TrainingBatch b = TrainingBatch.draw(x1, Math.sqrt(8), gen)) {
         assertThat(b.t().shape()).containsExactly(4);
@@ -93,11 +105,14 @@ class ReplayAndTrainingTest {
         for (float v : target) {
           msq += (double) v * v;
         }
-        assertThat(b.loss(Tensor.zeros(4, 3, 2, 2)).item()).isCloseTo(msq / target.length, org.assertj.core.api.Assertions.within(1e-5));
+        assertThat(b.loss(Tensor.zeros(4, 3, 2, 2)).item())
+            .isCloseTo(msq / target.length, org.assertj.core.api.Assertions.within(1e-5));
       }
       // Same seed, same batch.
-      try (TorchGenerator g1 = TorchGenerator.cpu(9); TorchGenerator g2 = TorchGenerator.cpu(9);
-          TrainingBatch a = TrainingBatch.draw(x1, 2.0, g1); TrainingBatch b = TrainingBatch.draw(x1, 2.0, g2)) {
+      try (TorchGenerator g1 = TorchGenerator.cpu(9);
+          TorchGenerator g2 = TorchGenerator.cpu(9);
+          TrainingBatch a = TrainingBatch.draw(x1, 2.0, g1);
+          TrainingBatch b = TrainingBatch.draw(x1, 2.0, g2)) {
         assertThat(a.xt().equal(b.xt())).isTrue();
         assertThat(a.t().equal(b.t())).isTrue();
       }
@@ -106,7 +121,9 @@ class ReplayAndTrainingTest {
 
   @Test
   void initialNoiseIsTheCpuDrawOfTheSeed() {
-    try (Scope s = Scope.open(); TorchGenerator a = TorchGenerator.cpu(11); TorchGenerator b = TorchGenerator.cpu(11)) {
+    try (Scope s = Scope.open();
+        TorchGenerator a = TorchGenerator.cpu(11);
+        TorchGenerator b = TorchGenerator.cpu(11)) {
       Tensor n = Sampler.initialNoise(a, Device.CPU, 2, 4, 3, 3);
       assertThat(n.shape()).containsExactly(2, 4, 3, 3);
       assertThat(n.equal(Tensor.randn(b, 2, 4, 3, 3))).isTrue();

@@ -34,18 +34,23 @@ class SamplerTest {
 
   /** The flow between a known pair: v = x1 − x0 everywhere, so Euler from x0 lands on x1. */
   @Property(tries = 25)
-  void eulerOnTheStraightFieldLandsOnTheData(@ForAll @IntRange(min = 2, max = 60) int points,
-      @ForAll @DoubleRange(min = 0, max = 4) double shift, @ForAll long seed) {
+  void eulerOnTheStraightFieldLandsOnTheData(
+      @ForAll @IntRange(min = 2, max = 60) int points,
+      @ForAll @DoubleRange(min = 0, max = 4) double shift,
+      @ForAll long seed) {
     Sampler sampler = Sampler.euler(points, shift);
     float[] grid = sampler.grid();
-    try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(seed)) {
+    try (Scope s = Scope.open();
+        TorchGenerator gen = TorchGenerator.cpu(seed)) {
       Tensor x0 = Tensor.randn(gen, 2, 3, 4, 4);
       Tensor x1 = Tensor.randn(gen, 2, 3, 4, 4);
       Tensor u = LinearPath.velocityTarget(x0, x1);
       Tensor out = sampler.sample((x, t, y) -> u.clone(), x0, labels(0, 1));
       // The path covers grid[0]..grid[last]: exactly [0, 1] except for 0 < shift <= 1, whose
       // last point may be 0.99999994 as in the reference.
-      Tensor expected = LinearPath.interpolate(x0, x1, Tensor.full(new long[] {2}, grid[points - 1], DType.FLOAT32, Device.CPU));
+      Tensor expected =
+          LinearPath.interpolate(
+              x0, x1, Tensor.full(new long[] {2}, grid[points - 1], DType.FLOAT32, Device.CPU));
       assertThat(maxAbsDiff(out.toFloatArray(), expected.toFloatArray())).isLessThan(2e-5f);
       if (shift > 1 || shift <= 0) {
         assertThat(maxAbsDiff(out.toFloatArray(), x1.toFloatArray())).isLessThan(2e-5f);
@@ -55,15 +60,17 @@ class SamplerTest {
 
   /** v(t) = a + b·t: Heun (trapezoid) integrates it exactly, Euler does not. */
   @Property(tries = 20)
-  void heunIsExactOnTimeLinearFields(@ForAll @IntRange(min = 2, max = 12) int points,
+  void heunIsExactOnTimeLinearFields(
+      @ForAll @IntRange(min = 2, max = 12) int points,
       @ForAll @DoubleRange(min = 1, max = 4) double shift) {
     float a = 0.7f;
     float b = -2.5f;
-    VelocityModel field = (x, t, y) -> {
-      try (Scope s = Scope.open()) {
-        return s.keep(t.mul(b).add(a).reshape(x.size(0), 1).expand(x.shape()).contiguous());
-      }
-    };
+    VelocityModel field =
+        (x, t, y) -> {
+          try (Scope s = Scope.open()) {
+            return s.keep(t.mul(b).add(a).reshape(x.size(0), 1).expand(x.shape()).contiguous());
+          }
+        };
     float[] grid = Sampler.heun(points, shift).grid();
     double t0 = grid[0];
     double tn = grid[points - 1];
@@ -93,10 +100,11 @@ class SamplerTest {
   @Test
   void cfgCombinesCondAndUncondInsideTheIntervalOnly() {
     List<long[]> seenLabels = new ArrayList<>();
-    VelocityModel model = (x, t, y) -> {
-      seenLabels.add(y.toLongArray());
-      return toy(x, t, y, 2f);
-    };
+    VelocityModel model =
+        (x, t, y) -> {
+          seenLabels.add(y.toLongArray());
+          return toy(x, t, y, 2f);
+        };
     float w = 1.5f;
     try (Scope s = Scope.open()) {
       Tensor x = Tensor.of(new float[] {0.5f, -1f, 2f, 3f}, 2, 2);
@@ -134,10 +142,11 @@ class SamplerTest {
   void autoGuidanceExtrapolatesFromTheGuideWithTheSameLabels() {
     List<long[]> guideLabels = new ArrayList<>();
     VelocityModel main = (x, t, y) -> toy(x, t, y, 3f);
-    VelocityModel guide = (x, t, y) -> {
-      guideLabels.add(y.toLongArray());
-      return toy(x, t, y, 1f);
-    };
+    VelocityModel guide =
+        (x, t, y) -> {
+          guideLabels.add(y.toLongArray());
+          return toy(x, t, y, 1f);
+        };
     Guidance.AutoGuidance ag = Guidance.autoGuidance(guide);
     assertThat(ag.scale()).isEqualTo(1.29);
     float w = (float) 1.29;
@@ -158,17 +167,20 @@ class SamplerTest {
 
   @Test
   void sameSeedGivesTheSameSamplesWithEveryGuidance() {
-    VelocityModel model = (x, t, y) -> {
-      try (Scope s = Scope.open()) {
-        return s.keep(x.tanh().neg().add(toy(x, t, y, 0.1f)));
-      }
-    };
+    VelocityModel model =
+        (x, t, y) -> {
+          try (Scope s = Scope.open()) {
+            return s.keep(x.tanh().neg().add(toy(x, t, y, 0.1f)));
+          }
+        };
     VelocityModel guide = (x, t, y) -> toy(x, t, y, 0.05f);
     Sampler sampler = Sampler.euler(12, Math.sqrt(1.25));
-    for (Guidance g : List.of(Guidance.none(), Guidance.cfg(1.5, 10), Guidance.autoGuidance(guide))) {
+    for (Guidance g :
+        List.of(Guidance.none(), Guidance.cfg(1.5, 10), Guidance.autoGuidance(guide))) {
       float[][] runs = new float[2][];
       for (int r = 0; r < 2; r++) {
-        try (Scope s = Scope.open(); TorchGenerator gen = TorchGenerator.cpu(42)) {
+        try (Scope s = Scope.open();
+            TorchGenerator gen = TorchGenerator.cpu(42)) {
           Tensor noise = Tensor.randn(gen, 2, 4, 3, 3);
           runs[r] = sampler.sample(model, g, noise, labels(1, 2)).toFloatArray();
         }
@@ -180,32 +192,37 @@ class SamplerTest {
   @Test
   void reportsProgressAndStatesWithoutLeakingOrTouchingTheNoise() {
     List<String> events = new ArrayList<>();
-    Progress progress = new Progress() {
-      @Override
-      public void start(String task, long total) {
-        events.add("start " + total);
-      }
+    Progress progress =
+        new Progress() {
+          @Override
+          public void start(String task, long total) {
+            events.add("start " + total);
+          }
 
-      @Override
-      public void update(long done, String status) {
-        events.add("update " + done);
-      }
+          @Override
+          public void update(long done, String status) {
+            events.add("update " + done);
+          }
 
-      @Override
-      public void end() {
-        events.add("end");
-      }
-    };
+          @Override
+          public void end() {
+            events.add("end");
+          }
+        };
     List<Integer> points = new ArrayList<>();
     List<Tensor> kept = new ArrayList<>();
     Sampler sampler = Sampler.euler(5, 2.0);
-    try (Tensor noise = Tensor.ones(2, 3); Tensor y = labels(0, 0)) {
+    try (Tensor noise = Tensor.ones(2, 3);
+        Tensor y = labels(0, 0)) {
       long live = Tensor.liveHandles();
-      Sampler.Hooks hooks = Sampler.Hooks.NONE.withProgress(progress)
-          .withListener((p, t, state) -> {
-            points.add(p);
-            kept.add(state.clone()); // the listener's copies belong to the caller
-          });
+      Sampler.Hooks hooks =
+          Sampler.Hooks.NONE
+              .withProgress(progress)
+              .withListener(
+                  (p, t, state) -> {
+                    points.add(p);
+                    kept.add(state.clone()); // the listener's copies belong to the caller
+                  });
       try (Tensor out = sampler.sample((x, t, l) -> x.mul(0.5), Guidance.none(), noise, y, hooks)) {
         assertThat(out.shape()).containsExactly(2, 3);
         assertThat(Tensor.liveHandles()).isEqualTo(live + 1 + 4);
@@ -217,7 +234,8 @@ class SamplerTest {
       assertThat(Tensor.liveHandles()).isEqualTo(live);
       assertThat(noise.toFloatArray()).containsOnly(1f);
     }
-    assertThat(events).containsExactly("start 4", "update 1", "update 2", "update 3", "update 4", "end");
+    assertThat(events)
+        .containsExactly("start 4", "update 1", "update 2", "update 3", "update 4", "end");
     assertThat(points).containsExactly(1, 2, 3, 4);
   }
 
@@ -225,24 +243,36 @@ class SamplerTest {
   void cancellationStopsBeforeTheNextStep() {
     AtomicInteger calls = new AtomicInteger();
     List<String> events = new ArrayList<>();
-    Progress progress = new Progress() {
-      @Override
-      public void end() {
-        events.add("end");
-      }
-    };
+    Progress progress =
+        new Progress() {
+          @Override
+          public void end() {
+            events.add("end");
+          }
+        };
     Sampler sampler = Sampler.euler(150, Math.sqrt(8));
-    try (Tensor noise = Tensor.zeros(1, 2); Tensor y = labels(0)) {
+    try (Tensor noise = Tensor.zeros(1, 2);
+        Tensor y = labels(0)) {
       long live = Tensor.liveHandles();
-      Sampler.Hooks hooks = new Sampler.Hooks(progress, () -> calls.get() >= 3, Sampler.StepListener.NONE);
-      assertThatThrownBy(() -> sampler.sample((x, t, l) -> {
-        calls.incrementAndGet();
-        return x.add(1.0);
-      }, Guidance.none(), noise, y, hooks))
-          .isInstanceOfSatisfying(SamplingCancelledException.class, e -> {
-            assertThat(e.completedSteps()).isEqualTo(3);
-            assertThat(e.totalSteps()).isEqualTo(149);
-          })
+      Sampler.Hooks hooks =
+          new Sampler.Hooks(progress, () -> calls.get() >= 3, Sampler.StepListener.NONE);
+      assertThatThrownBy(
+              () ->
+                  sampler.sample(
+                      (x, t, l) -> {
+                        calls.incrementAndGet();
+                        return x.add(1.0);
+                      },
+                      Guidance.none(),
+                      noise,
+                      y,
+                      hooks))
+          .isInstanceOfSatisfying(
+              SamplingCancelledException.class,
+              e -> {
+                assertThat(e.completedSteps()).isEqualTo(3);
+                assertThat(e.totalSteps()).isEqualTo(149);
+              })
           .hasMessageContaining("cancelled after 3 of 149 steps");
       assertThat(calls.get()).isEqualTo(3);
       assertThat(events).containsExactly("end");
@@ -250,12 +280,19 @@ class SamplerTest {
 
       calls.set(0);
       try {
-        assertThatThrownBy(() -> sampler.sample((x, t, l) -> {
-          if (calls.incrementAndGet() == 2) {
-            Thread.currentThread().interrupt();
-          }
-          return x.add(1.0);
-        }, noise, y)).isInstanceOf(SamplingCancelledException.class).hasMessageContaining("interrupted after 2 of");
+        assertThatThrownBy(
+                () ->
+                    sampler.sample(
+                        (x, t, l) -> {
+                          if (calls.incrementAndGet() == 2) {
+                            Thread.currentThread().interrupt();
+                          }
+                          return x.add(1.0);
+                        },
+                        noise,
+                        y))
+            .isInstanceOf(SamplingCancelledException.class)
+            .hasMessageContaining("interrupted after 2 of");
         assertThat(Thread.currentThread().isInterrupted()).isTrue();
       } finally {
         Thread.interrupted();

@@ -30,8 +30,10 @@ class TimeGridTest {
       int n = 0;
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
-        float[] grid = TimeGrid.samplerGrid(e.getValue().path("num_steps").asInt(),
-            e.getValue().path("timestep_shift").asDouble());
+        float[] grid =
+            TimeGrid.samplerGrid(
+                e.getValue().path("num_steps").asInt(),
+                e.getValue().path("timestep_shift").asDouble());
         try (Tensor t = Tensor.of(grid)) {
           GoldenCase.Comparison c = g.compare("table." + e.getKey(), t);
           assertThat(c.maxAbsError()).as(c.toString()).isZero();
@@ -61,8 +63,10 @@ class TimeGridTest {
   }
 
   @Property(tries = 60)
-  void linspaceEqualsLibTorchsForAnyLength(@ForAll @IntRange(min = 0, max = 600) int steps,
-      @ForAll @IntRange(min = -9, max = 9) int start, @ForAll @IntRange(min = -9, max = 9) int end,
+  void linspaceEqualsLibTorchsForAnyLength(
+      @ForAll @IntRange(min = 0, max = 600) int steps,
+      @ForAll @IntRange(min = -9, max = 9) int start,
+      @ForAll @IntRange(min = -9, max = 9) int end,
       @ForAll @IntRange(min = 1, max = 13) int denominator) {
     float s = start / 3f;
     float e = end / (float) denominator;
@@ -88,11 +92,13 @@ class TimeGridTest {
   void trainingTimesFollowTheShiftedLawInFloat32() {
     double s = Math.sqrt(8);
     float[] u;
-    try (TorchGenerator gen = TorchGenerator.cpu(7); Tensor r = Tensor.rand(gen, 4096)) {
+    try (TorchGenerator gen = TorchGenerator.cpu(7);
+        Tensor r = Tensor.rand(gen, 4096)) {
       u = r.toFloatArray();
     }
     float[] t;
-    try (TorchGenerator gen = TorchGenerator.cpu(7); Tensor tt = TimeGrid.trainingTimes(4096, s, gen, Device.CPU)) {
+    try (TorchGenerator gen = TorchGenerator.cpu(7);
+        Tensor tt = TimeGrid.trainingTimes(4096, s, gen, Device.CPU)) {
       assertThat(tt.shape()).containsExactly(4096);
       t = tt.toFloatArray();
     }
@@ -104,17 +110,21 @@ class TimeGridTest {
     }
     // E[t] = 1 - E[m] < 0.5 for s > 1: the law favours the noisy end.
     assertThat(mean / t.length).isLessThan(0.35);
-    try (TorchGenerator gen = TorchGenerator.cpu(7); Tensor plain = TimeGrid.trainingTimes(4096, 1.0, gen, Device.CPU)) {
+    try (TorchGenerator gen = TorchGenerator.cpu(7);
+        Tensor plain = TimeGrid.trainingTimes(4096, 1.0, gen, Device.CPU)) {
       assertThat(plain.toFloatArray()).containsExactly(u);
     }
   }
 
   @Test
   void linearPathInterpolatesNoiseToData() {
-    try (Tensor x0 = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2); Tensor x1 = Tensor.of(new float[] {5, 6, 7, 8}, 2, 2);
-        Tensor t = Tensor.of(new float[] {0f, 0.25f}); Tensor xt = LinearPath.interpolate(x0, x1, t);
+    try (Tensor x0 = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
+        Tensor x1 = Tensor.of(new float[] {5, 6, 7, 8}, 2, 2);
+        Tensor t = Tensor.of(new float[] {0f, 0.25f});
+        Tensor xt = LinearPath.interpolate(x0, x1, t);
         Tensor u = LinearPath.velocityTarget(x0, x1)) {
-      assertThat(xt.toFloatArray()).containsExactly(1, 2, 0.25f * 7 + 0.75f * 3, 0.25f * 8 + 0.75f * 4);
+      assertThat(xt.toFloatArray())
+          .containsExactly(1, 2, 0.25f * 7 + 0.75f * 3, 0.25f * 8 + 0.75f * 4);
       assertThat(u.toFloatArray()).containsExactly(4, 4, 4, 4);
     }
   }

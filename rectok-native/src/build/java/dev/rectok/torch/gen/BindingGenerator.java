@@ -15,26 +15,69 @@ import java.util.regex.Pattern;
 /**
  * Generates the FFM bindings of {@code native/include/rectok_torch.h} at build time (Maven's
  * generate-sources phase runs it as a single-file program): {@code dev.rectok.torch.internal.Shim}
- * (constants and one lazily bound downcall handle per C function) and the package-private
- * {@code dev.rectok.torch.Ops} (one typed wrapper per mechanical function: a status-returning
- * call whose parameters are handles, scalars, {@code (int64_t*, int64_t)} arrays and
- * {@code (rt_tensor**, int64_t)} lists, ending in at most one {@code rt_tensor** out}).
+ * (constants and one lazily bound downcall handle per C function) and the package-private {@code
+ * dev.rectok.torch.Ops} (one typed wrapper per mechanical function: a status-returning call whose
+ * parameters are handles, scalars, {@code (int64_t*, int64_t)} arrays and {@code (rt_tensor**,
+ * int64_t)} lists, ending in at most one {@code rt_tensor** out}).
  *
- * <p>The header is the single source of truth: a new op is its header line, its C++ body and,
- * where the public API needs more than a wrapper, a hand-written method calling {@code Ops}.
- * A header line outside the grammar stops the build with the line named.
+ * <p>The header is the single source of truth: a new op is its header line, its C++ body and, where
+ * the public API needs more than a wrapper, a hand-written method calling {@code Ops}. A header
+ * line outside the grammar stops the build with the line named.
  *
  * <p>Stateless; {@link #generate(String)} is a pure function of the header text.
  */
 public final class BindingGenerator {
   private static final Pattern DECL =
       Pattern.compile("^RT_API\\s+(.+?)\\s+(rt_\\w+)\\s*\\((.*)\\)\\s+RT_NOEXCEPT;\\s*$");
-  private static final Pattern DEFINE = Pattern.compile("^#define\\s+(RT_[A-Z0-9_]+)\\s+(-?\\d+)\\s*$");
-  private static final Set<String> JAVA_KEYWORDS = Set.of("abstract", "boolean", "byte", "case", "catch", "char",
-      "class", "const", "default", "do", "double", "else", "enum", "final", "finally", "float", "for", "goto", "if",
-      "import", "int", "interface", "long", "native", "new", "package", "private", "protected", "public", "return",
-      "short", "static", "super", "switch", "synchronized", "this", "throw", "throws", "transient", "try", "void",
-      "volatile", "while", "f", "thrown");
+  private static final Pattern DEFINE =
+      Pattern.compile("^#define\\s+(RT_[A-Z0-9_]+)\\s+(-?\\d+)\\s*$");
+  private static final Set<String> JAVA_KEYWORDS =
+      Set.of(
+          "abstract",
+          "boolean",
+          "byte",
+          "case",
+          "catch",
+          "char",
+          "class",
+          "const",
+          "default",
+          "do",
+          "double",
+          "else",
+          "enum",
+          "final",
+          "finally",
+          "float",
+          "for",
+          "goto",
+          "if",
+          "import",
+          "int",
+          "interface",
+          "long",
+          "native",
+          "new",
+          "package",
+          "private",
+          "protected",
+          "public",
+          "return",
+          "short",
+          "static",
+          "super",
+          "switch",
+          "synchronized",
+          "this",
+          "throw",
+          "throws",
+          "transient",
+          "try",
+          "void",
+          "volatile",
+          "while",
+          "f",
+          "thrown");
 
   private BindingGenerator() {}
 
@@ -89,8 +132,11 @@ public final class BindingGenerator {
       if (line.startsWith("RT_API")) {
         Matcher m = DECL.matcher(line);
         if (!m.matches()) {
-          throw new GrammarException("line " + lineNo + ": declaration not on one line or not in the header grammar: "
-              + line);
+          throw new GrammarException(
+              "line "
+                  + lineNo
+                  + ": declaration not on one line or not in the header grammar: "
+                  + line);
         }
         List<Param> params = new ArrayList<>();
         String p = m.group(3).strip();
@@ -99,7 +145,8 @@ public final class BindingGenerator {
             String decl = param.strip().replace("const ", "");
             int cut = Math.max(decl.lastIndexOf(' '), decl.lastIndexOf('*'));
             if (cut <= 0 || cut == decl.length() - 1) {
-              throw new GrammarException("line " + lineNo + ": parameter without a type and a name: '" + decl + "'");
+              throw new GrammarException(
+                  "line " + lineNo + ": parameter without a type and a name: '" + decl + "'");
             }
             String type = decl.substring(0, cut + 1).replaceAll("\\s+", "");
             checkType(type, lineNo);
@@ -122,11 +169,16 @@ public final class BindingGenerator {
   }
 
   private static void checkType(String type, int lineNo) {
-    layout(type).orElseThrow(() -> new GrammarException("line " + lineNo + ": type outside the ABI's allowed set: '"
-        + type + "'"));
+    layout(type)
+        .orElseThrow(
+            () ->
+                new GrammarException(
+                    "line " + lineNo + ": type outside the ABI's allowed set: '" + type + "'"));
   }
 
-  /** The Shim layout constant for a C type: H (handle), P (address), I, L, D; empty if not allowed. */
+  /**
+   * The Shim layout constant for a C type: H (handle), P (address), I, L, D; empty if not allowed.
+   */
   static java.util.Optional<String> layout(String type) {
     if (type.equals("rt_tensor*") || type.equals("rt_generator*")) {
       return java.util.Optional.of("H"); // opaque handles travel as pointer-sized longs
@@ -134,12 +186,13 @@ public final class BindingGenerator {
     if (type.endsWith("*")) {
       return java.util.Optional.of("P");
     }
-    return java.util.Optional.ofNullable(switch (type) {
-      case "int32_t", "rt_status" -> "I";
-      case "int64_t", "uint64_t" -> "L";
-      case "double" -> "D";
-      default -> null;
-    });
+    return java.util.Optional.ofNullable(
+        switch (type) {
+          case "int32_t", "rt_status" -> "I";
+          case "int64_t", "uint64_t" -> "L";
+          case "double" -> "D";
+          default -> null;
+        });
   }
 
   /** The generated files, keyed by their path under the source root. */
@@ -153,7 +206,8 @@ public final class BindingGenerator {
 
   private static String shim(Header h) {
     StringBuilder sb = new StringBuilder();
-    sb.append("""
+    sb.append(
+        """
         // GENERATED from native/include/rectok_torch.h by dev.rectok.torch.gen.BindingGenerator; do not edit.
         package dev.rectok.torch.internal;
 
@@ -179,9 +233,14 @@ public final class BindingGenerator {
           // Constants of the ABI, named as in the header.
         """);
     for (var c : h.constants().entrySet()) {
-      sb.append("  public static final int ").append(c.getKey()).append(" = ").append(c.getValue()).append(";\n");
+      sb.append("  public static final int ")
+          .append(c.getKey())
+          .append(" = ")
+          .append(c.getValue())
+          .append(";\n");
     }
-    sb.append("""
+    sb.append(
+        """
 
           /** A tensor or generator handle. */
           public static final ValueLayout H = ValueLayout.JAVA_LONG;
@@ -206,9 +265,12 @@ public final class BindingGenerator {
       for (Param p : fn.params()) {
         layouts.add(layout(p.type()).orElseThrow());
       }
-      String fd = fn.returnType().equals("void")
-          ? "FunctionDescriptor.ofVoid(" + String.join(", ", layouts) + ")"
-          : "FunctionDescriptor.of(" + String.join(", ", prepend(layout(fn.returnType()).orElseThrow(), layouts)) + ")";
+      String fd =
+          fn.returnType().equals("void")
+              ? "FunctionDescriptor.ofVoid(" + String.join(", ", layouts) + ")"
+              : "FunctionDescriptor.of("
+                  + String.join(", ", prepend(layout(fn.returnType()).orElseThrow(), layouts))
+                  + ")";
       String option = "";
       if (fn.params().isEmpty()) {
         option = ", TRIVIAL";
@@ -219,8 +281,12 @@ public final class BindingGenerator {
       sb.append("  public static final class ").append(fn.name()).append(" {\n");
       sb.append("    private ").append(fn.name()).append("() {}\n\n");
       sb.append("    /** The downcall handle. */\n");
-      sb.append("    public static final MethodHandle MH = bind(\"").append(fn.name()).append("\", ").append(fd)
-          .append(option).append(");\n  }\n\n");
+      sb.append("    public static final MethodHandle MH = bind(\"")
+          .append(fn.name())
+          .append("\", ")
+          .append(fd)
+          .append(option)
+          .append(");\n  }\n\n");
     }
     sb.setLength(sb.length() - 1);
     sb.append("}\n");
@@ -235,7 +301,8 @@ public final class BindingGenerator {
   }
 
   /** A Java parameter of an Ops wrapper and how it reaches the C call. */
-  private record Arg(String javaType, String javaName, List<String> setup, List<String> cArgs, boolean keep) {}
+  private record Arg(
+      String javaType, String javaName, List<String> setup, List<String> cArgs, boolean keep) {}
 
   /**
    * The wrapper's Java arguments for a mechanical function, or null when the function needs a
@@ -243,11 +310,14 @@ public final class BindingGenerator {
    */
   static List<Arg> mechanical(Function fn) {
     List<Param> ps = fn.params();
-    if (!fn.returnType().equals("rt_status") || ps.isEmpty() || !ps.get(0).type().equals("rt_ctx*")) {
+    if (!fn.returnType().equals("rt_status")
+        || ps.isEmpty()
+        || !ps.get(0).type().equals("rt_ctx*")) {
       return null;
     }
     int end = ps.size();
-    boolean returnsTensor = ps.get(end - 1).type().equals("rt_tensor**") && ps.get(end - 1).name().equals("out");
+    boolean returnsTensor =
+        ps.get(end - 1).type().equals("rt_tensor**") && ps.get(end - 1).name().equals("out");
     if (returnsTensor) {
       end--;
     }
@@ -257,12 +327,21 @@ public final class BindingGenerator {
       String n = javaName(p.name());
       Param next = i + 1 < end ? ps.get(i + 1) : null;
       // Only (array, ndim|n) pairs are inputs; (buffer, cap) pairs are outputs, written by hand.
-      boolean counted = next != null && next.type().equals("int64_t")
-          && (next.name().equals("ndim") || next.name().equals("n"));
+      boolean counted =
+          next != null
+              && next.type().equals("int64_t")
+              && (next.name().equals("ndim") || next.name().equals("n"));
       switch (p.type()) {
-        case "rt_tensor*" -> args.add(new Arg("Tensor", n, List.of(), List.of("Call.opt(" + n + ")"), true));
+        case "rt_tensor*" ->
+            args.add(new Arg("Tensor", n, List.of(), List.of("Call.opt(" + n + ")"), true));
         case "rt_generator*" ->
-            args.add(new Arg("TorchGenerator", n, List.of(), List.of("TorchGenerator.handle(" + n + ")"), true));
+            args.add(
+                new Arg(
+                    "TorchGenerator",
+                    n,
+                    List.of(),
+                    List.of("TorchGenerator.handle(" + n + ")"),
+                    true));
         case "int32_t" -> args.add(new Arg("int", n, List.of(), List.of(n), false));
         case "int64_t", "uint64_t" -> args.add(new Arg("long", n, List.of(), List.of(n), false));
         case "double" -> args.add(new Arg("double", n, List.of(), List.of(n), false));
@@ -270,16 +349,26 @@ public final class BindingGenerator {
           if (!counted) {
             return null;
           }
-          args.add(new Arg("long[]", n, List.of("MemorySegment " + n + "Seg = f.longs(" + n + ");"),
-              List.of(n + "Seg", "(long) " + n + ".length"), false));
+          args.add(
+              new Arg(
+                  "long[]",
+                  n,
+                  List.of("MemorySegment " + n + "Seg = f.longs(" + n + ");"),
+                  List.of(n + "Seg", "(long) " + n + ".length"),
+                  false));
           i++;
         }
         case "rt_tensor**" -> {
           if (!counted) {
             return null;
           }
-          args.add(new Arg("Tensor[]", n, List.of("MemorySegment " + n + "Seg = Call.handles(f, " + n + ");"),
-              List.of(n + "Seg", "(long) " + n + ".length"), true));
+          args.add(
+              new Arg(
+                  "Tensor[]",
+                  n,
+                  List.of("MemorySegment " + n + "Seg = Call.handles(f, " + n + ");"),
+                  List.of(n + "Seg", "(long) " + n + ".length"),
+                  true));
           i++;
         }
         default -> {
@@ -305,7 +394,10 @@ public final class BindingGenerator {
     return JAVA_KEYWORDS.contains(s) ? s + "Arg" : s;
   }
 
-  /** {@code rt_log_softmax} → {@code logSoftmax}; the in-place suffix stays: {@code rt_add_} → {@code add_}. */
+  /**
+   * {@code rt_log_softmax} → {@code logSoftmax}; the in-place suffix stays: {@code rt_add_} →
+   * {@code add_}.
+   */
   static String methodName(String cName) {
     String base = cName.substring("rt_".length());
     boolean inplace = base.endsWith("_");
@@ -318,7 +410,8 @@ public final class BindingGenerator {
 
   private static String ops(Header h) {
     StringBuilder sb = new StringBuilder();
-    sb.append("""
+    sb.append(
+        """
         // GENERATED from native/include/rectok_torch.h by dev.rectok.torch.gen.BindingGenerator; do not edit.
         package dev.rectok.torch;
 
@@ -361,15 +454,22 @@ public final class BindingGenerator {
         cArgs.add("f.out");
       }
       sb.append("\n  /** {@code ").append(fn.name()).append("}. */\n");
-      sb.append("  static ").append(returnsTensor ? "Tensor " : "void ").append(methodName(fn.name())).append('(')
-          .append(String.join(", ", sig)).append(") {\n");
+      sb.append("  static ")
+          .append(returnsTensor ? "Tensor " : "void ")
+          .append(methodName(fn.name()))
+          .append('(')
+          .append(String.join(", ", sig))
+          .append(") {\n");
       sb.append("    CallFrame f = CallFrame.get();\n");
       sb.append("    try {\n");
       for (String s : setup) {
         sb.append("      ").append(s).append('\n');
       }
-      sb.append("      Call.check((int) Shim.").append(fn.name()).append(".MH.invokeExact(")
-          .append(String.join(", ", cArgs)).append("), f);\n");
+      sb.append("      Call.check((int) Shim.")
+          .append(fn.name())
+          .append(".MH.invokeExact(")
+          .append(String.join(", ", cArgs))
+          .append("), f);\n");
       sb.append("    } catch (Throwable thrown) {\n      throw Call.rethrow(thrown);\n    }");
       if (!keep.isEmpty()) {
         sb.append(" finally {\n");

@@ -19,21 +19,25 @@ import java.util.List;
 
 /**
  * The DINOv3 vision transformer ({@code DinoVisionTransformer} of {@code facebookresearch/dinov3}),
- * frozen, for inference. State-dict names are the official checkpoint's
- * ({@code patch_embed.proj.*}, {@code cls_token}, {@code storage_tokens}, {@code mask_token},
- * {@code rope_embed.periods}, {@code blocks.N.{norm1,attn.qkv,attn.proj,ls1,norm2,mlp.fc1,mlp.fc2,ls2}},
+ * frozen, for inference. State-dict names are the official checkpoint's ({@code
+ * patch_embed.proj.*}, {@code cls_token}, {@code storage_tokens}, {@code mask_token}, {@code
+ * rope_embed.periods}, {@code blocks.N.{norm1,attn.qkv,attn.proj,ls1,norm2,mlp.fc1,mlp.fc2,ls2}},
  * {@code norm.*}); {@link DinoV3Weights} also reads the transformers layout.
  *
  * <p>The forward pass, as the paper's code has it:
+ *
  * <ol>
- *   <li>patch embedding: a {@code patch × patch} stride-{@code patch} convolution, tokens row-major;
+ *   <li>patch embedding: a {@code patch × patch} stride-{@code patch} convolution, tokens
+ *       row-major;
  *   <li>prefix: the cls token and the storage (register) tokens, then the patch tokens;
  *   <li>blocks: {@code x + ls1(attn(norm1(x)))}, then {@code x + ls2(mlp(norm2(x)))} — pre-norm
- *       LayerNorm, self-attention with a fused qkv whose k bias is masked out ({@code bias_mask}) and
- *       RoPE ({@link DinoV3Rope}) on the patch tokens only, LayerScale on both branches, GELU MLP;
+ *       LayerNorm, self-attention with a fused qkv whose k bias is masked out ({@code bias_mask})
+ *       and RoPE ({@link DinoV3Rope}) on the patch tokens only, LayerScale on both branches, GELU
+ *       MLP;
  *   <li>the final LayerNorm over all tokens ({@code last_hidden_state}); RecTok's teacher features
  *       are its patch tokens.
  * </ol>
+ *
  * Any width, depth, head count (head dim a multiple of 4), patch size and image size works,
  * non-square grids included; pixels beyond a whole number of patches are dropped, as the
  * convolution does.
@@ -52,17 +56,32 @@ public final class DinoV3 extends Module {
   private final List<Block> blocks;
   private final LayerNorm norm;
 
-  /** Builds the model with the official initialisation's constants (tokens zero, bias mask set); load weights next. */
+  /**
+   * Builds the model with the official initialisation's constants (tokens zero, bias mask set);
+   * load weights next.
+   */
   public DinoV3(DinoV3Config config) {
     this.config = config;
     long d = config.embedDim();
     int p = config.patchSize();
     ModuleDict<Conv2d> pe = registerModule("patch_embed", new ModuleDict<>());
-    this.patchEmbed = pe.put("proj", new Conv2d(config.inChans(), d, new long[] {p, p}, new long[] {p, p},
-        new long[] {0, 0}, new long[] {1, 1}, 1, true));
+    this.patchEmbed =
+        pe.put(
+            "proj",
+            new Conv2d(
+                config.inChans(),
+                d,
+                new long[] {p, p},
+                new long[] {p, p},
+                new long[] {0, 0},
+                new long[] {1, 1},
+                1,
+                true));
     this.clsToken = registerParameter("cls_token", Tensor.zeros(1, 1, d));
-    this.storageTokens = config.nStorageTokens() > 0
-        ? registerParameter("storage_tokens", Tensor.zeros(1, config.nStorageTokens(), d)) : null;
+    this.storageTokens =
+        config.nStorageTokens() > 0
+            ? registerParameter("storage_tokens", Tensor.zeros(1, config.nStorageTokens(), d))
+            : null;
     this.rope = registerModule("rope_embed", new Rope(config));
     ModuleList<Block> list = registerModule("blocks", new ModuleList<>());
     for (int i = 0; i < config.depth(); i++) {
@@ -87,7 +106,8 @@ public final class DinoV3 extends Module {
    * with a DINOv3-shaped model.
    */
   public void initRandom(TorchGenerator gen) {
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       Init.normal_(clsToken.data(), 0, 0.02, gen);
       if (storageTokens != null) {
         Init.normal_(storageTokens.data(), 0, 0.02, gen);
@@ -99,12 +119,23 @@ public final class DinoV3 extends Module {
     }
   }
 
-  /** The official {@code forward_features} outputs plus {@code last_hidden_state}; the record owns all five. */
-  public record Features(Tensor xNormClsToken, Tensor xStorageTokens, Tensor xNormPatchTokens, Tensor xPrenorm,
-      Tensor lastHiddenState) implements AutoCloseable {
+  /**
+   * The official {@code forward_features} outputs plus {@code last_hidden_state}; the record owns
+   * all five.
+   */
+  public record Features(
+      Tensor xNormClsToken,
+      Tensor xStorageTokens,
+      Tensor xNormPatchTokens,
+      Tensor xPrenorm,
+      Tensor lastHiddenState)
+      implements AutoCloseable {
     @Override
     public void close() {
-      for (Tensor t : new Tensor[] {xNormClsToken, xStorageTokens, xNormPatchTokens, xPrenorm, lastHiddenState}) {
+      for (Tensor t :
+          new Tensor[] {
+            xNormClsToken, xStorageTokens, xNormPatchTokens, xPrenorm, lastHiddenState
+          }) {
         t.close();
       }
     }
@@ -121,21 +152,33 @@ public final class DinoV3 extends Module {
    */
   public Tensor prepareTokens(Tensor pixels) {
     if (pixels.dim() != 4 || pixels.size(1) != config.inChans()) {
-      throw new IllegalArgumentException("DINOv3 expects (B, " + config.inChans() + ", H, W) pixels, got "
-          + java.util.Arrays.toString(pixels.shape()));
+      throw new IllegalArgumentException(
+          "DINOv3 expects (B, "
+              + config.inChans()
+              + ", H, W) pixels, got "
+              + java.util.Arrays.toString(pixels.shape()));
     }
     if (pixels.size(2) < config.patchSize() || pixels.size(3) < config.patchSize()) {
-      throw new IllegalArgumentException("image " + pixels.size(2) + "x" + pixels.size(3)
-          + " is smaller than one " + config.patchSize() + "-pixel patch");
+      throw new IllegalArgumentException(
+          "image "
+              + pixels.size(2)
+              + "x"
+              + pixels.size(3)
+              + " is smaller than one "
+              + config.patchSize()
+              + "-pixel patch");
     }
     try (Scope s = Scope.open()) {
       long b = pixels.size(0);
       long d = config.embedDim();
-      Tensor x = patchEmbed.forward(pixels.to(clsToken.data().dtype())).flatten(2, 3).transpose(1, 2);
+      Tensor x =
+          patchEmbed.forward(pixels.to(clsToken.data().dtype())).flatten(2, 3).transpose(1, 2);
       // cls_token + 0 * mask_token, as the official code writes it (keeps mask_token in the graph)
       Tensor cls = clsToken.data().add(maskToken.data().mul(0.0)).expand(b, 1, d);
-      Tensor[] parts = storageTokens == null ? new Tensor[] {cls, x}
-          : new Tensor[] {cls, storageTokens.data().expand(b, config.nStorageTokens(), d), x};
+      Tensor[] parts =
+          storageTokens == null
+              ? new Tensor[] {cls, x}
+              : new Tensor[] {cls, storageTokens.data().expand(b, config.nStorageTokens(), d), x};
       return s.keep(Tensor.cat(parts, 1));
     }
   }
@@ -147,14 +190,15 @@ public final class DinoV3 extends Module {
 
   /**
    * {@code forward_features(x)} in eval mode, without autograd (the weights never require grad).
-   * No-grad rather than inference mode: the features may become loss targets, and on LibTorch
-   * 1.13 a bf16-autocast linear inside inference mode corrupted later float32 training in the
-   * same process (see the README's teacher section).
+   * No-grad rather than inference mode: the features may become loss targets, and on LibTorch 1.13
+   * a bf16-autocast linear inside inference mode corrupted later float32 training in the same
+   * process (see the README's teacher section).
    *
    * @param pixels (B, in_chans, H, W), already normalised as the model expects
    */
   public Features forwardFeatures(Tensor pixels) {
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       int[] hw = grid(pixels.size(2), pixels.size(3));
       Tensor x = prepareTokens(pixels);
       try (DinoV3Rope.Tables t = ropeTables(hw[0], hw[1])) {
@@ -173,8 +217,8 @@ public final class DinoV3 extends Module {
   }
 
   /**
-   * Patch features only: the final-LayerNorm patch tokens (B, h·w, D), i.e.
-   * {@code last_hidden_state[:, 1 + storage:]} — what RecTok distils towards.
+   * Patch features only: the final-LayerNorm patch tokens (B, h·w, D), i.e. {@code
+   * last_hidden_state[:, 1 + storage:]} — what RecTok distils towards.
    */
   public Tensor patchFeatures(Tensor pixels) {
     try (Features f = forwardFeatures(pixels)) {
@@ -182,7 +226,10 @@ public final class DinoV3 extends Module {
     }
   }
 
-  /** The {@code rope_embed} module: only the {@code periods} buffer (persistent, as in the official state dict). */
+  /**
+   * The {@code rope_embed} module: only the {@code periods} buffer (persistent, as in the official
+   * state dict).
+   */
   static final class Rope extends Module {
     Rope(DinoV3Config c) {
       registerBuffer("periods", DinoV3Rope.periods(c), true);
@@ -198,7 +245,9 @@ public final class DinoV3 extends Module {
     private final Parameter gamma;
 
     LayerScale(long dim, double init) {
-      gamma = registerParameter("gamma", Tensor.full(new long[] {dim}, init, DType.FLOAT32, Device.CPU));
+      gamma =
+          registerParameter(
+              "gamma", Tensor.full(new long[] {dim}, init, DType.FLOAT32, Device.CPU));
     }
 
     Tensor forward(Tensor x) {
@@ -224,8 +273,8 @@ public final class DinoV3 extends Module {
   }
 
   /**
-   * {@code SelfAttention} with {@code LinearKMaskedBias}: {@code qkv} weight (3D, D), bias (3D)
-   * and the {@code bias_mask} buffer (3D; 1 for q and v, 0 for k) multiplied into the bias.
+   * {@code SelfAttention} with {@code LinearKMaskedBias}: {@code qkv} weight (3D, D), bias (3D) and
+   * the {@code bias_mask} buffer (3D; 1 for q and v, 0 for k) multiplied into the bias.
    */
   static final class SelfAttention extends Module {
     private final MaskedQkv qkv;
@@ -254,16 +303,18 @@ public final class DinoV3 extends Module {
         Tensor v = parts.select(2, 2).transpose(1, 2);
         q = DinoV3Rope.apply(q, rope);
         k = DinoV3Rope.apply(k, rope);
-        Tensor o = F.scaledDotProductAttention(q, k, v, null, 0.0, false, 1.0 / Math.sqrt((double) c / numHeads));
+        Tensor o =
+            F.scaledDotProductAttention(
+                q, k, v, null, 0.0, false, 1.0 / Math.sqrt((double) c / numHeads));
         return s.keep(proj.forward(o.transpose(1, 2).reshape(b, n, c)));
       }
     }
   }
 
   /**
-   * {@code LinearKMaskedBias}: {@code weight} (3D, D), {@code bias} (3D) and, with
-   * {@code mask_k_bias}, the {@code bias_mask} buffer (1 for q and v, 0 for k) multiplied into the
-   * bias at every call, as the official layer does (a checkpoint's mask is honoured as stored).
+   * {@code LinearKMaskedBias}: {@code weight} (3D, D), {@code bias} (3D) and, with {@code
+   * mask_k_bias}, the {@code bias_mask} buffer (1 for q and v, 0 for k) multiplied into the bias at
+   * every call, as the official layer does (a checkpoint's mask is honoured as stored).
    */
   static final class MaskedQkv extends Module {
     final Parameter weight;
@@ -277,7 +328,9 @@ public final class DinoV3 extends Module {
       masked = c.qkvBias() && c.maskKBias();
       if (masked) {
         try (Scope s = Scope.open()) {
-          registerBuffer("bias_mask", s.keep(Tensor.cat(new Tensor[] {Tensor.ones(d), Tensor.zeros(d), Tensor.ones(d)}, 0)),
+          registerBuffer(
+              "bias_mask",
+              s.keep(Tensor.cat(new Tensor[] {Tensor.ones(d), Tensor.zeros(d), Tensor.ones(d)}, 0)),
               true);
         }
       }
@@ -285,7 +338,12 @@ public final class DinoV3 extends Module {
 
     Tensor forward(Tensor x) {
       try (Scope s = Scope.open()) {
-        Tensor b = bias == null ? null : masked ? bias.data().mul(buffer("bias_mask").to(bias.data().dtype())) : bias.data();
+        Tensor b =
+            bias == null
+                ? null
+                : masked
+                    ? bias.data().mul(buffer("bias_mask").to(bias.data().dtype()))
+                    : bias.data();
         return s.keep(F.linear(x, weight.data(), b));
       }
     }

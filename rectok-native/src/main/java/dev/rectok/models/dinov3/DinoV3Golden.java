@@ -12,11 +12,11 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Replays a golden folder of the {@code case8_dinov3_teacher} format: the DINOv3 forward from
- * every weight file the config lists (both layouts), batch by batch, with the RoPE tables, the
- * embedded tokens and every output, and RecTok's teacher image path. Sizes, widths, heads, patch
- * sizes and seeds come only from the folder, so any folder in this format replays. Tolerances are
- * the folder's ({@code tolerances}); the uint8 step must match exactly.
+ * Replays a golden folder of the {@code case8_dinov3_teacher} format: the DINOv3 forward from every
+ * weight file the config lists (both layouts), batch by batch, with the RoPE tables, the embedded
+ * tokens and every output, and RecTok's teacher image path. Sizes, widths, heads, patch sizes and
+ * seeds come only from the folder, so any folder in this format replays. Tolerances are the
+ * folder's ({@code tolerances}); the uint8 step must match exactly.
  *
  * <p>Stateless and thread-safe (each call owns what it builds).
  */
@@ -30,11 +30,13 @@ public final class DinoV3Golden {
    * One compared tensor.
    *
    * @param name what was compared, prefixed by the weight file for model outputs
-   * @param comparison the errors, or null when the tensor could not be produced ({@code problem} says why)
+   * @param comparison the errors, or null when the tensor could not be produced ({@code problem}
+   *     says why)
    * @param tolerance the relative tolerance (0: exact)
    * @param problem why nothing was compared, or null
    */
-  public record Check(String name, GoldenCase.Comparison comparison, double tolerance, String problem) {
+  public record Check(
+      String name, GoldenCase.Comparison comparison, double tolerance, String problem) {
     /** Whether the check passed. */
     public boolean passed() {
       return problem == null && comparison.passes(tolerance);
@@ -45,8 +47,12 @@ public final class DinoV3Golden {
       if (problem != null) {
         return problem;
       }
-      return String.format("rel %.3e  max abs %.3e  (tol %s)%s", comparison.relError(), comparison.maxAbsError(),
-          tolerance == 0 ? "exact" : String.format("%.0e", tolerance), comparison.shapeMatches() ? "" : "  SHAPE MISMATCH");
+      return String.format(
+          "rel %.3e  max abs %.3e  (tol %s)%s",
+          comparison.relError(),
+          comparison.maxAbsError(),
+          tolerance == 0 ? "exact" : String.format("%.0e", tolerance),
+          comparison.shapeMatches() ? "" : "  SHAPE MISMATCH");
     }
   }
 
@@ -87,13 +93,33 @@ public final class DinoV3Golden {
                   checks.add(cmp(g, "debug.batch" + b + ".rope_cos", t.cos(), tRope, ""));
                 }
               }
-              checks.add(cmp(g, "debug.batch" + b + ".tokens_embedded", model.prepareTokens(px), tTokens, wf));
+              checks.add(
+                  cmp(
+                      g,
+                      "debug.batch" + b + ".tokens_embedded",
+                      model.prepareTokens(px),
+                      tTokens,
+                      wf));
               try (DinoV3.Features f = model.forwardFeatures(px)) {
-                checks.add(cmp(g, "output.batch" + b + ".x_norm_clstoken", f.xNormClsToken(), tOut, wf));
-                checks.add(cmp(g, "output.batch" + b + ".x_storage_tokens", f.xStorageTokens(), tOut, wf));
-                checks.add(cmp(g, "output.batch" + b + ".x_norm_patchtokens", f.xNormPatchTokens(), tOut, wf));
+                checks.add(
+                    cmp(g, "output.batch" + b + ".x_norm_clstoken", f.xNormClsToken(), tOut, wf));
+                checks.add(
+                    cmp(g, "output.batch" + b + ".x_storage_tokens", f.xStorageTokens(), tOut, wf));
+                checks.add(
+                    cmp(
+                        g,
+                        "output.batch" + b + ".x_norm_patchtokens",
+                        f.xNormPatchTokens(),
+                        tOut,
+                        wf));
                 checks.add(cmp(g, "output.batch" + b + ".x_prenorm", f.xPrenorm(), tOut, wf));
-                checks.add(cmp(g, "output.batch" + b + ".last_hidden_state", f.lastHiddenState(), tOut, wf));
+                checks.add(
+                    cmp(
+                        g,
+                        "output.batch" + b + ".last_hidden_state",
+                        f.lastHiddenState(),
+                        tOut,
+                        wf));
               }
             }
           }
@@ -104,10 +130,21 @@ public final class DinoV3Golden {
           Tensor x = g.tensor("input.preprocess.images_minus1_1");
           Tensor u8 = TeacherImagePath.toUint8(x);
           checks.add(cmp(g, "debug.preprocess.uint8", u8, 0.0, ""));
-          checks.add(cmp(g, "debug.preprocess.resized_224_normalized", TeacherImagePath.processor(u8), tPre, ""));
+          checks.add(
+              cmp(
+                  g,
+                  "debug.preprocess.resized_224_normalized",
+                  TeacherImagePath.processor(u8),
+                  tPre,
+                  ""));
           long[] out = g.host("output.preprocess.pixel_values_256").shape();
-          checks.add(cmp(g, "output.preprocess.pixel_values_256", TeacherImagePath.pixelValues(x, out[2], out[3]), tPre,
-              ""));
+          checks.add(
+              cmp(
+                  g,
+                  "output.preprocess.pixel_values_256",
+                  TeacherImagePath.pixelValues(x, out[2], out[3]),
+                  tPre,
+                  ""));
         }
       }
     }
@@ -120,7 +157,10 @@ public final class DinoV3Golden {
       return new Check(label, null, tol, "not in io.safetensors");
     }
     GoldenCase.Comparison c = g.compare(name, actual);
-    return new Check(label, new GoldenCase.Comparison(label, c.relError(), c.maxAbsError(), c.shapeMatches()), tol,
+    return new Check(
+        label,
+        new GoldenCase.Comparison(label, c.relError(), c.maxAbsError(), c.shapeMatches()),
+        tol,
         null);
   }
 }

@@ -42,7 +42,11 @@ public final class DinoV3Rope {
       } else {
         double base = c.ropeMaxPeriod() / c.ropeMinPeriod();
         Tensor e = Tensor.linspace(0, 1, n, DType.FLOAT32, Device.CPU);
-        p = Tensor.full(new long[] {n}, base, DType.FLOAT32, Device.CPU).pow(e).div(base).mul(c.ropeMaxPeriod());
+        p =
+            Tensor.full(new long[] {n}, base, DType.FLOAT32, Device.CPU)
+                .pow(e)
+                .div(base)
+                .mul(c.ropeMaxPeriod());
       }
       return s.keep(p);
     }
@@ -73,8 +77,10 @@ public final class DinoV3Rope {
       Tensor cw = Tensor.arange(0.5, w, 1, DType.FLOAT32, dev).div(dw);
       Tensor hh = ch.view(h, 1).expand(h, w).reshape((long) h * w);
       Tensor ww = cw.view(1, w).expand(h, w).reshape((long) h * w);
-      Tensor coords = Tensor.stack(new Tensor[] {hh, ww}, 1).mul(2.0).sub(1.0); // [HW, 2] in [-1, 1]
-      Tensor angles = coords.mul(2 * Math.PI).unsqueeze(2).div(periods.view(1, 1, -1)).flatten(1, 2);
+      Tensor coords =
+          Tensor.stack(new Tensor[] {hh, ww}, 1).mul(2.0).sub(1.0); // [HW, 2] in [-1, 1]
+      Tensor angles =
+          coords.mul(2 * Math.PI).unsqueeze(2).div(periods.view(1, 1, -1)).flatten(1, 2);
       angles = Tensor.cat(new Tensor[] {angles, angles}, 1); // tile(2): [HW, D]
       Tensor sin = s.keep(angles.sin());
       Tensor cos = s.keep(angles.cos());
@@ -83,16 +89,17 @@ public final class DinoV3Rope {
   }
 
   /**
-   * {@code x·cos + rotate_half(x)·sin} on the last {@code sin.size(0)} tokens of {@code x}
-   * (B, heads, N, head_dim); the leading prefix tokens pass through. Computed in float32 and cast
-   * back to {@code x}'s dtype, as the official {@code apply_rope} does.
+   * {@code x·cos + rotate_half(x)·sin} on the last {@code sin.size(0)} tokens of {@code x} (B,
+   * heads, N, head_dim); the leading prefix tokens pass through. Computed in float32 and cast back
+   * to {@code x}'s dtype, as the official {@code apply_rope} does.
    */
   public static Tensor apply(Tensor x, Tables t) {
     long n = x.size(2);
     long hw = t.sin().size(0);
     long prefix = n - hw;
     if (prefix < 0) {
-      throw new IllegalArgumentException("RoPE table has " + hw + " positions but only " + n + " tokens");
+      throw new IllegalArgumentException(
+          "RoPE table has " + hw + " positions but only " + n + " tokens");
     }
     long d = x.size(3);
     try (Scope s = Scope.open()) {
@@ -103,7 +110,8 @@ public final class DinoV3Rope {
       Tensor x2 = patches.narrow(3, d / 2, d / 2);
       Tensor rotated = Tensor.cat(new Tensor[] {x2.neg(), x1}, 3);
       Tensor roped = patches.mul(t.cos()).add(rotated.mul(t.sin()));
-      Tensor out = prefix == 0 ? roped : Tensor.cat(new Tensor[] {xf.narrow(2, 0, prefix), roped}, 2);
+      Tensor out =
+          prefix == 0 ? roped : Tensor.cat(new Tensor[] {xf.narrow(2, 0, prefix), roped}, 2);
       return s.keep(out.to(dt));
     }
   }

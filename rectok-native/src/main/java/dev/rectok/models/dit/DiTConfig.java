@@ -12,32 +12,35 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Constructor arguments of the reference's {@code models/DDT.py DiTwDDTHead}, under the
- * reference's argument names in camelCase ({@code hidden_size} is {@link #hiddenSize}, ...).
- * Two-element lists are {@code [s-path ("encoder"), DDT head]}.
+ * Constructor arguments of the reference's {@code models/DDT.py DiTwDDTHead}, under the reference's
+ * argument names in camelCase ({@code hidden_size} is {@link #hiddenSize}, ...). Two-element lists
+ * are {@code [s-path ("encoder"), DDT head]}.
  *
- * <p>Immutable and thread-safe. Build with {@link #builder()} (the reference's defaults), a
- * preset ({@link #preset}), or {@link #fromConstructorKwargs} for a golden {@code config.json}.
- * The JSON form is declared once, by the {@code @JsonProperty} names of the components (the
- * reference's snake_case arguments): {@link #fromConstructorKwargs} reads it and
- * {@link #toConstructorKwargs} writes it, both through {@link ConfigJson}.
+ * <p>Immutable and thread-safe. Build with {@link #builder()} (the reference's defaults), a preset
+ * ({@link #preset}), or {@link #fromConstructorKwargs} for a golden {@code config.json}. The JSON
+ * form is declared once, by the {@code @JsonProperty} names of the components (the reference's
+ * snake_case arguments): {@link #fromConstructorKwargs} reads it and {@link #toConstructorKwargs}
+ * writes it, both through {@link ConfigJson}.
  *
  * <p>Only the configurations the reference can actually run are accepted: patch size 1 for both
- * embedders (for other values the reference's {@code PatchEmbed} expects
- * {@code token_channels * p * p} input channels and fails on a latent), RoPE on (with it off the
- * reference's {@code net} reads an attribute it never set), and head widths divisible by 4 (the
- * reference's RoPE table has {@code 4 * floor(head_dim / 4)} columns and only broadcasts against
- * the heads when that equals {@code head_dim}), and {@code wo_shift=False} (with it on, the
- * reference's {@code DDTModulate} fails on the missing shift).
+ * embedders (for other values the reference's {@code PatchEmbed} expects {@code token_channels * p
+ * * p} input channels and fails on a latent), RoPE on (with it off the reference's {@code net}
+ * reads an attribute it never set), and head widths divisible by 4 (the reference's RoPE table has
+ * {@code 4 * floor(head_dim / 4)} columns and only broadcasts against the heads when that equals
+ * {@code head_dim}), and {@code wo_shift=False} (with it on, the reference's {@code DDTModulate}
+ * fails on the missing shift).
  */
 public record DiTConfig(
     @JsonProperty("img_size") int imgSize,
-    @JsonProperty("patch_size") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> patchSize,
+    @JsonProperty("patch_size") @JsonDeserialize(using = ConfigJson.IntPair.class)
+        List<Integer> patchSize,
     @JsonProperty("tokenizer_patch_size") int tokenizerPatchSize,
     @JsonProperty("token_channels") int tokenChannels,
-    @JsonProperty("hidden_size") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> hiddenSize,
+    @JsonProperty("hidden_size") @JsonDeserialize(using = ConfigJson.IntPair.class)
+        List<Integer> hiddenSize,
     @JsonProperty("depth") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> depth,
-    @JsonProperty("num_heads") @JsonDeserialize(using = ConfigJson.IntPair.class) List<Integer> numHeads,
+    @JsonProperty("num_heads") @JsonDeserialize(using = ConfigJson.IntPair.class)
+        List<Integer> numHeads,
     @JsonProperty("force_one_d_seq") int forceOneDSeq,
     @JsonProperty("mlp_ratio") double mlpRatio,
     @JsonProperty("label_dropout_prob") double labelDropoutProb,
@@ -65,39 +68,59 @@ public record DiTConfig(
     requirePair("depth", depth);
     requirePair("num_heads", numHeads);
     if (patchSize.get(0) != 1 || patchSize.get(1) != 1) {
-      throw new IllegalArgumentException("patch_size must be [1, 1] (the reference's PatchEmbed cannot embed a "
-          + "latent with any other patch size), got " + patchSize);
+      throw new IllegalArgumentException(
+          "patch_size must be [1, 1] (the reference's PatchEmbed cannot embed a "
+              + "latent with any other patch size), got "
+              + patchSize);
     }
     if (!useRope) {
-      throw new IllegalArgumentException("use_rope=False is not runnable in the reference (net() reads enc_feat_rope)");
+      throw new IllegalArgumentException(
+          "use_rope=False is not runnable in the reference (net() reads enc_feat_rope)");
     }
     if (woShift) {
-      throw new IllegalArgumentException("wo_shift=True is not runnable in the reference (DDTModulate reads the "
-          + "shape of the missing shift)");
+      throw new IllegalArgumentException(
+          "wo_shift=True is not runnable in the reference (DDTModulate reads the "
+              + "shape of the missing shift)");
     }
     if (imgSize <= 0 || tokenizerPatchSize <= 0 || imgSize / tokenizerPatchSize <= 0) {
       throw new IllegalArgumentException("img_size // tokenizer_patch_size must be positive");
     }
     if (tokenChannels <= 0 || numClasses <= 0 || depth.get(0) < 0 || depth.get(1) < 0) {
-      throw new IllegalArgumentException("token_channels and num_classes must be positive, depths non-negative");
+      throw new IllegalArgumentException(
+          "token_channels and num_classes must be positive, depths non-negative");
     }
     if (labelDropoutProb < 0 || labelDropoutProb > 1) {
-      throw new IllegalArgumentException("label_dropout_prob must be in [0, 1], got " + labelDropoutProb);
+      throw new IllegalArgumentException(
+          "label_dropout_prob must be in [0, 1], got " + labelDropoutProb);
     }
     for (int i = 0; i < 2; i++) {
       int d = hiddenSize.get(i);
       int h = numHeads.get(i);
       if (d <= 0 || h <= 0 || d % h != 0) {
-        throw new IllegalArgumentException("hidden_size[" + i + "]=" + d + " must be a positive multiple of num_heads["
-            + i + "]=" + h);
+        throw new IllegalArgumentException(
+            "hidden_size["
+                + i
+                + "]="
+                + d
+                + " must be a positive multiple of num_heads["
+                + i
+                + "]="
+                + h);
       }
       if ((d / h) % 4 != 0) {
-        throw new IllegalArgumentException("head dim " + (d / h) + " (hidden_size[" + i + "]/num_heads[" + i
-            + "]) must be divisible by 4 for the reference's 2D RoPE table to match it");
+        throw new IllegalArgumentException(
+            "head dim "
+                + (d / h)
+                + " (hidden_size["
+                + i
+                + "]/num_heads["
+                + i
+                + "]) must be divisible by 4 for the reference's 2D RoPE table to match it");
       }
     }
     if (usePosEmbed && hiddenSize.get(0) % 4 != 0) {
-      throw new IllegalArgumentException("the 2D sincos pos_embed needs hidden_size[0] divisible by 4");
+      throw new IllegalArgumentException(
+          "the 2D sincos pos_embed needs hidden_size[0] divisible by 4");
     }
   }
 
@@ -109,7 +132,10 @@ public record DiTConfig(
 
   // ------------------------------------------------------------------ derived sizes
 
-  /** Side of the square token grid: {@code img_size // tokenizer_patch_size} (the reference's {@code input_size}). */
+  /**
+   * Side of the square token grid: {@code img_size // tokenizer_patch_size} (the reference's {@code
+   * input_size}).
+   */
   public int inputSize() {
     return imgSize / tokenizerPatchSize;
   }
@@ -151,9 +177,9 @@ public record DiTConfig(
   }
 
   /**
-   * Hidden width of a block's MLP: {@code int(2/3 * int(D * mlp_ratio))} with SwiGLU,
-   * {@code int(D * mlp_ratio)} otherwise. Evaluated in double exactly as Python does, so
-   * 1152 gives 3072 and 2048 gives 5461.
+   * Hidden width of a block's MLP: {@code int(2/3 * int(D * mlp_ratio))} with SwiGLU, {@code int(D
+   * * mlp_ratio)} otherwise. Evaluated in double exactly as Python does, so 1152 gives 3072 and
+   * 2048 gives 5461.
    */
   public static int mlpHiddenSize(int width, double mlpRatio, boolean swiglu) {
     int mlpHiddenDim = (int) (width * mlpRatio);
@@ -161,8 +187,8 @@ public record DiTConfig(
   }
 
   /**
-   * The training and sampling time shift {@code sqrt(input_size^2 * token_channels / 4096)}
-   * (sqrt 8 for the release).
+   * The training and sampling time shift {@code sqrt(input_size^2 * token_channels / 4096)} (sqrt 8
+   * for the release).
    */
   public double timeDistShift() {
     return TimeShift.resolution(tokenChannels, inputSize(), inputSize());
@@ -213,7 +239,8 @@ public record DiTConfig(
     long dd = decoderHiddenSize();
     long n = numTokens();
     // Module order: own parameters (pos_embed), then children in the reference's registration
-    // order: x_embedder, s_embedder, s_projector, t_embedder, y_embedder, final_layer, ropes, blocks.
+    // order: x_embedder, s_embedder, s_projector, t_embedder, y_embedder, final_layer, ropes,
+    // blocks.
     if (usePosEmbed) {
       add(out, "pos_embed", Kind.FROZEN_PARAMETER, 1, n, de);
     }
@@ -288,7 +315,9 @@ public record DiTConfig(
     out.add(new StateEntry(name, Arrays.stream(shape).boxed().toList(), kind));
   }
 
-  /** Parameter elements (frozen included, buffers excluded) according to {@link #stateDictLayout}. */
+  /**
+   * Parameter elements (frozen included, buffers excluded) according to {@link #stateDictLayout}.
+   */
   public long numParameters(boolean trainableOnly) {
     long total = 0;
     for (StateEntry e : stateDictLayout()) {
@@ -312,10 +341,10 @@ public record DiTConfig(
   }
 
   /**
-   * A factory of the reference's {@code DiTDDT_models}, as the release instantiates it
-   * ({@code token_channels=128}, {@code img_size=256}, {@code tokenizer_patch_size=16}, 1000
-   * classes): {@code DiTDDT_xl} (the generator), {@code DiTDDT_s} (the AutoGuidance model),
-   * {@code DiTDDT_b}, {@code DiTDDT_l}. Every one has the 2-block, 2048-wide, 16-head DDT head.
+   * A factory of the reference's {@code DiTDDT_models}, as the release instantiates it ({@code
+   * token_channels=128}, {@code img_size=256}, {@code tokenizer_patch_size=16}, 1000 classes):
+   * {@code DiTDDT_xl} (the generator), {@code DiTDDT_s} (the AutoGuidance model), {@code DiTDDT_b},
+   * {@code DiTDDT_l}. Every one has the 2-block, 2048-wide, 16-head DDT head.
    */
   public static DiTConfig preset(String name) {
     Builder b = builder().imgSize(256).tokenizerPatchSize(16).tokenChannels(128).numClasses(1000);
@@ -324,29 +353,34 @@ public record DiTConfig(
       case "DiTDDT_b" -> b.hiddenSize(768, 2048).depth(12, 2).numHeads(12, 16).build();
       case "DiTDDT_l" -> b.hiddenSize(1024, 2048).depth(24, 2).numHeads(16, 16).build();
       // The release's evaluation builds the XL with num_sampling_steps=150 (case6 manifest).
-      case "DiTDDT_xl" -> b.hiddenSize(1152, 2048).depth(28, 2).numHeads(16, 16).numSamplingSteps(150).build();
-      default -> throw new IllegalArgumentException("unknown DiT preset '" + name
-          + "' (known: DiTDDT_s, DiTDDT_b, DiTDDT_l, DiTDDT_xl)");
+      case "DiTDDT_xl" ->
+          b.hiddenSize(1152, 2048).depth(28, 2).numHeads(16, 16).numSamplingSteps(150).build();
+      default ->
+          throw new IllegalArgumentException(
+              "unknown DiT preset '" + name + "' (known: DiTDDT_s, DiTDDT_b, DiTDDT_l, DiTDDT_xl)");
     };
   }
 
   /**
-   * From the reference's keyword arguments as JSON (a golden {@code config.json}'s
-   * {@code constructor_kwargs}, or the whole {@code config.json}, which holds them). Missing
-   * arguments take the reference's defaults; {@code patch_size}, {@code hidden_size},
-   * {@code depth} and {@code num_heads} may be a number or a pair, as in the reference. An
-   * argument this class does not know is refused with its path.
+   * From the reference's keyword arguments as JSON (a golden {@code config.json}'s {@code
+   * constructor_kwargs}, or the whole {@code config.json}, which holds them). Missing arguments
+   * take the reference's defaults; {@code patch_size}, {@code hidden_size}, {@code depth} and
+   * {@code num_heads} may be a number or a pair, as in the reference. An argument this class does
+   * not know is refused with its path.
    */
   public static DiTConfig fromConstructorKwargs(JsonNode node) {
     boolean wrapped = node != null && node.has("constructor_kwargs");
-    return ConfigJson.read(wrapped ? node.get("constructor_kwargs") : node, DiTConfig.class, builder().build(),
+    return ConfigJson.read(
+        wrapped ? node.get("constructor_kwargs") : node,
+        DiTConfig.class,
+        builder().build(),
         wrapped ? "constructor_kwargs" : "");
   }
 
   /**
    * The reference's keyword arguments, every one written ({@code {"img_size": 256, "patch_size":
-   * [1, 1], ...}}), so reading them back assumes no default: the inverse of
-   * {@link #fromConstructorKwargs}.
+   * [1, 1], ...}}), so reading them back assumes no default: the inverse of {@link
+   * #fromConstructorKwargs}.
    */
   public ObjectNode toConstructorKwargs() {
     return ConfigJson.write(this);
@@ -497,9 +531,26 @@ public record DiTConfig(
     }
 
     public DiTConfig build() {
-      return new DiTConfig(imgSize, patchSize, tokenizerPatchSize, tokenChannels, hiddenSize, depth, numHeads,
-          forceOneDSeq, mlpRatio, labelDropoutProb, numClasses, useQknorm, useSwiglu, useRope, useRmsnorm, woShift,
-          usePosEmbed, samplingMethod, numSamplingSteps);
+      return new DiTConfig(
+          imgSize,
+          patchSize,
+          tokenizerPatchSize,
+          tokenChannels,
+          hiddenSize,
+          depth,
+          numHeads,
+          forceOneDSeq,
+          mlpRatio,
+          labelDropoutProb,
+          numClasses,
+          useQknorm,
+          useSwiglu,
+          useRope,
+          useRmsnorm,
+          woShift,
+          usePosEmbed,
+          samplingMethod,
+          numSamplingSteps);
     }
   }
 }

@@ -5,7 +5,6 @@ import dev.rectok.torch.F;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
-import dev.rectok.torch.nn.SwiGLUFFN;
 import dev.rectok.torch.nn.Activation;
 import dev.rectok.torch.nn.Conv2d;
 import dev.rectok.torch.nn.Embedding;
@@ -15,12 +14,13 @@ import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.Parameter;
 import dev.rectok.torch.nn.RMSNorm;
 import dev.rectok.torch.nn.Sequential;
+import dev.rectok.torch.nn.SwiGLUFFN;
 import dev.rectok.torch.nn.UnaryModule;
 
 /**
- * The building blocks of DiT^DH ({@code models/layers.py}), with the reference's attribute names
- * so state-dict keys match. Package-private: {@link DiTwDDTHead} is the public face. Each module
- * owns its parameters; forward results belong to the caller's scope.
+ * The building blocks of DiT^DH ({@code models/layers.py}), with the reference's attribute names so
+ * state-dict keys match. Package-private: {@link DiTwDDTHead} is the public face. Each module owns
+ * its parameters; forward results belong to the caller's scope.
  */
 final class DiTLayers {
   private DiTLayers() {}
@@ -34,14 +34,17 @@ final class DiTLayers {
   }
 
   /**
-   * The block's normalisation: the DiT {@code RMSNorm} (weight, eps 1e-6) or, with
-   * {@code use_rmsnorm=False}, {@code LayerNorm(elementwise_affine=False, eps=1e-6)}.
+   * The block's normalisation: the DiT {@code RMSNorm} (weight, eps 1e-6) or, with {@code
+   * use_rmsnorm=False}, {@code LayerNorm(elementwise_affine=False, eps=1e-6)}.
    */
   static UnaryModule norm(long dim, boolean rms) {
     return rms ? new RMSNorm(dim, NORM_EPS) : new LayerNorm(new long[] {dim}, NORM_EPS, false);
   }
 
-  /** {@code PatchEmbed} with patch 1: a 1x1 {@code proj} conv, then tokens in row-major order (B, H*W, D). */
+  /**
+   * {@code PatchEmbed} with patch 1: a 1x1 {@code proj} conv, then tokens in row-major order (B,
+   * H*W, D).
+   */
   static final class PatchEmbed extends UnaryModule {
     final Conv2d proj;
 
@@ -70,8 +73,13 @@ final class DiTLayers {
     GaussianFourierEmbedding(long hidden, int embeddingSize) {
       // Frozen: the reference creates it with requires_grad=False and never trains it.
       w = registerParameter("W", new Parameter(Tensor.zeros(embeddingSize), false));
-      mlp = registerModule("mlp", new Sequential(new Linear(2L * embeddingSize, hidden, true), Activation.silu(),
-          new Linear(hidden, hidden, true)));
+      mlp =
+          registerModule(
+              "mlp",
+              new Sequential(
+                  new Linear(2L * embeddingSize, hidden, true),
+                  Activation.silu(),
+                  new Linear(hidden, hidden, true)));
     }
 
     @Override
@@ -86,9 +94,9 @@ final class DiTLayers {
   }
 
   /**
-   * {@code LabelEmbedder}: {@code embedding_table} with one extra row, the null class
-   * {@code num_classes}, when label dropout is on. In training, labels are replaced by the null
-   * class with probability {@code dropout_prob}.
+   * {@code LabelEmbedder}: {@code embedding_table} with one extra row, the null class {@code
+   * num_classes}, when label dropout is on. In training, labels are replaced by the null class with
+   * probability {@code dropout_prob}.
    */
   static final class LabelEmbedder extends Module {
     final Embedding embeddingTable;
@@ -98,8 +106,9 @@ final class DiTLayers {
     LabelEmbedder(int numClasses, long hidden, double dropoutProb) {
       this.numClasses = numClasses;
       this.dropoutProb = dropoutProb;
-      embeddingTable = registerModule("embedding_table",
-          new Embedding(numClasses + (dropoutProb > 0 ? 1 : 0), hidden));
+      embeddingTable =
+          registerModule(
+              "embedding_table", new Embedding(numClasses + (dropoutProb > 0 ? 1 : 0), hidden));
     }
 
     Tensor forward(Tensor labels, boolean train, TorchGenerator gen) {
@@ -107,7 +116,9 @@ final class DiTLayers {
         return embeddingTable.forward(labels);
       }
       try (Scope s = Scope.open()) {
-        Tensor drop = Tensor.rand(new long[] {labels.size(0)}, gen, DType.FLOAT32, labels.device()).lt(dropoutProb);
+        Tensor drop =
+            Tensor.rand(new long[] {labels.size(0)}, gen, DType.FLOAT32, labels.device())
+                .lt(dropoutProb);
         Tensor nullClass = Tensor.full(labels.shape(), numClasses, labels.dtype(), labels.device());
         return s.keep(embeddingTable.forward(Tensor.where(drop, nullClass, labels)));
       }
@@ -116,8 +127,8 @@ final class DiTLayers {
 
   /**
    * {@code DDTVisionRotaryEmbeddingFast(dim=head_dim/2, pt_seq_len=n)}: EVA-style interleaved 2D
-   * RoPE. The tables are persistent buffers in the reference's state dict (so they keep their
-   * keys here), but they are always recomputed, never loaded.
+   * RoPE. The tables are persistent buffers in the reference's state dict (so they keep their keys
+   * here), but they are always recomputed, never loaded.
    */
   static final class Rope extends Module {
     final int headDim;
@@ -130,25 +141,34 @@ final class DiTLayers {
       registerBuffer("freqs_sin", DiTTables.ropeSin(headDim, gridSize), true);
     }
 
-    /** Recomputes the tables (after a load that might have overwritten them), on their device and dtype. */
+    /**
+     * Recomputes the tables (after a load that might have overwritten them), on their device and
+     * dtype.
+     */
     void recompute() {
       for (String name : new String[] {"freqs_cos", "freqs_sin"}) {
         Tensor old = buffer(name);
         try (Scope s = Scope.open()) {
-          Tensor fresh = name.equals("freqs_cos") ? DiTTables.ropeCos(headDim, gridSize)
-              : DiTTables.ropeSin(headDim, gridSize);
+          Tensor fresh =
+              name.equals("freqs_cos")
+                  ? DiTTables.ropeCos(headDim, gridSize)
+                  : DiTTables.ropeSin(headDim, gridSize);
           replaceBuffer(name, s.keep(fresh.to(old.dtype(), old.device())));
         }
       }
     }
 
-    /** {@code t * cos + rotate_half(t) * sin} on (B, heads, N, head_dim), adjacent channels paired. */
+    /**
+     * {@code t * cos + rotate_half(t) * sin} on (B, heads, N, head_dim), adjacent channels paired.
+     */
     Tensor apply(Tensor t) {
       return F.applyRotaryEmb(t, buffer("freqs_cos"), buffer("freqs_sin"));
     }
   }
 
-  /** {@code NormAttention}: qkv with bias, optional q/k norm, RoPE on q and k, SDPA, {@code proj}. */
+  /**
+   * {@code NormAttention}: qkv with bias, optional q/k norm, RoPE on q and k, SDPA, {@code proj}.
+   */
   static final class NormAttention extends Module {
     final int numHeads;
     final int headDim;
@@ -163,8 +183,16 @@ final class DiTLayers {
       qkv = registerModule("qkv", new Linear(dim, 3L * dim, true));
       // With use_rmsnorm the reference swaps its norm layer for the DiT RMSNorm; otherwise it is a
       // default nn.LayerNorm (affine, eps 1e-5).
-      qNorm = qkNorm ? registerModule("q_norm", rms ? new RMSNorm(headDim, NORM_EPS) : new LayerNorm(headDim)) : null;
-      kNorm = qkNorm ? registerModule("k_norm", rms ? new RMSNorm(headDim, NORM_EPS) : new LayerNorm(headDim)) : null;
+      qNorm =
+          qkNorm
+              ? registerModule(
+                  "q_norm", rms ? new RMSNorm(headDim, NORM_EPS) : new LayerNorm(headDim))
+              : null;
+      kNorm =
+          qkNorm
+              ? registerModule(
+                  "k_norm", rms ? new RMSNorm(headDim, NORM_EPS) : new LayerNorm(headDim))
+              : null;
       proj = registerModule("proj", new Linear(dim, dim, true));
     }
 
@@ -185,13 +213,17 @@ final class DiTLayers {
         q = rope.apply(q);
         k = rope.apply(k);
         // issue 13: bf16 under InferencePrecision, else F.scaledDotProductAttention
-        Tensor o = dev.rectok.torch.nn.InferencePrecision.attention(q, k, v, 1.0 / Math.sqrt(headDim));
+        Tensor o =
+            dev.rectok.torch.nn.InferencePrecision.attention(q, k, v, 1.0 / Math.sqrt(headDim));
         return s.keep(proj.forward(o.transpose(1, 2).reshape(b, n, c)));
       }
     }
   }
 
-  /** timm-style {@code Mlp} with tanh-GELU ({@code use_swiglu=False}): {@code fc1}, GELU, {@code fc2}. */
+  /**
+   * timm-style {@code Mlp} with tanh-GELU ({@code use_swiglu=False}): {@code fc1}, GELU, {@code
+   * fc2}.
+   */
   static final class Mlp extends UnaryModule {
     final Linear fc1;
     final Linear fc2;
@@ -210,9 +242,9 @@ final class DiTLayers {
   }
 
   /**
-   * {@code LightningDDTBlock}: adaLN-Zero (shift, scale, gate for attention and MLP, in that
-   * chunk order) from {@code adaLN_modulation} = SiLU then Linear(D, 6D). The condition is either
-   * one vector per sample (B, D) or one per token (B, N, D).
+   * {@code LightningDDTBlock}: adaLN-Zero (shift, scale, gate for attention and MLP, in that chunk
+   * order) from {@code adaLN_modulation} = SiLU then Linear(D, 6D). The condition is either one
+   * vector per sample (B, D) or one per token (B, N, D).
    */
   static final class Block extends Module {
     final UnaryModule norm1;
@@ -224,11 +256,17 @@ final class DiTLayers {
     Block(int dim, int numHeads, DiTConfig cfg) {
       norm1 = registerModule("norm1", norm(dim, cfg.useRmsnorm()));
       norm2 = registerModule("norm2", norm(dim, cfg.useRmsnorm()));
-      attn = registerModule("attn", new NormAttention(dim, numHeads, cfg.useQknorm(), cfg.useRmsnorm()));
+      attn =
+          registerModule(
+              "attn", new NormAttention(dim, numHeads, cfg.useQknorm(), cfg.useRmsnorm()));
       long hidden = DiTConfig.mlpHiddenSize(dim, cfg.mlpRatio(), cfg.useSwiglu());
-      mlp = registerModule("mlp", cfg.useSwiglu() ? new SwiGLUFFN(dim, hidden) : new Mlp(dim, hidden));
-      adaLNModulation = registerModule("adaLN_modulation",
-          new Sequential(Activation.silu(), new Linear(dim, 6L * dim, true)));
+      mlp =
+          registerModule(
+              "mlp", cfg.useSwiglu() ? new SwiGLUFFN(dim, hidden) : new Mlp(dim, hidden));
+      adaLNModulation =
+          registerModule(
+              "adaLN_modulation",
+              new Sequential(Activation.silu(), new Linear(dim, 6L * dim, true)));
     }
 
     Linear modulationLinear() {
@@ -261,15 +299,19 @@ final class DiTLayers {
     FinalLayer(long hidden, long outChannels, boolean rms) {
       normFinal = registerModule("norm_final", norm(hidden, rms));
       linear = registerModule("linear", new Linear(hidden, outChannels, true));
-      adaLNModulation = registerModule("adaLN_modulation",
-          new Sequential(Activation.silu(), new Linear(hidden, 2 * hidden, true)));
+      adaLNModulation =
+          registerModule(
+              "adaLN_modulation",
+              new Sequential(Activation.silu(), new Linear(hidden, 2 * hidden, true)));
     }
 
     Linear modulationLinear() {
       return (Linear) adaLNModulation.get(1);
     }
 
-    /** {@code condAct}: the condition after {@code adaLN_modulation}'s SiLU, as for {@link Block}. */
+    /**
+     * {@code condAct}: the condition after {@code adaLN_modulation}'s SiLU, as for {@link Block}.
+     */
     Tensor forward(Tensor x, Tensor condAct) {
       try (Scope s = Scope.open()) {
         Tensor c = condAct.dim() < x.dim() ? condAct.unsqueeze(1) : condAct;

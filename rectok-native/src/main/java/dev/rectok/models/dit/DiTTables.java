@@ -4,22 +4,21 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 
 /**
- * The fixed tables of DiT^DH: the 2D sincos {@code pos_embed} ({@code get_2d_sincos_pos_embed})
- * and the EVA-style RoPE tables ({@code DDTVisionRotaryEmbeddingFast}), computed with the
- * reference's precision (float64 for sincos, float32 for RoPE).
+ * The fixed tables of DiT^DH: the 2D sincos {@code pos_embed} ({@code get_2d_sincos_pos_embed}) and
+ * the EVA-style RoPE tables ({@code DDTVisionRotaryEmbeddingFast}), computed with the reference's
+ * precision (float64 for sincos, float32 for RoPE).
  *
- * <p>Stateless and thread-safe; returned tensors are owned by the caller (or the current
- * {@link Scope}).
+ * <p>Stateless and thread-safe; returned tensors are owned by the caller (or the current {@link
+ * Scope}).
  */
 public final class DiTTables {
   private DiTTables() {}
 
   /**
    * {@code get_2d_sincos_pos_embed(embedDim, gridSize)} in float64, shape (g*g, D), tokens
-   * row-major (token = h*g + w). The reference builds the grid with
-   * {@code np.meshgrid(grid_w, grid_h)}, so the first half of the channels encodes the
-   * <b>column</b> w and the second half the row h; each half is [sin | cos] over
-   * {@code omega_i = 10000^(-i/(D/4))}.
+   * row-major (token = h*g + w). The reference builds the grid with {@code np.meshgrid(grid_w,
+   * grid_h)}, so the first half of the channels encodes the <b>column</b> w and the second half the
+   * row h; each half is [sin | cos] over {@code omega_i = 10000^(-i/(D/4))}.
    */
   public static double[] sincosPosEmbed(int embedDim, int gridSize) {
     if (embedDim % 4 != 0) {
@@ -59,10 +58,10 @@ public final class DiTTables {
   }
 
   /**
-   * Rotation angles of {@code DDTVisionRotaryEmbeddingFast(dim=headDim/2, pt_seq_len=n)},
-   * float32, shape (n*n, headDim): channel c &lt; dim rotates with the row h at frequency
-   * {@code omega_{c/2}}, channel c &ge; dim with the column w at {@code omega_{(c-dim)/2}};
-   * adjacent channel pairs share a frequency (interleaved, EVA style).
+   * Rotation angles of {@code DDTVisionRotaryEmbeddingFast(dim=headDim/2, pt_seq_len=n)}, float32,
+   * shape (n*n, headDim): channel c &lt; dim rotates with the row h at frequency {@code
+   * omega_{c/2}}, channel c &ge; dim with the column w at {@code omega_{(c-dim)/2}}; adjacent
+   * channel pairs share a frequency (interleaved, EVA style).
    */
   public static float[] ropeAngles(int headDim, int n) {
     if (headDim % 4 != 0) {
@@ -78,7 +77,8 @@ public final class DiTTables {
     }
     float[] pos = new float[n];
     for (int i = 0; i < n; i++) {
-      // torch: arange(n) / n * pt_seq_len in float32 (integers here, but computed as the reference does)
+      // torch: arange(n) / n * pt_seq_len in float32 (integers here, but computed as the reference
+      // does)
       pos[i] = ((float) i / (float) n) * (float) n;
     }
     float[] out = new float[n * n * headDim];

@@ -13,11 +13,11 @@ import java.util.List;
 
 /**
  * One folder of the golden format (see {@code shared/golden/README.md}): {@code config.json},
- * {@code io.safetensors} with {@code input.*}, {@code output.*}, {@code derived.*} and
- * {@code debug.*} tensors, and the weights. Sizes come only from the folder.
+ * {@code io.safetensors} with {@code input.*}, {@code output.*}, {@code derived.*} and {@code
+ * debug.*} tensors, and the weights. Sizes come only from the folder.
  *
- * <p>Owns the memory-mapped {@code io.safetensors}; close it. Not thread-safe for closing, safe
- * for concurrent reads.
+ * <p>Owns the memory-mapped {@code io.safetensors}; close it. Not thread-safe for closing, safe for
+ * concurrent reads.
  */
 public final class GoldenCase implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,7 +39,8 @@ public final class GoldenCase implements AutoCloseable {
     }
     JsonNode config = JSON.readTree(cfg.toFile());
     Path ioPath = dir.resolve("io.safetensors");
-    return new GoldenCase(dir, config, Files.isRegularFile(ioPath) ? SafeTensors.open(ioPath) : null);
+    return new GoldenCase(
+        dir, config, Files.isRegularFile(ioPath) ? SafeTensors.open(ioPath) : null);
   }
 
   /** The folder. */
@@ -104,8 +105,9 @@ public final class GoldenCase implements AutoCloseable {
 
     @Override
     public String toString() {
-      return String.format("%-40s rel %.3e  max abs %.3e%s", name, relError, maxAbsError,
-          shapeMatches ? "" : "  SHAPE MISMATCH");
+      return String.format(
+          "%-40s rel %.3e  max abs %.3e%s",
+          name, relError, maxAbsError, shapeMatches ? "" : "  SHAPE MISMATCH");
     }
   }
 

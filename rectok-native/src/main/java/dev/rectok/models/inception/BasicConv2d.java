@@ -14,12 +14,23 @@ import dev.rectok.torch.nn.UnaryModule;
 final class BasicConv2d extends UnaryModule {
   /** TensorFlow's batch-norm epsilon, kept by the converted weights. */
   static final double BN_EPS = 0.001;
+
   private final Conv2d conv;
   private final BatchNorm2d bn;
 
   BasicConv2d(long in, long out, long kh, long kw, long stride, long ph, long pw) {
-    conv = registerModule("conv", new Conv2d(in, out, new long[] {kh, kw}, new long[] {stride, stride},
-        new long[] {ph, pw}, new long[] {1, 1}, 1, false));
+    conv =
+        registerModule(
+            "conv",
+            new Conv2d(
+                in,
+                out,
+                new long[] {kh, kw},
+                new long[] {stride, stride},
+                new long[] {ph, pw},
+                new long[] {1, 1},
+                1,
+                false));
     bn = registerModule("bn", new BatchNorm2d(out, BN_EPS, 0.1));
   }
 

@@ -8,9 +8,9 @@ import dev.rectok.torch.nn.UnaryModule;
 /**
  * The mixed blocks of torch-fidelity's TF-compatible InceptionV3 (see {@code docs/evaluation.md}):
  * A, C and E_1 pool with a 3×3/1/1 average that does not count the padding (as TensorFlow), E_2
- * with a 3×3/1/1 max pool, B and D with a 3×3/2 max pool. Attribute names are torch-fidelity's,
- * so the state-dict keys match its weight file. Ownership and threading as for every
- * {@link dev.rectok.torch.nn.Module}.
+ * with a 3×3/1/1 max pool, B and D with a 3×3/2 max pool. Attribute names are torch-fidelity's, so
+ * the state-dict keys match its weight file. Ownership and threading as for every {@link
+ * dev.rectok.torch.nn.Module}.
  */
 final class InceptionBlocks {
   private InceptionBlocks() {}
@@ -46,8 +46,15 @@ final class InceptionBlocks {
     @Override
     public Tensor forward(Tensor x) {
       try (Scope s = Scope.open()) {
-        return s.keep(Tensor.cat(new Tensor[] {b1.forward(x), b5_2.forward(b5_1.forward(x)),
-            d3.forward(d2.forward(d1.forward(x))), pool.forward(avgPoolTf(x))}, 1));
+        return s.keep(
+            Tensor.cat(
+                new Tensor[] {
+                  b1.forward(x),
+                  b5_2.forward(b5_1.forward(x)),
+                  d3.forward(d2.forward(d1.forward(x))),
+                  pool.forward(avgPoolTf(x))
+                },
+                1));
       }
     }
   }
@@ -66,8 +73,10 @@ final class InceptionBlocks {
     @Override
     public Tensor forward(Tensor x) {
       try (Scope s = Scope.open()) {
-        return s.keep(Tensor.cat(new Tensor[] {b3.forward(x), d3.forward(d2.forward(d1.forward(x))),
-            maxPool3s2(x)}, 1));
+        return s.keep(
+            Tensor.cat(
+                new Tensor[] {b3.forward(x), d3.forward(d2.forward(d1.forward(x))), maxPool3s2(x)},
+                1));
       }
     }
   }
@@ -93,8 +102,15 @@ final class InceptionBlocks {
     public Tensor forward(Tensor x) {
       try (Scope s = Scope.open()) {
         Tensor dbl = d5.forward(d4.forward(d3.forward(d2.forward(d1.forward(x)))));
-        return s.keep(Tensor.cat(new Tensor[] {b1.forward(x), s3.forward(s2.forward(s1.forward(x))), dbl,
-            pool.forward(avgPoolTf(x))}, 1));
+        return s.keep(
+            Tensor.cat(
+                new Tensor[] {
+                  b1.forward(x),
+                  s3.forward(s2.forward(s1.forward(x))),
+                  dbl,
+                  pool.forward(avgPoolTf(x))
+                },
+                1));
       }
     }
   }
@@ -115,8 +131,14 @@ final class InceptionBlocks {
     @Override
     public Tensor forward(Tensor x) {
       try (Scope s = Scope.open()) {
-        return s.keep(Tensor.cat(new Tensor[] {a2.forward(a1.forward(x)),
-            b4.forward(b3.forward(b2.forward(b1.forward(x)))), maxPool3s2(x)}, 1));
+        return s.keep(
+            Tensor.cat(
+                new Tensor[] {
+                  a2.forward(a1.forward(x)),
+                  b4.forward(b3.forward(b2.forward(b1.forward(x)))),
+                  maxPool3s2(x)
+                },
+                1));
       }
     }
   }
@@ -146,8 +168,17 @@ final class InceptionBlocks {
         Tensor d = d2.forward(d1.forward(x));
         // TensorFlow's graph max-pools in the last block (torch-fidelity keeps that quirk)
         Tensor p = maxPool ? F.maxPool2d(x, K3, S1, P1, false) : avgPoolTf(x);
-        return s.keep(Tensor.cat(new Tensor[] {b1.forward(x), a2a.forward(a), a2b.forward(a), d3a.forward(d),
-            d3b.forward(d), pool.forward(p)}, 1));
+        return s.keep(
+            Tensor.cat(
+                new Tensor[] {
+                  b1.forward(x),
+                  a2a.forward(a),
+                  a2b.forward(a),
+                  d3a.forward(d),
+                  d3b.forward(d),
+                  pool.forward(p)
+                },
+                1));
       }
     }
   }

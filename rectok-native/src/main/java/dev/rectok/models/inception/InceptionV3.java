@@ -18,16 +18,16 @@ import java.util.Set;
 
 /**
  * torch-fidelity's {@code FeatureExtractorInceptionV3}, the network behind FID, IS and
- * precision/recall as RecTok and torch-fidelity report them (see {@code docs/evaluation.md}):
- * uint8 images of any size are resized to 299×299 with TensorFlow 1.x's bilinear rule
- * ({@link Tf1Resize}), mapped by {@code (x − 128) / 128}, then the TF-compatible InceptionV3
- * ({@code BasicConv2d} = bias-free conv + BatchNorm(eps 0.001) + ReLU; average pools that do not
- * count padding; a max pool in the last block). The parameter names are torch-fidelity's (and
+ * precision/recall as RecTok and torch-fidelity report them (see {@code docs/evaluation.md}): uint8
+ * images of any size are resized to 299×299 with TensorFlow 1.x's bilinear rule ({@link
+ * Tf1Resize}), mapped by {@code (x − 128) / 128}, then the TF-compatible InceptionV3 ({@code
+ * BasicConv2d} = bias-free conv + BatchNorm(eps 0.001) + ReLU; average pools that do not count
+ * padding; a max pool in the last block). The parameter names are torch-fidelity's (and
  * pytorch-fid's), so their weight files load as they are ({@link InceptionWeights}).
  *
- * <p>It always runs in float32 (or float64 if converted with {@link #to}), in eval mode and
- * without autocast, whatever the rest of the application does, so the features do not depend on
- * the generator's precision.
+ * <p>It always runs in float32 (or float64 if converted with {@link #to}), in eval mode and without
+ * autocast, whatever the rest of the application does, so the features do not depend on the
+ * generator's precision.
  *
  * <p><b>Ownership and threading.</b> The module owns its parameters; close it. After loading,
  * concurrent {@link #features} calls from several threads are safe (each call owns its
@@ -36,6 +36,7 @@ import java.util.Set;
 public final class InceptionV3 extends Module {
   /** The side the images are resized to. */
   public static final int INPUT_SIZE = 299;
+
   /** Classes of the 2015 TensorFlow graph's classifier (1000 + 8 unused). */
   public static final int NUM_CLASSES = 1008;
 
@@ -72,15 +73,19 @@ public final class InceptionV3 extends Module {
       return dim;
     }
 
-    /** The feature named {@code key} by torch-fidelity; an exception listing the names otherwise. */
+    /**
+     * The feature named {@code key} by torch-fidelity; an exception listing the names otherwise.
+     */
     public static Feature of(String key) {
       for (Feature f : values()) {
         if (f.key.equals(key)) {
           return f;
         }
       }
-      throw new IllegalArgumentException("unknown Inception feature '" + key
-          + "' (allowed: 64, 192, 768, 2048, logits_unbiased, logits)");
+      throw new IllegalArgumentException(
+          "unknown Inception feature '"
+              + key
+              + "' (allowed: 64, 192, 768, 2048, logits_unbiased, logits)");
     }
   }
 
@@ -117,7 +122,8 @@ public final class InceptionV3 extends Module {
   @Override
   public InceptionV3 to(DType dtype, Device device) {
     if (dtype != DType.FLOAT32 && dtype != DType.FLOAT64) {
-      throw new IllegalArgumentException("the Inception network runs in float32 or float64, not " + dtype);
+      throw new IllegalArgumentException(
+          "the Inception network runs in float32 or float64, not " + dtype);
     }
     super.to(dtype, device);
     this.dtype = dtype;
@@ -136,24 +142,32 @@ public final class InceptionV3 extends Module {
   }
 
   /**
-   * Features of a batch of uint8 images (N, 3, H, W), any H, W ≥ 1, on any device: every
-   * requested feature as a float32 (N, D) tensor owned by the caller (or the enclosing scope).
-   * The network stops after the last requested feature, as torch-fidelity does.
+   * Features of a batch of uint8 images (N, 3, H, W), any H, W ≥ 1, on any device: every requested
+   * feature as a float32 (N, D) tensor owned by the caller (or the enclosing scope). The network
+   * stops after the last requested feature, as torch-fidelity does.
    *
    * @throws IllegalArgumentException when the images are not uint8 (N, 3, H, W)
    */
   public Map<Feature, Tensor> features(Tensor images, Set<Feature> wanted) {
     Objects.requireNonNull(images, "images");
-    if (images.dtype() != DType.UINT8 || images.dim() != 4 || images.size(1) != 3 || images.size(0) < 1) {
-      throw new IllegalArgumentException("the Inception network takes uint8 images (N, 3, H, W), got "
-          + images.dtype() + " " + java.util.Arrays.toString(images.shape()));
+    if (images.dtype() != DType.UINT8
+        || images.dim() != 4
+        || images.size(1) != 3
+        || images.size(0) < 1) {
+      throw new IllegalArgumentException(
+          "the Inception network takes uint8 images (N, 3, H, W), got "
+              + images.dtype()
+              + " "
+              + java.util.Arrays.toString(images.shape()));
     }
     if (wanted.isEmpty()) {
       throw new IllegalArgumentException("no feature requested");
     }
     EnumSet<Feature> left = EnumSet.copyOf(wanted);
     Map<Feature, Tensor> out = new LinkedHashMap<>();
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode(); Autocast off = Autocast.disable()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode();
+        Autocast off = Autocast.disable()) {
       Tensor x = Tf1Resize.toTensor(images, INPUT_SIZE, INPUT_SIZE, dtype).to(device);
       x = x.sub(128.0).div(128.0);
       x = c2b.forward(c2a.forward(c1a.forward(x)));
@@ -191,7 +205,8 @@ public final class InceptionV3 extends Module {
   }
 
   // Records a requested feature as float32 (kept past the scope); true when nothing is left.
-  private static boolean take(Map<Feature, Tensor> out, EnumSet<Feature> left, Feature f, Tensor x, Scope s) {
+  private static boolean take(
+      Map<Feature, Tensor> out, EnumSet<Feature> left, Feature f, Tensor x, Scope s) {
     if (left.remove(f)) {
       out.put(f, s.keep(x.to(DType.FLOAT32).contiguous().clone()));
     }

@@ -29,8 +29,10 @@ import java.util.Map;
 public final class InceptionWeights {
   /** torch-fidelity's release file name. */
   public static final String TORCH_FIDELITY_FILE = "weights-inception-2015-12-05-6726825d.pth";
+
   /** pytorch-fid's release file name (same tensors, same keys). */
   public static final String PYTORCH_FID_FILE = "pt_inception-2015-12-05-6726825d.pth";
+
   /** {@code rectok.kind} of the converted safetensors file. */
   public static final String KIND = "inception";
 
@@ -38,10 +40,17 @@ public final class InceptionWeights {
 
   /** The message for a missing weight file: both names and where they are published. */
   public static String missingFileMessage(Path file) {
-    return "Inception weights not found at " + file + ". Download " + TORCH_FIDELITY_FILE
-        + " (https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + TORCH_FIDELITY_FILE + ") or "
-        + PYTORCH_FID_FILE + " (https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
-        + PYTORCH_FID_FILE + ") on a machine with network access and pass its path; the SDK never downloads";
+    return "Inception weights not found at "
+        + file
+        + ". Download "
+        + TORCH_FIDELITY_FILE
+        + " (https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
+        + TORCH_FIDELITY_FILE
+        + ") or "
+        + PYTORCH_FID_FILE
+        + " (https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+        + PYTORCH_FID_FILE
+        + ") on a machine with network access and pass its path; the SDK never downloads";
   }
 
   /**
@@ -62,13 +71,16 @@ public final class InceptionWeights {
         try (SafeTensorsFile f = SafeTensors.open(file)) {
           String kind = f.metadata().get("rectok.kind");
           if (kind != null && !KIND.equals(kind)) {
-            throw new CheckpointFormatException(file + " holds a " + kind + ", not Inception weights");
+            throw new CheckpointFormatException(
+                file + " holds a " + kind + ", not Inception weights");
           }
           copy(net, file, f.all());
         }
       } else {
-        try (PthCheckpoint c = PthReader.read(file); Arena arena = Arena.ofConfined()) {
-          Map<String, PthTensor> tensors = c.topLevelKeys().contains("state_dict") ? c.tensors("state_dict") : c.tensors();
+        try (PthCheckpoint c = PthReader.read(file);
+            Arena arena = Arena.ofConfined()) {
+          Map<String, PthTensor> tensors =
+              c.topLevelKeys().contains("state_dict") ? c.tensors("state_dict") : c.tensors();
           Map<String, HostTensor> host = new LinkedHashMap<>();
           tensors.forEach((k, v) -> host.put(k, v.toHost(arena)));
           copy(net, file, host);
@@ -83,7 +95,8 @@ public final class InceptionWeights {
     }
   }
 
-  private static void copy(Module net, Path file, Map<String, HostTensor> state) throws CheckpointFormatException {
+  private static void copy(Module net, Path file, Map<String, HostTensor> state)
+      throws CheckpointFormatException {
     List<String> missing = new ArrayList<>();
     for (String k : net.stateDict().keySet()) {
       if (!state.containsKey(k) && !k.endsWith(".num_batches_tracked")) {
@@ -97,9 +110,15 @@ public final class InceptionWeights {
       }
     }
     if (!missing.isEmpty() || !extra.isEmpty()) {
-      throw new CheckpointFormatException(file + " is not an InceptionV3 weight file of torch-fidelity's layout: "
-          + (missing.isEmpty() ? "" : missing.size() + " keys missing (first " + missing.getFirst() + ") ")
-          + (extra.isEmpty() ? "" : extra.size() + " unexpected keys (first " + extra.getFirst() + ")"));
+      throw new CheckpointFormatException(
+          file
+              + " is not an InceptionV3 weight file of torch-fidelity's layout: "
+              + (missing.isEmpty()
+                  ? ""
+                  : missing.size() + " keys missing (first " + missing.getFirst() + ") ")
+              + (extra.isEmpty()
+                  ? ""
+                  : extra.size() + " unexpected keys (first " + extra.getFirst() + ")"));
     }
     try {
       net.loadHostStateDict(state, false);
@@ -110,11 +129,11 @@ public final class InceptionWeights {
 
   /**
    * The golden files' seeded weights: tensor {@code i} of the state dict (registration order,
-   * {@code num_batches_tracked} skipped) draws from SplitMix64 seeded with
-   * {@code seed · 1000003 + i}; each value is {@code offset + scale · (2u − 1)} in float64 with
-   * {@code u} the top 53 bits over 2^53, rounded to float32. The offset and scale depend on the
-   * tensor's role (conv weight: 0, √3·√(2/fan_in); bn weight: 1, 0.1; bn bias and running mean:
-   * 0, 0.1; running var: 1.125, 0.125; fc weight: 0, 3√3/√2048; fc bias: 0, 0.5).
+   * {@code num_batches_tracked} skipped) draws from SplitMix64 seeded with {@code seed · 1000003 +
+   * i}; each value is {@code offset + scale · (2u − 1)} in float64 with {@code u} the top 53 bits
+   * over 2^53, rounded to float32. The offset and scale depend on the tensor's role (conv weight:
+   * 0, √3·√(2/fan_in); bn weight: 1, 0.1; bn bias and running mean: 0, 0.1; running var: 1.125,
+   * 0.125; fc weight: 0, 3√3/√2048; fc bias: 0, 0.5).
    */
   public static Map<String, float[]> recipe(InceptionV3 net, long seed) {
     Map<String, float[]> out = new LinkedHashMap<>();
@@ -172,32 +191,38 @@ public final class InceptionWeights {
   /** A network with the recipe's weights for {@code seed} (the golden case uses 7001). */
   public static InceptionV3 fromRecipe(long seed) {
     InceptionV3 net = new InceptionV3();
-    try (Scope s = Scope.open(); var g = dev.rectok.torch.GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        var g = dev.rectok.torch.GradMode.noGrad()) {
       Map<String, Tensor> sd = net.stateDict();
-      recipe(net, seed).forEach((k, v) -> {
-        Tensor dst = sd.get(k);
-        dst.copy_(Tensor.of(v, dst.shape()));
-      });
+      recipe(net, seed)
+          .forEach(
+              (k, v) -> {
+                Tensor dst = sd.get(k);
+                dst.copy_(Tensor.of(v, dst.shape()));
+              });
     }
     return net;
   }
 
   /**
-   * Writes {@code net}'s weights as a safetensors file with {@code rectok.kind = inception}
-   * (what {@code rectok convert --kind inception} produces), atomically.
+   * Writes {@code net}'s weights as a safetensors file with {@code rectok.kind = inception} (what
+   * {@code rectok convert --kind inception} produces), atomically.
    */
-  public static void save(InceptionV3 net, Path file, Map<String, String> extraMetadata) throws IOException {
+  public static void save(InceptionV3 net, Path file, Map<String, String> extraMetadata)
+      throws IOException {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("rectok.format", "1");
     meta.put("rectok.kind", KIND);
     meta.putAll(extraMetadata);
     try (Arena arena = Arena.ofConfined()) {
       Map<String, HostTensor> host = new LinkedHashMap<>();
-      net.stateDict().forEach((k, v) -> {
-        if (!k.endsWith(".num_batches_tracked")) {
-          host.put(k, v.toHost(arena));
-        }
-      });
+      net.stateDict()
+          .forEach(
+              (k, v) -> {
+                if (!k.endsWith(".num_batches_tracked")) {
+                  host.put(k, v.toHost(arena));
+                }
+              });
       SafeTensors.write(file, host, meta);
     }
   }

@@ -5,25 +5,26 @@ import dev.rectok.torch.Tensor;
 import java.util.Arrays;
 
 /**
- * TensorFlow 1.x's bilinear resize ({@code align_corners=False}) exactly as torch-fidelity's
- * {@code interpolate_bilinear_2d_like_tensorflow1x} computes it (method "slow", bit-exact on
- * CPU), which differs from PyTorch's {@code upsample_bilinear2d}: the source coordinate of output
- * pixel {@code i} is {@code i · (in/out)} with no half-pixel shift, the scale is rounded to
- * float32, the low index is truncated, the high one clamped to the edge, and the two lerps run
- * in the working precision (float32, or float64 with the float32-rounded scale). See
- * {@code docs/evaluation.md}. Stateless and thread-safe.
+ * TensorFlow 1.x's bilinear resize ({@code align_corners=False}) exactly as torch-fidelity's {@code
+ * interpolate_bilinear_2d_like_tensorflow1x} computes it (method "slow", bit-exact on CPU), which
+ * differs from PyTorch's {@code upsample_bilinear2d}: the source coordinate of output pixel {@code
+ * i} is {@code i · (in/out)} with no half-pixel shift, the scale is rounded to float32, the low
+ * index is truncated, the high one clamped to the edge, and the two lerps run in the working
+ * precision (float32, or float64 with the float32-rounded scale). See {@code docs/evaluation.md}.
+ * Stateless and thread-safe.
  */
 public final class Tf1Resize {
   private Tf1Resize() {}
 
   /**
-   * Resizes uint8 images (N, 3, H, W) (any device) to (N, 3, outH, outW) in {@code dtype}
-   * (float32 or float64) on the CPU; the result is owned by the caller (or the enclosing scope).
+   * Resizes uint8 images (N, 3, H, W) (any device) to (N, 3, outH, outW) in {@code dtype} (float32
+   * or float64) on the CPU; the result is owned by the caller (or the enclosing scope).
    */
   public static Tensor toTensor(Tensor images, int outH, int outW, DType dtype) {
     long[] shape = images.shape();
     if (images.dtype() != DType.UINT8 || shape.length != 4) {
-      throw new IllegalArgumentException("expected uint8 (N, C, H, W), got " + images.dtype() + " " + Arrays.toString(shape));
+      throw new IllegalArgumentException(
+          "expected uint8 (N, C, H, W), got " + images.dtype() + " " + Arrays.toString(shape));
     }
     int n = Math.toIntExact(shape[0]);
     int c = Math.toIntExact(shape[1]);
@@ -62,7 +63,10 @@ public final class Tf1Resize {
     return out;
   }
 
-  /** As {@link #resize32} in float64 (torch-fidelity's {@code feature_extractor_internal_dtype='float64'}). */
+  /**
+   * As {@link #resize32} in float64 (torch-fidelity's {@code
+   * feature_extractor_internal_dtype='float64'}).
+   */
   public static double[] resize64(byte[] px, int planes, int h, int w, int outH, int outW) {
     Grid gx = new Grid(w, outW, true);
     Grid gy = new Grid(h, outH, true);

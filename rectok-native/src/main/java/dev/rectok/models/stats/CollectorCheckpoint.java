@@ -65,16 +65,19 @@ final class CollectorCheckpoint {
    * @throws IOException when the file is malformed, or was written for another list, batch size,
    *     channel count or image size
    */
-  static CollectorCheckpoint read(Path file, String listIdentity, int batchSize, int channels, int imgSize)
-      throws IOException {
+  static CollectorCheckpoint read(
+      Path file, String listIdentity, int batchSize, int channels, int imgSize) throws IOException {
     JsonNode root;
     try {
       root = LatentStatistics.readJson(Files.readAllBytes(file));
     } catch (JsonProcessingException e) {
-      throw new IOException("statistics checkpoint " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+      throw new IOException(
+          "statistics checkpoint " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
     }
     try {
-      if (root == null || !root.isObject() || !FORMAT.equals(LatentStatistics.text(root, "format"))) {
+      if (root == null
+          || !root.isObject()
+          || !FORMAT.equals(LatentStatistics.text(root, "format"))) {
         throw new IllegalArgumentException("not a statistics checkpoint");
       }
       if (LatentStatistics.integer(root, "version") != VERSION) {
@@ -82,8 +85,12 @@ final class CollectorCheckpoint {
       }
       String list = LatentStatistics.text(root, "list");
       if (!list.equals(listIdentity)) {
-        throw new IllegalArgumentException("it was written for a different image list (" + list + ", this list is "
-            + listIdentity + "); delete it to start over");
+        throw new IllegalArgumentException(
+            "it was written for a different image list ("
+                + list
+                + ", this list is "
+                + listIdentity
+                + "); delete it to start over");
       }
       mustEqual("batchSize", LatentStatistics.integer(root, "batchSize"), batchSize);
       mustEqual("channels", LatentStatistics.integer(root, "channels"), channels);
@@ -99,25 +106,33 @@ final class CollectorCheckpoint {
       cp.count = LatentStatistics.integer(root, "count");
       cp.skipped = LatentStatistics.integer(root, "skipped");
       if (cp.images < 0 || cp.count < 0 || cp.skipped < 0 || cp.images + cp.skipped != pos) {
-        throw new IllegalArgumentException("inconsistent counts: images " + cp.images + " + skipped " + cp.skipped
-            + " != position " + pos);
+        throw new IllegalArgumentException(
+            "inconsistent counts: images "
+                + cp.images
+                + " + skipped "
+                + cp.skipped
+                + " != position "
+                + pos);
       }
       float[] s = LatentStatistics.floats(root, "sum");
       float[] q = LatentStatistics.floats(root, "sumSq");
       if (s.length != channels || q.length != channels) {
-        throw new IllegalArgumentException("sums have " + s.length + "/" + q.length + " values, expected " + channels);
+        throw new IllegalArgumentException(
+            "sums have " + s.length + "/" + q.length + " values, expected " + channels);
       }
       System.arraycopy(s, 0, cp.sum, 0, channels);
       System.arraycopy(q, 0, cp.sumSq, 0, channels);
       return cp;
     } catch (IllegalArgumentException e) {
-      throw new IOException("cannot resume from statistics checkpoint " + file + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot resume from statistics checkpoint " + file + ": " + e.getMessage(), e);
     }
   }
 
   private static void mustEqual(String field, long found, long expected) {
     if (found != expected) {
-      throw new IllegalArgumentException("it was written with " + field + " " + found + ", this pass uses " + expected);
+      throw new IllegalArgumentException(
+          "it was written with " + field + " " + found + ", this pass uses " + expected);
     }
   }
 }

@@ -1,8 +1,8 @@
 package dev.rectok.models.stats;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,10 +23,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * The per-channel latent normalization statistics of a tokenizer (docs/tokenizer.md#latent-statistics): the population
- * mean and std of each posterior-mean channel over all tokens of all images of a dataset, as
- * {@code RecTok.reset_stats} expects them. The release ships none; {@link StatisticsCollector}
- * computes them.
+ * The per-channel latent normalization statistics of a tokenizer
+ * (docs/tokenizer.md#latent-statistics): the population mean and std of each posterior-mean channel
+ * over all tokens of all images of a dataset, as {@code RecTok.reset_stats} expects them. The
+ * release ships none; {@link StatisticsCollector} computes them.
  *
  * <p>Stored as a small JSON file ({@link #write}/{@link #read}); floats are written in their
  * shortest round-tripping decimal form, so a round trip is exact.
@@ -41,10 +41,12 @@ import java.util.Arrays;
 public record LatentStatistics(float[] mean, float[] std, long count, long images) {
   /** The {@code format} tag of the JSON file. */
   public static final String FORMAT = "rectok-latent-statistics";
+
   /** The JSON file version this class writes and reads. */
   public static final int VERSION = 1;
 
-  private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
   static ObjectMapper json() {
     return JSON;
@@ -52,8 +54,8 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
 
   /**
    * Parses a JSON document like {@code readTree}, except that every fractional number keeps the
-   * float parsed directly from its literal text ({@link Float#parseFloat}): no double rounding,
-   * and {@code -0.0} keeps its sign. That makes float round trips exact.
+   * float parsed directly from its literal text ({@link Float#parseFloat}): no double rounding, and
+   * {@code -0.0} keeps its sign. That makes float round trips exact.
    */
   static JsonNode readJson(byte[] bytes) throws IOException {
     try (JsonParser p = JSON.createParser(bytes)) {
@@ -92,7 +94,8 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
         return f.textNode(p.getText());
       }
       case VALUE_NUMBER_INT -> {
-        return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? f.numberNode(p.getBigIntegerValue())
+        return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+            ? f.numberNode(p.getBigIntegerValue())
             : f.numberNode(p.getLongValue());
       }
       case VALUE_NUMBER_FLOAT -> {
@@ -127,8 +130,8 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
   /**
    * Validates and copies.
    *
-   * @throws IllegalArgumentException for empty or different lengths, non-finite values, a std
-   *     that is not positive, or negative counts
+   * @throws IllegalArgumentException for empty or different lengths, non-finite values, a std that
+   *     is not positive, or negative counts
    */
   public LatentStatistics {
     String problem = problem(mean, std, count, images);
@@ -191,8 +194,8 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
   }
 
   /**
-   * Installs these statistics in {@code tok} with {@link RecTok#resetStats(Tensor, Tensor)}, as
-   * (1, 1, C) buffers. Like {@code resetStats}, call it on the thread that owns the model, before
+   * Installs these statistics in {@code tok} with {@link RecTok#resetStats(Tensor, Tensor)}, as (1,
+   * 1, C) buffers. Like {@code resetStats}, call it on the thread that owns the model, before
    * concurrent use.
    *
    * @throws IllegalArgumentException when C differs from the tokenizer's token channels
@@ -200,7 +203,8 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
   public void normalizeWith(RecTok tok) {
     int c = tok.config().tokenChannels();
     if (c != mean.length) {
-      throw new IllegalArgumentException("statistics have " + mean.length + " channels but the tokenizer has " + c);
+      throw new IllegalArgumentException(
+          "statistics have " + mean.length + " channels but the tokenizer has " + c);
     }
     try (Scope s = Scope.open()) {
       tok.resetStats(Tensor.of(mean, c), Tensor.of(std, c));
@@ -239,7 +243,8 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
     try {
       root = readJson(Files.readAllBytes(file));
     } catch (JsonProcessingException e) {
-      throw new IOException("latent statistics file " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+      throw new IOException(
+          "latent statistics file " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
     }
     try {
       if (root == null || !root.isObject()) {
@@ -256,7 +261,14 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
       float[] mean = floats(root, "mean");
       float[] std = floats(root, "std");
       if (mean.length != channels || std.length != channels) {
-        throw bad("channels is " + channels + " but mean has " + mean.length + " and std " + std.length + " values");
+        throw bad(
+            "channels is "
+                + channels
+                + " but mean has "
+                + mean.length
+                + " and std "
+                + std.length
+                + " values");
       }
       long count = integer(root, "count");
       long images = integer(root, "images");
@@ -290,7 +302,9 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
     return n.longValue();
   }
 
-  /** A float array from a tree made by {@link #readJson} (each value parsed from its literal text). */
+  /**
+   * A float array from a tree made by {@link #readJson} (each value parsed from its literal text).
+   */
   static float[] floats(JsonNode root, String field) {
     JsonNode n = root.get(field);
     if (n == null || !n.isArray()) {
@@ -309,18 +323,31 @@ public record LatentStatistics(float[] mean, float[] std, long count, long image
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof LatentStatistics s && count == s.count && images == s.images
-        && Arrays.equals(mean, s.mean) && Arrays.equals(std, s.std);
+    return o instanceof LatentStatistics s
+        && count == s.count
+        && images == s.images
+        && Arrays.equals(mean, s.mean)
+        && Arrays.equals(std, s.std);
   }
 
   @Override
   public int hashCode() {
-    return 31 * (31 * Arrays.hashCode(mean) + Arrays.hashCode(std)) + Long.hashCode(count * 31 + images);
+    return 31 * (31 * Arrays.hashCode(mean) + Arrays.hashCode(std))
+        + Long.hashCode(count * 31 + images);
   }
 
   @Override
   public String toString() {
-    return "LatentStatistics[channels=" + mean.length + ", count=" + count + ", images=" + images
-        + ", mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + "]";
+    return "LatentStatistics[channels="
+        + mean.length
+        + ", count="
+        + count
+        + ", images="
+        + images
+        + ", mean="
+        + Arrays.toString(mean)
+        + ", std="
+        + Arrays.toString(std)
+        + "]";
   }
 }

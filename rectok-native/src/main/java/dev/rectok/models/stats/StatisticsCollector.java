@@ -28,40 +28,41 @@ import java.util.function.BooleanSupplier;
  *
  * <p><b>Computation.</b> Each image is read and ADM centre-cropped to the tokenizer's image size
  * ({@link AdmPreprocess}, no flip). Batches of {@link Builder#batchSize} readable images, taken in
- * list order, go through {@link RecTok#encoderZ} in eval mode under
- * {@link GradMode#inferenceMode()} in float32. Per batch, the posterior parameters z (B, L, 2C)
- * are reduced with {@code z.sum([0,1])} and {@code (z**2).sum([0,1])} on the tokenizer's device
- * and added to float32 accumulators; only the first C channels, the posterior-mean half, are
- * kept. At the end {@code mean = Σx/n} and {@code std = sqrt(Σx²/n − mean²)} in float32 with
- * {@code n} = images × tokens per image.
+ * list order, go through {@link RecTok#encoderZ} in eval mode under {@link
+ * GradMode#inferenceMode()} in float32. Per batch, the posterior parameters z (B, L, 2C) are
+ * reduced with {@code z.sum([0,1])} and {@code (z**2).sum([0,1])} on the tokenizer's device and
+ * added to float32 accumulators; only the first C channels, the posterior-mean half, are kept. At
+ * the end {@code mean = Σx/n} and {@code std = sqrt(Σx²/n − mean²)} in float32 with {@code n} =
+ * images × tokens per image.
  *
- * <p><b>Unreadable images</b> (missing, corrupt, unknown format) are skipped with a logged
- * warning and counted ({@link Result#skipped()}); the next readable image takes the slot, so the
- * batches depend only on the list and the file contents.
+ * <p><b>Unreadable images</b> (missing, corrupt, unknown format) are skipped with a logged warning
+ * and counted ({@link Result#skipped()}); the next readable image takes the slot, so the batches
+ * depend only on the list and the file contents.
  *
  * <p><b>Resuming.</b> With a {@link Builder#checkpoint} file the collector writes its state
  * (position in the list, float32 sums, counts, the list's {@link ImageList#identity()}) every
- * {@link Builder#checkpointEvery} batches and when it stops, atomically (temp file, fsync,
- * atomic rename). A pass started with an existing checkpoint for the same list, batch size,
- * channel count and image size continues from it and produces the same statistics, bit for bit,
- * as an uninterrupted pass; a checkpoint for anything else is refused with an
- * {@link IOException}. A pass stops early, at a batch boundary, when the cancellation supplier
- * returns true or after {@link Builder#maxImages} images in this call; it returns an incomplete
- * {@link Result}. The checkpoint of a finished pass stays in place (resuming it returns the same
- * result at once); delete it to recompute.
+ * {@link Builder#checkpointEvery} batches and when it stops, atomically (temp file, fsync, atomic
+ * rename). A pass started with an existing checkpoint for the same list, batch size, channel count
+ * and image size continues from it and produces the same statistics, bit for bit, as an
+ * uninterrupted pass; a checkpoint for anything else is refused with an {@link IOException}. A pass
+ * stops early, at a batch boundary, when the cancellation supplier returns true or after {@link
+ * Builder#maxImages} images in this call; it returns an incomplete {@link Result}. The checkpoint
+ * of a finished pass stays in place (resuming it returns the same result at once); delete it to
+ * recompute.
  *
  * <p><b>Threading and ownership.</b> A collector is immutable and may be shared, but one pass uses
  * one checkpoint file: do not run two passes with the same checkpoint at once. {@link #collect}
- * runs the tokenizer on the calling thread; with {@link Builder#readers} &gt; 1 images are
- * decoded on a private thread pool that lives for the call. The tokenizer is borrowed and only
- * read (it must already be in eval mode and float32; its statistics buffers are not used).
- * Progress and cancellation callbacks run on the calling thread.
+ * runs the tokenizer on the calling thread; with {@link Builder#readers} &gt; 1 images are decoded
+ * on a private thread pool that lives for the call. The tokenizer is borrowed and only read (it
+ * must already be in eval mode and float32; its statistics buffers are not used). Progress and
+ * cancellation callbacks run on the calling thread.
  */
 public final class StatisticsCollector {
   private static final System.Logger LOG = System.getLogger(StatisticsCollector.class.getName());
 
   /** The default batch size. */
   public static final int DEFAULT_BATCH_SIZE = 32;
+
   /** The default checkpoint interval, in batches. */
   public static final int DEFAULT_CHECKPOINT_EVERY = 100;
 
@@ -98,7 +99,12 @@ public final class StatisticsCollector {
    * @param skipped unreadable entries, over all resumed calls
    * @param resumed whether this call started from a checkpoint
    */
-  public record Result(LatentStatistics statistics, boolean complete, int position, long images, long skipped,
+  public record Result(
+      LatentStatistics statistics,
+      boolean complete,
+      int position,
+      long images,
+      long skipped,
       boolean resumed) {}
 
   /**
@@ -116,8 +122,9 @@ public final class StatisticsCollector {
     }
     Tensor firstParam = tok.parameters().getFirst().data();
     if (firstParam.dtype() != DType.FLOAT32) {
-      throw new IllegalArgumentException("the reference computes the statistics in float32; the tokenizer is "
-          + firstParam.dtype());
+      throw new IllegalArgumentException(
+          "the reference computes the statistics in float32; the tokenizer is "
+              + firstParam.dtype());
     }
     Device device = firstParam.device();
     int channels = tok.config().tokenChannels();
@@ -125,19 +132,31 @@ public final class StatisticsCollector {
     AdmPreprocess pre = new AdmPreprocess(size);
 
     boolean resumed = checkpoint != null && Files.exists(checkpoint);
-    CollectorCheckpoint st = resumed
-        ? CollectorCheckpoint.read(checkpoint, list.identity(), batchSize, channels, size)
-        : new CollectorCheckpoint(list.identity(), batchSize, channels, size);
+    CollectorCheckpoint st =
+        resumed
+            ? CollectorCheckpoint.read(checkpoint, list.identity(), batchSize, channels, size)
+            : new CollectorCheckpoint(list.identity(), batchSize, channels, size);
     if (resumed) {
-      LOG.log(System.Logger.Level.INFO, "resuming latent statistics from {0} at {1}/{2} ({3} images, {4} skipped)", checkpoint, st.position,
-          list.size(), st.images, st.skipped);
+      LOG.log(
+          System.Logger.Level.INFO,
+          "resuming latent statistics from {0} at {1}/{2} ({3} images, {4} skipped)",
+          checkpoint,
+          st.position,
+          list.size(),
+          st.images,
+          st.skipped);
     }
 
-    ExecutorService pool = readers > 1 ? Executors.newFixedThreadPool(readers, r -> {
-      Thread t = new Thread(r, "rectok-stats-reader");
-      t.setDaemon(true);
-      return t;
-    }) : null;
+    ExecutorService pool =
+        readers > 1
+            ? Executors.newFixedThreadPool(
+                readers,
+                r -> {
+                  Thread t = new Thread(r, "rectok-stats-reader");
+                  t.setDaemon(true);
+                  return t;
+                })
+            : null;
     long thisCall = 0;
     int sinceCheckpoint = 0;
     progress.start("latent statistics", list.size());
@@ -172,11 +191,20 @@ public final class StatisticsCollector {
     }
     boolean complete = st.position == list.size();
     if (!complete) {
-      LOG.log(System.Logger.Level.INFO, "latent statistics stopped at {0}/{1}; resume from {2}", st.position, list.size(), checkpoint);
+      LOG.log(
+          System.Logger.Level.INFO,
+          "latent statistics stopped at {0}/{1}; resume from {2}",
+          st.position,
+          list.size(),
+          checkpoint);
       return new Result(null, false, st.position, st.images, st.skipped, resumed);
     }
     if (st.skipped > 0) {
-      LOG.log(System.Logger.Level.WARNING, "latent statistics: {0} of {1} images were unreadable and skipped", st.skipped, list.size());
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "latent statistics: {0} of {1} images were unreadable and skipped",
+          st.skipped,
+          list.size());
     }
     return new Result(finish(st), true, st.position, st.images, st.skipped, resumed);
   }
@@ -185,7 +213,10 @@ public final class StatisticsCollector {
     return st.images + " images, " + st.skipped + " skipped";
   }
 
-  /** {@code mean = Σx/n}, {@code std = sqrt(Σx²/n − mean²)}, all float32 like the reference's tensors. */
+  /**
+   * {@code mean = Σx/n}, {@code std = sqrt(Σx²/n − mean²)}, all float32 like the reference's
+   * tensors.
+   */
   static LatentStatistics finish(CollectorCheckpoint st) throws IOException {
     if (st.images == 0) {
       throw new IOException("no readable image in the list (" + st.skipped + " skipped)");
@@ -199,8 +230,16 @@ public final class StatisticsCollector {
       mean[c] = m;
       std[c] = (float) Math.sqrt(var);
       if (!(std[c] > 0f) || !Float.isFinite(std[c]) || !Float.isFinite(m)) {
-        throw new IllegalStateException("channel " + c + " has mean " + m + " and variance " + var + " over "
-            + st.count + " tokens: cannot normalize by it");
+        throw new IllegalStateException(
+            "channel "
+                + c
+                + " has mean "
+                + m
+                + " and variance "
+                + var
+                + " over "
+                + st.count
+                + " tokens: cannot normalize by it");
       }
     }
     return new LatentStatistics(mean, std, st.count, st.images);
@@ -209,7 +248,8 @@ public final class StatisticsCollector {
   private record Batch(List<RgbImage> images, int next, long skipped) {}
 
   /** The next {@code batchSize} readable crops from {@code start}, in list order. */
-  private Batch readBatch(ImageList list, int start, AdmPreprocess pre, ExecutorService pool) throws IOException {
+  private Batch readBatch(ImageList list, int start, AdmPreprocess pre, ExecutorService pool)
+      throws IOException {
     List<RgbImage> out = new ArrayList<>(batchSize);
     int pos = start;
     long skipped = 0;
@@ -271,11 +311,15 @@ public final class StatisticsCollector {
   }
 
   private static void warnSkip(Path p, Throwable e) {
-    LOG.log(System.Logger.Level.WARNING, "skipping unreadable image {0}: {1}", p, e.getMessage() != null ? e.getMessage() : e.toString());
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "skipping unreadable image {0}: {1}",
+        p,
+        e.getMessage() != null ? e.getMessage() : e.toString());
   }
 
-  private static void accumulate(RecTok tok, List<RgbImage> images, Device device, int channels,
-      CollectorCheckpoint st) {
+  private static void accumulate(
+      RecTok tok, List<RgbImage> images, Device device, int channels, CollectorCheckpoint st) {
     try (Scope scope = Scope.open()) {
       Tensor[] crops = new Tensor[images.size()];
       for (int i = 0; i < crops.length; i++) {
@@ -287,20 +331,26 @@ public final class StatisticsCollector {
 
   /**
    * The statistics of in-memory images (N, 3, H, W) in [−1, 1] (an already preprocessed dataset
-   * such as Fashion-MNIST), in batches of {@code batchSize}, with the same float32 sums as
-   * {@link #collect}. Autograd off; borrows {@code tok} and {@code images}.
+   * such as Fashion-MNIST), in batches of {@code batchSize}, with the same float32 sums as {@link
+   * #collect}. Autograd off; borrows {@code tok} and {@code images}.
    */
-  public static LatentStatistics ofImages(RecTok tok, Tensor images, int batchSize) throws IOException {
+  public static LatentStatistics ofImages(RecTok tok, Tensor images, int batchSize)
+      throws IOException {
     if (images.dim() != 4 || images.size(1) != 3 || batchSize < 1) {
-      throw new IllegalArgumentException("need (N, 3, H, W) images and a positive batch size, got "
-          + java.util.Arrays.toString(images.shape()) + ", " + batchSize);
+      throw new IllegalArgumentException(
+          "need (N, 3, H, W) images and a positive batch size, got "
+              + java.util.Arrays.toString(images.shape())
+              + ", "
+              + batchSize);
     }
     int channels = tok.config().tokenChannels();
-    CollectorCheckpoint st = new CollectorCheckpoint("in-memory", batchSize, channels, tok.config().imgSize());
+    CollectorCheckpoint st =
+        new CollectorCheckpoint("in-memory", batchSize, channels, tok.config().imgSize());
     try (GradMode g = GradMode.inferenceMode()) {
       for (long i = 0; i < images.size(0); i += batchSize) {
         try (Scope scope = Scope.open()) {
-          accumulate(tok, images.narrow(0, i, Math.min(batchSize, images.size(0) - i)), channels, st);
+          accumulate(
+              tok, images.narrow(0, i, Math.min(batchSize, images.size(0) - i)), channels, st);
         }
       }
     }
@@ -339,7 +389,10 @@ public final class StatisticsCollector {
 
     private Builder() {}
 
-    /** Images per tokenizer batch (default 32; the reference uses 256). Resuming needs the same value. */
+    /**
+     * Images per tokenizer batch (default 32; the reference uses 256). Resuming needs the same
+     * value.
+     */
     public Builder batchSize(int batchSize) {
       if (batchSize < 1) {
         throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
@@ -354,7 +407,9 @@ public final class StatisticsCollector {
       return this;
     }
 
-    /** Write the checkpoint every {@code batches} batches (default 100), and always when stopping. */
+    /**
+     * Write the checkpoint every {@code batches} batches (default 100), and always when stopping.
+     */
     public Builder checkpointEvery(int batches) {
       if (batches < 1) {
         throw new IllegalArgumentException("checkpoint interval must be positive, got " + batches);
@@ -376,8 +431,8 @@ public final class StatisticsCollector {
     }
 
     /**
-     * Stop at the first batch boundary at which this call has fed at least {@code images} images
-     * to the tokenizer (batches are never cut, so resuming stays bit-exact).
+     * Stop at the first batch boundary at which this call has fed at least {@code images} images to
+     * the tokenizer (batches are never cut, so resuming stays bit-exact).
      */
     public Builder maxImages(long images) {
       if (images < 0) {

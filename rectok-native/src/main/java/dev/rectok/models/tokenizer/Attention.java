@@ -7,11 +7,12 @@ import dev.rectok.torch.nn.Module;
 
 /**
  * The tokenizer's multi-head self-attention: fused {@code qkv} Linear ([q | k | v], head-major),
- * RoPE on q and k, {@code softmax(q kᵀ / sqrt(D)) v} computed as plain float32 ops (what the
- * golden files were produced with), heads concatenated, {@code proj}. No mask, no dropout.
- * Owns its Linears; eval-mode forward passes may run concurrently.
+ * RoPE on q and k, {@code softmax(q kᵀ / sqrt(D)) v} computed as plain float32 ops (what the golden
+ * files were produced with), heads concatenated, {@code proj}. No mask, no dropout. Owns its
+ * Linears; eval-mode forward passes may run concurrently.
  *
- * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode
+ * forwards are safe; it owns its parameters.
  */
 public final class Attention extends Module {
   private final Linear qkv;
@@ -46,7 +47,8 @@ public final class Attention extends Module {
       Tensor v = parts.select(0, 2);
       // Fused on LibTorch 2.x (flash / memory-efficient on CUDA); on 1.13 the exact composite.
       // issue 13: bf16 under InferencePrecision, else F.scaledDotProductAttention
-      Tensor o = dev.rectok.torch.nn.InferencePrecision.attention(q, k, v, 1.0 / Math.sqrt(headDim));
+      Tensor o =
+          dev.rectok.torch.nn.InferencePrecision.attention(q, k, v, 1.0 / Math.sqrt(headDim));
       return s.keep(proj.forward(o.transpose(1, 2).reshape(b, n, c)));
     }
   }

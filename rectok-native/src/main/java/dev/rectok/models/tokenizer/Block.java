@@ -2,17 +2,17 @@ package dev.rectok.models.tokenizer;
 
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
-import dev.rectok.torch.nn.SwiGLUFFN;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.RMSNorm;
+import dev.rectok.torch.nn.SwiGLUFFN;
 
 /**
- * Pre-norm transformer block shared by the encoder, decoder and semantic decoder:
- * {@code y = x + attn(norm1(x), rope)}, {@code out = y + mlp(norm2(y))}; RMSNorm eps 1e-6,
- * SwiGLU hidden {@code int(2/3 · 4 · dim)}. Owns its layers; eval-mode forward passes may run
- * concurrently.
+ * Pre-norm transformer block shared by the encoder, decoder and semantic decoder: {@code y = x +
+ * attn(norm1(x), rope)}, {@code out = y + mlp(norm2(y))}; RMSNorm eps 1e-6, SwiGLU hidden {@code
+ * int(2/3 · 4 · dim)}. Owns its layers; eval-mode forward passes may run concurrently.
  *
- * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode
+ * forwards are safe; it owns its parameters.
  */
 public final class Block extends Module {
   static final double NORM_EPS = 1e-6;
@@ -40,7 +40,9 @@ public final class Block extends Module {
     }
   }
 
-  /** {@code int(2/3 * dim * mlp_ratio)} with the reference's mlp_ratio 4, in Python's double order. */
+  /**
+   * {@code int(2/3 * dim * mlp_ratio)} with the reference's mlp_ratio 4, in Python's double order.
+   */
   static long swigluHidden(long dim) {
     return (long) (2.0 / 3 * dim * 4.0);
   }

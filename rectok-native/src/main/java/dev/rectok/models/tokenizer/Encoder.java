@@ -15,13 +15,14 @@ import java.util.List;
 
 /**
  * The ViT encoder ({@code Encoder} of {@code models/rectok.py}): patch-embedding conv, learned
- * positions, {@code ln_pre}, RoPE blocks, {@code ln_post}, and a latent head emitting
- * mean ‖ logvar (2C channels, or C with {@code disable_kl}) per token.
+ * positions, {@code ln_pre}, RoPE blocks, {@code ln_post}, and a latent head emitting mean ‖ logvar
+ * (2C channels, or C with {@code disable_kl}) per token.
  *
- * <p>Owns its parameters and the non-persistent {@code rope_tensor} buffer (recomputed here,
- * never loaded). Eval-mode forward passes may run concurrently; results belong to the caller.
+ * <p>Owns its parameters and the non-persistent {@code rope_tensor} buffer (recomputed here, never
+ * loaded). Eval-mode forward passes may run concurrently; results belong to the caller.
  *
- * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode
+ * forwards are safe; it owns its parameters.
  */
 public final class Encoder extends Module {
   private final int grid;
@@ -34,7 +35,8 @@ public final class Encoder extends Module {
   private final Linear latentHead;
 
   /** The result of a masked (training) forward pass; closes its tensors. */
-  public record MaskedOutput(Tensor z, Tensor mask, Tensor idsRestore, Tensor idsKeep) implements AutoCloseable {
+  public record MaskedOutput(Tensor z, Tensor mask, Tensor idsRestore, Tensor idsKeep)
+      implements AutoCloseable {
     @Override
     public void close() {
       z.close();
@@ -51,24 +53,35 @@ public final class Encoder extends Module {
     this.grid = cfg.gridSize();
     this.seqLen = cfg.seqLen();
     // Registration order = the reference's state_dict order.
-    this.positionalEmbedding = registerParameter("positional_embedding",
-        Tensor.zeros(1, seqLen, width).normal_(0, Math.pow(width, -0.5), null));
-    this.patchEmbed = registerModule("patch_embed", new Sequential(
-        new Conv2d(3, width, patch, patch, 0),
-        // "b c h w -> b (h w) c", materialised: left as a transposed view (as the reference does),
-        // the whole residual stream inherits that layout, the norms reduce over a strided last
-        // dim and every qkv/w12 Linear takes ATen's batched-matmul path instead of one addmm.
-        new Rearrange("b c h w -> b (h w) c", t -> t.flatten(2, 3).transpose(1, 2).contiguous())));
+    this.positionalEmbedding =
+        registerParameter(
+            "positional_embedding",
+            Tensor.zeros(1, seqLen, width).normal_(0, Math.pow(width, -0.5), null));
+    this.patchEmbed =
+        registerModule(
+            "patch_embed",
+            new Sequential(
+                new Conv2d(3, width, patch, patch, 0),
+                // "b c h w -> b (h w) c", materialised: left as a transposed view (as the reference
+                // does),
+                // the whole residual stream inherits that layout, the norms reduce over a strided
+                // last
+                // dim and every qkv/w12 Linear takes ATen's batched-matmul path instead of one
+                // addmm.
+                new Rearrange(
+                    "b c h w -> b (h w) c", t -> t.flatten(2, 3).transpose(1, 2).contiguous())));
     this.lnPre = registerModule("ln_pre", new RMSNorm(width, Block.NORM_EPS));
     ModuleList<Block> transformer = registerModule("transformer", new ModuleList<>());
     for (int i = 0; i < size.layers(); i++) {
       blocks.add(transformer.add(new Block(width, size.heads())));
     }
     this.lnPost = registerModule("ln_post", new RMSNorm(width, Block.NORM_EPS));
-    this.latentHead = registerModule("latent_head", new Linear(width, cfg.encoderOutChannels(), true));
+    this.latentHead =
+        registerModule("latent_head", new Linear(width, cfg.encoderOutChannels(), true));
     // A scope frees the unsqueezed-away table; the buffer itself escapes into the module.
     try (Scope s = Scope.open()) {
-      registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+      registerBuffer(
+          "rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
     }
   }
 
@@ -88,8 +101,8 @@ public final class Encoder extends Module {
   }
 
   /**
-   * Unmasked forward reporting {@code patch_embed}, {@code block<i>} and {@code ln_post} to
-   * {@code probe}.
+   * Unmasked forward reporting {@code patch_embed}, {@code block<i>} and {@code ln_post} to {@code
+   * probe}.
    */
   public Tensor forward(Tensor x, ActivationProbe probe) {
     try (Scope s = Scope.open()) {
@@ -101,9 +114,9 @@ public final class Encoder extends Module {
   }
 
   /**
-   * MAE-masked forward (training, docs/training.md#mae-masking): the tokens are shuffled by {@code argsort(noise)}
-   * per sample (noise (B, L), drawn by the caller so it can be replayed) and only the first
-   * {@code lenKeep} are encoded, each with its own position's RoPE rows. The positional
+   * MAE-masked forward (training, docs/training.md#mae-masking): the tokens are shuffled by {@code
+   * argsort(noise)} per sample (noise (B, L), drawn by the caller so it can be replayed) and only
+   * the first {@code lenKeep} are encoded, each with its own position's RoPE rows. The positional
    * embedding is added before masking, as in the reference.
    */
   public MaskedOutput forwardMasked(Tensor x, Tensor noise, int lenKeep) {
@@ -122,12 +135,17 @@ public final class Encoder extends Module {
       Tensor rope = ropeTensor().expand(b, seqLen, ropeTensor().size(2));
       Tensor ropeVisible = rope.gather(1, keep3.expand(b, lenKeep, rope.size(2)));
       // mask: 0 for kept, 1 for masked, in the original token order
-      Tensor shuffled = Tensor.cat(new Tensor[] {
-          Tensor.zeros(new long[] {b, lenKeep}, DType.FLOAT32, h.device()),
-          Tensor.ones(new long[] {b, seqLen - lenKeep}, DType.FLOAT32, h.device())}, 1);
+      Tensor shuffled =
+          Tensor.cat(
+              new Tensor[] {
+                Tensor.zeros(new long[] {b, lenKeep}, DType.FLOAT32, h.device()),
+                Tensor.ones(new long[] {b, seqLen - lenKeep}, DType.FLOAT32, h.device())
+              },
+              1);
       Tensor mask = shuffled.gather(1, idsRestore);
       Tensor z = trunk(visible, ropeVisible, ActivationProbe.NONE);
-      return new MaskedOutput(s.keep(z), s.keep(mask), s.keep(idsRestore), s.keep(idsKeep.contiguous()));
+      return new MaskedOutput(
+          s.keep(z), s.keep(mask), s.keep(idsRestore), s.keep(idsKeep.contiguous()));
     }
   }
 
@@ -145,15 +163,16 @@ public final class Encoder extends Module {
   }
 
   /**
-   * MAE's inverse of the masking shuffle: appends {@code mask} (1, 1, D) for the dropped tokens
-   * and gathers all L tokens back into their original order with {@code idsRestore} (B, L).
+   * MAE's inverse of the masking shuffle: appends {@code mask} (1, 1, D) for the dropped tokens and
+   * gathers all L tokens back into their original order with {@code idsRestore} (B, L).
    */
   static Tensor unshuffleWithMask(Tensor visible, Tensor mask, Tensor idsRestore) {
     try (Scope s = Scope.open()) {
       long b = visible.size(0);
       long full = idsRestore.size(1);
       long width = visible.size(2);
-      Tensor all = Tensor.cat(new Tensor[] {visible, mask.expand(b, full - visible.size(1), width)}, 1);
+      Tensor all =
+          Tensor.cat(new Tensor[] {visible, mask.expand(b, full - visible.size(1), width)}, 1);
       return s.keep(all.gather(1, idsRestore.unsqueeze(2).expand(b, full, width)));
     }
   }

@@ -5,9 +5,9 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
 /**
- * The diagonal-Gaussian posterior of {@code models/gaussian.py} over the encoder output
- * z = mean ‖ logvar (channels last): {@code logvar = clamp(z[..., C:], -30, 20)},
- * {@code std = exp(0.5·logvar)}, {@code var = exp(logvar)}.
+ * The diagonal-Gaussian posterior of {@code models/gaussian.py} over the encoder output z = mean ‖
+ * logvar (channels last): {@code logvar = clamp(z[..., C:], -30, 20)}, {@code std =
+ * exp(0.5·logvar)}, {@code var = exp(logvar)}.
  *
  * <p>Owns its tensors ({@link #close}). Immutable after construction; safe to read from several
  * threads.
@@ -32,11 +32,15 @@ public record Posterior(Tensor parameters, Tensor mean, Tensor logvar, Tensor st
       Tensor logvar = z.narrow(last, c, c).clamp(LOGVAR_MIN, LOGVAR_MAX);
       Tensor std = logvar.mul(0.5).exp();
       Tensor var = logvar.exp();
-      return new Posterior(s.keep(z.alias()), s.keep(mean), s.keep(logvar), s.keep(std), s.keep(var));
+      return new Posterior(
+          s.keep(z.alias()), s.keep(mean), s.keep(logvar), s.keep(std), s.keep(var));
     }
   }
 
-  /** {@code mean + std · ε}, ε ~ N(0, 1) drawn from {@code gen} (null: LibTorch's default generator). */
+  /**
+   * {@code mean + std · ε}, ε ~ N(0, 1) drawn from {@code gen} (null: LibTorch's default
+   * generator).
+   */
   public Tensor sample(TorchGenerator gen) {
     try (Scope s = Scope.open()) {
       Tensor eps = Tensor.randn(mean.shape(), gen, mean.dtype(), mean.device());
@@ -50,8 +54,8 @@ public record Posterior(Tensor parameters, Tensor mean, Tensor logvar, Tensor st
   }
 
   /**
-   * KL divergence to N(0, I) per sample: {@code 0.5 · Σ(mean² + var − 1 − logvar)} over all
-   * tokens and channels, shape (B).
+   * KL divergence to N(0, I) per sample: {@code 0.5 · Σ(mean² + var − 1 − logvar)} over all tokens
+   * and channels, shape (B).
    */
   public Tensor kl() {
     try (Scope s = Scope.open()) {

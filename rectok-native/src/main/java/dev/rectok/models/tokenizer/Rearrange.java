@@ -6,8 +6,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * A parameter-free reshaping step ({@code einops.layers.torch.Rearrange}). It exists so that the
- * surrounding {@code Sequential} numbers its children like the reference ({@code ffn.1} is the
- * conv between two rearranges). Stateless.
+ * surrounding {@code Sequential} numbers its children like the reference ({@code ffn.1} is the conv
+ * between two rearranges). Stateless.
  */
 final class Rearrange extends UnaryModule {
   private final String pattern;

@@ -7,24 +7,22 @@ import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
-import dev.rectok.torch.nn.Conv2d;
 import dev.rectok.torch.nn.Init;
-import dev.rectok.torch.nn.Linear;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.ModuleDict;
 
 /**
- * The RecTok tokenizer ({@code models/rectok.py} {@code RecTok}): {@link Encoder},
- * {@link Decoder}, optionally the stage-1 {@link SemanticDecoder} under
- * {@code sem_decoders.<foundation model>}, and the latent normalization statistics
- * {@code mean}/{@code std} (non-persistent buffers, set by {@link #resetStats}; docs/tokenizer.md#latent-statistics).
+ * The RecTok tokenizer ({@code models/rectok.py} {@code RecTok}): {@link Encoder}, {@link Decoder},
+ * optionally the stage-1 {@link SemanticDecoder} under {@code sem_decoders.<foundation model>}, and
+ * the latent normalization statistics {@code mean}/{@code std} (non-persistent buffers, set by
+ * {@link #resetStats}; docs/tokenizer.md#latent-statistics).
  *
- * <p>The inference data flow follows docs/tokenizer.md#inference-flow: {@link #tokenize} = encoder → posterior mean →
- * {@code (z − mean)·scale/std} → (B, C, h, w); {@link #detokenize} = the inverse reshape →
- * {@code z·std/scale + mean} → decoder → {@code clamp(x·0.5 + 0.5, 0, 1)}.
+ * <p>The inference data flow follows docs/tokenizer.md#inference-flow: {@link #tokenize} = encoder
+ * → posterior mean → {@code (z − mean)·scale/std} → (B, C, h, w); {@link #detokenize} = the inverse
+ * reshape → {@code z·std/scale + mean} → decoder → {@code clamp(x·0.5 + 0.5, 0, 1)}.
  *
- * <p><b>Ownership.</b> Owns every parameter and buffer; close it. Every returned tensor is new
- * and belongs to the caller (or the current {@link Scope}). Inputs are borrowed.
+ * <p><b>Ownership.</b> Owns every parameter and buffer; close it. Every returned tensor is new and
+ * belongs to the caller (or the current {@link Scope}). Inputs are borrowed.
  *
  * <p><b>Threading.</b> Build, load and {@link #resetStats} on one thread. Afterwards concurrent
  * eval-mode calls are safe: they only read the parameters.
@@ -84,8 +82,6 @@ public final class RecTok extends Module {
     }
   }
 
-
-
   /**
    * {@code reset_stats(mean, std)} with per-channel (C) tensors (stored as (1, 1, C)) or 0-dim
    * tensors (global values). The tensors are copied.
@@ -111,7 +107,8 @@ public final class RecTok extends Module {
     }
     long c = t.size(t.dim() - 1);
     if (t.numel() != c) {
-      throw new IllegalArgumentException("statistics must be 0-dim or per channel, got " + java.util.Arrays.toString(t.shape()));
+      throw new IllegalArgumentException(
+          "statistics must be 0-dim or per channel, got " + java.util.Arrays.toString(t.shape()));
     }
     return t.reshape(1, 1, c).to(DType.FLOAT32).clone();
   }
@@ -131,7 +128,10 @@ public final class RecTok extends Module {
     return encoder.forward(x);
   }
 
-  /** What {@link #encode} returns; owns its tensors. {@code posterior} is null with {@code disable_kl}. */
+  /**
+   * What {@link #encode} returns; owns its tensors. {@code posterior} is null with {@code
+   * disable_kl}.
+   */
   public record Encoding(Tensor zLatents, Posterior posterior) implements AutoCloseable {
     @Override
     public void close() {
@@ -143,8 +143,8 @@ public final class RecTok extends Module {
   }
 
   /**
-   * {@code encode(x, sampling)} without masking or latent noise (the inference path):
-   * latents = posterior mean, or a sample {@code mean + std·ε} with ε drawn from {@code gen}.
+   * {@code encode(x, sampling)} without masking or latent noise (the inference path): latents =
+   * posterior mean, or a sample {@code mean + std·ε} with ε drawn from {@code gen}.
    */
   public Encoding encode(Tensor x, boolean sampling, TorchGenerator gen) {
     try (Scope s = Scope.open()) {
@@ -172,16 +172,20 @@ public final class RecTok extends Module {
   /** {@code (z − mean)·scale_factor / std}. */
   public Tensor normalizeZ(Tensor z) {
     try (Scope s = Scope.open()) {
-      return s.keep(z.sub(latentMean().to(z.dtype(), z.device())).mul(config.scaleFactor())
-          .div(latentStd().to(z.dtype(), z.device())));
+      return s.keep(
+          z.sub(latentMean().to(z.dtype(), z.device()))
+              .mul(config.scaleFactor())
+              .div(latentStd().to(z.dtype(), z.device())));
     }
   }
 
   /** {@code z·std / scale_factor + mean}. */
   public Tensor denormalizeZ(Tensor z) {
     try (Scope s = Scope.open()) {
-      return s.keep(z.mul(latentStd().to(z.dtype(), z.device())).div(config.scaleFactor())
-          .add(latentMean().to(z.dtype(), z.device())));
+      return s.keep(
+          z.mul(latentStd().to(z.dtype(), z.device()))
+              .div(config.scaleFactor())
+              .add(latentMean().to(z.dtype(), z.device())));
     }
   }
 
@@ -229,7 +233,8 @@ public final class RecTok extends Module {
    */
   public static Tensor toUint8(Tensor images01) {
     try (Scope s = Scope.open()) {
-      return s.keep(images01.mul(255.0).permute(0, 2, 3, 1).to(DType.UINT8, Device.CPU).contiguous());
+      return s.keep(
+          images01.mul(255.0).permute(0, 2, 3, 1).to(DType.UINT8, Device.CPU).contiguous());
     }
   }
 }

@@ -11,12 +11,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The constructor arguments of the reference's {@code models.rectok.RecTok}, under their
- * reference names in camelCase, plus the {@code SIZE_DICT} the size names are looked up in.
+ * The constructor arguments of the reference's {@code models.rectok.RecTok}, under their reference
+ * names in camelCase, plus the {@code SIZE_DICT} the size names are looked up in.
  *
- * <p>Immutable and thread-safe. Build it with {@link #builder()}, from a golden folder's
- * {@code config.json} with {@link #fromGoldenConfig}, or take the released preset
- * {@link #rectokBB()}.
+ * <p>Immutable and thread-safe. Build it with {@link #builder()}, from a golden folder's {@code
+ * config.json} with {@link #fromGoldenConfig}, or take the released preset {@link #rectokBB()}.
  *
  * @param imgSize square image side in pixels
  * @param patchSize square patch side; {@code imgSize} must be a multiple of it
@@ -25,12 +24,11 @@ import java.util.Objects;
  * @param encoderType {@code "default"} or {@code "encoder"}; both have the same layout
  * @param vitSemModelSize semantic decoder size name
  * @param tokenChannels latent channels C per token
- * @param foundationModelType {@code ""} (no semantic decoder: the generator-side model) or
- *     {@code "dinov3"} (stage 1: a semantic decoder {@code sem_decoders.dinov3})
- * @param foundationHiddenSize not a reference argument: the foundation model's hidden size,
- *     which the semantic decoder projects to (the reference reads it from the loaded model).
- *     0 means the known value for {@code foundationModelType} (DINOv3-L: 1024); 0 without a
- *     foundation model
+ * @param foundationModelType {@code ""} (no semantic decoder: the generator-side model) or {@code
+ *     "dinov3"} (stage 1: a semantic decoder {@code sem_decoders.dinov3})
+ * @param foundationHiddenSize not a reference argument: the foundation model's hidden size, which
+ *     the semantic decoder projects to (the reference reads it from the loaded model). 0 means the
+ *     known value for {@code foundationModelType} (DINOv3-L: 1024); 0 without a foundation model
  * @param clsTokenType only {@code "none"} is supported (the released models)
  * @param diffClsToken unused by the released models
  * @param semDecType only {@code "transformer"} is supported (the released models)
@@ -79,7 +77,8 @@ public record RecTokConfig(
   public record ModelSize(int width, int layers, int heads) {
     public ModelSize {
       if (width <= 0 || layers < 0 || heads <= 0) {
-        throw new IllegalArgumentException("invalid model size " + width + "/" + layers + "/" + heads);
+        throw new IllegalArgumentException(
+            "invalid model size " + width + "/" + layers + "/" + heads);
       }
     }
 
@@ -112,17 +111,21 @@ public record RecTokConfig(
     foundationModelType = foundationModelType == null ? "" : foundationModelType;
     sizeDict = Collections.unmodifiableMap(new LinkedHashMap<>(sizeDict));
     if (imgSize <= 0 || patchSize <= 0 || imgSize % patchSize != 0) {
-      throw new IllegalArgumentException("imgSize " + imgSize + " must be a positive multiple of patchSize " + patchSize);
+      throw new IllegalArgumentException(
+          "imgSize " + imgSize + " must be a positive multiple of patchSize " + patchSize);
     }
     if (tokenChannels <= 0) {
       throw new IllegalArgumentException("tokenChannels must be positive, got " + tokenChannels);
     }
     if (useQknorm) {
-      // The reference's qk-norm branch is never enabled by the release and its layout is not specified.
-      throw new IllegalArgumentException("useQknorm=true is not supported (the released models never enable it)");
+      // The reference's qk-norm branch is never enabled by the release and its layout is not
+      // specified.
+      throw new IllegalArgumentException(
+          "useQknorm=true is not supported (the released models never enable it)");
     }
     if (!"none".equals(clsTokenType)) {
-      throw new IllegalArgumentException("clsTokenType '" + clsTokenType + "' is not supported, only 'none'");
+      throw new IllegalArgumentException(
+          "clsTokenType '" + clsTokenType + "' is not supported, only 'none'");
     }
     checkSize(sizeDict, vitEncModelSize);
     checkSize(sizeDict, vitDecModelSize);
@@ -132,13 +135,16 @@ public record RecTokConfig(
       if (foundationHiddenSize <= 0) {
         Integer known = FOUNDATION_HIDDEN.get(foundationModelType);
         if (known == null) {
-          throw new IllegalArgumentException("unknown foundationModelType '" + foundationModelType
-              + "': give its foundationHiddenSize");
+          throw new IllegalArgumentException(
+              "unknown foundationModelType '"
+                  + foundationModelType
+                  + "': give its foundationHiddenSize");
         }
         foundationHiddenSize = known;
       }
       if (!"transformer".equals(semDecType)) {
-        throw new IllegalArgumentException("semDecType '" + semDecType + "' is not supported, only 'transformer'");
+        throw new IllegalArgumentException(
+            "semDecType '" + semDecType + "' is not supported, only 'transformer'");
       }
       checkSize(sizeDict, vitSemModelSize);
     }
@@ -147,14 +153,22 @@ public record RecTokConfig(
   private static void checkSize(Map<String, ModelSize> dict, String name) {
     ModelSize s = dict.get(name);
     if (s == null) {
-      throw new IllegalArgumentException("unknown model size '" + name + "' (known: " + dict.keySet() + ")");
+      throw new IllegalArgumentException(
+          "unknown model size '" + name + "' (known: " + dict.keySet() + ")");
     }
     if (s.width() % s.heads() != 0) {
-      throw new IllegalArgumentException("size '" + name + "': width " + s.width() + " not divisible by heads " + s.heads());
+      throw new IllegalArgumentException(
+          "size '" + name + "': width " + s.width() + " not divisible by heads " + s.heads());
     }
     if (s.headDim() % 4 != 0) {
-      // get_rope_tensor splits the head dim into H/W halves of [f, f] blocks: it needs a multiple of 4.
-      throw new IllegalArgumentException("size '" + name + "': head dim " + s.headDim() + " must be a multiple of 4 for the 2D RoPE");
+      // get_rope_tensor splits the head dim into H/W halves of [f, f] blocks: it needs a multiple
+      // of 4.
+      throw new IllegalArgumentException(
+          "size '"
+              + name
+              + "': head dim "
+              + s.headDim()
+              + " must be a multiple of 4 for the 2D RoPE");
     }
   }
 
@@ -228,23 +242,44 @@ public record RecTokConfig(
 
   /**
    * {@code rectok_BB} as {@code create_generation_model} builds it (the decoder-fine-tuned,
-   * generator-side tokenizer of {@code RecTok_decft.pth}): base encoder and decoder, 256 px,
-   * patch 16, 128 channels, no semantic decoder.
+   * generator-side tokenizer of {@code RecTok_decft.pth}): base encoder and decoder, 256 px, patch
+   * 16, 128 channels, no semantic decoder.
    */
   public static RecTokConfig rectokBB() {
-    return builder().vitEncModelSize("base").vitDecModelSize("base").imgSize(256).patchSize(16)
-        .tokenChannels(128).gamma(0.0).maskRatio(0.0).build();
+    return builder()
+        .vitEncModelSize("base")
+        .vitDecModelSize("base")
+        .imgSize(256)
+        .patchSize(16)
+        .tokenChannels(128)
+        .gamma(0.0)
+        .maskRatio(0.0)
+        .build();
   }
 
   /**
-   * {@code rectok_BB} with the stage-1 arguments of {@code run_train_tokenizer.sh}
-   * ({@code RecTok.pth}): adds the tiny DINOv3 semantic decoder.
+   * {@code rectok_BB} with the stage-1 arguments of {@code run_train_tokenizer.sh} ({@code
+   * RecTok.pth}): adds the tiny DINOv3 semantic decoder.
    */
   public static RecTokConfig rectokBBStage1() {
-    return builder().vitEncModelSize("base").vitDecModelSize("base").imgSize(256).patchSize(16)
-        .tokenChannels(128).encoderType("encoder").maskRatio(0.4).maskRatioMin(-0.1).maskRatioType("random")
-        .gamma(1.0).noiseSchedule("shift").foundationModelType("dinov3").semDecType("transformer")
-        .semTarget("rec+align").semInputType("noisy").vitSemModelSize("tiny").build();
+    return builder()
+        .vitEncModelSize("base")
+        .vitDecModelSize("base")
+        .imgSize(256)
+        .patchSize(16)
+        .tokenChannels(128)
+        .encoderType("encoder")
+        .maskRatio(0.4)
+        .maskRatioMin(-0.1)
+        .maskRatioType("random")
+        .gamma(1.0)
+        .noiseSchedule("shift")
+        .foundationModelType("dinov3")
+        .semDecType("transformer")
+        .semTarget("rec+align")
+        .semInputType("noisy")
+        .vitSemModelSize("tiny")
+        .build();
   }
 
   /** A preset by its reference name: {@code rectok_BB} (and {@code rectok_BB_stage1}). */
@@ -252,7 +287,9 @@ public record RecTokConfig(
     return switch (name) {
       case "rectok_BB" -> rectokBB();
       case "rectok_BB_stage1" -> rectokBBStage1();
-      default -> throw new IllegalArgumentException("unknown preset '" + name + "' (known: rectok_BB, rectok_BB_stage1)");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown preset '" + name + "' (known: rectok_BB, rectok_BB_stage1)");
     };
   }
 
@@ -260,11 +297,11 @@ public record RecTokConfig(
   private static final List<String> NOT_KWARGS = List.of("foundation_hidden_size", "size_dict");
 
   /**
-   * From a golden folder's {@code config.json} (or a model file's config): {@code constructor_kwargs}
-   * (reference names in snake_case; absent ones keep the reference defaults; an unknown one is
-   * refused with its path), {@code size_dict_additions}, and the foundation model stand-in's
-   * {@code teacher_stand_in.hidden_size} when present. Read through the record's one Jackson
-   * mapping ({@link ConfigJson}); {@link #toConstructorKwargs} is its inverse.
+   * From a golden folder's {@code config.json} (or a model file's config): {@code
+   * constructor_kwargs} (reference names in snake_case; absent ones keep the reference defaults; an
+   * unknown one is refused with its path), {@code size_dict_additions}, and the foundation model
+   * stand-in's {@code teacher_stand_in.hidden_size} when present. Read through the record's one
+   * Jackson mapping ({@link ConfigJson}); {@link #toConstructorKwargs} is its inverse.
    */
   public static RecTokConfig fromGoldenConfig(JsonNode config) {
     JsonNode kw = config.path("constructor_kwargs");
@@ -273,8 +310,13 @@ public record RecTokConfig(
     }
     for (String k : NOT_KWARGS) {
       if (kw.has(k)) {
-        throw new IllegalArgumentException("unknown key 'constructor_kwargs." + k + "': not a RecTok constructor argument"
-            + (k.equals("size_dict") ? " (use size_dict_additions)" : " (use teacher_stand_in.hidden_size)"));
+        throw new IllegalArgumentException(
+            "unknown key 'constructor_kwargs."
+                + k
+                + "': not a RecTok constructor argument"
+                + (k.equals("size_dict")
+                    ? " (use size_dict_additions)"
+                    : " (use teacher_stand_in.hidden_size)"));
       }
     }
     RecTokConfig defaults = builder().build();
@@ -293,8 +335,8 @@ public record RecTokConfig(
 
   /**
    * The reference's constructor arguments, every one written, in the reference's order (without
-   * {@code SIZE_DICT} and the foundation width, which are not arguments): the
-   * {@code constructor_kwargs} that {@link #fromGoldenConfig} reads back.
+   * {@code SIZE_DICT} and the foundation width, which are not arguments): the {@code
+   * constructor_kwargs} that {@link #fromGoldenConfig} reads back.
    */
   public ObjectNode toConstructorKwargs() {
     ObjectNode k = ConfigJson.write(this);
@@ -332,30 +374,125 @@ public record RecTokConfig(
 
     private Builder() {}
 
-    public Builder imgSize(int v) { imgSize = v; return this; }
-    public Builder patchSize(int v) { patchSize = v; return this; }
-    public Builder vitEncModelSize(String v) { vitEncModelSize = v; return this; }
-    public Builder vitDecModelSize(String v) { vitDecModelSize = v; return this; }
-    public Builder encoderType(String v) { encoderType = v; return this; }
-    public Builder vitSemModelSize(String v) { vitSemModelSize = v; return this; }
-    public Builder tokenChannels(int v) { tokenChannels = v; return this; }
-    public Builder foundationModelType(String v) { foundationModelType = v; return this; }
-    public Builder foundationHiddenSize(int v) { foundationHiddenSize = v; return this; }
-    public Builder clsTokenType(String v) { clsTokenType = v; return this; }
-    public Builder diffClsToken(boolean v) { diffClsToken = v; return this; }
-    public Builder semDecType(String v) { semDecType = v; return this; }
-    public Builder semInputType(String v) { semInputType = v; return this; }
-    public Builder semTarget(String v) { semTarget = v; return this; }
-    public Builder maskRatio(double v) { maskRatio = v; return this; }
-    public Builder maskRatioMin(double v) { maskRatioMin = v; return this; }
-    public Builder maskRatioType(String v) { maskRatioType = v; return this; }
-    public Builder gamma(double v) { gamma = v; return this; }
-    public Builder noiseSchedule(String v) { noiseSchedule = v; return this; }
-    public Builder disableKl(boolean v) { disableKl = v; return this; }
-    public Builder useQknorm(boolean v) { useQknorm = v; return this; }
-    public Builder mean(double v) { mean = v; return this; }
-    public Builder std(double v) { std = v; return this; }
-    public Builder scaleFactor(double v) { scaleFactor = v; return this; }
+    public Builder imgSize(int v) {
+      imgSize = v;
+      return this;
+    }
+
+    public Builder patchSize(int v) {
+      patchSize = v;
+      return this;
+    }
+
+    public Builder vitEncModelSize(String v) {
+      vitEncModelSize = v;
+      return this;
+    }
+
+    public Builder vitDecModelSize(String v) {
+      vitDecModelSize = v;
+      return this;
+    }
+
+    public Builder encoderType(String v) {
+      encoderType = v;
+      return this;
+    }
+
+    public Builder vitSemModelSize(String v) {
+      vitSemModelSize = v;
+      return this;
+    }
+
+    public Builder tokenChannels(int v) {
+      tokenChannels = v;
+      return this;
+    }
+
+    public Builder foundationModelType(String v) {
+      foundationModelType = v;
+      return this;
+    }
+
+    public Builder foundationHiddenSize(int v) {
+      foundationHiddenSize = v;
+      return this;
+    }
+
+    public Builder clsTokenType(String v) {
+      clsTokenType = v;
+      return this;
+    }
+
+    public Builder diffClsToken(boolean v) {
+      diffClsToken = v;
+      return this;
+    }
+
+    public Builder semDecType(String v) {
+      semDecType = v;
+      return this;
+    }
+
+    public Builder semInputType(String v) {
+      semInputType = v;
+      return this;
+    }
+
+    public Builder semTarget(String v) {
+      semTarget = v;
+      return this;
+    }
+
+    public Builder maskRatio(double v) {
+      maskRatio = v;
+      return this;
+    }
+
+    public Builder maskRatioMin(double v) {
+      maskRatioMin = v;
+      return this;
+    }
+
+    public Builder maskRatioType(String v) {
+      maskRatioType = v;
+      return this;
+    }
+
+    public Builder gamma(double v) {
+      gamma = v;
+      return this;
+    }
+
+    public Builder noiseSchedule(String v) {
+      noiseSchedule = v;
+      return this;
+    }
+
+    public Builder disableKl(boolean v) {
+      disableKl = v;
+      return this;
+    }
+
+    public Builder useQknorm(boolean v) {
+      useQknorm = v;
+      return this;
+    }
+
+    public Builder mean(double v) {
+      mean = v;
+      return this;
+    }
+
+    public Builder std(double v) {
+      std = v;
+      return this;
+    }
+
+    public Builder scaleFactor(double v) {
+      scaleFactor = v;
+      return this;
+    }
 
     /** Adds (or replaces) a named size, like the golden folders' {@code size_dict_additions}. */
     public Builder addSize(String name, ModelSize size) {
@@ -371,10 +508,32 @@ public record RecTokConfig(
     }
 
     public RecTokConfig build() {
-      return new RecTokConfig(imgSize, patchSize, vitEncModelSize, vitDecModelSize, encoderType, vitSemModelSize,
-          tokenChannels, foundationModelType, foundationHiddenSize, clsTokenType, diffClsToken, semDecType, semInputType, semTarget,
-          maskRatio, maskRatioMin, maskRatioType, gamma, noiseSchedule, disableKl, useQknorm, mean, std,
-          scaleFactor, sizeDict);
+      return new RecTokConfig(
+          imgSize,
+          patchSize,
+          vitEncModelSize,
+          vitDecModelSize,
+          encoderType,
+          vitSemModelSize,
+          tokenChannels,
+          foundationModelType,
+          foundationHiddenSize,
+          clsTokenType,
+          diffClsToken,
+          semDecType,
+          semInputType,
+          semTarget,
+          maskRatio,
+          maskRatioMin,
+          maskRatioType,
+          gamma,
+          noiseSchedule,
+          disableKl,
+          useQknorm,
+          mean,
+          std,
+          scaleFactor,
+          sizeDict);
     }
   }
 }

@@ -12,15 +12,17 @@ import java.util.List;
 
 /**
  * The stage-1 semantic decoder ({@code TransformerDecoder} of {@code models/rectok.py},
- * docs/tokenizer.md#semantic-decoder), registered as {@code sem_decoders.<foundation model>}: {@code token_embedding} of the
- * (noisy) visible latents, {@code mask_embedding} at masked positions, learned positions,
- * {@code ln_pre}, RoPE blocks, {@code ln_post}, {@code out} projecting to the foundation
- * model's hidden size for every token. Training only; discarded after training.
+ * docs/tokenizer.md#semantic-decoder), registered as {@code sem_decoders.<foundation model>}:
+ * {@code token_embedding} of the (noisy) visible latents, {@code mask_embedding} at masked
+ * positions, learned positions, {@code ln_pre}, RoPE blocks, {@code ln_post}, {@code out}
+ * projecting to the foundation model's hidden size for every token. Training only; discarded after
+ * training.
  *
- * <p>Owns its parameters and the non-persistent {@code rope_tensor}. Not for concurrent
- * training; eval-mode forward passes may run concurrently.
+ * <p>Owns its parameters and the non-persistent {@code rope_tensor}. Not for concurrent training;
+ * eval-mode forward passes may run concurrently.
  *
- * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode forwards are safe; it owns its parameters.
+ * <p>Threading and ownership as for every {@link dev.rectok.torch.nn.Module}: concurrent eval-mode
+ * forwards are safe; it owns its parameters.
  */
 public final class SemanticDecoder extends Module {
   private final Parameter positionalEmbedding;
@@ -35,11 +37,14 @@ public final class SemanticDecoder extends Module {
     RecTokConfig.ModelSize size = cfg.semanticSize();
     int width = size.width();
     int grid = cfg.gridSize();
-    this.positionalEmbedding = registerParameter("positional_embedding",
-        Tensor.zeros(1, cfg.seqLen(), width).normal_(0, Math.pow(width, -0.5), null));
+    this.positionalEmbedding =
+        registerParameter(
+            "positional_embedding",
+            Tensor.zeros(1, cfg.seqLen(), width).normal_(0, Math.pow(width, -0.5), null));
     // zero-initialized in the reference
     this.maskEmbedding = registerParameter("mask_embedding", Tensor.zeros(1, 1, width));
-    this.tokenEmbedding = registerModule("token_embedding", new Linear(cfg.tokenChannels(), width, true));
+    this.tokenEmbedding =
+        registerModule("token_embedding", new Linear(cfg.tokenChannels(), width, true));
     this.lnPre = registerModule("ln_pre", new RMSNorm(width, Block.NORM_EPS));
     ModuleList<Block> transformer = registerModule("transformer", new ModuleList<>());
     for (int i = 0; i < size.layers(); i++) {
@@ -49,7 +54,8 @@ public final class SemanticDecoder extends Module {
     this.out = registerModule("out", new Linear(width, cfg.foundationHiddenSize(), true));
     // A scope frees the unsqueezed-away table; the buffer itself escapes into the module.
     try (Scope s = Scope.open()) {
-      registerBuffer("rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
+      registerBuffer(
+          "rope_tensor", TokenizerRope.table(size.headDim(), grid, grid).unsqueeze(0), false);
     }
   }
 
@@ -61,7 +67,10 @@ public final class SemanticDecoder extends Module {
     return forward(zVisible, idsRestore, ActivationProbe.NONE);
   }
 
-  /** As {@link #forward(Tensor, Tensor)}, reporting {@code token_embedding}, {@code block<i>} and {@code ln_post}. */
+  /**
+   * As {@link #forward(Tensor, Tensor)}, reporting {@code token_embedding}, {@code block<i>} and
+   * {@code ln_post}.
+   */
   public Tensor forward(Tensor zVisible, Tensor idsRestore, ActivationProbe probe) {
     try (Scope s = Scope.open()) {
       Tensor x = tokenEmbedding.forward(zVisible);

@@ -7,9 +7,9 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 
 /**
- * The tokenizer's 2D RoPE ({@code get_rope_tensor} / {@code apply_rotary_emb} of
- * {@code models/rectok.py}), reproduced with its quirk: adjacent channels (2i, 2i+1) are rotated
- * together by {@code rotate_half} although they carry different frequencies (docs/tokenizer.md#rope). The
+ * The tokenizer's 2D RoPE ({@code get_rope_tensor} / {@code apply_rotary_emb} of {@code
+ * models/rectok.py}), reproduced with its quirk: adjacent channels (2i, 2i+1) are rotated together
+ * by {@code rotate_half} although they carry different frequencies (docs/tokenizer.md#rope). The
  * trained weights expect exactly this, so it is not "fixed" here.
  *
  * <p>Stateless and thread-safe; results belong to the caller (or the current {@link Scope}).
@@ -22,12 +22,13 @@ public final class TokenizerRope {
 
   /**
    * {@code get_rope_tensor(headDim, seqH, seqW)}: (seqH·seqW, 2·headDim) = [cos | sin] of the
-   * angles, tokens row-major. Built with the same float32 LibTorch ops as the reference
-   * ({@code linspace}, {@code pow}, {@code cartesian_prod}, matmul) so it matches bit for bit.
+   * angles, tokens row-major. Built with the same float32 LibTorch ops as the reference ({@code
+   * linspace}, {@code pow}, {@code cartesian_prod}, matmul) so it matches bit for bit.
    */
   public static Tensor table(int headDim, int seqH, int seqW) {
     if (headDim <= 0 || headDim % 4 != 0) {
-      throw new IllegalArgumentException("head dim must be a positive multiple of 4, got " + headDim);
+      throw new IllegalArgumentException(
+          "head dim must be a positive multiple of 4, got " + headDim);
     }
     int k = headDim / 4;
     int half = headDim / 2;
@@ -54,8 +55,8 @@ public final class TokenizerRope {
   }
 
   /**
-   * {@code apply_rotary_emb(x, rope)}: {@code x * cos + rotate_half(x) * sin} with x of shape
-   * (B, heads, L, D) and {@code rope} of shape (B or 1, L, 2D).
+   * {@code apply_rotary_emb(x, rope)}: {@code x * cos + rotate_half(x) * sin} with x of shape (B,
+   * heads, L, D) and {@code rope} of shape (B or 1, L, 2D).
    */
   public static Tensor apply(Tensor x, Tensor rope) {
     long d = x.size(3);

@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One process's membership in a data-parallel job: rank 0's TCP store at
- * {@code MASTER_ADDR:MASTER_PORT}, a checked rendezvous, the default Gloo {@link ProcessGroup}
- * (its store keys under {@code default_pg}, as PyTorch's), and heartbeats that let a failed
- * collective name the lost ranks. {@link #local()} is the world of one (no native state).
+ * One process's membership in a data-parallel job: rank 0's TCP store at {@code
+ * MASTER_ADDR:MASTER_PORT}, a checked rendezvous, the default Gloo {@link ProcessGroup} (its store
+ * keys under {@code default_pg}, as PyTorch's), and heartbeats that let a failed collective name
+ * the lost ranks. {@link #local()} is the world of one (no native state).
  *
  * <p>The rendezvous fails with a message, never a hang past the timeout: the port taken on rank 0,
  * rank 0 unreachable, ranks that did not join (named), a rank started twice, {@code WORLD_SIZE}
@@ -35,13 +35,26 @@ public final class DistributedContext implements AutoCloseable {
   private final Liveness liveness;
   private final boolean owner;
 
-  private DistributedContext(int rank, int size, int localRank, int localSize, Store store, ProcessGroup group,
+  private DistributedContext(
+      int rank,
+      int size,
+      int localRank,
+      int localSize,
+      Store store,
+      ProcessGroup group,
       Liveness liveness) {
     this(rank, size, localRank, localSize, store, group, liveness, true);
   }
 
-  private DistributedContext(int rank, int size, int localRank, int localSize, Store store, ProcessGroup group,
-      Liveness liveness, boolean owner) {
+  private DistributedContext(
+      int rank,
+      int size,
+      int localRank,
+      int localSize,
+      Store store,
+      ProcessGroup group,
+      Liveness liveness,
+      boolean owner) {
     this.owner = owner;
     this.rank = rank;
     this.size = size;
@@ -52,7 +65,9 @@ public final class DistributedContext implements AutoCloseable {
     this.liveness = liveness;
   }
 
-  /** The world of one process: rank 0 of 1, no store, no group; every collective is the identity. */
+  /**
+   * The world of one process: rank 0 of 1, no store, no group; every collective is the identity.
+   */
   public static DistributedContext local() {
     return new DistributedContext(0, 1, 0, 1, null, null, null);
   }
@@ -64,8 +79,15 @@ public final class DistributedContext implements AutoCloseable {
   public static DistributedContext forGroup(int rank, int size, ProcessGroup group) {
     java.util.Objects.requireNonNull(group, "group");
     if (group.rank() != rank || group.size() != size) {
-      throw new IllegalArgumentException("the group is rank " + group.rank() + " of " + group.size() + ", not " + rank
-          + " of " + size);
+      throw new IllegalArgumentException(
+          "the group is rank "
+              + group.rank()
+              + " of "
+              + group.size()
+              + ", not "
+              + rank
+              + " of "
+              + size);
     }
     return new DistributedContext(rank, size, rank, size, null, group, null, false);
   }
@@ -75,7 +97,9 @@ public final class DistributedContext implements AutoCloseable {
    * {@code WORLD_SIZE} is unset or 1.
    */
   public static DistributedContext fromEnvironment(Map<String, String> env, Duration timeout) {
-    return DistributedEnv.from(env).filter(e -> e.worldSize() > 1).map(e -> init(e, timeout))
+    return DistributedEnv.from(env)
+        .filter(e -> e.worldSize() > 1)
+        .map(e -> init(e, timeout))
         .orElseGet(DistributedContext::local);
   }
 
@@ -94,12 +118,23 @@ public final class DistributedContext implements AutoCloseable {
     try {
       store = Store.tcp(env.masterAddr(), env.masterPort(), rank == 0, size, timeout);
     } catch (DistributedException e) {
-      throw new DistributedException(rank == 0
-          ? "rank 0 could not serve the store on " + where + " (is the port in use? choose another MASTER_PORT / "
-              + "--master-port): " + e.getMessage()
-          : "rank " + rank + " could not reach rank 0's store at " + where + " within " + timeout.toSeconds()
-              + " s (is rank 0 running, MASTER_ADDR/MASTER_PORT right?): " + e.getMessage(),
-          rank == 0 ? List.of() : List.of(0), e);
+      throw new DistributedException(
+          rank == 0
+              ? "rank 0 could not serve the store on "
+                  + where
+                  + " (is the port in use? choose another MASTER_PORT / "
+                  + "--master-port): "
+                  + e.getMessage()
+              : "rank "
+                  + rank
+                  + " could not reach rank 0's store at "
+                  + where
+                  + " within "
+                  + timeout.toSeconds()
+                  + " s (is rank 0 running, MASTER_ADDR/MASTER_PORT right?): "
+                  + e.getMessage(),
+          rank == 0 ? List.of() : List.of(0),
+          e);
     }
     ProcessGroup pg = null;
     Store pgStore = null;
@@ -107,13 +142,18 @@ public final class DistributedContext implements AutoCloseable {
     try {
       rendezvous(store, rank, size, timeout, where);
       pgStore = store.prefix("default_pg");
-      ProcessGroup.GlooOptions opts = new ProcessGroup.GlooOptions(timeout, 2, env.socketIfname(),
-          env.socketIfname() == null && env.loopback() ? "127.0.0.1" : null);
+      ProcessGroup.GlooOptions opts =
+          new ProcessGroup.GlooOptions(
+              timeout,
+              2,
+              env.socketIfname(),
+              env.socketIfname() == null && env.loopback() ? "127.0.0.1" : null);
       pg = ProcessGroup.gloo(pgStore, rank, size, opts);
       live = new Liveness(store, rank, size, Duration.ofMillis(500));
       pg.liveness(live);
       LOG.log(Level.INFO, "rank {0} of {1} joined (store {2}, Gloo)", rank, size, where);
-      return new DistributedContext(rank, size, env.localRank(), env.localWorldSize(), store, pg, live);
+      return new DistributedContext(
+          rank, size, env.localRank(), env.localWorldSize(), store, pg, live);
     } catch (RuntimeException e) {
       for (AutoCloseable c : new AutoCloseable[] {live, pg, pgStore, store}) {
         try {
@@ -132,11 +172,17 @@ public final class DistributedContext implements AutoCloseable {
     }
   }
 
-  /** Each rank checks in with its WORLD_SIZE; every rank verifies the others' within the timeout. */
+  /**
+   * Each rank checks in with its WORLD_SIZE; every rank verifies the others' within the timeout.
+   */
   private static void rendezvous(Store store, int rank, int size, Duration timeout, String where) {
     if (store.add(KEYS + "claim/" + rank, 1) > 1) {
-      throw new DistributedException("rank " + rank + " was started twice for the store at " + where
-          + " (each process needs its own RANK; or a previous job still uses this MASTER_PORT)");
+      throw new DistributedException(
+          "rank "
+              + rank
+              + " was started twice for the store at "
+              + where
+              + " (each process needs its own RANK; or a previous job still uses this MASTER_PORT)");
     }
     store.set(KEYS + "world_size/" + rank, Integer.toString(size));
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -145,13 +191,23 @@ public final class DistributedContext implements AutoCloseable {
       missing.add(r);
     }
     while (!missing.isEmpty()) {
-      for (var it = missing.iterator(); it.hasNext();) {
+      for (var it = missing.iterator(); it.hasNext(); ) {
         int r = it.next();
         if (store.check(KEYS + "world_size/" + r)) {
-          int theirs = Integer.parseInt(new String(store.get(KEYS + "world_size/" + r), StandardCharsets.UTF_8));
+          int theirs =
+              Integer.parseInt(
+                  new String(store.get(KEYS + "world_size/" + r), StandardCharsets.UTF_8));
           if (theirs != size) {
-            throw new DistributedException("WORLD_SIZE differs between ranks: rank " + rank + " has " + size + ", rank "
-                + r + " has " + theirs + " (start every process with the same WORLD_SIZE)");
+            throw new DistributedException(
+                "WORLD_SIZE differs between ranks: rank "
+                    + rank
+                    + " has "
+                    + size
+                    + ", rank "
+                    + r
+                    + " has "
+                    + theirs
+                    + " (start every process with the same WORLD_SIZE)");
           }
           it.remove();
         }
@@ -160,10 +216,23 @@ public final class DistributedContext implements AutoCloseable {
         break;
       }
       if (System.nanoTime() > deadline) {
-        throw new DistributedException("rank " + rank + ": rank" + (missing.size() > 1 ? "s " : " ")
-            + missing.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
-            + " of WORLD_SIZE=" + size + " did not join the store at " + where + " within " + timeout.toSeconds()
-            + " s", missing, null);
+        throw new DistributedException(
+            "rank "
+                + rank
+                + ": rank"
+                + (missing.size() > 1 ? "s " : " ")
+                + missing.stream()
+                    .map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(", "))
+                + " of WORLD_SIZE="
+                + size
+                + " did not join the store at "
+                + where
+                + " within "
+                + timeout.toSeconds()
+                + " s",
+            missing,
+            null);
       }
       try {
         Thread.sleep(20);

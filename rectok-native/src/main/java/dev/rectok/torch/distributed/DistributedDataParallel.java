@@ -14,13 +14,13 @@ import java.util.Objects;
 
 /**
  * PyTorch DDP's gradient synchronisation for a list of parameters, done after the backward (no
- * backward hooks): gradients are averaged over the ranks in buckets assigned like
- * {@code compute_bucket_assignment_by_size} with DDP's defaults — parameters in reverse
- * registration order, one bucket series per dtype, the first bucket closed at 1 MiB and the
- * others at 25 MiB — each bucket flattened into a persistent buffer, divided by the world size
- * (as DDP's default hook does) and all-reduced asynchronously, all buckets in flight at once.
- * A parameter without a gradient on every rank keeps none (so the optimizer skips it as it would
- * in one process); one with a gradient on some ranks gets zeros from the others.
+ * backward hooks): gradients are averaged over the ranks in buckets assigned like {@code
+ * compute_bucket_assignment_by_size} with DDP's defaults — parameters in reverse registration
+ * order, one bucket series per dtype, the first bucket closed at 1 MiB and the others at 25 MiB —
+ * each bucket flattened into a persistent buffer, divided by the world size (as DDP's default hook
+ * does) and all-reduced asynchronously, all buckets in flight at once. A parameter without a
+ * gradient on every rank keeps none (so the optimizer skips it as it would in one process); one
+ * with a gradient on some ranks gets zeros from the others.
  *
  * <p>{@link #broadcastFromRankZero} copies rank 0's parameters and buffers to every rank, as DDP
  * does at construction.
@@ -34,6 +34,7 @@ import java.util.Objects;
 public final class DistributedDataParallel implements AutoCloseable {
   /** DDP's {@code bucket_cap_mb} default, 25 MiB. */
   public static final long BUCKET_BYTES = 25L << 20;
+
   /** DDP's first-bucket cap ({@code dist._DEFAULT_FIRST_BUCKET_BYTES}), 1 MiB. */
   public static final long FIRST_BUCKET_BYTES = 1L << 20;
 
@@ -48,8 +49,8 @@ public final class DistributedDataParallel implements AutoCloseable {
   }
 
   /** Buckets {@code params} with the given caps (bytes). */
-  public DistributedDataParallel(DistributedContext context, List<Parameter> params, long firstBucketBytes,
-      long bucketBytes) {
+  public DistributedDataParallel(
+      DistributedContext context, List<Parameter> params, long firstBucketBytes, long bucketBytes) {
     this.context = Objects.requireNonNull(context, "context");
     this.params = List.copyOf(params);
     long[] bytes = new long[this.params.size()];
@@ -67,7 +68,8 @@ public final class DistributedDataParallel implements AutoCloseable {
    * bucket, each bucket listing parameters in reverse registration order, buckets in the order
    * their all-reduce is issued. Public for tests and benchmarks.
    */
-  public static List<int[]> assignBuckets(long[] bytes, DType[] dtypes, long firstBucketBytes, long bucketBytes) {
+  public static List<int[]> assignBuckets(
+      long[] bytes, DType[] dtypes, long firstBucketBytes, long bucketBytes) {
     record Open(List<Integer> members, long size, boolean first) {}
     Map<DType, Open> open = new LinkedHashMap<>();
     List<List<Integer>> done = new ArrayList<>();
@@ -95,7 +97,8 @@ public final class DistributedDataParallel implements AutoCloseable {
   }
 
   /** Copies rank 0's values of {@code modules}' parameters and buffers into every rank's. */
-  public static void broadcastFromRankZero(DistributedContext context, List<? extends Module> modules) {
+  public static void broadcastFromRankZero(
+      DistributedContext context, List<? extends Module> modules) {
     if (!context.isDistributed()) {
       return;
     }
@@ -107,17 +110,22 @@ public final class DistributedDataParallel implements AutoCloseable {
     broadcastTensors(context, tensors);
   }
 
-  /** Copies rank 0's values of {@code tensors} (borrowed) into every rank's, per dtype in one buffer. */
+  /**
+   * Copies rank 0's values of {@code tensors} (borrowed) into every rank's, per dtype in one
+   * buffer.
+   */
   public static void broadcastTensors(DistributedContext context, List<Tensor> tensors) {
     if (!context.isDistributed() || tensors.isEmpty()) {
       return;
     }
     Map<DType, List<Tensor>> byType = new LinkedHashMap<>();
     tensors.forEach(t -> byType.computeIfAbsent(t.dtype(), k -> new ArrayList<>()).add(t));
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       for (List<Tensor> group : byType.values()) {
-        Tensor flat = Tensor.cat(group.stream().map(t -> t.detach().reshape(-1)).toArray(Tensor[]::new), 0)
-            .contiguous();
+        Tensor flat =
+            Tensor.cat(group.stream().map(t -> t.detach().reshape(-1)).toArray(Tensor[]::new), 0)
+                .contiguous();
         try (Work w = context.group().broadcast(flat, 0)) {
           w.await();
         }
@@ -142,7 +150,8 @@ public final class DistributedDataParallel implements AutoCloseable {
       return;
     }
     int world = context.size();
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       Tensor[] grads = new Tensor[params.size()];
       float[] has = new float[params.size()];
       for (int i = 0; i < grads.length; i++) {

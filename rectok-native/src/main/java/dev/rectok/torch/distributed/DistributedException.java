@@ -3,9 +3,9 @@ package dev.rectok.torch.distributed;
 import java.util.List;
 
 /**
- * A store operation, rendezvous or collective failed: a peer died or never came, a timeout
- * elapsed, the configuration disagrees between ranks, the port is taken. The message says which
- * (and, where {@link DistributedContext} could tell, which ranks are lost).
+ * A store operation, rendezvous or collective failed: a peer died or never came, a timeout elapsed,
+ * the configuration disagrees between ranks, the port is taken. The message says which (and, where
+ * {@link DistributedContext} could tell, which ranks are lost).
  *
  * <p>Immutable; safe to pass between threads.
  */

@@ -6,28 +6,29 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
 /**
- * PyTorch's {@code torch.utils.data.DistributedSampler}, law for law: with shuffling, epoch
- * {@code e}'s order is {@code torch.randperm(n, generator=Generator().manual_seed(seed + e))}
- * (ATen's own CPU generator and randperm, so the order is PyTorch's); without, {@code 0..n-1}.
- * Without {@code dropLast} the order is padded by repeating its head to {@code numSamples ×
- * replicas} ({@code numSamples = ceil(n / replicas)}); with it, truncated to
- * {@code numSamples = ceil((n − replicas) / replicas)} per rank when {@code n} is not divisible.
- * Rank {@code r} takes positions {@code r, r + replicas, r + 2·replicas, …}.
+ * PyTorch's {@code torch.utils.data.DistributedSampler}, law for law: with shuffling, epoch {@code
+ * e}'s order is {@code torch.randperm(n, generator=Generator().manual_seed(seed + e))} (ATen's own
+ * CPU generator and randperm, so the order is PyTorch's); without, {@code 0..n-1}. Without {@code
+ * dropLast} the order is padded by repeating its head to {@code numSamples × replicas} ({@code
+ * numSamples = ceil(n / replicas)}); with it, truncated to {@code numSamples = ceil((n − replicas)
+ * / replicas)} per rank when {@code n} is not divisible. Rank {@code r} takes positions {@code r, r
+ * + replicas, r + 2·replicas, …}.
  *
- * <p>So the union of the ranks' {@code k}-th batches of size {@code b} is the {@code k}-th batch
- * of size {@code b × replicas} of the one-rank sampler (when nothing was padded): a run with
- * a global batch is comparable across world sizes.
+ * <p>So the union of the ranks' {@code k}-th batches of size {@code b} is the {@code k}-th batch of
+ * size {@code b × replicas} of the one-rank sampler (when nothing was padded): a run with a global
+ * batch is comparable across world sizes.
  *
  * <p>Immutable and thread-safe.
  *
- * @param size     dataset size
+ * @param size dataset size
  * @param replicas number of ranks
- * @param rank     this rank
- * @param shuffle  whether to shuffle
- * @param seed     the shuffle's seed (the same on every rank)
+ * @param rank this rank
+ * @param shuffle whether to shuffle
+ * @param seed the shuffle's seed (the same on every rank)
  * @param dropLast whether to drop the tail instead of padding
  */
-public record DistributedSampler(int size, int replicas, int rank, boolean shuffle, long seed, boolean dropLast) {
+public record DistributedSampler(
+    int size, int replicas, int rank, boolean shuffle, long seed, boolean dropLast) {
 
   /** Checks the values. */
   public DistributedSampler {
@@ -61,7 +62,8 @@ public record DistributedSampler(int size, int replicas, int rank, boolean shuff
       }
       return p;
     }
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(seed + epoch)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(seed + epoch)) {
       long[] v = Tensor.randperm(size, g, Device.CPU).toLongArray();
       for (int i = 0; i < size; i++) {
         p[i] = (int) v[i];

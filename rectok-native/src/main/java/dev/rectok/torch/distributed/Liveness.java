@@ -6,9 +6,9 @@ import java.util.List;
 
 /**
  * Heartbeats through the store, so that a failed collective can name the ranks that died: every
- * rank bumps its counter {@code rectok/hb/<rank>} each interval; after a failure, the counters
- * that do not move for three intervals belong to lost ranks. When the store itself is gone, rank
- * 0 (which hosts a TCP store) is the lost one.
+ * rank bumps its counter {@code rectok/hb/<rank>} each interval; after a failure, the counters that
+ * do not move for three intervals belong to lost ranks. When the store itself is gone, rank 0
+ * (which hosts a TCP store) is the lost one.
  *
  * <p><b>Ownership.</b> Borrows the store (which must outlive it); owns its daemon thread, stopped
  * and joined by {@link #close}. <b>Threading.</b> {@link #lostRanks} may be called from any thread.

@@ -14,29 +14,36 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts this machine's processes of a data-parallel job, as {@code torchrun} does: one process
- * per local rank with the {@code torchrun} environment ({@code RANK}, {@code WORLD_SIZE},
- * {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}), intra-op
+ * Starts this machine's processes of a data-parallel job, as {@code torchrun} does: one process per
+ * local rank with the {@code torchrun} environment ({@code RANK}, {@code WORLD_SIZE}, {@code
+ * LOCAL_RANK}, {@code LOCAL_WORLD_SIZE}, {@code MASTER_ADDR}, {@code MASTER_PORT}), intra-op
  * threads = cores ÷ local processes ({@code OMP_NUM_THREADS}, unless set), their output prefixed
  * with {@code [rank r]}. When one exits with a failure the others are stopped (SIGTERM, then
  * SIGKILL after a grace period) and its exit code is returned; when the launcher's JVM stops, a
- * shutdown hook stops them too, and each child watches the launcher's pid
- * ({@code RECTOK_LAUNCHER_PID}), so no process outlives the job.
+ * shutdown hook stops them too, and each child watches the launcher's pid ({@code
+ * RECTOK_LAUNCHER_PID}), so no process outlives the job.
  *
- * <p><b>Threading.</b> {@link #run} blocks the calling thread; one call at a time per instance.
- * The launcher owns the processes it starts.
+ * <p><b>Threading.</b> {@link #run} blocks the calling thread; one call at a time per instance. The
+ * launcher owns the processes it starts.
  *
- * @param command        the command of every local process (e.g. {@code java ... RecTokCli train ...})
- * @param nprocPerNode   processes on this machine
- * @param nnodes         machines
- * @param nodeRank       this machine's index
- * @param masterAddr     rank 0's host
- * @param masterPort     rank 0's store port
- * @param grace          how long a stopped process may take to exit before SIGKILL
- * @param extraEnv       more environment for every process
+ * @param command the command of every local process (e.g. {@code java ... RecTokCli train ...})
+ * @param nprocPerNode processes on this machine
+ * @param nnodes machines
+ * @param nodeRank this machine's index
+ * @param masterAddr rank 0's host
+ * @param masterPort rank 0's store port
+ * @param grace how long a stopped process may take to exit before SIGKILL
+ * @param extraEnv more environment for every process
  */
-public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, int nodeRank, String masterAddr,
-    int masterPort, Duration grace, Map<String, String> extraEnv) {
+public record LocalLauncher(
+    List<String> command,
+    int nprocPerNode,
+    int nnodes,
+    int nodeRank,
+    String masterAddr,
+    int masterPort,
+    Duration grace,
+    Map<String, String> extraEnv) {
 
   /** The environment variable a child reads to watch its launcher. */
   public static final String LAUNCHER_PID = "RECTOK_LAUNCHER_PID";
@@ -55,7 +62,8 @@ public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, 
       throw new IllegalArgumentException("--nnodes must be >= 1, got " + nnodes);
     }
     if (nodeRank < 0 || nodeRank >= nnodes) {
-      throw new IllegalArgumentException("--node-rank must be in 0.." + (nnodes - 1) + ", got " + nodeRank);
+      throw new IllegalArgumentException(
+          "--node-rank must be in 0.." + (nnodes - 1) + ", got " + nodeRank);
     }
     if (masterPort < 1 || masterPort > 65535) {
       throw new IllegalArgumentException("--master-port must be in 1..65535, got " + masterPort);
@@ -98,21 +106,26 @@ public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, 
         Process p = pb.start();
         procs.add(p);
         int rank = nodeRank * nprocPerNode + local;
-        Thread pump = Thread.ofPlatform().daemon().name("rectok-launch-out-" + rank).start(() -> pump(p, rank, out));
+        Thread pump =
+            Thread.ofPlatform()
+                .daemon()
+                .name("rectok-launch-out-" + rank)
+                .start(() -> pump(p, rank, out));
         pumps.add(pump);
       }
       int failedRank = -1;
       int failedCode = 0;
       List<Process> running = new ArrayList<>(procs);
       while (!running.isEmpty()) {
-        CompletableFuture<?> any = CompletableFuture.anyOf(running.stream().map(Process::onExit)
-            .toArray(CompletableFuture[]::new));
+        CompletableFuture<?> any =
+            CompletableFuture.anyOf(
+                running.stream().map(Process::onExit).toArray(CompletableFuture[]::new));
         try {
           any.get();
         } catch (java.util.concurrent.ExecutionException e) {
           throw new IOException(e.getCause());
         }
-        for (var it = running.iterator(); it.hasNext();) {
+        for (var it = running.iterator(); it.hasNext(); ) {
           Process p = it.next();
           if (!p.isAlive()) {
             it.remove();
@@ -125,8 +138,12 @@ public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, 
         }
         if (failedRank >= 0 && !running.isEmpty()) {
           synchronized (out) {
-            out.printf("[launch] rank %d exited with code %d%s; stopping the %d other local process%s%n", failedRank,
-                failedCode, failedCode > 128 ? " (signal " + (failedCode - 128) + ")" : "", running.size(),
+            out.printf(
+                "[launch] rank %d exited with code %d%s; stopping the %d other local process%s%n",
+                failedRank,
+                failedCode,
+                failedCode > 128 ? " (signal " + (failedCode - 128) + ")" : "",
+                running.size(),
                 running.size() == 1 ? "" : "es");
           }
           stopAll(running, grace);
@@ -151,7 +168,8 @@ public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, 
   }
 
   private static void pump(Process p, int rank, PrintStream out) {
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {
         synchronized (out) {
@@ -163,7 +181,10 @@ public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, 
     }
   }
 
-  /** SIGTERM to every live process (and its children), SIGKILL to those still alive after {@code grace}. */
+  /**
+   * SIGTERM to every live process (and its children), SIGKILL to those still alive after {@code
+   * grace}.
+   */
   static void stopAll(List<Process> procs, Duration grace) {
     for (Process p : procs) {
       if (p.isAlive()) {
@@ -188,9 +209,9 @@ public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, 
   }
 
   /**
-   * Stops this JVM (exit code 1, message on stderr) when the launcher named by
-   * {@code RECTOK_LAUNCHER_PID} is gone, checking every second on a daemon thread. Nothing when
-   * the variable is unset (e.g. under {@code torchrun}).
+   * Stops this JVM (exit code 1, message on stderr) when the launcher named by {@code
+   * RECTOK_LAUNCHER_PID} is gone, checking every second on a daemon thread. Nothing when the
+   * variable is unset (e.g. under {@code torchrun}).
    */
   public static void watchLauncher(Map<String, String> env) {
     String pid = env.get(LAUNCHER_PID);
@@ -203,18 +224,23 @@ public record LocalLauncher(List<String> command, int nprocPerNode, int nnodes, 
     } catch (NumberFormatException e) {
       return;
     }
-    Thread.ofPlatform().daemon().name("rectok-launcher-watch").start(() -> {
-      while (true) {
-        if (ProcessHandle.of(launcher).map(h -> !h.isAlive()).orElse(true)) {
-          System.err.println("rectok: the launcher (pid " + launcher + ") is gone; stopping");
-          Runtime.getRuntime().halt(1);
-        }
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("rectok-launcher-watch")
+        .start(
+            () -> {
+              while (true) {
+                if (ProcessHandle.of(launcher).map(h -> !h.isAlive()).orElse(true)) {
+                  System.err.println(
+                      "rectok: the launcher (pid " + launcher + ") is gone; stopping");
+                  Runtime.getRuntime().halt(1);
+                }
+                try {
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            });
   }
 }

@@ -13,14 +13,14 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A c10d process group ({@code torch.distributed.ProcessGroup}): {@link #gloo} on the CPU (and
- * for CPU tensors anywhere), {@link #nccl} for CUDA tensors with a CUDA LibTorch 2.x. Collectives
- * are asynchronous and return a {@link Work}; tensors are reduced, broadcast or gathered in place
- * and must be dense and contiguous.
+ * A c10d process group ({@code torch.distributed.ProcessGroup}): {@link #gloo} on the CPU (and for
+ * CPU tensors anywhere), {@link #nccl} for CUDA tensors with a CUDA LibTorch 2.x. Collectives are
+ * asynchronous and return a {@link Work}; tensors are reduced, broadcast or gathered in place and
+ * must be dense and contiguous.
  *
- * <p>Every rank must issue the same collectives, with tensors of the same shapes and dtypes, in
- * the same order (c10d's rule). A dead peer or a peer silent for longer than the group's timeout
- * fails the collective in every surviving rank; nothing waits longer than that timeout.
+ * <p>Every rank must issue the same collectives, with tensors of the same shapes and dtypes, in the
+ * same order (c10d's rule). A dead peer or a peer silent for longer than the group's timeout fails
+ * the collective in every surviving rank; nothing waits longer than that timeout.
  *
  * <p><b>Ownership.</b> Owns one native process group, freed by {@link #close} (which waits for
  * collectives still queued, at most the timeout). <b>Threading.</b> Issue collectives from one
@@ -30,9 +30,9 @@ public final class ProcessGroup implements AutoCloseable {
   /**
    * Gloo options.
    *
-   * @param timeout  how long a collective, and the connection of the full mesh, may take
-   * @param threads  Gloo worker threads (PyTorch's default: 2)
-   * @param ifnames  network interfaces to use, comma-separated ({@code GLOO_SOCKET_IFNAME}), or null
+   * @param timeout how long a collective, and the connection of the full mesh, may take
+   * @param threads Gloo worker threads (PyTorch's default: 2)
+   * @param ifnames network interfaces to use, comma-separated ({@code GLOO_SOCKET_IFNAME}), or null
    * @param hostname the address to bind when no interface is given (e.g. {@code 127.0.0.1} for a
    *     single machine), or null for the address the host name resolves to
    */
@@ -67,8 +67,8 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
-   * A Gloo group of {@code size} ranks meeting in {@code store}. Blocks until every rank joined
-   * (at most the timeout). The store is borrowed (the group keeps what it needs).
+   * A Gloo group of {@code size} ranks meeting in {@code store}. Blocks until every rank joined (at
+   * most the timeout). The store is borrowed (the group keeps what it needs).
    *
    * @throws DistributedException if a peer does not come in time or the network setup fails
    */
@@ -80,10 +80,16 @@ public final class ProcessGroup implements AutoCloseable {
     store.lock().readLock().lock();
     try (Arena a = Arena.ofConfined()) {
       CallFrame f = CallFrame.get();
-      MemorySegment ifn = options.ifnames() == null ? MemorySegment.NULL : a.allocateFrom(options.ifnames());
-      MemorySegment host = options.hostname() == null ? MemorySegment.NULL : a.allocateFrom(options.hostname());
-      Native.check((int) Shim.rt_pg_gloo.MH.invokeExact(f.ctx, store.live(), rank, size, ifn, host,
-          options.threads(), ms, f.out), f, "Gloo process group (rank " + rank + " of " + size + ")");
+      MemorySegment ifn =
+          options.ifnames() == null ? MemorySegment.NULL : a.allocateFrom(options.ifnames());
+      MemorySegment host =
+          options.hostname() == null ? MemorySegment.NULL : a.allocateFrom(options.hostname());
+      Native.check(
+          (int)
+              Shim.rt_pg_gloo.MH.invokeExact(
+                  f.ctx, store.live(), rank, size, ifn, host, options.threads(), ms, f.out),
+          f,
+          "Gloo process group (rank " + rank + " of " + size + ")");
       return new ProcessGroup(Native.outPointer(f), rank, size, options.timeout(), "gloo");
     } catch (Throwable t) {
       throw Native.rethrow(t);
@@ -103,7 +109,9 @@ public final class ProcessGroup implements AutoCloseable {
     store.lock().readLock().lock();
     try {
       CallFrame f = CallFrame.get();
-      Native.check((int) Shim.rt_pg_nccl.MH.invokeExact(f.ctx, store.live(), rank, size, device, ms, f.out), f,
+      Native.check(
+          (int) Shim.rt_pg_nccl.MH.invokeExact(f.ctx, store.live(), rank, size, device, ms, f.out),
+          f,
           "NCCL process group (rank " + rank + " of " + size + ")");
       return new ProcessGroup(Native.outPointer(f), rank, size, timeout, "nccl");
     } catch (Throwable t) {
@@ -115,7 +123,8 @@ public final class ProcessGroup implements AutoCloseable {
 
   private static void checkRank(int rank, int size) {
     if (size < 1 || rank < 0 || rank >= size) {
-      throw new IllegalArgumentException("rank must be in 0.." + (size - 1) + " for world size " + size + ", got " + rank);
+      throw new IllegalArgumentException(
+          "rank must be in 0.." + (size - 1) + " for world size " + size + ", got " + rank);
     }
   }
 
@@ -143,7 +152,11 @@ public final class ProcessGroup implements AutoCloseable {
   public Work allreduce(Tensor t, ReduceOp op) {
     CallFrame f = CallFrame.get();
     try {
-      Native.check((int) Shim.rt_pg_allreduce.MH.invokeExact(f.ctx, live(), TensorAccess.handle(t), op.code, f.out), f,
+      Native.check(
+          (int)
+              Shim.rt_pg_allreduce.MH.invokeExact(
+                  f.ctx, live(), TensorAccess.handle(t), op.code, f.out),
+          f,
           "allreduce");
       return new Work(Native.outPointer(f), "allreduce", this, List.of(t));
     } catch (Throwable e) {
@@ -161,8 +174,12 @@ public final class ProcessGroup implements AutoCloseable {
     try (Arena a = Arena.ofConfined()) {
       CallFrame f = CallFrame.get();
       MemorySegment arr = handles(a, ts);
-      Native.check((int) Shim.rt_pg_allreduce_coalesced.MH.invokeExact(f.ctx, live(), arr, (long) ts.size(), op.code,
-          f.out), f, "allreduce_coalesced");
+      Native.check(
+          (int)
+              Shim.rt_pg_allreduce_coalesced.MH.invokeExact(
+                  f.ctx, live(), arr, (long) ts.size(), op.code, f.out),
+          f,
+          "allreduce_coalesced");
       return new Work(Native.outPointer(f), "allreduce_coalesced", this, List.copyOf(ts));
     } catch (Throwable e) {
       throw Native.rethrow(e);
@@ -175,7 +192,11 @@ public final class ProcessGroup implements AutoCloseable {
   public Work broadcast(Tensor t, int root) {
     CallFrame f = CallFrame.get();
     try {
-      Native.check((int) Shim.rt_pg_broadcast.MH.invokeExact(f.ctx, live(), TensorAccess.handle(t), root, f.out), f,
+      Native.check(
+          (int)
+              Shim.rt_pg_broadcast.MH.invokeExact(
+                  f.ctx, live(), TensorAccess.handle(t), root, f.out),
+          f,
           "broadcast");
       return new Work(Native.outPointer(f), "broadcast", this, List.of(t));
     } catch (Throwable e) {
@@ -193,8 +214,12 @@ public final class ProcessGroup implements AutoCloseable {
     try (Arena a = Arena.ofConfined()) {
       CallFrame f = CallFrame.get();
       MemorySegment arr = handles(a, outputs);
-      Native.check((int) Shim.rt_pg_allgather.MH.invokeExact(f.ctx, live(), TensorAccess.handle(input), arr,
-          (long) outputs.size(), f.out), f, "allgather");
+      Native.check(
+          (int)
+              Shim.rt_pg_allgather.MH.invokeExact(
+                  f.ctx, live(), TensorAccess.handle(input), arr, (long) outputs.size(), f.out),
+          f,
+          "allgather");
       List<Tensor> keep = new java.util.ArrayList<>(outputs);
       keep.add(input);
       return new Work(Native.outPointer(f), "allgather", this, keep);
@@ -247,16 +272,25 @@ public final class ProcessGroup implements AutoCloseable {
     this.liveness = l;
   }
 
-  /** The exception for a failed collective {@code what} with the shim's {@code message}, lost ranks diagnosed. */
+  /**
+   * The exception for a failed collective {@code what} with the shim's {@code message}, lost ranks
+   * diagnosed.
+   */
   DistributedException failure(String what, String message) {
     Liveness l = liveness;
     List<Integer> lost = l == null ? List.of() : l.lostRanks();
     StringBuilder sb = new StringBuilder();
     sb.append("rank ").append(rank).append(": ").append(what).append(" failed");
     if (!lost.isEmpty()) {
-      sb.append(": lost rank").append(lost.size() > 1 ? "s " : " ")
-          .append(lost.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
-      sb.append(" (no heartbeat").append(lost.contains(0) ? "; rank 0 hosts the store" : "").append(")");
+      sb.append(": lost rank")
+          .append(lost.size() > 1 ? "s " : " ")
+          .append(
+              lost.stream()
+                  .map(String::valueOf)
+                  .collect(java.util.stream.Collectors.joining(", ")));
+      sb.append(" (no heartbeat")
+          .append(lost.contains(0) ? "; rank 0 hosts the store" : "")
+          .append(")");
     }
     sb.append(" — ").append(message);
     return new DistributedException(sb.toString(), lost, null);

@@ -13,17 +13,17 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A c10d key-value store, the rendezvous of a {@link ProcessGroup}: {@link #tcp} (rank 0 serves,
- * the others connect; {@code torchrun}'s {@code MASTER_ADDR:MASTER_PORT}), {@link #file} (a file
- * on a shared file system; one fresh file per run) or {@link #prefix} (a namespace inside another
+ * the others connect; {@code torchrun}'s {@code MASTER_ADDR:MASTER_PORT}), {@link #file} (a file on
+ * a shared file system; one fresh file per run) or {@link #prefix} (a namespace inside another
  * store). Values are bytes; {@link #get} waits for a key up to the store's timeout.
  *
  * <p><b>Ownership.</b> A store owns one native handle, freed by {@link #close}. A prefix store
- * holds its own reference to the underlying store, so either may be closed first. A process
- * group keeps the store it was built on alive natively; the Java object may be closed after the
- * group is built.
+ * holds its own reference to the underlying store, so either may be closed first. A process group
+ * keeps the store it was built on alive natively; the Java object may be closed after the group is
+ * built.
  *
- * <p><b>Threading.</b> Thread-safe: c10d serialises the operations of one store, and
- * {@link #close} waits for calls in flight (a blocked {@link #get} for at most the timeout).
+ * <p><b>Threading.</b> Thread-safe: c10d serialises the operations of one store, and {@link #close}
+ * waits for calls in flight (a blocked {@link #get} for at most the timeout).
  */
 public final class Store implements AutoCloseable {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -41,23 +41,30 @@ public final class Store implements AutoCloseable {
   }
 
   /**
-   * A TCP store at {@code host:port}. The server ({@code isServer}, rank 0) listens and waits
-   * until {@code worldSize} clients (itself included) connected; clients connect, retrying, up to
-   * {@code timeout}, which also bounds every later {@link #get}.
+   * A TCP store at {@code host:port}. The server ({@code isServer}, rank 0) listens and waits until
+   * {@code worldSize} clients (itself included) connected; clients connect, retrying, up to {@code
+   * timeout}, which also bounds every later {@link #get}.
    *
-   * @throws DistributedException if the port is taken, the server is unreachable or the timeout elapses
+   * @throws DistributedException if the port is taken, the server is unreachable or the timeout
+   *     elapses
    */
-  public static Store tcp(String host, int port, boolean isServer, int worldSize, Duration timeout) {
+  public static Store tcp(
+      String host, int port, boolean isServer, int worldSize, Duration timeout) {
     Objects.requireNonNull(host, "host");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be in 0..65535, got " + port);
     }
     long ms = Native.millis(timeout, "store timeout");
-    String what = (isServer ? "TCP store server on port " : "TCP store client of ") + host + ":" + port;
+    String what =
+        (isServer ? "TCP store server on port " : "TCP store client of ") + host + ":" + port;
     CallFrame f = CallFrame.get();
     try (Arena a = Arena.ofConfined()) {
-      Native.check((int) Shim.rt_store_tcp.MH.invokeExact(f.ctx, a.allocateFrom(host), port, isServer ? 1 : 0,
-          worldSize, ms, f.out), f, what);
+      Native.check(
+          (int)
+              Shim.rt_store_tcp.MH.invokeExact(
+                  f.ctx, a.allocateFrom(host), port, isServer ? 1 : 0, worldSize, ms, f.out),
+          f,
+          what);
       return new Store(Native.outPointer(f), what);
     } catch (Throwable t) {
       throw Native.rethrow(t);
@@ -71,21 +78,29 @@ public final class Store implements AutoCloseable {
     String what = "file store " + file;
     CallFrame f = CallFrame.get();
     try (Arena a = Arena.ofConfined()) {
-      Native.check((int) Shim.rt_store_file.MH.invokeExact(f.ctx, a.allocateFrom(file.toString()), worldSize, ms,
-          f.out), f, what);
+      Native.check(
+          (int)
+              Shim.rt_store_file.MH.invokeExact(
+                  f.ctx, a.allocateFrom(file.toString()), worldSize, ms, f.out),
+          f,
+          what);
       return new Store(Native.outPointer(f), what);
     } catch (Throwable t) {
       throw Native.rethrow(t);
     }
   }
 
-  /** A view of this store whose keys are prefixed with {@code prefix + "/"} (owned by the caller). */
+  /**
+   * A view of this store whose keys are prefixed with {@code prefix + "/"} (owned by the caller).
+   */
   public Store prefix(String prefix) {
     Objects.requireNonNull(prefix, "prefix");
     lock.readLock().lock();
     try (Arena a = Arena.ofConfined()) {
       CallFrame f = CallFrame.get();
-      Native.check((int) Shim.rt_store_prefix.MH.invokeExact(f.ctx, a.allocateFrom(prefix), live(), f.out), f,
+      Native.check(
+          (int) Shim.rt_store_prefix.MH.invokeExact(f.ctx, a.allocateFrom(prefix), live(), f.out),
+          f,
           "prefix store");
       return new Store(Native.outPointer(f), description + " [" + prefix + "]");
     } catch (Throwable t) {
@@ -102,8 +117,12 @@ public final class Store implements AutoCloseable {
       CallFrame f = CallFrame.get();
       MemorySegment v = a.allocate(Math.max(1, value.length));
       MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
-      Native.check((int) Shim.rt_store_set.MH.invokeExact(f.ctx, live(), a.allocateFrom(key), v, (long) value.length),
-          f, description + ": set " + key);
+      Native.check(
+          (int)
+              Shim.rt_store_set.MH.invokeExact(
+                  f.ctx, live(), a.allocateFrom(key), v, (long) value.length),
+          f,
+          description + ": set " + key);
     } catch (Throwable t) {
       throw Native.rethrow(t);
     } finally {
@@ -147,13 +166,18 @@ public final class Store implements AutoCloseable {
     return new String(get(key), StandardCharsets.UTF_8);
   }
 
-  /** Atomically adds {@code delta} to the integer counter {@code key} (0 when new); returns the new value. */
+  /**
+   * Atomically adds {@code delta} to the integer counter {@code key} (0 when new); returns the new
+   * value.
+   */
   public long add(String key, long delta) {
     lock.readLock().lock();
     try (Arena a = Arena.ofConfined()) {
       CallFrame f = CallFrame.get();
       MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
-      Native.check((int) Shim.rt_store_add.MH.invokeExact(f.ctx, live(), a.allocateFrom(key), delta, out), f,
+      Native.check(
+          (int) Shim.rt_store_add.MH.invokeExact(f.ctx, live(), a.allocateFrom(key), delta, out),
+          f,
           description + ": add " + key);
       return out.get(ValueLayout.JAVA_LONG, 0);
     } catch (Throwable t) {
@@ -169,7 +193,9 @@ public final class Store implements AutoCloseable {
     try (Arena a = Arena.ofConfined()) {
       CallFrame f = CallFrame.get();
       MemorySegment out = a.allocate(ValueLayout.JAVA_INT);
-      Native.check((int) Shim.rt_store_check.MH.invokeExact(f.ctx, live(), a.allocateFrom(key), out), f,
+      Native.check(
+          (int) Shim.rt_store_check.MH.invokeExact(f.ctx, live(), a.allocateFrom(key), out),
+          f,
           description + ": check " + key);
       return out.get(ValueLayout.JAVA_INT, 0) != 0;
     } catch (Throwable t) {
@@ -197,7 +223,9 @@ public final class Store implements AutoCloseable {
     return description;
   }
 
-  /** Frees the native store (a TCP server stops serving once every user of it is gone). Idempotent. */
+  /**
+   * Frees the native store (a TCP server stops serving once every user of it is gone). Idempotent.
+   */
   @Override
   public void close() {
     lock.writeLock().lock();

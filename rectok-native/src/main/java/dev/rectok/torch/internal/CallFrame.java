@@ -9,9 +9,9 @@ import java.lang.foreign.ValueLayout;
  * out-handle slots, and a bump area for shape arrays. One per Java thread (virtual threads
  * included), so nothing here depends on the OS thread a call runs on.
  *
- * <p>Not thread-safe by design: used only by its own thread, and never across a nested call.
- * Its few KiB of native memory live as long as the frame object (an automatic arena); that is
- * scratch, not tensor memory, which is always freed explicitly.
+ * <p>Not thread-safe by design: used only by its own thread, and never across a nested call. Its
+ * few KiB of native memory live as long as the frame object (an automatic arena); that is scratch,
+ * not tensor memory, which is always freed explicitly.
  */
 public final class CallFrame {
   private static final ThreadLocal<CallFrame> FRAMES = ThreadLocal.withInitial(CallFrame::new);
@@ -19,10 +19,13 @@ public final class CallFrame {
   private static final long SCRATCH_BYTES = 8192;
 
   private final Arena arena = Arena.ofAuto();
+
   /** The rt_ctx of this thread. */
   public final MemorySegment ctx = arena.allocate(Shim.RT_CTX_SIZE, 8);
+
   /** Out-handle slots (rt_tensor**), also used for small scalar outputs. */
   public final MemorySegment out = arena.allocate(8L * OUT_SLOTS, 8);
+
   private final MemorySegment scratch = arena.allocate(SCRATCH_BYTES, 8);
   private MemorySegment overflow = MemorySegment.NULL;
   private long used;
@@ -88,7 +91,10 @@ public final class CallFrame {
     return seg;
   }
 
-  /** The grad mode this thread passes with each call (an {@code RT_GRAD_*} / {@code RT_INFERENCE_MODE} code). */
+  /**
+   * The grad mode this thread passes with each call (an {@code RT_GRAD_*} / {@code
+   * RT_INFERENCE_MODE} code).
+   */
   public int gradMode() {
     return ctx.get(ValueLayout.JAVA_INT, Shim.RT_CTX_GRAD_MODE_OFFSET);
   }

@@ -3,8 +3,9 @@ package dev.rectok.torch.internal;
 import dev.rectok.torch.Tensor;
 
 /**
- * Gives binding code outside package {@code dev.rectok.torch} (e.g. {@code dev.rectok.torch.distributed})
- * the native handle of a {@link Tensor} without making it public API. Not exported by the module.
+ * Gives binding code outside package {@code dev.rectok.torch} (e.g. {@code
+ * dev.rectok.torch.distributed}) the native handle of a {@link Tensor} without making it public
+ * API. Not exported by the module.
  *
  * <p>The caller borrows the handle: the tensor keeps ownership, and the caller keeps the tensor
  * reachable until the native call returned ({@code Reference.reachabilityFence}). Thread-safe.
@@ -30,7 +31,8 @@ public final class TensorAccess {
     Bridge b = bridge;
     if (b == null) {
       try {
-        Class.forName("dev.rectok.torch.TensorAccessBridge", true, TensorAccess.class.getClassLoader());
+        Class.forName(
+            "dev.rectok.torch.TensorAccessBridge", true, TensorAccess.class.getClassLoader());
       } catch (ClassNotFoundException e) {
         throw new IllegalStateException(e);
       }

@@ -12,9 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Crash-safe file replacement: temp file in the same folder, fsync, atomic rename, fsync folder.
- * A reader (or a process restarted after a crash) sees the old content or the complete new one,
- * never a mix. Stateless and thread-safe; concurrent writers of one target leave the last rename.
+ * Crash-safe file replacement: temp file in the same folder, fsync, atomic rename, fsync folder. A
+ * reader (or a process restarted after a crash) sees the old content or the complete new one, never
+ * a mix. Stateless and thread-safe; concurrent writers of one target leave the last rename.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -33,7 +33,8 @@ public final class AtomicFiles {
     // with CREATE_NEW gets the mode of any new file (the umask), like model files.
     Path tmp = createSibling(dir, abs.getFileName().toString());
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer buf = ByteBuffer.wrap(content);
         while (buf.hasRemaining()) {
           ch.write(buf);
@@ -43,7 +44,8 @@ public final class AtomicFiles {
       try {
         Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("the file system of " + dir + " cannot rename atomically; cannot write " + target, e);
+        throw new IOException(
+            "the file system of " + dir + " cannot rename atomically; cannot write " + target, e);
       }
     } finally {
       Files.deleteIfExists(tmp);
@@ -60,7 +62,9 @@ public final class AtomicFiles {
   /** Creates an empty, uniquely named hidden sibling {@code .NAME.<random>.tmp} in {@code dir}. */
   static Path createSibling(Path dir, String name) throws IOException {
     for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+      Path tmp =
+          dir.resolve(
+              "." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
       try {
         FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
         return tmp;

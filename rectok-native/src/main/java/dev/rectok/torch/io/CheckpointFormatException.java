@@ -3,9 +3,9 @@ package dev.rectok.torch.io;
 import java.io.IOException;
 
 /**
- * A checkpoint or tensor file is malformed, truncated, or asks for something we refuse to do
- * (an unsafe pickle global). Checked: callers decide how to report a bad file. The message names
- * the file and the reason.
+ * A checkpoint or tensor file is malformed, truncated, or asks for something we refuse to do (an
+ * unsafe pickle global). Checked: callers decide how to report a bad file. The message names the
+ * file and the reason.
  *
  * <p>Immutable; safe to pass between threads.
  */

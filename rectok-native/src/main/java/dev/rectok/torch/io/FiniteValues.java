@@ -14,9 +14,12 @@ import java.nio.ByteOrder;
  * <p>Stateless and thread-safe; the tensors are only read.
  */
 public final class FiniteValues {
-  private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfInt I32 =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfLong I64 =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfShort I16 =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
   private FiniteValues() {}
 
@@ -82,22 +85,30 @@ public final class FiniteValues {
       HostTensor t = f.get(name);
       long i = firstNonFinite(t);
       if (i >= 0) {
-        throw new CheckpointFormatException(f.path() + ": tensor '" + SafeText.of(name) + "' holds a non-finite value ("
-            + describe(t, i) + " at flat index " + i + "); the file is damaged or came from a diverged training run, "
-            + "so it is refused");
+        throw new CheckpointFormatException(
+            f.path()
+                + ": tensor '"
+                + SafeText.of(name)
+                + "' holds a non-finite value ("
+                + describe(t, i)
+                + " at flat index "
+                + i
+                + "); the file is damaged or came from a diverged training run, "
+                + "so it is refused");
       }
     }
   }
 
   private static String describe(HostTensor t, long i) {
     MemorySegment d = t.data();
-    double v = switch (t.dtype()) {
-      case FLOAT32 -> Float.intBitsToFloat(d.get(I32, i * 4));
-      case FLOAT64 -> Double.longBitsToDouble(d.get(I64, i * 8));
-      case FLOAT16 -> Float.float16ToFloat(d.get(I16, i * 2));
-      case BFLOAT16 -> Float.intBitsToFloat((d.get(I16, i * 2) & 0xffff) << 16);
-      default -> 0;
-    };
+    double v =
+        switch (t.dtype()) {
+          case FLOAT32 -> Float.intBitsToFloat(d.get(I32, i * 4));
+          case FLOAT64 -> Double.longBitsToDouble(d.get(I64, i * 8));
+          case FLOAT16 -> Float.float16ToFloat(d.get(I16, i * 2));
+          case BFLOAT16 -> Float.intBitsToFloat((d.get(I16, i * 2) & 0xffff) << 16);
+          default -> 0;
+        };
     return String.valueOf(v);
   }
 }

@@ -6,12 +6,11 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A tensor's bytes in host memory: dense, row-major, little-endian, exactly
- * {@code numel * dtype.byteSize()} bytes. The currency between file formats and
- * {@link dev.rectok.torch.Tensor}.
+ * A tensor's bytes in host memory: dense, row-major, little-endian, exactly {@code numel *
+ * dtype.byteSize()} bytes. The currency between file formats and {@link dev.rectok.torch.Tensor}.
  *
- * <p>Ownership: the record does not own {@code data}; its lifetime is that of the arena or file
- * it came from (a memory-mapped safetensors file, for example, invalidates its slices on close).
+ * <p>Ownership: the record does not own {@code data}; its lifetime is that of the arena or file it
+ * came from (a memory-mapped safetensors file, for example, invalidates its slices on close).
  * Immutable apart from the bytes behind {@code data}; safe to share across threads for reading.
  *
  * @param dtype element type
@@ -25,8 +24,13 @@ public record HostTensor(DType dtype, long[] shape, MemorySegment data) {
     long n = numel(shape);
     if (data.byteSize() != n * dtype.byteSize()) {
       throw new IllegalArgumentException(
-          "data holds " + data.byteSize() + " bytes but " + dtype + Arrays.toString(shape)
-              + " needs " + n * dtype.byteSize());
+          "data holds "
+              + data.byteSize()
+              + " bytes but "
+              + dtype
+              + Arrays.toString(shape)
+              + " needs "
+              + n * dtype.byteSize());
     }
   }
 

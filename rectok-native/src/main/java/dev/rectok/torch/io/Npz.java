@@ -28,19 +28,19 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * NumPy {@code .npz} files (a zip of {@code .npy} arrays, stored or deflated), as the ADM
- * evaluator's reference batches ({@code arr_0} uint8 N×H×W×3, {@code mu}, {@code sigma},
- * {@code mu_s}, {@code sigma_s}) and RecTok's {@code adm_in256_stats.npz} use them.
+ * evaluator's reference batches ({@code arr_0} uint8 N×H×W×3, {@code mu}, {@code sigma}, {@code
+ * mu_s}, {@code sigma_s}) and RecTok's {@code adm_in256_stats.npz} use them.
  *
  * <p>Reading accepts {@code .npy} format versions 1, 2 and 3, C order, and little-endian (or
  * byte-sized) numeric dtypes only: {@code b1 i1 u1 i2 u2 i4 u4 i8 u8 f2 f4 f8}. Object arrays,
- * structured dtypes, big-endian data and Fortran order are refused with a
- * {@link CheckpointFormatException} naming the file and the array — nothing is ever unpickled.
- * Large arrays are {@linkplain Reader#stream streamed}; small ones can be read whole. Writing
- * produces version-1 headers and is atomic.
+ * structured dtypes, big-endian data and Fortran order are refused with a {@link
+ * CheckpointFormatException} naming the file and the array — nothing is ever unpickled. Large
+ * arrays are {@linkplain Reader#stream streamed}; small ones can be read whole. Writing produces
+ * version-1 headers and is atomic.
  *
- * <p>{@link Reader} owns an open zip file (close it; reads from several threads are safe since
- * each opens its own entry stream); {@link Writer} is single-threaded and owns its output until
- * {@link Writer#commit}.
+ * <p>{@link Reader} owns an open zip file (close it; reads from several threads are safe since each
+ * opens its own entry stream); {@link Writer} is single-threaded and owns its output until {@link
+ * Writer#commit}.
  */
 public final class Npz {
   private Npz() {}
@@ -106,7 +106,8 @@ public final class Npz {
       try {
         this.zip = new ZipFile(file.toFile());
       } catch (java.util.zip.ZipException e) {
-        throw new CheckpointFormatException(file + " is not a NumPy .npz file (not a zip archive: " + e.getMessage() + ")", e);
+        throw new CheckpointFormatException(
+            file + " is not a NumPy .npz file (not a zip archive: " + e.getMessage() + ")", e);
       }
       boolean ok = false;
       try {
@@ -157,7 +158,8 @@ public final class Npz {
     public ArrayInfo info(String name) throws CheckpointFormatException {
       ArrayInfo a = arrays.get(name);
       if (a == null) {
-        throw new CheckpointFormatException(file + " has no array '" + name + "' (it has " + arrays.keySet() + ")");
+        throw new CheckpointFormatException(
+            file + " has no array '" + name + "' (it has " + arrays.keySet() + ")");
       }
       return a;
     }
@@ -174,14 +176,15 @@ public final class Npz {
     }
 
     /**
-     * A numeric array converted to float64 (at most 2^31 − 1 elements; for larger ones use
-     * {@link #stream}).
+     * A numeric array converted to float64 (at most 2^31 − 1 elements; for larger ones use {@link
+     * #stream}).
      */
     public double[] doubles(String name) throws IOException {
       ArrayInfo a = info(name);
       long n = a.numel();
       if (n > Integer.MAX_VALUE - 8) {
-        throw new CheckpointFormatException(file + ": array " + name + " is too large to read whole; stream it");
+        throw new CheckpointFormatException(
+            file + ": array " + name + " is too large to read whole; stream it");
       }
       int size = a.itemSize();
       double[] out = new double[(int) n];
@@ -217,14 +220,17 @@ public final class Npz {
         readFully(in, l, 4, name);
         hlen = ByteBuffer.wrap(l).order(ByteOrder.LITTLE_ENDIAN).getInt();
       } else {
-        throw new CheckpointFormatException(file + ": array " + name + " has .npy version " + major + " (1 to 3 are read)");
+        throw new CheckpointFormatException(
+            file + ": array " + name + " has .npy version " + major + " (1 to 3 are read)");
       }
       if (hlen < 0 || hlen > MAX_HEADER) {
-        throw new CheckpointFormatException(file + ": array " + name + " has a " + hlen + "-byte header");
+        throw new CheckpointFormatException(
+            file + ": array " + name + " has a " + hlen + "-byte header");
       }
       byte[] h = new byte[hlen];
       readFully(in, h, hlen, name);
-      String text = new String(h, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+      String text =
+          new String(h, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
       return parseHeader(text, name);
     }
 
@@ -233,17 +239,29 @@ public final class Npz {
       Matcher f = FORTRAN.matcher(text);
       Matcher s = SHAPE.matcher(text);
       if (!d.find() || !f.find() || !s.find()) {
-        throw new CheckpointFormatException(file + ": array " + name + " has an unreadable header " + text.strip()
-            + " (object arrays, structured dtypes and pickles are refused)");
+        throw new CheckpointFormatException(
+            file
+                + ": array "
+                + name
+                + " has an unreadable header "
+                + text.strip()
+                + " (object arrays, structured dtypes and pickles are refused)");
       }
       String descr = d.group(1);
-      if (!descr.matches("(<|\\|)(b1|i1|u1|i2|u2|i4|u4|i8|u8|f2|f4|f8)") || (descr.charAt(0) == '|' && descr.charAt(2) != '1')
+      if (!descr.matches("(<|\\|)(b1|i1|u1|i2|u2|i4|u4|i8|u8|f2|f4|f8)")
+          || (descr.charAt(0) == '|' && descr.charAt(2) != '1')
           || (descr.charAt(0) == '<' && descr.charAt(2) == '1')) {
-        throw new CheckpointFormatException(file + ": array " + name + " has dtype '" + descr
-            + "'; only little-endian numeric dtypes are read (object arrays and pickles are refused)");
+        throw new CheckpointFormatException(
+            file
+                + ": array "
+                + name
+                + " has dtype '"
+                + descr
+                + "'; only little-endian numeric dtypes are read (object arrays and pickles are refused)");
       }
       if (f.group(1).equals("True")) {
-        throw new CheckpointFormatException(file + ": array " + name + " is in Fortran order; save it in C order");
+        throw new CheckpointFormatException(
+            file + ": array " + name + " is in Fortran order; save it in C order");
       }
       List<Long> dims = new ArrayList<>();
       for (String part : s.group(1).split(",")) {
@@ -255,10 +273,12 @@ public final class Npz {
         try {
           v = Long.parseLong(t);
         } catch (NumberFormatException e) {
-          throw new CheckpointFormatException(file + ": array " + name + " has a malformed shape (" + s.group(1) + ")");
+          throw new CheckpointFormatException(
+              file + ": array " + name + " has a malformed shape (" + s.group(1) + ")");
         }
         if (v < 0) {
-          throw new CheckpointFormatException(file + ": array " + name + " has a negative dimension");
+          throw new CheckpointFormatException(
+              file + ": array " + name + " has a negative dimension");
         }
         dims.add(v);
       }
@@ -305,7 +325,9 @@ public final class Npz {
     };
   }
 
-  /** Starts writing an {@code .npz}; nothing appears at {@code file} until {@link Writer#commit}. */
+  /**
+   * Starts writing an {@code .npz}; nothing appears at {@code file} until {@link Writer#commit}.
+   */
   public static Writer create(Path file, boolean compress) throws IOException {
     return new Writer(file, compress);
   }
@@ -381,7 +403,8 @@ public final class Npz {
       }
     }
 
-    private OutputStream begin(String name, String descr, long[] shape, int itemSize) throws IOException {
+    private OutputStream begin(String name, String descr, long[] shape, int itemSize)
+        throws IOException {
       if (current != null) {
         throw new IllegalStateException("array " + current + " is not complete");
       }
@@ -391,8 +414,12 @@ public final class Npz {
         n = Math.multiplyExact(n, d);
         sh.append(d).append(", ");
       }
-      String shapeText = shape.length == 1 ? "(" + shape[0] + ",)" : "(" + (sh.length() > 0 ? sh.substring(0, sh.length() - 2) : "") + ")";
-      String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
+      String shapeText =
+          shape.length == 1
+              ? "(" + shape[0] + ",)"
+              : "(" + (sh.length() > 0 ? sh.substring(0, sh.length() - 2) : "") + ")";
+      String dict =
+          "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
       int pre = 10;
       int total = pre + dict.length() + 1;
       int pad = (64 - total % 64) % 64;

@@ -14,17 +14,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The object tree of a {@code torch.save} zip checkpoint, read by {@link PthReader#read}.
  *
  * <p>Python values map to Java as: dict and {@code OrderedDict} to {@link LinkedHashMap} (insertion
- * order kept, string keys stay {@link String}); list to a mutable {@link List}; tuple and
- * {@code torch.Size} to an unmodifiable {@link List}; int to {@link Long} (or
- * {@link java.math.BigInteger} when it does not fit); float to {@link Double}; str to
- * {@link String}; bytes to {@code byte[]}; bool to {@link Boolean}; None to {@code null}; a
- * {@code torch.dtype} value to {@link dev.rectok.api.DType}; tensors and parameters to
- * {@link PthTensor}. Attributes restored by BUILD on a dict (the {@code _metadata} of a
- * {@code state_dict}) are dropped.
+ * order kept, string keys stay {@link String}); list to a mutable {@link List}; tuple and {@code
+ * torch.Size} to an unmodifiable {@link List}; int to {@link Long} (or {@link java.math.BigInteger}
+ * when it does not fit); float to {@link Double}; str to {@link String}; bytes to {@code byte[]};
+ * bool to {@link Boolean}; None to {@code null}; a {@code torch.dtype} value to {@link
+ * dev.rectok.api.DType}; tensors and parameters to {@link PthTensor}. Attributes restored by BUILD
+ * on a dict (the {@code _metadata} of a {@code state_dict}) are dropped.
  *
- * <p>Ownership: this object owns the native memory holding every storage (and every
- * {@link PthTensor#toHost()} copy); {@link #close} frees it, after which tensors cannot be
- * materialized. The tree itself is ordinary heap data.
+ * <p>Ownership: this object owns the native memory holding every storage (and every {@link
+ * PthTensor#toHost()} copy); {@link #close} frees it, after which tensors cannot be materialized.
+ * The tree itself is ordinary heap data.
  *
  * <p>Threading: safe for concurrent reads once returned; the containers are plain collections, so
  * callers that mutate them must synchronize themselves. {@link #close} is idempotent and must not
@@ -86,9 +85,9 @@ public final class PthCheckpoint implements AutoCloseable {
   }
 
   /**
-   * The tensors of the dict reached from the root through the given keys, e.g.
-   * {@code tensors("model_ema")}; no keys means the root dict itself. Entries whose key is not a
-   * string or whose value is not a tensor are skipped. Order is preserved.
+   * The tensors of the dict reached from the root through the given keys, e.g. {@code
+   * tensors("model_ema")}; no keys means the root dict itself. Entries whose key is not a string or
+   * whose value is not a tensor are skipped. Order is preserved.
    *
    * @throws IllegalArgumentException if a key is missing or does not lead to a dict
    */
@@ -100,8 +99,14 @@ public final class PthCheckpoint implements AutoCloseable {
         throw new IllegalArgumentException(owner.path + ": " + where + " is not a dict");
       }
       if (!m.containsKey(p)) {
-        throw new IllegalArgumentException(owner.path + ": " + where + " has no key '" + p
-            + "'" + (where.length() == 4 ? " (keys: " + topLevelKeys() + ")" : ""));
+        throw new IllegalArgumentException(
+            owner.path
+                + ": "
+                + where
+                + " has no key '"
+                + p
+                + "'"
+                + (where.length() == 4 ? " (keys: " + topLevelKeys() + ")" : ""));
       }
       cur = m.get(p);
       where.append("['").append(p).append("']");

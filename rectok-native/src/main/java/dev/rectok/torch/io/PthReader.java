@@ -18,15 +18,15 @@ import java.util.zip.ZipFile;
 /**
  * Reads PyTorch checkpoints written by {@code torch.save} in the zip format (PyTorch 1.6 and
  * later): {@code <prefix>/data.pkl} holds the pickled object and {@code <prefix>/data/<key>} the
- * raw little-endian storage bytes; {@code <prefix>/byteorder} must say {@code little} when
- * present, and other records ({@code version}, {@code .data/serialization_id}, ...) are ignored.
+ * raw little-endian storage bytes; {@code <prefix>/byteorder} must say {@code little} when present,
+ * and other records ({@code version}, {@code .data/serialization_id}, ...) are ignored.
  *
- * <p>Security: the pickle runs on a private interpreter that emulates only an allow-list of
- * globals ({@code collections.OrderedDict}, the {@code torch._utils} tensor and parameter
- * rebuild functions, {@code torch._tensor._rebuild_from_type_v2} around them, storage classes,
- * dtypes, {@code torch.Size}, and {@code _codecs.encode} with which protocol 2 pickles bytes).
- * Nothing from the file is ever executed; any other global (such as
- * {@code os.system}) fails the read with a {@link CheckpointFormatException} naming it.
+ * <p>Security: the pickle runs on a private interpreter that emulates only an allow-list of globals
+ * ({@code collections.OrderedDict}, the {@code torch._utils} tensor and parameter rebuild
+ * functions, {@code torch._tensor._rebuild_from_type_v2} around them, storage classes, dtypes,
+ * {@code torch.Size}, and {@code _codecs.encode} with which protocol 2 pickles bytes). Nothing from
+ * the file is ever executed; any other global (such as {@code os.system}) fails the read with a
+ * {@link CheckpointFormatException} naming it.
  *
  * <p>Robustness: truncated or corrupted zips and pickles, views outside their storage, and sizes
  * not backed by the file all fail with {@link CheckpointFormatException}. Storages must be stored
@@ -40,8 +40,20 @@ import java.util.zip.ZipFile;
 public final class PthReader {
   // The legacy (pre-zip) format starts with a pickled magic number: PROTO 2, LONG1 10 bytes.
   private static final byte[] LEGACY_MAGIC = {
-    (byte) 0x80, 0x02, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20,
-    0x6a, (byte) 0xa8, 0x50, 0x19
+    (byte) 0x80,
+    0x02,
+    (byte) 0x8a,
+    0x0a,
+    0x6c,
+    (byte) 0xfc,
+    (byte) 0x9c,
+    0x46,
+    (byte) 0xf9,
+    0x20,
+    0x6a,
+    (byte) 0xa8,
+    0x50,
+    0x19
   };
 
   private PthReader() {}
@@ -58,7 +70,8 @@ public final class PthReader {
   public static PthCheckpoint read(Path path) throws IOException {
     Objects.requireNonNull(path, "path");
     InputLimits.requireRegularFile(path, "checkpoint");
-    if (LegacyPthReader.isLegacy(path)) { // issue 11: the pre-1.6 format (torch-fidelity's Inception weights)
+    if (LegacyPthReader.isLegacy(
+        path)) { // issue 11: the pre-1.6 format (torch-fidelity's Inception weights)
       return LegacyPthReader.read(path);
     }
     long fileSize = sniff(path);
@@ -97,16 +110,21 @@ public final class PthReader {
       }
       byte[] h = java.util.Arrays.copyOf(head.array(), head.position());
       if (startsWith(h, LEGACY_MAGIC) || (h.length > 0 && (h[0] & 0xff) == 0x80)) {
-        throw new CheckpointFormatException(path + ": this is the legacy (non-zip) torch.save "
-            + "format; only the zip format of PyTorch >= 1.6 is supported (re-save it with "
-            + "torch.save in a recent PyTorch)");
+        throw new CheckpointFormatException(
+            path
+                + ": this is the legacy (non-zip) torch.save "
+                + "format; only the zip format of PyTorch >= 1.6 is supported (re-save it with "
+                + "torch.save in a recent PyTorch)");
       }
-      boolean zip = startsWith(h, new byte[] {'P', 'K', 3, 4})
-          || startsWith(h, new byte[] {'P', 'K', 5, 6});
+      boolean zip =
+          startsWith(h, new byte[] {'P', 'K', 3, 4}) || startsWith(h, new byte[] {'P', 'K', 5, 6});
       if (!zip) {
-        throw new CheckpointFormatException(path + ": not a torch.save zip checkpoint (the file "
-            + "does not start with a zip header" + (size < 4 ? "; it has " + size + " bytes" : "")
-            + ")");
+        throw new CheckpointFormatException(
+            path
+                + ": not a torch.save zip checkpoint (the file "
+                + "does not start with a zip header"
+                + (size < 4 ? "; it has " + size + " bytes" : "")
+                + ")");
       }
       return size;
     }
@@ -128,8 +146,13 @@ public final class PthReader {
   // while inflating into a small buffer, and only a pickle within the limit is buffered (issue 10).
   private static byte[] readPickle(Path path, ZipFile zip, ZipEntry pkl) throws IOException {
     long limit = InputLimits.maxPickleBytes();
-    String tooBig = path + ": " + pkl.getName() + " decompresses to more than " + limit
-        + " bytes (the limit; raise it with -Drectok.io.maxPickleBytes=N if the file is trusted)";
+    String tooBig =
+        path
+            + ": "
+            + pkl.getName()
+            + " decompresses to more than "
+            + limit
+            + " bytes (the limit; raise it with -Drectok.io.maxPickleBytes=N if the file is trusted)";
     if (pkl.getSize() > limit) {
       throw new CheckpointFormatException(tooBig);
     }
@@ -147,7 +170,8 @@ public final class PthReader {
     try (InputStream in = zip.getInputStream(pkl)) {
       pickle = in.readNBytes((int) size);
       if (pickle.length != size || in.read() >= 0) {
-        throw new CheckpointFormatException(path + ": " + pkl.getName() + " changed while it was read");
+        throw new CheckpointFormatException(
+            path + ": " + pkl.getName() + " changed while it was read");
       }
     }
     return pickle;
@@ -193,8 +217,14 @@ public final class PthReader {
     }
   }
 
-  private static void loadStorages(Path path, ZipFile zip, String prefix, long fileSize,
-      Iterable<PthStorage> storages, PthCheckpoint.Owner owner) throws IOException {
+  private static void loadStorages(
+      Path path,
+      ZipFile zip,
+      String prefix,
+      long fileSize,
+      Iterable<PthStorage> storages,
+      PthCheckpoint.Owner owner)
+      throws IOException {
     long total = 0;
     byte[] chunk = null;
     for (PthStorage s : storages) {
@@ -210,13 +240,19 @@ public final class PthReader {
             path + ": storage record " + name + " is compressed; torch.save stores them raw");
       }
       if (e.getSize() != s.nbytes) {
-        throw new CheckpointFormatException(path + ": storage record " + name + " has "
-            + e.getSize() + " bytes but the pickle expects " + s.nbytes);
+        throw new CheckpointFormatException(
+            path
+                + ": storage record "
+                + name
+                + " has "
+                + e.getSize()
+                + " bytes but the pickle expects "
+                + s.nbytes);
       }
       total += s.nbytes;
       if (total > fileSize) {
-        throw new CheckpointFormatException(path + ": storage records add up to more than the "
-            + fileSize + "-byte file");
+        throw new CheckpointFormatException(
+            path + ": storage records add up to more than the " + fileSize + "-byte file");
       }
       MemorySegment dst = owner.arena.allocate(Math.max(s.nbytes, 1), 64).asSlice(0, s.nbytes);
       if (chunk == null) {
@@ -227,8 +263,15 @@ public final class PthReader {
         while (done < s.nbytes) {
           int n = in.read(chunk, 0, (int) Math.min(chunk.length, s.nbytes - done));
           if (n < 0) {
-            throw new CheckpointFormatException(path + ": storage record " + name
-                + " is truncated at " + done + " of " + s.nbytes + " bytes");
+            throw new CheckpointFormatException(
+                path
+                    + ": storage record "
+                    + name
+                    + " is truncated at "
+                    + done
+                    + " of "
+                    + s.nbytes
+                    + " bytes");
           }
           MemorySegment.copy(MemorySegment.ofArray(chunk), 0, dst, done, n);
           done += n;

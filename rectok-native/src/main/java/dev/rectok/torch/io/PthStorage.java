@@ -3,9 +3,9 @@ package dev.rectok.torch.io;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One storage record of a .pth zip ({@code <prefix>/data/<key>}), shared by every tensor that
- * views it. The bytes are filled in once, after the pickle has been checked and before the
- * checkpoint is published, and are never written again or handed out uncopied.
+ * One storage record of a .pth zip ({@code <prefix>/data/<key>}), shared by every tensor that views
+ * it. The bytes are filled in once, after the pickle has been checked and before the checkpoint is
+ * published, and are never written again or handed out uncopied.
  */
 final class PthStorage {
   final String key;

@@ -7,12 +7,12 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A tensor found in a {@code torch.save} checkpoint: a strided view (dtype, shape, stride,
- * storage offset) of a storage record that several tensors may share, as PyTorch stores
- * parameters and their EMA twins.
+ * A tensor found in a {@code torch.save} checkpoint: a strided view (dtype, shape, stride, storage
+ * offset) of a storage record that several tensors may share, as PyTorch stores parameters and
+ * their EMA twins.
  *
- * <p>Ownership: the storage bytes belong to the {@link PthCheckpoint} this tensor came from and
- * die with it. {@link #toHost()} copies into the checkpoint's arena (freed on its close; each call
+ * <p>Ownership: the storage bytes belong to the {@link PthCheckpoint} this tensor came from and die
+ * with it. {@link #toHost()} copies into the checkpoint's arena (freed on its close; each call
  * allocates anew); {@link #toHost(Arena)} copies into an arena the caller owns.
  *
  * <p>Threading: immutable; any number of threads may call {@link #toHost} concurrently while the
@@ -172,8 +172,17 @@ public final class PthTensor {
 
   @Override
   public String toString() {
-    return (parameter ? "Parameter[" : "PthTensor[") + dtype + Arrays.toString(shape)
-        + ", stride=" + Arrays.toString(stride) + ", offset=" + storageOffset
-        + ", storage=" + storage.key + "@" + storage.location + "]";
+    return (parameter ? "Parameter[" : "PthTensor[")
+        + dtype
+        + Arrays.toString(shape)
+        + ", stride="
+        + Arrays.toString(stride)
+        + ", offset="
+        + storageOffset
+        + ", storage="
+        + storage.key
+        + "@"
+        + storage.location
+        + "]";
   }
 }

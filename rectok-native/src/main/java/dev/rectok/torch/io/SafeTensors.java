@@ -20,7 +20,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -32,16 +31,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a>
- * format: an 8-byte little-endian header length {@code N}, {@code N} bytes of UTF-8 JSON (an
- * object, right-padded with spaces), then the tensor bytes, little-endian and row-major.
+ * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a> format:
+ * an 8-byte little-endian header length {@code N}, {@code N} bytes of UTF-8 JSON (an object,
+ * right-padded with spaces), then the tensor bytes, little-endian and row-major.
  *
- * <p>{@link #open} memory-maps the file and validates the whole header before handing anything
- * out; a malformed file always fails with a {@link CheckpointFormatException} naming the file and
- * the problem, never with an unchecked exception, and nothing is allocated in proportion to a size
+ * <p>{@link #open} memory-maps the file and validates the whole header before handing anything out;
+ * a malformed file always fails with a {@link CheckpointFormatException} naming the file and the
+ * problem, never with an unchecked exception, and nothing is allocated in proportion to a size
  * field that the file does not back with real bytes. {@link #write} is atomic (temporary file,
  * fsync, rename).
  *
@@ -101,15 +99,24 @@ public final class SafeTensors {
         byte b0 = map.get(ValueLayout.JAVA_BYTE, 0);
         byte b1 = map.get(ValueLayout.JAVA_BYTE, 1);
         if ((b0 == 'P' && b1 == 'K') || (b0 == (byte) 0x80 && b1 >= 2 && b1 <= 5)) {
-          throw bad(path, "this is a PyTorch checkpoint (" + (b0 == 'P' ? "torch.save zip" : "torch.save pickle")
-              + "), not a safetensors file; convert it with 'rectok convert IN OUT --kind ... --config ...'");
+          throw bad(
+              path,
+              "this is a PyTorch checkpoint ("
+                  + (b0 == 'P' ? "torch.save zip" : "torch.save pickle")
+                  + "), not a safetensors file; convert it with 'rectok convert IN OUT --kind ... --config ...'");
         }
-        throw bad(path, "header length " + Long.toUnsignedString(n) + " exceeds the "
-            + MAX_HEADER_BYTES + "-byte limit");
+        throw bad(
+            path,
+            "header length "
+                + Long.toUnsignedString(n)
+                + " exceeds the "
+                + MAX_HEADER_BYTES
+                + "-byte limit");
       }
       if (n > size - 8) {
-        throw bad(path, "header length " + n + " exceeds the " + (size - 8)
-            + " bytes after the length field");
+        throw bad(
+            path,
+            "header length " + n + " exceeds the " + (size - 8) + " bytes after the length field");
       }
       byte[] header = map.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
       long bufferStart = 8 + n;
@@ -131,11 +138,13 @@ public final class SafeTensors {
       throws CheckpointFormatException {
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
     } catch (CharacterCodingException e) {
       throw bad(path, "header is not valid UTF-8");
     }
@@ -224,8 +233,16 @@ public final class SafeTensors {
       throw bad(path, where + " data_offsets [" + begin + ", " + end + "] end before begin");
     }
     if (end > bufferLen) {
-      throw bad(path, where + " data_offsets [" + begin + ", " + end
-          + "] run past the " + bufferLen + "-byte data buffer");
+      throw bad(
+          path,
+          where
+              + " data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] run past the "
+              + bufferLen
+              + "-byte data buffer");
     }
     long expected;
     try {
@@ -234,9 +251,20 @@ public final class SafeTensors {
       throw bad(path, where + " shape " + Arrays.toString(shape) + " overflows");
     }
     if (expected != end - begin) {
-      throw bad(path, where + " " + dtype.safetensorsName() + Arrays.toString(shape) + " needs "
-          + expected + " bytes but data_offsets [" + begin + ", " + end + "] hold "
-          + (end - begin));
+      throw bad(
+          path,
+          where
+              + " "
+              + dtype.safetensorsName()
+              + Arrays.toString(shape)
+              + " needs "
+              + expected
+              + " bytes but data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] hold "
+              + (end - begin));
     }
     return new TensorInfo(name, dtype, shape, begin, end, bufferStart);
   }
@@ -254,36 +282,61 @@ public final class SafeTensors {
   }
 
   // The buffer must be tiled exactly: sorted by offsets, each tensor starts where the last ended.
-  private static void checkCoverage(
-      Path path, Map<String, TensorInfo> infos, long bufferLen) throws CheckpointFormatException {
+  private static void checkCoverage(Path path, Map<String, TensorInfo> infos, long bufferLen)
+      throws CheckpointFormatException {
     List<TensorInfo> sorted = new ArrayList<>(infos.values());
     sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
     long cursor = 0;
     TensorInfo prev = null;
     for (TensorInfo t : sorted) {
       if (t.begin() < cursor) {
-        throw bad(path, "tensor '" + t.name() + "' [" + t.begin() + ", " + t.end()
-            + ") overlaps tensor '" + prev.name() + "' [" + prev.begin() + ", " + prev.end() + ")");
+        throw bad(
+            path,
+            "tensor '"
+                + t.name()
+                + "' ["
+                + t.begin()
+                + ", "
+                + t.end()
+                + ") overlaps tensor '"
+                + prev.name()
+                + "' ["
+                + prev.begin()
+                + ", "
+                + prev.end()
+                + ")");
       }
       if (t.begin() > cursor) {
-        throw bad(path, "bytes [" + cursor + ", " + t.begin()
-            + ") of the data buffer belong to no tensor (hole before '" + t.name() + "')");
+        throw bad(
+            path,
+            "bytes ["
+                + cursor
+                + ", "
+                + t.begin()
+                + ") of the data buffer belong to no tensor (hole before '"
+                + t.name()
+                + "')");
       }
       cursor = t.end();
       prev = t;
     }
     if (cursor != bufferLen) {
-      throw bad(path, "bytes [" + cursor + ", " + bufferLen
-          + ") of the data buffer belong to no tensor (trailing data)");
+      throw bad(
+          path,
+          "bytes ["
+              + cursor
+              + ", "
+              + bufferLen
+              + ") of the data buffer belong to no tensor (trailing data)");
     }
   }
 
   /**
    * Writes tensors atomically: a temporary file in the same directory is written, forced to disk
    * and renamed over {@code path}, so readers see either the old file or the complete new one.
-   * Entries keep the map's iteration order and are laid out back to back; the header is padded
-   * with spaces to a multiple of 8 bytes so the data starts 8-byte aligned. {@code __metadata__}
-   * is written when {@code metadata} is non-empty.
+   * Entries keep the map's iteration order and are laid out back to back; the header is padded with
+   * spaces to a multiple of 8 bytes so the data starts 8-byte aligned. {@code __metadata__} is
+   * written when {@code metadata} is non-empty.
    *
    * @param path destination
    * @param tensors name to tensor, in the order to write; the bytes are only read
@@ -300,7 +353,9 @@ public final class SafeTensors {
     Path abs = path.toAbsolutePath();
     Path dir = abs.getParent();
     if (!Files.isDirectory(dir)) {
-      throw new java.nio.file.NoSuchFileException(dir.toString(), null,
+      throw new java.nio.file.NoSuchFileException(
+          dir.toString(),
+          null,
           "the folder for " + abs.getFileName() + " does not exist; create it first");
     }
     Path tmp = createSibling(dir, abs.getFileName().toString());
@@ -342,8 +397,11 @@ public final class SafeTensors {
     ObjectNode root = JsonNodeFactory.instance.objectNode();
     if (!metadata.isEmpty()) {
       ObjectNode m = root.putObject(METADATA_KEY);
-      metadata.forEach((k, v) -> m.put(Objects.requireNonNull(k, "metadata key"),
-          Objects.requireNonNull(v, "metadata value")));
+      metadata.forEach(
+          (k, v) ->
+              m.put(
+                  Objects.requireNonNull(k, "metadata key"),
+                  Objects.requireNonNull(v, "metadata value")));
     }
     long offset = 0;
     for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
@@ -370,8 +428,8 @@ public final class SafeTensors {
     }
     int padded = (json.length + 7) & ~7;
     if (padded > MAX_HEADER_BYTES || padded < 0) {
-      throw new IllegalArgumentException("safetensors header of " + json.length
-          + " bytes exceeds " + MAX_HEADER_BYTES);
+      throw new IllegalArgumentException(
+          "safetensors header of " + json.length + " bytes exceeds " + MAX_HEADER_BYTES);
     }
     byte[] out = Arrays.copyOf(json, padded);
     Arrays.fill(out, json.length, padded, (byte) ' ');

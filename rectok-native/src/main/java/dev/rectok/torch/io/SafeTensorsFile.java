@@ -12,17 +12,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * An open, validated, memory-mapped safetensors file (see {@link SafeTensors#open}).
  *
- * <p>Ownership: this object owns the mapping, held by a shared {@link Arena}. Every
- * {@link HostTensor} it returns is a zero-copy, read-only slice of that mapping and becomes
- * invalid when this file is closed; copy the bytes out first if they must outlive it. Slices are
- * not necessarily aligned beyond the 8-byte alignment of the data buffer start. As with any
- * mapping, the file must not be truncated while open (replacing it by rename, as
- * {@link SafeTensors#write} does, is safe).
+ * <p>Ownership: this object owns the mapping, held by a shared {@link Arena}. Every {@link
+ * HostTensor} it returns is a zero-copy, read-only slice of that mapping and becomes invalid when
+ * this file is closed; copy the bytes out first if they must outlive it. Slices are not necessarily
+ * aligned beyond the 8-byte alignment of the data buffer start. As with any mapping, the file must
+ * not be truncated while open (replacing it by rename, as {@link SafeTensors#write} does, is safe).
  *
  * <p>Threading: after {@link SafeTensors#open} returns, all state is immutable, so any number of
- * threads may call the accessors and read the slices concurrently. {@link #close} is idempotent;
- * it must not race with reads still in progress (those would fail with
- * {@link IllegalStateException}).
+ * threads may call the accessors and read the slices concurrently. {@link #close} is idempotent; it
+ * must not race with reads still in progress (those would fail with {@link IllegalStateException}).
  */
 public final class SafeTensorsFile implements AutoCloseable {
   private final Path path;
@@ -78,8 +76,15 @@ public final class SafeTensorsFile implements AutoCloseable {
   public TensorInfo info(String name) {
     TensorInfo t = infos.get(name);
     if (t == null) {
-      throw new IllegalArgumentException(path + ": no tensor named '" + name + "' (the file has "
-          + names.size() + " tensors" + sample() + ")");
+      throw new IllegalArgumentException(
+          path
+              + ": no tensor named '"
+              + name
+              + "' (the file has "
+              + names.size()
+              + " tensors"
+              + sample()
+              + ")");
     }
     return t;
   }

@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * Where one tensor of a safetensors file lives: its dtype, shape and byte range. {@code begin} and
- * {@code end} are the header's {@code data_offsets}, relative to the start of the byte buffer
- * that follows the header; {@link #fileOffset()} is the absolute position in the file.
+ * {@code end} are the header's {@code data_offsets}, relative to the start of the byte buffer that
+ * follows the header; {@link #fileOffset()} is the absolute position in the file.
  *
  * <p>Immutable (the shape is copied in and out) and thread-safe.
  *
@@ -63,7 +63,14 @@ public record TensorInfo(
 
   @Override
   public String toString() {
-    return name + ": " + dtype.safetensorsName() + Arrays.toString(shape)
-        + " [" + begin + ", " + end + ")";
+    return name
+        + ": "
+        + dtype.safetensorsName()
+        + Arrays.toString(shape)
+        + " ["
+        + begin
+        + ", "
+        + end
+        + ")";
   }
 }

@@ -20,16 +20,16 @@ import java.util.Map;
  * A pickle interpreter for {@code torch.save}'s {@code data.pkl} that never executes anything.
  *
  * <p>Python's unpickler calls whatever callable a GLOBAL names. This VM instead resolves a short
- * allow-list of globals to inert markers and emulates exactly those: {@code OrderedDict()},
- * the tensor/parameter rebuild functions, {@code torch.Size}, storage types and dtypes. Any other
+ * allow-list of globals to inert markers and emulates exactly those: {@code OrderedDict()}, the
+ * tensor/parameter rebuild functions, {@code torch.Size}, storage types and dtypes. Any other
  * global is refused at the GLOBAL opcode, before anything could be called.
  *
  * <p>Robustness: every length is checked against the remaining bytes before allocating; the stack,
- * the mark stack, the memo, integers, dict keys, tensor ranks and the result's nesting are
- * bounded; each opcode consumes input, and no operation is superlinear, so the run time is linear
- * in the pickle's size. The result's size as a tree (shared memo entries counted at every
- * reference) is bounded linearly in the pickle's size too, so walking it is linear as well. Every
- * failure is a {@link CheckpointFormatException}.
+ * the mark stack, the memo, integers, dict keys, tensor ranks and the result's nesting are bounded;
+ * each opcode consumes input, and no operation is superlinear, so the run time is linear in the
+ * pickle's size. The result's size as a tree (shared memo entries counted at every reference) is
+ * bounded linearly in the pickle's size too, so walking it is linear as well. Every failure is a
+ * {@link CheckpointFormatException}.
  *
  * <p>Single use, single thread.
  */
@@ -46,6 +46,7 @@ final class Unpickler {
   // lookups under crafted hash collisions; such dicts are rare in checkpoints, so they are capped.
   static final int MAX_MIXED_DICT = 4096;
   static final int MAX_MIXED_OPS = 1 << 18;
+
   /** Views that would materialize to more than their storage holds are refused beyond this. */
   static final long MAX_BROADCAST_BYTES = 64L << 20;
 
@@ -84,8 +85,15 @@ final class Unpickler {
     GLOBALS.put("torch._tensor.Tensor", Fn.TENSOR_TYPE);
     GLOBALS.put("torch.nn.parameter.Parameter", Fn.PARAMETER_TYPE);
     String[][] typed = {
-      {"Float", "F32"}, {"Double", "F64"}, {"Half", "F16"}, {"BFloat16", "BF16"},
-      {"Long", "I64"}, {"Int", "I32"}, {"Short", "I16"}, {"Char", "I8"}, {"Byte", "U8"},
+      {"Float", "F32"},
+      {"Double", "F64"},
+      {"Half", "F16"},
+      {"BFloat16", "BF16"},
+      {"Long", "I64"},
+      {"Int", "I32"},
+      {"Short", "I16"},
+      {"Char", "I8"},
+      {"Byte", "U8"},
       {"Bool", "BOOL"}
     };
     for (String[] t : typed) {
@@ -126,8 +134,8 @@ final class Unpickler {
   private final boolean legacy;
 
   /**
-   * One pickle of a legacy {@code torch.save} file, starting at {@code offset}; with
-   * {@code legacy} the persistent ids are the old 6-tuples (the last, view metadata, must be None).
+   * One pickle of a legacy {@code torch.save} file, starting at {@code offset}; with {@code legacy}
+   * the persistent ids are the old 6-tuples (the last, view metadata, must be None).
    */
   Unpickler(byte[] pickle, int offset, String where, PthCheckpoint.Owner owner, boolean legacy) {
     this.b = pickle;
@@ -141,6 +149,7 @@ final class Unpickler {
   int position() {
     return pos;
   }
+
   // --- end issue 11 ---
 
   /** Storage records referenced by the pickle, in first-use order, keyed by record name. */
@@ -166,8 +175,12 @@ final class Unpickler {
         case 0x95 -> { // FRAME: advisory framing, nothing to do but check its length
           long n = u64();
           if (n < 0 || n > b.length - pos) {
-            throw bad("FRAME of " + Long.toUnsignedString(n) + " bytes at offset " + at
-                + " runs past the end");
+            throw bad(
+                "FRAME of "
+                    + Long.toUnsignedString(n)
+                    + " bytes at offset "
+                    + at
+                    + " runs past the end");
           }
         }
         case '}' -> push(new LinkedHashMap<>());
@@ -306,8 +319,8 @@ final class Unpickler {
           checkTree(result);
           return result;
         }
-        default -> throw bad(String.format(
-            "unsupported pickle opcode 0x%02x at offset %d", op, at));
+        default ->
+            throw bad(String.format("unsupported pickle opcode 0x%02x at offset %d", op, at));
       }
     }
   }
@@ -318,8 +331,10 @@ final class Unpickler {
     String full = module + "." + name;
     Object g = GLOBALS.get(full);
     if (g == null) {
-      throw bad("refusing to unpickle global " + printable(full)
-          + " (only OrderedDict, torch storages, dtypes and tensor rebuild functions are allowed)");
+      throw bad(
+          "refusing to unpickle global "
+              + printable(full)
+              + " (only OrderedDict, torch storages, dtypes and tensor rebuild functions are allowed)");
     }
     return g;
   }
@@ -355,12 +370,14 @@ final class Unpickler {
         return tuple(items);
       }
       case CODECS_ENCODE -> {
-        if (a.isEmpty() || a.size() > 2 || !(a.get(0) instanceof String text)
+        if (a.isEmpty()
+            || a.size() > 2
+            || !(a.get(0) instanceof String text)
             || (a.size() == 2 && !(a.get(1) instanceof String))) {
           throw bad(ctx + " takes (str, encoding)");
         }
-        String enc = a.size() == 2
-            ? ((String) a.get(1)).toLowerCase(java.util.Locale.ROOT) : "utf-8";
+        String enc =
+            a.size() == 2 ? ((String) a.get(1)).toLowerCase(java.util.Locale.ROOT) : "utf-8";
         switch (enc) {
           case "latin1", "latin-1", "iso-8859-1", "iso8859-1" -> {
             byte[] out = new byte[text.length()];
@@ -426,8 +443,10 @@ final class Unpickler {
           throw bad(ctx + " takes 4 arguments, got " + a.size());
         }
         Object func = a.get(0);
-        if (func != Fn.REBUILD_TENSOR_V2 && func != Fn.REBUILD_TENSOR_V3
-            && func != Fn.REBUILD_PARAMETER && func != Fn.REBUILD_PARAMETER_WITH_STATE) {
+        if (func != Fn.REBUILD_TENSOR_V2
+            && func != Fn.REBUILD_TENSOR_V3
+            && func != Fn.REBUILD_PARAMETER
+            && func != Fn.REBUILD_PARAMETER_WITH_STATE) {
           throw bad(ctx + " wraps " + describe(func) + ", which is not a tensor rebuild function");
         }
         Object type = a.get(1);
@@ -484,26 +503,43 @@ final class Unpickler {
       s = new PthStorage(key, location, nbytes);
       storages.put(key, s);
     } else if (s.nbytes != nbytes) {
-      throw bad(ctx + ": storage '" + key + "' is referenced with " + s.nbytes + " and with "
-          + nbytes + " bytes");
+      throw bad(
+          ctx
+              + ": storage '"
+              + key
+              + "' is referenced with "
+              + s.nbytes
+              + " and with "
+              + nbytes
+              + " bytes");
     }
     return new StorageRef(s, dtype, numel);
   }
 
   // Checks the view against the storage (overflow-safe) before a tensor exists.
-  private PthTensor tensor(StorageRef s, DType dtype, long offset, long[] size, long[] stride,
-      boolean grad, String ctx) throws CheckpointFormatException {
+  private PthTensor tensor(
+      StorageRef s, DType dtype, long offset, long[] size, long[] stride, boolean grad, String ctx)
+      throws CheckpointFormatException {
     if (size.length != stride.length) {
-      throw bad(ctx + ": size " + Arrays.toString(size) + " and stride "
-          + Arrays.toString(stride) + " differ in rank");
+      throw bad(
+          ctx
+              + ": size "
+              + Arrays.toString(size)
+              + " and stride "
+              + Arrays.toString(stride)
+              + " differ in rank");
     }
     if (offset < 0) {
       throw bad(ctx + ": negative storage offset " + offset);
     }
     for (int i = 0; i < size.length; i++) {
       if (size[i] < 0 || stride[i] < 0) {
-        throw bad(ctx + ": negative size or stride in " + Arrays.toString(size) + " / "
-            + Arrays.toString(stride));
+        throw bad(
+            ctx
+                + ": negative size or stride in "
+                + Arrays.toString(size)
+                + " / "
+                + Arrays.toString(stride));
       }
     }
     int es = dtype.byteSize();
@@ -518,18 +554,45 @@ final class Unpickler {
         }
         long need = Math.multiplyExact(Math.addExact(last, 1), (long) es);
         if (need > storageBytes) {
-          throw bad(ctx + ": view " + dtype + Arrays.toString(size) + " stride "
-              + Arrays.toString(stride) + " offset " + offset + " needs " + need
-              + " bytes but storage '" + s.storage().key + "' has " + storageBytes);
+          throw bad(
+              ctx
+                  + ": view "
+                  + dtype
+                  + Arrays.toString(size)
+                  + " stride "
+                  + Arrays.toString(stride)
+                  + " offset "
+                  + offset
+                  + " needs "
+                  + need
+                  + " bytes but storage '"
+                  + s.storage().key
+                  + "' has "
+                  + storageBytes);
         }
       }
       if (dense > storageBytes && dense > MAX_BROADCAST_BYTES) {
-        throw bad(ctx + ": view " + dtype + Arrays.toString(size) + " would expand its "
-            + storageBytes + "-byte storage to " + dense + " bytes");
+        throw bad(
+            ctx
+                + ": view "
+                + dtype
+                + Arrays.toString(size)
+                + " would expand its "
+                + storageBytes
+                + "-byte storage to "
+                + dense
+                + " bytes");
       }
     } catch (ArithmeticException e) {
-      throw bad(ctx + ": view " + Arrays.toString(size) + " stride " + Arrays.toString(stride)
-          + " offset " + offset + " overflows");
+      throw bad(
+          ctx
+              + ": view "
+              + Arrays.toString(size)
+              + " stride "
+              + Arrays.toString(stride)
+              + " offset "
+              + offset
+              + " overflows");
     }
     return new PthTensor(dtype, size, stride, offset, s.storage(), grad, false, owner);
   }
@@ -593,14 +656,17 @@ final class Unpickler {
     }
   }
 
-  private void setItem(Map<Object, Object> m, Object k, Object v)
-      throws CheckpointFormatException {
+  private void setItem(Map<Object, Object> m, Object k, Object v) throws CheckpointFormatException {
     checkKey(k, 0, new int[] {0});
     Class<?> kc = k == null ? Void.class : k.getClass();
     Class<?> first = keyClass.putIfAbsent(m, kc);
-    boolean safe = (first == null || first == kc)
-        && (kc == String.class || kc == Long.class || kc == Double.class
-            || kc == Boolean.class || kc == BigInteger.class);
+    boolean safe =
+        (first == null || first == kc)
+            && (kc == String.class
+                || kc == Long.class
+                || kc == Double.class
+                || kc == Boolean.class
+                || kc == BigInteger.class);
     if (!safe) {
       keyClass.put(m, Object.class); // once mixed, stays mixed
       if (m.size() >= MAX_MIXED_DICT || ++mixedOps > MAX_MIXED_OPS) {
@@ -615,8 +681,12 @@ final class Unpickler {
     if (++count[0] > MAX_KEY_ELEMENTS || depth > 4) {
       throw bad("dict key is too large a tuple");
     }
-    if (k == null || k instanceof String || k instanceof Long || k instanceof Double
-        || k instanceof Boolean || k instanceof BigInteger) {
+    if (k == null
+        || k instanceof String
+        || k instanceof Long
+        || k instanceof Double
+        || k instanceof Boolean
+        || k instanceof BigInteger) {
       return;
     }
     if (isTuple(k)) {
@@ -691,8 +761,11 @@ final class Unpickler {
 
   private int i32() throws CheckpointFormatException {
     need(4);
-    int v = (b[pos] & 0xff) | (b[pos + 1] & 0xff) << 8 | (b[pos + 2] & 0xff) << 16
-        | (b[pos + 3] & 0xff) << 24;
+    int v =
+        (b[pos] & 0xff)
+            | (b[pos + 1] & 0xff) << 8
+            | (b[pos + 2] & 0xff) << 16
+            | (b[pos + 3] & 0xff) << 24;
     pos += 4;
     return v;
   }
@@ -722,16 +795,22 @@ final class Unpickler {
   private long len64() throws CheckpointFormatException {
     long n = u64();
     if (n < 0) {
-      throw bad("length " + Long.toUnsignedString(n) + " at offset " + (pos - 8)
-          + " runs past the end");
+      throw bad(
+          "length " + Long.toUnsignedString(n) + " at offset " + (pos - 8) + " runs past the end");
     }
     return n;
   }
 
   private void need(long n) throws CheckpointFormatException {
     if (n > b.length - pos) {
-      throw bad("pickle is truncated: " + n + " bytes needed at offset " + pos + ", "
-          + (b.length - pos) + " left");
+      throw bad(
+          "pickle is truncated: "
+              + n
+              + " bytes needed at offset "
+              + pos
+              + ", "
+              + (b.length - pos)
+              + " left");
     }
   }
 
@@ -740,7 +819,8 @@ final class Unpickler {
     int start = pos;
     pos += (int) n;
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(b, start, (int) n))
@@ -864,10 +944,16 @@ final class Unpickler {
   private void grow(long[] acc, long n, long budget) throws CheckpointFormatException {
     acc[1] += n; // both at most the budget, so no overflow
     if (acc[1] > budget) {
-      throw bad("the pickle's objects expand to more than " + budget + " values when shared memo "
-          + "entries are counted at each reference (" + b.length + " bytes of pickle; limit "
-          + "rectok.io.pickleExpansionPerByte per byte plus " + InputLimits.PICKLE_EXPANSION_BASE
-          + "): refusing a memo-reference bomb");
+      throw bad(
+          "the pickle's objects expand to more than "
+              + budget
+              + " values when shared memo "
+              + "entries are counted at each reference ("
+              + b.length
+              + " bytes of pickle; limit "
+              + "rectok.io.pickleExpansionPerByte per byte plus "
+              + InputLimits.PICKLE_EXPANSION_BASE
+              + "): refusing a memo-reference bomb");
     }
   }
 
@@ -876,9 +962,15 @@ final class Unpickler {
     if (o instanceof ArrayList<?> || isTuple(o) || o instanceof LinkedHashMap<?, ?>) {
       return true;
     }
-    if (o == null || o instanceof String || o instanceof Long || o instanceof BigInteger
-        || o instanceof Double || o instanceof Boolean || o instanceof byte[]
-        || o instanceof PthTensor || o instanceof DType) {
+    if (o == null
+        || o instanceof String
+        || o instanceof Long
+        || o instanceof BigInteger
+        || o instanceof Double
+        || o instanceof Boolean
+        || o instanceof byte[]
+        || o instanceof PthTensor
+        || o instanceof DType) {
       return false;
     }
     throw bad("unsupported value in the result: " + describe(o));

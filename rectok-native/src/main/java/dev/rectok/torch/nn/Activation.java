@@ -18,7 +18,9 @@ public final class Activation extends UnaryModule {
 
   /** {@code nn.GELU(approximate="none")} or {@code "tanh"}. */
   public static Activation gelu(boolean tanhApproximation) {
-    return new Activation(tanhApproximation ? "GELU(approximate='tanh')" : "GELU()", x -> F.gelu(x, tanhApproximation));
+    return new Activation(
+        tanhApproximation ? "GELU(approximate='tanh')" : "GELU()",
+        x -> F.gelu(x, tanhApproximation));
   }
 
   public static Activation silu() {

@@ -9,10 +9,11 @@ import dev.rectok.torch.TorchGenerator;
 
 /**
  * {@code nn.BatchNorm2d(num_features, eps, momentum)}: {@code weight}, {@code bias} and the
- * persistent buffers {@code running_mean}, {@code running_var}, {@code num_batches_tracked}.
- * In training mode it normalises with batch statistics and updates the running ones.
- * <p>Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards
- * are safe, training and loading are single-threaded.
+ * persistent buffers {@code running_mean}, {@code running_var}, {@code num_batches_tracked}. In
+ * training mode it normalises with batch statistics and updates the running ones.
+ *
+ * <p>Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards are
+ * safe, training and loading are single-threaded.
  */
 public final class BatchNorm2d extends UnaryModule {
   public final long numFeatures;
@@ -52,7 +53,14 @@ public final class BatchNorm2d extends UnaryModule {
         buffer("num_batches_tracked").add_(1.0);
       }
     }
-    return F.batchNorm(input, buffer("running_mean"), buffer("running_var"), weight.data(), bias.data(),
-        isTraining(), momentum, eps);
+    return F.batchNorm(
+        input,
+        buffer("running_mean"),
+        buffer("running_var"),
+        weight.data(),
+        bias.data(),
+        isTraining(),
+        momentum,
+        eps);
   }
 }

@@ -7,8 +7,9 @@ import dev.rectok.torch.TorchGenerator;
 /**
  * {@code nn.Conv2d(in, out, kernel_size, stride, padding, dilation, groups, bias)}: {@code weight}
  * (out, in/groups, kh, kw) and {@code bias} (out).
- * <p>Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards
- * are safe, training and loading are single-threaded.
+ *
+ * <p>Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards are
+ * safe, training and loading are single-threaded.
  */
 public final class Conv2d extends UnaryModule {
   public final long inChannels;
@@ -23,20 +24,43 @@ public final class Conv2d extends UnaryModule {
 
   /** Square kernel, stride 1, no padding, no dilation, one group, with bias. */
   public Conv2d(long in, long out, long kernel) {
-    this(in, out, new long[] {kernel, kernel}, new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}, 1, true);
+    this(
+        in,
+        out,
+        new long[] {kernel, kernel},
+        new long[] {1, 1},
+        new long[] {0, 0},
+        new long[] {1, 1},
+        1,
+        true);
   }
 
   /** Square kernel with the given stride and padding, with bias. */
   public Conv2d(long in, long out, long kernel, long stride, long padding) {
-    this(in, out, new long[] {kernel, kernel}, new long[] {stride, stride}, new long[] {padding, padding},
-        new long[] {1, 1}, 1, true);
+    this(
+        in,
+        out,
+        new long[] {kernel, kernel},
+        new long[] {stride, stride},
+        new long[] {padding, padding},
+        new long[] {1, 1},
+        1,
+        true);
   }
 
   /** Every argument, (h, w) pairs. */
-  public Conv2d(long in, long out, long[] kernel, long[] stride, long[] padding, long[] dilation, long groups,
+  public Conv2d(
+      long in,
+      long out,
+      long[] kernel,
+      long[] stride,
+      long[] padding,
+      long[] dilation,
+      long groups,
       boolean bias) {
     if (in % groups != 0 || out % groups != 0) {
-      throw new IllegalArgumentException("in_channels and out_channels must be divisible by groups");
+      throw new IllegalArgumentException(
+          "in_channels and out_channels must be divisible by groups");
     }
     this.inChannels = in;
     this.outChannels = out;
@@ -65,12 +89,24 @@ public final class Conv2d extends UnaryModule {
 
   @Override
   public Tensor forward(Tensor input) {
-    return F.conv2d(input, weight.data(), bias == null ? null : bias.data(), stride, padding, dilation, groups);
+    return F.conv2d(
+        input, weight.data(), bias == null ? null : bias.data(), stride, padding, dilation, groups);
   }
 
   @Override
   public String toString() {
-    return "Conv2d(" + inChannels + ", " + outChannels + ", kernel_size=(" + kernel[0] + ", " + kernel[1]
-        + "), stride=(" + stride[0] + ", " + stride[1] + "))";
+    return "Conv2d("
+        + inChannels
+        + ", "
+        + outChannels
+        + ", kernel_size=("
+        + kernel[0]
+        + ", "
+        + kernel[1]
+        + "), stride=("
+        + stride[0]
+        + ", "
+        + stride[1]
+        + "))";
   }
 }

@@ -5,8 +5,8 @@ import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
 
 /**
- * {@code nn.Embedding(num_embeddings, embedding_dim)}: {@code weight} initialised N(0, 1). Owns
- * its parameters; threading as for every {@link Module}: concurrent eval-mode forwards are safe,
+ * {@code nn.Embedding(num_embeddings, embedding_dim)}: {@code weight} initialised N(0, 1). Owns its
+ * parameters; threading as for every {@link Module}: concurrent eval-mode forwards are safe,
  * training and loading are single-threaded.
  */
 public final class Embedding extends UnaryModule {

@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The inference precision policy of issue 13: which dtype the GEMMs of prepared models run in on
- * the current thread. {@link Linear} and the models' attention consult it; everything else
- * (norms, softmax statistics, RoPE, adaLN modulation, the sampler) stays float32, as the
- * reference's {@code torch.autocast(dtype=torch.bfloat16)} keeps those in float32.
+ * the current thread. {@link Linear} and the models' attention consult it; everything else (norms,
+ * softmax statistics, RoPE, adaLN modulation, the sampler) stays float32, as the reference's {@code
+ * torch.autocast(dtype=torch.bfloat16)} keeps those in float32.
  *
  * <pre>{@code
  * InferencePrecision.prepare(model, DType.BFLOAT16);          // once, after loading: bf16 weight copies
@@ -22,15 +22,15 @@ import java.util.concurrent.atomic.LongAdder;
  * }
  * }</pre>
  *
- * <p>Only modules that were {@link #prepare prepared} change precision: a model that was not
- * (e.g. a feature extractor for FID) stays float32 inside a guard. A {@link Linear} returns
- * float32 whatever it computes in, so the residual stream stays float32 (measured cost and gain:
- * the precision section of {@code bench/README.md}).
+ * <p>Only modules that were {@link #prepare prepared} change precision: a model that was not (e.g.
+ * a feature extractor for FID) stays float32 inside a guard. A {@link Linear} returns float32
+ * whatever it computes in, so the residual stream stays float32 (measured cost and gain: the
+ * precision section of {@code bench/README.md}).
  *
- * <p>Threading: the mode is per Java thread (a guard must be closed on the thread that opened
- * it; guards nest); {@link #prepare} may run concurrently with forwards of other threads in
- * float32, and converts each weight once. Ownership: the low-precision copies belong to their
- * {@link Linear} and are freed with it or by {@link #release}.
+ * <p>Threading: the mode is per Java thread (a guard must be closed on the thread that opened it;
+ * guards nest); {@link #prepare} may run concurrently with forwards of other threads in float32,
+ * and converts each weight once. Ownership: the low-precision copies belong to their {@link Linear}
+ * and are freed with it or by {@link #release}.
  */
 public final class InferencePrecision {
   private InferencePrecision() {}
@@ -52,15 +52,16 @@ public final class InferencePrecision {
    */
   public static Guard use(DType compute) {
     if (compute != DType.FLOAT32 && compute != DType.BFLOAT16) {
-      throw new IllegalArgumentException("inference precision must be float32 or bfloat16, not " + compute);
+      throw new IllegalArgumentException(
+          "inference precision must be float32 or bfloat16, not " + compute);
     }
     return new Guard(compute);
   }
 
   /**
    * Converts the weights of every {@link Linear} under {@code root} to {@code compute} once (a
-   * second call is a no-op), so that forwards under {@link #use use(compute)} multiply in it.
-   * Call it after loading and after moving the model to its device.
+   * second call is a no-op), so that forwards under {@link #use use(compute)} multiply in it. Call
+   * it after loading and after moving the model to its device.
    *
    * @return how many Linears were converted by this call
    */
@@ -69,27 +70,31 @@ public final class InferencePrecision {
   }
 
   /**
-   * {@link #prepare(Module, DType)} for the Linears whose state-dict path (e.g.
-   * {@code blocks.0.attn.qkv}) {@code convert} accepts; the others stay float32 under a guard.
+   * {@link #prepare(Module, DType)} for the Linears whose state-dict path (e.g. {@code
+   * blocks.0.attn.qkv}) {@code convert} accepts; the others stay float32 under a guard.
    *
    * @return how many Linears were converted by this call
    */
-  public static int prepare(Module root, DType compute, java.util.function.Predicate<String> convert) {
+  public static int prepare(
+      Module root, DType compute, java.util.function.Predicate<String> convert) {
     if (compute != DType.BFLOAT16) {
       throw new IllegalArgumentException("only bfloat16 copies are prepared, not " + compute);
     }
     int[] n = {0};
-    walk(root, "", (path, m) -> {
-      if (m instanceof Linear l && convert.test(path) && l.prepareLowPrecision(compute)) {
-        n[0]++;
-      }
-    });
+    walk(
+        root,
+        "",
+        (path, m) -> {
+          if (m instanceof Linear l && convert.test(path) && l.prepareLowPrecision(compute)) {
+            n[0]++;
+          }
+        });
     return n[0];
   }
 
   /**
-   * For a model that will only ever run in its prepared low precision: frees the float32 weight
-   * and bias of every prepared Linear under {@code root} (they become empty tensors), halving the
+   * For a model that will only ever run in its prepared low precision: frees the float32 weight and
+   * bias of every prepared Linear under {@code root} (they become empty tensors), halving the
    * model's share of memory. Those Linears then multiply in the low dtype whatever the guard says
    * and at any row count; their state dict no longer holds the float32 values. Irreversible.
    *
@@ -97,11 +102,14 @@ public final class InferencePrecision {
    */
   public static int releaseFloat32(Module root) {
     int[] n = {0};
-    walk(root, "", (path, m) -> {
-      if (m instanceof Linear l && l.releaseFloat32()) {
-        n[0]++;
-      }
-    });
+    walk(
+        root,
+        "",
+        (path, m) -> {
+          if (m instanceof Linear l && l.releaseFloat32()) {
+            n[0]++;
+          }
+        });
     return n[0];
   }
 
@@ -112,47 +120,55 @@ public final class InferencePrecision {
    *
    * @return how many Linears were converted and released
    */
-  public static int prepareReleasing(Module root, DType compute, java.util.function.Predicate<String> convert) {
+  public static int prepareReleasing(
+      Module root, DType compute, java.util.function.Predicate<String> convert) {
     if (compute != DType.BFLOAT16) {
       throw new IllegalArgumentException("only bfloat16 copies are prepared, not " + compute);
     }
     int[] n = {0};
-    walk(root, "", (path, m) -> {
-      if (m instanceof Linear l && convert.test(path)) {
-        l.prepareLowPrecision(compute);
-        if (l.releaseFloat32()) {
-          n[0]++;
-        }
-      }
-    });
+    walk(
+        root,
+        "",
+        (path, m) -> {
+          if (m instanceof Linear l && convert.test(path)) {
+            l.prepareLowPrecision(compute);
+            if (l.releaseFloat32()) {
+              n[0]++;
+            }
+          }
+        });
     return n[0];
   }
 
   /** Frees the low-precision copies under {@code root} (e.g. before training it again). */
   public static void release(Module root) {
-    walk(root, "", (path, m) -> {
-      if (m instanceof Linear l) {
-        l.releaseLowPrecision();
-      }
-    });
+    walk(
+        root,
+        "",
+        (path, m) -> {
+          if (m instanceof Linear l) {
+            l.releaseLowPrecision();
+          }
+        });
   }
 
-  private static void walk(Module m, String path, java.util.function.BiConsumer<String, Module> visit) {
+  private static void walk(
+      Module m, String path, java.util.function.BiConsumer<String, Module> visit) {
     visit.accept(path, m);
     m.children().forEach((name, c) -> walk(c, path.isEmpty() ? name : path + "." + name, visit));
   }
 
   /**
-   * GEMMs run in a low precision so far, process-wide (diagnostics and tests: a bf16 run must
-   * move it, a float32 run must not).
+   * GEMMs run in a low precision so far, process-wide (diagnostics and tests: a bf16 run must move
+   * it, a float32 run must not).
    */
   public static long lowPrecisionGemms() {
     return LOW_PRECISION_GEMMS.sum();
   }
 
   /**
-   * Resolves a requested {@link Precision} to the GEMM dtype on {@code device}, with this
-   * machine's CPU flags ({@link CpuFeatures#detect()}).
+   * Resolves a requested {@link Precision} to the GEMM dtype on {@code device}, with this machine's
+   * CPU flags ({@link CpuFeatures#detect()}).
    *
    * @throws IllegalArgumentException for {@code BF16} on a CPU without native bf16
    */
@@ -176,9 +192,11 @@ public final class InferencePrecision {
       case AUTO -> native16 ? DType.BFLOAT16 : DType.FLOAT32;
       case BF16 -> {
         if (!native16) {
-          throw new IllegalArgumentException("precision bf16 needs a CPU with AVX-512 BF16 (avx512_bf16 with "
-              + "avx512bw/vl/dq) or AMX (amx_bf16), or a CUDA device; this CPU has neither (flags from "
-              + cpu.source() + "), so bf16 would be slower than fp32: use --precision fp32 or auto");
+          throw new IllegalArgumentException(
+              "precision bf16 needs a CPU with AVX-512 BF16 (avx512_bf16 with "
+                  + "avx512bw/vl/dq) or AMX (amx_bf16), or a CUDA device; this CPU has neither (flags from "
+                  + cpu.source()
+                  + "), so bf16 would be slower than fp32: use --precision fp32 or auto");
         }
         yield DType.BFLOAT16;
       }
@@ -188,8 +206,8 @@ public final class InferencePrecision {
   /**
    * Fewest input rows for which a prepared Linear multiplies in the low dtype. Below it the call is
    * a matrix-vector product (DiT^DH's per-sample adaLN modulation at small batches), bound by
-   * reading the weights; it stays on the float32 weights, as the issue's precision list keeps
-   * adaLN modulation in float32.
+   * reading the weights; it stays on the float32 weights, as the issue's precision list keeps adaLN
+   * modulation in float32.
    */
   public static final long MIN_LOW_PRECISION_ROWS = 16;
 
@@ -210,8 +228,8 @@ public final class InferencePrecision {
   /**
    * Attention {@code softmax(q k^T * scale) v} (no mask, no dropout) under the current mode: in
    * float32, {@link F#scaledDotProductAttention} (today's numerics); in bfloat16 on the CPU, both
-   * products in bf16 with the scaled scores and the softmax in float32, as autocast computes it;
-   * in bfloat16 on CUDA, the fused SDPA kernel on bf16 inputs (float32 statistics inside). Arguments
+   * products in bf16 with the scaled scores and the softmax in float32, as autocast computes it; in
+   * bfloat16 on CUDA, the fused SDPA kernel on bf16 inputs (float32 statistics inside). Arguments
    * are borrowed; the float32 result belongs to the caller's scope.
    */
   public static Tensor attention(Tensor q, Tensor k, Tensor v, double scale) {
@@ -221,9 +239,12 @@ public final class InferencePrecision {
     }
     if (q.device().isCuda()) {
       // LibTorch 2.x on CUDA: the fused kernel (flash / memory-efficient) takes bf16 q, k, v and
-      // keeps its softmax statistics in float32 itself; on 1.13 the shim falls back to the composite.
+      // keeps its softmax statistics in float32 itself; on 1.13 the shim falls back to the
+      // composite.
       try (Scope s = Scope.open()) {
-        Tensor o = F.scaledDotProductAttention(q.to(mode), k.to(mode), v.to(mode), null, 0.0, false, scale);
+        Tensor o =
+            F.scaledDotProductAttention(
+                q.to(mode), k.to(mode), v.to(mode), null, 0.0, false, scale);
         LOW_PRECISION_GEMMS.add(2);
         return s.keep(o.to(DType.FLOAT32));
       }
@@ -256,7 +277,8 @@ public final class InferencePrecision {
         return;
       }
       if (Thread.currentThread() != owner) {
-        throw new IllegalStateException("an InferencePrecision guard must be closed on the thread that opened it");
+        throw new IllegalStateException(
+            "an InferencePrecision guard must be closed on the thread that opened it");
       }
       closed = true;
       if (previous == null) {

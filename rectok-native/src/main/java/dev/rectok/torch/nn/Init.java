@@ -6,8 +6,8 @@ import dev.rectok.torch.TorchGenerator;
 
 /**
  * {@code torch.nn.init}: in-place initialisers with PyTorch's formulas and RNG consumption, so a
- * seeded generator yields PyTorch's values. A null generator means LibTorch's default one
- * (seeded by {@code Torch.manualSeed}). They run without autograd. Stateless; thread-safe.
+ * seeded generator yields PyTorch's values. A null generator means LibTorch's default one (seeded
+ * by {@code Torch.manualSeed}). They run without autograd. Stateless; thread-safe.
  */
 public final class Init {
   private Init() {}
@@ -16,7 +16,8 @@ public final class Init {
   public static long[] fans(Tensor t) {
     long[] s = t.shape();
     if (s.length < 2) {
-      throw new IllegalArgumentException("fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
+      throw new IllegalArgumentException(
+          "fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
     }
     long receptive = 1;
     for (int i = 2; i < s.length; i++) {
@@ -54,10 +55,11 @@ public final class Init {
   }
 
   /**
-   * {@code trunc_normal_(t, mean, std, a, b)}: inverse-CDF sampling of a normal truncated to
-   * [a, b], the same draws as PyTorch (one uniform per element).
+   * {@code trunc_normal_(t, mean, std, a, b)}: inverse-CDF sampling of a normal truncated to [a,
+   * b], the same draws as PyTorch (one uniform per element).
    */
-  public static Tensor truncNormal_(Tensor t, double mean, double std, double a, double b, TorchGenerator gen) {
+  public static Tensor truncNormal_(
+      Tensor t, double mean, double std, double a, double b, TorchGenerator gen) {
     double l = normCdf((a - mean) / std);
     double u = normCdf((b - mean) / std);
     try (GradMode g = GradMode.noGrad()) {
@@ -149,14 +151,18 @@ public final class Init {
   }
 
   /**
-   * The ViT/MAE {@code _init_weights} walk: every {@link Linear} and {@link Conv2d} under
-   * {@code root} (included) gets trunc-normal(0, 0.02) weights in [−2, 2] and zero biases; other
-   * modules keep their parameters. Runs without autograd.
+   * The ViT/MAE {@code _init_weights} walk: every {@link Linear} and {@link Conv2d} under {@code
+   * root} (included) gets trunc-normal(0, 0.02) weights in [−2, 2] and zero biases; other modules
+   * keep their parameters. Runs without autograd.
    */
   public static void truncNormalLinearsAndConvs_(Module root, TorchGenerator gen) {
     try (GradMode g = GradMode.noGrad()) {
-      Tensor w = root instanceof Linear l ? l.weight().data() : root instanceof Conv2d c ? c.weight().data() : null;
-      Parameter b = root instanceof Linear l ? l.bias() : root instanceof Conv2d c ? c.bias() : null;
+      Tensor w =
+          root instanceof Linear l
+              ? l.weight().data()
+              : root instanceof Conv2d c ? c.weight().data() : null;
+      Parameter b =
+          root instanceof Linear l ? l.bias() : root instanceof Conv2d c ? c.bias() : null;
       if (w != null) {
         truncNormal_(w, 0, 0.02, -2, 2, gen);
         if (b != null) {

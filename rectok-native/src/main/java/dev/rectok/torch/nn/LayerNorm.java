@@ -22,7 +22,8 @@ public final class LayerNorm extends UnaryModule {
   public LayerNorm(long[] normalizedShape, double eps, boolean elementwiseAffine) {
     this.normalizedShape = normalizedShape.clone();
     this.eps = eps;
-    this.weight = elementwiseAffine ? registerParameter("weight", Tensor.ones(normalizedShape)) : null;
+    this.weight =
+        elementwiseAffine ? registerParameter("weight", Tensor.ones(normalizedShape)) : null;
     this.bias = elementwiseAffine ? registerParameter("bias", Tensor.zeros(normalizedShape)) : null;
   }
 
@@ -36,7 +37,11 @@ public final class LayerNorm extends UnaryModule {
 
   @Override
   public Tensor forward(Tensor input) {
-    return F.layerNorm(input, normalizedShape, weight == null ? null : weight.data(),
-        bias == null ? null : bias.data(), eps);
+    return F.layerNorm(
+        input,
+        normalizedShape,
+        weight == null ? null : weight.data(),
+        bias == null ? null : bias.data(),
+        eps);
   }
 }

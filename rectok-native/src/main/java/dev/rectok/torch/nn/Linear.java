@@ -8,8 +8,8 @@ import dev.rectok.torch.TorchGenerator;
 
 /**
  * {@code nn.Linear(in_features, out_features, bias)}: parameters {@code weight} (out, in) and
- * {@code bias} (out). Owns its parameters; threading as for every {@link Module}: concurrent eval-mode
- * forwards are safe, training and loading are single-threaded.
+ * {@code bias} (out). Owns its parameters; threading as for every {@link Module}: concurrent
+ * eval-mode forwards are safe, training and loading are single-threaded.
  */
 public final class Linear extends UnaryModule {
   public final long inFeatures;
@@ -43,8 +43,10 @@ public final class Linear extends UnaryModule {
   public Tensor forward(Tensor input) {
     // --- issue 13: bf16 inference weights ---
     DType low = lowDtype;
-    if (low != null && (float32Released
-        || InferencePrecision.current() == low && InferencePrecision.isGemm(input, inFeatures))) {
+    if (low != null
+        && (float32Released
+            || InferencePrecision.current() == low
+                && InferencePrecision.isGemm(input, inFeatures))) {
       return InferencePrecision.lowPrecisionLinear(input, weightLow, biasLow, low);
     }
     return F.linear(input, weight.data(), bias == null ? null : bias.data());
@@ -52,7 +54,8 @@ public final class Linear extends UnaryModule {
 
   // --- issue 13: bf16 inference weights ---
   // Copies of weight and bias in the inference GEMM dtype, made once by InferencePrecision.prepare
-  // and used only under InferencePrecision.use(that dtype). Published through the volatile lowDtype.
+  // and used only under InferencePrecision.use(that dtype). Published through the volatile
+  // lowDtype.
   private Tensor weightLow;
   private Tensor biasLow;
   private volatile DType lowDtype;
@@ -89,7 +92,8 @@ public final class Linear extends UnaryModule {
 
   synchronized void releaseLowPrecision() {
     if (float32Released) {
-      throw new IllegalStateException("this Linear's float32 weights were released: it can only run in " + lowDtype);
+      throw new IllegalStateException(
+          "this Linear's float32 weights were released: it can only run in " + lowDtype);
     }
     freeLowCopies();
   }
@@ -115,6 +119,12 @@ public final class Linear extends UnaryModule {
 
   @Override
   public String toString() {
-    return "Linear(in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + (bias != null) + ")";
+    return "Linear(in_features="
+        + inFeatures
+        + ", out_features="
+        + outFeatures
+        + ", bias="
+        + (bias != null)
+        + ")";
   }
 }

@@ -25,9 +25,9 @@ import java.util.function.Function;
  * {@link #close()}. Tensors returned by {@link #stateDict()} and {@link Parameter#data()} are
  * borrowed: do not close them.
  *
- * <p><b>Threading.</b> Build and load on one thread. After that, concurrent forward passes in
- * eval mode are safe (they only read parameters); training, {@link #train}/{@link #eval}, and
- * loading must not overlap with other use.
+ * <p><b>Threading.</b> Build and load on one thread. After that, concurrent forward passes in eval
+ * mode are safe (they only read parameters); training, {@link #train}/{@link #eval}, and loading
+ * must not overlap with other use.
  */
 public abstract class Module implements AutoCloseable {
   private final LinkedHashMap<String, Parameter> parameters = new LinkedHashMap<>();
@@ -50,8 +50,8 @@ public abstract class Module implements AutoCloseable {
   }
 
   /**
-   * Registers a buffer, taking ownership of {@code value}. Non-persistent buffers (tables that
-   * are recomputed, such as RoPE frequencies) are left out of the state dict, as in PyTorch.
+   * Registers a buffer, taking ownership of {@code value}. Non-persistent buffers (tables that are
+   * recomputed, such as RoPE frequencies) are left out of the state dict, as in PyTorch.
    */
   protected final Tensor registerBuffer(String name, Tensor value, boolean isPersistent) {
     checkName(name);
@@ -95,7 +95,8 @@ public abstract class Module implements AutoCloseable {
   public final Parameter parameter(String name) {
     Parameter p = parameters.get(name);
     if (p == null) {
-      throw new IllegalArgumentException(getClass().getSimpleName() + " has no parameter '" + name + "'");
+      throw new IllegalArgumentException(
+          getClass().getSimpleName() + " has no parameter '" + name + "'");
     }
     return p;
   }
@@ -104,7 +105,8 @@ public abstract class Module implements AutoCloseable {
   public final Tensor buffer(String name) {
     Tensor b = buffers.get(name);
     if (b == null) {
-      throw new IllegalArgumentException(getClass().getSimpleName() + " has no buffer '" + name + "'");
+      throw new IllegalArgumentException(
+          getClass().getSimpleName() + " has no buffer '" + name + "'");
     }
     return b;
   }
@@ -139,17 +141,18 @@ public abstract class Module implements AutoCloseable {
   }
 
   private void collectBuffers(String prefix, Map<String, Tensor> out, boolean persistentOnly) {
-    buffers.forEach((k, v) -> {
-      if (!persistentOnly || persistent.get(k)) {
-        out.put(prefix + k, v);
-      }
-    });
+    buffers.forEach(
+        (k, v) -> {
+          if (!persistentOnly || persistent.get(k)) {
+            out.put(prefix + k, v);
+          }
+        });
     children.forEach((k, c) -> c.collectBuffers(prefix + k + ".", out, persistentOnly));
   }
 
   /**
-   * {@code state_dict()}: parameters and persistent buffers, per module in PyTorch's order
-   * (own parameters, own buffers, then children). The tensors are borrowed.
+   * {@code state_dict()}: parameters and persistent buffers, per module in PyTorch's order (own
+   * parameters, own buffers, then children). The tensors are borrowed.
    */
   public final Map<String, Tensor> stateDict() {
     LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
@@ -159,16 +162,18 @@ public abstract class Module implements AutoCloseable {
 
   private void collectState(String prefix, Map<String, Tensor> out) {
     parameters.forEach((k, v) -> out.put(prefix + k, v.data()));
-    buffers.forEach((k, v) -> {
-      if (persistent.get(k)) {
-        out.put(prefix + k, v);
-      }
-    });
+    buffers.forEach(
+        (k, v) -> {
+          if (persistent.get(k)) {
+            out.put(prefix + k, v);
+          }
+        });
     children.forEach((k, c) -> c.collectState(prefix + k + ".", out));
   }
 
   /** What {@link #loadStateDict} found. */
-  public record LoadReport(List<String> missingKeys, List<String> unexpectedKeys, List<String> mismatchedKeys) {
+  public record LoadReport(
+      List<String> missingKeys, List<String> unexpectedKeys, List<String> mismatchedKeys) {
     public LoadReport {
       missingKeys = List.copyOf(missingKeys);
       unexpectedKeys = List.copyOf(unexpectedKeys);
@@ -182,16 +187,21 @@ public abstract class Module implements AutoCloseable {
 
     @Override
     public String toString() {
-      return "missing " + missingKeys + ", unexpected " + unexpectedKeys + ", mismatched " + mismatchedKeys;
+      return "missing "
+          + missingKeys
+          + ", unexpected "
+          + unexpectedKeys
+          + ", mismatched "
+          + mismatchedKeys;
     }
   }
 
   /**
    * {@code load_state_dict(state, strict)}: copies values into parameters and persistent buffers
    * (converting dtype and device). Everything is checked before anything is copied: a shape
-   * mismatch, or with {@code strict} a missing or unexpected key, throws
-   * {@link IllegalArgumentException} naming the keys and leaves the module unchanged. The
-   * caller keeps ownership of {@code state}.
+   * mismatch, or with {@code strict} a missing or unexpected key, throws {@link
+   * IllegalArgumentException} naming the keys and leaves the module unchanged. The caller keeps
+   * ownership of {@code state}.
    */
   public final LoadReport loadStateDict(Map<String, Tensor> state, boolean strict) {
     return load(state, Tensor::shape, t -> t, strict);
@@ -202,7 +212,10 @@ public abstract class Module implements AutoCloseable {
     return load(state, HostTensor::shape, Tensor::fromHost, strict);
   }
 
-  private <V> LoadReport load(Map<String, V> state, Function<V, long[]> shapeOf, Function<V, Tensor> toTensor,
+  private <V> LoadReport load(
+      Map<String, V> state,
+      Function<V, long[]> shapeOf,
+      Function<V, Tensor> toTensor,
       boolean strict) {
     Map<String, Tensor> own = stateDict();
     List<String> missing = new ArrayList<>();
@@ -213,8 +226,12 @@ public abstract class Module implements AutoCloseable {
       if (v == null) {
         missing.add(e.getKey());
       } else if (!Arrays.equals(shapeOf.apply(v), e.getValue().shape())) {
-        mismatched.add(e.getKey() + ": checkpoint " + Arrays.toString(shapeOf.apply(v)) + ", model "
-            + Arrays.toString(e.getValue().shape()));
+        mismatched.add(
+            e.getKey()
+                + ": checkpoint "
+                + Arrays.toString(shapeOf.apply(v))
+                + ", model "
+                + Arrays.toString(e.getValue().shape()));
       }
     }
     for (String k : state.keySet()) {
@@ -224,10 +241,15 @@ public abstract class Module implements AutoCloseable {
     }
     LoadReport report = new LoadReport(missing, unexpected, mismatched);
     if (!mismatched.isEmpty() || (strict && !report.isClean())) {
-      throw new IllegalArgumentException("Error(s) in loading state_dict for " + getClass().getSimpleName()
-          + ": " + report + " (nothing was loaded)");
+      throw new IllegalArgumentException(
+          "Error(s) in loading state_dict for "
+              + getClass().getSimpleName()
+              + ": "
+              + report
+              + " (nothing was loaded)");
     }
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       for (var e : own.entrySet()) {
         V v = state.get(e.getKey());
         if (v != null) {
@@ -317,8 +339,9 @@ public abstract class Module implements AutoCloseable {
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder(getClass().getSimpleName()).append('(');
-    children.forEach((k, c) -> sb.append("\n  (").append(k).append("): ")
-        .append(c.toString().replace("\n", "\n  ")));
+    children.forEach(
+        (k, c) ->
+            sb.append("\n  (").append(k).append("): ").append(c.toString().replace("\n", "\n  ")));
     return sb.append(children.isEmpty() ? ")" : "\n)").toString();
   }
 }

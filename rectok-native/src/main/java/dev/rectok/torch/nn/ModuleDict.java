@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * {@code nn.ModuleDict}, and any plain holder of named children (an {@code nn.Module} with only
- * submodules): state-dict keys read {@code sem_decoders.dinov3.out.weight}. It has no forward
- * pass; the owner calls the children.
+ * submodules): state-dict keys read {@code sem_decoders.dinov3.out.weight}. It has no forward pass;
+ * the owner calls the children.
  *
  * <p>Owns its children (closing it closes them, as for every {@link Module}). Threading as for
  * every {@link Module}: build and load on one thread; reading it afterwards is safe from any.

@@ -6,10 +6,10 @@ import dev.rectok.torch.Tensor;
 import java.util.Objects;
 
 /**
- * A learnable tensor of a {@link Module} ({@code nn.Parameter}): a leaf that requires grad
- * unless frozen. The parameter owns its tensor; the module owns the parameter and closes it.
- * Optimizers refer to the parameter, so {@link #set} can replace the tensor (e.g. moving it to
- * another device) without breaking them.
+ * A learnable tensor of a {@link Module} ({@code nn.Parameter}): a leaf that requires grad unless
+ * frozen. The parameter owns its tensor; the module owns the parameter and closes it. Optimizers
+ * refer to the parameter, so {@link #set} can replace the tensor (e.g. moving it to another device)
+ * without breaking them.
  *
  * <p>Not thread-safe for mutation; concurrent forward passes that only read it are fine.
  */

@@ -6,10 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code nn.Sequential}: children named {@code 0, 1, 2, ...} applied in order, so state-dict
- * keys read {@code ffn.0.weight}. Owns its children.
- * <p>Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards
- * are safe, training and loading are single-threaded.
+ * {@code nn.Sequential}: children named {@code 0, 1, 2, ...} applied in order, so state-dict keys
+ * read {@code ffn.0.weight}. Owns its children.
+ *
+ * <p>Owns its parameters; threading as for every {@link Module}: concurrent eval-mode forwards are
+ * safe, training and loading are single-threaded.
  */
 public final class Sequential extends UnaryModule {
   private final List<UnaryModule> layers = new ArrayList<>();

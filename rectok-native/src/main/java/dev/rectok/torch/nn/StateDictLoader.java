@@ -23,17 +23,16 @@ import java.util.function.UnaryOperator;
 /**
  * The one state-dict loader: reads a {@code .safetensors} file or a {@code torch.save} checkpoint
  * (by extension), picks a sub-dict, renames keys, and copies the tensors into a {@link Module}.
- * Model loaders are {@link Policy policies} over it (which sub-dict, which renames, which keys
- * are recomputed rather than loaded, whether unknown keys are an error).
+ * Model loaders are {@link Policy policies} over it (which sub-dict, which renames, which keys are
+ * recomputed rather than loaded, whether unknown keys are an error).
  *
- * <p>Everything is checked before anything is copied: a required key that is missing or
- * mis-shaped (and, if the policy says so, an unknown key) throws
- * {@link IllegalArgumentException} naming the file, the dict, the model and the keys, and leaves
- * the module unchanged. Only tensors that will be copied are materialized (a stage-1 file may
- * hold a whole DINOv3).
+ * <p>Everything is checked before anything is copied: a required key that is missing or mis-shaped
+ * (and, if the policy says so, an unknown key) throws {@link IllegalArgumentException} naming the
+ * file, the dict, the model and the keys, and leaves the module unchanged. Only tensors that will
+ * be copied are materialized (a stage-1 file may hold a whole DINOv3).
  *
- * <p>Stateless and thread-safe; loading writes into the module, which must not be in use
- * meanwhile. The file is closed before returning.
+ * <p>Stateless and thread-safe; loading writes into the module, which must not be in use meanwhile.
+ * The file is closed before returning.
  */
 public final class StateDictLoader {
   private static final System.Logger LOG = System.getLogger(StateDictLoader.class.getName());
@@ -51,8 +50,13 @@ public final class StateDictLoader {
    * @param unknownKeysAreErrors whether a (renamed) file key the model lacks is an error rather
    *     than ignored and reported
    */
-  public record Policy(String model, Function<PthCheckpoint, String> pthEntry, UnaryOperator<String> rename,
-      Set<String> recomputed, Predicate<String> required, boolean unknownKeysAreErrors) {
+  public record Policy(
+      String model,
+      Function<PthCheckpoint, String> pthEntry,
+      UnaryOperator<String> rename,
+      Set<String> recomputed,
+      Predicate<String> required,
+      boolean unknownKeysAreErrors) {
     /** Validates and copies. */
     public Policy {
       Objects.requireNonNull(model, "model");
@@ -80,7 +84,8 @@ public final class StateDictLoader {
     /** This policy with {@code keys} recomputed by the model instead of loaded. */
     public Policy withRecomputed(java.util.Collection<String> keys) {
       Set<String> s = Set.copyOf(keys);
-      return new Policy(model, pthEntry, rename, s, required.and(k -> !s.contains(k)), unknownKeysAreErrors);
+      return new Policy(
+          model, pthEntry, rename, s, required.and(k -> !s.contains(k)), unknownKeysAreErrors);
     }
 
     /** This policy requiring only the model keys that pass {@code r}. */
@@ -130,7 +135,8 @@ public final class StateDictLoader {
   /** A tensor of the file: its shape up front, its bytes only when needed. */
   private record Source(long[] shape, Supplier<HostTensor> host) {}
 
-  private static LoadReport apply(Module target, Path file, String entry, Map<String, Source> state, Policy p) {
+  private static LoadReport apply(
+      Module target, Path file, String entry, Map<String, Source> state, Policy p) {
     Map<String, Tensor> own = target.stateDict();
     Map<String, Source> usable = new LinkedHashMap<>();
     List<String> ignored = new ArrayList<>();
@@ -161,16 +167,27 @@ public final class StateDictLoader {
           missing.add(e.getKey());
         }
       } else if (!Arrays.equals(src.shape(), e.getValue().shape())) {
-        mismatched.add(e.getKey() + " (file " + Arrays.toString(src.shape()) + ", model "
-            + Arrays.toString(e.getValue().shape()) + ")");
+        mismatched.add(
+            e.getKey()
+                + " (file "
+                + Arrays.toString(src.shape())
+                + ", model "
+                + Arrays.toString(e.getValue().shape())
+                + ")");
       }
     }
     boolean unknownFails = p.unknownKeysAreErrors() && !ignored.isEmpty();
     if (!missing.isEmpty() || !mismatched.isEmpty() || unknownFails) {
-      throw new IllegalArgumentException(file + " [" + entry + "] does not fit " + p.model()
-          + (missing.isEmpty() ? "" : "; missing keys: " + missing)
-          + (mismatched.isEmpty() ? "" : "; mis-shaped keys: " + mismatched)
-          + (unknownFails ? "; unexpected keys: " + ignored : "") + " (nothing was loaded)");
+      throw new IllegalArgumentException(
+          file
+              + " ["
+              + entry
+              + "] does not fit "
+              + p.model()
+              + (missing.isEmpty() ? "" : "; missing keys: " + missing)
+              + (mismatched.isEmpty() ? "" : "; mis-shaped keys: " + mismatched)
+              + (unknownFails ? "; unexpected keys: " + ignored : "")
+              + " (nothing was loaded)");
     }
     Map<String, HostTensor> toLoad = new LinkedHashMap<>();
     for (String key : own.keySet()) {
@@ -181,12 +198,28 @@ public final class StateDictLoader {
     }
     target.loadHostStateDict(toLoad, false);
     List<String> recomputed = own.keySet().stream().filter(p.recomputed()::contains).toList();
-    LOG.log(System.Logger.Level.DEBUG, "{0} from {1} [{2}]: loaded {3} tensors, recomputed {4} ({5} present in the "
-        + "file, not used), ignored {6} unknown keys, renamed {7}", p.model(), file, entry, toLoad.size(),
-        recomputed.size(), recomputedInFile, ignored.size(), renamed);
+    LOG.log(
+        System.Logger.Level.DEBUG,
+        "{0} from {1} [{2}]: loaded {3} tensors, recomputed {4} ({5} present in the "
+            + "file, not used), ignored {6} unknown keys, renamed {7}",
+        p.model(),
+        file,
+        entry,
+        toLoad.size(),
+        recomputed.size(),
+        recomputedInFile,
+        ignored.size(),
+        renamed);
     if (!ignored.isEmpty()) {
-      LOG.log(System.Logger.Level.DEBUG, "{0} from {1} [{2}]: ignored keys {3}", p.model(), file, entry, ignored);
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "{0} from {1} [{2}]: ignored keys {3}",
+          p.model(),
+          file,
+          entry,
+          ignored);
     }
-    return new LoadReport(file, entry, new ArrayList<>(toLoad.keySet()), recomputed, ignored, renamed);
+    return new LoadReport(
+        file, entry, new ArrayList<>(toLoad.keySet()), recomputed, ignored, renamed);
   }
 }

@@ -12,12 +12,12 @@ import java.util.Map;
 
 /**
  * {@code torch.optim.AdamW}: decoupled weight decay, bias correction, per-group lr and weight
- * decay, per-parameter step counts. Each step is one native call per group that repeats
- * PyTorch's single-tensor update statement for statement, so results equal PyTorch's.
- * Owns {@code exp_avg}/{@code exp_avg_sq}; not thread-safe.
+ * decay, per-parameter step counts. Each step is one native call per group that repeats PyTorch's
+ * single-tensor update statement for statement, so results equal PyTorch's. Owns {@code
+ * exp_avg}/{@code exp_avg_sq}; not thread-safe.
  *
- * <p>{@link #exportState()} gives, per parameter (flat index {@code k} across groups),
- * {@code k.exp_avg}, {@code k.exp_avg_sq} and {@code k.step} (int64, shape {@code [1]}).
+ * <p>{@link #exportState()} gives, per parameter (flat index {@code k} across groups), {@code
+ * k.exp_avg}, {@code k.exp_avg_sq} and {@code k.step} (int64, shape {@code [1]}).
  */
 public final class AdamW implements Optimizer {
   private final List<ParamGroup> groups;
@@ -35,7 +35,8 @@ public final class AdamW implements Optimizer {
 
   public AdamW(List<ParamGroup> groups, double beta1, double beta2, double eps) {
     if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0)) {
-      throw new IllegalArgumentException("invalid AdamW hyper-parameters: betas (" + beta1 + ", " + beta2 + "), eps " + eps);
+      throw new IllegalArgumentException(
+          "invalid AdamW hyper-parameters: betas (" + beta1 + ", " + beta2 + "), eps " + eps);
     }
     this.groups = List.copyOf(groups);
     this.beta1 = beta1;
@@ -71,7 +72,15 @@ public final class AdamW implements Optimizer {
     for (int gi = 0; gi < groups.size(); gi++) {
       ParamGroup g = groups.get(gi);
       Tensor[] params = g.params().stream().map(Parameter::data).toArray(Tensor[]::new);
-      Foreach.adamwStep(params, expAvg.get(gi), expAvgSq.get(gi), steps.get(gi), g.lr(), beta1, beta2, eps,
+      Foreach.adamwStep(
+          params,
+          expAvg.get(gi),
+          expAvgSq.get(gi),
+          steps.get(gi),
+          g.lr(),
+          beta1,
+          beta2,
+          eps,
           g.weightDecay());
     }
   }

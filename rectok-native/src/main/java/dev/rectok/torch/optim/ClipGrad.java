@@ -4,7 +4,9 @@ import dev.rectok.torch.Foreach;
 import dev.rectok.torch.nn.Parameter;
 import java.util.Collection;
 
-/** {@code torch.nn.utils.clip_grad_norm_}. Stateless; not safe against concurrent backward passes. */
+/**
+ * {@code torch.nn.utils.clip_grad_norm_}. Stateless; not safe against concurrent backward passes.
+ */
 public final class ClipGrad {
   private ClipGrad() {}
 
@@ -15,8 +17,10 @@ public final class ClipGrad {
    * @return the total norm before clipping
    */
   public static double clipGradNorm(Collection<Parameter> params, double maxNorm, double normType) {
-    return Foreach.clipGradNorm_(params.stream().map(Parameter::data).toArray(dev.rectok.torch.Tensor[]::new),
-        maxNorm, normType);
+    return Foreach.clipGradNorm_(
+        params.stream().map(Parameter::data).toArray(dev.rectok.torch.Tensor[]::new),
+        maxNorm,
+        normType);
   }
 
   /** The 2-norm variant. */

@@ -25,11 +25,11 @@ public interface Optimizer extends AutoCloseable {
   }
 
   /**
-   * The per-parameter state, for a training checkpoint: copies that the caller owns (they belong
-   * to the current {@link dev.rectok.torch.Scope}, if one is open), keyed like PyTorch's
-   * {@code state_dict()["state"]} flattened to {@code <index>.<field>}, where {@code index}
-   * counts parameters across groups in order. Hyper-parameters and learning rates are not
-   * included (the groups' learning rates are read through {@link #paramGroups()}).
+   * The per-parameter state, for a training checkpoint: copies that the caller owns (they belong to
+   * the current {@link dev.rectok.torch.Scope}, if one is open), keyed like PyTorch's {@code
+   * state_dict()["state"]} flattened to {@code <index>.<field>}, where {@code index} counts
+   * parameters across groups in order. Hyper-parameters and learning rates are not included (the
+   * groups' learning rates are read through {@link #paramGroups()}).
    */
   Map<String, Tensor> exportState();
 

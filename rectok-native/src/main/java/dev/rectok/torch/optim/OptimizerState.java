@@ -25,8 +25,14 @@ final class OptimizerState {
         missing.add(e.getKey());
       } else if (!Arrays.equals(t.shape(), e.getValue().shape())
           || (e.getValue().dtype() != null && t.dtype() != e.getValue().dtype())) {
-        mismatched.add(e.getKey() + ": given " + t.dtype() + Arrays.toString(t.shape()) + ", expected "
-            + (e.getValue().dtype() == null ? "" : e.getValue().dtype()) + Arrays.toString(e.getValue().shape()));
+        mismatched.add(
+            e.getKey()
+                + ": given "
+                + t.dtype()
+                + Arrays.toString(t.shape())
+                + ", expected "
+                + (e.getValue().dtype() == null ? "" : e.getValue().dtype())
+                + Arrays.toString(e.getValue().shape()));
       }
     }
     for (String k : state.keySet()) {
@@ -35,8 +41,15 @@ final class OptimizerState {
       }
     }
     if (!missing.isEmpty() || !unexpected.isEmpty() || !mismatched.isEmpty()) {
-      throw new IllegalArgumentException(who + " state does not fit: missing " + missing + ", unexpected "
-          + unexpected + ", mismatched " + mismatched + " (nothing was loaded)");
+      throw new IllegalArgumentException(
+          who
+              + " state does not fit: missing "
+              + missing
+              + ", unexpected "
+              + unexpected
+              + ", mismatched "
+              + mismatched
+              + " (nothing was loaded)");
     }
   }
 }

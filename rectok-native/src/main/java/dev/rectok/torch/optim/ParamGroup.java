@@ -16,7 +16,8 @@ public final class ParamGroup {
   public ParamGroup(List<Parameter> params, double lr, double weightDecay) {
     this.params = List.copyOf(Objects.requireNonNull(params, "params"));
     if (!(lr >= 0) || !(weightDecay >= 0)) {
-      throw new IllegalArgumentException("lr and weight_decay must be >= 0, got " + lr + ", " + weightDecay);
+      throw new IllegalArgumentException(
+          "lr and weight_decay must be >= 0, got " + lr + ", " + weightDecay);
     }
     this.lr = lr;
     this.weightDecay = weightDecay;

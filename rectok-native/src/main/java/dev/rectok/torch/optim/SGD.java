@@ -14,8 +14,8 @@ import java.util.Map;
  *
  * <p>{@link #exportState()} gives {@code k.momentum_buffer} per parameter (flat index {@code k}
  * across groups) once a step with momentum has run, and nothing before that or without momentum
- * (PyTorch's buffers are {@code None} then); importing an empty state therefore makes the next
- * step initialise the buffers from the gradients again.
+ * (PyTorch's buffers are {@code None} then); importing an empty state therefore makes the next step
+ * initialise the buffers from the gradients again.
  */
 public final class SGD implements Optimizer {
   private final List<ParamGroup> groups;
@@ -27,7 +27,8 @@ public final class SGD implements Optimizer {
 
   public SGD(List<ParamGroup> groups, double momentum, double dampening, boolean nesterov) {
     if (nesterov && (momentum <= 0 || dampening != 0)) {
-      throw new IllegalArgumentException("Nesterov momentum requires a momentum and zero dampening");
+      throw new IllegalArgumentException(
+          "Nesterov momentum requires a momentum and zero dampening");
     }
     this.groups = List.copyOf(groups);
     this.momentum = momentum;
@@ -55,7 +56,8 @@ public final class SGD implements Optimizer {
     for (int gi = 0; gi < groups.size(); gi++) {
       ParamGroup g = groups.get(gi);
       Tensor[] params = g.params().stream().map(Parameter::data).toArray(Tensor[]::new);
-      Foreach.sgdStep(params, buffers.get(gi), g.lr(), momentum, dampening, g.weightDecay(), nesterov, first);
+      Foreach.sgdStep(
+          params, buffers.get(gi), g.lr(), momentum, dampening, g.weightDecay(), nesterov, first);
     }
     first = false;
   }

@@ -17,10 +17,13 @@ import org.junit.jupiter.api.Test;
 class TeacherImagePathTest {
 
   @Property(tries = 20)
-  void uint8TruncatesAndTheShapesFollowTheTarget(@ForAll @IntRange(min = 1, max = 40) int h,
-      @ForAll @IntRange(min = 1, max = 40) int w, @ForAll @IntRange(min = 1, max = 64) int outH,
+  void uint8TruncatesAndTheShapesFollowTheTarget(
+      @ForAll @IntRange(min = 1, max = 40) int h,
+      @ForAll @IntRange(min = 1, max = 40) int w,
+      @ForAll @IntRange(min = 1, max = 64) int outH,
       @ForAll @IntRange(min = 1, max = 64) int outW) {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(h * 100L + w)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(h * 100L + w)) {
       Tensor x = Tensor.rand(new long[] {2, 3, h, w}, g, DType.FLOAT32, Device.CPU).mul(2).sub(1);
       float[] xs = x.toFloatArray();
       byte[] u = TeacherImagePath.toUint8(x).toByteArray();
@@ -36,7 +39,8 @@ class TeacherImagePathTest {
 
   @Test
   void atTheProcessorSizeTheUpsampleIsTheIdentity() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(3)) {
       Tensor x = Tensor.rand(new long[] {1, 3, 50, 70}, g, DType.FLOAT32, Device.CPU).mul(2).sub(1);
       Tensor direct = TeacherImagePath.processor(TeacherImagePath.toUint8(x));
       assertThat(direct.shape()).containsExactly(1, 3, 224, 224);
@@ -44,8 +48,10 @@ class TeacherImagePathTest {
       // a constant image stays constant: (v/255 - mean)/std per channel
       Tensor white = Tensor.ones(1, 3, 32, 32);
       float[] pv = TeacherImagePath.pixelValues(white, 16, 16).toFloatArray();
-      assertThat((double) pv[0]).isCloseTo((1 - 0.485) / 0.229, org.assertj.core.data.Offset.offset(1e-5));
+      assertThat((double) pv[0])
+          .isCloseTo((1 - 0.485) / 0.229, org.assertj.core.data.Offset.offset(1e-5));
     }
-    assertThatThrownBy(() -> TeacherImagePath.toUint8(Tensor.zeros(1, 1, 4, 4))).hasMessageContaining("(B, 3, H, W)");
+    assertThatThrownBy(() -> TeacherImagePath.toUint8(Tensor.zeros(1, 1, 4, 4)))
+        .hasMessageContaining("(B, 3, H, W)");
   }
 }

@@ -1,6 +1,5 @@
 package dev.rectok.models.dit;
 
-import dev.rectok.torch.nn.LoadReport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,6 +12,7 @@ import dev.rectok.torch.io.PthCheckpoint;
 import dev.rectok.torch.io.PthReader;
 import dev.rectok.torch.io.SafeTensors;
 import dev.rectok.torch.io.SafeTensorsFile;
+import dev.rectok.torch.nn.LoadReport;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +24,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Golden case 3: {@code dit.net(x, t, y)} with {@code model_ema} weights, every output and debug tensor. */
+/**
+ * Golden case 3: {@code dit.net(x, t, y)} with {@code model_ema} weights, every output and debug
+ * tensor.
+ */
 class DiTGoldenParityTest {
   private static final double TOL = 1e-4;
   private static GoldenCase golden;
@@ -39,19 +42,29 @@ class DiTGoldenParityTest {
     golden.close();
   }
 
-  /** Runs the net on the injected inputs and compares every output.* and debug.* tensor of the folder. */
+  /**
+   * Runs the net on the injected inputs and compares every output.* and debug.* tensor of the
+   * folder.
+   */
   private static Map<String, GoldenCase.Comparison> run(DiTwDDTHead net) {
     Map<String, GoldenCase.Comparison> results = new LinkedHashMap<>();
     net.eval();
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       Tensor x = golden.tensor("input.x");
       Tensor t = golden.tensor("input.t");
       Tensor y = golden.tensor("input.y");
-      Tensor v = net.forward(x, t, y, null, (name, value) -> {
-        if (golden.has("debug." + name)) {
-          results.put("debug." + name, golden.compare("debug." + name, value));
-        }
-      });
+      Tensor v =
+          net.forward(
+              x,
+              t,
+              y,
+              null,
+              (name, value) -> {
+                if (golden.has("debug." + name)) {
+                  results.put("debug." + name, golden.compare("debug." + name, value));
+                }
+              });
       results.put("output.velocity", golden.compare("output.velocity", v));
     }
     return results;
@@ -65,13 +78,16 @@ class DiTGoldenParityTest {
       }
     }
     // Every reference tensor of the folder must have been produced and compared.
-    assertThat(results.keySet()).as(label + ": compared tensors").containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(results.keySet())
+        .as(label + ": compared tensors")
+        .containsExactlyInAnyOrderElementsOf(expected);
     double worst = 0;
     for (GoldenCase.Comparison c : results.values()) {
       System.out.println("[case3 " + label + "] " + c);
       worst = Math.max(worst, c.relError());
     }
-    System.out.printf("[case3 %s] max relative error %.3e over %d tensors%n", label, worst, results.size());
+    System.out.printf(
+        "[case3 %s] max relative error %.3e over %d tensors%n", label, worst, results.size());
     for (GoldenCase.Comparison c : results.values()) {
       assertThat(c.passes(TOL)).as(label + ": " + c).isTrue();
     }
@@ -130,12 +146,14 @@ class DiTGoldenParityTest {
 
   @Test
   void recomputedRopeTablesEqualTheBuffersSavedInModel() throws Exception {
-    try (DiTwDDTHead net = build(); PthCheckpoint ckpt = PthReader.read(golden.file("weights.pth"));
+    try (DiTwDDTHead net = build();
+        PthCheckpoint ckpt = PthReader.read(golden.file("weights.pth"));
         Scope s = Scope.open()) {
       var model = ckpt.tensors("model");
       for (String key : net.recomputedKeys()) {
         GoldenCase.Comparison c =
-            GoldenCase.compare(key, net.stateDict().get(key), Tensor.fromHost(model.get(key).toHost()));
+            GoldenCase.compare(
+                key, net.stateDict().get(key), Tensor.fromHost(model.get(key).toHost()));
         System.out.println("[case3 rope] " + c);
         assertThat(c.passes(1e-6)).as(c.toString()).isTrue();
       }
@@ -145,10 +163,12 @@ class DiTGoldenParityTest {
   @Test
   void unknownKeysAreIgnoredAndRopeTablesRecomputedNotLoaded(@TempDir Path tmp) throws Exception {
     Path file = tmp.resolve("with_extras.safetensors");
-    try (Arena arena = Arena.ofConfined(); SafeTensorsFile src = SafeTensors.open(golden.file("weights.safetensors"));
+    try (Arena arena = Arena.ofConfined();
+        SafeTensorsFile src = SafeTensors.open(golden.file("weights.safetensors"));
         Scope s = Scope.open()) {
       Map<String, HostTensor> state = new LinkedHashMap<>(src.all());
-      // Garbage RoPE tables (as a stale or differently-built checkpoint might carry) and two unknown keys.
+      // Garbage RoPE tables (as a stale or differently-built checkpoint might carry) and two
+      // unknown keys.
       try (DiTwDDTHead shape = build()) {
         for (String key : shape.recomputedKeys()) {
           state.put(key, Tensor.zeros(shape.stateDict().get(key).shape()).toHost(arena));
@@ -169,7 +189,8 @@ class DiTGoldenParityTest {
   @Test
   void aMisShapedOrMissingKeyIsAnErrorNamingIt() {
     // One class more than the file: the label table no longer fits.
-    DiTConfig wrong = DiTConfig.fromConstructorKwargs(golden.config()).toBuilder().numClasses(11).build();
+    DiTConfig wrong =
+        DiTConfig.fromConstructorKwargs(golden.config()).toBuilder().numClasses(11).build();
     try (DiTwDDTHead net = new DiTwDDTHead(wrong)) {
       assertThatThrownBy(() -> DiTCheckpoints.load(net, golden.file("weights.safetensors")))
           .isInstanceOf(IllegalArgumentException.class)
@@ -177,7 +198,8 @@ class DiTGoldenParityTest {
           .hasMessageContaining("nothing was loaded");
     }
     // An extra s-path block: its keys are missing from the file.
-    DiTConfig deeper = DiTConfig.fromConstructorKwargs(golden.config()).toBuilder().depth(3, 1).build();
+    DiTConfig deeper =
+        DiTConfig.fromConstructorKwargs(golden.config()).toBuilder().depth(3, 1).build();
     try (DiTwDDTHead net = new DiTwDDTHead(deeper)) {
       assertThatThrownBy(() -> DiTCheckpoints.load(net, golden.file("weights.pth")))
           .isInstanceOf(IllegalArgumentException.class)

@@ -28,9 +28,22 @@ class DiTShapePropertyTest {
     return Arbitraries.of(4, 8, 12, 20, 24);
   }
 
-  private static DiTConfig config(int encHeads, int encHeadDim, int decHeads, int decHeadDim, int encDepth,
-      int decDepth, int grid, int tokenizerPatch, int channels, int classes, boolean dropout, boolean posEmbed,
-      boolean qkNorm, boolean swiglu, boolean rms) {
+  private static DiTConfig config(
+      int encHeads,
+      int encHeadDim,
+      int decHeads,
+      int decHeadDim,
+      int encDepth,
+      int decDepth,
+      int grid,
+      int tokenizerPatch,
+      int channels,
+      int classes,
+      boolean dropout,
+      boolean posEmbed,
+      boolean qkNorm,
+      boolean swiglu,
+      boolean rms) {
     return DiTConfig.builder()
         // img_size // tokenizer_patch_size == grid, with a remainder to exercise the floor division
         .imgSize(grid * tokenizerPatch + tokenizerPatch - 1)
@@ -49,7 +62,10 @@ class DiTShapePropertyTest {
         .build();
   }
 
-  /** Random weights everywhere (the reference's init zeroes the output layers, which would hide mistakes). */
+  /**
+   * Random weights everywhere (the reference's init zeroes the output layers, which would hide
+   * mistakes).
+   */
   private static void randomize(DiTwDDTHead net, TorchGenerator gen) {
     for (Parameter p : net.parameters()) {
       if (p.requiresGrad()) {
@@ -60,28 +76,58 @@ class DiTShapePropertyTest {
 
   @Property(tries = 30)
   void forwardHasTheShapeOfXAndSamplesDoNotInteract(
-      @ForAll @IntRange(min = 1, max = 3) int encHeads, @ForAll("headDims") int encHeadDim,
-      @ForAll @IntRange(min = 1, max = 3) int decHeads, @ForAll("headDims") int decHeadDim,
-      @ForAll @IntRange(min = 0, max = 2) int encDepth, @ForAll @IntRange(min = 0, max = 2) int decDepth,
-      @ForAll @IntRange(min = 1, max = 5) int grid, @ForAll @IntRange(min = 1, max = 3) int tokenizerPatch,
-      @ForAll @IntRange(min = 1, max = 6) int channels, @ForAll @IntRange(min = 1, max = 3) int batch,
-      @ForAll @IntRange(min = 1, max = 5) int classes, @ForAll boolean dropout, @ForAll boolean posEmbed,
-      @ForAll boolean qkNorm, @ForAll boolean swiglu, @ForAll boolean rms, @ForAll @IntRange(min = 0, max = 1000) int seed) {
-    DiTConfig cfg = config(encHeads, encHeadDim, decHeads, decHeadDim, encDepth, decDepth, grid, tokenizerPatch,
-        channels, classes, dropout, posEmbed, qkNorm, swiglu, rms);
-    try (TorchGenerator gen = TorchGenerator.cpu(seed); DiTwDDTHead net = new DiTwDDTHead(cfg, gen);
-        Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+      @ForAll @IntRange(min = 1, max = 3) int encHeads,
+      @ForAll("headDims") int encHeadDim,
+      @ForAll @IntRange(min = 1, max = 3) int decHeads,
+      @ForAll("headDims") int decHeadDim,
+      @ForAll @IntRange(min = 0, max = 2) int encDepth,
+      @ForAll @IntRange(min = 0, max = 2) int decDepth,
+      @ForAll @IntRange(min = 1, max = 5) int grid,
+      @ForAll @IntRange(min = 1, max = 3) int tokenizerPatch,
+      @ForAll @IntRange(min = 1, max = 6) int channels,
+      @ForAll @IntRange(min = 1, max = 3) int batch,
+      @ForAll @IntRange(min = 1, max = 5) int classes,
+      @ForAll boolean dropout,
+      @ForAll boolean posEmbed,
+      @ForAll boolean qkNorm,
+      @ForAll boolean swiglu,
+      @ForAll boolean rms,
+      @ForAll @IntRange(min = 0, max = 1000) int seed) {
+    DiTConfig cfg =
+        config(
+            encHeads,
+            encHeadDim,
+            decHeads,
+            decHeadDim,
+            encDepth,
+            decDepth,
+            grid,
+            tokenizerPatch,
+            channels,
+            classes,
+            dropout,
+            posEmbed,
+            qkNorm,
+            swiglu,
+            rms);
+    try (TorchGenerator gen = TorchGenerator.cpu(seed);
+        DiTwDDTHead net = new DiTwDDTHead(cfg, gen);
+        Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       DiTManifestTest.assertModuleMatchesLayout(net);
       randomize(net, gen);
       net.eval();
       Tensor x = Tensor.randn(gen, batch, channels, grid, grid);
       Tensor t = Tensor.rand(gen, batch);
-      Tensor y = Tensor.randint(0, cfg.labelTableRows(), new long[] {batch}, gen, DType.INT64, Device.CPU);
+      Tensor y =
+          Tensor.randint(0, cfg.labelTableRows(), new long[] {batch}, gen, DType.INT64, Device.CPU);
       Tensor v = net.forward(x, t, y);
       assertThat(v.shape()).isEqualTo(x.shape());
       assertThat(v.isfinite().logicalNot().sum().item()).isZero();
       // Eval-mode law: each sample's velocity depends on that sample alone.
-      Tensor last = net.forward(x.narrow(0, batch - 1, 1), t.narrow(0, batch - 1, 1), y.narrow(0, batch - 1, 1));
+      Tensor last =
+          net.forward(
+              x.narrow(0, batch - 1, 1), t.narrow(0, batch - 1, 1), y.narrow(0, batch - 1, 1));
       GoldenCase.Comparison c = GoldenCase.compare("last sample", last, v.narrow(0, batch - 1, 1));
       // A batch of one takes other GEMM blockings than a batch of several: float32 rounding differs
       // at ~1e-5 relative on small outputs; an interaction between samples would be O(1).
@@ -91,9 +137,14 @@ class DiTShapePropertyTest {
 
   @Test
   void trainingModeDropsLabelsToTheNullClassOnly() {
-    DiTConfig cfg = config(1, 8, 1, 8, 1, 1, 3, 1, 2, 4, true, true, false, true, true).toBuilder().labelDropoutProb(1.0).build();
-    try (TorchGenerator gen = TorchGenerator.cpu(7); DiTwDDTHead net = new DiTwDDTHead(cfg, gen);
-        Scope s = Scope.open(); GradMode g = GradMode.noGrad()) {
+    DiTConfig cfg =
+        config(1, 8, 1, 8, 1, 1, 3, 1, 2, 4, true, true, false, true, true).toBuilder()
+            .labelDropoutProb(1.0)
+            .build();
+    try (TorchGenerator gen = TorchGenerator.cpu(7);
+        DiTwDDTHead net = new DiTwDDTHead(cfg, gen);
+        Scope s = Scope.open();
+        GradMode g = GradMode.noGrad()) {
       randomize(net, gen);
       Tensor x = Tensor.randn(gen, 2, 2, 3, 3);
       Tensor t = Tensor.rand(gen, 2);
@@ -110,10 +161,12 @@ class DiTShapePropertyTest {
   @Test
   void theInputMustHaveTheConfiguredGrid() {
     DiTConfig cfg = config(1, 8, 1, 8, 1, 1, 3, 1, 2, 4, true, true, false, true, true);
-    try (DiTwDDTHead net = new DiTwDDTHead(cfg); Scope s = Scope.open()) {
+    try (DiTwDDTHead net = new DiTwDDTHead(cfg);
+        Scope s = Scope.open()) {
       Tensor x = Tensor.zeros(1, 2, 4, 4);
       assertThatThrownBy(() -> net.forward(x, Tensor.zeros(1), Tensor.of(new long[] {0}, 1)))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(B, 2, 3, 3)");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("(B, 2, 3, 3)");
     }
   }
 
@@ -121,11 +174,16 @@ class DiTShapePropertyTest {
   void configurationsTheReferenceCannotRunAreRejected() {
     assertThatThrownBy(() -> DiTConfig.builder().numHeads(16, 12).build()) // 2048 / 12 not integral
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> DiTConfig.builder().hiddenSize(1152, 2016).numHeads(16, 16).build()) // head dim 126
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("divisible by 4");
+    assertThatThrownBy(
+            () ->
+                DiTConfig.builder().hiddenSize(1152, 2016).numHeads(16, 16).build()) // head dim 126
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("divisible by 4");
     assertThatThrownBy(() -> DiTConfig.builder().patchSize(2, 2).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("patch_size");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("patch_size");
     assertThatThrownBy(() -> DiTConfig.builder().woShift(true).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("wo_shift");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("wo_shift");
   }
 }

@@ -12,7 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Golden case 4: the DiT RoPE tables and the sincos {@code pos_embed} tables, every one the folder lists. */
+/**
+ * Golden case 4: the DiT RoPE tables and the sincos {@code pos_embed} tables, every one the folder
+ * lists.
+ */
 class DiTTablesTest {
   private static final double TOL = 1e-6;
   private static GoldenCase golden;

@@ -23,9 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** The TF1 resize's laws, weight files (save, load, refusals) and the network's input checks. */
 class InceptionTest {
   @Property(tries = 40)
-  void resizingToTheSameSizeIsExactAndConstantsStayConstant(@ForAll @IntRange(min = 1, max = 40) int h,
-      @ForAll @IntRange(min = 1, max = 40) int w, @ForAll @IntRange(min = 1, max = 80) int oh,
-      @ForAll @IntRange(min = 1, max = 80) int ow, @ForAll @IntRange(min = 0, max = 255) int value) {
+  void resizingToTheSameSizeIsExactAndConstantsStayConstant(
+      @ForAll @IntRange(min = 1, max = 40) int h,
+      @ForAll @IntRange(min = 1, max = 40) int w,
+      @ForAll @IntRange(min = 1, max = 80) int oh,
+      @ForAll @IntRange(min = 1, max = 80) int ow,
+      @ForAll @IntRange(min = 0, max = 255) int value) {
     byte[] px = new byte[h * w];
     Random r = new Random(h * 131L + w);
     r.nextBytes(px);
@@ -49,8 +52,10 @@ class InceptionTest {
   @Test
   void aMissingWeightFileNamesBothReleasesAndWhereTheyArePublished(@TempDir Path tmp) {
     Path absent = tmp.resolve("inception.pth");
-    assertThatThrownBy(() -> InceptionWeights.load(absent)).isInstanceOf(NoSuchFileException.class)
-        .hasMessageContaining(InceptionWeights.TORCH_FIDELITY_FILE).hasMessageContaining(InceptionWeights.PYTORCH_FID_FILE)
+    assertThatThrownBy(() -> InceptionWeights.load(absent))
+        .isInstanceOf(NoSuchFileException.class)
+        .hasMessageContaining(InceptionWeights.TORCH_FIDELITY_FILE)
+        .hasMessageContaining(InceptionWeights.PYTORCH_FID_FILE)
         .hasMessageContaining("github.com");
   }
 
@@ -59,13 +64,16 @@ class InceptionTest {
     Path f = tmp.resolve("inception.safetensors");
     try (InceptionV3 a = InceptionWeights.fromRecipe(3)) {
       InceptionWeights.save(a, f, Map.of());
-      try (InceptionV3 b = InceptionWeights.load(f); Scope s = Scope.open()) {
+      try (InceptionV3 b = InceptionWeights.load(f);
+          Scope s = Scope.open()) {
         Map<String, Tensor> sa = a.stateDict();
-        b.stateDict().forEach((k, v) -> {
-          if (!k.endsWith("num_batches_tracked")) {
-            assertThat(v.equal(sa.get(k))).as(k).isTrue();
-          }
-        });
+        b.stateDict()
+            .forEach(
+                (k, v) -> {
+                  if (!k.endsWith("num_batches_tracked")) {
+                    assertThat(v.equal(sa.get(k))).as(k).isTrue();
+                  }
+                });
         byte[] px = new byte[3 * 20 * 30];
         new Random(5).nextBytes(px);
         Tensor img = Tensor.of(px, DType.UINT8, 1, 3, 20, 30);
@@ -82,17 +90,25 @@ class InceptionTest {
       dev.rectok.torch.io.SafeTensors.write(tmp.resolve("y.safetensors"), m, Map.of());
     }
     assertThatThrownBy(() -> InceptionWeights.load(tmp.resolve("y.safetensors")))
-        .isInstanceOf(CheckpointFormatException.class).hasMessageContaining("fc.bias");
+        .isInstanceOf(CheckpointFormatException.class)
+        .hasMessageContaining("fc.bias");
   }
 
   @Test
   void theNetworkTakesUint8ImagesWithThreeChannelsOnly() {
-    try (InceptionV3 net = new InceptionV3(); Scope s = Scope.open()) {
+    try (InceptionV3 net = new InceptionV3();
+        Scope s = Scope.open()) {
       assertThatThrownBy(() -> net.features(Tensor.zeros(1, 3, 8, 8), EnumSet.of(Feature.F64)))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("uint8");
-      assertThatThrownBy(() -> net.features(Tensor.zeros(new long[] {1, 1, 8, 8}, DType.UINT8, dev.rectok.api.Device.CPU),
-          EnumSet.of(Feature.F64))).hasMessageContaining("(N, 3, H, W)");
-      assertThatThrownBy(() -> net.to(DType.BFLOAT16, dev.rectok.api.Device.CPU)).hasMessageContaining("float32 or float64");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("uint8");
+      assertThatThrownBy(
+              () ->
+                  net.features(
+                      Tensor.zeros(new long[] {1, 1, 8, 8}, DType.UINT8, dev.rectok.api.Device.CPU),
+                      EnumSet.of(Feature.F64)))
+          .hasMessageContaining("(N, 3, H, W)");
+      assertThatThrownBy(() -> net.to(DType.BFLOAT16, dev.rectok.api.Device.CPU))
+          .hasMessageContaining("float32 or float64");
       assertThatThrownBy(() -> Feature.of("4096")).hasMessageContaining("logits_unbiased");
     }
   }

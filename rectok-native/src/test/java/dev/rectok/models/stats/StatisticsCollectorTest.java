@@ -39,12 +39,15 @@ class StatisticsCollectorTest {
     tok.close();
   }
 
-  /** The same statistics in double precision, two-pass, from one batched forward over all images. */
+  /**
+   * The same statistics in double precision, two-pass, from one batched forward over all images.
+   */
   private static double[][] doubleReference(List<Path> files) throws IOException {
     int c = tok.config().tokenChannels();
     float[] z;
     long[] shape;
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode()) {
       Tensor out = tok.encoderZ(new AdmPreprocess(tok.config().imgSize()).applyAll(files));
       z = out.toFloatArray();
       shape = out.shape();
@@ -77,8 +80,12 @@ class StatisticsCollectorTest {
     assertThat(a.count()).isEqualTo(b.count());
     assertThat(a.images()).isEqualTo(b.images());
     for (int c = 0; c < a.channels(); c++) {
-      assertThat(Float.floatToRawIntBits(a.mean(c))).as("mean %d", c).isEqualTo(Float.floatToRawIntBits(b.mean(c)));
-      assertThat(Float.floatToRawIntBits(a.std(c))).as("std %d", c).isEqualTo(Float.floatToRawIntBits(b.std(c)));
+      assertThat(Float.floatToRawIntBits(a.mean(c)))
+          .as("mean %d", c)
+          .isEqualTo(Float.floatToRawIntBits(b.mean(c)));
+      assertThat(Float.floatToRawIntBits(a.std(c)))
+          .as("std %d", c)
+          .isEqualTo(Float.floatToRawIntBits(b.std(c)));
     }
   }
 
@@ -86,10 +93,13 @@ class StatisticsCollectorTest {
   void inMemoryImagesGiveTheSameStatisticsAsTheirFiles(@TempDir Path dir) throws IOException {
     TestImages.writeTen(dir);
     ImageList list = ImageList.fromFolder(dir);
-    LatentStatistics files = StatisticsCollector.builder().batchSize(3).build().collect(tok, list).statistics();
+    LatentStatistics files =
+        StatisticsCollector.builder().batchSize(3).build().collect(tok, list).statistics();
     LatentStatistics memory;
     try (Scope s = Scope.open()) {
-      memory = StatisticsCollector.ofImages(tok, new AdmPreprocess(tok.config().imgSize()).applyAll(list.files()), 3);
+      memory =
+          StatisticsCollector.ofImages(
+              tok, new AdmPreprocess(tok.config().imgSize()).applyAll(list.files()), 3);
     }
     assertThat(memory.images()).isEqualTo(10);
     assertThat(memory.count()).isEqualTo(files.count());
@@ -99,10 +109,12 @@ class StatisticsCollectorTest {
   }
 
   @Test
-  void matchesADoublePrecisionComputationOverTenCroppedImages(@TempDir Path dir) throws IOException {
+  void matchesADoublePrecisionComputationOverTenCroppedImages(@TempDir Path dir)
+      throws IOException {
     TestImages.writeTen(dir);
     ImageList list = ImageList.fromFolder(dir);
-    StatisticsCollector.Result r = StatisticsCollector.builder().batchSize(3).build().collect(tok, list);
+    StatisticsCollector.Result r =
+        StatisticsCollector.builder().batchSize(3).build().collect(tok, list);
     assertThat(r.complete()).isTrue();
     assertThat(r.skipped()).isZero();
     LatentStatistics s = r.statistics();
@@ -122,20 +134,26 @@ class StatisticsCollectorTest {
       assertThat(mErr).as("mean %d: %s vs %s", c, s.mean(c), ref[0][c]).isLessThan(1e-5);
       assertThat(sErr).as("std %d: %s vs %s", c, s.std(c), ref[1][c]).isLessThan(1e-5);
     }
-    System.out.printf("latent stats vs double: worst mean rel %.3g, worst std rel %.3g, means %s, stds %s%n",
+    System.out.printf(
+        "latent stats vs double: worst mean rel %.3g, worst std rel %.3g, means %s, stds %s%n",
         worstMean, worstStd, Arrays.toString(s.mean()), Arrays.toString(s.std()));
   }
 
   @Test
-  void resumingAfterAStopGivesTheUninterruptedResultBitForBit(@TempDir Path dir) throws IOException {
+  void resumingAfterAStopGivesTheUninterruptedResultBitForBit(@TempDir Path dir)
+      throws IOException {
     TestImages.writeTen(dir.resolve("imgs"));
-    Files.write(dir.resolve("imgs/img04b.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3}); // corrupt, mid-list
+    Files.write(
+        dir.resolve("imgs/img04b.png"),
+        new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3}); // corrupt, mid-list
     ImageList list = ImageList.fromFolder(dir.resolve("imgs"));
     assertThat(list.size()).isEqualTo(11);
-    LatentStatistics single = StatisticsCollector.builder().batchSize(3).build().collect(tok, list).statistics();
+    LatentStatistics single =
+        StatisticsCollector.builder().batchSize(3).build().collect(tok, list).statistics();
 
     Path cp = dir.resolve("state/collect.json");
-    StatisticsCollector.Builder b = StatisticsCollector.builder().batchSize(3).checkpoint(cp).checkpointEvery(1);
+    StatisticsCollector.Builder b =
+        StatisticsCollector.builder().batchSize(3).checkpoint(cp).checkpointEvery(1);
     // 1) stop after 4 images: batches are never cut, so 2 batches (6 images) are done
     StatisticsCollector.Result first = b.maxImages(4).build().collect(tok, list);
     assertThat(first.complete()).isFalse();
@@ -145,8 +163,11 @@ class StatisticsCollectorTest {
     assertThat(cp).isRegularFile();
     // 2) resume, cancelled before the second batch of this call (it crosses the corrupt file)
     AtomicInteger polls = new AtomicInteger();
-    StatisticsCollector.Result second = b.maxImages(Long.MAX_VALUE).cancelWhen(() -> polls.incrementAndGet() > 1)
-        .build().collect(tok, list);
+    StatisticsCollector.Result second =
+        b.maxImages(Long.MAX_VALUE)
+            .cancelWhen(() -> polls.incrementAndGet() > 1)
+            .build()
+            .collect(tok, list);
     assertThat(second.complete()).isFalse();
     assertThat(second.resumed()).isTrue();
     assertThat(second.images()).isEqualTo(9);
@@ -161,7 +182,14 @@ class StatisticsCollectorTest {
     // resuming a finished pass returns the same result at once
     assertBitEqual(b.build().collect(tok, list).statistics(), single);
     // and decoding on several threads does not change a bit
-    assertBitEqual(StatisticsCollector.builder().batchSize(3).readers(2).build().collect(tok, list).statistics(), single);
+    assertBitEqual(
+        StatisticsCollector.builder()
+            .batchSize(3)
+            .readers(2)
+            .build()
+            .collect(tok, list)
+            .statistics(),
+        single);
     try (var files = Files.list(cp.getParent())) {
       assertThat(files.toList()).containsExactly(cp); // no temp files left
     }
@@ -172,20 +200,48 @@ class StatisticsCollectorTest {
     TestImages.writeTen(dir.resolve("imgs"));
     ImageList list = ImageList.fromFolder(dir.resolve("imgs"));
     Path cp = dir.resolve("cp.json");
-    StatisticsCollector.builder().batchSize(3).checkpoint(cp).maxImages(1).build().collect(tok, list);
-    assertThatThrownBy(() -> StatisticsCollector.builder().batchSize(4).checkpoint(cp).build().collect(tok, list))
-        .isInstanceOf(IOException.class).hasMessageContaining("batchSize 3").hasMessageContaining(cp.toString());
+    StatisticsCollector.builder()
+        .batchSize(3)
+        .checkpoint(cp)
+        .maxImages(1)
+        .build()
+        .collect(tok, list);
+    assertThatThrownBy(
+            () ->
+                StatisticsCollector.builder()
+                    .batchSize(4)
+                    .checkpoint(cp)
+                    .build()
+                    .collect(tok, list))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("batchSize 3")
+        .hasMessageContaining(cp.toString());
     Files.delete(list.get(9));
     ImageList shorter = ImageList.fromFolder(dir.resolve("imgs"));
-    assertThatThrownBy(() -> StatisticsCollector.builder().batchSize(3).checkpoint(cp).build().collect(tok, shorter))
-        .isInstanceOf(IOException.class).hasMessageContaining("different image list");
+    assertThatThrownBy(
+            () ->
+                StatisticsCollector.builder()
+                    .batchSize(3)
+                    .checkpoint(cp)
+                    .build()
+                    .collect(tok, shorter))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("different image list");
     Files.writeString(cp, "{\"format\":\"rectok-latent-statistics-checkpoint\"");
-    assertThatThrownBy(() -> StatisticsCollector.builder().batchSize(3).checkpoint(cp).build().collect(tok, shorter))
-        .isInstanceOf(IOException.class).hasMessageContaining("not valid JSON");
+    assertThatThrownBy(
+            () ->
+                StatisticsCollector.builder()
+                    .batchSize(3)
+                    .checkpoint(cp)
+                    .build()
+                    .collect(tok, shorter))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("not valid JSON");
   }
 
   @Test
-  void unreadableImagesAreSkippedCountedAndDoNotChangeTheBatches(@TempDir Path dir) throws IOException {
+  void unreadableImagesAreSkippedCountedAndDoNotChangeTheBatches(@TempDir Path dir)
+      throws IOException {
     TestImages.writeTen(dir.resolve("good"));
     Path bad = Files.createDirectories(dir.resolve("bad"));
     Files.write(bad.resolve("garbage.png"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
@@ -194,7 +250,9 @@ class StatisticsCollectorTest {
     Files.writeString(bad.resolve("text.jpg"), "not a jpeg");
     Files.write(bad.resolve("empty.bmp"), new byte[0]);
     List<String> lines = new ArrayList<>(List.of("# good images interleaved with bad ones"));
-    String[] bads = {"bad/garbage.png", "bad/truncated.png", "bad/text.jpg", "bad/missing.png", "bad/empty.bmp"};
+    String[] bads = {
+      "bad/garbage.png", "bad/truncated.png", "bad/text.jpg", "bad/missing.png", "bad/empty.bmp"
+    };
     for (int i = 0; i < 10; i++) {
       lines.add(String.format("good/img%02d.png", i));
       if (i % 2 == 0) {
@@ -205,43 +263,63 @@ class StatisticsCollectorTest {
     ImageList mixed = ImageList.fromFileList(listFile);
     assertThat(mixed.size()).isEqualTo(15);
 
-    StatisticsCollector.Result r = StatisticsCollector.builder().batchSize(4).build().collect(tok, mixed);
+    StatisticsCollector.Result r =
+        StatisticsCollector.builder().batchSize(4).build().collect(tok, mixed);
     assertThat(r.complete()).isTrue();
     assertThat(r.skipped()).isEqualTo(5);
     assertThat(r.images()).isEqualTo(10);
     assertThat(r.position()).isEqualTo(15);
-    LatentStatistics onlyGood = StatisticsCollector.builder().batchSize(4).build()
-        .collect(tok, ImageList.fromFolder(dir.resolve("good"))).statistics();
+    LatentStatistics onlyGood =
+        StatisticsCollector.builder()
+            .batchSize(4)
+            .build()
+            .collect(tok, ImageList.fromFolder(dir.resolve("good")))
+            .statistics();
     assertBitEqual(r.statistics(), onlyGood);
 
     Path allBad = Files.write(dir.resolve("bad.txt"), List.of(bads));
-    assertThatThrownBy(() -> StatisticsCollector.builder().build().collect(tok, ImageList.fromFileList(allBad)))
-        .isInstanceOf(IOException.class).hasMessageContaining("no readable image").hasMessageContaining("5 skipped");
+    assertThatThrownBy(
+            () ->
+                StatisticsCollector.builder().build().collect(tok, ImageList.fromFileList(allBad)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("no readable image")
+        .hasMessageContaining("5 skipped");
   }
 
   @Test
   void progressCountsListEntriesOutOfTheTotal(@TempDir Path dir) throws IOException {
     TestImages.writeTen(dir);
     List<String> events = new ArrayList<>();
-    Progress p = new Progress() {
-      @Override
-      public void start(String task, long total) {
-        events.add("start " + total);
-      }
+    Progress p =
+        new Progress() {
+          @Override
+          public void start(String task, long total) {
+            events.add("start " + total);
+          }
 
-      @Override
-      public void update(long done, String status) {
-        events.add(done + " " + status);
-      }
+          @Override
+          public void update(long done, String status) {
+            events.add(done + " " + status);
+          }
 
-      @Override
-      public void end() {
-        events.add("end");
-      }
-    };
-    StatisticsCollector.builder().batchSize(4).progress(p).build().collect(tok, ImageList.fromFolder(dir));
-    assertThat(events).containsExactly("start 10", "0 0 images, 0 skipped", "4 4 images, 0 skipped",
-        "8 8 images, 0 skipped", "10 10 images, 0 skipped", "end");
+          @Override
+          public void end() {
+            events.add("end");
+          }
+        };
+    StatisticsCollector.builder()
+        .batchSize(4)
+        .progress(p)
+        .build()
+        .collect(tok, ImageList.fromFolder(dir));
+    assertThat(events)
+        .containsExactly(
+            "start 10",
+            "0 0 images, 0 skipped",
+            "4 4 images, 0 skipped",
+            "8 8 images, 0 skipped",
+            "10 10 images, 0 skipped",
+            "end");
   }
 
   @Test
@@ -265,19 +343,33 @@ class StatisticsCollectorTest {
     TestImages.writeTen(dir.resolve("imgs"));
     ImageList list = ImageList.fromFolder(dir.resolve("imgs"));
     Path cp = dir.resolve("cp.json");
-    StatisticsCollector c = StatisticsCollector.builder().batchSize(3).checkpoint(cp).maxImages(3).build();
+    StatisticsCollector c =
+        StatisticsCollector.builder().batchSize(3).checkpoint(cp).maxImages(3).build();
     c.collect(tok, list);
     String good = Files.readString(cp);
-    assertThat(good).contains("\"position\" : 3", "\"images\" : 3", "\"count\" : 48", "\"skipped\" : 0",
-        "\"list\" : \"" + list.identity() + "\"");
+    assertThat(good)
+        .contains(
+            "\"position\" : 3",
+            "\"images\" : 3",
+            "\"count\" : 48",
+            "\"skipped\" : 0",
+            "\"list\" : \"" + list.identity() + "\"");
     Files.writeString(cp, good.replace("\"position\" : 3", "\"position\" : 4"));
-    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class).hasMessageContaining("inconsistent");
+    assertThatThrownBy(() -> c.collect(tok, list))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("inconsistent");
     Files.writeString(cp, good.replace("\"position\" : 3", "\"position\" : 11"));
-    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class).hasMessageContaining("outside the list");
+    assertThatThrownBy(() -> c.collect(tok, list))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("outside the list");
     Files.writeString(cp, good.replaceFirst("\"sum\" : \\[ [^,]+,", "\"sum\" : ["));
-    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class).hasMessageContaining("sums have 5");
-    Files.writeString(cp, good.replace("rectok-latent-statistics-checkpoint", "rectok-latent-statistics"));
-    assertThatThrownBy(() -> c.collect(tok, list)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> c.collect(tok, list))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("sums have 5");
+    Files.writeString(
+        cp, good.replace("rectok-latent-statistics-checkpoint", "rectok-latent-statistics"));
+    assertThatThrownBy(() -> c.collect(tok, list))
+        .isInstanceOf(IOException.class)
         .hasMessageContaining("not a statistics checkpoint");
     Files.writeString(cp, good);
     assertThat(c.collect(tok, list).images()).isEqualTo(6);
@@ -285,9 +377,13 @@ class StatisticsCollectorTest {
 
   @Test
   void invalidOptionsAreRejected() {
-    assertThatThrownBy(() -> StatisticsCollector.builder().batchSize(0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> StatisticsCollector.builder().checkpointEvery(0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> StatisticsCollector.builder().readers(0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> StatisticsCollector.builder().maxImages(-1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StatisticsCollector.builder().batchSize(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StatisticsCollector.builder().checkpointEvery(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StatisticsCollector.builder().readers(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StatisticsCollector.builder().maxImages(-1))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

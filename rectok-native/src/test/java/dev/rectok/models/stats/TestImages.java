@@ -16,12 +16,19 @@ final class TestImages {
   static RecTokConfig tinyConfig() {
     return RecTokConfig.builder()
         .encoderDecoder(new RecTokConfig.ModelSize(24, 1, 2), new RecTokConfig.ModelSize(16, 1, 1))
-        .imgSize(16).patchSize(4).tokenChannels(6).build();
+        .imgSize(16)
+        .patchSize(4)
+        .tokenChannels(6)
+        .build();
   }
 
-  /** Sizes that exercise the ADM crop: upscaling, odd aspect ratios, and BOX halving (short side ≥ 32). */
+  /**
+   * Sizes that exercise the ADM crop: upscaling, odd aspect ratios, and BOX halving (short side ≥
+   * 32).
+   */
   static final int[][] SIZES = {
-    {16, 16}, {20, 17}, {33, 40}, {50, 24}, {64, 64}, {17, 90}, {12, 13}, {70, 35}, {40, 33}, {25, 25}
+    {16, 16}, {20, 17}, {33, 40}, {50, 24}, {64, 64}, {17, 90}, {12, 13}, {70, 35}, {40, 33},
+    {25, 25}
   };
 
   /** A smooth random RGB image (a gradient plus noise), deterministic for {@code seed}. */
@@ -54,7 +61,10 @@ final class TestImages {
     return file;
   }
 
-  /** Writes the ten {@link #SIZES} images as {@code img00.png} … {@code img09.png} under {@code dir}. */
+  /**
+   * Writes the ten {@link #SIZES} images as {@code img00.png} … {@code img09.png} under {@code
+   * dir}.
+   */
   static void writeTen(Path dir) throws IOException {
     for (int i = 0; i < SIZES.length; i++) {
       writePng(dir.resolve(String.format("img%02d.png", i)), SIZES[i][0], SIZES[i][1], 1000 + i);

@@ -1,6 +1,5 @@
 package dev.rectok.models.tokenizer;
 
-import dev.rectok.torch.nn.LoadReport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +7,7 @@ import dev.rectok.models.golden.GoldenCase;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
+import dev.rectok.torch.nn.LoadReport;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,9 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Golden case 1: the generator-side tokenizer in eval mode, replayed call by call as
- * {@code parity_lib/cases.py run_case1} does, every {@code output.*} and {@code debug.*} tensor
- * compared (relative error ≤ 1e-4, uint8 within ±1).
+ * Golden case 1: the generator-side tokenizer in eval mode, replayed call by call as {@code
+ * parity_lib/cases.py run_case1} does, every {@code output.*} and {@code debug.*} tensor compared
+ * (relative error ≤ 1e-4, uint8 within ±1).
  */
 class Case1ParityTest {
   static final double TOL = 1e-4;
@@ -29,7 +29,9 @@ class Case1ParityTest {
 
   @BeforeAll
   static void open() throws IOException {
-    golden = GoldenCase.open(Path.of(System.getProperty("rectok.golden.dir")).resolve("case1_tokenizer_inference"));
+    golden =
+        GoldenCase.open(
+            Path.of(System.getProperty("rectok.golden.dir")).resolve("case1_tokenizer_inference"));
   }
 
   @AfterAll
@@ -42,8 +44,8 @@ class Case1ParityTest {
   }
 
   /**
-   * Probed activations are created inside the modules' scopes: take a copy out of them. The
-   * copies are owned by the test ({@link #closeAll}).
+   * Probed activations are created inside the modules' scopes: take a copy out of them. The copies
+   * are owned by the test ({@link #closeAll}).
    */
   static Tensor keep(Tensor t) {
     return t.clone().escape();
@@ -53,18 +55,25 @@ class Case1ParityTest {
     tensors.values().forEach(Tensor::close);
   }
 
-  /** Runs the reference's call sequence and returns every produced output and debug tensor by golden name. */
+  /**
+   * Runs the reference's call sequence and returns every produced output and debug tensor by golden
+   * name.
+   */
   static Map<String, Tensor> run(RecTok tok) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     Tensor x = golden.tensor("input.image");
     tok.resetStats(golden.tensor("input.latent_mean"), golden.tensor("input.latent_std"));
-    out.put("output.z_full", tok.encoder().forward(x, (n, t) -> out.put("debug.encoder." + n, keep(t))));
+    out.put(
+        "output.z_full",
+        tok.encoder().forward(x, (n, t) -> out.put("debug.encoder." + n, keep(t))));
     try (RecTok.Encoding enc = tok.encode(x, false, null)) {
       out.put("output.posterior_mean", enc.zLatents().clone());
       out.put("output.posterior_logvar", enc.posterior().logvar().clone());
       out.put("output.posterior_std", enc.posterior().std().clone());
-      out.put("output.decoder_out", tok.decoderModule().forward(enc.zLatents(), null,
-          (n, t) -> out.put("debug.decoder." + n, keep(t))));
+      out.put(
+          "output.decoder_out",
+          tok.decoderModule()
+              .forward(enc.zLatents(), null, (n, t) -> out.put("debug.decoder." + n, keep(t))));
     }
     Tensor tokens = tok.tokenize(x);
     out.put("output.tokens", tokens);
@@ -102,7 +111,9 @@ class Case1ParityTest {
 
   @Test
   void emaWeightsFromPthReproduceEveryTensor() throws IOException {
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad(); RecTok tok = build()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad();
+        RecTok tok = build()) {
       LoadReport r = TokenizerCheckpoints.load(tok, golden.file("weights.pth"));
       assertThat(r.entry()).isEqualTo("model_ema");
       assertThat(r.ignored()).isEmpty();
@@ -117,7 +128,9 @@ class Case1ParityTest {
 
   @Test
   void safetensorsWeightsReproduceEveryTensor() throws IOException {
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad(); RecTok tok = build()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad();
+        RecTok tok = build()) {
       LoadReport r = TokenizerCheckpoints.load(tok, golden.file("weights.safetensors"));
       assertThat(r.entry()).isEqualTo("<safetensors>");
       Map<String, Tensor> got = run(tok);
@@ -130,8 +143,11 @@ class Case1ParityTest {
 
   @Test
   void loadingModelInsteadOfModelEmaFailsParity() throws IOException {
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad(); RecTok tok = build()) {
-      TokenizerCheckpoints.loadPth(tok, golden.file("weights.pth"), TokenizerCheckpoints.Source.MODEL);
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad();
+        RecTok tok = build()) {
+      TokenizerCheckpoints.loadPth(
+          tok, golden.file("weights.pth"), TokenizerCheckpoints.Source.MODEL);
       Map<String, Tensor> got = run(tok);
       GoldenCase.Comparison c = golden.compare("output.decoder_out", got.get("output.decoder_out"));
       GoldenCase.Comparison z = golden.compare("output.z_full", got.get("output.z_full"));
@@ -163,16 +179,21 @@ class Case1ParityTest {
   @Test
   void dictChoiceFollowsTheGeneratorPipeline() {
     var auto = TokenizerCheckpoints.Source.AUTO;
-    assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.of("model", "model_ema")::contains)).isEqualTo("model_ema");
-    assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.of("model", "optimizer")::contains)).isEqualTo("model");
+    assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.of("model", "model_ema")::contains))
+        .isEqualTo("model_ema");
+    assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.of("model", "optimizer")::contains))
+        .isEqualTo("model");
     assertThat(TokenizerCheckpoints.dictKey(auto, java.util.Set.<String>of()::contains)).isNull();
-    assertThat(TokenizerCheckpoints.dictKey(TokenizerCheckpoints.Source.MODEL, k -> true)).isEqualTo("model");
+    assertThat(TokenizerCheckpoints.dictKey(TokenizerCheckpoints.Source.MODEL, k -> true))
+        .isEqualTo("model");
   }
 
   @Test
   void auxKeysAreRenamedToSem() {
-    assertThat(TokenizerCheckpoints.rename("aux_decoders.dinov3.out.weight")).isEqualTo("sem_decoders.dinov3.out.weight");
-    assertThat(TokenizerCheckpoints.rename("encoder.ln_pre.weight")).isEqualTo("encoder.ln_pre.weight");
+    assertThat(TokenizerCheckpoints.rename("aux_decoders.dinov3.out.weight"))
+        .isEqualTo("sem_decoders.dinov3.out.weight");
+    assertThat(TokenizerCheckpoints.rename("encoder.ln_pre.weight"))
+        .isEqualTo("encoder.ln_pre.weight");
   }
 
   @Test
@@ -182,8 +203,10 @@ class Case1ParityTest {
     assertThat(cfg.gridSize()).isEqualTo(arch.path("grid").get(0).asInt());
     assertThat(cfg.seqLen()).isEqualTo(arch.path("seq_len").asInt());
     assertThat(cfg.encoderOutChannels()).isEqualTo(arch.path("encoder_out_channels").asInt());
-    assertThat(cfg.encoderSize().headDim()).isEqualTo(arch.path("encoder").path("head_dim").asInt());
-    assertThat(Block.swigluHidden(cfg.encoderSize().width())).isEqualTo(arch.path("encoder").path("mlp_hidden").asLong());
+    assertThat(cfg.encoderSize().headDim())
+        .isEqualTo(arch.path("encoder").path("head_dim").asInt());
+    assertThat(Block.swigluHidden(cfg.encoderSize().width()))
+        .isEqualTo(arch.path("encoder").path("mlp_hidden").asLong());
     assertThat(cfg.hasSemanticDecoder()).isFalse();
   }
 }

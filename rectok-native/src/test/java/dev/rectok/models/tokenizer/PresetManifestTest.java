@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * stage 1 with the semantic decoder, {@code RecTok.pth}) key for key, shape for shape, in order.
  */
 class PresetManifestTest {
-  private static final Path DIR = Path.of(System.getProperty("rectok.golden.dir")).resolve("case6_manifests");
+  private static final Path DIR =
+      Path.of(System.getProperty("rectok.golden.dir")).resolve("case6_manifests");
 
   static JsonNode json(String name) throws IOException {
     return new ObjectMapper().readTree(DIR.resolve(name).toFile());
@@ -26,11 +27,15 @@ class PresetManifestTest {
 
   static void assertLayout(RecTok tok, JsonNode manifest) {
     Map<String, List<Long>> expected = new LinkedHashMap<>();
-    manifest.path("keys").properties().forEach(e -> {
-      List<Long> shape = new ArrayList<>();
-      e.getValue().path("shape").forEach(v -> shape.add(v.asLong()));
-      expected.put(e.getKey(), shape);
-    });
+    manifest
+        .path("keys")
+        .properties()
+        .forEach(
+            e -> {
+              List<Long> shape = new ArrayList<>();
+              e.getValue().path("shape").forEach(v -> shape.add(v.asLong()));
+              expected.put(e.getKey(), shape);
+            });
     Map<String, List<Long>> got = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : tok.stateDict().entrySet()) {
       List<Long> shape = new ArrayList<>();
@@ -59,9 +64,13 @@ class PresetManifestTest {
     JsonNode summary = json("summary.json").path("rectok_BB_decft");
     try (RecTok tok = new RecTok(RecTokConfig.preset("rectok_BB"))) {
       assertLayout(tok, json("manifest_rectok_BB_decft.json"));
-      assertThat(tok.numParameters(false)).isEqualTo(171_970_900L).isEqualTo(summary.path("total_params").asLong());
-      assertThat(tok.encoder().numParameters(false)).isEqualTo(summary.path("encoder_params").asLong());
-      assertThat(tok.decoderModule().numParameters(false)).isEqualTo(summary.path("decoder_params").asLong());
+      assertThat(tok.numParameters(false))
+          .isEqualTo(171_970_900L)
+          .isEqualTo(summary.path("total_params").asLong());
+      assertThat(tok.encoder().numParameters(false))
+          .isEqualTo(summary.path("encoder_params").asLong());
+      assertThat(tok.decoderModule().numParameters(false))
+          .isEqualTo(summary.path("decoder_params").asLong());
       assertThat(tok.semanticDecoder()).isNull();
     }
   }
@@ -72,8 +81,10 @@ class PresetManifestTest {
     try (RecTok tok = new RecTok(RecTokConfig.preset("rectok_BB_stage1"))) {
       assertLayout(tok, json("manifest_rectok_BB_stage1.json"));
       assertThat(tok.semanticDecoder().numParameters(false))
-          .isEqualTo(summary.path("semantic_decoder_params").asLong()).isEqualTo(1_606_336L);
-      assertThat(tok.numParameters(false) - tok.semanticDecoder().numParameters(false)).isEqualTo(171_970_900L);
+          .isEqualTo(summary.path("semantic_decoder_params").asLong())
+          .isEqualTo(1_606_336L);
+      assertThat(tok.numParameters(false) - tok.semanticDecoder().numParameters(false))
+          .isEqualTo(171_970_900L);
     }
   }
 }

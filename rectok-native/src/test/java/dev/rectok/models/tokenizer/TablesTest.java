@@ -19,14 +19,18 @@ class TablesTest {
   void tokenizerRopeTablesMatchTheReference() throws IOException {
     Path dir = Path.of(System.getProperty("rectok.golden.dir")).resolve("case4_tables");
     int checked = 0;
-    try (GoldenCase golden = GoldenCase.open(dir); Scope s = Scope.open()) {
+    try (GoldenCase golden = GoldenCase.open(dir);
+        Scope s = Scope.open()) {
       for (String n : golden.names()) {
         Matcher m = NAME.matcher(n);
         if (!m.matches()) {
           continue;
         }
-        Tensor t = TokenizerRope.table(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-            Integer.parseInt(m.group(3)));
+        Tensor t =
+            TokenizerRope.table(
+                Integer.parseInt(m.group(1)),
+                Integer.parseInt(m.group(2)),
+                Integer.parseInt(m.group(3)));
         GoldenCase.Comparison c = golden.compare(n, t);
         System.out.println("case4 " + c);
         assertThat(c.passes(1e-6)).as(c.toString()).isTrue();

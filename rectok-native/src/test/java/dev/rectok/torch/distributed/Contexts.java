@@ -1,6 +1,8 @@
 package dev.rectok.torch.distributed;
 
-/** Test support: a {@link DistributedContext} around a group built by the test (it does not own it). */
+/**
+ * Test support: a {@link DistributedContext} around a group built by the test (it does not own it).
+ */
 final class Contexts {
   private Contexts() {}
 

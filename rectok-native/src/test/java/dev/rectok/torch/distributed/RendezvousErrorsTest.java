@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * What goes wrong before training starts fails with a message that says what, in bounded time:
- * the port taken, a missing peer, rank 0 unreachable, WORLD_SIZE differing between ranks, a rank
+ * What goes wrong before training starts fails with a message that says what, in bounded time: the
+ * port taken, a missing peer, rank 0 unreachable, WORLD_SIZE differing between ranks, a rank
  * started twice, malformed torchrun variables. Ranks run on threads of this JVM.
  */
 class RendezvousErrorsTest {
@@ -32,13 +32,16 @@ class RendezvousErrorsTest {
 
   /** The message of what {@code init} threw, or "joined" (closing what it got). */
   static CompletableFuture<String> join(DistributedEnv e, Duration timeout) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (DistributedContext c = DistributedContext.init(e, timeout)) {
-        return "joined";
-      } catch (DistributedException ex) {
-        return ex.getMessage();
-      }
-    }, task -> Thread.ofPlatform().start(task)); // a thread per rank (the common pool may have one)
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (DistributedContext c = DistributedContext.init(e, timeout)) {
+            return "joined";
+          } catch (DistributedException ex) {
+            return ex.getMessage();
+          }
+        },
+        task ->
+            Thread.ofPlatform().start(task)); // a thread per rank (the common pool may have one)
   }
 
   @Test
@@ -46,7 +49,8 @@ class RendezvousErrorsTest {
     try (ServerSocket taken = new ServerSocket(0)) {
       long t0 = System.nanoTime();
       String m = join(env(0, 2, taken.getLocalPort()), SHORT).get(60, TimeUnit.SECONDS);
-      assertThat(m).contains("rank 0 could not serve the store on 127.0.0.1:" + taken.getLocalPort())
+      assertThat(m)
+          .contains("rank 0 could not serve the store on 127.0.0.1:" + taken.getLocalPort())
           .contains("port in use");
       assertThat((System.nanoTime() - t0) / 1e9).isLessThan(30);
     }
@@ -70,8 +74,10 @@ class RendezvousErrorsTest {
   @Test
   void aDifferentWorldSizeIsRefusedOnBothSides() throws Exception {
     int port = freePort();
-    CompletableFuture<String> zero = join(new DistributedEnv(0, 2, 0, 2, "127.0.0.1", port, null), Duration.ofSeconds(20));
-    CompletableFuture<String> one = join(new DistributedEnv(1, 3, 1, 3, "127.0.0.1", port, null), Duration.ofSeconds(20));
+    CompletableFuture<String> zero =
+        join(new DistributedEnv(0, 2, 0, 2, "127.0.0.1", port, null), Duration.ofSeconds(20));
+    CompletableFuture<String> one =
+        join(new DistributedEnv(1, 3, 1, 3, "127.0.0.1", port, null), Duration.ofSeconds(20));
     long t0 = System.nanoTime();
     String a = zero.get(60, TimeUnit.SECONDS);
     String b = one.get(60, TimeUnit.SECONDS);
@@ -87,7 +93,9 @@ class RendezvousErrorsTest {
     Thread.sleep(300);
     CompletableFuture<String> one = join(env(1, 3, port), Duration.ofSeconds(5));
     CompletableFuture<String> again = join(env(1, 3, port), Duration.ofSeconds(5));
-    String[] all = {zero.get(60, TimeUnit.SECONDS), one.get(60, TimeUnit.SECONDS), again.get(60, TimeUnit.SECONDS)};
+    String[] all = {
+      zero.get(60, TimeUnit.SECONDS), one.get(60, TimeUnit.SECONDS), again.get(60, TimeUnit.SECONDS)
+    };
     assertThat(all).anyMatch(m -> m.contains("rank 1 was started twice"));
   }
 
@@ -107,17 +115,34 @@ class RendezvousErrorsTest {
   @Test
   void torchrunVariablesAreReadAndCheckedByName() {
     assertThat(DistributedEnv.from(Map.of())).isEmpty();
-    DistributedEnv e = DistributedEnv.from(Map.of("WORLD_SIZE", "4", "RANK", "3", "LOCAL_WORLD_SIZE", "2",
-        "MASTER_ADDR", "10.0.0.1", "MASTER_PORT", "1234", "GLOO_SOCKET_IFNAME", "eth0,eth1")).orElseThrow();
+    DistributedEnv e =
+        DistributedEnv.from(
+                Map.of(
+                    "WORLD_SIZE",
+                    "4",
+                    "RANK",
+                    "3",
+                    "LOCAL_WORLD_SIZE",
+                    "2",
+                    "MASTER_ADDR",
+                    "10.0.0.1",
+                    "MASTER_PORT",
+                    "1234",
+                    "GLOO_SOCKET_IFNAME",
+                    "eth0,eth1"))
+            .orElseThrow();
     assertThat(e).isEqualTo(new DistributedEnv(3, 4, 1, 2, "10.0.0.1", 1234, "eth0,eth1"));
     assertThat(e.loopback()).isFalse();
     assertThat(e.threadsPerProcess(16)).isEqualTo(8);
-    assertThatThrownBy(() -> DistributedEnv.from(Map.of("WORLD_SIZE", "2"))).hasMessageContaining("RANK must be set");
+    assertThatThrownBy(() -> DistributedEnv.from(Map.of("WORLD_SIZE", "2")))
+        .hasMessageContaining("RANK must be set");
     assertThatThrownBy(() -> DistributedEnv.from(Map.of("WORLD_SIZE", "2", "RANK", "2")))
         .hasMessageContaining("RANK must be in 0..1");
     assertThatThrownBy(() -> DistributedEnv.from(Map.of("WORLD_SIZE", "two", "RANK", "0")))
         .hasMessageContaining("WORLD_SIZE must be an integer, got 'two'");
-    assertThatThrownBy(() -> DistributedEnv.from(Map.of("WORLD_SIZE", "2", "RANK", "0", "MASTER_PORT", "70000")))
+    assertThatThrownBy(
+            () ->
+                DistributedEnv.from(Map.of("WORLD_SIZE", "2", "RANK", "0", "MASTER_PORT", "70000")))
         .hasMessageContaining("MASTER_PORT must be in 1..65535");
     assertThat(DistributedContext.fromEnvironment(Map.of(), SHORT).size()).isEqualTo(1);
   }

@@ -1,6 +1,9 @@
 package dev.rectok.torch.internal;
 
-/** Run in a child JVM by {@link NativeLibraryLoadingTest}: touches the library twice, prints what each call threw. */
+/**
+ * Run in a child JVM by {@link NativeLibraryLoadingTest}: touches the library twice, prints what
+ * each call threw.
+ */
 public final class LoadFailureProbe {
   private LoadFailureProbe() {}
 
@@ -11,8 +14,15 @@ public final class LoadFailureProbe {
         NativeLibrary.path();
         System.out.println("call " + i + ": loaded");
       } catch (Throwable t) {
-        System.out.println("call " + i + ": " + t.getClass().getName() + ": " + t.getMessage().replace('\n', ' ')
-            + " cause=" + (t.getCause() == null ? "none" : t.getCause().getClass().getName()));
+        System.out.println(
+            "call "
+                + i
+                + ": "
+                + t.getClass().getName()
+                + ": "
+                + t.getMessage().replace('\n', ' ')
+                + " cause="
+                + (t.getCause() == null ? "none" : t.getCause().getClass().getName()));
       }
     }
   }

@@ -21,7 +21,9 @@ class NativeLibraryLoadingTest {
 
   @Test
   void anUnwritableCacheFallsBackToTheNextDirectory() throws IOException {
-    Path blocked = Files.writeString(tmp.resolve("not-a-directory"), "x"); // a file: no directory can go under it
+    Path blocked =
+        Files.writeString(
+            tmp.resolve("not-a-directory"), "x"); // a file: no directory can go under it
     Path fallback = tmp.resolve("tmp-fallback");
     byte[] lib = "pretend shim".getBytes(StandardCharsets.UTF_8);
     Path out = NativeLibrary.extract(lib, List.of(blocked, fallback));
@@ -47,22 +49,31 @@ class NativeLibraryLoadingTest {
     NativeLibrary.checkPlatform("Linux", "amd64");
   }
 
-  /** In a fresh JVM (the library loads once per process): a broken library fails the same way twice. */
+  /**
+   * In a fresh JVM (the library loads once per process): a broken library fails the same way twice.
+   */
   @Test
   void aBrokenLibraryGivesTheSameIllegalStateExceptionOnEveryCall() throws Exception {
     Path fake = Files.writeString(tmp.resolve("librectok_torch.so"), "not an ELF file");
     String cp = String.join(File.pathSeparator, classPath());
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-Drectok.native.lib=" + fake, "-cp", cp,
-        LoadFailureProbe.class.getName())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Drectok.native.lib=" + fake,
+                "-cp",
+                cp,
+                LoadFailureProbe.class.getName())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
     List<String> lines = out.lines().filter(l -> l.startsWith("call ")).toList();
     assertThat(lines).hasSize(2);
     for (String l : lines) {
-      assertThat(l).contains("java.lang.IllegalStateException")
+      assertThat(l)
+          .contains("java.lang.IllegalStateException")
           .contains(fake.toString())
           .contains("libtorch-dev")
           .containsAnyOf("invalid ELF header", "file too short")

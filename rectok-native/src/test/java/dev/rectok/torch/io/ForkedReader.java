@@ -45,7 +45,9 @@ final class ForkedReader {
     }
   }
 
-  /** Runs {@link #main} on {@code file} under {@code -Xmx<heap>} with the given extra JVM options. */
+  /**
+   * Runs {@link #main} on {@code file} under {@code -Xmx<heap>} with the given extra JVM options.
+   */
   static Result run(String kind, Path file, String heap, long timeoutSeconds, String... jvmOptions)
       throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -67,14 +69,26 @@ final class ForkedReader {
         cp.add(p.toString());
       }
     }
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-XX:+UseSerialGC",
-        "--enable-native-access=ALL-UNNAMED", "-Drectok.native.lib=" + System.getProperty("rectok.native.lib")));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx" + heap,
+                "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED",
+                "-Drectok.native.lib=" + System.getProperty("rectok.native.lib")));
     cmd.addAll(List.of(jvmOptions));
-    cmd.addAll(List.of("-cp", String.join(File.pathSeparator, cp), ForkedReader.class.getName(), kind,
-        file.toString()));
+    cmd.addAll(
+        List.of(
+            "-cp",
+            String.join(File.pathSeparator, cp),
+            ForkedReader.class.getName(),
+            kind,
+            file.toString()));
     Path log = Files.createTempFile("forked-reader", ".log");
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process p =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor();
         return new Result(-1, "timed out after " + timeoutSeconds + " s: " + Files.readString(log));

@@ -19,7 +19,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * independent writer produced from {@code model_ema}.
  */
 class GoldenCheckpointTest {
-  /** The training checkpoints ({@code model} + {@code model_ema}); other cases' .pth files are not. */
+  /**
+   * The training checkpoints ({@code model} + {@code model_ema}); other cases' .pth files are not.
+   */
   static List<Path> pthFiles() {
     return Golden.find("*weights.pth");
   }
@@ -75,8 +77,11 @@ class GoldenCheckpointTest {
 
   @Test
   void frozenDiTParametersArePickledAsSharedParameters() throws IOException {
-    Path pth = pthFiles().stream()
-        .filter(p -> p.toString().contains("case3_dit_forward")).findFirst().orElseThrow();
+    Path pth =
+        pthFiles().stream()
+            .filter(p -> p.toString().contains("case3_dit_forward"))
+            .findFirst()
+            .orElseThrow();
     try (PthCheckpoint ck = PthReader.read(pth)) {
       PthTensor pos = ck.tensors("model_ema").get("pos_embed");
       assertTrue(pos.isParameter());
@@ -103,8 +108,10 @@ class GoldenCheckpointTest {
         }
         bytes += info.byteSize();
       }
-      assertEquals(java.nio.file.Files.size(file),
-          st.info(st.names().getFirst()).bufferStart() + bytes, "tensors tile the buffer");
+      assertEquals(
+          java.nio.file.Files.size(file),
+          st.info(st.names().getFirst()).bufferStart() + bytes,
+          "tensors tile the buffer");
     }
   }
 }

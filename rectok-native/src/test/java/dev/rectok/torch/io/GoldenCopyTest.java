@@ -28,9 +28,9 @@ import org.junit.jupiter.api.TestReporter;
  * exists (see docs/golden-format.md#provenance). Where it does not exist (a plain clone) there is
  * nothing to compare and the test passes, saying so in its display name and in a reported entry.
  *
- * <p>The one permitted difference: a {@code README.md} in the repository copy may end with a
- * single appended pointer paragraph that starts with {@link #POINTER}; it is removed before
- * hashing, so every other byte of every file is still compared.
+ * <p>The one permitted difference: a {@code README.md} in the repository copy may end with a single
+ * appended pointer paragraph that starts with {@link #POINTER}; it is removed before hashing, so
+ * every other byte of every file is still compared.
  */
 class GoldenCopyTest {
   /** Prefix of the one line this repository appends to a golden README (docs pointer). */
@@ -97,12 +97,10 @@ class GoldenCopyTest {
             .getBytes(StandardCharsets.UTF_8);
     assertEquals(HexFormat.of().formatHex(original), HexFormat.of().formatHex(strip(withPointer)));
     // a pointer that is not the last paragraph is not removed: the edit must stay an append
-    byte[] inside =
-        ("# x\n\n" + POINTER + " y\n\nbody line\n").getBytes(StandardCharsets.UTF_8);
+    byte[] inside = ("# x\n\n" + POINTER + " y\n\nbody line\n").getBytes(StandardCharsets.UTF_8);
     assertEquals(HexFormat.of().formatHex(inside), HexFormat.of().formatHex(strip(inside)));
     // an edited body is still seen as a difference
-    byte[] edited =
-        ("# x\n\nbody LINE\n\n" + POINTER + " z\n").getBytes(StandardCharsets.UTF_8);
+    byte[] edited = ("# x\n\nbody LINE\n\n" + POINTER + " z\n").getBytes(StandardCharsets.UTF_8);
     assertFalse(HexFormat.of().formatHex(original).equals(HexFormat.of().formatHex(strip(edited))));
   }
 

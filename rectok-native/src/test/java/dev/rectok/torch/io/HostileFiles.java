@@ -12,11 +12,16 @@ import java.util.zip.DeflaterOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
-/** Builders of hostile inputs for the tests of issue 10: zip bombs, memo bombs, lying PNG headers. */
+/**
+ * Builders of hostile inputs for the tests of issue 10: zip bombs, memo bombs, lying PNG headers.
+ */
 final class HostileFiles {
   private HostileFiles() {}
 
-  /** A torch.save-style zip whose deflated {@code archive/data.pkl} inflates to {@code zeros} zero bytes. */
+  /**
+   * A torch.save-style zip whose deflated {@code archive/data.pkl} inflates to {@code zeros} zero
+   * bytes.
+   */
   static Path pickleBomb(Path file, long zeros) throws IOException {
     try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
       z.setLevel(Deflater.BEST_COMPRESSION);
@@ -31,9 +36,9 @@ final class HostileFiles {
   }
 
   /**
-   * A pickle of {@code depth} levels of lists above one empty list, each level holding
-   * {@code fanout} memo references to the level below: tree size {@code fanout^depth}, a few
-   * bytes per level.
+   * A pickle of {@code depth} levels of lists above one empty list, each level holding {@code
+   * fanout} memo references to the level below: tree size {@code fanout^depth}, a few bytes per
+   * level.
    */
   static byte[] memoBomb(int depth, int fanout) {
     PickleWriter w = new PickleWriter().proto(2).raw(']').put(0);
@@ -60,8 +65,8 @@ final class HostileFiles {
   }
 
   /**
-   * A PNG whose header declares {@code width} x {@code height} RGB pixels, followed by a small
-   * IDAT of {@code idatZeros} deflated zero bytes (far fewer than the header promises).
+   * A PNG whose header declares {@code width} x {@code height} RGB pixels, followed by a small IDAT
+   * of {@code idatZeros} deflated zero bytes (far fewer than the header promises).
    */
   static byte[] png(long width, long height, int idatZeros) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -80,7 +85,8 @@ final class HostileFiles {
     return out.toByteArray();
   }
 
-  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+  private static void chunk(ByteArrayOutputStream out, String type, byte[] data)
+      throws IOException {
     be32(out, data.length);
     byte[] t = type.getBytes(StandardCharsets.US_ASCII);
     out.write(t);

@@ -35,19 +35,23 @@ class HostileInputPropertiesTest {
   }
 
   /**
-   * Memo DAGs of any depth and fan-out: accepted exactly when their tree size is within the
-   * budget linear in the pickle's length, and an accepted result walks as a tree within it.
+   * Memo DAGs of any depth and fan-out: accepted exactly when their tree size is within the budget
+   * linear in the pickle's length, and an accepted result walks as a tree within it.
    */
   @Property(tries = 60)
-  void memoSharingIsAcceptedOnlyWithinTheLinearBudget(@ForAll @IntRange(min = 1, max = 200) int depth,
-      @ForAll @IntRange(min = 1, max = 6) int fanout) throws IOException {
+  void memoSharingIsAcceptedOnlyWithinTheLinearBudget(
+      @ForAll @IntRange(min = 1, max = 200) int depth,
+      @ForAll @IntRange(min = 1, max = 6) int fanout)
+      throws IOException {
     byte[] pickle = HostileFiles.memoBomb(Math.min(depth, 255), fanout);
     long budget = InputLimits.maxPickleNodes(pickle.length);
     long tree = HostileFiles.memoBombTreeSize(Math.min(depth, 255), fanout);
     Path f = PickleWriter.zip(dir.resolve("memo.pth"), PickleWriter.records(pickle), false);
     long started = System.nanoTime();
     try (PthCheckpoint c = PthReader.read(f)) {
-      assertThat(tree).as("accepted a tree of %d nodes over the budget %d", tree, budget).isLessThanOrEqualTo(budget);
+      assertThat(tree)
+          .as("accepted a tree of %d nodes over the budget %d", tree, budget)
+          .isLessThanOrEqualTo(budget);
       assertThat(walk(c.root())).isEqualTo(tree);
     } catch (CheckpointFormatException e) {
       assertThat(tree).as(e.getMessage()).isGreaterThan(budget);
@@ -71,7 +75,8 @@ class HostileInputPropertiesTest {
    * memory (the limit lowered to 1 MiB here) when over it, whatever size the zip declares.
    */
   @Property(tries = 25)
-  void decompressedPickleSizeIsBounded(@ForAll @LongRange(min = 1, max = 8L << 20) long inflated) throws IOException {
+  void decompressedPickleSizeIsBounded(@ForAll @LongRange(min = 1, max = 8L << 20) long inflated)
+      throws IOException {
     String old = System.setProperty("rectok.io.maxPickleBytes", Long.toString(1 << 20));
     try {
       Path f = HostileFiles.pickleBomb(dir.resolve("zeros.pth"), inflated);
@@ -79,7 +84,8 @@ class HostileInputPropertiesTest {
         throw new AssertionError("read a pickle of zeros: " + c.root());
       } catch (CheckpointFormatException e) {
         if (inflated > (1 << 20)) {
-          assertThat(e.getMessage()).contains("zeros.pth", "decompresses to more than 1048576 bytes");
+          assertThat(e.getMessage())
+              .contains("zeros.pth", "decompresses to more than 1048576 bytes");
         } else {
           assertThat(e.getMessage()).contains("zeros.pth").doesNotContain("decompresses");
         }
@@ -99,8 +105,10 @@ class HostileInputPropertiesTest {
    * refused as damaged, always an IOException.
    */
   @Property(tries = 80)
-  void pngHeadersOfAnySizeGiveAnImageOrAClearRefusal(@ForAll @LongRange(min = 1, max = Integer.MAX_VALUE) long w,
-      @ForAll @LongRange(min = 1, max = Integer.MAX_VALUE) long h, @ForAll @IntRange(min = 0, max = 4096) int idat)
+  void pngHeadersOfAnySizeGiveAnImageOrAClearRefusal(
+      @ForAll @LongRange(min = 1, max = Integer.MAX_VALUE) long w,
+      @ForAll @LongRange(min = 1, max = Integer.MAX_VALUE) long h,
+      @ForAll @IntRange(min = 0, max = 4096) int idat)
       throws IOException {
     String old = System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
     try {
@@ -124,10 +132,12 @@ class HostileInputPropertiesTest {
     }
   }
 
-  /** Zip entries of a checkpoint whose data.pkl is stored but declares a size larger than it holds. */
+  /**
+   * Zip entries of a checkpoint whose data.pkl is stored but declares a size larger than it holds.
+   */
   @Property(tries = 20)
-  void lyingDeclaredSizesAreRefused(@ForAll @LongRange(min = 1L << 27, max = 0xffff_fffeL) long declared)
-      throws IOException {
+  void lyingDeclaredSizesAreRefused(
+      @ForAll @LongRange(min = 1L << 27, max = 0xffff_fffeL) long declared) throws IOException {
     byte[] pickle = new PickleWriter().proto(2).emptyDict().stop().bytes();
     Path f = PickleWriter.zip(dir.resolve("lying.pth"), PickleWriter.records(pickle), false);
     byte[] b = Files.readAllBytes(f);

@@ -19,22 +19,28 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HostileInputTest {
   @Test
-  void aDeflatedPickleThatInflatesTo256MiBIsRefusedUnderA64MiBHeap(@TempDir Path tmp) throws Exception {
+  void aDeflatedPickleThatInflatesTo256MiBIsRefusedUnderA64MiBHeap(@TempDir Path tmp)
+      throws Exception {
     Path bomb = HostileFiles.pickleBomb(tmp.resolve("bomb.pth"), 256L << 20);
     assertThat(Files.size(bomb)).isLessThan(1 << 20);
     ForkedReader.Result r = ForkedReader.run("pth", bomb, "64m", 60);
     assertThat(r.code()).as(r.output()).isEqualTo(3);
-    assertThat(r.output()).contains("bomb.pth", "data.pkl decompresses to more than " + InputLimits.DEFAULT_MAX_PICKLE_BYTES,
-        "rectok.io.maxPickleBytes");
+    assertThat(r.output())
+        .contains(
+            "bomb.pth",
+            "data.pkl decompresses to more than " + InputLimits.DEFAULT_MAX_PICKLE_BYTES,
+            "rectok.io.maxPickleBytes");
   }
 
   @Test
-  void aPngDeclaring30000x30000PixelsIsRefusedFromItsHeaderUnderA64MiBHeap(@TempDir Path tmp) throws Exception {
+  void aPngDeclaring30000x30000PixelsIsRefusedFromItsHeaderUnderA64MiBHeap(@TempDir Path tmp)
+      throws Exception {
     Path png = tmp.resolve("huge.png");
     Files.write(png, HostileFiles.png(30_000, 30_000, 1 << 16));
     ForkedReader.Result r = ForkedReader.run("image", png, "64m", 60);
     assertThat(r.code()).as(r.output()).isEqualTo(3);
-    assertThat(r.output()).contains("huge.png", "30000x30000", ImageLimits.DEFAULT_MAX_PIXELS + "-pixel limit");
+    assertThat(r.output())
+        .contains("huge.png", "30000x30000", ImageLimits.DEFAULT_MAX_PIXELS + "-pixel limit");
   }
 
   @Test
@@ -43,11 +49,13 @@ class HostileInputTest {
     byte[] pickle = HostileFiles.memoBomb(60, 2);
     assertThat(pickle.length).isLessThan(1024);
     Path f = PickleWriter.zip(tmp.resolve("laughs.pth"), PickleWriter.records(pickle), false);
-    assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
-        assertThatThrownBy(() -> PthReader.read(f).close())
-            .isInstanceOf(CheckpointFormatException.class)
-            .hasMessageContaining("laughs.pth")
-            .hasMessageContaining("memo-reference bomb"));
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(20),
+        () ->
+            assertThatThrownBy(() -> PthReader.read(f).close())
+                .isInstanceOf(CheckpointFormatException.class)
+                .hasMessageContaining("laughs.pth")
+                .hasMessageContaining("memo-reference bomb"));
   }
 
   @Test
@@ -56,16 +64,24 @@ class HostileInputTest {
     Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
     assertThat(mk.waitFor()).isZero();
     Path folder = Files.createDirectory(tmp.resolve("img.png"));
-    assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-      assertThatThrownBy(() -> SafeTensors.open(fifo)).isInstanceOf(IOException.class)
-          .hasMessageContaining("model.safetensors").hasMessageContaining("not a regular file");
-      assertThatThrownBy(() -> PthReader.read(fifo)).isInstanceOf(IOException.class)
-          .hasMessageContaining("not a regular file");
-      assertThatThrownBy(() -> AdmPreprocess.read(fifo)).isInstanceOf(IOException.class)
-          .hasMessageContaining("not a regular file");
-      assertThatThrownBy(() -> AdmPreprocess.read(folder)).isInstanceOf(IOException.class)
-          .hasMessageContaining("img.png").hasMessageContaining("is a folder");
-    });
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(20),
+        () -> {
+          assertThatThrownBy(() -> SafeTensors.open(fifo))
+              .isInstanceOf(IOException.class)
+              .hasMessageContaining("model.safetensors")
+              .hasMessageContaining("not a regular file");
+          assertThatThrownBy(() -> PthReader.read(fifo))
+              .isInstanceOf(IOException.class)
+              .hasMessageContaining("not a regular file");
+          assertThatThrownBy(() -> AdmPreprocess.read(fifo))
+              .isInstanceOf(IOException.class)
+              .hasMessageContaining("not a regular file");
+          assertThatThrownBy(() -> AdmPreprocess.read(folder))
+              .isInstanceOf(IOException.class)
+              .hasMessageContaining("img.png")
+              .hasMessageContaining("is a folder");
+        });
   }
 
   @Test
@@ -77,13 +93,15 @@ class HostileInputTest {
     try (var arena = java.lang.foreign.Arena.ofConfined()) {
       Path model = tmp.resolve("m.safetensors");
       SafeTensors.write(model, java.util.Map.of(), java.util.Map.of());
-      assertThat(Files.getPosixFilePermissions(model)).isEqualTo(Files.getPosixFilePermissions(plain));
+      assertThat(Files.getPosixFilePermissions(model))
+          .isEqualTo(Files.getPosixFilePermissions(plain));
     }
   }
 
   @Test
   void terminalControlCharactersAreEscaped() {
-    assertThat(SafeText.of("w\u001b[2J\u0007\u202eeight\u0085")).isEqualTo("w\\x1b[2J\\x07\\u202eeight\\x85");
+    assertThat(SafeText.of("w\u001b[2J\u0007\u202eeight\u0085"))
+        .isEqualTo("w\\x1b[2J\\x07\\u202eeight\\x85");
     assertThat(SafeText.of("blocks.0.attn.qkv.weight")).isEqualTo("blocks.0.attn.qkv.weight");
     assertThat(SafeText.message("line one\nline\rtwo")).isEqualTo("line one\nline\\x0dtwo");
   }

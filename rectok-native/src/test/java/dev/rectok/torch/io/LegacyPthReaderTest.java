@@ -15,20 +15,25 @@ import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The legacy (pre-1.6) torch.save format: the golden file, truncation, tampering, refusal of foreign globals. */
+/**
+ * The legacy (pre-1.6) torch.save format: the golden file, truncation, tampering, refusal of
+ * foreign globals.
+ */
 class LegacyPthReaderTest {
   private static final Path FILE = Golden.dir().resolve("case7_inception_fid/legacy_subset.pth");
 
   @Test
   void theGoldenLegacyFileReadsWithEveryTensorBitExact() throws Exception {
-    try (PthCheckpoint ck = PthReader.read(FILE); SafeTensorsFile io = SafeTensors.open(FILE.resolveSibling("io.safetensors"))) {
+    try (PthCheckpoint ck = PthReader.read(FILE);
+        SafeTensorsFile io = SafeTensors.open(FILE.resolveSibling("io.safetensors"))) {
       Map<String, PthTensor> t = ck.tensors();
       assertThat(t).hasSize(6).containsKeys("Conv2d_1a_3x3.conv.weight", "fc.bias");
       for (var e : t.entrySet()) {
         HostTensor expected = io.get("legacy." + e.getKey());
         HostTensor actual = e.getValue().toHost();
         assertThat(actual.shape()).isEqualTo(expected.shape());
-        assertThat(actual.data().toArray(ValueLayout.JAVA_BYTE)).isEqualTo(expected.data().toArray(ValueLayout.JAVA_BYTE));
+        assertThat(actual.data().toArray(ValueLayout.JAVA_BYTE))
+            .isEqualTo(expected.data().toArray(ValueLayout.JAVA_BYTE));
       }
     }
   }
@@ -38,12 +43,13 @@ class LegacyPthReaderTest {
       throws Exception {
     Path tmp = Files.createTempDirectory("rt11");
     try {
-    byte[] all = Files.readAllBytes(FILE);
-    int n = (int) ((long) all.length * permille / 1000);
-    Path f = Files.write(tmp.resolve("cut.pth"), Arrays.copyOf(all, n));
-    assertThatThrownBy(() -> PthReader.read(f)).isInstanceOf(CheckpointFormatException.class)
-        .hasMessageContaining("cut.pth");
-      } finally {
+      byte[] all = Files.readAllBytes(FILE);
+      int n = (int) ((long) all.length * permille / 1000);
+      Path f = Files.write(tmp.resolve("cut.pth"), Arrays.copyOf(all, n));
+      assertThatThrownBy(() -> PthReader.read(f))
+          .isInstanceOf(CheckpointFormatException.class)
+          .hasMessageContaining("cut.pth");
+    } finally {
       TestFiles.deleteTree(tmp);
     }
   }
@@ -52,7 +58,8 @@ class LegacyPthReaderTest {
   void trailingBytesAndWrongCountsAreRefused(@TempDir Path tmp) throws Exception {
     byte[] all = Files.readAllBytes(FILE);
     Path extra = Files.write(tmp.resolve("extra.pth"), Arrays.copyOf(all, all.length + 3));
-    assertThatThrownBy(() -> PthReader.read(extra)).isInstanceOf(CheckpointFormatException.class)
+    assertThatThrownBy(() -> PthReader.read(extra))
+        .isInstanceOf(CheckpointFormatException.class)
         .hasMessageContaining("unexpected bytes");
   }
 
@@ -63,8 +70,10 @@ class LegacyPthReaderTest {
     String evil = s.replaceFirst("collections\nOrderedDict\n", "os\nsystem\n");
     assertThat(evil).isNotEqualTo(s);
     Path f = Files.write(tmp.resolve("evil.pth"), evil.getBytes(StandardCharsets.ISO_8859_1));
-    assertThatThrownBy(() -> PthReader.read(f)).isInstanceOf(CheckpointFormatException.class)
-        .hasMessageContaining("os.system").hasMessageContaining("evil.pth");
+    assertThatThrownBy(() -> PthReader.read(f))
+        .isInstanceOf(CheckpointFormatException.class)
+        .hasMessageContaining("os.system")
+        .hasMessageContaining("evil.pth");
   }
 
   @Test
@@ -72,7 +81,8 @@ class LegacyPthReaderTest {
     byte[] all = Files.readAllBytes(FILE);
     all[5] ^= 1;
     Path f = Files.write(tmp.resolve("magic.pth"), all);
-    assertThatThrownBy(() -> PthReader.read(f)).isInstanceOf(CheckpointFormatException.class)
+    assertThatThrownBy(() -> PthReader.read(f))
+        .isInstanceOf(CheckpointFormatException.class)
         .hasMessageContaining("magic.pth");
   }
 }

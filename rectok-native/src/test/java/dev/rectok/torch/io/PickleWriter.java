@@ -109,13 +109,19 @@ final class PickleWriter {
 
   /** The persistent id torch.save writes for a storage, followed by BINPERSID. */
   PickleWriter storage(String type, String key, String location, long numel) {
-    return mark().str("storage").global("torch", type).str(key).str(location).integer(numel)
-        .tuple().raw('Q');
+    return mark()
+        .str("storage")
+        .global("torch", type)
+        .str(key)
+        .str(location)
+        .integer(numel)
+        .tuple()
+        .raw('Q');
   }
 
   /** {@code _rebuild_tensor_v2(storage, offset, size, stride, grad, OrderedDict())}. */
-  PickleWriter tensor(String type, String key, long numel, long offset, long[] size,
-      long[] stride, boolean grad) {
+  PickleWriter tensor(
+      String type, String key, long numel, long offset, long[] size, long[] stride, boolean grad) {
     global("torch._utils", "_rebuild_tensor_v2").mark();
     storage(type, key, "cpu", numel).integer(offset).longs(size).longs(stride).bool(grad);
     global("collections", "OrderedDict").raw(')').reduce();

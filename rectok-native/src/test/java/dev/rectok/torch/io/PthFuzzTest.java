@@ -17,14 +17,14 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
-import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import net.jqwik.api.statistics.Statistics;
 
 /**
  * Truncated and byte-flipped copies of a golden torch.save file (and of the small protocol-5
- * fixture): each read succeeds or fails with CheckpointFormatException, within seconds, never
- * with another exception type.
+ * fixture): each read succeeds or fails with CheckpointFormatException, within seconds, never with
+ * another exception type.
  */
 class PthFuzzTest {
   private static Path dir;
@@ -40,8 +40,8 @@ class PthFuzzTest {
     Path g = Golden.find("guide_weights.pth").getFirst();
     golden = Files.readAllBytes(g);
     try (ZipFile z = new ZipFile(g.toFile())) {
-      ZipEntry pkl = z.stream().filter(e -> e.getName().endsWith("/data.pkl")).findFirst()
-          .orElseThrow();
+      ZipEntry pkl =
+          z.stream().filter(e -> e.getName().endsWith("/data.pkl")).findFirst().orElseThrow();
       pickleLen = pkl.getCompressedSize();
     }
     // the pickle is the first record: its data follows the local header (30 bytes, name, extra)
@@ -60,18 +60,22 @@ class PthFuzzTest {
 
   /** Reads; on success materializes every tensor. Returns whether the read succeeded. */
   static boolean readChecked(Path p, String what) {
-    return assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-      try (PthCheckpoint ck = PthReader.read(p); Arena a = Arena.ofConfined()) {
-        walk(ck.root(), a);
-        return true;
-      } catch (CheckpointFormatException e) {
-        assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
-        return false;
-      } catch (Throwable t) {
-        fail("unexpected " + t + " after " + what, t);
-        return false;
-      }
-    }, what);
+    return assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          try (PthCheckpoint ck = PthReader.read(p);
+              Arena a = Arena.ofConfined()) {
+            walk(ck.root(), a);
+            return true;
+          } catch (CheckpointFormatException e) {
+            assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
+            return false;
+          } catch (Throwable t) {
+            fail("unexpected " + t + " after " + what, t);
+            return false;
+          }
+        },
+        what);
   }
 
   private static void walk(Object o, Arena a) {
@@ -101,11 +105,12 @@ class PthFuzzTest {
     StringBuilder what = new StringBuilder("flips at");
     for (int i = 0; i < flips; i++) {
       int zone = r.nextInt(4);
-      long at = switch (zone) {
-        case 0, 1 -> pickleStart + (long) (r.nextDouble() * pickleLen); // the pickle
-        case 2 -> b.length - 1 - r.nextInt(Math.min(b.length, 12_000)); // central directory
-        default -> r.nextInt(b.length);
-      };
+      long at =
+          switch (zone) {
+            case 0, 1 -> pickleStart + (long) (r.nextDouble() * pickleLen); // the pickle
+            case 2 -> b.length - 1 - r.nextInt(Math.min(b.length, 12_000)); // central directory
+            default -> r.nextInt(b.length);
+          };
       b[(int) at] ^= (byte) (1 << r.nextInt(8));
       what.append(' ').append(at);
     }
@@ -131,9 +136,11 @@ class PthFuzzTest {
     Path p = dir.resolve("small.pth");
     Files.write(p, b);
     Statistics.label("outcome").collect(readChecked(p, what) ? "read" : "refused");
-    Statistics.label("outcome").coverage(c -> {
-      c.check("refused").count(n -> n > 0);
-      c.check("read").count(n -> n > 0);
-    });
+    Statistics.label("outcome")
+        .coverage(
+            c -> {
+              c.check("refused").count(n -> n > 0);
+              c.check("read").count(n -> n > 0);
+            });
   }
 }

@@ -75,8 +75,18 @@ class PthReaderTest {
   void readsTorchShapedPickles(String name) throws IOException {
     try (PthCheckpoint ck = PthReader.read(fixture(name))) {
       assertEquals(
-          List.of("model", "model_ema", "epoch", "lr", "big", "neg", "flags", "name", "nested",
-              "raw", "dtype"),
+          List.of(
+              "model",
+              "model_ema",
+              "epoch",
+              "lr",
+              "big",
+              "neg",
+              "flags",
+              "name",
+              "nested",
+              "raw",
+              "dtype"),
           List.copyOf(ck.topLevelKeys()));
       Map<?, ?> root = (Map<?, ?>) ck.root();
       assertEquals(7L, root.get("epoch"));
@@ -84,8 +94,10 @@ class PthReaderTest {
       assertEquals(BigInteger.TWO.pow(70), root.get("big"));
       assertEquals(-123456789012L, root.get("neg"));
       assertEquals(java.util.Arrays.asList(true, false, null), root.get("flags"));
-      assertThrows(UnsupportedOperationException.class,
-          () -> ((List<?>) root.get("flags")).add(null), "tuples are immutable");
+      assertThrows(
+          UnsupportedOperationException.class,
+          () -> ((List<?>) root.get("flags")).add(null),
+          "tuples are immutable");
       assertEquals("héllo", root.get("name"));
       assertArrayEquals(new byte[] {0, 1}, (byte[]) root.get("raw"));
       assertEquals(DType.BFLOAT16, root.get("dtype"));
@@ -96,8 +108,9 @@ class PthReaderTest {
       assertEquals("int key", nested.get(5L));
 
       Map<String, PthTensor> m = ck.tensors("model");
-      assertEquals(List.of("a", "a_t", "tail", "col", "scalar", "empty", "ints", "mask", "bf",
-          "bcast"), List.copyOf(m.keySet()));
+      assertEquals(
+          List.of("a", "a_t", "tail", "col", "scalar", "empty", "ints", "mask", "bf", "bcast"),
+          List.copyOf(m.keySet()));
       PthTensor a = m.get("a");
       assertEquals(DType.FLOAT32, a.dtype());
       assertArrayEquals(new long[] {3, 4}, a.shape());
@@ -124,14 +137,15 @@ class PthReaderTest {
       assertArrayEquals(new float[] {11}, floats(scalar));
       assertEquals(0, m.get("empty").toHost().data().byteSize());
       assertArrayEquals(new long[] {0, 5}, m.get("empty").shape());
-      assertArrayEquals(new long[] {10, -20, 30, 1L << 40, -(1L << 62)},
-          int64s(m.get("ints").toHost()));
+      assertArrayEquals(
+          new long[] {10, -20, 30, 1L << 40, -(1L << 62)}, int64s(m.get("ints").toHost()));
       assertEquals("cuda:0", m.get("ints").location());
       assertEquals(DType.BOOL, m.get("mask").dtype());
-      assertArrayEquals(new byte[] {1, 0, 0, 1},
-          m.get("mask").toHost().data().toArray(ValueLayout.JAVA_BYTE));
+      assertArrayEquals(
+          new byte[] {1, 0, 0, 1}, m.get("mask").toHost().data().toArray(ValueLayout.JAVA_BYTE));
       assertEquals(DType.BFLOAT16, m.get("bf").dtype());
-      assertArrayEquals(new byte[] {(byte) 0x80, 0x3F, 0x00, (byte) 0xC0, 0x00, 0x3F},
+      assertArrayEquals(
+          new byte[] {(byte) 0x80, 0x3F, 0x00, (byte) 0xC0, 0x00, 0x3F},
           m.get("bf").toHost().data().toArray(ValueLayout.JAVA_BYTE));
       assertArrayEquals(new float[] {2, 3, 4, 2, 3, 4}, floats(m.get("bcast").toHost()));
 
@@ -169,20 +183,30 @@ class PthReaderTest {
   @Test
   void pythonsOwnExploitIsRefusedAndNothingRuns() throws IOException {
     Path marker = Path.of("rectok_pwned_marker");
-    var e = assertThrows(CheckpointFormatException.class,
-        () -> PthReader.read(fixture("evil.pth")));
-    assertTrue(e.getMessage().contains("refusing to unpickle global posix.system"),
-        e.getMessage());
+    var e =
+        assertThrows(CheckpointFormatException.class, () -> PthReader.read(fixture("evil.pth")));
+    assertTrue(e.getMessage().contains("refusing to unpickle global posix.system"), e.getMessage());
     assertFalse(Files.exists(marker));
   }
 
   @ParameterizedTest
   @CsvSource({
-    "os,system,false", "os,system,true", "posix,system,false", "posix,system,true",
-    "builtins,eval,false", "builtins,eval,true", "builtins,exec,true",
-    "subprocess,Popen,false", "subprocess,Popen,true", "builtins,getattr,false",
-    "builtins,getattr,true", "nt,system,false", "torch,load,false", "torch._utils,os,true",
-    "collections,defaultdict,false", "torch.serialization,_get_layout,true"
+    "os,system,false",
+    "os,system,true",
+    "posix,system,false",
+    "posix,system,true",
+    "builtins,eval,false",
+    "builtins,eval,true",
+    "builtins,exec,true",
+    "subprocess,Popen,false",
+    "subprocess,Popen,true",
+    "builtins,getattr,false",
+    "builtins,getattr,true",
+    "nt,system,false",
+    "torch,load,false",
+    "torch._utils,os,true",
+    "collections,defaultdict,false",
+    "torch.serialization,_get_layout,true"
   })
   void maliciousGlobalsAreRefusedBeforeAnythingRuns(String module, String name, boolean stack)
       throws IOException {
@@ -196,7 +220,8 @@ class PthReaderTest {
     w.str("touch " + marker).raw(0x85).reduce().stop();
     Path f = PickleWriter.zip(tmp.resolve("evil.pth"), PickleWriter.records(w.bytes()), false);
     var e = assertThrows(CheckpointFormatException.class, () -> PthReader.read(f));
-    assertTrue(e.getMessage().contains("refusing to unpickle global " + module + "." + name),
+    assertTrue(
+        e.getMessage().contains("refusing to unpickle global " + module + "." + name),
         e.getMessage());
     assertTrue(e.getMessage().startsWith(f.toString()), "names the file: " + e.getMessage());
     assertFalse(Files.exists(marker), "nothing may run");
@@ -206,11 +231,21 @@ class PthReaderTest {
   void getattrChainThroughAllowedGlobalIsRefused() throws IOException {
     // builtins.getattr(torch._utils._rebuild_tensor_v2, '__globals__') style gadgets need a
     // non-allow-listed global; calling an allowed class that is not callable here fails too.
-    PickleWriter w = new PickleWriter().proto(2)
-        .global("torch", "FloatStorage").str("x").raw(0x85).reduce().stop();
-    var e = assertThrows(CheckpointFormatException.class,
-        () -> PthReader.read(PickleWriter.zip(tmp.resolve("g.pth"),
-            PickleWriter.records(w.bytes()), false)));
+    PickleWriter w =
+        new PickleWriter()
+            .proto(2)
+            .global("torch", "FloatStorage")
+            .str("x")
+            .raw(0x85)
+            .reduce()
+            .stop();
+    var e =
+        assertThrows(
+            CheckpointFormatException.class,
+            () ->
+                PthReader.read(
+                    PickleWriter.zip(
+                        tmp.resolve("g.pth"), PickleWriter.records(w.bytes()), false)));
     assertTrue(e.getMessage().contains("torch.FloatStorage"), e.getMessage());
   }
 
@@ -221,12 +256,33 @@ class PthReaderTest {
     w.str("w").tensor("FloatStorage", "0", 6, 0, new long[] {2, 3}, new long[] {3, 1}, false);
     w.str("wt").tensor("FloatStorage", "0", 6, 0, new long[] {3, 2}, new long[] {1, 3}, false);
     w.str("off").tensor("FloatStorage", "0", 6, 1, new long[] {2, 2}, new long[] {3, 1}, false);
-    w.str("param").global("torch._utils", "_rebuild_parameter")
-        .mark().tensor("FloatStorage", "0", 6, 3, new long[] {3}, new long[] {1}, true)
-        .bool(true).global("collections", "OrderedDict").raw(')').reduce().tuple().reduce();
-    w.str("meta").emptyDict().mark().str("step").integer(-5).str("ratio").raw('G')
-        .raw(0x3f, 0xe0, 0, 0, 0, 0, 0, 0).str("pair").integer(300).integer(70000).raw(0x86)
-        .str("none").none().str("yes").bool(true).raw('u');
+    w.str("param")
+        .global("torch._utils", "_rebuild_parameter")
+        .mark()
+        .tensor("FloatStorage", "0", 6, 3, new long[] {3}, new long[] {1}, true)
+        .bool(true)
+        .global("collections", "OrderedDict")
+        .raw(')')
+        .reduce()
+        .tuple()
+        .reduce();
+    w.str("meta")
+        .emptyDict()
+        .mark()
+        .str("step")
+        .integer(-5)
+        .str("ratio")
+        .raw('G')
+        .raw(0x3f, 0xe0, 0, 0, 0, 0, 0, 0)
+        .str("pair")
+        .integer(300)
+        .integer(70000)
+        .raw(0x86)
+        .str("none")
+        .none()
+        .str("yes")
+        .bool(true)
+        .raw('u');
     w.raw('u').stop();
     Map<String, byte[]> rec = PickleWriter.records(w.bytes());
     MemorySegment data = MemorySegment.ofArray(new float[] {0, 1, 2, 3, 4, 5});
@@ -280,14 +336,15 @@ class PthReaderTest {
     refused(single(oneTensor(6, 0, new long[] {2}, new long[] {-1}), s), "negative");
     refused(single(oneTensor(6, -1, new long[] {2}, new long[] {1}), s), "negative");
     refused(single(oneTensor(6, 0, new long[] {2}, new long[] {1, 1}), s), "rank");
-    refused(single(oneTensor(6, 0, new long[] {Long.MAX_VALUE / 2, 4}, new long[] {4, 1}), s),
+    refused(
+        single(oneTensor(6, 0, new long[] {Long.MAX_VALUE / 2, 4}, new long[] {4, 1}), s),
         "overflows");
-    refused(single(oneTensor(6, 0, new long[] {1L << 20, 1L << 20}, new long[] {0, 0}), s),
-        "expand");
+    refused(
+        single(oneTensor(6, 0, new long[] {1L << 20, 1L << 20}, new long[] {0, 0}), s), "expand");
     refused(single(oneTensor(7, 0, new long[] {2}, new long[] {1}), s), "expects 28");
     refused(single(oneTensor(6, 0, new long[] {2}, new long[] {1}), Map.of()), "missing");
-    refused(single(oneTensor(Long.MAX_VALUE / 2, 0, new long[] {2}, new long[] {1}), s),
-        "overflows");
+    refused(
+        single(oneTensor(Long.MAX_VALUE / 2, 0, new long[] {2}, new long[] {1}), s), "overflows");
   }
 
   @Test
@@ -300,12 +357,30 @@ class PthReaderTest {
     refused(PickleWriter.zip(tmp.resolve("big.pth"), rec, false), "big-endian");
     rec.put("archive/byteorder", "middle".getBytes(StandardCharsets.US_ASCII));
     refused(PickleWriter.zip(tmp.resolve("mid.pth"), rec, false), "byteorder");
-    refused(PickleWriter.zip(tmp.resolve("nopkl.pth"), Map.of("archive/x", new byte[1]), false),
+    refused(
+        PickleWriter.zip(tmp.resolve("nopkl.pth"), Map.of("archive/x", new byte[1]), false),
         "data.pkl");
 
     Path legacy = tmp.resolve("legacy.pth");
-    Files.write(legacy, new byte[] {(byte) 0x80, 2, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc,
-        (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19, 0x2e});
+    Files.write(
+        legacy,
+        new byte[] {
+          (byte) 0x80,
+          2,
+          (byte) 0x8a,
+          0x0a,
+          0x6c,
+          (byte) 0xfc,
+          (byte) 0x9c,
+          0x46,
+          (byte) 0xf9,
+          0x20,
+          0x6a,
+          (byte) 0xa8,
+          0x50,
+          0x19,
+          0x2e
+        });
     refused(legacy, "legacy");
     Path empty = Files.write(tmp.resolve("empty.pth"), new byte[0]);
     refused(empty, "zip");
@@ -320,8 +395,8 @@ class PthReaderTest {
   void malformedPicklesAreRefused() {
     Map<String, byte[]> none = Map.of();
     // self-containing list: cycles would break equals/hashCode/toString
-    refused(single(new PickleWriter().proto(2).raw(']').put(0).get(0).raw('a').stop(), none),
-        "cycle");
+    refused(
+        single(new PickleWriter().proto(2).raw(']').put(0).get(0).raw('a').stop(), none), "cycle");
     // deep nesting through memo: a list inside a list ... 1000 deep
     PickleWriter deep = new PickleWriter().proto(2);
     for (int i = 0; i < 1000; i++) {
@@ -333,37 +408,57 @@ class PthReaderTest {
     refused(single(deep.stop(), none), "nests deeper");
     refused(single(new PickleWriter().proto(2).get(7).stop(), none), "memo entry 7");
     refused(single(new PickleWriter().proto(2).raw('s').stop(), none), "underflow");
-    refused(single(new PickleWriter().proto(2).raw('(').raw('t').raw('u').stop(), none),
-        "no MARK");
+    refused(single(new PickleWriter().proto(2).raw('(').raw('t').raw('u').stop(), none), "no MARK");
     refused(single(new PickleWriter().proto(2).raw('i').stop(), none), "opcode 0x69");
     refused(single(new PickleWriter().proto(0).none().stop(), none), "protocol 0");
     refused(single(new PickleWriter().proto(2).none(), none), "truncated");
-    refused(single(new PickleWriter().proto(2).raw('X', 0xff, 0xff, 0xff, 0x7f).stop(), none),
+    refused(
+        single(new PickleWriter().proto(2).raw('X', 0xff, 0xff, 0xff, 0x7f).stop(), none),
         "truncated");
-    refused(single(new PickleWriter().proto(4).raw(0x8d, 0, 0, 0, 0, 0, 0, 0, 0x80), none),
+    refused(
+        single(new PickleWriter().proto(4).raw(0x8d, 0, 0, 0, 0, 0, 0, 0, 0x80), none),
         "runs past the end");
-    refused(single(new PickleWriter().proto(2).raw('X', 2, 0, 0, 0, 0xc3, 0x28).stop(), none),
-        "UTF-8");
+    refused(
+        single(new PickleWriter().proto(2).raw('X', 2, 0, 0, 0, 0xc3, 0x28).stop(), none), "UTF-8");
     refused(single(new PickleWriter().proto(2).raw(0x8b, 0, 0, 0, 0x40).stop(), none), "LONG4");
     // a list as a dict key, a bare class as a value, a storage outside a tensor
-    refused(single(new PickleWriter().proto(2).emptyDict().raw(']').none().setitem().stop(),
-        none), "unsupported dict key");
-    refused(single(new PickleWriter().proto(2).global("torch", "Tensor").stop(), none),
+    refused(
+        single(new PickleWriter().proto(2).emptyDict().raw(']').none().setitem().stop(), none),
+        "unsupported dict key");
+    refused(
+        single(new PickleWriter().proto(2).global("torch", "Tensor").stop(), none),
         "unsupported value");
-    refused(single(new PickleWriter().proto(2).storage("FloatStorage", "0", "cpu", 1).stop(),
-        Map.of("archive/data/0", new byte[4])), "unsupported value");
+    refused(
+        single(
+            new PickleWriter().proto(2).storage("FloatStorage", "0", "cpu", 1).stop(),
+            Map.of("archive/data/0", new byte[4])),
+        "unsupported value");
     // NEWOBJ and BUILD only on OrderedDict / dicts
-    refused(single(new PickleWriter().proto(2).global("torch", "Tensor").raw(')').raw(0x81)
-        .stop(), none), "NEWOBJ");
-    refused(single(new PickleWriter().proto(2).raw(']').emptyDict().raw('b').stop(), none),
-        "BUILD");
+    refused(
+        single(
+            new PickleWriter().proto(2).global("torch", "Tensor").raw(')').raw(0x81).stop(), none),
+        "NEWOBJ");
+    refused(
+        single(new PickleWriter().proto(2).raw(']').emptyDict().raw('b').stop(), none), "BUILD");
     // _rebuild_from_type_v2 must wrap a tensor rebuild function
-    refused(single(new PickleWriter().proto(2).global("torch._tensor", "_rebuild_from_type_v2")
-        .mark().global("collections", "OrderedDict").global("torch", "Tensor").raw(')')
-        .emptyDict().tuple().reduce().stop(), none), "not a tensor rebuild function");
+    refused(
+        single(
+            new PickleWriter()
+                .proto(2)
+                .global("torch._tensor", "_rebuild_from_type_v2")
+                .mark()
+                .global("collections", "OrderedDict")
+                .global("torch", "Tensor")
+                .raw(')')
+                .emptyDict()
+                .tuple()
+                .reduce()
+                .stop(),
+            none),
+        "not a tensor rebuild function");
     // a persistent id that is not a storage tuple
-    refused(single(new PickleWriter().proto(2).str("module").raw('Q').stop(), none),
-        "persistent id");
+    refused(
+        single(new PickleWriter().proto(2).str("module").raw('Q').stop(), none), "persistent id");
   }
 
   @Test
@@ -392,9 +487,21 @@ class PthReaderTest {
 
   @Test
   void newobjOrderedDictAndBuildStateAreAccepted() throws IOException {
-    PickleWriter w = new PickleWriter().proto(2).global("collections", "OrderedDict").raw(')')
-        .raw(0x81).emptyDict().str("_metadata").emptyDict().setitem().raw('b')
-        .str("k").integer(1).setitem().stop();
+    PickleWriter w =
+        new PickleWriter()
+            .proto(2)
+            .global("collections", "OrderedDict")
+            .raw(')')
+            .raw(0x81)
+            .emptyDict()
+            .str("_metadata")
+            .emptyDict()
+            .setitem()
+            .raw('b')
+            .str("k")
+            .integer(1)
+            .setitem()
+            .stop();
     try (PthCheckpoint ck = PthReader.read(single(w, Map.of()))) {
       assertEquals(Map.of("k", 1L), ck.root());
       assertInstanceOf(java.util.LinkedHashMap.class, ck.root());

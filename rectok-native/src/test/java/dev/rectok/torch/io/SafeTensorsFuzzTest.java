@@ -21,13 +21,13 @@ import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import net.jqwik.api.statistics.Statistics;
 
 /**
- * Damaged and hostile safetensors files: opening one either succeeds with a consistent result
- * or fails with CheckpointFormatException, quickly, and never with anything else.
+ * Damaged and hostile safetensors files: opening one either succeeds with a consistent result or
+ * fails with CheckpointFormatException, quickly, and never with anything else.
  */
 class SafeTensorsFuzzTest {
   private static Path dir;
@@ -38,13 +38,18 @@ class SafeTensorsFuzzTest {
   static void setUp() throws IOException {
     dir = Files.createTempDirectory("st-fuzz");
     Map<String, HostTensor> m = new LinkedHashMap<>();
-    m.put("w", new HostTensor(DType.FLOAT32, new long[] {2, 3},
-        MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5, 6})));
+    m.put(
+        "w",
+        new HostTensor(
+            DType.FLOAT32,
+            new long[] {2, 3},
+            MemorySegment.ofArray(new float[] {1, 2, 3, 4, 5, 6})));
     m.put("s", new HostTensor(DType.INT64, new long[] {}, MemorySegment.ofArray(new long[] {9})));
-    m.put("e", new HostTensor(DType.BFLOAT16, new long[] {0, 4},
-        MemorySegment.ofArray(new byte[0])));
-    m.put("b", new HostTensor(DType.BOOL, new long[] {3},
-        MemorySegment.ofArray(new byte[] {1, 0, 1})));
+    m.put(
+        "e", new HostTensor(DType.BFLOAT16, new long[] {0, 4}, MemorySegment.ofArray(new byte[0])));
+    m.put(
+        "b",
+        new HostTensor(DType.BOOL, new long[] {3}, MemorySegment.ofArray(new byte[] {1, 0, 1})));
     Path p = dir.resolve("valid.safetensors");
     SafeTensors.write(p, m, Map.of("format", "pt"));
     valid = Files.readAllBytes(p);
@@ -69,8 +74,11 @@ class SafeTensorsFuzzTest {
         }
         covered += f.info(n).byteSize();
       }
-      assertEquals(Files.size(p) - (f.names().isEmpty() ? Files.size(p)
-          : f.info(f.names().getFirst()).bufferStart()), covered, "tiling");
+      assertEquals(
+          Files.size(p)
+              - (f.names().isEmpty() ? Files.size(p) : f.info(f.names().getFirst()).bufferStart()),
+          covered,
+          "tiling");
       return true;
     } catch (CheckpointFormatException e) {
       assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
@@ -112,7 +120,8 @@ class SafeTensorsFuzzTest {
         b[8 + r.nextInt(headerEnd - 8)] = chars[r.nextInt(chars.length)];
         what = "json char";
       }
-      case 6 -> { // flip bits in the tensor bytes only: the structure is intact, so the file must read
+      case 6 -> { // flip bits in the tensor bytes only: the structure is intact, so the file must
+        // read
         int at = headerEnd + r.nextInt(b.length - headerEnd);
         b[at] ^= (byte) (1 << r.nextInt(8));
         what = "data flip";
@@ -123,8 +132,16 @@ class SafeTensorsFuzzTest {
       }
       default -> { // replace a digit in the header with a huge or negative number
         String h = new String(b, 8, headerEnd - 8, java.nio.charset.StandardCharsets.ISO_8859_1);
-        String[] subs = {"-1", "99999999999999999999", "9223372036854775807", "4294967296",
-            "1.5", "1e3", "null", "\"7\""};
+        String[] subs = {
+          "-1",
+          "99999999999999999999",
+          "9223372036854775807",
+          "4294967296",
+          "1.5",
+          "1e3",
+          "null",
+          "\"7\""
+        };
         int at = -1;
         for (int tries = 0; tries < 50 && at < 0; tries++) {
           int i = r.nextInt(h.length());
@@ -143,20 +160,51 @@ class SafeTensorsFuzzTest {
     Path p = dir.resolve("m.safetensors");
     Files.write(p, b);
     Statistics.label("outcome").collect(openChecked(p, what) ? "read" : "refused");
-    Statistics.label("outcome").coverage(c -> {
-      c.check("refused").count(n -> n > 0);
-      c.check("read").count(n -> n > 0);
-    });
+    Statistics.label("outcome")
+        .coverage(
+            c -> {
+              c.check("refused").count(n -> n > 0);
+              c.check("read").count(n -> n > 0);
+            });
   }
 
   /** Headers assembled from valid and invalid parts: most fail, none may fail badly. */
   @Property(tries = 400)
   void randomHeadersFailCleanly(@ForAll long seed) throws IOException {
     Random r = new Random(seed);
-    String[] dtypes = {"\"F32\"", "\"BF16\"", "\"I64\"", "\"U8\"", "\"BOOL\"", "\"F8_E4M3\"",
-        "\"f32\"", "\"\"", "5", "null", "[]"};
-    String[] nums = {"0", "1", "2", "3", "4", "8", "12", "16", "-1", "-8", "4294967296",
-        "9223372036854775807", "9223372036854775808", "1.0", "1e2", "\"4\"", "true", "null"};
+    String[] dtypes = {
+      "\"F32\"",
+      "\"BF16\"",
+      "\"I64\"",
+      "\"U8\"",
+      "\"BOOL\"",
+      "\"F8_E4M3\"",
+      "\"f32\"",
+      "\"\"",
+      "5",
+      "null",
+      "[]"
+    };
+    String[] nums = {
+      "0",
+      "1",
+      "2",
+      "3",
+      "4",
+      "8",
+      "12",
+      "16",
+      "-1",
+      "-8",
+      "4294967296",
+      "9223372036854775807",
+      "9223372036854775808",
+      "1.0",
+      "1e2",
+      "\"4\"",
+      "true",
+      "null"
+    };
     StringBuilder h = new StringBuilder();
     int shape = r.nextInt(10);
     if (shape == 0) {
@@ -195,9 +243,10 @@ class SafeTensorsFuzzTest {
         parts.add(e.toString());
       }
       if (r.nextInt(4) == 0) {
-        parts.add(r.nextInt(0, parts.size() + 1) == 0 ? 0 : parts.size(),
-            "\"__metadata__\":" + List.of("{\"k\":\"v\"}", "{\"k\":1}", "[]", "\"s\"", "{}")
-                .get(r.nextInt(5)));
+        parts.add(
+            r.nextInt(0, parts.size() + 1) == 0 ? 0 : parts.size(),
+            "\"__metadata__\":"
+                + List.of("{\"k\":\"v\"}", "{\"k\":1}", "[]", "\"s\"", "{}").get(r.nextInt(5)));
       }
       h.append(String.join(",", parts)).append('}');
     }
@@ -207,7 +256,8 @@ class SafeTensorsFuzzTest {
     byte[] buffer = new byte[r.nextInt(5) * 4];
     byte[] file = SafeTensorsTest.file(h.toString(), buffer);
     if (r.nextInt(10) == 0) { // header length beyond the file, or slightly off
-      ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN)
+      ByteBuffer.wrap(file)
+          .order(ByteOrder.LITTLE_ENDIAN)
           .putLong(0, file.length - 8 + 1 + r.nextInt(100));
     }
     Path p = dir.resolve("h.safetensors");

@@ -41,34 +41,43 @@ class SafeTensorsRoundTripTest {
     Arbitrary<DType> dtype = Arbitraries.of(DType.class);
     Arbitrary<List<Long>> shape = Arbitraries.longs().between(0, 5).list().ofMaxSize(4);
     Arbitrary<Long> seed = Arbitraries.longs();
-    return Combinators.combine(dtype, shape, seed).as((d, s, r) -> {
-      long[] sh = s.stream().mapToLong(Long::longValue).toArray();
-      byte[] b = new byte[(int) (HostTensor.numel(sh) * d.byteSize())];
-      new Random(r).nextBytes(b);
-      return new HostTensor(d, sh, MemorySegment.ofArray(b));
-    });
+    return Combinators.combine(dtype, shape, seed)
+        .as(
+            (d, s, r) -> {
+              long[] sh = s.stream().mapToLong(Long::longValue).toArray();
+              byte[] b = new byte[(int) (HostTensor.numel(sh) * d.byteSize())];
+              new Random(r).nextBytes(b);
+              return new HostTensor(d, sh, MemorySegment.ofArray(b));
+            });
   }
 
   @Provide
   Arbitrary<Map<String, HostTensor>> tensors() {
     // names exercise JSON escaping and non-ASCII; the map keeps the generated order
-    Arbitrary<String> name = Arbitraries.strings().ofMinLength(0).ofMaxLength(12)
-        .withChars("abc.\"\\/ é\u00ff\u4e2d\t0")
-        .filter(n -> !n.equals("__metadata__"));
+    Arbitrary<String> name =
+        Arbitraries.strings()
+            .ofMinLength(0)
+            .ofMaxLength(12)
+            .withChars("abc.\"\\/ é\u00ff\u4e2d\t0")
+            .filter(n -> !n.equals("__metadata__"));
     return Arbitraries.maps(name, tensor()).ofMaxSize(6).map(LinkedHashMap::new);
   }
 
   @Provide
   Arbitrary<Map<String, String>> metadata() {
-    Arbitrary<String> s = Arbitraries.strings().withCharRange(' ', '~')
-        .withChars("\n\t\u0000é\u4e2d\u00ff").ofMaxLength(10);
+    Arbitrary<String> s =
+        Arbitraries.strings()
+            .withCharRange(' ', '~')
+            .withChars("\n\t\u0000é\u4e2d\u00ff")
+            .ofMaxLength(10);
     return Arbitraries.maps(s, s).ofMaxSize(3);
   }
 
   @Property(tries = 200)
   void writeThenOpenIsIdentity(
       @ForAll("tensors") Map<String, HostTensor> tensors,
-      @ForAll("metadata") Map<String, String> metadata) throws IOException {
+      @ForAll("metadata") Map<String, String> metadata)
+      throws IOException {
     Path p = dir.resolve("rt.safetensors");
     SafeTensors.write(p, tensors, metadata);
     try (SafeTensorsFile f = SafeTensors.open(p)) {

@@ -47,14 +47,22 @@ class SafeTensorsTest {
 
   @Test
   void readsAFileLaidOutByHand() throws IOException {
-    byte[] buf = ByteBuffer.allocate(16 + 2).order(ByteOrder.LITTLE_ENDIAN)
-        .putInt(1).putInt(-2).putInt(3).putInt(Integer.MAX_VALUE).put((byte) 7).put((byte) 1)
-        .array();
-    String header = "{\"test\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
-        + "\"__metadata__\":{\"format\":\"pt\"},"
-        + "\"s\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[16,17]},"
-        + "\"e\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[17,17]},"
-        + "\"b\":{\"dtype\":\"BOOL\",\"shape\":[1],\"data_offsets\":[17,18]}}   ";
+    byte[] buf =
+        ByteBuffer.allocate(16 + 2)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putInt(1)
+            .putInt(-2)
+            .putInt(3)
+            .putInt(Integer.MAX_VALUE)
+            .put((byte) 7)
+            .put((byte) 1)
+            .array();
+    String header =
+        "{\"test\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+            + "\"__metadata__\":{\"format\":\"pt\"},"
+            + "\"s\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[16,17]},"
+            + "\"e\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[17,17]},"
+            + "\"b\":{\"dtype\":\"BOOL\",\"shape\":[1],\"data_offsets\":[17,18]}}   ";
     Path p = Files.write(tmp.resolve("hand.safetensors"), file(header, buf));
     try (SafeTensorsFile f = SafeTensors.open(p)) {
       assertEquals(List.of("test", "s", "e", "b"), f.names());
@@ -77,12 +85,16 @@ class SafeTensorsTest {
   @Test
   void writeLayoutIsAlignedOrderedAndCarriesMetadata() throws IOException {
     Map<String, HostTensor> m = new LinkedHashMap<>();
-    m.put("z", new HostTensor(DType.FLOAT32, new long[] {2},
-        MemorySegment.ofArray(new float[] {1.5f, -2f})));
-    m.put("a", new HostTensor(DType.INT8, new long[] {3},
-        MemorySegment.ofArray(new byte[] {1, 2, 3})));
-    m.put("q\"\\é", new HostTensor(DType.INT64, new long[] {},
-        MemorySegment.ofArray(new long[] {42})));
+    m.put(
+        "z",
+        new HostTensor(
+            DType.FLOAT32, new long[] {2}, MemorySegment.ofArray(new float[] {1.5f, -2f})));
+    m.put(
+        "a",
+        new HostTensor(DType.INT8, new long[] {3}, MemorySegment.ofArray(new byte[] {1, 2, 3})));
+    m.put(
+        "q\"\\é",
+        new HostTensor(DType.INT64, new long[] {}, MemorySegment.ofArray(new long[] {42})));
     Path p = tmp.resolve("out.safetensors");
     SafeTensors.write(p, m, Map.of("k", "v"));
     byte[] bytes = Files.readAllBytes(p);
@@ -118,10 +130,10 @@ class SafeTensorsTest {
   @Test
   void writeIsAtomicAndOpenMappingsSurviveAReplace() throws IOException {
     Path p = tmp.resolve("x.safetensors");
-    HostTensor one = new HostTensor(DType.FLOAT64, new long[] {1},
-        MemorySegment.ofArray(new double[] {1.0}));
-    HostTensor two = new HostTensor(DType.FLOAT64, new long[] {1},
-        MemorySegment.ofArray(new double[] {2.0}));
+    HostTensor one =
+        new HostTensor(DType.FLOAT64, new long[] {1}, MemorySegment.ofArray(new double[] {1.0}));
+    HostTensor two =
+        new HostTensor(DType.FLOAT64, new long[] {1}, MemorySegment.ofArray(new double[] {2.0}));
     SafeTensors.write(p, Map.of("w", one), null);
     try (SafeTensorsFile old = SafeTensors.open(p)) {
       SafeTensors.write(p, Map.of("w", two), null);
@@ -135,9 +147,11 @@ class SafeTensorsTest {
     try (SafeTensorsFile f = SafeTensors.open(p)) {
       assertEquals(one, f.get("w"));
     }
-    assertThrows(IOException.class,
+    assertThrows(
+        IOException.class,
         () -> SafeTensors.write(tmp.resolve("no/such/dir/y.safetensors"), Map.of("w", one), null));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SafeTensors.write(tmp.resolve("z.safetensors"), Map.of("__metadata__", one), null));
     try (Stream<Path> s = Files.list(tmp)) {
       assertEquals(List.of(p), s.toList());
@@ -178,15 +192,17 @@ class SafeTensorsTest {
     try {
       List<Future<Double>> sums = new ArrayList<>();
       for (int k = 0; k < 8; k++) {
-        sums.add(ex.submit(() -> {
-          double s = 0;
-          for (HostTensor t : f.all().values()) {
-            for (long i = 0; i < t.numel(); i++) {
-              s += t.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-            }
-          }
-          return s;
-        }));
+        sums.add(
+            ex.submit(
+                () -> {
+                  double s = 0;
+                  for (HostTensor t : f.all().values()) {
+                    for (long i = 0; i < t.numel(); i++) {
+                      s += t.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+                    }
+                  }
+                  return s;
+                }));
       }
       for (Future<Double> s : sums) {
         assertEquals(1000.0 * (15 * 16 / 2), s.get());
@@ -198,8 +214,10 @@ class SafeTensorsTest {
     f.close();
     f.close();
     assertThrows(IllegalStateException.class, () -> f.get("t3"));
-    assertThrows(IllegalStateException.class,
-        () -> kept.data().get(ValueLayout.JAVA_BYTE, 0), "slices die with close");
+    assertThrows(
+        IllegalStateException.class,
+        () -> kept.data().get(ValueLayout.JAVA_BYTE, 0),
+        "slices die with close");
   }
 
   static Stream<Arguments> badHeaders() {
@@ -212,38 +230,61 @@ class SafeTensorsTest {
         Arguments.of("{" + ok + "", 8, "not valid JSON"),
         Arguments.of("{" + ok + "}", 12, "trailing data"),
         Arguments.of("{" + ok + "}", 4, "run past"),
-        Arguments.of("{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2,
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+            2,
             "unsupported dtype 'F8_E4M3'"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8,
-            "negative"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,8]}}", 8,
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "negative"),
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,8]}}",
+            8,
             "not an integer"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}", 8,
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}",
+            8,
             "not an integer"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
-            + "\"data_offsets\":[0,8]}}", 8, "overflows"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],"
-            + "\"data_offsets\":[0,8]}}", 8, "fits in 64 bits"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8,
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],"
+                + "\"data_offsets\":[0,8]}}",
+            8,
+            "overflows"),
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],"
+                + "\"data_offsets\":[0,8]}}",
+            8,
+            "fits in 64 bits"),
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+            8,
             "needs 12 bytes"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8,
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}",
+            8,
             "end before begin"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8,
-            "data_offsets"),
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, "data_offsets"),
         Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "data_offsets"),
         Arguments.of("{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype"),
         Arguments.of("{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8, "shape"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}", 8,
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}",
+            8,
             "unknown field 'x'"),
-        Arguments.of("{" + ok + ",\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
-            12, "overlaps"),
+        Arguments.of(
+            "{" + ok + ",\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+            12,
+            "overlaps"),
         Arguments.of(
             "{" + ok + ",\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}",
-            16, "hole"),
+            16,
+            "hole"),
         Arguments.of("{\"__metadata__\":{\"k\":1}}", 0, "is not a string"),
         Arguments.of("{\"__metadata__\":[]}", 0, "__metadata__ is not an object"),
-        Arguments.of("{\"a\":{\"dtype\":\"F32\",\"shape\":" + "[".repeat(20) + "1"
-            + "]".repeat(20) + "}}", 0, "not valid JSON"),
+        Arguments.of(
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":" + "[".repeat(20) + "1" + "]".repeat(20) + "}}",
+            0,
+            "not valid JSON"),
         Arguments.of("", 0, "header does not start"));
   }
 

@@ -18,10 +18,13 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
-/** The precision policy of issue 13: resolution, the bf16 path when asked, float32 untouched otherwise. */
+/**
+ * The precision policy of issue 13: resolution, the bf16 path when asked, float32 untouched
+ * otherwise.
+ */
 class InferencePrecisionTest {
-  private static final CpuFeatures AVX512_BF16 = CpuFeatures.of("avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq",
-      "avx512_bf16");
+  private static final CpuFeatures AVX512_BF16 =
+      CpuFeatures.of("avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16");
   private static final CpuFeatures AMX = CpuFeatures.of("amx_bf16", "amx_tile");
   private static final CpuFeatures AVX2_ONLY = CpuFeatures.of("avx2", "fma", "f16c");
   // avx512_bf16 without the BW/VL/DQ subsets oneDNN's bf16 matmul checks for
@@ -30,28 +33,39 @@ class InferencePrecisionTest {
   @Test
   void fp32IsAlwaysFloat32() {
     for (CpuFeatures c : new CpuFeatures[] {AVX512_BF16, AMX, AVX2_ONLY}) {
-      assertThat(InferencePrecision.resolve(Precision.FP32, Device.CPU, c)).isEqualTo(DType.FLOAT32);
+      assertThat(InferencePrecision.resolve(Precision.FP32, Device.CPU, c))
+          .isEqualTo(DType.FLOAT32);
     }
-    assertThat(InferencePrecision.resolve(Precision.FP32, Device.cuda(0), AVX2_ONLY)).isEqualTo(DType.FLOAT32);
+    assertThat(InferencePrecision.resolve(Precision.FP32, Device.cuda(0), AVX2_ONLY))
+        .isEqualTo(DType.FLOAT32);
   }
 
   @Test
   void autoPicksBf16OnlyWithNativeBf16OrCuda() {
-    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, AVX512_BF16)).isEqualTo(DType.BFLOAT16);
-    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, AMX)).isEqualTo(DType.BFLOAT16);
-    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, AVX2_ONLY)).isEqualTo(DType.FLOAT32);
-    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, HALF_AVX512)).isEqualTo(DType.FLOAT32);
-    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.cuda(0), AVX2_ONLY)).isEqualTo(DType.BFLOAT16);
+    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, AVX512_BF16))
+        .isEqualTo(DType.BFLOAT16);
+    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, AMX))
+        .isEqualTo(DType.BFLOAT16);
+    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, AVX2_ONLY))
+        .isEqualTo(DType.FLOAT32);
+    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.CPU, HALF_AVX512))
+        .isEqualTo(DType.FLOAT32);
+    assertThat(InferencePrecision.resolve(Precision.AUTO, Device.cuda(0), AVX2_ONLY))
+        .isEqualTo(DType.BFLOAT16);
   }
 
   @Test
   void bf16IsRefusedWithAReasonOnACpuWithoutIt() {
     assertThatThrownBy(() -> InferencePrecision.resolve(Precision.BF16, Device.CPU, AVX2_ONLY))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("avx512_bf16").hasMessageContaining("amx_bf16").hasMessageContaining("fp32 or auto")
+        .hasMessageContaining("avx512_bf16")
+        .hasMessageContaining("amx_bf16")
+        .hasMessageContaining("fp32 or auto")
         .hasMessageContaining("simulated");
-    assertThat(InferencePrecision.resolve(Precision.BF16, Device.CPU, AVX512_BF16)).isEqualTo(DType.BFLOAT16);
-    assertThat(InferencePrecision.resolve(Precision.BF16, Device.cuda(0), AVX2_ONLY)).isEqualTo(DType.BFLOAT16);
+    assertThat(InferencePrecision.resolve(Precision.BF16, Device.CPU, AVX512_BF16))
+        .isEqualTo(DType.BFLOAT16);
+    assertThat(InferencePrecision.resolve(Precision.BF16, Device.cuda(0), AVX2_ONLY))
+        .isEqualTo(DType.BFLOAT16);
   }
 
   @Test
@@ -82,10 +96,14 @@ class InferencePrecisionTest {
   }
 
   @Property(tries = 20)
-  void aPreparedLinearRunsInBf16OnlyUnderTheGuard(@ForAll @IntRange(min = 8, max = 40) int rows,
-      @ForAll @IntRange(min = 1, max = 70) int in, @ForAll @IntRange(min = 1, max = 50) int out,
+  void aPreparedLinearRunsInBf16OnlyUnderTheGuard(
+      @ForAll @IntRange(min = 8, max = 40) int rows,
+      @ForAll @IntRange(min = 1, max = 70) int in,
+      @ForAll @IntRange(min = 1, max = 50) int out,
       @ForAll boolean bias) {
-    try (Linear lin = new Linear(in, out, bias); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(rows);
+    try (Linear lin = new Linear(in, out, bias);
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(rows);
         GradMode m = GradMode.inferenceMode()) {
       lin.resetParameters(g);
       Tensor x = Tensor.randn(g, 2, rows, in);
@@ -103,8 +121,12 @@ class InferencePrecisionTest {
       assertThat(InferencePrecision.lowPrecisionGemms()).isGreaterThan(n0);
       assertThat(low.dtype()).as("the residual stream stays float32").isEqualTo(DType.FLOAT32);
       // the bf16 GEMM on the same inputs, computed directly
-      Tensor expected = F.linear(x.to(DType.BFLOAT16), lin.weight().data().to(DType.BFLOAT16),
-          bias ? lin.bias().data().to(DType.BFLOAT16) : null).to(DType.FLOAT32);
+      Tensor expected =
+          F.linear(
+                  x.to(DType.BFLOAT16),
+                  lin.weight().data().to(DType.BFLOAT16),
+                  bias ? lin.bias().data().to(DType.BFLOAT16) : null)
+              .to(DType.FLOAT32);
       assertThat(exactlyEqual(low, expected)).isTrue();
       // and within bf16's precision of float32: 8 bits of mantissa, sums of up to 70 terms
       assertThat(relError(low, before)).isLessThan(2e-2);
@@ -113,7 +135,9 @@ class InferencePrecisionTest {
 
   @Test
   void matrixVectorCallsStayOnTheFloat32Weights() {
-    try (Linear lin = new Linear(32, 48, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(4);
+    try (Linear lin = new Linear(32, 48, true);
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(4);
         GradMode m = GradMode.inferenceMode()) {
       lin.resetParameters(g);
       InferencePrecision.prepare(lin, DType.BFLOAT16);
@@ -132,10 +156,14 @@ class InferencePrecisionTest {
 
   @Test
   void releasingFloat32FreesTheWeightsAndKeepsTheBf16Results() {
-    try (Linear lin = new Linear(24, 40, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(6);
+    try (Linear lin = new Linear(24, 40, true);
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(6);
         GradMode m = GradMode.inferenceMode()) {
       lin.resetParameters(g);
-      assertThat(InferencePrecision.releaseFloat32(lin)).as("nothing prepared, nothing released").isZero();
+      assertThat(InferencePrecision.releaseFloat32(lin))
+          .as("nothing prepared, nothing released")
+          .isZero();
       InferencePrecision.prepare(lin, DType.BFLOAT16);
       Tensor x = Tensor.randn(g, 20, 24);
       Tensor bf16;
@@ -150,14 +178,17 @@ class InferencePrecisionTest {
       assertThat(exactlyEqual(lin.forward(x), bf16)).isTrue();
       Tensor row = x.narrow(0, 0, 1);
       assertThat(exactlyEqual(lin.forward(row), bf16.narrow(0, 0, 1))).isTrue();
-      assertThatThrownBy(() -> InferencePrecision.release(lin)).isInstanceOf(IllegalStateException.class)
+      assertThatThrownBy(() -> InferencePrecision.release(lin))
+          .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("released");
     }
   }
 
   @Test
   void theOnePassFormEqualsPrepareThenRelease() {
-    try (Linear a = new Linear(24, 40, true); Linear b = new Linear(24, 40, true); Scope s = Scope.open();
+    try (Linear a = new Linear(24, 40, true);
+        Linear b = new Linear(24, 40, true);
+        Scope s = Scope.open();
         TorchGenerator g = TorchGenerator.cpu(7)) {
       a.resetParameters(g);
       b.weight().copyFrom(a.weight().data());
@@ -173,7 +204,9 @@ class InferencePrecisionTest {
 
   @Test
   void anUnpreparedModuleStaysFloat32InsideTheGuard() {
-    try (Linear lin = new Linear(16, 8, true); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3)) {
+    try (Linear lin = new Linear(16, 8, true);
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(3)) {
       lin.resetParameters(g);
       Tensor x = Tensor.randn(g, 4, 16);
       Tensor fp32 = lin.forward(x);
@@ -188,16 +221,20 @@ class InferencePrecisionTest {
   @Test
   void releaseDropsTheCopiesAndSelectivePreparationSkipsPaths() {
     try (Sequential seq = new Sequential(new Linear(4, 4, true), new Linear(4, 4, true));
-        Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(5)) {
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(5)) {
       seq.get(0).resetParameters(g);
       seq.get(1).resetParameters(g);
-      assertThat(InferencePrecision.prepare(seq, DType.BFLOAT16, path -> !path.equals("1"))).isEqualTo(1);
+      assertThat(InferencePrecision.prepare(seq, DType.BFLOAT16, path -> !path.equals("1")))
+          .isEqualTo(1);
       Tensor x = Tensor.randn(g, 16, 4);
       long n0 = InferencePrecision.lowPrecisionGemms();
       try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
         seq.forward(x);
       }
-      assertThat(InferencePrecision.lowPrecisionGemms() - n0).as("only Linear 0 was converted").isEqualTo(1);
+      assertThat(InferencePrecision.lowPrecisionGemms() - n0)
+          .as("only Linear 0 was converted")
+          .isEqualTo(1);
       InferencePrecision.release(seq);
       long n1 = InferencePrecision.lowPrecisionGemms();
       try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
@@ -208,16 +245,21 @@ class InferencePrecisionTest {
   }
 
   @Property(tries = 15)
-  void bf16AttentionKeepsFloat32StatisticsAndStaysCloseToFloat32(@ForAll @IntRange(min = 1, max = 3) int heads,
-      @ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 1, max = 5) int dimEighths) {
+  void bf16AttentionKeepsFloat32StatisticsAndStaysCloseToFloat32(
+      @ForAll @IntRange(min = 1, max = 3) int heads,
+      @ForAll @IntRange(min = 1, max = 40) int n,
+      @ForAll @IntRange(min = 1, max = 5) int dimEighths) {
     int d = dimEighths * 8;
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(n)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(n)) {
       Tensor q = Tensor.randn(g, 2, heads, n, d);
       Tensor k = Tensor.randn(g, 2, heads, n, d);
       Tensor v = Tensor.randn(g, 2, heads, n, d);
       double scale = 1.0 / Math.sqrt(d);
       Tensor fp32 = F.scaledDotProductAttention(q, k, v, null, 0.0, false, scale);
-      assertThat(exactlyEqual(InferencePrecision.attention(q, k, v, scale), fp32)).as("outside a guard: untouched").isTrue();
+      assertThat(exactlyEqual(InferencePrecision.attention(q, k, v, scale), fp32))
+          .as("outside a guard: untouched")
+          .isTrue();
       long n0 = InferencePrecision.lowPrecisionGemms();
       Tensor low;
       try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
@@ -234,18 +276,22 @@ class InferencePrecisionTest {
   void theModeIsPerThreadAndGuardsNest() throws Exception {
     assertThat(InferencePrecision.current()).isEqualTo(DType.FLOAT32);
     try (InferencePrecision.Guard a = InferencePrecision.use(DType.BFLOAT16)) {
-      assertThat(CompletableFuture.supplyAsync(InferencePrecision::current).get()).isEqualTo(DType.FLOAT32);
+      assertThat(CompletableFuture.supplyAsync(InferencePrecision::current).get())
+          .isEqualTo(DType.FLOAT32);
       try (InferencePrecision.Guard b = InferencePrecision.use(DType.FLOAT32)) {
         assertThat(InferencePrecision.current()).isEqualTo(DType.FLOAT32);
       }
       assertThat(InferencePrecision.current()).isEqualTo(DType.BFLOAT16);
-      Thread other = Thread.ofVirtual().unstarted(() -> assertThatThrownBy(a::close)
-          .isInstanceOf(IllegalStateException.class));
+      Thread other =
+          Thread.ofVirtual()
+              .unstarted(
+                  () -> assertThatThrownBy(a::close).isInstanceOf(IllegalStateException.class));
       other.start();
       other.join();
     }
     assertThat(InferencePrecision.current()).isEqualTo(DType.FLOAT32);
-    assertThatThrownBy(() -> InferencePrecision.use(DType.FLOAT16)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> InferencePrecision.use(DType.FLOAT16))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   static boolean exactlyEqual(Tensor a, Tensor b) {

@@ -20,8 +20,11 @@ class ModuleTest {
   static final class Block extends UnaryModule {
     final RMSNorm norm1 = registerModule("norm1", new RMSNorm(4, 1e-6));
     final Linear qkv = registerModule("qkv", new Linear(4, 12, true));
-    final Sequential ffn = registerModule("ffn",
-        new Sequential(new Linear(4, 8, true), Activation.gelu(false), new Linear(8, 4, false)));
+    final Sequential ffn =
+        registerModule(
+            "ffn",
+            new Sequential(
+                new Linear(4, 8, true), Activation.gelu(false), new Linear(8, 4, false)));
 
     Block() {
       registerParameter("gamma", Tensor.ones(4));
@@ -45,13 +48,31 @@ class ModuleTest {
   @Test
   void stateDictKeysAreThePyTorchNamesInPyTorchsOrder() {
     try (Net net = new Net()) {
-      assertThat(net.stateDict().keySet()).containsExactly(
-          "blocks.0.gamma", "blocks.0.count", "blocks.0.norm1.weight", "blocks.0.qkv.weight", "blocks.0.qkv.bias",
-          "blocks.0.ffn.0.weight", "blocks.0.ffn.0.bias", "blocks.0.ffn.2.weight",
-          "blocks.1.gamma", "blocks.1.count", "blocks.1.norm1.weight", "blocks.1.qkv.weight", "blocks.1.qkv.bias",
-          "blocks.1.ffn.0.weight", "blocks.1.ffn.0.bias", "blocks.1.ffn.2.weight",
-          "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked");
-      assertThat(net.namedBuffers()).containsKey("blocks.0.freqs"); // non-persistent: buffer, not state
+      assertThat(net.stateDict().keySet())
+          .containsExactly(
+              "blocks.0.gamma",
+              "blocks.0.count",
+              "blocks.0.norm1.weight",
+              "blocks.0.qkv.weight",
+              "blocks.0.qkv.bias",
+              "blocks.0.ffn.0.weight",
+              "blocks.0.ffn.0.bias",
+              "blocks.0.ffn.2.weight",
+              "blocks.1.gamma",
+              "blocks.1.count",
+              "blocks.1.norm1.weight",
+              "blocks.1.qkv.weight",
+              "blocks.1.qkv.bias",
+              "blocks.1.ffn.0.weight",
+              "blocks.1.ffn.0.bias",
+              "blocks.1.ffn.2.weight",
+              "bn.weight",
+              "bn.bias",
+              "bn.running_mean",
+              "bn.running_var",
+              "bn.num_batches_tracked");
+      assertThat(net.namedBuffers())
+          .containsKey("blocks.0.freqs"); // non-persistent: buffer, not state
       assertThat(net.namedParameters()).hasSize(2 * 7 + 2);
       long perBlock = 4 + 4 + 4 * 12 + 12 + 4 * 8 + 8 + 8 * 4;
       long expected = 2 * perBlock + 3 + 3;
@@ -63,7 +84,9 @@ class ModuleTest {
 
   @Test
   void loadStateDictCopiesValuesAndReportsKeys() {
-    try (Net a = new Net(); Net b = new Net(); Scope s = Scope.open()) {
+    try (Net a = new Net();
+        Net b = new Net();
+        Scope s = Scope.open()) {
       Map<String, Tensor> state = new LinkedHashMap<>(a.stateDict());
       assertThat(b.loadStateDict(state, true).isClean()).isTrue();
       for (var e : a.stateDict().entrySet()) {
@@ -75,20 +98,25 @@ class ModuleTest {
       assertThat(r.missingKeys()).containsExactly("bn.bias");
       assertThat(r.unexpectedKeys()).containsExactly("extra.weight");
       assertThatThrownBy(() -> b.loadStateDict(state, true))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bn.bias").hasMessageContaining("extra.weight");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("bn.bias")
+          .hasMessageContaining("extra.weight");
     }
   }
 
   @Test
   void aShapeMismatchNamesTheKeyAndChangesNothing() {
-    try (Net a = new Net(); Scope s = Scope.open()) {
+    try (Net a = new Net();
+        Scope s = Scope.open()) {
       Map<String, Tensor> state = new LinkedHashMap<>();
       a.stateDict().forEach((k, v) -> state.put(k, Tensor.ones(v.shape(), v.dtype(), Device.CPU)));
       state.put("blocks.1.qkv.weight", Tensor.ones(12, 5));
       double before = a.blocks.get(0).parameter("gamma").data().sum().item();
       Tensor w0 = a.stateDict().get("blocks.0.qkv.weight").clone();
       assertThatThrownBy(() -> a.loadStateDict(state, false))
-          .hasMessageContaining("blocks.1.qkv.weight").hasMessageContaining("[12, 5]").hasMessageContaining("nothing was loaded");
+          .hasMessageContaining("blocks.1.qkv.weight")
+          .hasMessageContaining("[12, 5]")
+          .hasMessageContaining("nothing was loaded");
       assertThat(a.stateDict().get("blocks.0.qkv.weight").equal(w0)).isTrue();
       assertThat(a.blocks.get(0).parameter("gamma").data().sum().item()).isEqualTo(before);
     }
@@ -96,7 +124,9 @@ class ModuleTest {
 
   @Test
   void trainAndEvalAreRecursiveAndBatchNormUpdatesRunningStats() {
-    try (Net net = new Net(); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(1)) {
+    try (Net net = new Net();
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(1)) {
       assertThat(net.bn.isTraining()).isTrue();
       Tensor x = Tensor.randn(g, 4, 3, 2, 2).mul(2).add(1);
       net.bn.forward(x);
@@ -120,20 +150,25 @@ class ModuleTest {
     Torch.manualSeed(7);
     try (Linear a = new Linear(64, 32, true)) {
       Torch.manualSeed(7);
-      try (Linear b = new Linear(64, 32, true); Scope s = Scope.open()) {
+      try (Linear b = new Linear(64, 32, true);
+          Scope s = Scope.open()) {
         assertThat(a.weight().data().equal(b.weight().data())).isTrue();
         double bound = 1 / Math.sqrt(64);
-        assertThat(a.weight().data().abs().max().item()).isLessThanOrEqualTo(bound).isGreaterThan(0.9 * bound);
+        assertThat(a.weight().data().abs().max().item())
+            .isLessThanOrEqualTo(bound)
+            .isGreaterThan(0.9 * bound);
         assertThat(a.bias().data().abs().max().item()).isLessThanOrEqualTo(bound);
         // U(-b, b) has variance b^2/3
-        assertThat(a.weight().data().var(new long[0], 1, false).item()).isCloseTo(bound * bound / 3, within(bound * bound / 3 * 0.1));
+        assertThat(a.weight().data().var(new long[0], 1, false).item())
+            .isCloseTo(bound * bound / 3, within(bound * bound / 3 * 0.1));
       }
     }
   }
 
   @Test
   void truncNormalStaysInBoundsWithTheTruncatedMoments() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(3)) {
       Tensor t = Tensor.zeros(new long[] {200_000}, DType.FLOAT64, Device.CPU);
       Init.truncNormal_(t, 0, 1, -2, 2, g);
       assertThat(t.min().item()).isGreaterThanOrEqualTo(-2);
@@ -155,7 +190,8 @@ class ModuleTest {
 
   @Test
   void xavierUniformBound() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(5)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(5)) {
       Tensor w = Tensor.zeros(30, 50);
       Init.xavierUniform_(w, 1.0, g);
       double a = Math.sqrt(6.0 / 80);
@@ -165,7 +201,8 @@ class ModuleTest {
 
   @Test
   void moduleToConvertsParametersAndFloatBuffers() {
-    try (Net net = new Net(); Scope s = Scope.open()) {
+    try (Net net = new Net();
+        Scope s = Scope.open()) {
       net.to(DType.FLOAT64, Device.CPU);
       assertThat(net.blocks.get(0).parameter("gamma").data().dtype()).isEqualTo(DType.FLOAT64);
       assertThat(net.bn.buffer("running_var").dtype()).isEqualTo(DType.FLOAT64);

@@ -31,7 +31,8 @@ class StateDictLoaderTest {
     return m;
   }
 
-  private static Path write(Path file, Module m, Map<String, String> renames, Map<String, Tensor> extra)
+  private static Path write(
+      Path file, Module m, Map<String, String> renames, Map<String, Tensor> extra)
       throws IOException {
     try (Arena arena = Arena.ofConfined()) {
       Map<String, HostTensor> host = new LinkedHashMap<>();
@@ -44,7 +45,8 @@ class StateDictLoaderTest {
 
   @Test
   void aRoundTripLoadsEveryKeyAndReportsIt(@TempDir Path tmp) throws IOException {
-    try (ModuleDict<Module> src = net(1); ModuleDict<Module> dst = net(2)) {
+    try (ModuleDict<Module> src = net(1);
+        ModuleDict<Module> dst = net(2)) {
       Path f = write(tmp.resolve("w.safetensors"), src, Map.of(), Map.of());
       LoadReport r = StateDictLoader.load(dst, f, StateDictLoader.Policy.of("net"));
       assertThat(r.entry()).isEqualTo(LoadReport.SAFETENSORS);
@@ -56,12 +58,21 @@ class StateDictLoaderTest {
 
   @Test
   void renamesApplyAndUnknownKeysAreIgnoredUnlessStrict(@TempDir Path tmp) throws IOException {
-    try (ModuleDict<Module> src = net(1); ModuleDict<Module> dst = net(2); Tensor extra = Tensor.zeros(4)) {
-      Path f = write(tmp.resolve("w.safetensors"), src, Map.of("b.weight", "old_b.weight"), Map.of("extra", extra));
-      StateDictLoader.Policy renaming = StateDictLoader.Policy.of("net")
-          .withRename(k -> k.startsWith("old_") ? k.substring(4) : k);
+    try (ModuleDict<Module> src = net(1);
+        ModuleDict<Module> dst = net(2);
+        Tensor extra = Tensor.zeros(4)) {
+      Path f =
+          write(
+              tmp.resolve("w.safetensors"),
+              src,
+              Map.of("b.weight", "old_b.weight"),
+              Map.of("extra", extra));
+      StateDictLoader.Policy renaming =
+          StateDictLoader.Policy.of("net")
+              .withRename(k -> k.startsWith("old_") ? k.substring(4) : k);
       assertThatThrownBy(() -> StateDictLoader.load(dst, f, renaming.strict()))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unexpected keys: [extra]")
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("unexpected keys: [extra]")
           .hasMessageContaining("nothing was loaded");
       assertThat(dst.stateDict().get("a.weight").equal(src.stateDict().get("a.weight"))).isFalse();
       LoadReport r = StateDictLoader.load(dst, f, renaming);
@@ -73,16 +84,21 @@ class StateDictLoaderTest {
 
   @Test
   void missingOrMisShapedKeysFailBeforeAnythingIsCopied(@TempDir Path tmp) throws IOException {
-    try (ModuleDict<Module> src = net(1); ModuleDict<Module> dst = net(2); Tensor wide = Tensor.zeros(2, 4)) {
-      Path missing = write(tmp.resolve("m.safetensors"), src, Map.of("b.weight", "c.weight"), Map.of());
+    try (ModuleDict<Module> src = net(1);
+        ModuleDict<Module> dst = net(2);
+        Tensor wide = Tensor.zeros(2, 4)) {
+      Path missing =
+          write(tmp.resolve("m.safetensors"), src, Map.of("b.weight", "c.weight"), Map.of());
       assertThatThrownBy(() -> StateDictLoader.load(dst, missing, StateDictLoader.Policy.of("net")))
-          .hasMessageContaining("does not fit net").hasMessageContaining("missing keys: [b.weight]");
+          .hasMessageContaining("does not fit net")
+          .hasMessageContaining("missing keys: [b.weight]");
       ModuleDict<Module> other = new ModuleDict<>();
       other.put("a", new Linear(4, 2, true));
       other.put("b", new Linear(2, 1, false));
       Path misShaped = write(tmp.resolve("s.safetensors"), other, Map.of(), Map.of());
       other.close();
-      assertThatThrownBy(() -> StateDictLoader.load(dst, misShaped, StateDictLoader.Policy.of("net")))
+      assertThatThrownBy(
+              () -> StateDictLoader.load(dst, misShaped, StateDictLoader.Policy.of("net")))
           .hasMessageContaining("mis-shaped keys: [a.weight (file [2, 4], model [2, 3])]");
       assertThat(dst.stateDict().get("a.bias").equal(src.stateDict().get("a.bias"))).isFalse();
     }
@@ -90,10 +106,13 @@ class StateDictLoaderTest {
 
   @Test
   void recomputedKeysAreNeitherRequiredNorLoaded(@TempDir Path tmp) throws IOException {
-    try (ModuleDict<Module> src = net(1); ModuleDict<Module> dst = net(2)) {
+    try (ModuleDict<Module> src = net(1);
+        ModuleDict<Module> dst = net(2)) {
       Tensor before = dst.stateDict().get("b.weight").clone();
       Path f = write(tmp.resolve("w.safetensors"), src, Map.of(), Map.of());
-      LoadReport r = StateDictLoader.load(dst, f, StateDictLoader.Policy.of("net").withRecomputed(List.of("b.weight")));
+      LoadReport r =
+          StateDictLoader.load(
+              dst, f, StateDictLoader.Policy.of("net").withRecomputed(List.of("b.weight")));
       assertThat(r.recomputed()).containsExactly("b.weight");
       assertThat(r.loaded()).containsExactly("a.weight", "a.bias");
       assertThat(dst.stateDict().get("b.weight").equal(before)).isTrue();

@@ -10,8 +10,8 @@ import java.util.List;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
-import net.jqwik.api.constraints.Scale;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Scale;
 import org.junit.jupiter.api.Test;
 
 /** AdamW, SGD and clip_grad_norm_ against hand-computed double-precision references. */
@@ -28,8 +28,17 @@ class OptimizerReferenceTest {
   }
 
   /** torch.optim.AdamW's update, written out in plain Java. */
-  private static void adamwReference(double[] p, double[] g, double[] m, double[] v, int step, double lr,
-      double b1, double b2, double eps, double wd) {
+  private static void adamwReference(
+      double[] p,
+      double[] g,
+      double[] m,
+      double[] v,
+      int step,
+      double lr,
+      double b1,
+      double b2,
+      double eps,
+      double wd) {
     double bc1 = 1 - Math.pow(b1, step);
     double bc2 = 1 - Math.pow(b2, step);
     for (int i = 0; i < p.length; i++) {
@@ -54,8 +63,14 @@ class OptimizerReferenceTest {
     double[] vb = new double[2];
     Parameter a = param(pa.clone());
     Parameter b = param(pb.clone());
-    try (a; b; AdamW opt = new AdamW(List.of(new ParamGroup(List.of(a), lr, wd), new ParamGroup(List.of(b), lr / 2, 0)),
-        0.9, 0.95, 1e-8)) {
+    try (a;
+        b;
+        AdamW opt =
+            new AdamW(
+                List.of(new ParamGroup(List.of(a), lr, wd), new ParamGroup(List.of(b), lr / 2, 0)),
+                0.9,
+                0.95,
+                1e-8)) {
       for (int s = 1; s <= steps; s++) {
         double[] ga = {Math.sin(s), 0.1 * s, -0.3};
         double[] gb = {1.0 / s, -2.0};
@@ -81,7 +96,9 @@ class OptimizerReferenceTest {
   void adamwSkipsParametersWithoutGradientsAndKeepsTheirStepCount() {
     Parameter a = param(1, 2);
     Parameter b = param(3, 4);
-    try (a; b; AdamW opt = new AdamW(List.of(new ParamGroup(List.of(a, b), 0.1, 0.1)))) {
+    try (a;
+        b;
+        AdamW opt = new AdamW(List.of(new ParamGroup(List.of(a, b), 0.1, 0.1)))) {
       setGrad(a, 1, 1);
       opt.step();
       assertThat(b.data().toDoubleArray()).containsExactly(3, 4);
@@ -100,7 +117,8 @@ class OptimizerReferenceTest {
     double damp = 0.1;
     double wd = 0.01;
     Parameter a = param(p.clone());
-    try (a; SGD opt = new SGD(List.of(new ParamGroup(List.of(a), lr, wd)), mom, damp, false)) {
+    try (a;
+        SGD opt = new SGD(List.of(new ParamGroup(List.of(a), lr, wd)), mom, damp, false)) {
       for (int s = 1; s <= 4; s++) {
         double[] g = {0.5 * s, -1.0};
         setGrad(a, g);
@@ -118,11 +136,14 @@ class OptimizerReferenceTest {
   }
 
   @Property(tries = 40)
-  void clipGradNormMatchesTheReference(@ForAll @DoubleRange(min = 0.01, max = 10) @Scale(8) double maxNorm) {
+  void clipGradNormMatchesTheReference(
+      @ForAll @DoubleRange(min = 0.01, max = 10) @Scale(8) double maxNorm) {
     Parameter a = param(0, 0, 0);
     Parameter b = param(0, 0);
     Parameter c = param(0); // no gradient: ignored
-    try (a; b; c) {
+    try (a;
+        b;
+        c) {
       double[] ga = {3, -4, 1};
       double[] gb = {2, 0.5};
       setGrad(a, ga);

@@ -21,10 +21,13 @@ class OptimizerStateTest {
     }
   }
 
-  private static void continuesIdentically(Function<List<ParamGroup>, Optimizer> make, int expectedKeys) {
+  private static void continuesIdentically(
+      Function<List<ParamGroup>, Optimizer> make, int expectedKeys) {
     Parameter a = new Parameter(Tensor.of(new double[] {1, -2, 3}), true);
     Parameter b = new Parameter(Tensor.of(new double[] {1, -2, 3}), true);
-    try (a; b; Optimizer oa = make.apply(List.of(new ParamGroup(List.of(a), 0.1, 0.01)));
+    try (a;
+        b;
+        Optimizer oa = make.apply(List.of(new ParamGroup(List.of(a), 0.1, 0.01)));
         Optimizer ob = make.apply(List.of(new ParamGroup(List.of(b), 0.1, 0.01)));
         Scope s = Scope.open()) {
       assertThat(ob.exportState()).hasSizeLessThanOrEqualTo(expectedKeys);
@@ -70,13 +73,17 @@ class OptimizerStateTest {
   @Test
   void mismatchedStateIsRefusedBeforeAnythingChanges() {
     Parameter a = new Parameter(Tensor.of(new double[] {1, 2, 3}), true);
-    try (a; AdamW opt = new AdamW(List.of(new ParamGroup(List.of(a), 0.1, 0))); Scope s = Scope.open()) {
+    try (a;
+        AdamW opt = new AdamW(List.of(new ParamGroup(List.of(a), 0.1, 0)));
+        Scope s = Scope.open()) {
       Map<String, Tensor> bad = new HashMap<>(opt.exportState());
       bad.put("0.exp_avg", Tensor.ones(2));
       bad.put("7.step", Tensor.of(new long[] {1}, 1));
       bad.put("0.exp_avg_sq", Tensor.ones(3).to(dev.rectok.api.DType.FLOAT64).fill_(5));
-      assertThatThrownBy(() -> opt.importState(bad)).isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("unexpected [7.step]").hasMessageContaining("0.exp_avg: given");
+      assertThatThrownBy(() -> opt.importState(bad))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("unexpected [7.step]")
+          .hasMessageContaining("0.exp_avg: given");
       assertThat(opt.expAvgSq(0, 0).toDoubleArray()).containsOnly(0.0);
     }
   }

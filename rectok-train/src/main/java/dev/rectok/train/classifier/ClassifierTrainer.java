@@ -35,9 +35,21 @@ public final class ClassifierTrainer {
    * @param clipNorm global gradient-norm clip (0: none)
    * @param seed seeds initialisation and shuffling
    */
-  public record Config(int hidden, int epochs, int batchSize, double lr, double weightDecay, double clipNorm, long seed) {
+  public record Config(
+      int hidden,
+      int epochs,
+      int batchSize,
+      double lr,
+      double weightDecay,
+      double clipNorm,
+      long seed) {
     public Config {
-      if (hidden <= 0 || epochs <= 0 || batchSize <= 0 || !(lr > 0) || weightDecay < 0 || clipNorm < 0) {
+      if (hidden <= 0
+          || epochs <= 0
+          || batchSize <= 0
+          || !(lr > 0)
+          || weightDecay < 0
+          || clipNorm < 0) {
         throw new IllegalArgumentException("invalid classifier config: " + this);
       }
     }
@@ -110,7 +122,13 @@ public final class ClassifierTrainer {
    * Trains on ({@code trainX} (N, ...), {@code trainY} int64 (N)) and evaluates on the test pair.
    * The caller keeps ownership of the input tensors.
    */
-  public static Result run(Config cfg, Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, long classes,
+  public static Result run(
+      Config cfg,
+      Tensor trainX,
+      Tensor trainY,
+      Tensor testX,
+      Tensor testY,
+      long classes,
       Progress progress) {
     Objects.requireNonNull(progress, "progress");
     long n = trainX.size(0);
@@ -120,7 +138,12 @@ public final class ClassifierTrainer {
     long steps = 0;
     try (MlpClassifier model = new MlpClassifier(features, cfg.hidden(), classes);
         TorchGenerator gen = TorchGenerator.cpu(cfg.seed());
-        AdamW opt = new AdamW(ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK), 0.9, 0.999, 1e-8)) {
+        AdamW opt =
+            new AdamW(
+                ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
+                0.9,
+                0.999,
+                1e-8)) {
       long perEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
       progress.start("train MLP", perEpoch * cfg.epochs());
       try {
@@ -162,10 +185,10 @@ public final class ClassifierTrainer {
   }
 
   /**
-   * Fraction of {@code x} (N, ...) classified as {@code y} (N) by {@code logits} (a batch of
-   * {@code x} to (B, classes)), evaluated in batches of 1024 under inference mode. Tensors made
-   * by {@code logits} may be left to the current scope (one per batch); the caller keeps
-   * {@code x} and {@code y}.
+   * Fraction of {@code x} (N, ...) classified as {@code y} (N) by {@code logits} (a batch of {@code
+   * x} to (B, classes)), evaluated in batches of 1024 under inference mode. Tensors made by {@code
+   * logits} may be left to the current scope (one per batch); the caller keeps {@code x} and {@code
+   * y}.
    */
   public static double accuracy(UnaryOperator<Tensor> logits, Tensor x, Tensor y) {
     long n = x.size(0);

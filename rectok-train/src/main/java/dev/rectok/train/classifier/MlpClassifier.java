@@ -14,8 +14,13 @@ public final class MlpClassifier extends UnaryModule {
   private final Sequential net;
 
   public MlpClassifier(long inFeatures, long hidden, long classes) {
-    net = registerModule("net", new Sequential(new Linear(inFeatures, hidden, true), Activation.gelu(false),
-        new Linear(hidden, classes, true)));
+    net =
+        registerModule(
+            "net",
+            new Sequential(
+                new Linear(inFeatures, hidden, true),
+                Activation.gelu(false),
+                new Linear(hidden, classes, true)));
   }
 
   /** Logits (N, classes) for images (N, ...). */

@@ -15,41 +15,41 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One epoch of shuffled, augmented mini-batches from an {@link ImageDataset} (docs/training.md#optimizer): ADM
- * centre crop, a random horizontal flip with p = 0.5, values in [-1, 1].
+ * One epoch of shuffled, augmented mini-batches from an {@link ImageDataset}
+ * (docs/training.md#optimizer): ADM centre crop, a random horizontal flip with p = 0.5, values in
+ * [-1, 1].
  *
  * <p><b>Order.</b> The epoch visits the samples in {@link #permutation(int, long, int)}: a
  * Fisher-Yates shuffle driven by {@link SplittableRandom} seeded with {@code mix64(mix64(seed) +
  * epoch)}, so it depends only on (dataset size, seed, epoch). Whether sample {@code i} is flipped
- * is {@link #flipped(long, int, int)}, a hash of (seed, epoch, i): it does not depend on the
- * order in which worker threads finish, on the worker count or on the batch size.
+ * is {@link #flipped(long, int, int)}, a hash of (seed, epoch, i): it does not depend on the order
+ * in which worker threads finish, on the worker count or on the batch size.
  *
- * <p><b>Corrupt files.</b> A file that cannot be read or decoded is skipped with an SLF4J
- * warning and counted ({@link #skipped()}, {@link #skippedFiles()}); the batch is filled with
- * the next samples of the permutation, so every batch is full except possibly the last one of
- * the epoch (dropped with {@code dropLast}).
+ * <p><b>Corrupt files.</b> A file that cannot be read or decoded is skipped with an SLF4J warning
+ * and counted ({@link #skipped()}, {@link #skippedFiles()}); the batch is filled with the next
+ * samples of the permutation, so every batch is full except possibly the last one of the epoch
+ * (dropped with {@code dropLast}).
  *
  * <p><b>Resuming.</b> Every batch carries {@link Batch#next()}, the {@link Position} right after
- * it; a loader built with {@link Builder#resumeFrom(Position)} continues with exactly the batches
- * a full pass would have produced next. {@link Builder#startBatch(int)} starts at sample
- * {@code k * batchSize} of the permutation, which is the same thing when no earlier sample of the
- * epoch was skipped.
+ * it; a loader built with {@link Builder#resumeFrom(Position)} continues with exactly the batches a
+ * full pass would have produced next. {@link Builder#startBatch(int)} starts at sample {@code k *
+ * batchSize} of the permutation, which is the same thing when no earlier sample of the epoch was
+ * skipped.
  *
- * <p><b>Threads.</b> Decoding and preprocessing run on {@link Builder#workers(int)} daemon
- * threads named {@code rectok-data-N}, at most {@link Builder#prefetch(int)} batches ahead of the
- * consumer. Workers produce Java arrays only; the native tensors are made on the consumer's
- * thread in {@link #next()}. The iteration methods must be called from one thread at a time;
- * {@link #close()} may be called from any thread, is idempotent, and returns once the workers
- * have stopped. Workers also stop by themselves when the epoch is exhausted.
+ * <p><b>Threads.</b> Decoding and preprocessing run on {@link Builder#workers(int)} daemon threads
+ * named {@code rectok-data-N}, at most {@link Builder#prefetch(int)} batches ahead of the consumer.
+ * Workers produce Java arrays only; the native tensors are made on the consumer's thread in {@link
+ * #next()}. The iteration methods must be called from one thread at a time; {@link #close()} may be
+ * called from any thread, is idempotent, and returns once the workers have stopped. Workers also
+ * stop by themselves when the epoch is exhausted.
  *
- * <p><b>Ownership.</b> Each {@link Batch} and its two tensors belong to the caller (or the
- * caller's open {@link dev.rectok.torch.Scope}), who must close them; the loader keeps no
- * reference to them. Batches prepared ahead but not taken are plain arrays and vanish on close.
+ * <p><b>Ownership.</b> Each {@link Batch} and its two tensors belong to the caller (or the caller's
+ * open {@link dev.rectok.torch.Scope}), who must close them; the loader keeps no reference to them.
+ * Batches prepared ahead but not taken are plain arrays and vanish on close.
  */
 public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(DataLoader.class.getName());
@@ -60,15 +60,16 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
   /**
    * Where an epoch continues: the next batch's index and the next position in the permutation.
    *
-   * @param epoch  the epoch
-   * @param batch  the index of the next batch in the epoch
+   * @param epoch the epoch
+   * @param batch the index of the next batch in the epoch
    * @param offset the index into {@link DataLoader#permutation} of the next sample to read
    */
   public record Position(int epoch, int batch, int offset) {
     /** Checks the values. */
     public Position {
       if (epoch < 0 || batch < 0 || offset < 0) {
-        throw new IllegalArgumentException("negative position " + epoch + "/" + batch + "/" + offset);
+        throw new IllegalArgumentException(
+            "negative position " + epoch + "/" + batch + "/" + offset);
       }
     }
   }
@@ -76,15 +77,22 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
   /**
    * One mini-batch. Owned by the caller, who closes it (which closes both tensors).
    *
-   * @param images  float32 CPU (B, 3, S, S) in [-1, 1]
-   * @param labels  int64 CPU (B); {@link ImageDataset#NO_LABEL} where a sample has none
-   * @param epoch   the epoch
-   * @param index   the batch's index in the epoch
+   * @param images float32 CPU (B, 3, S, S) in [-1, 1]
+   * @param labels int64 CPU (B); {@link ImageDataset#NO_LABEL} where a sample has none
+   * @param epoch the epoch
+   * @param index the batch's index in the epoch
    * @param indices the dataset indices of the B samples
-   * @param flips   whether each sample was mirrored
-   * @param next    the position right after this batch, for {@link Builder#resumeFrom}
+   * @param flips whether each sample was mirrored
+   * @param next the position right after this batch, for {@link Builder#resumeFrom}
    */
-  public record Batch(Tensor images, Tensor labels, int epoch, int index, int[] indices, boolean[] flips, Position next)
+  public record Batch(
+      Tensor images,
+      Tensor labels,
+      int epoch,
+      int index,
+      int[] indices,
+      boolean[] flips,
+      Position next)
       implements AutoCloseable {
     /** The number of samples. */
     public int size() {
@@ -100,7 +108,8 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
 
   private record Failure(Throwable error, boolean fatal) {}
 
-  private record Pending(float[] pixels, long[] labels, int[] indices, boolean[] flips, int index, int nextOffset) {}
+  private record Pending(
+      float[] pixels, long[] labels, int[] indices, boolean[] flips, int index, int nextOffset) {}
 
   private final ImageDataset dataset;
   private final int batchSize;
@@ -166,9 +175,9 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
   }
 
   /**
-   * The sample order of an epoch: {@code 0..n-1} shuffled by Fisher-Yates (from the last
-   * position down, {@code j = nextInt(i + 1)}) with {@code new SplittableRandom(mix64(mix64(seed
-   * ^ ORDER_SALT) + epoch))}, {@code ORDER_SALT = 0xBB67AE8584CAA73BL}.
+   * The sample order of an epoch: {@code 0..n-1} shuffled by Fisher-Yates (from the last position
+   * down, {@code j = nextInt(i + 1)}) with {@code new SplittableRandom(mix64(mix64(seed ^
+   * ORDER_SALT) + epoch))}, {@code ORDER_SALT = 0xBB67AE8584CAA73BL}.
    */
   public static int[] permutation(int n, long seed, int epoch) {
     int[] p = new int[n];
@@ -186,8 +195,8 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
   }
 
   /**
-   * Whether dataset sample {@code index} is mirrored in {@code epoch}: the sign bit of
-   * {@code mix64(mix64(mix64(seed ^ FLIP_SALT) + epoch) + index)} with {@code FLIP_SALT =
+   * Whether dataset sample {@code index} is mirrored in {@code epoch}: the sign bit of {@code
+   * mix64(mix64(mix64(seed ^ FLIP_SALT) + epoch) + index)} with {@code FLIP_SALT =
    * 0x6A09E667F3BCC909L}, so p = 0.5.
    */
   public static boolean flipped(long seed, int epoch, int index) {
@@ -214,7 +223,8 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
       try {
         RgbImage crop = dataset.load(idx);
         if (crop.width() != s || crop.height() != s) {
-          throw new IllegalStateException("crop is " + crop.width() + "x" + crop.height() + ", expected " + s);
+          throw new IllegalStateException(
+              "crop is " + crop.width() + "x" + crop.height() + ", expected " + s);
         }
         float[] a = new float[sampleFloats];
         ImageDataset.normalize(crop, flipped(seed, epoch, idx), a, 0);
@@ -269,7 +279,12 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
         synchronized (skippedFiles) {
           skippedFiles.add(dataset.path(idx));
         }
-        LOG.log(System.Logger.Level.WARNING, "skipping unreadable image {0} (sample {1}): {2}", dataset.path(idx), idx, f.error().toString());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "skipping unreadable image {0} (sample {1}): {2}",
+            dataset.path(idx),
+            idx,
+            f.error().toString());
         continue;
       }
       System.arraycopy((float[]) r, 0, pixels, count * sampleFloats, sampleFloats);
@@ -327,7 +342,9 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
       images.close();
       throw e;
     }
-    progress.update(b.index() + 1, "epoch " + epoch + ", batch " + (b.index() + 1) + ", skipped " + skipped.get());
+    progress.update(
+        b.index() + 1,
+        "epoch " + epoch + ", batch " + (b.index() + 1) + ", skipped " + skipped.get());
     position = new Position(epoch, b.index() + 1, b.nextOffset());
     return new Batch(images, labels, epoch, b.index(), b.indices(), b.flips(), position);
   }
@@ -337,7 +354,10 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
     return position;
   }
 
-  /** Batches in a full epoch, ignoring skipped files: {@code n / B}, rounded up unless {@code dropLast}. */
+  /**
+   * Batches in a full epoch, ignoring skipped files: {@code n / B}, rounded up unless {@code
+   * dropLast}.
+   */
   public long plannedBatches() {
     long n = order.length;
     return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
@@ -381,7 +401,11 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
         interrupted = true;
       }
       if (t.isAlive()) {
-        LOG.log(System.Logger.Level.WARNING, "data worker {0} did not stop within {1} ms", t.getName(), JOIN_MILLIS);
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "data worker {0} did not stop within {1} ms",
+            t.getName(),
+            JOIN_MILLIS);
       }
     }
     synchronized (lock) {
@@ -506,13 +530,14 @@ public final class DataLoader implements Iterator<DataLoader.Batch>, AutoCloseab
     }
 
     /**
-     * Visits exactly {@code indices} in this order instead of the epoch's permutation (issue 14:
-     * a rank's {@code DistributedSampler} shard). Flips still follow {@link #flipped}.
+     * Visits exactly {@code indices} in this order instead of the epoch's permutation (issue 14: a
+     * rank's {@code DistributedSampler} shard). Flips still follow {@link #flipped}.
      */
     public Builder order(int[] indices) {
       for (int i : indices) {
         if (i < 0 || i >= dataset.size()) {
-          throw new IllegalArgumentException("sample index " + i + " outside the dataset of " + dataset.size());
+          throw new IllegalArgumentException(
+              "sample index " + i + " outside the dataset of " + dataset.size());
         }
       }
       this.order = indices.clone();

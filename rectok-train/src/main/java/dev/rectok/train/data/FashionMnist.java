@@ -19,10 +19,22 @@ import java.util.List;
 public record FashionMnist(byte[] images, byte[] labels, int count) {
   /** Where Debian installs the files. */
   public static final Path DEBIAN_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+
   public static final int SIDE = 28;
+
   /** Class names in label order. */
-  public static final List<String> CLASSES = List.of(
-      "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+  public static final List<String> CLASSES =
+      List.of(
+          "T-shirt/top",
+          "Trouser",
+          "Pullover",
+          "Dress",
+          "Coat",
+          "Sandal",
+          "Shirt",
+          "Sneaker",
+          "Bag",
+          "Ankle boot");
 
   /** The data directory: {@code RECTOK_FASHION_MNIST} if set, else Debian's. */
   public static Path defaultDir() {
@@ -45,8 +57,10 @@ public record FashionMnist(byte[] images, byte[] labels, int count) {
     String prefix = train ? "train" : "t10k";
     Path imgPath = dir.resolve(prefix + "-images-idx3-ubyte.gz");
     if (!Files.isRegularFile(imgPath)) {
-      throw new IOException("Fashion-MNIST not found in " + dir
-          + ": install it with 'apt-get install dataset-fashion-mnist' or set RECTOK_FASHION_MNIST to a folder with the IDX files");
+      throw new IOException(
+          "Fashion-MNIST not found in "
+              + dir
+              + ": install it with 'apt-get install dataset-fashion-mnist' or set RECTOK_FASHION_MNIST to a folder with the IDX files");
     }
     IdxFile images = IdxFile.read(imgPath, limit);
     IdxFile labels = IdxFile.read(dir.resolve(prefix + "-labels-idx1-ubyte.gz"), limit);
@@ -74,21 +88,31 @@ public record FashionMnist(byte[] images, byte[] labels, int count) {
   }
 
   /**
-   * Images as float32 (N, 1, side, side) in [-1, 1], centred and padded with background (-1):
-   * the 32×32 layout the demo models use, so a patch size of 4 or 8 tiles the image.
-   * Expand to RGB per batch with {@code expand(-1, 3, -1, -1)}.
+   * Images as float32 (N, 1, side, side) in [-1, 1], centred and padded with background (-1): the
+   * 32×32 layout the demo models use, so a patch size of 4 or 8 tiles the image. Expand to RGB per
+   * batch with {@code expand(-1, 3, -1, -1)}.
    */
   public Tensor paddedImagesTensor(int side) {
     if (side < SIDE || (side - SIDE) % 2 != 0) {
-      throw new IllegalArgumentException("side must be >= " + SIDE + " with even padding, got " + side);
+      throw new IllegalArgumentException(
+          "side must be >= " + SIDE + " with even padding, got " + side);
     }
     int pad = (side - SIDE) / 2;
-    // --- issue 10: a sentence instead of "integer overflow" (e.g. the 256-pixel default preset) ---
+    // --- issue 10: a sentence instead of "integer overflow" (e.g. the 256-pixel default preset)
+    // ---
     long floats = (long) count * side * side;
     if (floats > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException(count + " Fashion-MNIST images padded to " + side + "x" + side + " need " + floats
-          + " floats, more than one Java array holds; use an image size of at most "
-          + (int) Math.sqrt((Integer.MAX_VALUE - 8.0) / count) + " (the demo's 32) or fewer training images");
+      throw new IllegalArgumentException(
+          count
+              + " Fashion-MNIST images padded to "
+              + side
+              + "x"
+              + side
+              + " need "
+              + floats
+              + " floats, more than one Java array holds; use an image size of at most "
+              + (int) Math.sqrt((Integer.MAX_VALUE - 8.0) / count)
+              + " (the demo's 32) or fewer training images");
     }
     float[] out = new float[(int) floats];
     java.util.Arrays.fill(out, -1f);

@@ -1,8 +1,8 @@
 package dev.rectok.train.data;
 
+import dev.rectok.data.ImageList;
 import dev.rectok.image.AdmPreprocess;
 import dev.rectok.image.RgbImage;
-import dev.rectok.data.ImageList;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,20 +13,19 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Labelled image samples for training (docs/training.md#optimizer): an {@link ImageList} (folder tree or file
- * list) plus one label per entry, read with the reference's ADM preprocessing
- * ({@link AdmPreprocess#centerCrop}) to {@link #imageSize()}.
+ * Labelled image samples for training (docs/training.md#optimizer): an {@link ImageList} (folder
+ * tree or file list) plus one label per entry, read with the reference's ADM preprocessing ({@link
+ * AdmPreprocess#centerCrop}) to {@link #imageSize()}.
  *
  * <p>Labels:
  *
  * <ul>
  *   <li>folders ({@link #fromFolder}): ImageNet style, the label of a file is the index of its
  *       top-level class folder among the sorted top-level folders that hold at least one image
- *       ({@link #classNames()}), as torchvision's {@code ImageFolder}; images directly in the
- *       root have label -1;
- *   <li>file lists ({@link #fromFileList}): each line is {@code path} or {@code path<TAB>label}
- *       (a non-negative integer); entries without a label have -1; {@link #classNames()} is
- *       empty.
+ *       ({@link #classNames()}), as torchvision's {@code ImageFolder}; images directly in the root
+ *       have label -1;
+ *   <li>file lists ({@link #fromFileList}): each line is {@code path} or {@code path<TAB>label} (a
+ *       non-negative integer); entries without a label have -1; {@link #classNames()} is empty.
  * </ul>
  *
  * <p><b>Threading.</b> Immutable and thread-safe: {@link #load} may be called from any number of
@@ -42,7 +41,8 @@ public final class ImageDataset {
   private final List<String> classNames;
   private final AdmPreprocess preprocess;
 
-  private ImageDataset(ImageList list, List<Path> files, int[] labels, List<String> classNames, int size) {
+  private ImageDataset(
+      ImageList list, List<Path> files, int[] labels, List<String> classNames, int size) {
     this.list = list;
     this.files = List.copyOf(files);
     this.labels = labels;
@@ -52,11 +52,14 @@ public final class ImageDataset {
 
   /** A folder is read with {@link #fromFolder}, anything else with {@link #fromFileList}. */
   public static ImageDataset open(Path folderOrList, int size) throws IOException {
-    return Files.isDirectory(folderOrList) ? fromFolder(folderOrList, size) : fromFileList(folderOrList, size);
+    return Files.isDirectory(folderOrList)
+        ? fromFolder(folderOrList, size)
+        : fromFileList(folderOrList, size);
   }
 
   /**
-   * All images under {@code folder} in {@link ImageList#fromFolder} order, labelled by class folder.
+   * All images under {@code folder} in {@link ImageList#fromFolder} order, labelled by class
+   * folder.
    *
    * @throws IOException when the folder is missing or cannot be walked
    */
@@ -84,9 +87,8 @@ public final class ImageDataset {
   }
 
   /**
-   * The entries of a list file ({@link ImageList#fromFileList}: blank and {@code #} lines
-   * ignored, paths relative to the list's folder), each optionally followed by a TAB and an
-   * integer label.
+   * The entries of a list file ({@link ImageList#fromFileList}: blank and {@code #} lines ignored,
+   * paths relative to the list's folder), each optionally followed by a TAB and an integer label.
    *
    * @throws IOException when the list file is missing or a label is not a non-negative integer
    */
@@ -162,9 +164,9 @@ public final class ImageDataset {
   }
 
   /**
-   * The float32 CHW values in [-1, 1] of {@code crop} ({@code (u8/255 - 0.5)/0.5}, as
-   * {@link AdmPreprocess#toTensor}), mirrored left-right when {@code flip}, written to {@code out}
-   * at {@code offset}.
+   * The float32 CHW values in [-1, 1] of {@code crop} ({@code (u8/255 - 0.5)/0.5}, as {@link
+   * AdmPreprocess#toTensor}), mirrored left-right when {@code flip}, written to {@code out} at
+   * {@code offset}.
    */
   static void normalize(RgbImage crop, boolean flip, float[] out, int offset) {
     int w = crop.width();
@@ -184,7 +186,14 @@ public final class ImageDataset {
 
   @Override
   public String toString() {
-    return "ImageDataset[" + files.size() + " images, " + classNames.size() + " classes, " + imageSize() + "px, "
-        + list.root() + "]";
+    return "ImageDataset["
+        + files.size()
+        + " images, "
+        + classNames.size()
+        + " classes, "
+        + imageSize()
+        + "px, "
+        + list.root()
+        + "]";
   }
 }

@@ -14,19 +14,19 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * The data-parallel setting of this process, shared by every trainer: the
- * {@link DistributedContext} installed by the entry point (the CLI under {@code rectok launch}
- * or {@code torchrun}, or an embedding application), {@link DistributedContext#local()} until
- * then. Trainers read it to shard data ({@link #sampler}), synchronise gradients, write only on
- * rank 0 ({@link #isMain}, {@link #runDirFor}) and draw their per-sample noise for the global
- * batch, keeping their rows ({@link #rows}).
+ * The data-parallel setting of this process, shared by every trainer: the {@link
+ * DistributedContext} installed by the entry point (the CLI under {@code rectok launch} or {@code
+ * torchrun}, or an embedding application), {@link DistributedContext#local()} until then. Trainers
+ * read it to shard data ({@link #sampler}), synchronise gradients, write only on rank 0 ({@link
+ * #isMain}, {@link #runDirFor}) and draw their per-sample noise for the global batch, keeping their
+ * rows ({@link #rows}).
  *
  * <p><b>Global-batch noise.</b> Rank {@code r}'s local row {@code j} is row {@code r + j·W} of the
  * global batch (the {@link DistributedSampler}'s interleaving). Every rank's generators are seeded
- * alike, draw the noise of the whole global batch and keep their rows, so each sample gets the
- * same noise whatever the world size: a run of {@code W} processes with per-process batch
- * {@code b} follows a one-process run with batch {@code W·b} up to the order of floating-point
- * sums. Drawing {@code W} times the noise costs little next to a step.
+ * alike, draw the noise of the whole global batch and keep their rows, so each sample gets the same
+ * noise whatever the world size: a run of {@code W} processes with per-process batch {@code b}
+ * follows a one-process run with batch {@code W·b} up to the order of floating-point sums. Drawing
+ * {@code W} times the noise costs little next to a step.
  *
  * <p><b>Threading.</b> {@link #install} once, before training; the accessors from any thread.
  */
@@ -61,9 +61,9 @@ public final class DataParallel {
   }
 
   /**
-   * This rank's rows {@code rank, rank + W, …} of a draw for the global batch (dim 0 of size
-   * {@code W·b}); the draw itself in a world of one. Borrows {@code global}; the result belongs to
-   * the current scope.
+   * This rank's rows {@code rank, rank + W, …} of a draw for the global batch (dim 0 of size {@code
+   * W·b}); the draw itself in a world of one. Borrows {@code global}; the result belongs to the
+   * current scope.
    */
   public static Tensor rows(Tensor global) {
     DistributedContext c = current;
@@ -82,12 +82,18 @@ public final class DataParallel {
     return g;
   }
 
-  /** {@code noise} drawing for the global batch and keeping this rank's rows; {@code noise} itself in a world of one. */
+  /**
+   * {@code noise} drawing for the global batch and keeping this rank's rows; {@code noise} itself
+   * in a world of one.
+   */
   public static TrainingNoise shard(TrainingNoise noise) {
     return current.isDistributed() ? new ShardedNoise(noise) : noise;
   }
 
-  /** PyTorch's {@code DistributedSampler} for this rank over {@code size} samples (shuffled, padded). */
+  /**
+   * PyTorch's {@code DistributedSampler} for this rank over {@code size} samples (shuffled,
+   * padded).
+   */
   public static DistributedSampler sampler(int size, long seed) {
     DistributedContext c = current;
     return new DistributedSampler(size, c.size(), c.rank(), true, seed, false);

@@ -25,7 +25,8 @@ final class ShardedNoise implements TrainingNoise {
   @Override
   public Tensor maskNoise(long batch, long seqLen, Device device) {
     try (Scope s = Scope.open()) {
-      return s.keep(DataParallel.rows(noise.maskNoise(batch * DataParallel.worldSize(), seqLen, device)));
+      return s.keep(
+          DataParallel.rows(noise.maskNoise(batch * DataParallel.worldSize(), seqLen, device)));
     }
   }
 

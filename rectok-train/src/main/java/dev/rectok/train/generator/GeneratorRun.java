@@ -16,12 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One generator training run (the main DiT^DH or its AutoGuidance companion) in a run
- * directory, driven by {@link TrainLoop} and resumable like every run. Latents come from the
- * frozen tokenizer, either online per batch as the reference does ({@link OnlineLatents}: the
- * encoder costs a few percent of a DiT step) or from a {@link LatentCache} encoded once (posterior
- * mean and std of both orientations; each step still samples the posterior and follows the
- * loader's flips).
+ * One generator training run (the main DiT^DH or its AutoGuidance companion) in a run directory,
+ * driven by {@link TrainLoop} and resumable like every run. Latents come from the frozen tokenizer,
+ * either online per batch as the reference does ({@link OnlineLatents}: the encoder costs a few
+ * percent of a DiT step) or from a {@link LatentCache} encoded once (posterior mean and std of both
+ * orientations; each step still samples the posterior and follows the loader's flips).
  *
  * <p><b>Ownership and threading.</b> Owns the trainer, the tokenizer, the latent source, the data
  * and the run directory; {@link #close} frees them. One call at a time.
@@ -38,8 +37,14 @@ public final class GeneratorRun implements AutoCloseable {
   private final long checkpointEvery;
   private final Device device;
 
-  private GeneratorRun(GeneratorTrainer trainer, RecTokTokenizer tokenizer, LatentSource latents, TrainingData data,
-      RunDirectory run, long checkpointEvery, Device device) {
+  private GeneratorRun(
+      GeneratorTrainer trainer,
+      RecTokTokenizer tokenizer,
+      LatentSource latents,
+      TrainingData data,
+      RunDirectory run,
+      long checkpointEvery,
+      Device device) {
     this.device = device;
     this.trainer = trainer;
     this.tokenizer = tokenizer;
@@ -56,17 +61,27 @@ public final class GeneratorRun implements AutoCloseable {
    * @param dataPath the training images (see {@link TrainingData#open})
    * @param trainImages cap on the training set, negative for all
    * @param tokenizerFile a tokenizer model file with latent statistics
-   * @param config the generator training config (its {@code model} must fit the tokenizer's latents)
+   * @param config the generator training config (its {@code model} must fit the tokenizer's
+   *     latents)
    * @param latentCache where the encoded training set is kept (built when missing), or null to
    *     encode online
    */
-  public static GeneratorRun open(Path runDir, Path dataPath, int trainImages, Path tokenizerFile,
-      GeneratorTrainingConfig config, Path latentCache, Device device, Progress progress) throws IOException {
+  public static GeneratorRun open(
+      Path runDir,
+      Path dataPath,
+      int trainImages,
+      Path tokenizerFile,
+      GeneratorTrainingConfig config,
+      Path latentCache,
+      Device device,
+      Progress progress)
+      throws IOException {
     ObjectNode runConfig = JSON.createObjectNode();
     runConfig.put("kind", "rectok-generator-training");
     runConfig.put("data", dataPath.toAbsolutePath().toString()).put("train_images", trainImages);
     runConfig.put("tokenizer", tokenizerFile.toAbsolutePath().toString());
-    runConfig.put("latents", latentCache == null ? "online" : latentCache.toAbsolutePath().toString());
+    runConfig.put(
+        "latents", latentCache == null ? "online" : latentCache.toAbsolutePath().toString());
     runConfig.set("training", config.toJson());
     runConfig.put("device", device.toString());
     TrainingData data = TrainingData.open(dataPath, config.model().imgSize(), trainImages);
@@ -76,27 +91,43 @@ public final class GeneratorRun implements AutoCloseable {
     try {
       tok = RecTokTokenizer.open(tokenizerFile, device);
       if (!tok.hasStatistics()) {
-        throw new IllegalArgumentException(tokenizerFile + " has no latent statistics: export it with statistics");
+        throw new IllegalArgumentException(
+            tokenizerFile + " has no latent statistics: export it with statistics");
       }
       if (latentCache == null) {
         latents = new OnlineLatents(tok.model());
       } else {
         if (!Files.exists(latentCache)) {
           progress.start("encode latents", 1);
-          LOG.log(System.Logger.Level.INFO, "encoding {0} training images into {1}", data.size(), latentCache);
+          LOG.log(
+              System.Logger.Level.INFO,
+              "encoding {0} training images into {1}",
+              data.size(),
+              latentCache);
           TrainingData d = data;
-          LatentCache.build(latentCache, tok.model(), data.firstIndices(data.size()), idx -> {
-            try {
-              return d.images(idx);
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
-            }
-          }, 256, device, DType.FLOAT32);
+          LatentCache.build(
+              latentCache,
+              tok.model(),
+              data.firstIndices(data.size()),
+              idx -> {
+                try {
+                  return d.images(idx);
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              },
+              256,
+              device,
+              DType.FLOAT32);
           progress.end();
         }
         latents = LatentCache.open(latentCache, LatentCache.FlipRule.dataLoader(config.seed()));
       }
-      run = RunDirectory.open(dev.rectok.train.distributed.DataParallel.runDirFor(runDir), runConfig, 2); // issue 14
+      run =
+          RunDirectory.open(
+              dev.rectok.train.distributed.DataParallel.runDirFor(runDir),
+              runConfig,
+              2); // issue 14
       GeneratorTrainer trainer = new GeneratorTrainer(config, latents, device);
       return new GeneratorRun(trainer, tok, latents, data, run, 500, device);
     } catch (IOException | RuntimeException e) {
@@ -121,18 +152,33 @@ public final class GeneratorRun implements AutoCloseable {
 
   /** Trains (or resumes) until the schedule's epochs end or a limit stops it. */
   public TrainingReport train(TrainingLimits limits, Progress progress) throws IOException {
-    TrainLoop.Limits l = new TrainLoop.Limits(trainer.config().epochs(), limits.maxSteps(), limits.maxTime(),
-        checkpointEvery, 10);
-    TrainLoop.Outcome o = TrainLoop.run(run, data.batches(trainer.config().batchSize(), trainer.config().seed(), 2),
-        trainer, l, progress);
+    TrainLoop.Limits l =
+        new TrainLoop.Limits(
+            trainer.config().epochs(), limits.maxSteps(), limits.maxTime(), checkpointEvery, 10);
+    TrainLoop.Outcome o =
+        TrainLoop.run(
+            run,
+            data.batches(trainer.config().batchSize(), trainer.config().seed(), 2),
+            trainer,
+            l,
+            progress);
     if (dev.rectok.train.distributed.DataParallel.isMain()) { // issue 14: rank 0 writes
       writeSamples(o.steps());
     }
-    return new TrainingReport(run.dir(), o.resumedAtStep(), o.steps(), o.completed(), o.stoppedBy(),
-        o.imagesPerSecond(), o.lastMetrics());
+    return new TrainingReport(
+        run.dir(),
+        o.resumedAtStep(),
+        o.steps(),
+        o.completed(),
+        o.stoppedBy(),
+        o.imagesPerSecond(),
+        o.lastMetrics());
   }
 
-  /** {@code samples/step-N.png}: one EMA sample per class (up to 16 classes), 32 Euler steps, fixed seed. */
+  /**
+   * {@code samples/step-N.png}: one EMA sample per class (up to 16 classes), 32 Euler steps, fixed
+   * seed.
+   */
   private void writeSamples(long step) throws IOException {
     var m = trainer.config().model();
     int n = Math.min(16, m.numClasses());
@@ -143,14 +189,18 @@ public final class GeneratorRun implements AutoCloseable {
     try (dev.rectok.torch.Scope s = dev.rectok.torch.Scope.open();
         dev.rectok.torch.GradMode g = dev.rectok.torch.GradMode.inferenceMode();
         dev.rectok.torch.TorchGenerator gen = dev.rectok.torch.TorchGenerator.cpu(0)) {
-      var sampler = dev.rectok.generate.transport.Sampler.of(dev.rectok.generate.transport.Sampler.Method.EULER, 33,
-          m.timeDistShift());
-      dev.rectok.torch.Tensor noise = dev.rectok.generate.transport.Sampler.initialNoise(gen, device, n,
-          m.tokenChannels(), m.inputSize(), m.inputSize());
+      var sampler =
+          dev.rectok.generate.transport.Sampler.of(
+              dev.rectok.generate.transport.Sampler.Method.EULER, 33, m.timeDistShift());
+      dev.rectok.torch.Tensor noise =
+          dev.rectok.generate.transport.Sampler.initialNoise(
+              gen, device, n, m.tokenChannels(), m.inputSize(), m.inputSize());
       var ema = trainer.emaModel();
-      dev.rectok.torch.Tensor z = sampler.sample(ema::forward, noise, dev.rectok.torch.Tensor.of(labels).to(device));
+      dev.rectok.torch.Tensor z =
+          sampler.sample(ema::forward, noise, dev.rectok.torch.Tensor.of(labels).to(device));
       var images = RecTokTokenizer.toImages(tokenizer.decodeTensor(z, true));
-      dev.rectok.image.ImageGrid.writePng(dev.rectok.image.ImageGrid.of(images, null, n),
+      dev.rectok.image.ImageGrid.writePng(
+          dev.rectok.image.ImageGrid.of(images, null, n),
           run.samplesDir().resolve(String.format("step-%07d.png", step)));
     }
   }

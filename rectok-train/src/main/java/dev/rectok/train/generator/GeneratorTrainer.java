@@ -10,10 +10,12 @@ import dev.rectok.torch.Autocast;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.torch.nn.Parameter;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
+import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.loop.Batch;
 import dev.rectok.train.loop.Ema;
 import dev.rectok.train.loop.ParamGroups;
@@ -23,21 +25,19 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import dev.rectok.torch.distributed.DistributedDataParallel;
-import dev.rectok.train.distributed.DataParallel;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * DiT^DH flow-matching training (docs/training.md#generator-recipe, docs/generator.md#training-law) as a {@link TrainingTask}. One
- * {@link #step}:
+ * DiT^DH flow-matching training (docs/training.md#generator-recipe, docs/generator.md#training-law)
+ * as a {@link TrainingTask}. One {@link #step}:
  *
  * <ol>
  *   <li>the learning rate from the {@code --ditdh_sched} schedule at the fractional epoch;
  *   <li>x1 = the batch's normalized, posterior-sampled latents from the {@link LatentSource};
  *   <li>label dropout: each label becomes the null class {@code num_classes} with probability
- *       {@code label_drop_prob}, i.e. {@code where(rand(B) < p, num_classes, y)} as the
- *       reference's {@code LabelEmbedder.token_drop};
+ *       {@code label_drop_prob}, i.e. {@code where(rand(B) < p, num_classes, y)} as the reference's
+ *       {@code LabelEmbedder.token_drop};
  *   <li>{@link TrainingBatch#draw} with the DiT's time shift ({@link DiTConfig#timeDistShift}):
  *       noise x0, times t (0 = noise, 1 = data), x_t and the velocity target x1 − x0;
  *   <li>v̂ = DiT(x_t, t, y), loss = the per-sample mean squared error averaged over the batch;
@@ -59,13 +59,13 @@ import java.util.Objects;
  * label dropout, flow noise and times are drawn for the global batch, each rank keeping its rows.
  * The latent source's posterior noise is drawn per rank. A no-op in one process.
  *
- * <p>The AutoGuidance companion (DiT^DH-S) is trained by a second instance with a smaller
- * {@link GeneratorTrainingConfig#model}; nothing else differs.
+ * <p>The AutoGuidance companion (DiT^DH-S) is trained by a second instance with a smaller {@link
+ * GeneratorTrainingConfig#model}; nothing else differs.
  *
  * <p><b>Ownership.</b> Owns the DiT, its EMA shadow, the optimizer and the generators; {@link
  * #close} frees them. Borrows the latent source (the caller closes it) and the batches. Metric
- * values are plain doubles. <b>Threading.</b> Not thread-safe: one training thread calls
- * {@link #step}, {@link #register}, {@link #exportModel} and {@link #close}.
+ * values are plain doubles. <b>Threading.</b> Not thread-safe: one training thread calls {@link
+ * #step}, {@link #register}, {@link #exportModel} and {@link #close}.
  */
 public final class GeneratorTrainer implements TrainingTask {
   private DType mixedPrecision;
@@ -96,9 +96,20 @@ public final class GeneratorTrainer implements TrainingTask {
     this.device = Objects.requireNonNull(device, "device");
     DiTConfig m = config.model();
     if (latents.channels() != m.tokenChannels() || latents.gridSize() != m.inputSize()) {
-      throw new IllegalArgumentException("the latent source gives (" + latents.channels() + ", " + latents.gridSize()
-          + ", " + latents.gridSize() + ") latents, the DiT takes (" + m.tokenChannels() + ", " + m.inputSize() + ", "
-          + m.inputSize() + ")");
+      throw new IllegalArgumentException(
+          "the latent source gives ("
+              + latents.channels()
+              + ", "
+              + latents.gridSize()
+              + ", "
+              + latents.gridSize()
+              + ") latents, the DiT takes ("
+              + m.tokenChannels()
+              + ", "
+              + m.inputSize()
+              + ", "
+              + m.inputSize()
+              + ")");
     }
     DiTwDDTHead live = null;
     DiTwDDTHead avg = null;
@@ -117,8 +128,12 @@ public final class GeneratorTrainer implements TrainingTask {
       for (int i = 0; i < gens.length; i++) {
         gens[i] = TorchGenerator.create(device, deriveSeed(config.seed(), i + 1));
       }
-      opt = new AdamW(ParamGroups.reference(live, config.lr(), config.weightDecay()), GeneratorTrainingConfig.BETA1,
-          GeneratorTrainingConfig.BETA2, GeneratorTrainingConfig.EPS);
+      opt =
+          new AdamW(
+              ParamGroups.reference(live, config.lr(), config.weightDecay()),
+              GeneratorTrainingConfig.BETA1,
+              GeneratorTrainingConfig.BETA2,
+              GeneratorTrainingConfig.EPS);
       averaged = new Ema(live, avg); // copies the live weights into the shadow
     } catch (RuntimeException e) {
       for (AutoCloseable c : new AutoCloseable[] {opt, live, avg, gens[0], gens[1], gens[2]}) {
@@ -133,8 +148,9 @@ public final class GeneratorTrainer implements TrainingTask {
     this.labelGen = gens[0];
     this.flowGen = gens[1];
     this.latentGen = gens[2];
-    this.schedule = LrSchedule.constantThenLinear(config.lr(), config.minLr(), config.schedConstantEpochs(),
-        config.schedEndEpoch());
+    this.schedule =
+        LrSchedule.constantThenLinear(
+            config.lr(), config.minLr(), config.schedConstantEpochs(), config.schedEndEpoch());
     this.trainable = live.parameters().stream().filter(Parameter::requiresGrad).toList();
     // --- issue 14: rank 0's weights everywhere; gradients averaged per step ---
     DistributedDataParallel.broadcastFromRankZero(DataParallel.current(), List.of(live, avg));
@@ -152,7 +168,9 @@ public final class GeneratorTrainer implements TrainingTask {
     }
   }
 
-  /** SplitMix64 of seed and stream, so the generators are decorrelated but fixed by {@code seed}. */
+  /**
+   * SplitMix64 of seed and stream, so the generators are decorrelated but fixed by {@code seed}.
+   */
   static long deriveSeed(long seed, int stream) {
     long z = seed + 0x9E3779B97F4A7C15L * stream;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
@@ -185,16 +203,24 @@ public final class GeneratorTrainer implements TrainingTask {
     return shadow;
   }
 
-  /** Registers {@code model}, {@code ema}, the optimizer {@code opt} and the generators {@code labels}, {@code flow}, {@code latents}. */
+  /**
+   * Registers {@code model}, {@code ema}, the optimizer {@code opt} and the generators {@code
+   * labels}, {@code flow}, {@code latents}.
+   */
   @Override
   public void register(TrainingCheckpoint checkpoint) {
-    checkpoint.module("model", model).module("ema", shadow).optimizer("opt", optimizer)
-        .generator("labels", labelGen).generator("flow", flowGen).generator("latents", latentGen);
+    checkpoint
+        .module("model", model)
+        .module("ema", shadow)
+        .optimizer("opt", optimizer)
+        .generator("labels", labelGen)
+        .generator("flow", flowGen)
+        .generator("latents", latentGen);
   }
 
   /**
-   * One optimizer step (see the class comment). Metrics: {@code loss} (before the step),
-   * {@code lr}, {@code grad_norm} (the global norm before clipping), {@code label_drop_fraction}.
+   * One optimizer step (see the class comment). Metrics: {@code loss} (before the step), {@code
+   * lr}, {@code grad_norm} (the global norm before clipping), {@code label_drop_fraction}.
    *
    * @throws IllegalArgumentException if the labels are not (B) integers in [0, num_classes)
    */
@@ -211,7 +237,8 @@ public final class GeneratorTrainer implements TrainingTask {
       long lo = labels.min().itemLong();
       long hi = labels.max().itemLong();
       if (lo < 0 || hi >= numClasses) {
-        throw new IllegalArgumentException("labels must be in [0, " + numClasses + "), got [" + lo + ", " + hi + "]");
+        throw new IllegalArgumentException(
+            "labels must be in [0, " + numClasses + "), got [" + lo + ", " + hi + "]");
       }
       Tensor y = labels.to(DType.INT64, device);
       double lr = schedule.apply(optimizer, epoch);
@@ -222,10 +249,13 @@ public final class GeneratorTrainer implements TrainingTask {
         y = d[0];
         dropped = d[1].to(DType.FLOAT32).sum().item() / b;
       }
-      TrainingBatch tb = DataParallel.worldSize() == 1 ? TrainingBatch.draw(x1, config.model().timeDistShift(), flowGen)
-          : globalBatchDraw(x1, config.model().timeDistShift(), flowGen);
+      TrainingBatch tb =
+          DataParallel.worldSize() == 1
+              ? TrainingBatch.draw(x1, config.model().timeDistShift(), flowGen)
+              : globalBatchDraw(x1, config.model().timeDistShift(), flowGen);
       Tensor v;
-      try (Autocast a = mixedPrecision == null ? Autocast.disable() : Autocast.enable(device, mixedPrecision)) {
+      try (Autocast a =
+          mixedPrecision == null ? Autocast.disable() : Autocast.enable(device, mixedPrecision)) {
         v = model.forward(tb.xt(), tb.t(), y);
       }
       Tensor loss = tb.loss(v.to(DType.FLOAT32));
@@ -246,14 +276,19 @@ public final class GeneratorTrainer implements TrainingTask {
 
   /**
    * The reference's {@code token_drop}: {@code where(rand(B) < p, nullClass, y)} with the uniform
-   * draw from {@code gen} on {@code y}'s device. Returns {@code [labels, dropMask]} (bool), owned by
-   * the caller; {@code y} is borrowed.
+   * draw from {@code gen} on {@code y}'s device. Returns {@code [labels, dropMask]} (bool), owned
+   * by the caller; {@code y} is borrowed.
    */
   static Tensor[] dropLabels(Tensor y, double p, long nullClass, TorchGenerator gen) {
     try (Scope s = Scope.open()) {
       // issue 14: the draw of the global batch, this rank's rows (the draw itself in one process)
-      Tensor u = DataParallel.rows(Tensor.rand(new long[] {y.size(0) * DataParallel.worldSize()}, gen, DType.FLOAT32,
-          y.device()));
+      Tensor u =
+          DataParallel.rows(
+              Tensor.rand(
+                  new long[] {y.size(0) * DataParallel.worldSize()},
+                  gen,
+                  DType.FLOAT32,
+                  y.device()));
       Tensor drop = u.lt(p);
       Tensor out = Tensor.where(drop, Tensor.full(y.shape(), nullClass, y.dtype(), y.device()), y);
       return new Tensor[] {s.keep(out), s.keep(drop)};
@@ -262,16 +297,23 @@ public final class GeneratorTrainer implements TrainingTask {
 
   /**
    * Writes the EMA network as a self-describing generator model file ({@link ModelFile}, kind
-   * {@code generator}, the DiT's constructor kwargs) that {@code DiTGenerator.open} and
-   * {@code rectok generate} read. The name must end in {@code .safetensors}. Written atomically.
+   * {@code generator}, the DiT's constructor kwargs) that {@code DiTGenerator.open} and {@code
+   * rectok generate} read. The name must end in {@code .safetensors}. Written atomically.
    *
    * @throws IOException if writing fails
    */
   public void exportModel(Path file) throws IOException {
     if (!file.getFileName().toString().endsWith(".safetensors")) {
-      throw new IllegalArgumentException("a generator model file must end in .safetensors, got " + file);
+      throw new IllegalArgumentException(
+          "a generator model file must end in .safetensors, got " + file);
     }
-    ModelFile.write(file, "generator", ModelFile.configFromGolden(config.model().toConstructorKwargs()), shadow.stateDict(), null, null);
+    ModelFile.write(
+        file,
+        "generator",
+        ModelFile.configFromGolden(config.model().toConstructorKwargs()),
+        shadow.stateDict(),
+        null,
+        null);
   }
 
   /**
@@ -280,9 +322,13 @@ public final class GeneratorTrainer implements TrainingTask {
    */
   private static TrainingBatch globalBatchDraw(Tensor x1, double shift, TorchGenerator gen) {
     try (Scope s = Scope.open()) {
-      Tensor x0 = DataParallel.rows(Tensor.randn(DataParallel.globalShape(x1.shape()), gen, x1.dtype(), x1.device()));
-      Tensor t = DataParallel.rows(dev.rectok.generate.transport.TimeGrid.trainingTimes(
-          (int) x1.size(0) * DataParallel.worldSize(), shift, gen, x1.device()));
+      Tensor x0 =
+          DataParallel.rows(
+              Tensor.randn(DataParallel.globalShape(x1.shape()), gen, x1.dtype(), x1.device()));
+      Tensor t =
+          DataParallel.rows(
+              dev.rectok.generate.transport.TimeGrid.trainingTimes(
+                  (int) x1.size(0) * DataParallel.worldSize(), shift, gen, x1.device()));
       Tensor xt = dev.rectok.generate.transport.LinearPath.interpolate(x0, x1, t);
       Tensor target = dev.rectok.generate.transport.LinearPath.velocityTarget(x0, x1);
       return new TrainingBatch(s.keep(t), s.keep(x0), s.keep(xt), s.keep(target));

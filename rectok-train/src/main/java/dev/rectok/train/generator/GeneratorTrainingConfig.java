@@ -9,24 +9,26 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Hyper-parameters of DiT^DH flow-matching training (docs/training.md#generator-recipe, {@code main_diffusion.py}),
- * under the reference's argument names in camelCase. The {@linkplain #builder builder's} defaults
- * are the release's: AdamW (0.9, 0.95) with {@code lr} 2e−4, {@code weight_decay} 0, the
- * {@code --ditdh_sched} schedule (constant until epoch {@link #schedConstantEpochs} = 40, then
- * linear to {@code min_lr} 2e−5 at epoch {@link #schedEndEpoch} = 800), {@code grad_clip} 1.0,
- * EMA decay 0.9995, label dropout 0.1 (the {@code LabelEmbedder} default), 800 epochs, batch 64
- * (per GPU in the release script). The two schedule epochs are configurable so that short runs
- * still decay.
+ * Hyper-parameters of DiT^DH flow-matching training (docs/training.md#generator-recipe, {@code
+ * main_diffusion.py}), under the reference's argument names in camelCase. The {@linkplain #builder
+ * builder's} defaults are the release's: AdamW (0.9, 0.95) with {@code lr} 2e−4, {@code
+ * weight_decay} 0, the {@code --ditdh_sched} schedule (constant until epoch {@link
+ * #schedConstantEpochs} = 40, then linear to {@code min_lr} 2e−5 at epoch {@link #schedEndEpoch} =
+ * 800), {@code grad_clip} 1.0, EMA decay 0.9995, label dropout 0.1 (the {@code LabelEmbedder}
+ * default), 800 epochs, batch 64 (per GPU in the release script). The two schedule epochs are
+ * configurable so that short runs still decay.
  *
- * <p>The AutoGuidance companion (DiT^DH-S, docs/training.md#generator-recipe) is the same recipe with a smaller
- * {@link #model} and 30 epochs: {@code GeneratorTrainingConfig.builder(DiTConfig.preset("DiTDDT_s")).epochs(30).build()}.
+ * <p>The AutoGuidance companion (DiT^DH-S, docs/training.md#generator-recipe) is the same recipe
+ * with a smaller {@link #model} and 30 epochs: {@code
+ * GeneratorTrainingConfig.builder(DiTConfig.preset("DiTDDT_s")).epochs(30).build()}.
  *
  * <p>Immutable and thread-safe. {@link #toJson()} / {@link #fromJson} round-trip exactly.
  *
  * @param model the DiT^DH architecture to train
  * @param lr peak learning rate
  * @param minLr learning rate at and after {@link #schedEndEpoch}
- * @param schedConstantEpochs the learning rate is {@code lr} while the fractional epoch is at most this
+ * @param schedConstantEpochs the learning rate is {@code lr} while the fractional epoch is at most
+ *     this
  * @param schedEndEpoch the epoch at which the linear decay reaches {@code minLr}
  * @param weightDecay AdamW weight decay (reference groups: none for norms, biases, embeddings)
  * @param gradClip max global gradient 2-norm
@@ -52,11 +54,24 @@ public record GeneratorTrainingConfig(
 
   /** AdamW betas and eps of the reference ({@code main_diffusion.py} defaults). */
   public static final double BETA1 = 0.9;
+
   public static final double BETA2 = 0.95;
   public static final double EPS = 1e-8;
 
-  private static final Set<String> KEYS = Set.of("model", "lr", "min_lr", "sched_constant_epochs", "sched_end_epoch",
-      "weight_decay", "grad_clip", "ema_decay", "label_drop_prob", "batch_size", "seed", "epochs");
+  private static final Set<String> KEYS =
+      Set.of(
+          "model",
+          "lr",
+          "min_lr",
+          "sched_constant_epochs",
+          "sched_end_epoch",
+          "weight_decay",
+          "grad_clip",
+          "ema_decay",
+          "label_drop_prob",
+          "batch_size",
+          "seed",
+          "epochs");
 
   public GeneratorTrainingConfig {
     Objects.requireNonNull(model, "model");
@@ -65,8 +80,11 @@ public record GeneratorTrainingConfig(
       throw new IllegalArgumentException("min_lr must be in [0, lr], got " + minLr);
     }
     if (!(schedConstantEpochs >= 0 && schedEndEpoch > schedConstantEpochs)) {
-      throw new IllegalArgumentException("need 0 <= sched_constant_epochs < sched_end_epoch, got "
-          + schedConstantEpochs + ", " + schedEndEpoch);
+      throw new IllegalArgumentException(
+          "need 0 <= sched_constant_epochs < sched_end_epoch, got "
+              + schedConstantEpochs
+              + ", "
+              + schedEndEpoch);
     }
     if (!(weightDecay >= 0)) {
       throw new IllegalArgumentException("weight_decay must be >= 0, got " + weightDecay);
@@ -79,11 +97,16 @@ public record GeneratorTrainingConfig(
       throw new IllegalArgumentException("label_drop_prob must be in [0, 1], got " + labelDropProb);
     }
     if (labelDropProb > 0 && model.labelDropoutProb() <= 0) {
-      throw new IllegalArgumentException("label_drop_prob " + labelDropProb + " needs a null class, but the model's "
-          + "label_dropout_prob is 0 so its label table has no row " + model.numClasses());
+      throw new IllegalArgumentException(
+          "label_drop_prob "
+              + labelDropProb
+              + " needs a null class, but the model's "
+              + "label_dropout_prob is 0 so its label table has no row "
+              + model.numClasses());
     }
     if (batchSize <= 0 || epochs <= 0) {
-      throw new IllegalArgumentException("batch_size and epochs must be positive, got " + batchSize + ", " + epochs);
+      throw new IllegalArgumentException(
+          "batch_size and epochs must be positive, got " + batchSize + ", " + epochs);
     }
   }
 
@@ -93,7 +116,9 @@ public record GeneratorTrainingConfig(
     }
   }
 
-  /** A builder with the reference's values (docs/training.md#generator-recipe) for {@code model}. */
+  /**
+   * A builder with the reference's values (docs/training.md#generator-recipe) for {@code model}.
+   */
   public static Builder builder(DiTConfig model) {
     return new Builder(Objects.requireNonNull(model, "model"));
   }
@@ -115,14 +140,20 @@ public record GeneratorTrainingConfig(
     return b;
   }
 
-  /** The configuration as JSON under the reference's snake_case names; {@code model} holds the constructor kwargs. */
+  /**
+   * The configuration as JSON under the reference's snake_case names; {@code model} holds the
+   * constructor kwargs.
+   */
   public ObjectNode toJson() {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
     o.set("model", model.toConstructorKwargs());
     o.put("lr", lr).put("min_lr", minLr);
     o.put("sched_constant_epochs", schedConstantEpochs).put("sched_end_epoch", schedEndEpoch);
     o.put("weight_decay", weightDecay).put("grad_clip", gradClip).put("ema_decay", emaDecay);
-    o.put("label_drop_prob", labelDropProb).put("batch_size", batchSize).put("seed", seed).put("epochs", epochs);
+    o.put("label_drop_prob", labelDropProb)
+        .put("batch_size", batchSize)
+        .put("seed", seed)
+        .put("epochs", epochs);
     return o;
   }
 
@@ -132,16 +163,19 @@ public record GeneratorTrainingConfig(
    */
   public static GeneratorTrainingConfig fromJson(JsonNode json) {
     if (json == null || !json.isObject()) {
-      throw new IllegalArgumentException("a generator training config must be a JSON object, got " + json);
+      throw new IllegalArgumentException(
+          "a generator training config must be a JSON object, got " + json);
     }
     for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       if (!KEYS.contains(k)) {
-        throw new IllegalArgumentException("unknown generator training key '" + k + "' (known: " + KEYS + ")");
+        throw new IllegalArgumentException(
+            "unknown generator training key '" + k + "' (known: " + KEYS + ")");
       }
     }
     if (!json.path("model").isObject()) {
-      throw new IllegalArgumentException("the generator training config needs 'model' (DiT constructor kwargs)");
+      throw new IllegalArgumentException(
+          "the generator training config needs 'model' (DiT constructor kwargs)");
     }
     Builder b = builder(DiTConfig.fromConstructorKwargs(json.get("model")));
     b.lr = number(json, "lr", b.lr);
@@ -213,7 +247,10 @@ public record GeneratorTrainingConfig(
       return this;
     }
 
-    /** The {@code --ditdh_sched} epochs: constant until {@code constantEpochs}, {@code minLr} from {@code endEpoch}. */
+    /**
+     * The {@code --ditdh_sched} epochs: constant until {@code constantEpochs}, {@code minLr} from
+     * {@code endEpoch}.
+     */
     public Builder schedule(double constantEpochs, double endEpoch) {
       schedConstantEpochs = constantEpochs;
       schedEndEpoch = endEpoch;
@@ -256,8 +293,19 @@ public record GeneratorTrainingConfig(
     }
 
     public GeneratorTrainingConfig build() {
-      return new GeneratorTrainingConfig(model, lr, minLr, schedConstantEpochs, schedEndEpoch, weightDecay, gradClip,
-          emaDecay, labelDropProb, batchSize, seed, epochs);
+      return new GeneratorTrainingConfig(
+          model,
+          lr,
+          minLr,
+          schedConstantEpochs,
+          schedEndEpoch,
+          weightDecay,
+          gradClip,
+          emaDecay,
+          labelDropProb,
+          batchSize,
+          seed,
+          epochs);
     }
   }
 }

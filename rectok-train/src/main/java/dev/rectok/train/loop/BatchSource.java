@@ -4,14 +4,14 @@ import java.util.Iterator;
 
 /**
  * Where a {@link TrainLoop} gets its batches: a deterministic, resumable sequence per epoch.
- * Implementations: {@link TensorBatches} (an in-memory dataset such as Fashion-MNIST) and
- * {@link LoaderBatches} (image folders and file lists through the threaded
- * {@link dev.rectok.train.data.DataLoader}).
+ * Implementations: {@link TensorBatches} (an in-memory dataset such as Fashion-MNIST) and {@link
+ * LoaderBatches} (image folders and file lists through the threaded {@link
+ * dev.rectok.train.data.DataLoader}).
  *
- * <p><b>Contract.</b> The batches of epoch {@code e} depend only on the source's seed and
- * {@code e}; a pass opened at a {@link Pass#position()} recorded earlier continues with exactly
- * the batches an uninterrupted pass would have produced next. <b>Threading:</b> one pass at a
- * time, from one thread.
+ * <p><b>Contract.</b> The batches of epoch {@code e} depend only on the source's seed and {@code
+ * e}; a pass opened at a {@link Pass#position()} recorded earlier continues with exactly the
+ * batches an uninterrupted pass would have produced next. <b>Threading:</b> one pass at a time,
+ * from one thread.
  */
 public interface BatchSource extends AutoCloseable {
 
@@ -21,7 +21,9 @@ public interface BatchSource extends AutoCloseable {
   /** Samples per batch. */
   int batchSize();
 
-  /** Opens epoch {@code epoch}, at its start ({@code position == null}) or where a pass left off. */
+  /**
+   * Opens epoch {@code epoch}, at its start ({@code position == null}) or where a pass left off.
+   */
   Pass open(int epoch, long[] position);
 
   /** One epoch's batches; the caller owns and closes each {@link Batch}. */

@@ -35,27 +35,35 @@ public final class Ema {
     Map<String, Parameter> live = model.namedParameters();
     Map<String, Parameter> ema = shadow.namedParameters();
     if (!live.keySet().equals(ema.keySet())) {
-      throw new IllegalArgumentException("EMA shadow has different parameters than the model: " + ema.keySet()
-          + " vs " + live.keySet());
+      throw new IllegalArgumentException(
+          "EMA shadow has different parameters than the model: "
+              + ema.keySet()
+              + " vs "
+              + live.keySet());
     }
     List<Tensor> s = new ArrayList<>();
     List<Tensor> l = new ArrayList<>();
-    live.forEach((name, p) -> {
-      if (p.requiresGrad()) {
-        s.add(ema.get(name).data());
-        l.add(p.data());
-      } else {
-        copied.add(new Tensor[] {ema.get(name).data(), p.data()});
-      }
-    });
+    live.forEach(
+        (name, p) -> {
+          if (p.requiresGrad()) {
+            s.add(ema.get(name).data());
+            l.add(p.data());
+          } else {
+            copied.add(new Tensor[] {ema.get(name).data(), p.data()});
+          }
+        });
     Map<String, Tensor> liveBuffers = model.namedBuffers();
-    shadow.namedBuffers().forEach((name, b) -> {
-      Tensor src = liveBuffers.get(name);
-      if (src == null) {
-        throw new IllegalArgumentException("EMA shadow buffer " + name + " has no counterpart in the model");
-      }
-      copied.add(new Tensor[] {b, src});
-    });
+    shadow
+        .namedBuffers()
+        .forEach(
+            (name, b) -> {
+              Tensor src = liveBuffers.get(name);
+              if (src == null) {
+                throw new IllegalArgumentException(
+                    "EMA shadow buffer " + name + " has no counterpart in the model");
+              }
+              copied.add(new Tensor[] {b, src});
+            });
     trainableShadow = s.toArray(Tensor[]::new);
     trainableLive = l.toArray(Tensor[]::new);
     shadow.requiresGrad_(false);

@@ -17,7 +17,8 @@ public final class LoaderBatches implements BatchSource {
   private final int batchSize;
   private final long seed;
   private final int workers;
-  private final dev.rectok.torch.distributed.DistributedSampler sampler; // issue 14; null: the whole dataset
+  private final dev.rectok.torch.distributed.DistributedSampler
+      sampler; // issue 14; null: the whole dataset
 
   /**
    * @param workers decoding threads (at least 1)
@@ -27,13 +28,18 @@ public final class LoaderBatches implements BatchSource {
   }
 
   /**
-   * Batches of this rank's shard (issue 14): the order of epoch {@code e} is
-   * {@code sampler.indices(e)}; null gives the whole dataset in the loader's permutation.
+   * Batches of this rank's shard (issue 14): the order of epoch {@code e} is {@code
+   * sampler.indices(e)}; null gives the whole dataset in the loader's permutation.
    */
-  public LoaderBatches(ImageDataset dataset, int batchSize, long seed, int workers,
+  public LoaderBatches(
+      ImageDataset dataset,
+      int batchSize,
+      long seed,
+      int workers,
       dev.rectok.torch.distributed.DistributedSampler sampler) {
     if (batchSize < 1 || batchSize > dataset.size()) {
-      throw new IllegalArgumentException("batch size must be in 1.." + dataset.size() + ", got " + batchSize);
+      throw new IllegalArgumentException(
+          "batch size must be in 1.." + dataset.size() + ", got " + batchSize);
     }
     if (workers < 1) {
       throw new IllegalArgumentException("workers must be >= 1, got " + workers);
@@ -57,7 +63,8 @@ public final class LoaderBatches implements BatchSource {
 
   @Override
   public Pass open(int epoch, long[] from) {
-    DataLoader.Builder b = DataLoader.builder(dataset).batchSize(batchSize).seed(seed).workers(workers).dropLast(true);
+    DataLoader.Builder b =
+        DataLoader.builder(dataset).batchSize(batchSize).seed(seed).workers(workers).dropLast(true);
     if (sampler != null) {
       b.order(sampler.indices(epoch));
     }

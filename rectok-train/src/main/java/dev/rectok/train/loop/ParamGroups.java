@@ -8,11 +8,11 @@ import java.util.List;
 
 /**
  * The reference's two AdamW parameter groups ({@code create_optimizer_and_scaler},
- * docs/training.md#optimizer): trainable parameters with weight decay, and those exempt from it — every parameter with
- * fewer than two dimensions or whose name contains one of {@link #NO_DECAY_SUBSTRINGS}. The
- * substring rule is kept verbatim, quirks included ({@code encoder.patch_embed.0.weight},
- * {@code mask_token} and {@code positional_embedding} get no decay). Frozen parameters are left
- * out.
+ * docs/training.md#optimizer): trainable parameters with weight decay, and those exempt from it —
+ * every parameter with fewer than two dimensions or whose name contains one of {@link
+ * #NO_DECAY_SUBSTRINGS}. The substring rule is kept verbatim, quirks included ({@code
+ * encoder.patch_embed.0.weight}, {@code mask_token} and {@code positional_embedding} get no decay).
+ * Frozen parameters are left out.
  *
  * <p>The one place that splits parameters into decay groups ({@link #split}). Which parameters are
  * exempt is an explicit {@link Exemption}: {@link #REFERENCE} for the reference's models (RecTok,
@@ -32,7 +32,9 @@ public final class ParamGroups {
     boolean exempt(String name, int dim);
   }
 
-  /** The reference's rule: rank below two, or a name containing one of {@link #NO_DECAY_SUBSTRINGS}. */
+  /**
+   * The reference's rule: rank below two, or a name containing one of {@link #NO_DECAY_SUBSTRINGS}.
+   */
   public static final Exemption REFERENCE = ParamGroups::noWeightDecay;
 
   /** Rank below two only (biases, norm scales): the SDK's classifiers and the demo teacher. */
@@ -66,14 +68,18 @@ public final class ParamGroups {
    * registration order, both at {@code lr}; the first has {@code weightDecay}, the second 0 and
    * holds the parameters {@code rule} exempts. Either may be empty, not both.
    */
-  public static List<ParamGroup> split(Module module, double lr, double weightDecay, Exemption rule) {
+  public static List<ParamGroup> split(
+      Module module, double lr, double weightDecay, Exemption rule) {
     List<Parameter> decay = new ArrayList<>();
     List<Parameter> noDecay = new ArrayList<>();
-    module.namedParameters().forEach((name, p) -> {
-      if (p.requiresGrad()) {
-        (rule.exempt(name, p.data().dim()) ? noDecay : decay).add(p);
-      }
-    });
+    module
+        .namedParameters()
+        .forEach(
+            (name, p) -> {
+              if (p.requiresGrad()) {
+                (rule.exempt(name, p.data().dim()) ? noDecay : decay).add(p);
+              }
+            });
     if (decay.isEmpty() && noDecay.isEmpty()) {
       throw new IllegalArgumentException("module has no trainable parameters");
     }

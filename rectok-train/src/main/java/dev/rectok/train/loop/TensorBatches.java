@@ -6,15 +6,15 @@ import dev.rectok.train.data.DataLoader;
 import java.util.NoSuchElementException;
 
 /**
- * Batches from an in-memory dataset (N, 1 or 3, H, W) in [−1, 1] with int64 labels (N): the
- * order of epoch {@code e} is {@link DataLoader#permutation}{@code (N, seed, e)} and sample
- * {@code i} is mirrored when {@link DataLoader#flipped}{@code (seed, e, i)} — the same laws as
- * the file-based loader, so a run does not change when its data moves from memory to files.
- * Single-channel images are expanded to RGB. The last incomplete batch is dropped.
+ * Batches from an in-memory dataset (N, 1 or 3, H, W) in [−1, 1] with int64 labels (N): the order
+ * of epoch {@code e} is {@link DataLoader#permutation}{@code (N, seed, e)} and sample {@code i} is
+ * mirrored when {@link DataLoader#flipped}{@code (seed, e, i)} — the same laws as the file-based
+ * loader, so a run does not change when its data moves from memory to files. Single-channel images
+ * are expanded to RGB. The last incomplete batch is dropped.
  *
  * <p><b>Ownership.</b> Borrows {@code images} and {@code labels} (the caller keeps them alive and
- * closes them after the source). Each returned {@link Batch} is new and owned by the caller.
- * One pass at a time, from one thread.
+ * closes them after the source). Each returned {@link Batch} is new and owned by the caller. One
+ * pass at a time, from one thread.
  */
 public final class TensorBatches implements BatchSource {
   private final Tensor images;
@@ -23,7 +23,8 @@ public final class TensorBatches implements BatchSource {
   private final long seed;
   private final boolean flips;
   private final int n;
-  private final dev.rectok.torch.distributed.DistributedSampler sampler; // issue 14; null: the whole dataset
+  private final dev.rectok.torch.distributed.DistributedSampler
+      sampler; // issue 14; null: the whole dataset
 
   /**
    * @param flips whether to apply the random horizontal flip (p = 0.5)
@@ -33,20 +34,30 @@ public final class TensorBatches implements BatchSource {
   }
 
   /**
-   * Batches of this rank's shard (issue 14): the order of epoch {@code e} is
-   * {@code sampler.indices(e)}; null gives the whole dataset in {@link DataLoader#permutation}.
+   * Batches of this rank's shard (issue 14): the order of epoch {@code e} is {@code
+   * sampler.indices(e)}; null gives the whole dataset in {@link DataLoader#permutation}.
    */
-  public TensorBatches(Tensor images, Tensor labels, int batchSize, long seed, boolean flips,
+  public TensorBatches(
+      Tensor images,
+      Tensor labels,
+      int batchSize,
+      long seed,
+      boolean flips,
       dev.rectok.torch.distributed.DistributedSampler sampler) {
     if (images.dim() != 4 || (images.size(1) != 1 && images.size(1) != 3)) {
-      throw new IllegalArgumentException("images must be (N, 1|3, H, W), got " + java.util.Arrays.toString(images.shape()));
+      throw new IllegalArgumentException(
+          "images must be (N, 1|3, H, W), got " + java.util.Arrays.toString(images.shape()));
     }
     if (labels.dim() != 1 || labels.size(0) != images.size(0)) {
-      throw new IllegalArgumentException("labels must be (N) with N = " + images.size(0) + ", got "
-          + java.util.Arrays.toString(labels.shape()));
+      throw new IllegalArgumentException(
+          "labels must be (N) with N = "
+              + images.size(0)
+              + ", got "
+              + java.util.Arrays.toString(labels.shape()));
     }
     if (batchSize < 1 || batchSize > images.size(0)) {
-      throw new IllegalArgumentException("batch size must be in 1.." + images.size(0) + ", got " + batchSize);
+      throw new IllegalArgumentException(
+          "batch size must be in 1.." + images.size(0) + ", got " + batchSize);
     }
     this.images = images;
     this.labels = labels;
@@ -56,7 +67,8 @@ public final class TensorBatches implements BatchSource {
     this.n = Math.toIntExact(images.size(0));
     this.sampler = sampler;
     if (sampler != null && sampler.size() != n) {
-      throw new IllegalArgumentException("the sampler covers " + sampler.size() + " samples, the data has " + n);
+      throw new IllegalArgumentException(
+          "the sampler covers " + sampler.size() + " samples, the data has " + n);
     }
   }
 
@@ -75,7 +87,8 @@ public final class TensorBatches implements BatchSource {
     int[] order = sampler == null ? DataLoader.permutation(n, seed, epoch) : sampler.indices(epoch);
     long start = position == null ? 0 : position[0];
     if (start < 0 || start > batchesPerEpoch()) {
-      throw new IllegalArgumentException("position " + start + " outside epoch of " + batchesPerEpoch() + " batches");
+      throw new IllegalArgumentException(
+          "position " + start + " outside epoch of " + batchesPerEpoch() + " batches");
     }
     return new Pass() {
       long next = start;

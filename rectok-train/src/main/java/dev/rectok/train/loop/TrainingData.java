@@ -12,10 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A training set as the trainers need it, whatever it is on disk: Fashion-MNIST IDX files (held
- * in memory, padded to the image size, see {@link FashionMnist#paddedImagesTensor}) or an
- * ImageNet-style folder or file list (decoded on worker threads with ADM crops). It hands out
- * the {@link BatchSource} (seeded shuffles and flips) and unflipped images by index (for latent
+ * A training set as the trainers need it, whatever it is on disk: Fashion-MNIST IDX files (held in
+ * memory, padded to the image size, see {@link FashionMnist#paddedImagesTensor}) or an
+ * ImageNet-style folder or file list (decoded on worker threads with ADM crops). It hands out the
+ * {@link BatchSource} (seeded shuffles and flips) and unflipped images by index (for latent
  * statistics and latent caches).
  *
  * <p><b>Ownership.</b> Owns the in-memory tensors and frees them in {@link #close}; batch sources
@@ -28,7 +28,8 @@ public final class TrainingData implements AutoCloseable {
   private final ImageDataset dataset;
   private final int size;
 
-  private TrainingData(String description, Tensor images, Tensor labels, ImageDataset dataset, int size) {
+  private TrainingData(
+      String description, Tensor images, Tensor labels, ImageDataset dataset, int size) {
     this.description = description;
     this.images = images;
     this.labels = labels;
@@ -37,8 +38,8 @@ public final class TrainingData implements AutoCloseable {
   }
 
   /**
-   * Opens {@code path}: a directory holding Fashion-MNIST's IDX files ({@code limit} caps the
-   * train split, negative for all), an image folder (one sub-folder per class) or a file list.
+   * Opens {@code path}: a directory holding Fashion-MNIST's IDX files ({@code limit} caps the train
+   * split, negative for all), an image folder (one sub-folder per class) or a file list.
    *
    * @throws IOException when nothing usable is there, with what was expected
    */
@@ -48,13 +49,26 @@ public final class TrainingData implements AutoCloseable {
       try (Scope s = Scope.open()) {
         Tensor x = fm.paddedImagesTensor(imageSize);
         Tensor y = fm.labelsTensor();
-        return new TrainingData("Fashion-MNIST train (" + fm.count() + " images, " + imageSize + "x" + imageSize
-            + ") from " + path, s.keep(x), s.keep(y), null, fm.count());
+        return new TrainingData(
+            "Fashion-MNIST train ("
+                + fm.count()
+                + " images, "
+                + imageSize
+                + "x"
+                + imageSize
+                + ") from "
+                + path,
+            s.keep(x),
+            s.keep(y),
+            null,
+            fm.count());
       }
     }
     if (!Files.exists(path)) {
-      throw new IOException(path + ": no such training data (expected a Fashion-MNIST IDX directory, an image folder or"
-          + " a file list)");
+      throw new IOException(
+          path
+              + ": no such training data (expected a Fashion-MNIST IDX directory, an image folder or"
+              + " a file list)");
     }
     ImageDataset d = ImageDataset.open(path, imageSize);
     if (d.size() == 0) {
@@ -73,12 +87,18 @@ public final class TrainingData implements AutoCloseable {
     return description;
   }
 
-  /** Seeded batches of {@code batchSize} with random flips; {@code workers} decode files (ignored in memory). */
+  /**
+   * Seeded batches of {@code batchSize} with random flips; {@code workers} decode files (ignored in
+   * memory).
+   */
   public BatchSource batches(int batchSize, long seed, int workers) {
     // issue 14: under data parallelism each rank reads its DistributedSampler shard
-    var sampler = dev.rectok.train.distributed.DataParallel.worldSize() > 1
-        ? dev.rectok.train.distributed.DataParallel.sampler(size, seed) : null;
-    return images != null ? new TensorBatches(images, labels, batchSize, seed, true, sampler)
+    var sampler =
+        dev.rectok.train.distributed.DataParallel.worldSize() > 1
+            ? dev.rectok.train.distributed.DataParallel.sampler(size, seed)
+            : null;
+    return images != null
+        ? new TensorBatches(images, labels, batchSize, seed, true, sampler)
         : new LoaderBatches(dataset, batchSize, seed, workers, sampler);
   }
 

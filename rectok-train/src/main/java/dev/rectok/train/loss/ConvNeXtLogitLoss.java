@@ -8,14 +8,14 @@ import dev.rectok.torch.nn.Module;
 import java.nio.file.Path;
 
 /**
- * The ConvNeXt term of RecTok's perceptual loss (docs/training.md#loss-terms, {@code PerceptualLoss} with
- * {@code "lpips-convnext_s-1.0-0.1"}): both images, in [0, 1], are resized to
+ * The ConvNeXt term of RecTok's perceptual loss (docs/training.md#loss-terms, {@code
+ * PerceptualLoss} with {@code "lpips-convnext_s-1.0-0.1"}): both images, in [0, 1], are resized to
  * {@code size}×{@code size} (bilinear, antialias, {@code align_corners=False}; 224 in the
- * reference), normalised with the ImageNet mean (0.485, 0.456, 0.406) and std
- * (0.229, 0.224, 0.225), classified by a frozen torchvision ConvNeXt (convnext_small in the
- * reference), and the loss is the MSE between the two logit vectors (mean over batch and
- * classes). The target image's logits are computed without autograd (the reference detaches the
- * target branch); gradients flow to the prediction only.
+ * reference), normalised with the ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224,
+ * 0.225), classified by a frozen torchvision ConvNeXt (convnext_small in the reference), and the
+ * loss is the MSE between the two logit vectors (mean over batch and classes). The target image's
+ * logits are computed without autograd (the reference detaches the target branch); gradients flow
+ * to the prediction only.
  *
  * <p>The classifier is frozen and always in eval mode ({@link #train} is ignored).
  *
@@ -64,7 +64,9 @@ public final class ConvNeXtLogitLoss extends Module {
       if (x.size(2) != size || x.size(3) != size) {
         x = F.interpolate(x, size, size, F.Interpolation.BILINEAR, false, true);
       }
-      x = x.sub(buffer("mean").to(x.dtype(), x.device())).div(buffer("std").to(x.dtype(), x.device()));
+      x =
+          x.sub(buffer("mean").to(x.dtype(), x.device()))
+              .div(buffer("std").to(x.dtype(), x.device()));
       return s.keep(model.forward(x));
     }
   }

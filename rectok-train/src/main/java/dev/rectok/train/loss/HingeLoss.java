@@ -4,8 +4,8 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 
 /**
- * The hinge GAN losses of taming-transformers / RecTok (docs/training.md#discriminator). Stateless; thread-safe.
- * Results belong to the caller (or the current scope).
+ * The hinge GAN losses of taming-transformers / RecTok (docs/training.md#discriminator). Stateless;
+ * thread-safe. Results belong to the caller (or the current scope).
  */
 public final class HingeLoss {
   private HingeLoss() {}

@@ -11,22 +11,22 @@ import java.nio.file.Path;
 
 /**
  * LPIPS with a VGG16 trunk (Zhang et al., the variant taming-transformers and RecTok use): the
- * inputs, in [−1, 1], are shifted and scaled by the ScalingLayer constants (shift
- * (−0.030, −0.088, −0.188), scale (0.458, 0.448, 0.450)); the five VGG16 taps relu1_2..relu5_3
- * of both images are normalised over channels ({@code x / (‖x‖₂ + 1e−10)}); their squared
- * difference goes through a 1x1 convolution without bias ({@code lin0..lin4.model.1.weight},
- * shape (1, C, 1, 1); {@code model.0} is the eval-mode dropout), is averaged over space, and the
- * five results are summed: one distance per sample, shape (B, 1, 1, 1).
+ * inputs, in [−1, 1], are shifted and scaled by the ScalingLayer constants (shift (−0.030, −0.088,
+ * −0.188), scale (0.458, 0.448, 0.450)); the five VGG16 taps relu1_2..relu5_3 of both images are
+ * normalised over channels ({@code x / (‖x‖₂ + 1e−10)}); their squared difference goes through a
+ * 1x1 convolution without bias ({@code lin0..lin4.model.1.weight}, shape (1, C, 1, 1); {@code
+ * model.0} is the eval-mode dropout), is averaged over space, and the five results are summed: one
+ * distance per sample, shape (B, 1, 1, 1).
  *
  * <p>State-dict keys: {@code net.features.N.*} (the VGG16 trunk) and {@code linK.model.1.weight}.
- * {@link #load} reads torchvision's {@code features.N.*} names from a vgg16 file and the LPIPS
- * head names from the LPIPS {@code vgg.pth} (both may be the same file).
+ * {@link #load} reads torchvision's {@code features.N.*} names from a vgg16 file and the LPIPS head
+ * names from the LPIPS {@code vgg.pth} (both may be the same file).
  *
- * <p>The network is frozen and always in eval mode ({@link #train} is ignored): no gradient
- * reaches its parameters, but the distance is differentiable with respect to both inputs.
+ * <p>The network is frozen and always in eval mode ({@link #train} is ignored): no gradient reaches
+ * its parameters, but the distance is differentiable with respect to both inputs.
  *
- * <p><b>Ownership and threading.</b> Owns its parameters. After loading, concurrent
- * {@link #forward} calls are safe; results belong to the caller (or the current scope).
+ * <p><b>Ownership and threading.</b> Owns its parameters. After loading, concurrent {@link
+ * #forward} calls are safe; results belong to the caller (or the current scope).
  */
 public final class LPIPS extends Module {
   private static final double[] SHIFT = {-0.030, -0.088, -0.188};
@@ -41,9 +41,18 @@ public final class LPIPS extends Module {
     net = registerModule("net", new Vgg16Features());
     for (int k = 0; k < lins.length; k++) {
       ModuleDict<Module> lin = new ModuleDict<>();
-      Sequential model = new Sequential(new Identity(),
-          new Conv2d(Vgg16Features.TAP_CHANNELS[k], 1, new long[] {1, 1}, new long[] {1, 1}, new long[] {0, 0},
-              new long[] {1, 1}, 1, false));
+      Sequential model =
+          new Sequential(
+              new Identity(),
+              new Conv2d(
+                  Vgg16Features.TAP_CHANNELS[k],
+                  1,
+                  new long[] {1, 1},
+                  new long[] {1, 1},
+                  new long[] {0, 0},
+                  new long[] {1, 1},
+                  1,
+                  false));
       lin.put("model", model);
       lins[k] = (Conv2d) model.get(1);
       registerModule("lin" + k, lin);
@@ -60,9 +69,15 @@ public final class LPIPS extends Module {
    * safetensors or .pth. Other keys in the files are ignored; missing ones throw.
    */
   public LPIPS load(Path vggFile, Path linFile) {
-    WeightFiles.load(this, vggFile, k -> k.startsWith("features.") ? "net." + k : null,
+    WeightFiles.load(
+        this,
+        vggFile,
+        k -> k.startsWith("features.") ? "net." + k : null,
         k -> k.startsWith("net."));
-    WeightFiles.load(this, linFile, k -> k.matches("lin[0-4]\\.model\\.1\\.weight") ? k : null,
+    WeightFiles.load(
+        this,
+        linFile,
+        k -> k.matches("lin[0-4]\\.model\\.1\\.weight") ? k : null,
         k -> k.startsWith("lin"));
     return this;
   }
@@ -78,9 +93,7 @@ public final class LPIPS extends Module {
     return super.train(false);
   }
 
-  /**
-   * Per-sample distance (B, 1, 1, 1) between two (B, 3, H, W) batches in [−1, 1] (H, W ≥ 16).
-   */
+  /** Per-sample distance (B, 1, 1, 1) between two (B, 3, H, W) batches in [−1, 1] (H, W ≥ 16). */
   public Tensor forward(Tensor x, Tensor y) {
     try (Scope s = Scope.open()) {
       Tensor shift = buffer("shift").to(x.dtype(), x.device());

@@ -14,20 +14,20 @@ import java.nio.file.Path;
 
 /**
  * The PatchGAN discriminator of taming-transformers ({@code NLayerDiscriminator},
- * docs/training.md#discriminator): {@code main} is an {@code nn.Sequential} of conv 4x4 stride 2 (bias) + LeakyReLU 0.2,
- * then {@code nLayers − 1} blocks of conv 4x4 stride 2 (no bias) + BatchNorm2d + LeakyReLU 0.2
- * with channels {@code ndf·min(2^n, 8)}, one more such block with stride 1, and a final conv
- * 4x4 stride 1 to one channel (bias); every conv has padding 1. Keys are {@code main.N.*}
- * exactly as taming's (ndf 64, 3 layers: convs at 0, 2, 5, 8, 11, BatchNorms at 3, 6, 9).
- * The output is a map of patch logits (B, 1, H', W').
+ * docs/training.md#discriminator): {@code main} is an {@code nn.Sequential} of conv 4x4 stride 2
+ * (bias) + LeakyReLU 0.2, then {@code nLayers − 1} blocks of conv 4x4 stride 2 (no bias) +
+ * BatchNorm2d + LeakyReLU 0.2 with channels {@code ndf·min(2^n, 8)}, one more such block with
+ * stride 1, and a final conv 4x4 stride 1 to one channel (bias); every conv has padding 1. Keys are
+ * {@code main.N.*} exactly as taming's (ndf 64, 3 layers: convs at 0, 2, 5, 8, 11, BatchNorms at 3,
+ * 6, 9). The output is a map of patch logits (B, 1, H', W').
  *
  * <p>Initialisation follows taming's {@code weights_init}: conv weights N(0, 0.02) (conv biases
- * keep PyTorch's default init), BatchNorm weights N(1, 0.02) and biases 0. The module is
- * created in training mode; as in the reference, keep it there (BatchNorm uses batch statistics
- * and updates its running ones on every forward).
+ * keep PyTorch's default init), BatchNorm weights N(1, 0.02) and biases 0. The module is created in
+ * training mode; as in the reference, keep it there (BatchNorm uses batch statistics and updates
+ * its running ones on every forward).
  *
- * <p><b>Ownership and threading.</b> Owns its parameters and buffers. Training forwards mutate
- * the BatchNorm buffers: use from one thread at a time.
+ * <p><b>Ownership and threading.</b> Owns its parameters and buffers. Training forwards mutate the
+ * BatchNorm buffers: use from one thread at a time.
  */
 public final class PatchGanDiscriminator extends UnaryModule {
   private final Sequential main;
@@ -59,7 +59,14 @@ public final class PatchGanDiscriminator extends UnaryModule {
   }
 
   private static Conv2d conv(long in, long out, long stride, boolean bias) {
-    return new Conv2d(in, out, new long[] {4, 4}, new long[] {stride, stride}, new long[] {1, 1}, new long[] {1, 1}, 1,
+    return new Conv2d(
+        in,
+        out,
+        new long[] {4, 4},
+        new long[] {stride, stride},
+        new long[] {1, 1},
+        new long[] {1, 1},
+        1,
         bias);
   }
 

@@ -15,14 +15,14 @@ import java.util.Map;
 
 /**
  * A {@link FeatureTeacher} that reads features computed beforehand from safetensors shards, so a
- * large run need not hold the teacher model in memory. Each shard holds tensors named
- * {@code features.<sampleIndex>}, each (N, D); any number of shards may be given and an index
- * may live in any of them (an index present in two shards is an error). Other tensor names are
- * ignored. Features are returned as float32 on the images' device; the pixels are not used.
+ * large run need not hold the teacher model in memory. Each shard holds tensors named {@code
+ * features.<sampleIndex>}, each (N, D); any number of shards may be given and an index may live in
+ * any of them (an index present in two shards is an error). Other tensor names are ignored.
+ * Features are returned as float32 on the images' device; the pixels are not used.
  *
  * <p><b>Ownership.</b> The teacher keeps the shards memory-mapped until {@link #close}.
- * <b>Threading.</b> {@link #features} may be called from several threads at once; it must not
- * race with {@link #close}.
+ * <b>Threading.</b> {@link #features} may be called from several threads at once; it must not race
+ * with {@link #close}.
  */
 public final class PrecomputedTeacher implements FeatureTeacher {
   /** Prefix of the tensor names. */
@@ -54,8 +54,8 @@ public final class PrecomputedTeacher implements FeatureTeacher {
           }
           SafeTensorsFile prev = byIndex.putIfAbsent(index, f);
           if (prev != null) {
-            throw new IllegalArgumentException("sample " + index + " has features in both " + prev.path()
-                + " and " + p);
+            throw new IllegalArgumentException(
+                "sample " + index + " has features in both " + prev.path() + " and " + p);
           }
         }
       }
@@ -78,8 +78,8 @@ public final class PrecomputedTeacher implements FeatureTeacher {
   @Override
   public Tensor features(Tensor images, long[] sampleIndices) {
     if (images != null && images.size(0) != sampleIndices.length) {
-      throw new IllegalArgumentException("batch of " + images.size(0) + " images but " + sampleIndices.length
-          + " sample indices");
+      throw new IllegalArgumentException(
+          "batch of " + images.size(0) + " images but " + sampleIndices.length + " sample indices");
     }
     try (Scope s = Scope.open()) {
       Tensor[] rows = new Tensor[sampleIndices.length];
@@ -87,15 +87,26 @@ public final class PrecomputedTeacher implements FeatureTeacher {
       for (int i = 0; i < sampleIndices.length; i++) {
         SafeTensorsFile f = byIndex.get(sampleIndices[i]);
         if (f == null) {
-          throw new IllegalArgumentException("no precomputed teacher features for sample " + sampleIndices[i]
-              + " in " + shards.size() + " shard(s) (" + byIndex.size() + " samples indexed)");
+          throw new IllegalArgumentException(
+              "no precomputed teacher features for sample "
+                  + sampleIndices[i]
+                  + " in "
+                  + shards.size()
+                  + " shard(s) ("
+                  + byIndex.size()
+                  + " samples indexed)");
         }
         HostTensor h = f.get(PREFIX + sampleIndices[i]);
         if (shape == null) {
           shape = h.shape();
         } else if (!java.util.Arrays.equals(shape, h.shape())) {
-          throw new IllegalArgumentException("features of sample " + sampleIndices[i] + " have shape "
-              + java.util.Arrays.toString(h.shape()) + ", others " + java.util.Arrays.toString(shape));
+          throw new IllegalArgumentException(
+              "features of sample "
+                  + sampleIndices[i]
+                  + " have shape "
+                  + java.util.Arrays.toString(h.shape())
+                  + ", others "
+                  + java.util.Arrays.toString(shape));
         }
         rows[i] = Tensor.fromHost(h).to(DType.FLOAT32);
       }

@@ -10,12 +10,12 @@ import dev.rectok.torch.nn.Sequential;
 import java.nio.file.Path;
 
 /**
- * The convolutional trunk of torchvision's {@code vgg16} up to {@code relu5_3}: {@code features}
- * is the same {@code nn.Sequential} of 30 layers (indices 0..29), so the state-dict keys are
+ * The convolutional trunk of torchvision's {@code vgg16} up to {@code relu5_3}: {@code features} is
+ * the same {@code nn.Sequential} of 30 layers (indices 0..29), so the state-dict keys are
  * torchvision's {@code features.N.weight} / {@code features.N.bias} for the thirteen 3x3
- * convolutions at N = 0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28 (ReLUs and 2x2 max pools
- * sit at the other indices and have no weights). {@link #taps} returns the five activations
- * LPIPS compares: relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 (indices 3, 8, 15, 22, 29).
+ * convolutions at N = 0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28 (ReLUs and 2x2 max pools sit
+ * at the other indices and have no weights). {@link #taps} returns the five activations LPIPS
+ * compares: relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 (indices 3, 8, 15, 22, 29).
  *
  * <p><b>Ownership and threading.</b> The module owns its parameters (see {@link Module}).
  * Concurrent {@link #taps} calls are safe once loading is done.
@@ -23,10 +23,13 @@ import java.nio.file.Path;
 public final class Vgg16Features extends Module {
   /** Output channels of each of the 13 convolutions, in order. */
   static final long[] CHANNELS = {64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512};
+
   /** Channels of the five taps. */
   public static final long[] TAP_CHANNELS = {64, 128, 256, 512, 512};
+
   /** {@code features} indices of the tapped ReLUs. */
   private static final int[] TAP_INDEX = {3, 8, 15, 22, 29};
+
   private static final int[] BLOCK_SIZES = {2, 2, 3, 3, 3};
 
   private final Sequential features;
@@ -56,8 +59,8 @@ public final class Vgg16Features extends Module {
   }
 
   /**
-   * The five ReLU activations relu1_2 .. relu5_3 of an (B, 3, H, W) input (H, W at least 16);
-   * each is owned by the caller (or the enclosing scope).
+   * The five ReLU activations relu1_2 .. relu5_3 of an (B, 3, H, W) input (H, W at least 16); each
+   * is owned by the caller (or the enclosing scope).
    */
   public Tensor[] taps(Tensor x) {
     Tensor[] out = new Tensor[TAP_INDEX.length];

@@ -15,20 +15,21 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Linear-probe accuracy: how linearly separable the classes are in a feature space. One
- * {@link Linear} layer {@code logits = x̂ W ᵀ + b} is trained on the train split with softmax
+ * Linear-probe accuracy: how linearly separable the classes are in a feature space. One {@link
+ * Linear} layer {@code logits = x̂ W ᵀ + b} is trained on the train split with softmax
  * cross-entropy and {@link AdamW} (weight decay on {@code W} only), then scored on the test split.
  *
- * <p>Features are standardised with the <b>train</b> statistics first,
- * {@code x̂ = (x − μ_train) / max(σ_train, 1e-6)} (population σ per dimension; the floor keeps
- * constant dimensions, e.g. always-black border pixels, at 0), and the same transform is applied
- * to the test split, so no test information leaks into training and the optimiser sees
- * well-conditioned inputs whatever the feature scale.
+ * <p>Features are standardised with the <b>train</b> statistics first, {@code x̂ = (x − μ_train) /
+ * max(σ_train, 1e-6)} (population σ per dimension; the floor keeps constant dimensions, e.g.
+ * always-black border pixels, at 0), and the same transform is applied to the test split, so no
+ * test information leaks into training and the optimiser sees well-conditioned inputs whatever the
+ * feature scale.
  *
  * <p>Deterministic for a given {@link Config#seed()} on CPU: the seed drives the weight
  * initialisation and the mini-batch order. Runs on the features' device, with gradients enabled
- * whatever the caller's {@link GradMode} (features extracted under inference mode are fine). Stateless and
- * thread-safe (each call builds its own model); the caller keeps ownership of all tensors passed.
+ * whatever the caller's {@link GradMode} (features extracted under inference mode are fine).
+ * Stateless and thread-safe (each call builds its own model); the caller keeps ownership of all
+ * tensors passed.
  */
 public final class LinearProbe {
   private LinearProbe() {}
@@ -74,21 +75,24 @@ public final class LinearProbe {
   public record Result(double testAccuracy, double trainAccuracy, int epochs, double finalLoss) {}
 
   /**
-   * Trains on ({@code trainX} (N, D) floating, {@code trainY} int64 (N)) and scores on
-   * ({@code testX} (M, D), {@code testY} int64 (M)). Labels must lie in {@code [0, C)} where
-   * {@code C} is one more than the largest label in either split.
+   * Trains on ({@code trainX} (N, D) floating, {@code trainY} int64 (N)) and scores on ({@code
+   * testX} (M, D), {@code testY} int64 (M)). Labels must lie in {@code [0, C)} where {@code C} is
+   * one more than the largest label in either split.
    */
   public static Result fit(Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, Config cfg) {
     Objects.requireNonNull(cfg, "cfg");
     checkSplit("train", trainX, trainY);
     checkSplit("test", testX, testY);
     if (trainX.size(1) != testX.size(1)) {
-      throw new IllegalArgumentException("train and test feature dimensions differ: " + trainX.size(1) + " vs "
-          + testX.size(1));
+      throw new IllegalArgumentException(
+          "train and test feature dimensions differ: " + trainX.size(1) + " vs " + testX.size(1));
     }
     if (!trainX.device().equals(testX.device())) {
-      throw new IllegalArgumentException("train and test splits are on different devices: " + trainX.device() + " vs "
-          + testX.device());
+      throw new IllegalArgumentException(
+          "train and test splits are on different devices: "
+              + trainX.device()
+              + " vs "
+              + testX.device());
     }
     if (trainX.size(0) < 2) {
       throw new IllegalArgumentException("need at least 2 training samples");
@@ -99,7 +103,8 @@ public final class LinearProbe {
     long batch = cfg.batchSize() == 0 ? n : Math.min(cfg.batchSize(), n);
     long perEpoch = (n + batch - 1) / batch;
     Device device = trainX.device();
-    // grad mode explicitly on: callers often hold features made (and a guard opened) under inference mode
+    // grad mode explicitly on: callers often hold features made (and a guard opened) under
+    // inference mode
     try (GradMode grad = GradMode.enableGrad();
         Scope outer = Scope.open();
         TorchGenerator gen = TorchGenerator.cpu(cfg.seed());
@@ -109,11 +114,14 @@ public final class LinearProbe {
         model.to(null, device);
       }
       Tensor mu = trainX.to(DType.FLOAT32).mean(new long[] {0}, true);
-      Tensor sigma = trainX.to(DType.FLOAT32).var(new long[] {0}, 0, true).sqrt().clamp(1e-6, Float.MAX_VALUE);
+      Tensor sigma =
+          trainX.to(DType.FLOAT32).var(new long[] {0}, 0, true).sqrt().clamp(1e-6, Float.MAX_VALUE);
       Tensor xTrain = trainX.to(DType.FLOAT32).sub(mu).div(sigma);
       Tensor xTest = testX.to(DType.FLOAT32).sub(mu).div(sigma);
-      List<ParamGroup> groups = List.of(new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
-          new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
+      List<ParamGroup> groups =
+          List.of(
+              new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
+              new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
       double lastLoss = Double.NaN;
       try (AdamW opt = new AdamW(groups)) {
         for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
@@ -123,7 +131,9 @@ public final class LinearProbe {
             for (long b = 0; b < perEpoch; b++) {
               try (Scope step = Scope.open()) {
                 Tensor idx = order.narrow(0, b * batch, Math.min(batch, n - b * batch));
-                Tensor loss = F.crossEntropy(model.forward(xTrain.indexSelect(0, idx)), trainY.indexSelect(0, idx));
+                Tensor loss =
+                    F.crossEntropy(
+                        model.forward(xTrain.indexSelect(0, idx)), trainY.indexSelect(0, idx));
                 model.zeroGrad();
                 loss.backward();
                 opt.step();
@@ -134,7 +144,8 @@ public final class LinearProbe {
           lastLoss = sum / perEpoch;
         }
       }
-      return new Result(accuracy(model, xTest, testY), accuracy(model, xTrain, trainY), cfg.epochs(), lastLoss);
+      return new Result(
+          accuracy(model, xTest, testY), accuracy(model, xTrain, trainY), cfg.epochs(), lastLoss);
     }
   }
 
@@ -142,20 +153,30 @@ public final class LinearProbe {
     return dev.rectok.train.classifier.ClassifierTrainer.accuracy(model::forward, x, y);
   }
 
-
   private static void checkSplit(String name, Tensor x, Tensor y) {
     Objects.requireNonNull(x, name + " features");
     Objects.requireNonNull(y, name + " labels");
     if (x.dim() != 2 || x.size(0) < 1 || x.size(1) < 1 || !x.dtype().isFloatingPoint()) {
-      throw new IllegalArgumentException(name + " features must be floating (N, D), got " + x.dtype() + " "
-          + Arrays.toString(x.shape()));
+      throw new IllegalArgumentException(
+          name
+              + " features must be floating (N, D), got "
+              + x.dtype()
+              + " "
+              + Arrays.toString(x.shape()));
     }
     if (y.dim() != 1 || y.size(0) != x.size(0) || y.dtype() != DType.INT64) {
-      throw new IllegalArgumentException(name + " labels must be int64 (" + x.size(0) + "), got " + y.dtype() + " "
-          + Arrays.toString(y.shape()));
+      throw new IllegalArgumentException(
+          name
+              + " labels must be int64 ("
+              + x.size(0)
+              + "), got "
+              + y.dtype()
+              + " "
+              + Arrays.toString(y.shape()));
     }
     if (!y.device().equals(x.device())) {
-      throw new IllegalArgumentException(name + " labels are on " + y.device() + " but features on " + x.device());
+      throw new IllegalArgumentException(
+          name + " labels are on " + y.device() + " but features on " + x.device());
     }
   }
 

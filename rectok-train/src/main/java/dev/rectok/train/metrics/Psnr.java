@@ -16,13 +16,14 @@ import java.util.Objects;
  *   PSNR_i = 10 · log10(1 / max(mse_i, 1e-10))      PSNR = (1/B) Σ_i PSNR_i
  * </pre>
  *
- * Identical images would give +∞; the MSE is floored at {@link #MIN_MSE} so they score
- * {@link #MAX_DB} (100 dB) and the mean stays finite. The arithmetic is done in float64 on the
- * batches' device. Stateless and thread-safe; the caller keeps ownership of the tensors passed.
+ * Identical images would give +∞; the MSE is floored at {@link #MIN_MSE} so they score {@link
+ * #MAX_DB} (100 dB) and the mean stays finite. The arithmetic is done in float64 on the batches'
+ * device. Stateless and thread-safe; the caller keeps ownership of the tensors passed.
  */
 public final class Psnr {
   /** Floor on the per-image MSE, so identical images give {@link #MAX_DB} instead of +∞. */
   public static final double MIN_MSE = 1e-10;
+
   /** The PSNR of identical images: {@code 10·log10(1/MIN_MSE)} = 100 dB. */
   public static final double MAX_DB = 100.0;
 
@@ -33,11 +34,15 @@ public final class Psnr {
     Objects.requireNonNull(a, "a");
     Objects.requireNonNull(b, "b");
     if (!Arrays.equals(a.shape(), b.shape())) {
-      throw new IllegalArgumentException("image batches differ in shape: " + Arrays.toString(a.shape()) + " vs "
-          + Arrays.toString(b.shape()));
+      throw new IllegalArgumentException(
+          "image batches differ in shape: "
+              + Arrays.toString(a.shape())
+              + " vs "
+              + Arrays.toString(b.shape()));
     }
     if (a.dim() < 2 || a.size(0) < 1 || a.numel() == 0) {
-      throw new IllegalArgumentException("expected a non-empty batch (B, ...) , got " + Arrays.toString(a.shape()));
+      throw new IllegalArgumentException(
+          "expected a non-empty batch (B, ...) , got " + Arrays.toString(a.shape()));
     }
     double[] mse;
     try (Scope s = Scope.open()) {
@@ -61,8 +66,8 @@ public final class Psnr {
 
   /**
    * Mean PSNR over a split processed in batches: {@link #add} each pair of batches, then read
-   * {@link #mean()} (the mean over all images, not over batches). Not thread-safe; holds no
-   * native memory.
+   * {@link #mean()} (the mean over all images, not over batches). Not thread-safe; holds no native
+   * memory.
    */
   public static final class Accumulator {
     private double sum;

@@ -17,13 +17,14 @@ import java.util.List;
 
 /**
  * The demo's metrics, computed by SDK code on Fashion-MNIST:
+ *
  * <ul>
  *   <li>reconstruction PSNR of the tokenizer (posterior mode) on test images;
  *   <li>linear-probe accuracy on the latents: a linear classifier trained on train-split latents
  *       (posterior mode, channel-normalized, flattened), scored on test latents;
- *   <li>a domain FID between generated and real test images in the teacher's pooled feature
- *       space (Fréchet distance with an exact symmetric matrix square root), for unguided and
- *       AutoGuided sampling. It is not Inception FID and not comparable to published numbers.
+ *   <li>a domain FID between generated and real test images in the teacher's pooled feature space
+ *       (Fréchet distance with an exact symmetric matrix square root), for unguided and AutoGuided
+ *       sampling. It is not Inception FID and not comparable to published numbers.
  * </ul>
  *
  * <p><b>Ownership and threading.</b> Borrows the models; every tensor it makes is freed before it
@@ -35,19 +36,37 @@ public final class DemoEvaluation {
   /**
    * How much to evaluate.
    *
-   * @param testImages     test images for PSNR and as the real side of the FID
-   * @param probeTrain     train images whose latents train the linear probe
+   * @param testImages test images for PSNR and as the real side of the FID
+   * @param probeTrain train images whose latents train the linear probe
    * @param generatedPerClass images generated per class for each FID
-   * @param gridPoints     sampler grid points (steps + 1)
-   * @param guidanceScale  AutoGuidance weight
-   * @param seed           sampling seed
+   * @param gridPoints sampler grid points (steps + 1)
+   * @param guidanceScale AutoGuidance weight
+   * @param seed sampling seed
    */
-  public record Options(int testImages, int probeTrain, int generatedPerClass, int gridPoints, double guidanceScale,
+  public record Options(
+      int testImages,
+      int probeTrain,
+      int generatedPerClass,
+      int gridPoints,
+      double guidanceScale,
       long seed) {
     public Options {
-      if (testImages < 10 || probeTrain < 10 || generatedPerClass < 1 || gridPoints < 2 || !(guidanceScale >= 0)) {
-        throw new IllegalArgumentException("invalid evaluation options " + testImages + "/" + probeTrain + "/"
-            + generatedPerClass + "/" + gridPoints + "/" + guidanceScale);
+      if (testImages < 10
+          || probeTrain < 10
+          || generatedPerClass < 1
+          || gridPoints < 2
+          || !(guidanceScale >= 0)) {
+        throw new IllegalArgumentException(
+            "invalid evaluation options "
+                + testImages
+                + "/"
+                + probeTrain
+                + "/"
+                + generatedPerClass
+                + "/"
+                + gridPoints
+                + "/"
+                + guidanceScale);
       }
     }
 
@@ -73,29 +92,44 @@ public final class DemoEvaluation {
      */
     public static Options quick() {
       Options d = demo();
-      return new Options(QUICK_TEST_IMAGES, QUICK_PROBE_TRAIN, QUICK_GENERATED_PER_CLASS, QUICK_GRID_POINTS,
-          d.guidanceScale(), d.seed());
+      return new Options(
+          QUICK_TEST_IMAGES,
+          QUICK_PROBE_TRAIN,
+          QUICK_GENERATED_PER_CLASS,
+          QUICK_GRID_POINTS,
+          d.guidanceScale(),
+          d.seed());
     }
   }
 
   /**
    * The measured values.
    *
-   * @param psnr              mean reconstruction PSNR (dB)
-   * @param probeAccuracy     linear-probe test accuracy on latents
+   * @param psnr mean reconstruction PSNR (dB)
+   * @param probeAccuracy linear-probe test accuracy on latents
    * @param pixelProbeAccuracy the same probe on raw pixels, for scale
-   * @param fidUnguided       domain FID of unguided samples
-   * @param fidAutoGuided     domain FID of AutoGuided samples (NaN without a guide)
-   * @param fidRealVsReal     domain FID between two halves of the real test images: the noise floor
-   * @param teacherAccuracy   the teacher classifier's test accuracy (whose features the FID uses)
+   * @param fidUnguided domain FID of unguided samples
+   * @param fidAutoGuided domain FID of AutoGuided samples (NaN without a guide)
+   * @param fidRealVsReal domain FID between two halves of the real test images: the noise floor
+   * @param teacherAccuracy the teacher classifier's test accuracy (whose features the FID uses)
    */
-  public record Metrics(double psnr, double probeAccuracy, double pixelProbeAccuracy, double fidUnguided,
-      double fidAutoGuided, double fidRealVsReal, double teacherAccuracy) {}
+  public record Metrics(
+      double psnr,
+      double probeAccuracy,
+      double pixelProbeAccuracy,
+      double fidUnguided,
+      double fidAutoGuided,
+      double fidRealVsReal,
+      double teacherAccuracy) {}
 
   /** Test images (N, 3, 32, 32) in [−1, 1]; owned by the caller. */
   public static Tensor rgb(FashionMnist split) {
     try (Scope s = Scope.open()) {
-      return s.keep(split.paddedImagesTensor(FashionMnistModels.IMAGE_SIZE).expand(-1, 3, -1, -1).contiguous());
+      return s.keep(
+          split
+              .paddedImagesTensor(FashionMnistModels.IMAGE_SIZE)
+              .expand(-1, 3, -1, -1)
+              .contiguous());
     }
   }
 
@@ -124,9 +158,17 @@ public final class DemoEvaluation {
     }
   }
 
-  /** {@code perClass} generated images of every class, (10·perClass, 3, 32, 32) in [−1, 1], class-major. */
-  public static Tensor generate(dev.rectok.api.Generator gen, RecTokTokenizer tok, int perClass, GenerateOptions o,
-      long seed, Progress progress) {
+  /**
+   * {@code perClass} generated images of every class, (10·perClass, 3, 32, 32) in [−1, 1],
+   * class-major.
+   */
+  public static Tensor generate(
+      dev.rectok.api.Generator gen,
+      RecTokTokenizer tok,
+      int perClass,
+      GenerateOptions o,
+      long seed,
+      Progress progress) {
     int classes = FashionMnist.CLASSES.size();
     long[] labels = new long[classes * perClass];
     for (int i = 0; i < labels.length; i++) {
@@ -142,15 +184,25 @@ public final class DemoEvaluation {
   /** Images per teacher forward in the domain FID. */
   private static final int FID_BATCH = 500;
 
-  /** Teacher-feature Fréchet distance between two image sets ({@link DomainFid} on pooled features). */
+  /**
+   * Teacher-feature Fréchet distance between two image sets ({@link DomainFid} on pooled features).
+   */
   public static double domainFid(VitTeacher teacher, Tensor a, Tensor b) {
     return DomainFid.distance(teacher::pooledFeatures, a, b, FID_BATCH);
   }
 
   /** Every metric; see the class comment. */
-  public static Metrics evaluate(RecTokTokenizer tok, dev.rectok.api.Generator gen, boolean hasGuide,
-      VitTeacher teacher, FashionMnist train, FashionMnist test, Options o, Progress progress) {
-    return evaluate(tok, gen, hasGuide, teacher, train, test, o, dev.rectok.api.Precision.FP32, progress);
+  public static Metrics evaluate(
+      RecTokTokenizer tok,
+      dev.rectok.api.Generator gen,
+      boolean hasGuide,
+      VitTeacher teacher,
+      FashionMnist train,
+      FashionMnist test,
+      Options o,
+      Progress progress) {
+    return evaluate(
+        tok, gen, hasGuide, teacher, train, test, o, dev.rectok.api.Precision.FP32, progress);
   }
 
   // --- issue 13: precision ---
@@ -158,8 +210,15 @@ public final class DemoEvaluation {
    * Every metric, sampling in {@code precision} (the tokenizer runs in the precision it was opened
    * with; the teacher, the FID's feature extractor, always in float32).
    */
-  public static Metrics evaluate(RecTokTokenizer tok, dev.rectok.api.Generator gen, boolean hasGuide,
-      VitTeacher teacher, FashionMnist train, FashionMnist test, Options o, dev.rectok.api.Precision precision,
+  public static Metrics evaluate(
+      RecTokTokenizer tok,
+      dev.rectok.api.Generator gen,
+      boolean hasGuide,
+      VitTeacher teacher,
+      FashionMnist train,
+      FashionMnist test,
+      Options o,
+      dev.rectok.api.Precision precision,
       Progress progress) {
     try (Scope s = Scope.open()) {
       Tensor testX = rgb(test);
@@ -174,24 +233,49 @@ public final class DemoEvaluation {
       progress.update(1, String.format("PSNR %.2f dB", psnr));
       int m = (int) Math.min(o.probeTrain(), trainX.size(0));
       LinearProbe.Config probe = LinearProbe.Config.defaults().withSeed(o.seed());
-      double probeAcc = LinearProbe.fit(latentFeatures(tok, trainX.narrow(0, 0, m), 500), trainY.narrow(0, 0, m),
-          latentFeatures(tok, evalX, 500), evalY, probe).testAccuracy();
-      double pixelAcc = LinearProbe.fit(trainX.narrow(0, 0, m).narrow(1, 0, 1).flatten(1, -1),
-          trainY.narrow(0, 0, m), evalX.narrow(1, 0, 1).flatten(1, -1), evalY, probe).testAccuracy();
+      double probeAcc =
+          LinearProbe.fit(
+                  latentFeatures(tok, trainX.narrow(0, 0, m), 500),
+                  trainY.narrow(0, 0, m),
+                  latentFeatures(tok, evalX, 500),
+                  evalY,
+                  probe)
+              .testAccuracy();
+      double pixelAcc =
+          LinearProbe.fit(
+                  trainX.narrow(0, 0, m).narrow(1, 0, 1).flatten(1, -1),
+                  trainY.narrow(0, 0, m),
+                  evalX.narrow(1, 0, 1).flatten(1, -1),
+                  evalY,
+                  probe)
+              .testAccuracy();
       progress.update(2, String.format("probe %.3f (pixels %.3f)", probeAcc, pixelAcc));
-      GenerateOptions plain = GenerateOptions.builder().gridPoints(o.gridPoints()).precision(precision).build();
-      double fidPlain = domainFid(teacher, generate(gen, tok, o.generatedPerClass(), plain, o.seed(), Progress.NONE),
-          evalX);
+      GenerateOptions plain =
+          GenerateOptions.builder().gridPoints(o.gridPoints()).precision(precision).build();
+      double fidPlain =
+          domainFid(
+              teacher,
+              generate(gen, tok, o.generatedPerClass(), plain, o.seed(), Progress.NONE),
+              evalX);
       progress.update(3, String.format("FID unguided %.2f", fidPlain));
       double fidGuided = Double.NaN;
       if (hasGuide) {
-        GenerateOptions guided = GenerateOptions.builder().gridPoints(o.gridPoints())
-            .guidance(GenerateOptions.GuidanceKind.AUTOGUIDANCE, o.guidanceScale()).precision(precision).build();
-        fidGuided = domainFid(teacher, generate(gen, tok, o.generatedPerClass(), guided, o.seed(), Progress.NONE), evalX);
+        GenerateOptions guided =
+            GenerateOptions.builder()
+                .gridPoints(o.gridPoints())
+                .guidance(GenerateOptions.GuidanceKind.AUTOGUIDANCE, o.guidanceScale())
+                .precision(precision)
+                .build();
+        fidGuided =
+            domainFid(
+                teacher,
+                generate(gen, tok, o.generatedPerClass(), guided, o.seed(), Progress.NONE),
+                evalX);
       }
       long half = n / 2;
       double floor = domainFid(teacher, evalX.narrow(0, 0, half), evalX.narrow(0, half, half));
-      double teacherAcc = dev.rectok.train.classifier.ClassifierTrainer.accuracy(teacher::logits, evalX, evalY);
+      double teacherAcc =
+          dev.rectok.train.classifier.ClassifierTrainer.accuracy(teacher::logits, evalX, evalY);
       progress.update(4, String.format("FID AutoGuided %.2f", fidGuided));
       progress.end();
       return new Metrics(psnr, probeAcc, pixelAcc, fidPlain, fidGuided, floor, teacherAcc);

@@ -15,9 +15,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The {@code checkpoints/} folder of a run: numbered checkpoint files
- * {@code step-000000000123.safetensors}, a {@code latest} pointer file naming the newest complete
- * one, and retention of the last {@code keep} checkpoints.
+ * The {@code checkpoints/} folder of a run: numbered checkpoint files {@code
+ * step-000000000123.safetensors}, a {@code latest} pointer file naming the newest complete one, and
+ * retention of the last {@code keep} checkpoints.
  *
  * <p><b>Crash safety.</b> A save writes the checkpoint atomically (temp file, fsync, rename), then
  * replaces {@code latest} atomically, then deletes checkpoints beyond the last {@code keep}. A
@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
 public final class CheckpointStore {
   private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
   private static final Pattern FILE = Pattern.compile("step-(\\d{12})\\.safetensors");
+
   /** The pointer file's name. */
   public static final String LATEST = "latest";
 
@@ -50,7 +51,10 @@ public final class CheckpointStore {
     this.keep = keep;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(this.dir, ".*.tmp")) {
       for (Path p : ds) {
-        LOG.log(System.Logger.Level.INFO, "deleting {0} left by an interrupted checkpoint write", p.getFileName());
+        LOG.log(
+            System.Logger.Level.INFO,
+            "deleting {0} left by an interrupted checkpoint write",
+            p.getFileName());
         Files.deleteIfExists(p);
       }
     }
@@ -75,10 +79,12 @@ public final class CheckpointStore {
    *
    * @return the checkpoint file
    */
-  public Path save(TrainingCheckpoint state, TrainingCheckpoint.Counters counters) throws IOException {
+  public Path save(TrainingCheckpoint state, TrainingCheckpoint.Counters counters)
+      throws IOException {
     Path file = dir.resolve(fileName(counters.step()));
     state.write(file, counters);
-    AtomicFiles.write(dir.resolve(LATEST), (file.getFileName() + "\n").getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(
+        dir.resolve(LATEST), (file.getFileName() + "\n").getBytes(StandardCharsets.UTF_8));
     List<Path> all = list();
     for (int i = 0; i < all.size() - keep; i++) {
       if (!all.get(i).equals(file)) {
@@ -112,7 +118,8 @@ public final class CheckpointStore {
     }
     Matcher m = FILE.matcher(name);
     if (!m.matches()) {
-      throw new CheckpointFormatException(dir.resolve(LATEST) + ": does not name a checkpoint file: '" + name + "'");
+      throw new CheckpointFormatException(
+          dir.resolve(LATEST) + ": does not name a checkpoint file: '" + name + "'");
     }
     return Optional.of(dir.resolve(name));
   }
@@ -123,7 +130,8 @@ public final class CheckpointStore {
    * @return its counters, or empty when the folder holds no checkpoint (a fresh run)
    * @throws CheckpointFormatException if checkpoint files exist but none validates
    */
-  public Optional<TrainingCheckpoint.Counters> restoreLatest(TrainingCheckpoint state) throws IOException {
+  public Optional<TrainingCheckpoint.Counters> restoreLatest(TrainingCheckpoint state)
+      throws IOException {
     Optional<Path> pointed = Optional.empty();
     try {
       pointed = latest();
@@ -154,7 +162,11 @@ public final class CheckpointStore {
         continue;
       }
       if (!problems.isEmpty()) {
-        LOG.log(System.Logger.Level.WARNING, "latest checkpoint unusable ({0}); resuming from {1}", problems, p.getFileName());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "latest checkpoint unusable ({0}); resuming from {1}",
+            problems,
+            p.getFileName());
       }
       return Optional.of(state.read(p));
     }

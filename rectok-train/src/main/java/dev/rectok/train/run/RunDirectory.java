@@ -25,41 +25,46 @@ import java.util.Objects;
  *       first {@link #appendMetrics}), so a configuration refused before that never binds the
  *       folder; reopening the run with a configuration that serializes differently fails with
  *       {@link IllegalArgumentException} naming every differing JSON path;
- *   <li>{@code run.lock}: an exclusive lock held from {@link #open} to {@link #close} (released
- *       by the operating system if the process dies); a second trainer on the same folder is
- *       refused with a message naming the holder's process id, host and start time;
+ *   <li>{@code run.lock}: an exclusive lock held from {@link #open} to {@link #close} (released by
+ *       the operating system if the process dies); a second trainer on the same folder is refused
+ *       with a message naming the holder's process id, host and start time;
  *   <li>{@code metrics.jsonl}: one JSON object per line, appended by {@link #appendMetrics} and
- *       handed to the operating system at once (a killed process loses nothing it appended; a
- *       power loss may lose the tail). A torn last line left by a crash is truncated on reopen;
- *       a damaged line elsewhere is skipped by {@link #readMetrics} with a warning naming the file
- *       and line, and dropped when {@link #rewindMetrics} rewrites the file;
+ *       handed to the operating system at once (a killed process loses nothing it appended; a power
+ *       loss may lose the tail). A torn last line left by a crash is truncated on reopen; a damaged
+ *       line elsewhere is skipped by {@link #readMetrics} with a warning naming the file and line,
+ *       and dropped when {@link #rewindMetrics} rewrites the file;
  *   <li>{@code checkpoints/}: a {@link CheckpointStore};
  *   <li>{@code samples/}: for sample grids.
  * </ul>
  *
  * <p>Configurations and metrics records are serialized by Jackson through their public accessors:
- * use public records or classes in a package the owning module exports (or opens to
- * {@code com.fasterxml.jackson.databind}), or plain {@code Map}s.
+ * use public records or classes in a package the owning module exports (or opens to {@code
+ * com.fasterxml.jackson.databind}), or plain {@code Map}s.
  *
- * <p><b>Ownership and threading.</b> Holds the metrics file open until {@link #close()}.
- * {@link #appendMetrics} is thread-safe; everything else belongs to the training thread. One
- * process per run folder, enforced by the lock.
+ * <p><b>Ownership and threading.</b> Holds the metrics file open until {@link #close()}. {@link
+ * #appendMetrics} is thread-safe; everything else belongs to the training thread. One process per
+ * run folder, enforced by the lock.
  */
 public final class RunDirectory implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RunDirectory.class.getName());
+
   /** The configuration file's name. */
   public static final String CONFIG = "config.json";
+
   /** The metrics file's name. */
   public static final String METRICS = "metrics.jsonl";
+
   /** The lock file's name. */
   public static final String LOCK = "run.lock";
+
   private static final System.Logger WARN = System.getLogger(RunDirectory.class.getName());
 
-  private static final JsonMapper JSON = JsonMapper.builder()
-      .disable(SerializationFeature.INDENT_OUTPUT)
-      // public accessors of public types in exported packages need no reflective access
-      .disable(MapperFeature.OVERRIDE_PUBLIC_ACCESS_MODIFIERS)
-      .build();
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .disable(SerializationFeature.INDENT_OUTPUT)
+          // public accessors of public types in exported packages need no reflective access
+          .disable(MapperFeature.OVERRIDE_PUBLIC_ACCESS_MODIFIERS)
+          .build();
 
   private final Path dir;
   private final JsonNode config;
@@ -69,8 +74,14 @@ public final class RunDirectory implements AutoCloseable {
   private final RunLock lock;
   private byte[] pendingConfig;
 
-  private RunDirectory(Path dir, JsonNode config, boolean resumed, CheckpointStore checkpoints, FileChannel metrics,
-      RunLock lock, byte[] pendingConfig) {
+  private RunDirectory(
+      Path dir,
+      JsonNode config,
+      boolean resumed,
+      CheckpointStore checkpoints,
+      FileChannel metrics,
+      RunLock lock,
+      byte[] pendingConfig) {
     this.dir = dir;
     this.config = config;
     this.resumed = resumed;
@@ -105,20 +116,31 @@ public final class RunDirectory implements AutoCloseable {
         try {
           stored = JSON.readTree(configFile.toFile());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-          throw new IOException(configFile + " is not valid JSON (" + e.getOriginalMessage() + "); restore it or "
-              + "start a new run in another folder", e);
+          throw new IOException(
+              configFile
+                  + " is not valid JSON ("
+                  + e.getOriginalMessage()
+                  + "); restore it or "
+                  + "start a new run in another folder",
+              e);
         }
         List<String> diffs = new ArrayList<>();
         diff("", stored, given, diffs);
         if (!diffs.isEmpty()) {
-          throw new IllegalArgumentException(configFile + " belongs to a run with a different configuration: "
-              + String.join("; ", diffs));
+          throw new IllegalArgumentException(
+              configFile
+                  + " belongs to a run with a different configuration: "
+                  + String.join("; ", diffs));
         }
       }
       Files.createDirectories(abs.resolve("samples"));
       CheckpointStore store = new CheckpointStore(abs.resolve("checkpoints"), keepCheckpoints);
-      ch = FileChannel.open(abs.resolve(METRICS), StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE);
+      ch =
+          FileChannel.open(
+              abs.resolve(METRICS),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
       repairTornLine(abs.resolve(METRICS), ch);
       ch.position(ch.size());
       return new RunDirectory(abs, given, resumed, store, ch, lock, resumed ? null : bytes);
@@ -157,7 +179,11 @@ public final class RunDirectory implements AutoCloseable {
       keep--;
     }
     if (keep != size) {
-      LOG.log(System.Logger.Level.WARNING, "{0}: dropping a torn last line of {1} bytes left by an interrupted run", file, size - keep);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "{0}: dropping a torn last line of {1} bytes left by an interrupted run",
+          file,
+          size - keep);
       ch.truncate(keep);
       ch.force(true);
     }
@@ -220,7 +246,8 @@ public final class RunDirectory implements AutoCloseable {
     commitConfig();
     JsonNode node = JSON.valueToTree(record);
     if (!node.isObject()) {
-      throw new IllegalArgumentException("a metrics record must serialize to a JSON object, got " + node);
+      throw new IllegalArgumentException(
+          "a metrics record must serialize to a JSON object, got " + node);
     }
     byte[] line = (JSON.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.wrap(line);
@@ -230,8 +257,8 @@ public final class RunDirectory implements AutoCloseable {
   }
 
   /**
-   * Every metrics record, in order. A line that is not a JSON object (damaged by a disk error or
-   * an editor) is skipped with a warning naming the file and line; {@link #rewindMetrics} drops it
+   * Every metrics record, in order. A line that is not a JSON object (damaged by a disk error or an
+   * editor) is skipped with a warning naming the file and line; {@link #rewindMetrics} drops it
    * from the file.
    */
   public synchronized List<JsonNode> readMetrics() throws IOException {
@@ -250,8 +277,13 @@ public final class RunDirectory implements AutoCloseable {
         n = null;
       }
       if (n == null || !n.isObject()) {
-        WARN.log(System.Logger.Level.WARNING, "{0}:{1}: skipping a damaged metrics line (not a JSON object): {2}",
-            file, lineNo, dev.rectok.torch.io.SafeText.of(line.length() > 80 ? line.substring(0, 80) + "..." : line));
+        WARN.log(
+            System.Logger.Level.WARNING,
+            "{0}:{1}: skipping a damaged metrics line (not a JSON object): {2}",
+            file,
+            lineNo,
+            dev.rectok.torch.io.SafeText.of(
+                line.length() > 80 ? line.substring(0, 80) + "..." : line));
         continue;
       }
       out.add(n);
@@ -270,9 +302,14 @@ public final class RunDirectory implements AutoCloseable {
   public synchronized int rewindMetrics(String stepField, long step) throws IOException {
     List<JsonNode> all = readMetrics();
     StringBuilder sb = new StringBuilder();
-    // damaged lines (skipped by readMetrics) count as dropped, so the file is rewritten without them
-    int dropped = (int) Files.readAllLines(dir.resolve(METRICS), StandardCharsets.UTF_8).stream()
-        .filter(l -> !l.isBlank()).count() - all.size();
+    // damaged lines (skipped by readMetrics) count as dropped, so the file is rewritten without
+    // them
+    int dropped =
+        (int)
+                Files.readAllLines(dir.resolve(METRICS), StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.isBlank())
+                    .count()
+            - all.size();
     for (JsonNode n : all) {
       JsonNode s = n.get(stepField);
       if (s != null && s.isNumber() && s.longValue() > step) {

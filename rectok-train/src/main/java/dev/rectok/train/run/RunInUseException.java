@@ -2,9 +2,7 @@ package dev.rectok.train.run;
 
 import java.io.IOException;
 
-/**
- * A run folder is locked by another trainer (see {@link RunDirectory}). Immutable, thread-safe.
- */
+/** A run folder is locked by another trainer (see {@link RunDirectory}). Immutable, thread-safe. */
 public final class RunInUseException extends IOException {
   private static final long serialVersionUID = 1L;
 

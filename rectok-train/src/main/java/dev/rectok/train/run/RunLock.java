@@ -13,8 +13,8 @@ import java.time.Instant;
 
 /**
  * The exclusive lock of a run folder: an operating-system file lock on {@code run.lock}, held for
- * the life of the {@link RunDirectory} and released by the operating system if the process dies,
- * so a crash never leaves the folder locked. The file records the holder (process id, host, start
+ * the life of the {@link RunDirectory} and released by the operating system if the process dies, so
+ * a crash never leaves the folder locked. The file records the holder (process id, host, start
  * time) for the message a second trainer gets.
  *
  * <p>Owned by one RunDirectory; {@link #close} is idempotent.
@@ -34,7 +34,9 @@ final class RunLock implements AutoCloseable {
    * @throws RunInUseException if another process (or another RunDirectory of this process) holds it
    */
   static RunLock acquire(Path file) throws IOException {
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel ch =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     try {
       FileLock l;
       try {
@@ -46,9 +48,11 @@ final class RunLock implements AutoCloseable {
         ByteBuffer b = ByteBuffer.allocate(512);
         ch.read(b, 0);
         String holder = new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).strip();
-        throw new RunInUseException(file.getParent() + " is in use by another trainer ("
-            + (holder.isEmpty() ? "holder unknown" : dev.rectok.torch.io.SafeText.of(holder))
-            + "); wait for it to finish or stop it, or use another --run folder");
+        throw new RunInUseException(
+            file.getParent()
+                + " is in use by another trainer ("
+                + (holder.isEmpty() ? "holder unknown" : dev.rectok.torch.io.SafeText.of(holder))
+                + "); wait for it to finish or stop it, or use another --run folder");
       }
       String host;
       try {
@@ -56,9 +60,19 @@ final class RunLock implements AutoCloseable {
       } catch (IOException e) {
         host = "unknown host";
       }
-      byte[] me = ("pid " + ProcessHandle.current().pid() + " on " + host + ", started "
-          + ProcessHandle.current().info().startInstant().map(Instant::toString).orElse("at an unknown time") + "\n")
-          .getBytes(StandardCharsets.UTF_8);
+      byte[] me =
+          ("pid "
+                  + ProcessHandle.current().pid()
+                  + " on "
+                  + host
+                  + ", started "
+                  + ProcessHandle.current()
+                      .info()
+                      .startInstant()
+                      .map(Instant::toString)
+                      .orElse("at an unknown time")
+                  + "\n")
+              .getBytes(StandardCharsets.UTF_8);
       ch.truncate(0);
       ch.write(ByteBuffer.wrap(me), 0);
       return new RunLock(ch, l);

@@ -34,8 +34,8 @@ import java.util.zip.CRC32C;
 /**
  * Everything a training run needs to continue bit-identically: named modules' state dicts (for
  * example {@code "model"}, {@code "ema"}, {@code "discriminator"}), named optimizers' state and
- * group learning rates, named {@link TorchGenerator} states, and the {@link Counters} (step,
- * epoch, data position, free-form JSON extras).
+ * group learning rates, named {@link TorchGenerator} states, and the {@link Counters} (step, epoch,
+ * data position, free-form JSON extras).
  *
  * <p>Register the live objects once, then {@link #write} or {@link #read} as often as needed:
  *
@@ -48,27 +48,31 @@ import java.util.zip.CRC32C;
  * Counters resumed = ckpt.read(file); // restores the registered objects in place
  * }</pre>
  *
- * <p><b>File format.</b> One safetensors file: tensors {@code module/<name>/<key>},
- * {@code optim/<name>/<key>} and {@code rng/<name>} (CPU copies), and in {@code __metadata__}
- * under {@value #METADATA_KEY} a JSON object with the format name and version, the counters, the
- * inventory of registered names and each optimizer's learning rates, and under {@value #CRC_KEY}
- * a CRC-32C over that description and every tensor's name, dtype, shape and bytes. Writing is atomic ({@link SafeTensors#write}: temp file, fsync, rename). Reading checks
- * the safetensors framing, the format marker, the checksum and that the file holds exactly the
- * registered names before anything is restored; a truncated, corrupted or foreign file fails
- * with {@link CheckpointFormatException} naming the file and the problem.
+ * <p><b>File format.</b> One safetensors file: tensors {@code module/<name>/<key>}, {@code
+ * optim/<name>/<key>} and {@code rng/<name>} (CPU copies), and in {@code __metadata__} under
+ * {@value #METADATA_KEY} a JSON object with the format name and version, the counters, the
+ * inventory of registered names and each optimizer's learning rates, and under {@value #CRC_KEY} a
+ * CRC-32C over that description and every tensor's name, dtype, shape and bytes. Writing is atomic
+ * ({@link SafeTensors#write}: temp file, fsync, rename). Reading checks the safetensors framing,
+ * the format marker, the checksum and that the file holds exactly the registered names before
+ * anything is restored; a truncated, corrupted or foreign file fails with {@link
+ * CheckpointFormatException} naming the file and the problem.
  *
- * <p><b>Ownership and threading.</b> The checkpoint only borrows the registered objects (it
- * never closes them) and holds no native memory between calls. Not thread-safe: call it from the
- * training thread while no step runs. If {@link #read} fails after validation (a shape that does
- * not fit a registered module or optimizer), some objects may already be restored; discard them.
+ * <p><b>Ownership and threading.</b> The checkpoint only borrows the registered objects (it never
+ * closes them) and holds no native memory between calls. Not thread-safe: call it from the training
+ * thread while no step runs. If {@link #read} fails after validation (a shape that does not fit a
+ * registered module or optimizer), some objects may already be restored; discard them.
  */
 public final class TrainingCheckpoint {
   /** The {@code __metadata__} key of the checkpoint description. */
   public static final String METADATA_KEY = "rectok.training_checkpoint";
+
   /** The {@code __metadata__} key of the CRC-32C over the description, tensor headers and data. */
   public static final String CRC_KEY = "rectok.training_checkpoint.crc32c";
+
   /** The format name written into the description. */
   public static final String FORMAT = "rectok-training-checkpoint";
+
   /** The format version this code writes and reads. */
   public static final int VERSION = 1;
 
@@ -111,8 +115,11 @@ public final class TrainingCheckpoint {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Counters c && c.step == step && c.epoch == epoch
-          && Arrays.equals(c.dataPosition, dataPosition) && c.extras.equals(extras);
+      return o instanceof Counters c
+          && c.step == step
+          && c.epoch == epoch
+          && Arrays.equals(c.dataPosition, dataPosition)
+          && c.extras.equals(extras);
     }
 
     @Override
@@ -122,8 +129,15 @@ public final class TrainingCheckpoint {
 
     @Override
     public String toString() {
-      return "Counters[step=" + step + ", epoch=" + epoch + ", dataPosition=" + Arrays.toString(dataPosition)
-          + ", extras=" + extras + "]";
+      return "Counters[step="
+          + step
+          + ", epoch="
+          + epoch
+          + ", dataPosition="
+          + Arrays.toString(dataPosition)
+          + ", extras="
+          + extras
+          + "]";
     }
   }
 
@@ -148,7 +162,8 @@ public final class TrainingCheckpoint {
   private <T> void register(Map<String, T> map, String name, T value) {
     Objects.requireNonNull(value, "value");
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("invalid checkpoint name '" + name + "' (letters, digits, _ . - only)");
+      throw new IllegalArgumentException(
+          "invalid checkpoint name '" + name + "' (letters, digits, _ . - only)");
     }
     if (map.containsKey(name)) {
       throw new IllegalArgumentException("'" + name + "' is already registered");
@@ -163,7 +178,8 @@ public final class TrainingCheckpoint {
    */
   public void write(Path file, Counters counters) throws IOException {
     Objects.requireNonNull(counters, "counters");
-    try (Arena arena = Arena.ofConfined(); Scope scope = Scope.open()) {
+    try (Arena arena = Arena.ofConfined();
+        Scope scope = Scope.open()) {
       LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
       ObjectNode inventory = JSON.createObjectNode();
       ArrayNode moduleNames = inventory.putArray("modules");
@@ -175,8 +191,11 @@ public final class TrainingCheckpoint {
       }
       ObjectNode optimizerInfo = inventory.putObject("optimizers");
       for (var o : optimizers.entrySet()) {
-        ArrayNode lrs = optimizerInfo.putObject(o.getKey()).put("type", o.getValue().getClass().getSimpleName())
-            .putArray("lr");
+        ArrayNode lrs =
+            optimizerInfo
+                .putObject(o.getKey())
+                .put("type", o.getValue().getClass().getSimpleName())
+                .putArray("lr");
         o.getValue().paramGroups().forEach(g -> lrs.add(g.lr()));
         for (var e : o.getValue().exportState().entrySet()) {
           tensors.put("optim/" + o.getKey() + "/" + e.getKey(), e.getValue().toHost(arena));
@@ -201,7 +220,10 @@ public final class TrainingCheckpoint {
       CRC32C crc = new CRC32C();
       crc.update(description.getBytes(StandardCharsets.UTF_8));
       tensors.forEach((name, t) -> update(crc, name, t));
-      SafeTensors.write(file, tensors, Map.of(METADATA_KEY, description, CRC_KEY, Long.toHexString(crc.getValue())));
+      SafeTensors.write(
+          file,
+          tensors,
+          Map.of(METADATA_KEY, description, CRC_KEY, Long.toHexString(crc.getValue())));
     }
   }
 
@@ -221,8 +243,10 @@ public final class TrainingCheckpoint {
     for (long off = 0; off < size; ) {
       int n = (int) Math.min(1L << 30, size - off);
       MemorySegment slice = seg.asSlice(off, n);
-      crc.update(slice.isNative() || slice.isMapped() ? slice.asByteBuffer() : java.nio.ByteBuffer.wrap(slice.toArray(
-          java.lang.foreign.ValueLayout.JAVA_BYTE)));
+      crc.update(
+          slice.isNative() || slice.isMapped()
+              ? slice.asByteBuffer()
+              : java.nio.ByteBuffer.wrap(slice.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
       off += n;
     }
   }
@@ -259,7 +283,9 @@ public final class TrainingCheckpoint {
           if (second < 0) {
             throw new CheckpointFormatException(file + ": tensor name '" + n + "' has no key");
           }
-          byOwner.computeIfAbsent(n.substring(0, second), k -> new LinkedHashMap<>()).put(n.substring(second + 1), f.get(n));
+          byOwner
+              .computeIfAbsent(n.substring(0, second), k -> new LinkedHashMap<>())
+              .put(n.substring(second + 1), f.get(n));
         } else if (n.startsWith("rng/")) {
           byOwner.computeIfAbsent(n, k -> new LinkedHashMap<>()).put("", f.get(n));
         } else {
@@ -270,30 +296,43 @@ public final class TrainingCheckpoint {
         for (var g : generators.entrySet()) {
           HostTensor state = byOwner.getOrDefault("rng/" + g.getKey(), Map.of()).get("");
           if (state == null) {
-            throw new CheckpointFormatException(file + ": no state for generator '" + g.getKey() + "'");
+            throw new CheckpointFormatException(
+                file + ": no state for generator '" + g.getKey() + "'");
           }
           g.getValue().setState(Tensor.fromHost(state));
         }
         for (var m : modules.entrySet()) {
           try {
-            m.getValue().loadHostStateDict(byOwner.getOrDefault("module/" + m.getKey(), Map.of()), true);
+            m.getValue()
+                .loadHostStateDict(byOwner.getOrDefault("module/" + m.getKey(), Map.of()), true);
           } catch (IllegalArgumentException e) {
-            throw new CheckpointFormatException(file + ": module '" + m.getKey() + "': " + e.getMessage(), e);
+            throw new CheckpointFormatException(
+                file + ": module '" + m.getKey() + "': " + e.getMessage(), e);
           }
         }
         for (var o : optimizers.entrySet()) {
           List<ParamGroup> groups = o.getValue().paramGroups();
           JsonNode lrs = meta.path("optimizers").path(o.getKey()).path("lr");
           if (!lrs.isArray() || lrs.size() != groups.size()) {
-            throw new CheckpointFormatException(file + ": optimizer '" + o.getKey() + "' has " + lrs.size()
-                + " learning rates for " + groups.size() + " parameter groups");
+            throw new CheckpointFormatException(
+                file
+                    + ": optimizer '"
+                    + o.getKey()
+                    + "' has "
+                    + lrs.size()
+                    + " learning rates for "
+                    + groups.size()
+                    + " parameter groups");
           }
           LinkedHashMap<String, Tensor> state = new LinkedHashMap<>();
-          byOwner.getOrDefault("optim/" + o.getKey(), Map.of()).forEach((k, v) -> state.put(k, Tensor.fromHost(v)));
+          byOwner
+              .getOrDefault("optim/" + o.getKey(), Map.of())
+              .forEach((k, v) -> state.put(k, Tensor.fromHost(v)));
           try {
             o.getValue().importState(state);
           } catch (IllegalArgumentException e) {
-            throw new CheckpointFormatException(file + ": optimizer '" + o.getKey() + "': " + e.getMessage(), e);
+            throw new CheckpointFormatException(
+                file + ": optimizer '" + o.getKey() + "': " + e.getMessage(), e);
           }
           for (int i = 0; i < groups.size(); i++) {
             groups.get(i).lr(lrs.get(i).doubleValue());
@@ -307,8 +346,8 @@ public final class TrainingCheckpoint {
   private static JsonNode validate(Path file, SafeTensorsFile f) throws CheckpointFormatException {
     String text = f.metadata().get(METADATA_KEY);
     if (text == null) {
-      throw new CheckpointFormatException(file + ": not a RecTok training checkpoint (no '" + METADATA_KEY
-          + "' in __metadata__)");
+      throw new CheckpointFormatException(
+          file + ": not a RecTok training checkpoint (no '" + METADATA_KEY + "' in __metadata__)");
     }
     JsonNode meta;
     try {
@@ -317,16 +356,28 @@ public final class TrainingCheckpoint {
       throw new CheckpointFormatException(file + ": checkpoint description is not valid JSON", e);
     }
     if (meta == null || !FORMAT.equals(meta.path("format").asText(null))) {
-      throw new CheckpointFormatException(file + ": not a RecTok training checkpoint (format "
-          + (meta == null ? null : meta.get("format")) + ")");
+      throw new CheckpointFormatException(
+          file
+              + ": not a RecTok training checkpoint (format "
+              + (meta == null ? null : meta.get("format"))
+              + ")");
     }
     if (meta.path("version").asInt(-1) != VERSION) {
-      throw new CheckpointFormatException(file + ": checkpoint format version " + meta.get("version")
-          + " is not supported (this code reads " + VERSION + ")");
+      throw new CheckpointFormatException(
+          file
+              + ": checkpoint format version "
+              + meta.get("version")
+              + " is not supported (this code reads "
+              + VERSION
+              + ")");
     }
     if (meta.path("tensors").asInt(-1) != f.names().size()) {
-      throw new CheckpointFormatException(file + ": the description lists " + meta.get("tensors")
-          + " tensors but the file holds " + f.names().size());
+      throw new CheckpointFormatException(
+          file
+              + ": the description lists "
+              + meta.get("tensors")
+              + " tensors but the file holds "
+              + f.names().size());
     }
     List<String> byOffset = new ArrayList<>(f.names());
     byOffset.sort(Comparator.comparingLong(n -> f.info(n).begin()));
@@ -335,22 +386,31 @@ public final class TrainingCheckpoint {
     byOffset.forEach(n -> update(crc, n, f.get(n)));
     String expected = f.metadata().getOrDefault(CRC_KEY, "(none)");
     if (!expected.equals(Long.toHexString(crc.getValue()))) {
-      throw new CheckpointFormatException(file + ": checksum mismatch (CRC-32C " + Long.toHexString(crc.getValue())
-          + ", recorded " + expected + "): the file is corrupted");
+      throw new CheckpointFormatException(
+          file
+              + ": checksum mismatch (CRC-32C "
+              + Long.toHexString(crc.getValue())
+              + ", recorded "
+              + expected
+              + "): the file is corrupted");
     }
     return meta;
   }
 
   private static Counters counters(Path file, JsonNode meta) throws CheckpointFormatException {
     JsonNode pos = meta.path("data_position");
-    if (!meta.path("step").canConvertToLong() || !meta.path("epoch").canConvertToLong() || !pos.isArray()) {
-      throw new CheckpointFormatException(file + ": checkpoint description lacks step, epoch or data_position");
+    if (!meta.path("step").canConvertToLong()
+        || !meta.path("epoch").canConvertToLong()
+        || !pos.isArray()) {
+      throw new CheckpointFormatException(
+          file + ": checkpoint description lacks step, epoch or data_position");
     }
     long[] p = new long[pos.size()];
     for (int i = 0; i < p.length; i++) {
       p[i] = pos.get(i).longValue();
     }
-    return new Counters(meta.get("step").longValue(), meta.get("epoch").longValue(), p, meta.get("extras"));
+    return new Counters(
+        meta.get("step").longValue(), meta.get("epoch").longValue(), p, meta.get("extras"));
   }
 
   private static TreeSet<String> names(JsonNode node) {
@@ -363,11 +423,19 @@ public final class TrainingCheckpoint {
     return out;
   }
 
-  private static void checkInventory(Path file, String kind, TreeSet<String> inFile, java.util.Set<String> registered)
+  private static void checkInventory(
+      Path file, String kind, TreeSet<String> inFile, java.util.Set<String> registered)
       throws CheckpointFormatException {
     if (!inFile.equals(new TreeSet<>(registered))) {
-      throw new CheckpointFormatException(file + ": the checkpoint holds " + kind + " " + inFile + " but "
-          + new TreeSet<>(registered) + " are registered");
+      throw new CheckpointFormatException(
+          file
+              + ": the checkpoint holds "
+              + kind
+              + " "
+              + inFile
+              + " but "
+              + new TreeSet<>(registered)
+              + " are registered");
     }
   }
 }

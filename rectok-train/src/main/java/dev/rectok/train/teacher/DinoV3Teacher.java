@@ -15,20 +15,20 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * RecTok's real teacher: a frozen DINOv3 behind the reference's image path
- * ({@link TeacherImagePath}): [−1, 1] images → uint8 → processor (224, ImageNet normalisation) →
- * bilinear up to the target size → DINOv3 → final-LayerNorm patch tokens (B, h·w, D).
+ * RecTok's real teacher: a frozen DINOv3 behind the reference's image path ({@link
+ * TeacherImagePath}): [−1, 1] images → uint8 → processor (224, ImageNet normalisation) → bilinear
+ * up to the target size → DINOv3 → final-LayerNorm patch tokens (B, h·w, D).
  *
  * <p>The target size is the images' size (the reference: 256 → a 16×16 grid of the ViT-L/16,
- * matching the tokenizer's 16×16 tokens) unless {@link #tokenGrid} sets a token grid, in which
- * case it is {@code grid × patch} so the teacher yields exactly one feature per tokenizer token
- * at any image size. With {@link #autocast} the forward runs under autocast (the reference
- * runs the teacher under bf16 autocast on GPU); the path itself stays float32.
+ * matching the tokenizer's 16×16 tokens) unless {@link #tokenGrid} sets a token grid, in which case
+ * it is {@code grid × patch} so the teacher yields exactly one feature per tokenizer token at any
+ * image size. With {@link #autocast} the forward runs under autocast (the reference runs the
+ * teacher under bf16 autocast on GPU); the path itself stays float32.
  *
  * <p><b>Ownership.</b> Owns the model and closes it in {@link #close}. Returned features are
- * float32 tensors without grad, owned by the caller.
- * <b>Threading.</b> Configure ({@link #tokenGrid}, {@link #autocast}) before the first
- * {@link #features} call; after that concurrent calls are safe.
+ * float32 tensors without grad, owned by the caller. <b>Threading.</b> Configure ({@link
+ * #tokenGrid}, {@link #autocast}) before the first {@link #features} call; after that concurrent
+ * calls are safe.
  */
 public final class DinoV3Teacher implements FeatureTeacher {
   private final DinoV3 model;
@@ -64,7 +64,10 @@ public final class DinoV3Teacher implements FeatureTeacher {
     return model.config().embedDim();
   }
 
-  /** Makes the teacher yield an {@code h × w} grid of features whatever the image size; returns this. */
+  /**
+   * Makes the teacher yield an {@code h × w} grid of features whatever the image size; returns
+   * this.
+   */
   public DinoV3Teacher tokenGrid(int h, int w) {
     if (h <= 0 || w <= 0) {
       throw new IllegalArgumentException("token grid must be positive, got " + h + "x" + w);
@@ -91,8 +94,9 @@ public final class DinoV3Teacher implements FeatureTeacher {
   @Override
   public Tensor features(Tensor images, long[] sampleIndices) {
     // no-grad, never inference mode: see DinoV3#forwardFeatures
-    try (Scope s = Scope.open(); GradMode g = GradMode.noGrad(); Autocast a = autocast == null ? null
-        : Autocast.enable(images.device(), autocast)) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.noGrad();
+        Autocast a = autocast == null ? null : Autocast.enable(images.device(), autocast)) {
       return s.keep(model.patchFeatures(pixelValues(images)).to(DType.FLOAT32));
     }
   }

@@ -23,20 +23,21 @@ import java.util.Map;
 
 /**
  * Precomputes teacher features into the shards {@link PrecomputedTeacher} reads: one safetensors
- * file per chunk of consecutive dataset indices, {@code features-<first>-<end>.safetensors}
- * holding {@code features.<index>} (N, D) for each index in [first, end). Chunks are assigned to
- * workers by global index ({@code chunk % shardCount == shardIndex}), so any number of processes
- * or machines write disjoint files into one folder (or folders merged later) and together cover
- * the dataset. Each file is written atomically; a rerun skips the chunks already on disk, so the
- * work resumes after any interruption. {@code teacher-features.json} records the settings and
- * refuses a resume with different ones.
+ * file per chunk of consecutive dataset indices, {@code features-<first>-<end>.safetensors} holding
+ * {@code features.<index>} (N, D) for each index in [first, end). Chunks are assigned to workers by
+ * global index ({@code chunk % shardCount == shardIndex}), so any number of processes or machines
+ * write disjoint files into one folder (or folders merged later) and together cover the dataset.
+ * Each file is written atomically; a rerun skips the chunks already on disk, so the work resumes
+ * after any interruption. {@code teacher-features.json} records the settings and refuses a resume
+ * with different ones.
  *
- * <p>Stateless and thread-safe; one call writes one folder and must not race another call with
- * the same shard index on the same folder.
+ * <p>Stateless and thread-safe; one call writes one folder and must not race another call with the
+ * same shard index on the same folder.
  */
 public final class TeacherFeatureWriter {
   /** The settings file in the output folder. */
   public static final String MANIFEST = "teacher-features.json";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private TeacherFeatureWriter() {}
@@ -52,24 +53,38 @@ public final class TeacherFeatureWriter {
    * @param dtype stored dtype: float32 or bfloat16 (half the disk; the trainer reads either)
    * @param limit the first {@code limit} images only (negative: all)
    */
-  public record Options(String teacher, int chunk, int batch, int shardIndex, int shardCount, DType dtype,
+  public record Options(
+      String teacher,
+      int chunk,
+      int batch,
+      int shardIndex,
+      int shardCount,
+      DType dtype,
       int limit) {
     /** Validates ranges. */
     public Options {
       if (chunk < 1 || batch < 1) {
-        throw new IllegalArgumentException("chunk and batch must be >= 1, got " + chunk + " and " + batch);
+        throw new IllegalArgumentException(
+            "chunk and batch must be >= 1, got " + chunk + " and " + batch);
       }
       if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount) {
-        throw new IllegalArgumentException("shard must be i/n with 0 <= i < n, got " + shardIndex + "/" + shardCount);
+        throw new IllegalArgumentException(
+            "shard must be i/n with 0 <= i < n, got " + shardIndex + "/" + shardCount);
       }
       if (dtype != DType.FLOAT32 && dtype != DType.BFLOAT16) {
-        throw new IllegalArgumentException("features are stored as float32 or bfloat16, not " + dtype);
+        throw new IllegalArgumentException(
+            "features are stored as float32 or bfloat16, not " + dtype);
       }
     }
   }
 
   /** What a call did. */
-  public record Report(int chunksWritten, int chunksSkipped, long imagesWritten, long[] featureShape, double seconds) {}
+  public record Report(
+      int chunksWritten,
+      int chunksSkipped,
+      long imagesWritten,
+      long[] featureShape,
+      double seconds) {}
 
   /** The shard file of the chunk covering [first, end). */
   public static String fileName(long first, long end) {
@@ -81,9 +96,11 @@ public final class TeacherFeatureWriter {
    *
    * @param teacher computes the features (borrowed)
    * @param data the training set, opened at the tokenizer's image size (borrowed)
-   * @throws IOException on write failures, or when the folder holds features written with other settings
+   * @throws IOException on write failures, or when the folder holds features written with other
+   *     settings
    */
-  public static Report run(FeatureTeacher teacher, TrainingData data, Path outDir, Options o, Progress progress)
+  public static Report run(
+      FeatureTeacher teacher, TrainingData data, Path outDir, Options o, Progress progress)
       throws IOException {
     long t0 = System.nanoTime();
     Files.createDirectories(outDir);
@@ -113,8 +130,11 @@ public final class TeacherFeatureWriter {
       }
       done++;
       double secs = (System.nanoTime() - t0) / 1e9;
-      progress.update(done, String.format("%d written, %d skipped, %.1f images/s", written, skipped,
-          images / Math.max(secs, 1e-9)));
+      progress.update(
+          done,
+          String.format(
+              "%d written, %d skipped, %.1f images/s",
+              written, skipped, images / Math.max(secs, 1e-9)));
     }
     progress.end();
     return new Report(written, skipped, images, shape, (System.nanoTime() - t0) / 1e9);
@@ -128,15 +148,26 @@ public final class TeacherFeatureWriter {
    * @param autocast null (float32) or bfloat16: the DINOv3 forward under autocast
    * @throws IllegalArgumentException when {@code teacherFile} is a folder of shards
    */
-  public static Report run(Path teacherFile, Path data, int imageSize, int grid, DType autocast, Device device,
-      Path outDir, Options o, Progress progress) throws IOException {
+  public static Report run(
+      Path teacherFile,
+      Path data,
+      int imageSize,
+      int grid,
+      DType autocast,
+      Device device,
+      Path outDir,
+      Options o,
+      Progress progress)
+      throws IOException {
     if (grid < 1) {
       throw new IllegalArgumentException("token grid must be >= 1, got " + grid);
     }
     TeacherFiles.Opened t = TeacherFiles.open(teacherFile, device);
-    try (FeatureTeacher teacher = t.teacher(); TrainingData d = TrainingData.open(data, imageSize, o.limit())) {
+    try (FeatureTeacher teacher = t.teacher();
+        TrainingData d = TrainingData.open(data, imageSize, o.limit())) {
       if (t.kind().equals("precomputed")) {
-        throw new IllegalArgumentException(teacherFile + " is a folder of precomputed features, not a teacher model");
+        throw new IllegalArgumentException(
+            teacherFile + " is a folder of precomputed features, not a teacher model");
       }
       if (teacher instanceof DinoV3Teacher dino) {
         dino.tokenGrid(grid, grid).autocast(autocast);
@@ -147,9 +178,11 @@ public final class TeacherFeatureWriter {
     }
   }
 
-  private static long[] writeChunk(FeatureTeacher teacher, TrainingData data, Path file, long first, long end,
-      Options o) throws IOException {
-    try (Arena arena = Arena.ofConfined(); Scope s = Scope.open()) {
+  private static long[] writeChunk(
+      FeatureTeacher teacher, TrainingData data, Path file, long first, long end, Options o)
+      throws IOException {
+    try (Arena arena = Arena.ofConfined();
+        Scope s = Scope.open()) {
       Map<String, HostTensor> out = new LinkedHashMap<>();
       long[] shape = null;
       for (long b = first; b < end; b += o.batch()) {
@@ -166,22 +199,41 @@ public final class TeacherFeatureWriter {
           }
         }
       }
-      SafeTensors.write(file, out, Map.of("rectok.teacher_features", "1", "first", Long.toString(first), "end",
-          Long.toString(end)));
+      SafeTensors.write(
+          file,
+          out,
+          Map.of(
+              "rectok.teacher_features",
+              "1",
+              "first",
+              Long.toString(first),
+              "end",
+              Long.toString(end)));
       return shape;
     }
   }
 
-  /** Writes the manifest on first use; afterwards refuses other settings (resuming must not mix features). */
+  /**
+   * Writes the manifest on first use; afterwards refuses other settings (resuming must not mix
+   * features).
+   */
   private static void checkManifest(Path dir, Options o, long total) throws IOException {
     ObjectNode m = JSON.createObjectNode();
-    m.put("teacher", o.teacher()).put("images", total).put("chunk", o.chunk()).put("dtype", o.dtype().toString());
+    m.put("teacher", o.teacher())
+        .put("images", total)
+        .put("chunk", o.chunk())
+        .put("dtype", o.dtype().toString());
     Path f = dir.resolve(MANIFEST);
     if (Files.isRegularFile(f)) {
       JsonNode old = JSON.readTree(f.toFile());
       if (!old.toString().equals(m.toString())) {
-        throw new IOException(f + " records other settings " + old + " than this call's " + m
-            + ": write into another folder, or rerun with the recorded settings to resume");
+        throw new IOException(
+            f
+                + " records other settings "
+                + old
+                + " than this call's "
+                + m
+                + ": write into another folder, or rerun with the recorded settings to resume");
       }
       return;
     }

@@ -15,14 +15,16 @@ import java.util.stream.Stream;
 
 /**
  * Opens the stage-1 teacher a path names, choosing by what the file is:
+ *
  * <ul>
- *   <li>a folder: precomputed feature shards ({@link PrecomputedTeacher}, the shards
- *       {@code rectok teacher-features} writes);
+ *   <li>a folder: precomputed feature shards ({@link PrecomputedTeacher}, the shards {@code rectok
+ *       teacher-features} writes);
  *   <li>a {@code .pth}: official DINOv3 weights ({@link DinoV3Teacher});
- *   <li>a safetensors file: a teacher model file — DINOv3 when its config says
- *       {@code "architecture": "dinov3"}, else the demo's ViT ({@link VitTeacher}) — or a plain
- *       state dict in either DINOv3 layout (transformers {@code model.safetensors}).
+ *   <li>a safetensors file: a teacher model file — DINOv3 when its config says {@code
+ *       "architecture": "dinov3"}, else the demo's ViT ({@link VitTeacher}) — or a plain state dict
+ *       in either DINOv3 layout (transformers {@code model.safetensors}).
  * </ul>
+ *
  * Stateless and thread-safe.
  */
 public final class TeacherFiles {
@@ -40,7 +42,8 @@ public final class TeacherFiles {
   /**
    * Opens {@code path} for training on {@code device}.
    *
-   * @throws NoSuchFileException when nothing is there (naming where the DINOv3 weights are published)
+   * @throws NoSuchFileException when nothing is there (naming where the DINOv3 weights are
+   *     published)
    * @throws IOException when the file is unreadable or is no teacher
    */
   public static Opened open(Path path, Device device) throws IOException {
@@ -50,13 +53,17 @@ public final class TeacherFiles {
         shards = files.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
       }
       if (shards.isEmpty()) {
-        throw new NoSuchFileException(path.toString(), null, "the folder holds no feature shards (*.safetensors):"
-            + " write them with 'rectok teacher-features'");
+        throw new NoSuchFileException(
+            path.toString(),
+            null,
+            "the folder holds no feature shards (*.safetensors):"
+                + " write them with 'rectok teacher-features'");
       }
       return new Opened(new PrecomputedTeacher(shards), 0, "precomputed");
     }
     if (!Files.exists(path)) {
-      throw new NoSuchFileException(path.toString(), null, "no such teacher file; " + DinoV3Weights.where());
+      throw new NoSuchFileException(
+          path.toString(), null, "no such teacher file; " + DinoV3Weights.where());
     }
     if (isDinoV3(path)) {
       DinoV3Teacher t = DinoV3Teacher.load(path, device);

@@ -7,13 +7,13 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
-import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.train.classifier.ClassifierTrainer;
-import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.data.FashionMnist;
+import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.loop.ParamGroups;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,27 +22,29 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Trains a {@link VitTeacher} as a classifier (cross-entropy on the cls token) with AdamW,
- * linear warmup and cosine decay, optional random horizontal flips, deterministic from a seed;
- * then reports test accuracy. {@link #trainDefault} produces the demo's Fashion-MNIST teacher.
+ * Trains a {@link VitTeacher} as a classifier (cross-entropy on the cls token) with AdamW, linear
+ * warmup and cosine decay, optional random horizontal flips, deterministic from a seed; then
+ * reports test accuracy. {@link #trainDefault} produces the demo's Fashion-MNIST teacher.
  *
- * <p>Measured on the 2-core CPU build machine (LibTorch 2 threads, float32), batch 128, while
- * the machine was shared (load average about 10, so wall times are 2–2.5× an idle machine's):
+ * <p>Measured on the 2-core CPU build machine (LibTorch 2 threads, float32), batch 128, while the
+ * machine was shared (load average about 10, so wall times are 2–2.5× an idle machine's):
+ *
  * <ul>
- *   <li>throughput, 20000-image subset: width 64 depth 4 about 230 images/s; width 48 depth 3
- *       about 330–450; width 64 depth 2 about 350–450 (about 2.3 ms of CPU per image, forward
- *       and backward, so about 850 images/s on an idle machine);
+ *   <li>throughput, 20000-image subset: width 64 depth 4 about 230 images/s; width 48 depth 3 about
+ *       330–450; width 64 depth 2 about 350–450 (about 2.3 ms of CPU per image, forward and
+ *       backward, so about 850 images/s on an idle machine);
  *   <li>sample efficiency at the demo's patch 4 is low (a cls-token ViT without convolutional
- *       bias): 150 steps on 20000 images give 47–61% test accuracy; gradient clipping at 1.0
- *       and random flips slow the first epochs further (2000 images, 200 steps: 42% with both,
- *       54% without), so the defaults use neither;
- *   <li>patch 8 (a 4×4 grid) learns several times faster (2000 images, 300 steps: 78%), which
- *       is what the unit test uses; the demo needs patch 4 for its 8×8 grid.
+ *       bias): 150 steps on 20000 images give 47–61% test accuracy; gradient clipping at 1.0 and
+ *       random flips slow the first epochs further (2000 images, 200 steps: 42% with both, 54%
+ *       without), so the defaults use neither;
+ *   <li>patch 8 (a 4×4 grid) learns several times faster (2000 images, 300 steps: 78%), which is
+ *       what the unit test uses; the demo needs patch 4 for its 8×8 grid.
  * </ul>
- * The shipped defaults ({@link #DEFAULT_MODEL}, 3 epochs, AdamW lr 2e-3 with 0.2 epochs of
- * warmup and a cosine to 1e-5, weight decay 0.05 on matrices, no clipping, no flips) reach
- * 85.7% test accuracy (seed 1) in 408 CPU-seconds: 483 s of wall time on the loaded machine,
- * about 205 s on an idle one, a little over the 3-minute target.
+ *
+ * The shipped defaults ({@link #DEFAULT_MODEL}, 3 epochs, AdamW lr 2e-3 with 0.2 epochs of warmup
+ * and a cosine to 1e-5, weight decay 0.05 on matrices, no clipping, no flips) reach 85.7% test
+ * accuracy (seed 1) in 408 CPU-seconds: 483 s of wall time on the loaded machine, about 205 s on an
+ * idle one, a little over the 3-minute target.
  *
  * <p>Stateless; each call is independent and runs on the calling thread.
  */
@@ -64,8 +66,18 @@ public final class TeacherTrainer {
    * @param flip random horizontal flips of training images
    * @param seed seeds initialisation, shuffling and flips
    */
-  public record Config(VitTeacherConfig model, int epochs, long maxSteps, int batchSize, double lr, double minLr,
-      double warmupEpochs, double weightDecay, double clipNorm, boolean flip, long seed) {
+  public record Config(
+      VitTeacherConfig model,
+      int epochs,
+      long maxSteps,
+      int batchSize,
+      double lr,
+      double minLr,
+      double warmupEpochs,
+      double weightDecay,
+      double clipNorm,
+      boolean flip,
+      long seed) {
     public Config {
       Objects.requireNonNull(model, "model");
       List<String> errors = new ArrayList<>();
@@ -91,7 +103,8 @@ public final class TeacherTrainer {
         errors.add("clip norm must be >= 0 (0: none), got " + clipNorm);
       }
       if (!errors.isEmpty()) {
-        throw new IllegalArgumentException("invalid teacher training config: " + String.join("; ", errors));
+        throw new IllegalArgumentException(
+            "invalid teacher training config: " + String.join("; ", errors));
       }
     }
 
@@ -102,8 +115,18 @@ public final class TeacherTrainer {
 
     /** A builder starting from these settings. */
     public Builder toBuilder() {
-      return new Builder().model(model).epochs(epochs).maxSteps(maxSteps).batchSize(batchSize).lr(lr).minLr(minLr)
-          .warmupEpochs(warmupEpochs).weightDecay(weightDecay).clipNorm(clipNorm).flip(flip).seed(seed);
+      return new Builder()
+          .model(model)
+          .epochs(epochs)
+          .maxSteps(maxSteps)
+          .batchSize(batchSize)
+          .lr(lr)
+          .minLr(minLr)
+          .warmupEpochs(warmupEpochs)
+          .weightDecay(weightDecay)
+          .clipNorm(clipNorm)
+          .flip(flip)
+          .seed(seed);
     }
 
     /** Builder; the defaults are the shipped teacher's settings. Not thread-safe. */
@@ -177,9 +200,21 @@ public final class TeacherTrainer {
         return this;
       }
 
-      /** @throws IllegalArgumentException listing every invalid setting */
+      /**
+       * @throws IllegalArgumentException listing every invalid setting
+       */
       public Config build() {
-        return new Config(model, epochs, maxSteps, batchSize, lr, minLr, warmupEpochs, weightDecay, clipNorm, flip,
+        return new Config(
+            model,
+            epochs,
+            maxSteps,
+            batchSize,
+            lr,
+            minLr,
+            warmupEpochs,
+            weightDecay,
+            clipNorm,
+            flip,
             seed);
       }
     }
@@ -192,7 +227,8 @@ public final class TeacherTrainer {
    * The shipped teacher's shape: {@link VitTeacherConfig}'s defaults (32×32 RGB, width 64, 4 heads)
    * with patch 8 (the demo tokenizer's 4×4 grid) and depth 2, which fits the CPU time budget.
    */
-  public static final VitTeacherConfig DEFAULT_MODEL = VitTeacherConfig.builder().patchSize(8).depth(2).build();
+  public static final VitTeacherConfig DEFAULT_MODEL =
+      VitTeacherConfig.builder().patchSize(8).depth(2).build();
 
   /**
    * Outcome of a run.
@@ -203,7 +239,11 @@ public final class TeacherTrainer {
    * @param imagesPerSecond training throughput (images per second of training wall time)
    * @param trainSeconds training wall time, excluding the test evaluation
    */
-  public record Result(List<Double> epochLoss, double testAccuracy, long steps, double imagesPerSecond,
+  public record Result(
+      List<Double> epochLoss,
+      double testAccuracy,
+      long steps,
+      double imagesPerSecond,
       double trainSeconds) {
     public Result {
       epochLoss = List.copyOf(epochLoss);
@@ -211,18 +251,18 @@ public final class TeacherTrainer {
   }
 
   /**
-   * Initialises a new model from {@code cfg.seed()}, trains it and returns it (owned by the
-   * caller, in eval mode) with its result.
+   * Initialises a new model from {@code cfg.seed()}, trains it and returns it (owned by the caller,
+   * in eval mode) with its result.
    */
   public record Trained(VitTeacher model, Result result) {}
 
   /**
-   * Trains a fresh {@link VitTeacher} on ({@code trainX} (N, 1 or C, H, W) in [−1, 1],
-   * {@code trainY} int64 (N)) and evaluates it on the test pair. Single-channel images are
-   * replicated to the model's channels per batch. The caller keeps the input tensors and owns
-   * the returned model.
+   * Trains a fresh {@link VitTeacher} on ({@code trainX} (N, 1 or C, H, W) in [−1, 1], {@code
+   * trainY} int64 (N)) and evaluates it on the test pair. Single-channel images are replicated to
+   * the model's channels per batch. The caller keeps the input tensors and owns the returned model.
    */
-  public static Trained run(Config cfg, Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, Progress progress) {
+  public static Trained run(
+      Config cfg, Tensor trainX, Tensor trainY, Tensor testX, Tensor testY, Progress progress) {
     VitTeacher model = new VitTeacher(cfg.model(), cfg.seed());
     try {
       Result r = train(model, cfg, trainX, trainY, testX, testY, progress);
@@ -235,30 +275,41 @@ public final class TeacherTrainer {
   }
 
   /**
-   * Trains {@code model} in place (its current weights are the start) and evaluates it. The
-   * caller keeps ownership of the model and the input tensors.
+   * Trains {@code model} in place (its current weights are the start) and evaluates it. The caller
+   * keeps ownership of the model and the input tensors.
    */
-  public static Result train(VitTeacher model, Config cfg, Tensor trainX, Tensor trainY, Tensor testX, Tensor testY,
+  public static Result train(
+      VitTeacher model,
+      Config cfg,
+      Tensor trainX,
+      Tensor trainY,
+      Tensor testX,
+      Tensor testY,
       Progress progress) {
     Objects.requireNonNull(progress, "progress");
     checkData(model.config(), trainX, trainY, "train");
     checkData(model.config(), testX, testY, "test");
     long n = trainX.size(0);
-    // issue 14: with W processes each takes its rows r, r + W, ... of the global batch of W·batch_size
+    // issue 14: with W processes each takes its rows r, r + W, ... of the global batch of
+    // W·batch_size
     // (the last incomplete global batch dropped, so every rank steps alike)
     int world = DataParallel.worldSize();
     long global = (long) cfg.batchSize() * world;
     long perEpoch = world == 1 ? (n + cfg.batchSize() - 1) / cfg.batchSize() : n / global;
     if (perEpoch < 1) {
-      throw new IllegalArgumentException("the global batch " + global + " exceeds the " + n + " training images");
+      throw new IllegalArgumentException(
+          "the global batch " + global + " exceeds the " + n + " training images");
     }
     long totalSteps = perEpoch * cfg.epochs();
     if (cfg.maxSteps() > 0) {
       totalSteps = Math.min(totalSteps, cfg.maxSteps());
     }
     double totalEpochs = (double) totalSteps / perEpoch;
-    LrSchedule schedule = totalSteps <= 1 ? e -> cfg.lr()
-        : LrSchedule.warmupCosine(cfg.lr(), cfg.minLr(), Math.min(cfg.warmupEpochs(), totalEpochs / 2), totalEpochs);
+    LrSchedule schedule =
+        totalSteps <= 1
+            ? e -> cfg.lr()
+            : LrSchedule.warmupCosine(
+                cfg.lr(), cfg.minLr(), Math.min(cfg.warmupEpochs(), totalEpochs / 2), totalEpochs);
     Torch.manualSeed(cfg.seed());
     DistributedDataParallel.broadcastFromRankZero(DataParallel.current(), List.of(model));
     model.train(true);
@@ -267,9 +318,14 @@ public final class TeacherTrainer {
     long images = 0;
     long t0 = System.nanoTime();
     try (TorchGenerator gen = TorchGenerator.cpu(cfg.seed() ^ 0x5DEECE66DL);
-        AdamW opt = new AdamW(ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
-            0.9, 0.999, 1e-8);
-        DistributedDataParallel ddp = new DistributedDataParallel(DataParallel.current(), model.parameters())) {
+        AdamW opt =
+            new AdamW(
+                ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
+                0.9,
+                0.999,
+                1e-8);
+        DistributedDataParallel ddp =
+            new DistributedDataParallel(DataParallel.current(), model.parameters())) {
       progress.start("train ViT teacher", totalSteps);
       try {
         for (int epoch = 0; epoch < cfg.epochs() && steps < totalSteps; epoch++) {
@@ -284,7 +340,8 @@ public final class TeacherTrainer {
                 long len = idx.size(0);
                 Tensor x = toChannels(trainX.indexSelect(0, idx), model.config());
                 if (cfg.flip()) {
-                  Tensor mask = DataParallel.rows(Tensor.rand(gen, lenGlobal)).lt(0.5).view(len, 1, 1, 1);
+                  Tensor mask =
+                      DataParallel.rows(Tensor.rand(gen, lenGlobal)).lt(0.5).view(len, 1, 1, 1);
                   x = Tensor.where(mask, x.flip(3), x);
                 }
                 Tensor y = trainY.indexSelect(0, idx);
@@ -313,7 +370,8 @@ public final class TeacherTrainer {
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     model.eval();
-    double acc = ClassifierTrainer.accuracy(x -> model.logits(toChannels(x, model.config())), testX, testY);
+    double acc =
+        ClassifierTrainer.accuracy(x -> model.logits(toChannels(x, model.config())), testX, testY);
     return new Result(losses, acc, steps, images / seconds, seconds);
   }
 
@@ -324,13 +382,28 @@ public final class TeacherTrainer {
 
   private static void checkData(VitTeacherConfig c, Tensor x, Tensor y, String split) {
     long[] s = x.shape();
-    if (s.length != 4 || (s[1] != 1 && s[1] != c.inChannels()) || s[2] != c.imgSize() || s[3] != c.imgSize()) {
-      throw new IllegalArgumentException(split + " images must be (N, 1 or " + c.inChannels() + ", " + c.imgSize()
-          + ", " + c.imgSize() + "), got " + java.util.Arrays.toString(s));
+    if (s.length != 4
+        || (s[1] != 1 && s[1] != c.inChannels())
+        || s[2] != c.imgSize()
+        || s[3] != c.imgSize()) {
+      throw new IllegalArgumentException(
+          split
+              + " images must be (N, 1 or "
+              + c.inChannels()
+              + ", "
+              + c.imgSize()
+              + ", "
+              + c.imgSize()
+              + "), got "
+              + java.util.Arrays.toString(s));
     }
     if (y.dim() != 1 || y.size(0) != s[0]) {
-      throw new IllegalArgumentException(split + " labels must be (N) with N = " + s[0] + ", got "
-          + java.util.Arrays.toString(y.shape()));
+      throw new IllegalArgumentException(
+          split
+              + " labels must be (N) with N = "
+              + s[0]
+              + ", got "
+              + java.util.Arrays.toString(y.shape()));
     }
     if (s[0] == 0) {
       throw new IllegalArgumentException(split + " set is empty");
@@ -339,13 +412,13 @@ public final class TeacherTrainer {
 
   /**
    * Trains the demo teacher with the default {@link Config} (seed {@code seed}) on the full
-   * Fashion-MNIST train split from {@link FashionMnist#defaultDir()} (padded to 32×32,
-   * replicated to RGB), evaluates it on the test split and writes the model file {@code out}
-   * ({@link VitTeacher#save}).
+   * Fashion-MNIST train split from {@link FashionMnist#defaultDir()} (padded to 32×32, replicated
+   * to RGB), evaluates it on the test split and writes the model file {@code out} ({@link
+   * VitTeacher#save}).
    *
-   * <p>Seed 1 (the demo's file): loss per epoch 0.965, 0.483, 0.383; test accuracy 0.8569;
-   * 1407 steps; 408 CPU-seconds (483 s of training wall time on a 2-core machine under load
-   * 10, about 205 s idle); a 433,568-byte file (107,762 float32 parameters).
+   * <p>Seed 1 (the demo's file): loss per epoch 0.965, 0.483, 0.383; test accuracy 0.8569; 1407
+   * steps; 408 CPU-seconds (483 s of training wall time on a 2-core machine under load 10, about
+   * 205 s idle); a 433,568-byte file (107,762 float32 parameters).
    *
    * @throws IOException when Fashion-MNIST is missing or the file cannot be written
    */

@@ -28,20 +28,20 @@ import java.util.function.UnaryOperator;
 
 /**
  * A small ViT classifier whose patch features stand in for DINOv3 in the offline demo
- * (docs/training.md#rad): {@code patch_embed} (Conv2d, kernel = stride = patch), a {@code cls_token},
- * a learned {@code pos_embed} over [cls, patches], {@code blocks.i} pre-norm transformer blocks
- * (the tokenizer's {@link Block}: RMSNorm, attention with 2D RoPE on the patch tokens and none on
- * cls, SwiGLU), a final {@code norm} (LayerNorm) and a linear {@code head} on the cls token.
- * State-dict keys follow PyTorch ({@code patch_embed.weight}, {@code blocks.0.attn.qkv.weight},
- * {@code norm.weight}, {@code head.weight}, ...).
+ * (docs/training.md#rad): {@code patch_embed} (Conv2d, kernel = stride = patch), a {@code
+ * cls_token}, a learned {@code pos_embed} over [cls, patches], {@code blocks.i} pre-norm
+ * transformer blocks (the tokenizer's {@link Block}: RMSNorm, attention with 2D RoPE on the patch
+ * tokens and none on cls, SwiGLU), a final {@code norm} (LayerNorm) and a linear {@code head} on
+ * the cls token. State-dict keys follow PyTorch ({@code patch_embed.weight}, {@code
+ * blocks.0.attn.qkv.weight}, {@code norm.weight}, {@code head.weight}, ...).
  *
  * <p>{@link #forward} is {@link #patchFeatures}, so the model plugs into a {@link ModuleTeacher}
  * (see {@link #asFeatureTeacher()}).
  *
  * <p><b>Ownership.</b> The model owns its parameters and frees them in {@link #close()}; every
- * returned tensor belongs to the caller (or the current {@link Scope}); inputs stay the
- * caller's. <b>Threading.</b> As for every {@link Module}: build, load and train on one thread;
- * concurrent eval-mode forward passes are safe.
+ * returned tensor belongs to the caller (or the current {@link Scope}); inputs stay the caller's.
+ * <b>Threading.</b> As for every {@link Module}: build, load and train on one thread; concurrent
+ * eval-mode forward passes are safe.
  */
 public final class VitTeacher extends UnaryModule {
   /** The {@code rectok.kind} of a teacher model file. */
@@ -110,14 +110,22 @@ public final class VitTeacher extends UnaryModule {
     }
   }
 
-
-
   /** All tokens after the final norm: (B, 1 + N, width), cls first. */
   private Tensor tokens(Tensor images) {
     long[] s = images.shape();
-    if (s.length != 4 || s[1] != config.inChannels() || s[2] != config.imgSize() || s[3] != config.imgSize()) {
-      throw new IllegalArgumentException("ViT teacher expects images (B, " + config.inChannels() + ", "
-          + config.imgSize() + ", " + config.imgSize() + "), got " + Arrays.toString(s));
+    if (s.length != 4
+        || s[1] != config.inChannels()
+        || s[2] != config.imgSize()
+        || s[3] != config.imgSize()) {
+      throw new IllegalArgumentException(
+          "ViT teacher expects images (B, "
+              + config.inChannels()
+              + ", "
+              + config.imgSize()
+              + ", "
+              + config.imgSize()
+              + "), got "
+              + Arrays.toString(s));
     }
     long b = s[0];
     try (Scope sc = Scope.open()) {
@@ -139,9 +147,9 @@ public final class VitTeacher extends UnaryModule {
   }
 
   /**
-   * Patch features (B, N, width), N = {@code gridSize²} row-major: the final-norm hidden states
-   * of the patch tokens with cls dropped (DINOv3's {@code last_hidden_state} without cls and
-   * register tokens). Differentiable unless called under no-grad.
+   * Patch features (B, N, width), N = {@code gridSize²} row-major: the final-norm hidden states of
+   * the patch tokens with cls dropped (DINOv3's {@code last_hidden_state} without cls and register
+   * tokens). Differentiable unless called under no-grad.
    */
   public Tensor patchFeatures(Tensor images) {
     try (Scope s = Scope.open()) {
@@ -180,8 +188,8 @@ public final class VitTeacher extends UnaryModule {
    * Loads a model file written by {@link #save}; the model is returned in eval mode and owned by
    * the caller.
    *
-   * @throws CheckpointFormatException when the file is not a teacher model file or its weights
-   *     do not fit its configuration
+   * @throws CheckpointFormatException when the file is not a teacher model file or its weights do
+   *     not fit its configuration
    */
   public static VitTeacher load(Path file) throws IOException {
     try (SafeTensorsFile f = ModelFile.open(file)) {

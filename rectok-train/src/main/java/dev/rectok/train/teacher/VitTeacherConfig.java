@@ -8,16 +8,16 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Shape of a {@link VitTeacher}: a {@code imgSize}² image cut into {@code patchSize}² patches
- * (a {@link #gridSize()}² token grid plus one cls token), {@code depth} pre-norm transformer
- * blocks of {@code width} channels and {@code heads} heads, a {@code numClasses}-way head.
+ * Shape of a {@link VitTeacher}: a {@code imgSize}² image cut into {@code patchSize}² patches (a
+ * {@link #gridSize()}² token grid plus one cls token), {@code depth} pre-norm transformer blocks of
+ * {@code width} channels and {@code heads} heads, a {@code numClasses}-way head.
  *
  * <p>The blocks are the tokenizer's {@link dev.rectok.models.tokenizer.Block} (RMSNorm, 2D RoPE,
  * SwiGLU with hidden {@code int(8/3 · width)}), so there is no separate MLP ratio, and the head
  * dimension {@code width / heads} must be a multiple of 4 (what the 2D RoPE needs).
  *
- * <p>Immutable and thread-safe. Serialises to the JSON object stored as {@code rectok.config}
- * in a teacher model file ({@link #toJson()}, {@link #fromJson(JsonNode)}).
+ * <p>Immutable and thread-safe. Serialises to the JSON object stored as {@code rectok.config} in a
+ * teacher model file ({@link #toJson()}, {@link #fromJson(JsonNode)}).
  *
  * @param imgSize image side in pixels
  * @param patchSize patch side in pixels; divides {@code imgSize}
@@ -27,8 +27,8 @@ import java.util.Set;
  * @param heads attention heads; divide {@code width} into heads of a multiple of 4 channels
  * @param numClasses classifier outputs
  */
-public record VitTeacherConfig(int imgSize, int patchSize, int inChannels, int width, int depth, int heads,
-    int numClasses) {
+public record VitTeacherConfig(
+    int imgSize, int patchSize, int inChannels, int width, int depth, int heads, int numClasses) {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> FIELDS =
       List.of("img_size", "patch_size", "in_channels", "width", "depth", "heads", "num_classes");
@@ -51,11 +51,13 @@ public record VitTeacherConfig(int imgSize, int patchSize, int inChannels, int w
       if (width % heads != 0) {
         errors.add("heads " + heads + " must divide width " + width);
       } else if ((width / heads) % 4 != 0) {
-        errors.add("head dim width/heads = " + width / heads + " must be a multiple of 4 (2D RoPE)");
+        errors.add(
+            "head dim width/heads = " + width / heads + " must be a multiple of 4 (2D RoPE)");
       }
     }
     if (!errors.isEmpty()) {
-      throw new IllegalArgumentException("invalid ViT teacher config: " + String.join("; ", errors));
+      throw new IllegalArgumentException(
+          "invalid ViT teacher config: " + String.join("; ", errors));
     }
   }
 
@@ -82,27 +84,35 @@ public record VitTeacherConfig(int imgSize, int patchSize, int inChannels, int w
 
   /** The JSON object with snake_case keys ({@code img_size}, {@code patch_size}, ...). */
   public ObjectNode toJson() {
-    return JSON.createObjectNode().put("img_size", imgSize).put("patch_size", patchSize)
-        .put("in_channels", inChannels).put("width", width).put("depth", depth).put("heads", heads)
+    return JSON.createObjectNode()
+        .put("img_size", imgSize)
+        .put("patch_size", patchSize)
+        .put("in_channels", inChannels)
+        .put("width", width)
+        .put("depth", depth)
+        .put("heads", heads)
         .put("num_classes", numClasses);
   }
 
   /**
    * Reads {@link #toJson()}'s form; every key is required and unknown keys are refused.
    *
-   * @throws IllegalArgumentException naming the missing, unknown or non-integer key, or the
-   *     invalid value
+   * @throws IllegalArgumentException naming the missing, unknown or non-integer key, or the invalid
+   *     value
    */
   public static VitTeacherConfig fromJson(JsonNode node) {
     if (node == null || !node.isObject()) {
       throw new IllegalArgumentException("ViT teacher config must be a JSON object, got " + node);
     }
     Set<String> known = Set.copyOf(FIELDS);
-    node.fieldNames().forEachRemaining(k -> {
-      if (!known.contains(k)) {
-        throw new IllegalArgumentException("unknown ViT teacher config key '" + k + "' (known: " + FIELDS + ")");
-      }
-    });
+    node.fieldNames()
+        .forEachRemaining(
+            k -> {
+              if (!known.contains(k)) {
+                throw new IllegalArgumentException(
+                    "unknown ViT teacher config key '" + k + "' (known: " + FIELDS + ")");
+              }
+            });
     int[] v = new int[FIELDS.size()];
     for (int i = 0; i < v.length; i++) {
       JsonNode f = node.get(FIELDS.get(i));
@@ -110,7 +120,8 @@ public record VitTeacherConfig(int imgSize, int patchSize, int inChannels, int w
         throw new IllegalArgumentException("ViT teacher config lacks '" + FIELDS.get(i) + "'");
       }
       if (!f.isIntegralNumber() || !f.canConvertToInt()) {
-        throw new IllegalArgumentException("ViT teacher config '" + FIELDS.get(i) + "' must be an int, got " + f);
+        throw new IllegalArgumentException(
+            "ViT teacher config '" + FIELDS.get(i) + "' must be an int, got " + f);
       }
       v[i] = f.intValue();
     }
@@ -122,7 +133,8 @@ public record VitTeacherConfig(int imgSize, int patchSize, int inChannels, int w
     try {
       return fromJson(JSON.readTree(json));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException("malformed ViT teacher config JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "malformed ViT teacher config JSON: " + e.getOriginalMessage(), e);
     }
   }
 
@@ -132,8 +144,8 @@ public record VitTeacherConfig(int imgSize, int patchSize, int inChannels, int w
   }
 
   /**
-   * Builder with the demo defaults: 32×32 RGB, patch 4 (an 8×8 grid), width 64, depth 4, 4
-   * heads, 10 classes. Not thread-safe.
+   * Builder with the demo defaults: 32×32 RGB, patch 4 (an 8×8 grid), width 64, depth 4, 4 heads,
+   * 10 classes. Not thread-safe.
    */
   public static final class Builder {
     private int imgSize = 32;
@@ -181,7 +193,9 @@ public record VitTeacherConfig(int imgSize, int patchSize, int inChannels, int w
       return this;
     }
 
-    /** @throws IllegalArgumentException listing every invalid setting */
+    /**
+     * @throws IllegalArgumentException listing every invalid setting
+     */
     public VitTeacherConfig build() {
       return new VitTeacherConfig(imgSize, patchSize, inChannels, width, depth, heads, numClasses);
     }

@@ -39,31 +39,37 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
- * The LibTorch implementation of the API's {@link FlowDistiller}: resolves a
- * {@link FlowDistillerSpec} (reference config names) into a {@link TokenizerTrainer}, its data,
- * teacher and run directory, and drives it with {@link TrainLoop}.
+ * The LibTorch implementation of the API's {@link FlowDistiller}: resolves a {@link
+ * FlowDistillerSpec} (reference config names) into a {@link TokenizerTrainer}, its data, teacher
+ * and run directory, and drives it with {@link TrainLoop}.
  *
- * <p>Spec keys besides the reference's: in {@code model}, {@code preset} (the base config,
- * default {@code rectok_BB_stage1}), {@code size_dict_additions} and
- * {@code foundation_hidden_size} (default: the teacher's width); in {@code training},
- * {@code train_images} (cap on the training set), {@code workers}, {@code checkpoint_every},
- * {@code log_every}, {@code autocast} ({@code "bf16"}: forward passes under bf16 autocast, as the
- * reference trains on CUDA; {@code "fp16"} on CUDA; default none), and the perceptual loss's
- * weight files {@code lpips_vgg_weights} + {@code lpips_lin_weights} (torchvision VGG16 and the
- * LPIPS heads) and {@code convnext_weights} (torchvision convnext_small) — each term is off
- * without its files, and the log says so once.
+ * <p>Spec keys besides the reference's: in {@code model}, {@code preset} (the base config, default
+ * {@code rectok_BB_stage1}), {@code size_dict_additions} and {@code foundation_hidden_size}
+ * (default: the teacher's width); in {@code training}, {@code train_images} (cap on the training
+ * set), {@code workers}, {@code checkpoint_every}, {@code log_every}, {@code autocast} ({@code
+ * "bf16"}: forward passes under bf16 autocast, as the reference trains on CUDA; {@code "fp16"} on
+ * CUDA; default none), and the perceptual loss's weight files {@code lpips_vgg_weights} + {@code
+ * lpips_lin_weights} (torchvision VGG16 and the LPIPS heads) and {@code convnext_weights}
+ * (torchvision convnext_small) — each term is off without its files, and the log says so once.
  *
- * <p><b>Ownership and threading.</b> Owns the trainer, the teacher it loaded, the data and the
- * run directory; {@link #close} frees them. One call at a time.
+ * <p><b>Ownership and threading.</b> Owns the trainer, the teacher it loaded, the data and the run
+ * directory; {@link #close} frees them. One call at a time.
  */
 public final class FlowDistillerRun implements FlowDistiller {
   private static final System.Logger LOG = System.getLogger(FlowDistillerRun.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> LOOP_KEYS = List.of("train_images", "workers", "checkpoint_every", "log_every",
-      "autocast", "lpips_vgg_weights", "lpips_lin_weights", "convnext_weights");
+  private static final List<String> LOOP_KEYS =
+      List.of(
+          "train_images",
+          "workers",
+          "checkpoint_every",
+          "log_every",
+          "autocast",
+          "lpips_vgg_weights",
+          "lpips_lin_weights",
+          "convnext_weights");
 
   private final TokenizerTrainer trainer;
   private final FeatureTeacher teacher;
@@ -75,8 +81,15 @@ public final class FlowDistillerRun implements FlowDistiller {
   private final long logEvery;
   private boolean closed;
 
-  private FlowDistillerRun(TokenizerTrainer trainer, FeatureTeacher teacher, PerceptualLoss perceptual,
-      TrainingData data, RunDirectory run, int workers, long checkpointEvery, long logEvery) {
+  private FlowDistillerRun(
+      TokenizerTrainer trainer,
+      FeatureTeacher teacher,
+      PerceptualLoss perceptual,
+      TrainingData data,
+      RunDirectory run,
+      int workers,
+      long checkpointEvery,
+      long logEvery) {
     this.trainer = trainer;
     this.teacher = teacher;
     this.perceptual = perceptual;
@@ -99,15 +112,19 @@ public final class FlowDistillerRun implements FlowDistiller {
     String lin = training.path("lpips_lin_weights").asText("");
     String convnext = training.path("convnext_weights").asText("");
     if (vgg.isEmpty() != lin.isEmpty()) {
-      throw new IllegalArgumentException("LPIPS needs both lpips_vgg_weights and lpips_lin_weights");
+      throw new IllegalArgumentException(
+          "LPIPS needs both lpips_vgg_weights and lpips_lin_weights");
     }
     dev.rectok.api.DType mixed = dev.rectok.torch.Autocast.parse(autocast);
     if (mixed != null) {
-      dev.rectok.torch.Autocast.enable(spec.device(), mixed).close(); // an unsupported pairing fails before any work
+      dev.rectok.torch.Autocast.enable(spec.device(), mixed)
+          .close(); // an unsupported pairing fails before any work
     }
     LOOP_KEYS.forEach(training::remove);
-    ObjectNode cfgJson = (spec.stage() == 1 ? TokenizerTrainingConfig.builder() : TokenizerTrainingConfig.stage2())
-        .build().toJson();
+    ObjectNode cfgJson =
+        (spec.stage() == 1 ? TokenizerTrainingConfig.builder() : TokenizerTrainingConfig.stage2())
+            .build()
+            .toJson();
     cfgJson.setAll(training);
     TokenizerTrainingConfig cfg = TokenizerTrainingConfig.fromJson(cfgJson);
 
@@ -116,15 +133,18 @@ public final class FlowDistillerRun implements FlowDistiller {
       FeatureTeacher teacher = null;
       int teacherWidth = 0;
       if (spec.stage() == 1) {
-        // issue 12: the teacher by what the file is (shards, DINOv3 in either layout, the demo's ViT)
+        // issue 12: the teacher by what the file is (shards, DINOv3 in either layout, the demo's
+        // ViT)
         TeacherFiles.Opened t = TeacherFiles.open(spec.teacher(), spec.device());
         teacher = t.teacher();
         teacherWidth = t.width();
         opened.add(teacher);
       }
-      RecTokConfig modelConfig = spec.stage() == 1 ? stage1Config(spec.model(), teacherWidth) : null;
+      RecTokConfig modelConfig =
+          spec.stage() == 1 ? stage1Config(spec.model(), teacherWidth) : null;
       if (teacher instanceof DinoV3Teacher dino) {
-        // one teacher feature per tokenizer token, whatever the image size (256 -> 16x16 as the reference)
+        // one teacher feature per tokenizer token, whatever the image size (256 -> 16x16 as the
+        // reference)
         dino.tokenGrid(modelConfig.gridSize(), modelConfig.gridSize());
       }
       Module[] init = null;
@@ -137,30 +157,46 @@ public final class FlowDistillerRun implements FlowDistiller {
       TrainingData data = TrainingData.open(spec.data(), modelConfig.imgSize(), limit);
       opened.add(data);
       if (data.size() < cfg.batchSize()) {
-        throw new IllegalArgumentException("batch_size " + cfg.batchSize() + " exceeds the " + data.size()
-            + " training images of " + spec.data());
+        throw new IllegalArgumentException(
+            "batch_size "
+                + cfg.batchSize()
+                + " exceeds the "
+                + data.size()
+                + " training images of "
+                + spec.data());
       }
       ObjectNode runConfig = JSON.createObjectNode();
       runConfig.put("kind", "rectok-tokenizer-training").put("stage", spec.stage());
       runConfig.put("data", spec.data().toAbsolutePath().toString()).put("train_images", limit);
-      runConfig.put("teacher", spec.teacher() == null ? "" : spec.teacher().toAbsolutePath().toString());
-      runConfig.put("init_from", spec.initFrom() == null ? "" : spec.initFrom().toAbsolutePath().toString());
+      runConfig.put(
+          "teacher", spec.teacher() == null ? "" : spec.teacher().toAbsolutePath().toString());
+      runConfig.put(
+          "init_from", spec.initFrom() == null ? "" : spec.initFrom().toAbsolutePath().toString());
       runConfig.set("model", TokenizerExport.modelFileConfig(modelConfig));
       runConfig.put("foundation_hidden_size", modelConfig.foundationHiddenSize());
       runConfig.set("training", cfg.toJson());
       runConfig.put("device", spec.device().toString());
-      runConfig.put("perceptual", (vgg.isEmpty() ? "" : "lpips ") + (convnext.isEmpty() ? "" : "convnext"));
-      RunDirectory run = RunDirectory.open(dev.rectok.train.distributed.DataParallel.runDirFor(spec.runDirectory()),
-          runConfig, 2); // issue 14: rank 0 writes the run
+      runConfig.put(
+          "perceptual", (vgg.isEmpty() ? "" : "lpips ") + (convnext.isEmpty() ? "" : "convnext"));
+      RunDirectory run =
+          RunDirectory.open(
+              dev.rectok.train.distributed.DataParallel.runDirFor(spec.runDirectory()),
+              runConfig,
+              2); // issue 14: rank 0 writes the run
       opened.add(run);
-      PerceptualLoss perceptual = new PerceptualLoss(
-          vgg.isEmpty() ? null : new LPIPS().load(Path.of(vgg), Path.of(lin)),
-          convnext.isEmpty() ? null : ConvNeXtLogitLoss.convnextSmall(Path.of(convnext)), 1.0, 0.1);
+      PerceptualLoss perceptual =
+          new PerceptualLoss(
+              vgg.isEmpty() ? null : new LPIPS().load(Path.of(vgg), Path.of(lin)),
+              convnext.isEmpty() ? null : ConvNeXtLogitLoss.convnextSmall(Path.of(convnext)),
+              1.0,
+              0.1);
       opened.add(perceptual);
       perceptual.to(null, spec.device());
-      TokenizerTrainer trainer = spec.stage() == 1
-          ? TokenizerTrainer.stage1(cfg, modelConfig, teacher, perceptual, spec.device())
-          : TokenizerTrainer.decoderFineTuning(cfg, modelConfig, init[0], init[1], perceptual, spec.device());
+      TokenizerTrainer trainer =
+          spec.stage() == 1
+              ? TokenizerTrainer.stage1(cfg, modelConfig, teacher, perceptual, spec.device())
+              : TokenizerTrainer.decoderFineTuning(
+                  cfg, modelConfig, init[0], init[1], perceptual, spec.device());
       if (init != null) {
         init[0].close();
         init[1].close();
@@ -168,8 +204,15 @@ public final class FlowDistillerRun implements FlowDistiller {
         opened.remove(init[1]);
       }
       trainer.mixedPrecision(mixed);
-      LOG.log(System.Logger.Level.INFO, "tokenizer stage {0} in {1}: {2} on {3}", spec.stage(), run.dir(), data.description(), spec.device());
-      return new FlowDistillerRun(trainer, teacher, perceptual, data, run, workers, checkpointEvery, logEvery);
+      LOG.log(
+          System.Logger.Level.INFO,
+          "tokenizer stage {0} in {1}: {2} on {3}",
+          spec.stage(),
+          run.dir(),
+          data.description(),
+          spec.device());
+      return new FlowDistillerRun(
+          trainer, teacher, perceptual, data, run, workers, checkpointEvery, logEvery);
     } catch (IOException | RuntimeException e) {
       for (int i = opened.size() - 1; i >= 0; i--) {
         try {
@@ -200,11 +243,15 @@ public final class FlowDistillerRun implements FlowDistiller {
     }
     RecTokConfig c = RecTokConfig.fromGoldenConfig(root);
     if (!c.hasSemanticDecoder()) {
-      throw new IllegalArgumentException("stage 1 needs a semantic decoder: set foundation_model_type");
+      throw new IllegalArgumentException(
+          "stage 1 needs a semantic decoder: set foundation_model_type");
     }
     if (teacherWidth > 0 && c.foundationHiddenSize() != teacherWidth) {
-      throw new IllegalArgumentException("the semantic decoder predicts " + c.foundationHiddenSize()
-          + " features but the teacher gives " + teacherWidth);
+      throw new IllegalArgumentException(
+          "the semantic decoder predicts "
+              + c.foundationHiddenSize()
+              + " features but the teacher gives "
+              + teacherWidth);
     }
     return c;
   }
@@ -218,11 +265,15 @@ public final class FlowDistillerRun implements FlowDistiller {
       JsonNode cfg = JSON.readTree(from.resolve(RunDirectory.CONFIG).toFile());
       JsonNode model = cfg.path("model").deepCopy();
       if (cfg.path("foundation_hidden_size").asInt() > 0) {
-        ((ObjectNode) model).putObject("teacher_stand_in").put("hidden_size", cfg.path("foundation_hidden_size").asInt());
+        ((ObjectNode) model)
+            .putObject("teacher_stand_in")
+            .put("hidden_size", cfg.path("foundation_hidden_size").asInt());
       }
       RecTokConfig c = RecTokConfig.fromGoldenConfig(model);
-      Path ckpt = new CheckpointStore(from.resolve("checkpoints"), 2).latest().orElseThrow(() ->
-          new IOException(from + ": the stage-1 run has no checkpoint yet"));
+      Path ckpt =
+          new CheckpointStore(from.resolve("checkpoints"), 2)
+              .latest()
+              .orElseThrow(() -> new IOException(from + ": the stage-1 run has no checkpoint yet"));
       RecTok live = new RecTok(c);
       RecTok ema = new RecTok(c);
       try (SafeTensorsFile f = SafeTensors.open(ckpt)) {
@@ -245,7 +296,8 @@ public final class FlowDistillerRun implements FlowDistiller {
     }
   }
 
-  private static void load(RecTok model, SafeTensorsFile f, String prefix) throws CheckpointFormatException {
+  private static void load(RecTok model, SafeTensorsFile f, String prefix)
+      throws CheckpointFormatException {
     Map<String, HostTensor> state = new LinkedHashMap<>();
     for (String name : f.names()) {
       if (name.startsWith(prefix)) {
@@ -257,7 +309,8 @@ public final class FlowDistillerRun implements FlowDistiller {
       r = model.loadHostStateDict(state, false);
     }
     if (!r.missingKeys().isEmpty() || !r.mismatchedKeys().isEmpty()) {
-      throw new CheckpointFormatException(f.path() + ": stage-1 weights do not fit the tokenizer: " + r);
+      throw new CheckpointFormatException(
+          f.path() + ": stage-1 weights do not fit the tokenizer: " + r);
     }
   }
 
@@ -273,30 +326,51 @@ public final class FlowDistillerRun implements FlowDistiller {
 
   @Override
   public TrainingReport train(TrainingLimits limits, Progress progress) throws IOException {
-    TrainLoop.Limits l = new TrainLoop.Limits(trainer.config().epochs(), limits.maxSteps(), limits.maxTime(),
-        checkpointEvery, logEvery);
-    TrainLoop.Outcome o = TrainLoop.run(run, data.batches(trainer.config().batchSize(), trainer.config().seed(),
-        workers), trainer, l, progress);
+    TrainLoop.Limits l =
+        new TrainLoop.Limits(
+            trainer.config().epochs(),
+            limits.maxSteps(),
+            limits.maxTime(),
+            checkpointEvery,
+            logEvery);
+    TrainLoop.Outcome o =
+        TrainLoop.run(
+            run,
+            data.batches(trainer.config().batchSize(), trainer.config().seed(), workers),
+            trainer,
+            l,
+            progress);
     if (dev.rectok.train.distributed.DataParallel.isMain()) { // issue 14: rank 0 writes
       writeSamples(o.steps());
     }
-    return new TrainingReport(run.dir(), o.resumedAtStep(), o.steps(), o.completed(), o.stoppedBy(),
-        o.imagesPerSecond(), o.lastMetrics());
+    return new TrainingReport(
+        run.dir(),
+        o.resumedAtStep(),
+        o.steps(),
+        o.completed(),
+        o.stoppedBy(),
+        o.imagesPerSecond(),
+        o.lastMetrics());
   }
 
-  /** {@code samples/step-N.png}: 8 training images (top) and the EMA tokenizer's reconstructions (bottom). */
+  /**
+   * {@code samples/step-N.png}: 8 training images (top) and the EMA tokenizer's reconstructions
+   * (bottom).
+   */
   private void writeSamples(long step) throws IOException {
-    try (Scope s = Scope.open(); GradMode g = GradMode.inferenceMode()) {
+    try (Scope s = Scope.open();
+        GradMode g = GradMode.inferenceMode()) {
       Tensor x = data.images(data.firstIndices(8));
       RecTok ema = trainer.emaModel();
       Tensor rec;
       try (RecTok.Encoding e = ema.encode(x, false, null)) {
         rec = PixelRange.toUnitClamped(ema.decoder(e.zLatents()));
       }
-      java.util.List<java.awt.image.BufferedImage> cells = new ArrayList<>(
-          dev.rectok.models.RecTokTokenizer.toImages(PixelRange.toUnit(x)));
+      java.util.List<java.awt.image.BufferedImage> cells =
+          new ArrayList<>(dev.rectok.models.RecTokTokenizer.toImages(PixelRange.toUnit(x)));
       cells.addAll(dev.rectok.models.RecTokTokenizer.toImages(rec));
-      dev.rectok.image.ImageGrid.writePng(dev.rectok.image.ImageGrid.of(cells, null, (int) x.size(0)),
+      dev.rectok.image.ImageGrid.writePng(
+          dev.rectok.image.ImageGrid.of(cells, null, (int) x.size(0)),
           run.samplesDir().resolve(String.format("step-%07d.png", step)));
     }
   }
@@ -315,8 +389,8 @@ public final class FlowDistillerRun implements FlowDistiller {
   }
 
   /** Latent statistics of {@code model} over the first {@code n} (unflipped) training images. */
-  public static LatentStatistics latentStatistics(RecTok model, TrainingData data, int n, Progress progress)
-      throws IOException {
+  public static LatentStatistics latentStatistics(
+      RecTok model, TrainingData data, int n, Progress progress) throws IOException {
     long[] idx = data.firstIndices(n);
     progress.start("latent statistics", 1);
     try (Scope s = Scope.open()) {

@@ -7,13 +7,12 @@ import java.util.Map;
 
 /**
  * Everything one tokenizer training forward produced: the loss terms (0-dim tensors, in the
- * reference's {@code loss_dict} sense) and the intermediates a golden replay compares. Terms
- * that a stage does not compute are null (stage 2: no mask, ids, τ, semantic terms; no
- * perceptual term without weights; no GAN term before {@code discriminator_start_epoch}).
+ * reference's {@code loss_dict} sense) and the intermediates a golden replay compares. Terms that a
+ * stage does not compute are null (stage 2: no mask, ids, τ, semantic terms; no perceptual term
+ * without weights; no GAN term before {@code discriminator_start_epoch}).
  *
- * <p><b>Ownership.</b> Owns its tensors: {@link #close} frees them (they are also kept by the
- * scope that was current during the forward, so closing that scope frees them as well). Not
- * thread-safe.
+ * <p><b>Ownership.</b> Owns its tensors: {@link #close} frees them (they are also kept by the scope
+ * that was current during the forward, so closing that scope frees them as well). Not thread-safe.
  *
  * @param maskRatio r = max(0, U(mask_ratio_min, mask_ratio)); 0 without masking
  * @param lenKeep visible tokens, {@code ceil(L·(1 − r))}; L without masking
@@ -60,12 +59,13 @@ public record LossTerms(
     Tensor semCosine,
     Tensor semWeighted,
     Tensor ganGenerator,
-    Tensor total) implements AutoCloseable {
+    Tensor total)
+    implements AutoCloseable {
 
   /**
-   * The scalar terms as logged metrics: {@code loss}, {@code pixel_mse}, {@code perceptual},
-   * {@code kl}, {@code kl_weighted}, {@code sem_cosine}, {@code sem_weighted},
-   * {@code gan_generator} (those present) and {@code mask_ratio}. Synchronizes with the device.
+   * The scalar terms as logged metrics: {@code loss}, {@code pixel_mse}, {@code perceptual}, {@code
+   * kl}, {@code kl_weighted}, {@code sem_cosine}, {@code sem_weighted}, {@code gan_generator}
+   * (those present) and {@code mask_ratio}. Synchronizes with the device.
    */
   public Map<String, Double> metrics() {
     Map<String, Double> m = new LinkedHashMap<>();
@@ -89,8 +89,28 @@ public record LossTerms(
 
   @Override
   public void close() {
-    for (Tensor t : new Tensor[] {mask, idsShuffle, idsRestore, idsKeep, zFull, zSampled, tau, zNoisy, decoded, semPred,
-        semTarget, pixelMse, perceptual, kl, klWeighted, semCosine, semWeighted, ganGenerator, total}) {
+    for (Tensor t :
+        new Tensor[] {
+          mask,
+          idsShuffle,
+          idsRestore,
+          idsKeep,
+          zFull,
+          zSampled,
+          tau,
+          zNoisy,
+          decoded,
+          semPred,
+          semTarget,
+          pixelMse,
+          perceptual,
+          kl,
+          klWeighted,
+          semCosine,
+          semWeighted,
+          ganGenerator,
+          total
+        }) {
       if (t != null) {
         t.close();
       }

@@ -12,11 +12,14 @@ import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
+import dev.rectok.torch.distributed.DistributedContext;
+import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.Parameter;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
+import dev.rectok.train.distributed.DataParallel;
 import dev.rectok.train.loop.Batch;
 import dev.rectok.train.loop.Ema;
 import dev.rectok.train.loop.ParamGroups;
@@ -30,37 +33,35 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import dev.rectok.torch.distributed.DistributedContext;
-import dev.rectok.torch.distributed.DistributedDataParallel;
-import dev.rectok.train.distributed.DataParallel;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * The RecTok tokenizer trainer (docs/training.md#stage1, #stage2). Stage 1 ({@link #stage1}) trains encoder,
- * pixel decoder and semantic decoder from scratch with flow semantic distillation and
- * reconstruction-alignment distillation ({@link DistillationForward}); stage 2
- * ({@link #decoderFineTuning}) fine-tunes only {@code decoder.*} of a stage-1 model without
- * masking, latent noise, semantic or KL loss, with the GAN from epoch 0.
+ * The RecTok tokenizer trainer (docs/training.md#stage1, #stage2). Stage 1 ({@link #stage1}) trains
+ * encoder, pixel decoder and semantic decoder from scratch with flow semantic distillation and
+ * reconstruction-alignment distillation ({@link DistillationForward}); stage 2 ({@link
+ * #decoderFineTuning}) fine-tunes only {@code decoder.*} of a stage-1 model without masking, latent
+ * noise, semantic or KL loss, with the GAN from epoch 0.
  *
  * <p>Each {@link #step}: learning rate of both optimizers from the warmup-cosine schedule at the
  * fractional epoch; generator forward and backward; global-norm clipping; AdamW (betas 0.9/0.95,
- * the reference's no-weight-decay groups); EMA update of the shadow tokenizer; then, from
- * {@code discriminator_start_epoch} on, one discriminator step on the same reconstructions
- * (hinge loss, BatchNorm in train mode, its own AdamW with the same rules). The GAN weight is the
- * constant 0.1 of the reference (no adaptive weight). The discriminator's gradients are zeroed
- * before its own backward, so the generator-side GAN loss does not leak into them [inferred];
- * its gradients are clipped with the same {@code grad_clip} [inferred].
+ * the reference's no-weight-decay groups); EMA update of the shadow tokenizer; then, from {@code
+ * discriminator_start_epoch} on, one discriminator step on the same reconstructions (hinge loss,
+ * BatchNorm in train mode, its own AdamW with the same rules). The GAN weight is the constant 0.1
+ * of the reference (no adaptive weight). The discriminator's gradients are zeroed before its own
+ * backward, so the generator-side GAN loss does not leak into them [inferred]; its gradients are
+ * clipped with the same {@code grad_clip} [inferred].
  *
  * <p>Weight initialisation: {@link Torch#manualSeed} with the config's seed (the semantic decoder
- * keeps PyTorch's default init, which draws from the global generator, docs/quirks.md#semantic-decoder-init), then the
- * reference's {@code _init_weights} and taming's discriminator init from a seeded generator. Two
- * trainers with the same config therefore start, and step, identically.
+ * keeps PyTorch's default init, which draws from the global generator,
+ * docs/quirks.md#semantic-decoder-init), then the reference's {@code _init_weights} and taming's
+ * discriminator init from a seeded generator. Two trainers with the same config therefore start,
+ * and step, identically.
  *
  * <p><b>Data parallel</b> (issue 14, {@link DataParallel}): rank 0's weights are broadcast at
- * construction; the generator's and the discriminator's gradients are averaged over the ranks
- * after each backward (DDP's buckets); the step's noise is drawn for the global batch and each
- * rank keeps its rows. A no-op in one process.
+ * construction; the generator's and the discriminator's gradients are averaged over the ranks after
+ * each backward (DDP's buckets); the step's noise is drawn for the global batch and each rank keeps
+ * its rows. A no-op in one process.
  *
  * <p><b>Ownership and threading.</b> Owns the tokenizer, its EMA shadow, the discriminator, both
  * optimizers and the noise generators, and frees them in {@link #close}. <em>Borrows</em> the
@@ -90,8 +91,14 @@ public final class TokenizerTrainer implements TrainingTask {
   private final DistributedDataParallel ddp;
   private final DistributedDataParallel discriminatorDdp;
 
-  private TokenizerTrainer(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
-      PerceptualLoss perceptual, Device device, Module initModel, Module initEma) {
+  private TokenizerTrainer(
+      TokenizerTrainingConfig config,
+      RecTokConfig modelConfig,
+      FeatureTeacher teacher,
+      PerceptualLoss perceptual,
+      Device device,
+      Module initModel,
+      Module initEma) {
     this.config = Objects.requireNonNull(config, "config");
     Objects.requireNonNull(modelConfig, "modelConfig");
     Objects.requireNonNull(device, "device");
@@ -100,7 +107,9 @@ public final class TokenizerTrainer implements TrainingTask {
     try (TorchGenerator init = TorchGenerator.cpu(config.seed())) {
       model = new RecTok(modelConfig);
       model.initWeights(init);
-      discriminator = new PatchGanDiscriminator(3, config.discriminatorNdf(), config.discriminatorLayers(), init);
+      discriminator =
+          new PatchGanDiscriminator(
+              3, config.discriminatorNdf(), config.discriminatorLayers(), init);
     }
     shadow = new RecTok(modelConfig);
     if (initModel != null) {
@@ -111,7 +120,8 @@ public final class TokenizerTrainer implements TrainingTask {
     model.to(null, device);
     shadow.to(null, device);
     discriminator.to(null, device);
-    // Created after the freeze: frozen entries are copied each step (the reference's stage-2 EMA quirk).
+    // Created after the freeze: frozen entries are copied each step (the reference's stage-2 EMA
+    // quirk).
     ema = new Ema(model, shadow);
     if (initEma != null) {
       load(shadow, initEma);
@@ -119,18 +129,26 @@ public final class TokenizerTrainer implements TrainingTask {
     model.train(true);
     shadow.eval();
     discriminator.train(true);
-    optimizer = new AdamW(ParamGroups.reference(model, config.lr(), config.weightDecay()), 0.9, 0.95, 1e-8);
-    discriminatorOptimizer = new AdamW(ParamGroups.reference(discriminator, config.lr(), config.weightDecay()), 0.9,
-        0.95, 1e-8);
+    optimizer =
+        new AdamW(ParamGroups.reference(model, config.lr(), config.weightDecay()), 0.9, 0.95, 1e-8);
+    discriminatorOptimizer =
+        new AdamW(
+            ParamGroups.reference(discriminator, config.lr(), config.weightDecay()),
+            0.9,
+            0.95,
+            1e-8);
     noise = TrainingNoise.seeded(config.seed() + 1, device);
     if (perceptual == null || !perceptual.isActive()) {
-      LOG.log(System.Logger.Level.INFO, "tokenizer training: perceptual loss off (no LPIPS/ConvNeXt weights given)");
+      LOG.log(
+          System.Logger.Level.INFO,
+          "tokenizer training: perceptual loss off (no LPIPS/ConvNeXt weights given)");
     }
     forward = new DistillationForward(config, model, teacher, perceptual, discriminator);
     schedule = config.schedule();
     trainable = model.parameters().stream().filter(Parameter::requiresGrad).toList();
     discriminatorParams = discriminator.parameters();
-    // --- issue 14: rank 0's weights everywhere; gradients averaged per step; global-batch noise ---
+    // --- issue 14: rank 0's weights everywhere; gradients averaged per step; global-batch noise
+    // ---
     DistributedContext dist = DataParallel.current();
     DistributedDataParallel.broadcastFromRankZero(dist, List.of(model, shadow, discriminator));
     ddp = new DistributedDataParallel(dist, trainable);
@@ -144,47 +162,62 @@ public final class TokenizerTrainer implements TrainingTask {
    * @param config a stage-1 config
    * @param modelConfig the tokenizer with its semantic decoder (e.g. {@code rectok_BB_stage1}),
    *     whose {@code foundationHiddenSize} equals the teacher's feature width
-   * @param teacher the frozen feature teacher (borrowed); may be null only with
-   *     {@code sem_loss_weight = 0}
+   * @param teacher the frozen feature teacher (borrowed); may be null only with {@code
+   *     sem_loss_weight = 0}
    * @param perceptual the perceptual loss (borrowed), or null for off
    * @param device where the models live; batches must be on it
    */
-  public static TokenizerTrainer stage1(TokenizerTrainingConfig config, RecTokConfig modelConfig, FeatureTeacher teacher,
-      PerceptualLoss perceptual, Device device) {
+  public static TokenizerTrainer stage1(
+      TokenizerTrainingConfig config,
+      RecTokConfig modelConfig,
+      FeatureTeacher teacher,
+      PerceptualLoss perceptual,
+      Device device) {
     if (config.stage() != 1) {
-      throw new IllegalArgumentException("stage1 needs a stage-1 config, got stage " + config.stage());
+      throw new IllegalArgumentException(
+          "stage1 needs a stage-1 config, got stage " + config.stage());
     }
     return new TokenizerTrainer(config, modelConfig, teacher, perceptual, device, null, null);
   }
 
   /**
-   * Stage 2: decoder fine-tuning of a stage-1 model ({@code --load_from}: model and EMA).
-   * The tokenizer is built without a semantic decoder; {@code sem_decoders.*} of the sources
-   * are ignored. The discriminator is fresh.
+   * Stage 2: decoder fine-tuning of a stage-1 model ({@code --load_from}: model and EMA). The
+   * tokenizer is built without a semantic decoder; {@code sem_decoders.*} of the sources are
+   * ignored. The discriminator is fresh.
    *
    * @param config a stage-2 config
    * @param modelConfig the stage-1 model config (its semantic decoder is dropped)
    * @param stage1Model the live stage-1 weights (borrowed; copied)
    * @param stage1Ema the stage-1 EMA weights (borrowed; copied)
    */
-  public static TokenizerTrainer decoderFineTuning(TokenizerTrainingConfig config, RecTokConfig modelConfig,
-      Module stage1Model, Module stage1Ema, PerceptualLoss perceptual, Device device) {
+  public static TokenizerTrainer decoderFineTuning(
+      TokenizerTrainingConfig config,
+      RecTokConfig modelConfig,
+      Module stage1Model,
+      Module stage1Ema,
+      PerceptualLoss perceptual,
+      Device device) {
     if (config.stage() != 2) {
-      throw new IllegalArgumentException("decoderFineTuning needs a stage-2 config, got stage " + config.stage());
+      throw new IllegalArgumentException(
+          "decoderFineTuning needs a stage-2 config, got stage " + config.stage());
     }
     Objects.requireNonNull(stage1Model, "stage1Model");
     Objects.requireNonNull(stage1Ema, "stage1Ema");
-    RecTokConfig decft = modelConfig.toBuilder().foundationModelType("").foundationHiddenSize(0).build();
+    RecTokConfig decft =
+        modelConfig.toBuilder().foundationModelType("").foundationHiddenSize(0).build();
     return new TokenizerTrainer(config, decft, null, perceptual, device, stage1Model, stage1Ema);
   }
 
   private static void load(Module target, Module source) {
     Map<String, Tensor> state = new LinkedHashMap<>();
-    source.stateDict().forEach((k, v) -> {
-      if (!k.startsWith("sem_decoders.")) {
-        state.put(k, v);
-      }
-    });
+    source
+        .stateDict()
+        .forEach(
+            (k, v) -> {
+              if (!k.startsWith("sem_decoders.")) {
+                state.put(k, v);
+              }
+            });
     try (GradMode g = GradMode.noGrad()) {
       Module.LoadReport r = target.loadStateDict(state, false);
       if (!r.missingKeys().isEmpty() || !r.mismatchedKeys().isEmpty()) {
@@ -235,20 +268,25 @@ public final class TokenizerTrainer implements TrainingTask {
 
   /**
    * Registers {@code tokenizer}, {@code tokenizer_ema}, {@code discriminator}, the optimizers
-   * {@code optimizer} and {@code discriminator_optimizer}, and the generators
-   * {@code noise.ratio} and {@code noise.tensors}.
+   * {@code optimizer} and {@code discriminator_optimizer}, and the generators {@code noise.ratio}
+   * and {@code noise.tensors}.
    */
   @Override
   public void register(TrainingCheckpoint checkpoint) {
-    checkpoint.module("tokenizer", model).module("tokenizer_ema", shadow).module("discriminator", discriminator);
-    checkpoint.optimizer("optimizer", optimizer).optimizer("discriminator_optimizer", discriminatorOptimizer);
+    checkpoint
+        .module("tokenizer", model)
+        .module("tokenizer_ema", shadow)
+        .module("discriminator", discriminator);
+    checkpoint
+        .optimizer("optimizer", optimizer)
+        .optimizer("discriminator_optimizer", discriminatorOptimizer);
     noise.generators().forEach(checkpoint::generator);
   }
 
   /**
-   * One step; see the class comment. Metrics: {@code loss} and each term of
-   * {@link LossTerms#metrics}, {@code lr}, {@code grad_norm} (before clipping),
-   * {@code mask_ratio}, and while the GAN is active {@code disc_loss} and {@code disc_grad_norm}.
+   * One step; see the class comment. Metrics: {@code loss} and each term of {@link
+   * LossTerms#metrics}, {@code lr}, {@code grad_norm} (before clipping), {@code mask_ratio}, and
+   * while the GAN is active {@code disc_loss} and {@code disc_grad_norm}.
    */
   @Override
   public Map<String, Double> step(Batch batch, double epoch) {
@@ -265,7 +303,8 @@ public final class TokenizerTrainer implements TrainingTask {
       discriminator.zeroGrad();
       LossTerms terms;
       try (Autocast a = autocast()) {
-        terms = forward.forward(batch.images(), batch.indices(), stepNoise, gan, ActivationProbe.NONE);
+        terms =
+            forward.forward(batch.images(), batch.indices(), stepNoise, gan, ActivationProbe.NONE);
       }
       terms.total().to(DType.FLOAT32).backward();
       ddp.averageGradients();
@@ -280,8 +319,11 @@ public final class TokenizerTrainer implements TrainingTask {
         Tensor real = PixelRange.toUnit(batch.images().detach());
         Tensor dLoss;
         try (Autocast a = autocast()) {
-          dLoss = HingeLoss.discriminator(discriminator.forward(real),
-              discriminator.forward(DistillationForward.reconstruction01(terms))).to(DType.FLOAT32);
+          dLoss =
+              HingeLoss.discriminator(
+                      discriminator.forward(real),
+                      discriminator.forward(DistillationForward.reconstruction01(terms)))
+                  .to(DType.FLOAT32);
         }
         dLoss.backward();
         discriminatorDdp.averageGradients();
@@ -294,8 +336,8 @@ public final class TokenizerTrainer implements TrainingTask {
   }
 
   /**
-   * Writes the EMA tokenizer as a model file for inference (no semantic decoder; see
-   * {@link TokenizerExport}).
+   * Writes the EMA tokenizer as a model file for inference (no semantic decoder; see {@link
+   * TokenizerExport}).
    *
    * @param latentMean per-channel latent statistics, or null to omit them (with {@code latentStd})
    */

@@ -9,20 +9,21 @@ import java.util.Iterator;
 import java.util.Set;
 
 /**
- * Settings of the tokenizer trainer under the reference's argument names (docs/training.md#loss-terms,
- * #optimizer, #stage1, #stage2). The defaults are the reference's <em>effective</em> values, quirks included: the
- * GAN weight is 0.1 (the scripts' 0.5 is never forwarded) and there is no adaptive GAN weight.
- * {@link #builder()} starts from stage 1 ({@code run_train_tokenizer.sh}), {@link #stage2()} from
- * decoder fine-tuning ({@code run_decoder_finetune_tokenizer.sh}).
+ * Settings of the tokenizer trainer under the reference's argument names
+ * (docs/training.md#loss-terms, #optimizer, #stage1, #stage2). The defaults are the reference's
+ * <em>effective</em> values, quirks included: the GAN weight is 0.1 (the scripts' 0.5 is never
+ * forwarded) and there is no adaptive GAN weight. {@link #builder()} starts from stage 1 ({@code
+ * run_train_tokenizer.sh}), {@link #stage2()} from decoder fine-tuning ({@code
+ * run_decoder_finetune_tokenizer.sh}).
  *
  * <p>{@code batch_size} is the global batch of one optimizer step. {@code lr} is absolute; the
- * builder's {@link Builder#blr} derives it as {@code blr · batch_size / 256} at build time, as
- * the reference does when {@code --lr} is not given. The warmup lasts
- * {@code int(warmup_rate · epochs)} epochs ({@link #warmupEpochs}).
+ * builder's {@link Builder#blr} derives it as {@code blr · batch_size / 256} at build time, as the
+ * reference does when {@code --lr} is not given. The warmup lasts {@code int(warmup_rate · epochs)}
+ * epochs ({@link #warmupEpochs}).
  *
- * <p>JSON ({@link #toJson}, {@link #fromJson}) uses the snake_case names of the record
- * components' javadoc; unknown keys are rejected, missing keys keep the stage's defaults.
- * Immutable and thread-safe.
+ * <p>JSON ({@link #toJson}, {@link #fromJson}) uses the snake_case names of the record components'
+ * javadoc; unknown keys are rejected, missing keys keep the stage's defaults. Immutable and
+ * thread-safe.
  *
  * @param stage 1 (flow semantic distillation + reconstruction) or 2 (decoder fine-tuning)
  * @param epochs {@code epochs}: 200 (stage 1), 100 (stage 2)
@@ -36,8 +37,8 @@ import java.util.Set;
  * @param maskRatioMin {@code mask_ratio_min}: −0.1; r = max(0, U(mask_ratio_min, mask_ratio))
  * @param maskRatio {@code mask_ratio}: 0.4 (stage 1), 0 (stage 2: no masking)
  * @param gamma {@code gamma}: latent-noise scale, 1.0 (stage 1), 0 (stage 2: no noise)
- * @param noiseSchedule {@code noise_schedule}: {@code "shift"} (τ = s·u/(1 + (s − 1)·u)) or
- *     {@code "uniform"} (τ = u)
+ * @param noiseSchedule {@code noise_schedule}: {@code "shift"} (τ = s·u/(1 + (s − 1)·u)) or {@code
+ *     "uniform"} (τ = u)
  * @param klLossWeight {@code kl_loss_weight}: 1e-6 (stage 1), 0 (stage 2)
  * @param semLossWeight {@code sem_loss_weight}: 1.0 (stage 1), 0 (stage 2: no teacher)
  * @param perceptualWeight {@code perceptual_weight}: 1.0 (applies when a perceptual loss is given)
@@ -82,28 +83,46 @@ public record TokenizerTrainingConfig(
     require(lr > 0 && Double.isFinite(lr), "lr must be positive and finite, got " + lr);
     require(minLr >= 0 && minLr <= lr, "min_lr must be in [0, lr = " + lr + "], got " + minLr);
     require(warmupRate >= 0 && warmupRate < 1, "warmup_rate must be in [0, 1), got " + warmupRate);
-    require(weightDecay >= 0 && Double.isFinite(weightDecay), "weight_decay must be >= 0, got " + weightDecay);
-    require(gradClip >= 0 && !Double.isNaN(gradClip), "grad_clip must be >= 0 (0: no clipping), got " + gradClip);
+    require(
+        weightDecay >= 0 && Double.isFinite(weightDecay),
+        "weight_decay must be >= 0, got " + weightDecay);
+    require(
+        gradClip >= 0 && !Double.isNaN(gradClip),
+        "grad_clip must be >= 0 (0: no clipping), got " + gradClip);
     require(emaDecay >= 0 && emaDecay <= 1, "ema_decay must be in [0, 1], got " + emaDecay);
     require(maskRatio >= 0 && maskRatio < 1, "mask_ratio must be in [0, 1), got " + maskRatio);
-    require(maskRatioMin <= maskRatio && maskRatioMin > -1,
+    require(
+        maskRatioMin <= maskRatio && maskRatioMin > -1,
         "mask_ratio_min must be in (-1, mask_ratio = " + maskRatio + "], got " + maskRatioMin);
     require(gamma >= 0 && Double.isFinite(gamma), "gamma must be >= 0, got " + gamma);
-    require(noiseSchedule != null && NOISE_SCHEDULES.contains(noiseSchedule),
+    require(
+        noiseSchedule != null && NOISE_SCHEDULES.contains(noiseSchedule),
         "noise_schedule must be one of " + NOISE_SCHEDULES + ", got " + noiseSchedule);
     require(klLossWeight >= 0, "kl_loss_weight must be >= 0, got " + klLossWeight);
     require(semLossWeight >= 0, "sem_loss_weight must be >= 0, got " + semLossWeight);
     require(perceptualWeight >= 0, "perceptual_weight must be >= 0, got " + perceptualWeight);
-    require(discriminatorStartEpoch >= 0, "discriminator_start_epoch must be >= 0, got " + discriminatorStartEpoch);
-    require(discriminatorWeight >= 0, "discriminator_weight must be >= 0, got " + discriminatorWeight);
-    require(discriminatorNdf > 0 && discriminatorLayers > 0,
-        "discriminator_ndf and discriminator_layers must be positive, got " + discriminatorNdf + ", " + discriminatorLayers);
+    require(
+        discriminatorStartEpoch >= 0,
+        "discriminator_start_epoch must be >= 0, got " + discriminatorStartEpoch);
+    require(
+        discriminatorWeight >= 0, "discriminator_weight must be >= 0, got " + discriminatorWeight);
+    require(
+        discriminatorNdf > 0 && discriminatorLayers > 0,
+        "discriminator_ndf and discriminator_layers must be positive, got "
+            + discriminatorNdf
+            + ", "
+            + discriminatorLayers);
     if (stage == 2) {
-      require(maskRatio == 0 && gamma == 0,
+      require(
+          maskRatio == 0 && gamma == 0,
           "stage 2 (decoder fine-tuning) uses no masking and no latent noise: mask_ratio and gamma must be 0, got "
-              + maskRatio + ", " + gamma);
-      require(semLossWeight == 0, "stage 2 has no semantic decoder or teacher: sem_loss_weight must be 0, got "
-          + semLossWeight);
+              + maskRatio
+              + ", "
+              + gamma);
+      require(
+          semLossWeight == 0,
+          "stage 2 has no semantic decoder or teacher: sem_loss_weight must be 0, got "
+              + semLossWeight);
     }
   }
 
@@ -118,7 +137,10 @@ public record TokenizerTrainingConfig(
     return (int) (warmupRate * epochs);
   }
 
-  /** The per-step learning rate of both optimizers: warmup to {@link #lr}, half cosine to {@link #minLr}. */
+  /**
+   * The per-step learning rate of both optimizers: warmup to {@link #lr}, half cosine to {@link
+   * #minLr}.
+   */
   public LrSchedule schedule() {
     return LrSchedule.warmupCosine(lr, minLr, warmupEpochs(), epochs);
   }
@@ -179,13 +201,27 @@ public record TokenizerTrainingConfig(
   /** The config as a JSON object with the reference's snake_case names. */
   public ObjectNode toJson() {
     ObjectNode o = JSON.createObjectNode();
-    o.put("stage", stage).put("epochs", epochs).put("batch_size", batchSize).put("lr", lr).put("min_lr", minLr)
-        .put("warmup_rate", warmupRate).put("weight_decay", weightDecay).put("grad_clip", gradClip)
-        .put("ema_decay", emaDecay).put("mask_ratio_min", maskRatioMin).put("mask_ratio", maskRatio)
-        .put("gamma", gamma).put("noise_schedule", noiseSchedule).put("kl_loss_weight", klLossWeight)
-        .put("sem_loss_weight", semLossWeight).put("perceptual_weight", perceptualWeight)
-        .put("discriminator_start_epoch", discriminatorStartEpoch).put("discriminator_weight", discriminatorWeight)
-        .put("discriminator_ndf", discriminatorNdf).put("discriminator_layers", discriminatorLayers).put("seed", seed);
+    o.put("stage", stage)
+        .put("epochs", epochs)
+        .put("batch_size", batchSize)
+        .put("lr", lr)
+        .put("min_lr", minLr)
+        .put("warmup_rate", warmupRate)
+        .put("weight_decay", weightDecay)
+        .put("grad_clip", gradClip)
+        .put("ema_decay", emaDecay)
+        .put("mask_ratio_min", maskRatioMin)
+        .put("mask_ratio", maskRatio)
+        .put("gamma", gamma)
+        .put("noise_schedule", noiseSchedule)
+        .put("kl_loss_weight", klLossWeight)
+        .put("sem_loss_weight", semLossWeight)
+        .put("perceptual_weight", perceptualWeight)
+        .put("discriminator_start_epoch", discriminatorStartEpoch)
+        .put("discriminator_weight", discriminatorWeight)
+        .put("discriminator_ndf", discriminatorNdf)
+        .put("discriminator_layers", discriminatorLayers)
+        .put("seed", seed);
     return o;
   }
 
@@ -207,7 +243,8 @@ public record TokenizerTrainingConfig(
    */
   public static TokenizerTrainingConfig fromJson(JsonNode node) {
     if (node == null || !node.isObject()) {
-      throw new IllegalArgumentException("tokenizer training config must be a JSON object, got " + node);
+      throw new IllegalArgumentException(
+          "tokenizer training config must be a JSON object, got " + node);
     }
     int stage = node.has("stage") ? intValue(node, "stage") : 1;
     Builder b = stage == 2 ? stage2() : builder();
@@ -215,7 +252,7 @@ public record TokenizerTrainingConfig(
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String k = it.next();
       switch (k) {
-        case "stage" -> { }
+        case "stage" -> {}
         case "epochs" -> b.epochs(intValue(node, k));
         case "batch_size" -> b.batchSize(intValue(node, k));
         case "lr" -> b.lr(number(node, k));
@@ -230,7 +267,8 @@ public record TokenizerTrainingConfig(
         case "gamma" -> b.gamma(number(node, k));
         case "noise_schedule" -> {
           if (!node.get(k).isTextual()) {
-            throw new IllegalArgumentException("'noise_schedule' must be a string, got " + node.get(k));
+            throw new IllegalArgumentException(
+                "'noise_schedule' must be a string, got " + node.get(k));
           }
           b.noiseSchedule(node.get(k).asText());
         }
@@ -247,7 +285,8 @@ public record TokenizerTrainingConfig(
           }
           b.seed(node.get(k).longValue());
         }
-        default -> throw new IllegalArgumentException("unknown tokenizer training setting '" + k + "'");
+        default ->
+            throw new IllegalArgumentException("unknown tokenizer training setting '" + k + "'");
       }
     }
     return b.build();
@@ -258,7 +297,8 @@ public record TokenizerTrainingConfig(
     try {
       return fromJson(JSON.readTree(text));
     } catch (IOException e) {
-      throw new IllegalArgumentException("tokenizer training config is not valid JSON: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "tokenizer training config is not valid JSON: " + e.getMessage(), e);
     }
   }
 
@@ -279,8 +319,8 @@ public record TokenizerTrainingConfig(
   }
 
   /**
-   * Mutable builder; not thread-safe. Unless {@link #lr} is set, the lr is
-   * {@code blr · batchSize / 256} with blr 1e-4 (stage 1) or 5e-5 (stage 2).
+   * Mutable builder; not thread-safe. Unless {@link #lr} is set, the lr is {@code blr · batchSize /
+   * 256} with blr 1e-4 (stage 1) or 5e-5 (stage 2).
    */
   public static final class Builder {
     private int stage = 1;
@@ -308,35 +348,138 @@ public record TokenizerTrainingConfig(
 
     private Builder() {}
 
-    public Builder epochs(int v) { epochs = v; return this; }
-    public Builder batchSize(int v) { batchSize = v; return this; }
+    public Builder epochs(int v) {
+      epochs = v;
+      return this;
+    }
+
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
     /** Absolute learning rate (overrides {@link #blr}). */
-    public Builder lr(double v) { lr = v; return this; }
+    public Builder lr(double v) {
+      lr = v;
+      return this;
+    }
+
     /** Base learning rate: lr = blr · batchSize / 256 unless {@link #lr} is set. */
-    public Builder blr(double v) { blr = v; lr = null; return this; }
-    public Builder minLr(double v) { minLr = v; return this; }
-    public Builder warmupRate(double v) { warmupRate = v; return this; }
-    public Builder weightDecay(double v) { weightDecay = v; return this; }
-    public Builder gradClip(double v) { gradClip = v; return this; }
-    public Builder emaDecay(double v) { emaDecay = v; return this; }
-    public Builder maskRatioMin(double v) { maskRatioMin = v; return this; }
-    public Builder maskRatio(double v) { maskRatio = v; return this; }
-    public Builder gamma(double v) { gamma = v; return this; }
-    public Builder noiseSchedule(String v) { noiseSchedule = v; return this; }
-    public Builder klLossWeight(double v) { klLossWeight = v; return this; }
-    public Builder semLossWeight(double v) { semLossWeight = v; return this; }
-    public Builder perceptualWeight(double v) { perceptualWeight = v; return this; }
-    public Builder discriminatorStartEpoch(int v) { discriminatorStartEpoch = v; return this; }
-    public Builder discriminatorWeight(double v) { discriminatorWeight = v; return this; }
-    public Builder discriminatorNdf(int v) { discriminatorNdf = v; return this; }
-    public Builder discriminatorLayers(int v) { discriminatorLayers = v; return this; }
-    public Builder seed(long v) { seed = v; return this; }
+    public Builder blr(double v) {
+      blr = v;
+      lr = null;
+      return this;
+    }
+
+    public Builder minLr(double v) {
+      minLr = v;
+      return this;
+    }
+
+    public Builder warmupRate(double v) {
+      warmupRate = v;
+      return this;
+    }
+
+    public Builder weightDecay(double v) {
+      weightDecay = v;
+      return this;
+    }
+
+    public Builder gradClip(double v) {
+      gradClip = v;
+      return this;
+    }
+
+    public Builder emaDecay(double v) {
+      emaDecay = v;
+      return this;
+    }
+
+    public Builder maskRatioMin(double v) {
+      maskRatioMin = v;
+      return this;
+    }
+
+    public Builder maskRatio(double v) {
+      maskRatio = v;
+      return this;
+    }
+
+    public Builder gamma(double v) {
+      gamma = v;
+      return this;
+    }
+
+    public Builder noiseSchedule(String v) {
+      noiseSchedule = v;
+      return this;
+    }
+
+    public Builder klLossWeight(double v) {
+      klLossWeight = v;
+      return this;
+    }
+
+    public Builder semLossWeight(double v) {
+      semLossWeight = v;
+      return this;
+    }
+
+    public Builder perceptualWeight(double v) {
+      perceptualWeight = v;
+      return this;
+    }
+
+    public Builder discriminatorStartEpoch(int v) {
+      discriminatorStartEpoch = v;
+      return this;
+    }
+
+    public Builder discriminatorWeight(double v) {
+      discriminatorWeight = v;
+      return this;
+    }
+
+    public Builder discriminatorNdf(int v) {
+      discriminatorNdf = v;
+      return this;
+    }
+
+    public Builder discriminatorLayers(int v) {
+      discriminatorLayers = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
 
     public TokenizerTrainingConfig build() {
       double effectiveLr = lr != null ? lr : lrFromBlr(blr, batchSize);
-      return new TokenizerTrainingConfig(stage, epochs, batchSize, effectiveLr, minLr, warmupRate, weightDecay,
-          gradClip, emaDecay, maskRatioMin, maskRatio, gamma, noiseSchedule, klLossWeight, semLossWeight,
-          perceptualWeight, discriminatorStartEpoch, discriminatorWeight, discriminatorNdf, discriminatorLayers, seed);
+      return new TokenizerTrainingConfig(
+          stage,
+          epochs,
+          batchSize,
+          effectiveLr,
+          minLr,
+          warmupRate,
+          weightDecay,
+          gradClip,
+          emaDecay,
+          maskRatioMin,
+          maskRatio,
+          gamma,
+          noiseSchedule,
+          klLossWeight,
+          semLossWeight,
+          perceptualWeight,
+          discriminatorStartEpoch,
+          discriminatorWeight,
+          discriminatorNdf,
+          discriminatorLayers,
+          seed);
     }
   }
 }

@@ -10,20 +10,20 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Every random draw of one tokenizer training step, in the reference's order (docs/training.md#stage1-step,
- * docs/quirks.md#generators): the mask ratio, the per-token mask noise, the posterior ε, the time uniforms u
- * and the latent-noise ε. Injecting the source lets a golden replay feed recorded draws and lets
- * a run checkpoint its generators.
+ * Every random draw of one tokenizer training step, in the reference's order
+ * (docs/training.md#stage1-step, docs/quirks.md#generators): the mask ratio, the per-token mask
+ * noise, the posterior ε, the time uniforms u and the latent-noise ε. Injecting the source lets a
+ * golden replay feed recorded draws and lets a run checkpoint its generators.
  *
- * <p><b>Ownership.</b> Returned tensors are new handles that belong to the caller (or the
- * current {@link dev.rectok.torch.Scope}). Implementations are stateful and not thread-safe:
- * use one per trainer, from its thread.
+ * <p><b>Ownership.</b> Returned tensors are new handles that belong to the caller (or the current
+ * {@link dev.rectok.torch.Scope}). Implementations are stateful and not thread-safe: use one per
+ * trainer, from its thread.
  */
 public interface TrainingNoise extends AutoCloseable {
 
   /**
-   * The raw mask-ratio draw U(lo, hi) (the reference's Python {@code random.uniform}); the
-   * caller applies {@code max(0, ·)}.
+   * The raw mask-ratio draw U(lo, hi) (the reference's Python {@code random.uniform}); the caller
+   * applies {@code max(0, ·)}.
    */
   double maskRatio(double lo, double hi);
 
@@ -45,19 +45,23 @@ public interface TrainingNoise extends AutoCloseable {
 
   /**
    * The trainer's default source: the mask ratio from a CPU generator (standing in for Python's
-   * {@code random}, so it can be checkpointed) and every tensor draw from a second generator on
-   * the training device. The generators are owned by the returned object.
+   * {@code random}, so it can be checkpointed) and every tensor draw from a second generator on the
+   * training device. The generators are owned by the returned object.
    */
   static Seeded seeded(long seed, Device device) {
     return new Seeded(seed, device);
   }
 
   /**
-   * The recorded draws of a golden case: the four tensors are returned (as new handles) in place
-   * of fresh draws and the mask ratio is the forced one. The tensors are borrowed; each may be
+   * The recorded draws of a golden case: the four tensors are returned (as new handles) in place of
+   * fresh draws and the mask ratio is the forced one. The tensors are borrowed; each may be
    * requested any number of times. Shapes are checked against the request.
    */
-  static TrainingNoise replay(double forcedMaskRatio, Tensor maskNoise, Tensor posteriorEps, Tensor tauUniform,
+  static TrainingNoise replay(
+      double forcedMaskRatio,
+      Tensor maskNoise,
+      Tensor posteriorEps,
+      Tensor tauUniform,
       Tensor latentEps) {
     return new Replay(forcedMaskRatio, maskNoise, posteriorEps, tauUniform, latentEps);
   }
@@ -123,7 +127,8 @@ public interface TrainingNoise extends AutoCloseable {
     private final Tensor tauUniform;
     private final Tensor latentEps;
 
-    private Replay(double ratio, Tensor maskNoise, Tensor posteriorEps, Tensor tauUniform, Tensor latentEps) {
+    private Replay(
+        double ratio, Tensor maskNoise, Tensor posteriorEps, Tensor tauUniform, Tensor latentEps) {
       this.ratio = ratio;
       this.maskNoise = Objects.requireNonNull(maskNoise, "maskNoise");
       this.posteriorEps = Objects.requireNonNull(posteriorEps, "posteriorEps");
@@ -158,8 +163,13 @@ public interface TrainingNoise extends AutoCloseable {
 
     private static Tensor checked(String what, Tensor t, long[] shape, Device device) {
       if (!java.util.Arrays.equals(t.shape(), shape)) {
-        throw new IllegalArgumentException("recorded " + what + " has shape " + java.util.Arrays.toString(t.shape())
-            + " but the step needs " + java.util.Arrays.toString(shape));
+        throw new IllegalArgumentException(
+            "recorded "
+                + what
+                + " has shape "
+                + java.util.Arrays.toString(t.shape())
+                + " but the step needs "
+                + java.util.Arrays.toString(shape));
       }
       return t.to(device);
     }

@@ -27,17 +27,20 @@ class DataLoaderTest {
   private static final int S = 16;
 
   /** A batch copied to the heap. */
-  record Host(float[] images, long[] labels, int[] indices, boolean[] flips, DataLoader.Position next) {
+  record Host(
+      float[] images, long[] labels, int[] indices, boolean[] flips, DataLoader.Position next) {
     static Host of(DataLoader.Batch b) {
       assertThat(b.images().shape()).containsExactly(b.size(), 3, S, S);
       assertThat(b.images().dtype()).isEqualTo(DType.FLOAT32);
       assertThat(b.labels().shape()).containsExactly(b.size());
       assertThat(b.labels().dtype()).isEqualTo(DType.INT64);
-      return new Host(b.images().toFloatArray(), b.labels().toLongArray(), b.indices(), b.flips(), b.next());
+      return new Host(
+          b.images().toFloatArray(), b.labels().toLongArray(), b.indices(), b.flips(), b.next());
     }
 
     void assertSameAs(Host o) {
-      assertThat(Arrays.equals(images, o.images)).isTrue(); // bitwise for floats in [-1, 1] (no NaN)
+      assertThat(Arrays.equals(images, o.images))
+          .isTrue(); // bitwise for floats in [-1, 1] (no NaN)
       assertThat(labels).isEqualTo(o.labels);
       assertThat(indices).isEqualTo(o.indices);
       assertThat(flips).isEqualTo(o.flips);
@@ -71,7 +74,12 @@ class DataLoaderTest {
     for (String c : names) {
       for (int i = 0; i < perClass; i++, k++) {
         String fmt = k % 3 == 2 ? "jpg" : "png";
-        writeImage(dir.resolve(c).resolve(String.format("%03d.%s", i, fmt)), 18 + k % 7, 17 + k % 5, k, fmt);
+        writeImage(
+            dir.resolve(c).resolve(String.format("%03d.%s", i, fmt)),
+            18 + k % 7,
+            17 + k % 5,
+            k,
+            fmt);
       }
     }
     return ImageDataset.fromFolder(dir, S);
@@ -79,15 +87,19 @@ class DataLoaderTest {
 
   static long dataThreads() {
     return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && t.getName().startsWith("rectok-data-")).count();
+        .filter(t -> t.isAlive() && t.getName().startsWith("rectok-data-"))
+        .count();
   }
 
   @Test
-  void sameSeedAndEpochGiveBitwiseIdenticalBatchesForAnyWorkerCount(@TempDir Path dir) throws IOException {
+  void sameSeedAndEpochGiveBitwiseIdenticalBatchesForAnyWorkerCount(@TempDir Path dir)
+      throws IOException {
     ImageDataset ds = classes(dir, 9);
-    DataLoader.Builder one = DataLoader.builder(ds).batchSize(5).seed(42).epoch(3).workers(1).prefetch(1);
+    DataLoader.Builder one =
+        DataLoader.builder(ds).batchSize(5).seed(42).epoch(3).workers(1).prefetch(1);
     List<Host> a = drain(one);
-    List<Host> b = drain(DataLoader.builder(ds).batchSize(5).seed(42).epoch(3).workers(3).prefetch(4));
+    List<Host> b =
+        drain(DataLoader.builder(ds).batchSize(5).seed(42).epoch(3).workers(3).prefetch(4));
     List<Host> c = drain(one);
 
     assertThat(a).hasSize(6); // 27 samples: 5 full batches and one of 2
@@ -103,7 +115,8 @@ class DataLoaderTest {
       }
       for (int i = 0; i < h.indices().length; i++) {
         assertThat(h.labels()[i]).isEqualTo(ds.label(h.indices()[i]));
-        assertThat(ds.classNames().get((int) h.labels()[i])).isEqualTo(ds.path(h.indices()[i]).getParent().getFileName().toString());
+        assertThat(ds.classNames().get((int) h.labels()[i]))
+            .isEqualTo(ds.path(h.indices()[i]).getParent().getFileName().toString());
       }
     }
     // the samples are exactly ADM-preprocessed images, mirrored where the rule says
@@ -118,10 +131,12 @@ class DataLoaderTest {
       try (Tensor t = AdmPreprocess.toTensor(crop)) {
         expected = t.toFloatArray();
       }
-      assertThat(Arrays.copyOfRange(first.images(), i * 3 * S * S, (i + 1) * 3 * S * S)).isEqualTo(expected);
+      assertThat(Arrays.copyOfRange(first.images(), i * 3 * S * S, (i + 1) * 3 * S * S))
+          .isEqualTo(expected);
     }
 
-    List<Host> dropped = drain(DataLoader.builder(ds).batchSize(5).seed(42).epoch(3).dropLast(true));
+    List<Host> dropped =
+        drain(DataLoader.builder(ds).batchSize(5).seed(42).epoch(3).dropLast(true));
     assertThat(dropped).hasSize(5);
     assertSame(dropped, a.subList(0, 5));
   }
@@ -145,7 +160,8 @@ class DataLoaderTest {
     int[] s8 = order(drain(DataLoader.builder(ds).batchSize(6).seed(8).epoch(0)));
     assertThat(e0).isNotEqualTo(e1);
     assertThat(e0).isNotEqualTo(s8);
-    assertThat(Arrays.stream(e1).sorted().toArray()).isEqualTo(Arrays.stream(e0).sorted().toArray());
+    assertThat(Arrays.stream(e1).sorted().toArray())
+        .isEqualTo(Arrays.stream(e0).sorted().toArray());
     assertThat(e0).isEqualTo(DataLoader.permutation(24, 7, 0));
     assertThat(DataLoader.permutation(24, 7, 0)).isEqualTo(DataLoader.permutation(24, 7, 0));
   }
@@ -185,11 +201,14 @@ class DataLoaderTest {
     }
     // Binomial(200, 0.5): mean 100, sd ~7; the rule is fixed, so this count is too
     assertThat(flippedCount).isBetween(75, 125);
-    System.out.printf("DataLoader flips: %d of %d samples mirrored (seed 5, epoch 2)%n", flippedCount, n);
-    long otherEpoch = java.util.stream.IntStream.range(0, n).filter(i -> DataLoader.flipped(5, 3, i)).count();
+    System.out.printf(
+        "DataLoader flips: %d of %d samples mirrored (seed 5, epoch 2)%n", flippedCount, n);
+    long otherEpoch =
+        java.util.stream.IntStream.range(0, n).filter(i -> DataLoader.flipped(5, 3, i)).count();
     assertThat(otherEpoch).isBetween(75L, 125L);
-    boolean differs = java.util.stream.IntStream.range(0, n)
-        .anyMatch(i -> DataLoader.flipped(5, 2, i) != DataLoader.flipped(5, 3, i));
+    boolean differs =
+        java.util.stream.IntStream.range(0, n)
+            .anyMatch(i -> DataLoader.flipped(5, 2, i) != DataLoader.flipped(5, 3, i));
     assertThat(differs).isTrue();
   }
 
@@ -198,7 +217,8 @@ class DataLoaderTest {
     ImageDataset good = classes(dir, 4); // 12 good images
     Path validPng = good.path(0);
     byte[] png = Files.readAllBytes(validPng);
-    Files.write(dir.resolve("ant/garbage.png"), "this is not an image at all".repeat(10).getBytes());
+    Files.write(
+        dir.resolve("ant/garbage.png"), "this is not an image at all".repeat(10).getBytes());
     Files.write(dir.resolve("bee/truncated.png"), Arrays.copyOf(png, png.length / 2));
     Files.write(dir.resolve("cat/empty.jpg"), new byte[0]);
     ImageDataset ds = ImageDataset.fromFolder(dir, S);
@@ -207,7 +227,8 @@ class DataLoaderTest {
     List<Host> batches = new ArrayList<>();
     long skipped;
     List<Path> skippedFiles;
-    try (DataLoader loader = DataLoader.builder(ds).batchSize(4).seed(1).epoch(0).workers(3).build()) {
+    try (DataLoader loader =
+        DataLoader.builder(ds).batchSize(4).seed(1).epoch(0).workers(3).build()) {
       while (loader.hasNext()) {
         try (DataLoader.Batch b = loader.next()) {
           batches.add(Host.of(b));
@@ -217,8 +238,11 @@ class DataLoaderTest {
       skippedFiles = loader.skippedFiles();
     }
     assertThat(skipped).isEqualTo(3);
-    assertThat(Set.copyOf(skippedFiles)).containsExactlyInAnyOrder(dir.resolve("ant/garbage.png").toAbsolutePath(),
-        dir.resolve("bee/truncated.png").toAbsolutePath(), dir.resolve("cat/empty.jpg").toAbsolutePath());
+    assertThat(Set.copyOf(skippedFiles))
+        .containsExactlyInAnyOrder(
+            dir.resolve("ant/garbage.png").toAbsolutePath(),
+            dir.resolve("bee/truncated.png").toAbsolutePath(),
+            dir.resolve("cat/empty.jpg").toAbsolutePath());
     assertThat(batches).hasSize(3);
     assertThat(batches.stream().map(h -> h.indices().length).toList()).containsExactly(4, 4, 4);
     Set<Integer> seen = new HashSet<>();
@@ -232,7 +256,13 @@ class DataLoaderTest {
 
     // resuming after any batch, through its position, continues exactly
     for (int k = 1; k < batches.size(); k++) {
-      List<Host> tail = drain(DataLoader.builder(ds).batchSize(4).seed(1).workers(2).resumeFrom(batches.get(k - 1).next()));
+      List<Host> tail =
+          drain(
+              DataLoader.builder(ds)
+                  .batchSize(4)
+                  .seed(1)
+                  .workers(2)
+                  .resumeFrom(batches.get(k - 1).next()));
       assertSame(tail, batches.subList(k, batches.size()));
     }
   }
@@ -243,10 +273,12 @@ class DataLoaderTest {
     List<Host> full = drain(DataLoader.builder(ds).batchSize(4).seed(99).epoch(4).workers(2));
     assertThat(full).hasSize(6);
     for (int k = 0; k <= full.size(); k++) {
-      List<Host> tail = drain(DataLoader.builder(ds).batchSize(4).seed(99).epoch(4).workers(3).startBatch(k));
+      List<Host> tail =
+          drain(DataLoader.builder(ds).batchSize(4).seed(99).epoch(4).workers(3).startBatch(k));
       assertSame(tail, full.subList(k, full.size()));
     }
-    List<Host> viaPosition = drain(DataLoader.builder(ds).batchSize(4).seed(99).resumeFrom(full.get(2).next()));
+    List<Host> viaPosition =
+        drain(DataLoader.builder(ds).batchSize(4).seed(99).resumeFrom(full.get(2).next()));
     assertSame(viaPosition, full.subList(3, full.size()));
     assertThat(full.get(2).next()).isEqualTo(new DataLoader.Position(4, 3, 12));
   }
@@ -259,24 +291,26 @@ class DataLoaderTest {
     AtomicInteger starts = new AtomicInteger();
     AtomicInteger updates = new AtomicInteger();
     AtomicInteger ends = new AtomicInteger();
-    Progress progress = new Progress() {
-      @Override
-      public void start(String task, long total) {
-        starts.incrementAndGet();
-        assertThat(total).isEqualTo(10);
-      }
+    Progress progress =
+        new Progress() {
+          @Override
+          public void start(String task, long total) {
+            starts.incrementAndGet();
+            assertThat(total).isEqualTo(10);
+          }
 
-      @Override
-      public void update(long done, String status) {
-        updates.incrementAndGet();
-      }
+          @Override
+          public void update(long done, String status) {
+            updates.incrementAndGet();
+          }
 
-      @Override
-      public void end() {
-        ends.incrementAndGet();
-      }
-    };
-    DataLoader loader = DataLoader.builder(ds).batchSize(3).workers(3).prefetch(2).progress(progress).build();
+          @Override
+          public void end() {
+            ends.incrementAndGet();
+          }
+        };
+    DataLoader loader =
+        DataLoader.builder(ds).batchSize(3).workers(3).prefetch(2).progress(progress).build();
     assertThat(dataThreads()).isEqualTo(threadsBefore + 3);
     DataLoader.Batch b = loader.next();
     assertThat(Tensor.liveHandles()).isEqualTo(tensorsBefore + 2);

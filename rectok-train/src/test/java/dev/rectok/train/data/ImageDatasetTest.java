@@ -44,7 +44,8 @@ class ImageDatasetTest {
 
     assertThat(ds.classNames()).containsExactly("apple", "mango", "zebra");
     assertThat(ds.size()).isEqualTo(4);
-    assertThat(ds.imageList().names()).containsExactly("apple/a1.jpg", "apple/a2.png", "mango/deep/m1.png", "zebra/z1.png");
+    assertThat(ds.imageList().names())
+        .containsExactly("apple/a1.jpg", "apple/a2.png", "mango/deep/m1.png", "zebra/z1.png");
     int[] labels = new int[ds.size()];
     for (int i = 0; i < labels.length; i++) {
       labels[i] = ds.label(i);
@@ -68,19 +69,27 @@ class ImageDatasetTest {
     assertThat(ds.size()).isEqualTo(3);
     assertThat(ds.classNames()).isEmpty();
     assertThat(List.of(ds.path(0), ds.path(1), ds.path(2)))
-        .containsExactly(dir.resolve("imgs/a.png").toAbsolutePath().normalize(),
-            dir.resolve("imgs/b.png").toAbsolutePath().normalize(), dir.resolve("c.png").toAbsolutePath().normalize());
-    assertThat(new int[] {ds.label(0), ds.label(1), ds.label(2)}).containsExactly(7, 0, ImageDataset.NO_LABEL);
+        .containsExactly(
+            dir.resolve("imgs/a.png").toAbsolutePath().normalize(),
+            dir.resolve("imgs/b.png").toAbsolutePath().normalize(),
+            dir.resolve("c.png").toAbsolutePath().normalize());
+    assertThat(new int[] {ds.label(0), ds.label(1), ds.label(2)})
+        .containsExactly(7, 0, ImageDataset.NO_LABEL);
     assertThat(ds.load(0).data()).isEqualTo(ImageDataset.open(list, 16).load(0).data());
 
     Files.writeString(list, "imgs/a.png\tcat\n");
-    assertThatThrownBy(() -> ImageDataset.fromFileList(list, 16)).isInstanceOf(IOException.class).hasMessageContaining("cat");
+    assertThatThrownBy(() -> ImageDataset.fromFileList(list, 16))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("cat");
     Files.writeString(list, "imgs/a.png\t-3\n");
-    assertThatThrownBy(() -> ImageDataset.fromFileList(list, 16)).isInstanceOf(IOException.class).hasMessageContaining("-3");
+    assertThatThrownBy(() -> ImageDataset.fromFileList(list, 16))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("-3");
   }
 
   @Test
   void missingFolderFails(@TempDir Path dir) {
-    assertThatThrownBy(() -> ImageDataset.fromFolder(dir.resolve("nope"), 16)).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> ImageDataset.fromFolder(dir.resolve("nope"), 16))
+        .isInstanceOf(IOException.class);
   }
 }

@@ -9,7 +9,9 @@ import dev.rectok.torch.distributed.DistributedContext;
 import dev.rectok.train.run.TrainingCheckpoint;
 import org.junit.jupiter.api.Test;
 
-/** Resuming with another world size: at an epoch boundary it works, mid-epoch it is refused clearly. */
+/**
+ * Resuming with another world size: at an epoch boundary it works, mid-epoch it is refused clearly.
+ */
 class DistributedRunsTest {
 
   static TrainingCheckpoint.Counters counters(Integer worldSize, long[] position) {
@@ -25,10 +27,13 @@ class DistributedRunsTest {
     DistributedContext one = DistributedContext.local();
     assertThatThrownBy(() -> DistributedRuns.checkWorldSize(counters(2, new long[] {40}), 64, one))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("written by 2 processes in the middle of epoch 0; resume it with 2 processes");
-    assertThatCode(() -> DistributedRuns.checkWorldSize(counters(2, new long[0]), 64, one)).doesNotThrowAnyException();
+        .hasMessageContaining(
+            "written by 2 processes in the middle of epoch 0; resume it with 2 processes");
+    assertThatCode(() -> DistributedRuns.checkWorldSize(counters(2, new long[0]), 64, one))
+        .doesNotThrowAnyException();
     assertThatCode(() -> DistributedRuns.checkWorldSize(counters(null, new long[] {3}), 64, one))
-        .as("a checkpoint without the key is a one-process run").doesNotThrowAnyException();
+        .as("a checkpoint without the key is a one-process run")
+        .doesNotThrowAnyException();
     assertThat(DistributedRuns.extras(one).get(DistributedRuns.WORLD_SIZE).asInt()).isEqualTo(1);
   }
 

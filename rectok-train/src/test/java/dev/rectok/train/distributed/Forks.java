@@ -16,22 +16,31 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
-/** Test support: child JVMs of this test run (the torchrun environment in theirs), parameter dumps. */
+/**
+ * Test support: child JVMs of this test run (the torchrun environment in theirs), parameter dumps.
+ */
 public final class Forks {
   private Forks() {}
 
-  /** A data-parallel check's body: train {@code steps} steps of {@code localBatch} per rank, rank 0 dumps to {@code out}. */
+  /**
+   * A data-parallel check's body: train {@code steps} steps of {@code localBatch} per rank, rank 0
+   * dumps to {@code out}.
+   */
   @FunctionalInterface
   public interface Body {
     /** Runs it in this process's {@link DataParallel} setting. */
     void run(Path out, int steps, int localBatch) throws Exception;
   }
 
-  /** A child rank's main: joins from the torchrun environment, one thread, runs {@code body} (args: out steps localBatch). */
+  /**
+   * A child rank's main: joins from the torchrun environment, one thread, runs {@code body} (args:
+   * out steps localBatch).
+   */
   public static void childMain(String[] args, Body body) throws Exception {
     dev.rectok.torch.Torch.setNumThreads(1);
-    try (dev.rectok.torch.distributed.DistributedContext ctx = dev.rectok.torch.distributed.DistributedContext
-        .fromEnvironment(System.getenv(), java.time.Duration.ofSeconds(60))) {
+    try (dev.rectok.torch.distributed.DistributedContext ctx =
+        dev.rectok.torch.distributed.DistributedContext.fromEnvironment(
+            System.getenv(), java.time.Duration.ofSeconds(60))) {
       DataParallel.install(ctx);
       body.run(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
       ctx.barrier();
@@ -43,19 +52,27 @@ public final class Forks {
    * process with {@code 2 × localBatch} (one thread), and compares what rank 0 and this process
    * dumped: {first-step gradients normwise, largest weight difference, 1 if bit-identical}.
    */
-  public static double[] twoProcessesAgainstOne(Class<?> child, Body body, int steps, int localBatch, Path tmp)
-      throws Exception {
+  public static double[] twoProcessesAgainstOne(
+      Class<?> child, Body body, int steps, int localBatch, Path tmp) throws Exception {
     Path dumped = tmp.resolve("rank0.bin");
     int port = freePort();
     Process[] ranks = new Process[2];
     for (int r = 0; r < 2; r++) {
-      ranks[r] = startRank(child, List.of(dumped.toString(), "" + steps, "" + localBatch), r, 2, port,
-          tmp.resolve("rank" + r + ".log"));
+      ranks[r] =
+          startRank(
+              child,
+              List.of(dumped.toString(), "" + steps, "" + localBatch),
+              r,
+              2,
+              port,
+              tmp.resolve("rank" + r + ".log"));
     }
     for (int r = 0; r < 2; r++) {
-      if (!ranks[r].waitFor(240, java.util.concurrent.TimeUnit.SECONDS) || ranks[r].exitValue() != 0) {
+      if (!ranks[r].waitFor(240, java.util.concurrent.TimeUnit.SECONDS)
+          || ranks[r].exitValue() != 0) {
         ranks[r].destroyForcibly();
-        throw new AssertionError("rank " + r + " failed:\n" + Files.readString(tmp.resolve("rank" + r + ".log")));
+        throw new AssertionError(
+            "rank " + r + " failed:\n" + Files.readString(tmp.resolve("rank" + r + ".log")));
       }
     }
     Path single = tmp.resolve("single.bin");
@@ -71,7 +88,8 @@ public final class Forks {
     Map<String, float[]> one;
     Map<String, float[]> twoGrad;
     Map<String, float[]> oneGrad;
-    try (InputStream a = Files.newInputStream(dumped); InputStream b = Files.newInputStream(single);
+    try (InputStream a = Files.newInputStream(dumped);
+        InputStream b = Files.newInputStream(single);
         InputStream ag = Files.newInputStream(Path.of(dumped + ".grad"));
         InputStream bg = Files.newInputStream(Path.of(single + ".grad"))) {
       two = read(a);
@@ -80,7 +98,8 @@ public final class Forks {
       oneGrad = read(bg);
     }
     if (oneGrad.isEmpty() || oneGrad.size() != twoGrad.size()) {
-      throw new AssertionError("gradients missing: " + oneGrad.keySet() + " vs " + twoGrad.keySet());
+      throw new AssertionError(
+          "gradients missing: " + oneGrad.keySet() + " vs " + twoGrad.keySet());
     }
     return new double[] {normwise(twoGrad, oneGrad), maxAbs(two, one), compare(two, one)[1]};
   }
@@ -92,10 +111,16 @@ public final class Forks {
     }
   }
 
-  /** The java command running {@code main} with this JVM's class and module paths (1 intra-op thread). */
+  /**
+   * The java command running {@code main} with this JVM's class and module paths (1 intra-op
+   * thread).
+   */
   public static List<String> javaCommand(Class<?> main, List<String> args) {
-    String java = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     LinkedHashSet<String> cp = new LinkedHashSet<>();
     for (String prop : new String[] {"jdk.module.path", "java.class.path"}) {
       String v = System.getProperty(prop);
@@ -114,18 +139,30 @@ public final class Forks {
         cp.add(p.toString());
       }
     }
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx384m", "--enable-native-access=ALL-UNNAMED",
-        "-Drectok.native.lib=" + System.getProperty("rectok.native.lib"), "-cp", String.join(File.pathSeparator, cp),
-        main.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx384m",
+                "--enable-native-access=ALL-UNNAMED",
+                "-Drectok.native.lib=" + System.getProperty("rectok.native.lib"),
+                "-cp",
+                String.join(File.pathSeparator, cp),
+                main.getName()));
     cmd.addAll(args);
     return cmd;
   }
 
-  /** Starts rank {@code rank} of {@code world} with torchrun's variables, output into {@code log}. */
-  public static Process startRank(Class<?> main, List<String> args, int rank, int world, int port, Path log)
+  /**
+   * Starts rank {@code rank} of {@code world} with torchrun's variables, output into {@code log}.
+   */
+  public static Process startRank(
+      Class<?> main, List<String> args, int rank, int world, int port, Path log)
       throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(javaCommand(main, args)).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(javaCommand(main, args))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();
     env.put("RANK", Integer.toString(rank));
     env.put("WORLD_SIZE", Integer.toString(world));
@@ -147,25 +184,40 @@ public final class Forks {
     Map<String, float[]> all = new LinkedHashMap<>();
     for (int i = 0; i < modules.size(); i++) {
       int k = i;
-      modules.get(i).namedParameters().forEach((n, p) -> all.put(k + "/" + n,
-          p.data().to(dev.rectok.api.DType.FLOAT32).contiguous().toFloatArray()));
+      modules
+          .get(i)
+          .namedParameters()
+          .forEach(
+              (n, p) ->
+                  all.put(
+                      k + "/" + n,
+                      p.data().to(dev.rectok.api.DType.FLOAT32).contiguous().toFloatArray()));
     }
     return all;
   }
 
-  /** Every parameter's gradient of {@code modules} by "index/name" (parameters without one are left out). */
+  /**
+   * Every parameter's gradient of {@code modules} by "index/name" (parameters without one are left
+   * out).
+   */
   public static Map<String, float[]> collectGrads(List<? extends Module> modules) {
     Map<String, float[]> all = new LinkedHashMap<>();
     for (int i = 0; i < modules.size(); i++) {
       int k = i;
-      modules.get(i).namedParameters().forEach((n, p) -> {
-        try (dev.rectok.torch.Scope s = dev.rectok.torch.Scope.open()) {
-          dev.rectok.torch.Tensor g = p.grad();
-          if (g != null) {
-            all.put(k + "/" + n, g.to(dev.rectok.api.DType.FLOAT32).contiguous().toFloatArray());
-          }
-        }
-      });
+      modules
+          .get(i)
+          .namedParameters()
+          .forEach(
+              (n, p) -> {
+                try (dev.rectok.torch.Scope s = dev.rectok.torch.Scope.open()) {
+                  dev.rectok.torch.Tensor g = p.grad();
+                  if (g != null) {
+                    all.put(
+                        k + "/" + n,
+                        g.to(dev.rectok.api.DType.FLOAT32).contiguous().toFloatArray());
+                  }
+                }
+              });
     }
     return all;
   }
@@ -185,8 +237,8 @@ public final class Forks {
   }
 
   /**
-   * The largest normwise relative difference over the tensors: max over tensors of
-   * {@code max|a − b| / max|b|}.
+   * The largest normwise relative difference over the tensors: max over tensors of {@code max|a −
+   * b| / max|b|}.
    */
   public static double normwise(Map<String, float[]> a, Map<String, float[]> b) {
     if (!a.keySet().equals(b.keySet())) {
@@ -254,7 +306,9 @@ public final class Forks {
     return where;
   }
 
-  /** The largest |a − b| / max(|b|, 1e-3) over all parameters, and whether all are bit-identical. */
+  /**
+   * The largest |a − b| / max(|b|, 1e-3) over all parameters, and whether all are bit-identical.
+   */
   public static double[] compare(Map<String, float[]> a, Map<String, float[]> b) {
     if (!a.keySet().equals(b.keySet())) {
       throw new AssertionError("different parameters: " + a.keySet() + " vs " + b.keySet());

@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * One rank of a data-parallel generator run through {@link TrainLoop} (checkpoint every 2 steps),
  * as {@code rectok train generator} does it: joins from the torchrun environment, rank 0 writes the
- * run. Args: runDir maxSteps timeoutSeconds. Prints "rectok-child: &lt;message&gt;" and exits 1 on failure.
+ * run. Args: runDir maxSteps timeoutSeconds. Prints "rectok-child: &lt;message&gt;" and exits 1 on
+ * failure.
  */
 public final class DpRunChild {
   private DpRunChild() {}
@@ -34,7 +35,8 @@ public final class DpRunChild {
       GeneratorTrainingConfig cfg = TinyGen.config().batchSize(4).epochs(50).build();
       try (TinyGen.FixedLatents latents = new TinyGen.FixedLatents(64, 1);
           Scope s = Scope.open();
-          RunDirectory run = RunDirectory.open(DataParallel.runDirFor(dir), Map.of("kind", "dp-test"), 3);
+          RunDirectory run =
+              RunDirectory.open(DataParallel.runDirFor(dir), Map.of("kind", "dp-test"), 3);
           GeneratorTrainer t = new GeneratorTrainer(cfg, latents, Device.CPU)) {
         long[] labels = new long[64];
         for (int i = 0; i < 64; i++) {
@@ -43,10 +45,21 @@ public final class DpRunChild {
         Tensor images = Tensor.zeros(new long[] {64, 1, 32, 32}, DType.FLOAT32, Device.CPU);
         Tensor y = Tensor.of(labels);
         TensorBatches data = new TensorBatches(images, y, 4, 7, false, DataParallel.sampler(64, 7));
-        TrainLoop.Outcome o = TrainLoop.run(run, data, t,
-            TrainLoop.Limits.epochs(50).withMaxSteps(maxSteps).withIntervals(2, 1), Progress.NONE);
-        System.out.println("rectok-child: rank " + ctx.rank() + " done at step " + o.steps() + " (resumed at "
-            + o.resumedAtStep() + ")");
+        TrainLoop.Outcome o =
+            TrainLoop.run(
+                run,
+                data,
+                t,
+                TrainLoop.Limits.epochs(50).withMaxSteps(maxSteps).withIntervals(2, 1),
+                Progress.NONE);
+        System.out.println(
+            "rectok-child: rank "
+                + ctx.rank()
+                + " done at step "
+                + o.steps()
+                + " (resumed at "
+                + o.resumedAtStep()
+                + ")");
       }
       ctx.barrier();
     } catch (Exception | Error e) {

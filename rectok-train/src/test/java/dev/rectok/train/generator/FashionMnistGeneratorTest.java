@@ -1,6 +1,5 @@
 package dev.rectok.train.generator;
 
-import dev.rectok.train.TestData;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rectok.api.DType;
@@ -14,6 +13,7 @@ import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
+import dev.rectok.train.TestData;
 import dev.rectok.train.data.FashionMnist;
 import dev.rectok.train.generator.LatentCache.FlipRule;
 import dev.rectok.train.generator.LatentCache.ImageSource;
@@ -23,9 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole pipeline on real data: Fashion-MNIST (padded to 32×32) through a tiny random
- * tokenizer with statistics measured on the data, a latent cache, 60 generator steps, export,
- * sampling.
+ * The whole pipeline on real data: Fashion-MNIST (padded to 32×32) through a tiny random tokenizer
+ * with statistics measured on the data, a latent cache, 60 generator steps, export, sampling.
  */
 class FashionMnistGeneratorTest {
   private static final int N = 256;
@@ -43,7 +42,8 @@ class FashionMnistGeneratorTest {
     }
     Path cacheFile = dir.resolve("fm-latents.safetensors");
     long dataSeed = 3;
-    try (RecTok tok = new RecTok(TinyGen.tokenizer()); Scope s = Scope.open()) {
+    try (RecTok tok = new RecTok(TinyGen.tokenizer());
+        Scope s = Scope.open()) {
       try (TorchGenerator g = TorchGenerator.cpu(1)) {
         tok.initWeights(g);
       }
@@ -53,22 +53,30 @@ class FashionMnistGeneratorTest {
         tok.namedParameters().get("encoder.latent_head.bias").data().narrow(0, 8, 8).fill_(-8);
       }
       Tensor images = data.paddedImagesTensor(32);
-      // docs/tokenizer.md#latent-statistics: per-channel mean and population std of the posterior means over the data
-      try (GradMode ng = GradMode.noGrad(); RecTok.Encoding e = tok.encode(images.expand(-1, 3, -1, -1), false, null)) {
+      // docs/tokenizer.md#latent-statistics: per-channel mean and population std of the posterior
+      // means over the data
+      try (GradMode ng = GradMode.noGrad();
+          RecTok.Encoding e = tok.encode(images.expand(-1, 3, -1, -1), false, null)) {
         Tensor z = e.zLatents().reshape(-1, 8);
         Tensor mean = z.mean(new long[] {0}, false);
         Tensor std = z.sub(mean).pow(2).mean(new long[] {0}, false).sqrt();
         tok.resetStats(mean, std);
       }
-      LatentCache.build(cacheFile, tok, indices, ImageSource.ofTensor(images), 64, Device.CPU, DType.FLOAT32);
+      LatentCache.build(
+          cacheFile, tok, indices, ImageSource.ofTensor(images), 64, Device.CPU, DType.FLOAT32);
     }
     try (LatentCache cache = LatentCache.open(cacheFile, FlipRule.dataLoader(dataSeed));
-        GeneratorTrainer t = new GeneratorTrainer(TinyGen.config().lr(3e-3).schedule(1000, 2000).build(), cache,
-            Device.CPU);
+        GeneratorTrainer t =
+            new GeneratorTrainer(
+                TinyGen.config().lr(3e-3).schedule(1000, 2000).build(), cache, Device.CPU);
         Scope s = Scope.open()) {
       Tensor probe;
       try (TorchGenerator g = TorchGenerator.cpu(5)) {
-        probe = cache.latents(new Batch(Tensor.zeros(N, 3, 32, 32), Tensor.of(labels), indices, 0, 0), g, Device.CPU);
+        probe =
+            cache.latents(
+                new Batch(Tensor.zeros(N, 3, 32, 32), Tensor.of(labels), indices, 0, 0),
+                g,
+                Device.CPU);
       }
       // normalized latents: about zero mean, unit variance (plus a little posterior noise)
       assertThat(Math.abs(probe.mean().item())).isLessThan(0.1);
@@ -84,16 +92,24 @@ class FashionMnistGeneratorTest {
             lab[i] = labels[(int) idx[i]];
           }
           int epoch = k * B / N;
-          t.step(new Batch(Tensor.zeros(B, 3, 32, 32), Tensor.of(lab), idx, epoch, k), (double) k * B / N);
+          t.step(
+              new Batch(Tensor.zeros(B, 3, 32, 32), Tensor.of(lab), idx, epoch, k),
+              (double) k * B / N);
         }
       }
       double after = TinyGen.probeLoss(t.model(), probe, labels);
-      System.out.printf("Fashion-MNIST latents: probe loss %.4f -> %.4f after %d steps%n", before, after, steps);
+      System.out.printf(
+          "Fashion-MNIST latents: probe loss %.4f -> %.4f after %d steps%n", before, after, steps);
       assertThat(after).isLessThan(0.9 * before);
       Path model = dir.resolve("fm-gen.safetensors");
       t.exportModel(model);
       try (DiTGenerator gen = DiTGenerator.open(model, null, Device.CPU)) {
-        Latents out = gen.sample(new long[] {0, 1, 7}, 1, GenerateOptions.builder().gridPoints(10).build(), Progress.NONE);
+        Latents out =
+            gen.sample(
+                new long[] {0, 1, 7},
+                1,
+                GenerateOptions.builder().gridPoints(10).build(),
+                Progress.NONE);
         for (float v : out.values()) {
           assertThat(v).isFinite();
         }

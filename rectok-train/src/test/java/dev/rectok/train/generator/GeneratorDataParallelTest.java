@@ -18,11 +18,14 @@ class GeneratorDataParallelTest {
 
   @Test
   void twoProcessesEqualOneWithTheSameGlobalBatch(@TempDir Path tmp) throws Exception {
-    double[] c = Forks.twoProcessesAgainstOne(GeneratorDpChild.class, GeneratorDpChild::run, STEPS, 4, tmp);
+    double[] c =
+        Forks.twoProcessesAgainstOne(GeneratorDpChild.class, GeneratorDpChild::run, STEPS, 4, tmp);
     double grads = c[0];
     double weights = c[1];
-    System.out.printf("generator, 2 processes vs 1: first-step gradients %.3g (normwise relative), largest weight "
-        + "difference after %d AdamW steps %.3g (absolute), bit-identical %s%n", grads, STEPS, weights, c[2] == 1);
+    System.out.printf(
+        "generator, 2 processes vs 1: first-step gradients %.3g (normwise relative), largest weight "
+            + "difference after %d AdamW steps %.3g (absolute), bit-identical %s%n",
+        grads, STEPS, weights, c[2] == 1);
     assertThat(grads).isLessThan(5e-6);
     assertThat(weights).isLessThan(1e-5);
   }

@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One rank of the generator's data-parallel check (also the one-process reference): the tiny
- * DiT^DH on fixed latents with label dropout, global batches, each rank on its rows; rank 0 dumps
- * the first step's gradients and the final weights. Args: out steps localBatch.
+ * One rank of the generator's data-parallel check (also the one-process reference): the tiny DiT^DH
+ * on fixed latents with label dropout, global batches, each rank on its rows; rank 0 dumps the
+ * first step's gradients and the final weights. Args: out steps localBatch.
  */
 public final class GeneratorDpChild {
   private GeneratorDpChild() {}

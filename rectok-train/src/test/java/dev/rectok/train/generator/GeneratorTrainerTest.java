@@ -32,7 +32,10 @@ class GeneratorTrainerTest {
     }
   }
 
-  /** Names of the trainable parameters whose gradient after the last step is non-zero (and all finite). */
+  /**
+   * Names of the trainable parameters whose gradient after the last step is non-zero (and all
+   * finite).
+   */
   private static TreeSet<String> nonZeroGrads(DiTwDDTHead net) {
     TreeSet<String> out = new TreeSet<>();
     try (Scope s = Scope.open()) {
@@ -43,7 +46,9 @@ class GeneratorTrainerTest {
         }
         Tensor g = p.grad();
         assertThat(g).as("gradient of " + e.getKey()).isNotNull();
-        assertThat(g.isfinite().to(DType.FLOAT32).min().item()).as("finite gradient of " + e.getKey()).isEqualTo(1.0);
+        assertThat(g.isfinite().to(DType.FLOAT32).min().item())
+            .as("finite gradient of " + e.getKey())
+            .isEqualTo(1.0);
         if (g.abs().sum().item() > 0) {
           out.add(e.getKey());
         }
@@ -55,6 +60,7 @@ class GeneratorTrainerTest {
   /**
    * The reference zero-initializes every adaLN modulation and the final linear layer, so gradient
    * reaches the network in stages; each AdamW step makes the next layers non-zero:
+   *
    * <ul>
    *   <li>step 0: only {@code final_layer.linear.*} (everything upstream sees its zero weight);
    *   <li>step 1: also the rest of {@code final_layer}, {@code x_embedder} (the head blocks are
@@ -67,20 +73,35 @@ class GeneratorTrainerTest {
     try (FixedLatents data = new FixedLatents(N, 1);
         GeneratorTrainer t = new GeneratorTrainer(TinyGen.config().build(), data, Device.CPU)) {
       List<String> trainable = new ArrayList<>();
-      t.model().namedParameters().forEach((k, p) -> {
-        if (p.requiresGrad()) {
-          trainable.add(k);
-        }
-      });
+      t.model()
+          .namedParameters()
+          .forEach(
+              (k, p) -> {
+                if (p.requiresGrad()) {
+                  trainable.add(k);
+                }
+              });
       step(t, 0);
-      assertThat(nonZeroGrads(t.model())).containsExactly("final_layer.linear.bias", "final_layer.linear.weight");
+      assertThat(nonZeroGrads(t.model()))
+          .containsExactly("final_layer.linear.bias", "final_layer.linear.weight");
       step(t, 1);
       TreeSet<String> step1 = nonZeroGrads(t.model());
       int head = t.config().model().numEncoderBlocks();
-      assertThat(step1).contains("final_layer.adaLN_modulation.1.weight", "final_layer.norm_final.weight",
-          "x_embedder.proj.weight", "blocks." + head + ".adaLN_modulation.1.weight");
-      assertThat(step1).noneMatch(k -> k.startsWith("blocks.0.") || k.startsWith("t_embedder") || k.startsWith("y_embedder")
-          || k.startsWith("s_embedder") || k.contains(".attn.") || k.contains(".mlp."));
+      assertThat(step1)
+          .contains(
+              "final_layer.adaLN_modulation.1.weight",
+              "final_layer.norm_final.weight",
+              "x_embedder.proj.weight",
+              "blocks." + head + ".adaLN_modulation.1.weight");
+      assertThat(step1)
+          .noneMatch(
+              k ->
+                  k.startsWith("blocks.0.")
+                      || k.startsWith("t_embedder")
+                      || k.startsWith("y_embedder")
+                      || k.startsWith("s_embedder")
+                      || k.contains(".attn.")
+                      || k.contains(".mlp."));
       step(t, 2);
       step(t, 3);
       assertThat(nonZeroGrads(t.model())).containsExactlyInAnyOrderElementsOf(trainable);
@@ -99,7 +120,9 @@ class GeneratorTrainerTest {
   @Test
   void lossDecreasesOverFiftySteps() {
     try (FixedLatents data = new FixedLatents(N, 1);
-        GeneratorTrainer t = new GeneratorTrainer(TinyGen.config().lr(3e-3).schedule(1000, 2000).build(), data, Device.CPU)) {
+        GeneratorTrainer t =
+            new GeneratorTrainer(
+                TinyGen.config().lr(3e-3).schedule(1000, 2000).build(), data, Device.CPU)) {
       double before = probeLoss(t.model(), data);
       double first = 0;
       double last = 0;
@@ -115,8 +138,9 @@ class GeneratorTrainerTest {
         }
       }
       double after = probeLoss(t.model(), data);
-      System.out.printf("generator loss: probe %.4f -> %.4f, step mean %.4f (first 10) -> %.4f (last 10)%n", before,
-          after, first, last);
+      System.out.printf(
+          "generator loss: probe %.4f -> %.4f, step mean %.4f (first 10) -> %.4f (last 10)%n",
+          before, after, first, last);
       assertThat(after).isLessThan(0.9 * before); // measured: 2.03 -> 1.63
       assertThat(last).isLessThan(first);
     }
@@ -129,7 +153,8 @@ class GeneratorTrainerTest {
         Scope s = Scope.open()) {
       // constant 1e-3 up to epoch 2, linear to 1e-4 at epoch 10
       assertThat(t.step(TinyGen.batch(0, B, N), 2.0).get("lr")).isEqualTo(1e-3);
-      assertThat(t.step(TinyGen.batch(1, B, N), 6.0).get("lr")).isCloseTo(5.5e-4, org.assertj.core.data.Offset.offset(1e-12));
+      assertThat(t.step(TinyGen.batch(1, B, N), 6.0).get("lr"))
+          .isCloseTo(5.5e-4, org.assertj.core.data.Offset.offset(1e-12));
       assertThat(t.step(TinyGen.batch(2, B, N), 12.0).get("lr")).isEqualTo(1e-4);
     }
   }
@@ -139,7 +164,8 @@ class GeneratorTrainerTest {
   void labelDropoutFractionMatchesP() {
     int n = 200_000;
     double p = 0.1;
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(3)) {
       long[] labels = new long[n];
       for (int i = 0; i < n; i++) {
         labels[i] = i % 10;
@@ -154,7 +180,8 @@ class GeneratorTrainerTest {
     }
     // and through the trainer's metric: 40 steps of 8 labels
     try (FixedLatents data = new FixedLatents(N, 1);
-        GeneratorTrainer t = new GeneratorTrainer(TinyGen.config().labelDropProb(0.5).build(), data, Device.CPU)) {
+        GeneratorTrainer t =
+            new GeneratorTrainer(TinyGen.config().labelDropProb(0.5).build(), data, Device.CPU)) {
       double sum = 0;
       int steps = 40;
       for (int k = 0; k < steps; k++) {
@@ -167,7 +194,8 @@ class GeneratorTrainerTest {
   private static boolean sameParameters(DiTwDDTHead a, DiTwDDTHead b) {
     try (Scope s = Scope.open()) {
       Map<String, Tensor> sb = b.stateDict();
-      return a.stateDict().entrySet().stream().allMatch(e -> e.getValue().equal(sb.get(e.getKey())));
+      return a.stateDict().entrySet().stream()
+          .allMatch(e -> e.getValue().equal(sb.get(e.getKey())));
     }
   }
 
@@ -176,7 +204,8 @@ class GeneratorTrainerTest {
     try (FixedLatents data = new FixedLatents(N, 1);
         GeneratorTrainer a = new GeneratorTrainer(TinyGen.config().build(), data, Device.CPU);
         GeneratorTrainer b = new GeneratorTrainer(TinyGen.config().build(), data, Device.CPU);
-        GeneratorTrainer c = new GeneratorTrainer(TinyGen.config().seed(8).build(), data, Device.CPU)) {
+        GeneratorTrainer c =
+            new GeneratorTrainer(TinyGen.config().seed(8).build(), data, Device.CPU)) {
       for (int k = 0; k < 3; k++) {
         assertThat(step(a, k)).isEqualTo(step(b, k));
         step(c, k);
@@ -193,7 +222,8 @@ class GeneratorTrainerTest {
     Path ckpt = dir.resolve("gen.ckpt.safetensors");
     try (FixedLatents data = new FixedLatents(N, 1);
         GeneratorTrainer a = new GeneratorTrainer(TinyGen.config().build(), data, Device.CPU);
-        GeneratorTrainer b = new GeneratorTrainer(TinyGen.config().seed(123).build(), data, Device.CPU)) {
+        GeneratorTrainer b =
+            new GeneratorTrainer(TinyGen.config().seed(123).build(), data, Device.CPU)) {
       TrainingCheckpoint ca = new TrainingCheckpoint();
       a.register(ca);
       step(a, 0);
@@ -213,14 +243,24 @@ class GeneratorTrainerTest {
   void rejectsMismatchedLatentsAndBadLabels() {
     try (FixedLatents data = new FixedLatents(N, 1)) {
       var wrong = TinyGen.config().build().toBuilder();
-      assertThatThrownBy(() -> new GeneratorTrainer(
-          GeneratorTrainingConfig.builder(TinyGen.dit().toBuilder().tokenChannels(16).build()).build(), data,
-          Device.CPU)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("latent source");
-      try (GeneratorTrainer t = new GeneratorTrainer(wrong.build(), data, Device.CPU); Scope s = Scope.open()) {
+      assertThatThrownBy(
+              () ->
+                  new GeneratorTrainer(
+                      GeneratorTrainingConfig.builder(
+                              TinyGen.dit().toBuilder().tokenChannels(16).build())
+                          .build(),
+                      data,
+                      Device.CPU))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("latent source");
+      try (GeneratorTrainer t = new GeneratorTrainer(wrong.build(), data, Device.CPU);
+          Scope s = Scope.open()) {
         assertThatThrownBy(() -> t.step(TinyGen.batch(new long[] {0, 1}, new long[] {3, 10}, 0), 0))
-            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[0, 10)");
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("[0, 10)");
         assertThatThrownBy(() -> t.step(TinyGen.batch(new long[] {0, 1}, new long[] {3}, 0), 0))
-            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("labels");
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("labels");
       }
     }
   }

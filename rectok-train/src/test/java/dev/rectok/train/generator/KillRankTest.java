@@ -39,15 +39,22 @@ class KillRankTest {
       Path[] logs = new Path[2];
       for (int r = 0; r < 2; r++) {
         logs[r] = tmp.resolve("round" + victim + "-rank" + r + ".log");
-        ranks[r] = Forks.startRank(DpRunChild.class, List.of(dir.toString(), "100000", "" + TIMEOUT_S), r, 2, port,
-            logs[r]);
+        ranks[r] =
+            Forks.startRank(
+                DpRunChild.class,
+                List.of(dir.toString(), "100000", "" + TIMEOUT_S),
+                r,
+                2,
+                port,
+                logs[r]);
       }
       int survivor = 1 - victim;
       try {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (true) {
-          assertThat(ranks[0].isAlive() && ranks[1].isAlive()).as("both ranks running:\n%s\n%s", log(logs[0]),
-              log(logs[1])).isTrue();
+          assertThat(ranks[0].isAlive() && ranks[1].isAlive())
+              .as("both ranks running:\n%s\n%s", log(logs[0]), log(logs[1]))
+              .isTrue();
           assertThat(System.nanoTime()).as("no checkpoint in time").isLessThan(deadline);
           String latest = Files.exists(pointer) ? Files.readString(pointer).strip() : "";
           if (latest.compareTo(CheckpointStore.fileName(minStep)) >= 0) {
@@ -58,13 +65,18 @@ class KillRankTest {
         Thread.sleep(150); // mid-step, most likely inside a collective or the backward
         long killedAt = System.nanoTime();
         ranks[victim].destroyForcibly(); // SIGKILL
-        assertThat(ranks[survivor].waitFor(TIMEOUT_S + 30, TimeUnit.SECONDS)).as("survivor exited:\n%s",
-            log(logs[survivor])).isTrue();
+        assertThat(ranks[survivor].waitFor(TIMEOUT_S + 30, TimeUnit.SECONDS))
+            .as("survivor exited:\n%s", log(logs[survivor]))
+            .isTrue();
         double seconds = (System.nanoTime() - killedAt) / 1e9;
         String out = log(logs[survivor]);
-        System.out.printf("killed rank %d: rank %d exited with %d after %.1f s: %s%n", victim, survivor,
-            ranks[survivor].exitValue(), seconds, out.lines().filter(l -> l.startsWith("rectok-child")).findFirst()
-                .orElse("?"));
+        System.out.printf(
+            "killed rank %d: rank %d exited with %d after %.1f s: %s%n",
+            victim,
+            survivor,
+            ranks[survivor].exitValue(),
+            seconds,
+            out.lines().filter(l -> l.startsWith("rectok-child")).findFirst().orElse("?"));
         assertThat(ranks[survivor].exitValue()).isNotZero();
         assertThat(out).contains("lost rank " + victim);
         assertThat(seconds).as("within the timeout").isLessThan(TIMEOUT_S);
@@ -82,8 +94,14 @@ class KillRankTest {
     int port = Forks.freePort();
     Process[] ranks = new Process[2];
     for (int r = 0; r < 2; r++) {
-      ranks[r] = Forks.startRank(DpRunChild.class, List.of(dir.toString(), "" + target, "" + TIMEOUT_S), r, 2, port,
-          tmp.resolve("final-rank" + r + ".log"));
+      ranks[r] =
+          Forks.startRank(
+              DpRunChild.class,
+              List.of(dir.toString(), "" + target, "" + TIMEOUT_S),
+              r,
+              2,
+              port,
+              tmp.resolve("final-rank" + r + ".log"));
     }
     for (int r = 0; r < 2; r++) {
       assertThat(ranks[r].waitFor(180, TimeUnit.SECONDS)).isTrue();
@@ -92,7 +110,8 @@ class KillRankTest {
           .contains("done at step " + target + " (resumed at " + resumedFrom + ")");
     }
     try (RunDirectory run = RunDirectory.open(dir, Map.of("kind", "dp-test"), 3)) {
-      assertThat(run.readMetrics()).extracting((JsonNode n) -> n.get("step").asLong())
+      assertThat(run.readMetrics())
+          .extracting((JsonNode n) -> n.get("step").asLong())
           .containsExactlyElementsOf(LongStream.rangeClosed(1, target).boxed().toList());
     }
   }

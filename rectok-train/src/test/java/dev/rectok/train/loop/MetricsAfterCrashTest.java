@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Issue 10: a run killed before its first checkpoint does not leave its step records twice. */
 class MetricsAfterCrashTest {
   @Test
-  void recordsOfAStartKilledBeforeTheFirstCheckpointAreNotDuplicated(@TempDir Path tmp) throws Exception {
+  void recordsOfAStartKilledBeforeTheFirstCheckpointAreNotDuplicated(@TempDir Path tmp)
+      throws Exception {
     TrainLoop.Limits full = TrainLoop.Limits.epochs(1).withIntervals(100, 1);
     TrainLoopTest.Result straight = TrainLoopTest.train(tmp.resolve("a"), full);
     straight.weight().close();

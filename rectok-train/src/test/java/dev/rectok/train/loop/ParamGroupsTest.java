@@ -19,14 +19,23 @@ class ParamGroupsTest {
     RecTokConfig cfg = RecTokConfig.rectokBBStage1().toBuilder().imgSize(64).build();
     try (RecTok tok = new RecTok(cfg)) {
       List<ParamGroup> groups = ParamGroups.reference(tok, 1e-4, 1e-4);
-      Map<Parameter, String> names = tok.namedParameters().entrySet().stream()
-          .collect(Collectors.toMap(Map.Entry::getValue, Map.Entry::getKey));
-      Set<String> decay = groups.get(0).params().stream().map(names::get).collect(Collectors.toSet());
-      Set<String> noDecay = groups.get(1).params().stream().map(names::get).collect(Collectors.toSet());
+      Map<Parameter, String> names =
+          tok.namedParameters().entrySet().stream()
+              .collect(Collectors.toMap(Map.Entry::getValue, Map.Entry::getKey));
+      Set<String> decay =
+          groups.get(0).params().stream().map(names::get).collect(Collectors.toSet());
+      Set<String> noDecay =
+          groups.get(1).params().stream().map(names::get).collect(Collectors.toSet());
       // the quirks the reference spec names
-      assertThat(noDecay).contains("encoder.patch_embed.0.weight", "decoder.mask_token",
-          "encoder.positional_embedding", "decoder.decoder_embed.weight");
-      assertThat(decay).contains("encoder.transformer.0.attn.qkv.weight").doesNotContain("decoder.mask_token");
+      assertThat(noDecay)
+          .contains(
+              "encoder.patch_embed.0.weight",
+              "decoder.mask_token",
+              "encoder.positional_embedding",
+              "decoder.decoder_embed.weight");
+      assertThat(decay)
+          .contains("encoder.transformer.0.attn.qkv.weight")
+          .doesNotContain("decoder.mask_token");
       assertThat(decay.size() + noDecay.size()).isEqualTo(tok.namedParameters().size());
       assertThat(groups.get(0).weightDecay()).isEqualTo(1e-4);
       assertThat(groups.get(1).weightDecay()).isZero();
@@ -37,7 +46,8 @@ class ParamGroupsTest {
   void frozenParametersAreLeftOut() {
     try (RecTok tok = new RecTok(RecTokConfig.rectokBB().toBuilder().imgSize(64).build())) {
       tok.encoder().requiresGrad_(false);
-      long inGroups = ParamGroups.reference(tok, 1e-4, 1e-4).stream().mapToLong(g -> g.params().size()).sum();
+      long inGroups =
+          ParamGroups.reference(tok, 1e-4, 1e-4).stream().mapToLong(g -> g.params().size()).sum();
       assertThat(inGroups).isEqualTo(tok.decoderModule().namedParameters().size());
     }
   }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rectok.api.Progress;
-import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.TorchGenerator;
@@ -25,7 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TrainLoopTest {
 
-  /** Linear regression of the label from the pixels, with a schedule, an EMA and an RNG in its state. */
+  /**
+   * Linear regression of the label from the pixels, with a schedule, an EMA and an RNG in its
+   * state.
+   */
   static final class Regression implements TrainingTask {
     final Linear model = new Linear(3 * 4 * 4, 1, true);
     final Linear shadow = new Linear(3 * 4 * 4, 1, true);
@@ -44,7 +46,10 @@ class TrainLoopTest {
 
     @Override
     public void register(TrainingCheckpoint c) {
-      c.module("model", model).module("ema", shadow).optimizer("opt", opt).generator("noise", noise);
+      c.module("model", model)
+          .module("ema", shadow)
+          .optimizer("opt", opt)
+          .generator("noise", noise);
     }
 
     @Override
@@ -52,8 +57,15 @@ class TrainLoopTest {
       double lr = schedule.apply(opt, epoch);
       try (Scope s = Scope.open()) {
         opt.zeroGrad();
-        Tensor x = batch.images().flatten(1, -1).add(Tensor.randn(noise, batch.size(), 48).mul(0.01));
-        Tensor loss = model.forward(x).squeeze(1).sub(batch.labels().to(dev.rectok.api.DType.FLOAT32)).pow(2).mean();
+        Tensor x =
+            batch.images().flatten(1, -1).add(Tensor.randn(noise, batch.size(), 48).mul(0.01));
+        Tensor loss =
+            model
+                .forward(x)
+                .squeeze(1)
+                .sub(batch.labels().to(dev.rectok.api.DType.FLOAT32))
+                .pow(2)
+                .mean();
         loss.backward();
         opt.step();
         ema.update(0.9);
@@ -71,7 +83,8 @@ class TrainLoopTest {
   }
 
   static Tensor[] data() {
-    try (TorchGenerator g = TorchGenerator.cpu(11); Scope s = Scope.open()) {
+    try (TorchGenerator g = TorchGenerator.cpu(11);
+        Scope s = Scope.open()) {
       Tensor x = Tensor.rand(g, 40, 1, 4, 4).mul(2).sub(1);
       Tensor y = x.mean(new long[] {1, 2, 3}, false).gt(0).to(dev.rectok.api.DType.INT64);
       return new Tensor[] {s.keep(x), s.keep(y)};
@@ -87,13 +100,18 @@ class TrainLoopTest {
       for (TrainLoop.Limits leg : legs) {
         try (Regression task = new Regression();
             RunDirectory run = RunDirectory.open(dir, Map.of("lr", 1e-2), 2)) {
-          out = TrainLoop.run(run, new TensorBatches(d[0], d[1], 8, 5, true), task, leg, Progress.NONE);
+          out =
+              TrainLoop.run(
+                  run, new TensorBatches(d[0], d[1], 8, 5, true), task, leg, Progress.NONE);
           if (leg == legs[legs.length - 1]) {
             List<String> lines = new ArrayList<>();
-            run.readMetrics().forEach(n -> {
-              ((com.fasterxml.jackson.databind.node.ObjectNode) n).remove("images_per_second"); // wall-clock
-              lines.add(n.toString());
-            });
+            run.readMetrics()
+                .forEach(
+                    n -> {
+                      ((com.fasterxml.jackson.databind.node.ObjectNode) n)
+                          .remove("images_per_second"); // wall-clock
+                      lines.add(n.toString());
+                    });
             return new Result(task.shadow.weight().data().clone().escape(), lines, out);
           }
         }
@@ -110,7 +128,8 @@ class TrainLoopTest {
     TrainLoop.Limits full = TrainLoop.Limits.epochs(3).withIntervals(4, 1);
     Result straight = train(tmp.resolve("a"), full);
     Result legs = train(tmp.resolve("b"), full.withMaxSteps(7), full.withMaxSteps(9), full);
-    try (Tensor a = straight.weight(); Tensor b = legs.weight()) {
+    try (Tensor a = straight.weight();
+        Tensor b = legs.weight()) {
       assertThat(a.equal(b)).as("EMA weights bit-identical").isTrue();
     }
     assertThat(straight.outcome().steps()).isEqualTo(15); // 3 epochs of 40 / 8
@@ -125,7 +144,10 @@ class TrainLoopTest {
     assertThat(r.outcome().stoppedBy()).isEqualTo("max-steps");
     assertThat(r.outcome().steps()).isEqualTo(6);
     r.weight().close();
-    Result t = train(tmp.resolve("t"), TrainLoop.Limits.epochs(1_000_000).withMaxTime(Duration.ofMillis(300)));
+    Result t =
+        train(
+            tmp.resolve("t"),
+            TrainLoop.Limits.epochs(1_000_000).withMaxTime(Duration.ofMillis(300)));
     assertThat(t.outcome().stoppedBy()).isEqualTo("max-time");
     assertThat(t.outcome().completed()).isFalse();
     t.weight().close();
@@ -150,9 +172,12 @@ class TrainLoopTest {
       }
       assertThat(seen).hasSize(40);
       try (BatchSource.Pass p = src.open(1, new long[] {3})) {
-        assertThat(p.next().images().equal(first.get(3))).as("resumed pass continues exactly").isTrue();
+        assertThat(p.next().images().equal(first.get(3)))
+            .as("resumed pass continues exactly")
+            .isTrue();
       }
-      assertThatThrownBy(() -> new TensorBatches(d[0], d[1], 41, 5, true)).hasMessageContaining("batch size");
+      assertThatThrownBy(() -> new TensorBatches(d[0], d[1], 41, 5, true))
+          .hasMessageContaining("batch size");
     } finally {
       d[0].close();
       d[1].close();

@@ -14,7 +14,10 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An ImageNet-style folder through the trainers' data path: labels by folder, corrupt files skipped. */
+/**
+ * An ImageNet-style folder through the trainers' data path: labels by folder, corrupt files
+ * skipped.
+ */
 class TrainingDataTest {
 
   private static void png(Path file, int w, int h, int shade) throws IOException {
@@ -36,7 +39,8 @@ class TrainingDataTest {
       }
     }
     Files.writeString(tmp.resolve("shirts").resolve("broken.png"), "not a png");
-    try (TrainingData data = TrainingData.open(tmp, 32, -1); Scope s = Scope.open()) {
+    try (TrainingData data = TrainingData.open(tmp, 32, -1);
+        Scope s = Scope.open()) {
       assertThat(data.size()).isEqualTo(11);
       BatchSource src = data.batches(4, 1, 2);
       Set<Long> labels = new HashSet<>();
@@ -56,6 +60,7 @@ class TrainingDataTest {
       assertThat(labels).containsOnly(0L, 1L);
       assertThat(data.images(new long[] {0, 9}).shape()).containsExactly(2, 3, 32, 32);
     }
-    assertThatThrownBy(() -> TrainingData.open(tmp.resolve("nothing"), 32, -1)).hasMessageContaining("no such training data");
+    assertThatThrownBy(() -> TrainingData.open(tmp.resolve("nothing"), 32, -1))
+        .hasMessageContaining("no such training data");
   }
 }

@@ -21,21 +21,50 @@ class ConvNeXtLogitLossTest {
   @Test
   void torchvisionKeyLayout() {
     try (ConvNeXt m = tiny()) {
-      assertThat(m.stateDict().keySet()).containsExactly(
-          "features.0.0.weight", "features.0.0.bias", "features.0.1.weight", "features.0.1.bias",
-          "features.1.0.layer_scale", "features.1.0.block.0.weight", "features.1.0.block.0.bias",
-          "features.1.0.block.2.weight", "features.1.0.block.2.bias", "features.1.0.block.3.weight",
-          "features.1.0.block.3.bias", "features.1.0.block.5.weight", "features.1.0.block.5.bias",
-          "features.2.0.weight", "features.2.0.bias", "features.2.1.weight", "features.2.1.bias",
-          "features.3.0.layer_scale", "features.3.0.block.0.weight", "features.3.0.block.0.bias",
-          "features.3.0.block.2.weight", "features.3.0.block.2.bias", "features.3.0.block.3.weight",
-          "features.3.0.block.3.bias", "features.3.0.block.5.weight", "features.3.0.block.5.bias",
-          "features.3.1.layer_scale", "features.3.1.block.0.weight", "features.3.1.block.0.bias",
-          "features.3.1.block.2.weight", "features.3.1.block.2.bias", "features.3.1.block.3.weight",
-          "features.3.1.block.3.bias", "features.3.1.block.5.weight", "features.3.1.block.5.bias",
-          "classifier.0.weight", "classifier.0.bias", "classifier.2.weight", "classifier.2.bias");
+      assertThat(m.stateDict().keySet())
+          .containsExactly(
+              "features.0.0.weight",
+              "features.0.0.bias",
+              "features.0.1.weight",
+              "features.0.1.bias",
+              "features.1.0.layer_scale",
+              "features.1.0.block.0.weight",
+              "features.1.0.block.0.bias",
+              "features.1.0.block.2.weight",
+              "features.1.0.block.2.bias",
+              "features.1.0.block.3.weight",
+              "features.1.0.block.3.bias",
+              "features.1.0.block.5.weight",
+              "features.1.0.block.5.bias",
+              "features.2.0.weight",
+              "features.2.0.bias",
+              "features.2.1.weight",
+              "features.2.1.bias",
+              "features.3.0.layer_scale",
+              "features.3.0.block.0.weight",
+              "features.3.0.block.0.bias",
+              "features.3.0.block.2.weight",
+              "features.3.0.block.2.bias",
+              "features.3.0.block.3.weight",
+              "features.3.0.block.3.bias",
+              "features.3.0.block.5.weight",
+              "features.3.0.block.5.bias",
+              "features.3.1.layer_scale",
+              "features.3.1.block.0.weight",
+              "features.3.1.block.0.bias",
+              "features.3.1.block.2.weight",
+              "features.3.1.block.2.bias",
+              "features.3.1.block.3.weight",
+              "features.3.1.block.3.bias",
+              "features.3.1.block.5.weight",
+              "features.3.1.block.5.bias",
+              "classifier.0.weight",
+              "classifier.0.bias",
+              "classifier.2.weight",
+              "classifier.2.bias");
       assertThat(m.stateDict().get("features.1.0.layer_scale").shape()).containsExactly(8, 1, 1);
-      assertThat(m.stateDict().get("features.1.0.block.0.weight").shape()).containsExactly(8, 1, 7, 7);
+      assertThat(m.stateDict().get("features.1.0.block.0.weight").shape())
+          .containsExactly(8, 1, 7, 7);
     }
   }
 
@@ -43,15 +72,17 @@ class ConvNeXtLogitLossTest {
   void convnextSmallHasTorchvisionParameterCount() {
     try (ConvNeXt m = ConvNeXt.small()) {
       assertThat(m.numParameters(false)).isEqualTo(50_223_688L);
-      assertThat(m.stateDict()).containsKeys("features.5.26.block.5.weight", "features.7.2.layer_scale",
-          "classifier.2.weight");
+      assertThat(m.stateDict())
+          .containsKeys(
+              "features.5.26.block.5.weight", "features.7.2.layer_scale", "classifier.2.weight");
       assertThat(m.stateDict().get("classifier.2.weight").shape()).containsExactly(1000, 768);
     }
   }
 
   @Test
   void shapesGradientToPredictionOnlyAndZeroForIdenticalImages() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(9);
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(9);
         ConvNeXtLogitLoss loss = new ConvNeXtLogitLoss(tiny(), 32)) {
       Tensor pred = Tensor.rand(g, 2, 3, 16, 16).requiresGrad_(true); // resized to 32
       Tensor target = Tensor.rand(g, 2, 3, 16, 16);
@@ -76,15 +107,20 @@ class ConvNeXtLogitLossTest {
   @Test
   void loadsTorchvisionKeysFromSafetensors(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("convnext.safetensors");
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(10); ConvNeXt a = tiny(); ConvNeXt b = tiny()) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(10);
+        ConvNeXt a = tiny();
+        ConvNeXt b = tiny()) {
       a.eval();
       b.eval();
       try (var ng = dev.rectok.torch.GradMode.noGrad()) {
-        a.stateDict().forEach((k, v) -> {
-          if (k.endsWith("layer_scale")) {
-            v.uniform_(0.5, 1.0, g); // make the blocks matter
-          }
-        });
+        a.stateDict()
+            .forEach(
+                (k, v) -> {
+                  if (k.endsWith("layer_scale")) {
+                    v.uniform_(0.5, 1.0, g); // make the blocks matter
+                  }
+                });
       }
       LossTestSupport.write(file, a.stateDict(), k -> k);
       Tensor x = Tensor.rand(g, 2, 3, 32, 32);

@@ -16,15 +16,17 @@ final class LossTestSupport {
   private LossTestSupport() {}
 
   /** Writes {@code state} under renamed keys (null drops a key). */
-  static void write(Path file, Map<String, Tensor> state, UnaryOperator<String> rename) throws IOException {
+  static void write(Path file, Map<String, Tensor> state, UnaryOperator<String> rename)
+      throws IOException {
     try (Arena arena = Arena.ofConfined()) {
       Map<String, HostTensor> out = new LinkedHashMap<>();
-      state.forEach((k, v) -> {
-        String n = rename.apply(k);
-        if (n != null) {
-          out.put(n, v.contiguous().toHost(arena));
-        }
-      });
+      state.forEach(
+          (k, v) -> {
+            String n = rename.apply(k);
+            if (n != null) {
+              out.put(n, v.contiguous().toHost(arena));
+            }
+          });
       SafeTensors.write(file, out, Map.of());
     }
   }
@@ -32,7 +34,9 @@ final class LossTestSupport {
   /** Asserts a gradient that is finite and not all zero. */
   static void assertUsefulGrad(Tensor grad) {
     assertThat(grad).as("gradient").isNotNull();
-    assertThat(grad.isfinite().logicalNot().sum().itemLong()).as("non-finite gradient entries").isZero();
+    assertThat(grad.isfinite().logicalNot().sum().itemLong())
+        .as("non-finite gradient entries")
+        .isZero();
     assertThat(grad.abs().sum().item()).as("gradient L1 norm").isGreaterThan(0.0);
   }
 }

@@ -17,23 +17,41 @@ class PatchGanTest {
 
   @Test
   void tamingLayoutShapesAndInit() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(3);
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(3);
         PatchGanDiscriminator d = new PatchGanDiscriminator(g)) {
-      assertThat(d.stateDict().keySet()).containsExactly(
-          "main.0.weight", "main.0.bias", "main.2.weight",
-          "main.3.weight", "main.3.bias", "main.3.running_mean", "main.3.running_var", "main.3.num_batches_tracked",
-          "main.5.weight",
-          "main.6.weight", "main.6.bias", "main.6.running_mean", "main.6.running_var", "main.6.num_batches_tracked",
-          "main.8.weight",
-          "main.9.weight", "main.9.bias", "main.9.running_mean", "main.9.running_var", "main.9.num_batches_tracked",
-          "main.11.weight", "main.11.bias");
+      assertThat(d.stateDict().keySet())
+          .containsExactly(
+              "main.0.weight",
+              "main.0.bias",
+              "main.2.weight",
+              "main.3.weight",
+              "main.3.bias",
+              "main.3.running_mean",
+              "main.3.running_var",
+              "main.3.num_batches_tracked",
+              "main.5.weight",
+              "main.6.weight",
+              "main.6.bias",
+              "main.6.running_mean",
+              "main.6.running_var",
+              "main.6.num_batches_tracked",
+              "main.8.weight",
+              "main.9.weight",
+              "main.9.bias",
+              "main.9.running_mean",
+              "main.9.running_var",
+              "main.9.num_batches_tracked",
+              "main.11.weight",
+              "main.11.bias");
       assertThat(d.stateDict().get("main.8.weight").shape()).containsExactly(512, 256, 4, 4);
       assertThat(d.stateDict().get("main.11.weight").shape()).containsExactly(1, 512, 4, 4);
       // 3·64·16+64 + 64·128·16 + 128·256·16 + 256·512·16 + 512·16+1 + 2·(128+256+512)
       assertThat(d.numParameters(true)).isEqualTo(2_765_633L);
       Tensor w = d.stateDict().get("main.8.weight");
       assertThat(w.mean().item()).isCloseTo(0.0, within(1e-3));
-      assertThat(w.var(new long[] {0, 1, 2, 3}, 1, false).sqrt().item()).isCloseTo(0.02, within(3e-4));
+      assertThat(w.var(new long[] {0, 1, 2, 3}, 1, false).sqrt().item())
+          .isCloseTo(0.02, within(3e-4));
       Tensor bn = d.stateDict().get("main.9.weight");
       assertThat(bn.mean().item()).isCloseTo(1.0, within(5e-3));
       assertThat(bn.var(new long[] {0}, 1, false).sqrt().item()).isCloseTo(0.02, within(3e-3));
@@ -45,19 +63,23 @@ class PatchGanTest {
 
   @Test
   void trainModeUpdatesBatchNormRunningStatistics() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(4);
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(4);
         PatchGanDiscriminator d = new PatchGanDiscriminator(3, 8, 3, g)) {
       Tensor before = d.stateDict().get("main.3.running_mean").clone();
       d.forward(Tensor.rand(g, 2, 3, 32, 32));
-      assertThat(d.stateDict().get("main.3.running_mean").sub(before).abs().max().item()).isGreaterThan(0.0);
-      assertThat(d.stateDict().get("main.9.running_var").sub(1.0).abs().max().item()).isGreaterThan(0.0);
+      assertThat(d.stateDict().get("main.3.running_mean").sub(before).abs().max().item())
+          .isGreaterThan(0.0);
+      assertThat(d.stateDict().get("main.9.running_var").sub(1.0).abs().max().item())
+          .isGreaterThan(0.0);
       assertThat(d.stateDict().get("main.6.num_batches_tracked").itemLong()).isEqualTo(1);
     }
   }
 
   @Test
   void hingeLossesGiveGradientsToDiscriminatorAndGenerator() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(5);
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(5);
         PatchGanDiscriminator d = new PatchGanDiscriminator(3, 8, 3, g)) {
       Tensor real = Tensor.rand(g, 2, 3, 32, 32);
       Tensor fake = Tensor.rand(g, 2, 3, 32, 32).requiresGrad_(true);
@@ -82,19 +104,32 @@ class PatchGanTest {
     try (Scope s = Scope.open()) {
       Tensor real = Tensor.of(new float[] {0.5f, -1f, 2f}, 3);
       Tensor fake = Tensor.of(new float[] {-2f, 0.3f, 1f}, 3);
-      // relu(1 - real) = (0.5, 2, 0) -> 2.5/3; relu(1 + fake) = (0, 1.3, 2) -> 3.3/3; half their sum
+      // relu(1 - real) = (0.5, 2, 0) -> 2.5/3; relu(1 + fake) = (0, 1.3, 2) -> 3.3/3; half their
+      // sum
       assertThat(HingeLoss.discriminator(real, fake).item()).isCloseTo(5.8 / 6, within(1e-6));
       assertThat(HingeLoss.generator(fake).item()).isCloseTo(0.7 / 3, within(1e-6));
-      assertThat(HingeLoss.discriminator(Tensor.full(new long[] {4}, 1.5, dev.rectok.api.DType.FLOAT32,
-          dev.rectok.api.Device.CPU), Tensor.full(new long[] {4}, -1.5, dev.rectok.api.DType.FLOAT32,
-          dev.rectok.api.Device.CPU)).item()).isZero();
+      assertThat(
+              HingeLoss.discriminator(
+                      Tensor.full(
+                          new long[] {4},
+                          1.5,
+                          dev.rectok.api.DType.FLOAT32,
+                          dev.rectok.api.Device.CPU),
+                      Tensor.full(
+                          new long[] {4},
+                          -1.5,
+                          dev.rectok.api.DType.FLOAT32,
+                          dev.rectok.api.Device.CPU))
+                  .item())
+          .isZero();
     }
   }
 
   @Test
   void loadsTamingKeysFromSafetensors(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("disc.safetensors");
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(6);
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(6);
         PatchGanDiscriminator a = new PatchGanDiscriminator(3, 8, 3, g);
         PatchGanDiscriminator b = new PatchGanDiscriminator(3, 8, 3, g)) {
       a.eval();
@@ -116,9 +151,11 @@ class PatchGanTest {
 
   @Test
   void loadsTamingKeysFromTorchSaveFilesFlatOrUnderStateDict(@TempDir Path dir) throws IOException {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(13);
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(13);
         PatchGanDiscriminator a = new PatchGanDiscriminator(3, 8, 3, g)) {
-      a.forward(Tensor.rand(g, 2, 3, 32, 32)); // non-trivial running statistics, num_batches_tracked 1
+      a.forward(
+          Tensor.rand(g, 2, 3, 32, 32)); // non-trivial running statistics, num_batches_tracked 1
       a.eval();
       Tensor x = Tensor.rand(g, 2, 3, 32, 32);
       Tensor expected = a.forward(x);

@@ -15,9 +15,14 @@ class PerceptualLossTest {
 
   @Test
   void weightedMixOfLpipsAndConvNextWithGradientToPrediction() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(11);
-        PerceptualLoss p = new PerceptualLoss(new LPIPS(),
-            new ConvNeXtLogitLoss(new ConvNeXt(new int[] {1, 1}, new long[] {8, 16}, 10), 32), 1.0, 0.1)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(11);
+        PerceptualLoss p =
+            new PerceptualLoss(
+                new LPIPS(),
+                new ConvNeXtLogitLoss(new ConvNeXt(new int[] {1, 1}, new long[] {8, 16}, 10), 32),
+                1.0,
+                0.1)) {
       Tensor pred = Tensor.rand(g, 2, 3, 32, 32).requiresGrad_(true);
       Tensor target = Tensor.rand(g, 2, 3, 32, 32);
       Tensor l = p.forward(pred, target);
@@ -25,8 +30,10 @@ class PerceptualLossTest {
       try (GradMode ng = GradMode.noGrad()) {
         LPIPS lp = (LPIPS) p.children().get("lpips");
         ConvNeXtLogitLoss cn = (ConvNeXtLogitLoss) p.children().get("convnext");
-        expected = (lp.loss(PixelRange.toSigned(pred), PixelRange.toSigned(target)).item()
-            + 0.1 * cn.forward(pred, target).item()) / 1.1;
+        expected =
+            (lp.loss(PixelRange.toSigned(pred), PixelRange.toSigned(target)).item()
+                    + 0.1 * cn.forward(pred, target).item())
+                / 1.1;
       }
       assertThat(Math.abs(l.item() - expected)).isLessThan(1e-6);
       assertThat(p.forward(target, target).item()).isZero();
@@ -40,7 +47,8 @@ class PerceptualLossTest {
 
   @Test
   void missingTermsAreOff() {
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(12);
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(12);
         PerceptualLoss none = new PerceptualLoss(null, null, 1.0, 0.1);
         LPIPS lp = new LPIPS()) {
       assertThat(none.isActive()).isFalse();

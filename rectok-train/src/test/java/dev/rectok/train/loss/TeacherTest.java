@@ -25,7 +25,8 @@ class TeacherTest {
   void precomputedRoundTripOverTwoShards(@TempDir Path dir) throws IOException {
     Path a = dir.resolve("shard-0.safetensors");
     Path b = dir.resolve("shard-1.safetensors");
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(7)) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(7)) {
       Map<Long, Tensor> feats = new LinkedHashMap<>();
       for (long i : new long[] {0, 2, 1, 5}) {
         feats.put(i, Tensor.randn(g, 4, 6));
@@ -49,10 +50,12 @@ class TeacherTest {
         assertThat(f.select(0, 1).equal(feats.get(1L))).isTrue();
         assertThat(f.select(0, 2).equal(feats.get(5L))).isTrue();
         assertThatThrownBy(() -> t.features(Tensor.zeros(2, 3, 8, 8), new long[] {0, 3}))
-            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sample 3");
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("sample 3");
       }
       assertThatThrownBy(() -> new PrecomputedTeacher(List.of(a, a)))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sample 0");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("sample 0");
     }
   }
 
@@ -60,12 +63,16 @@ class TeacherTest {
   void moduleTeacherRunsFrozenUnderNoGradWithPreprocessing() {
     AtomicBoolean gradSeen = new AtomicBoolean();
     AtomicInteger calls = new AtomicInteger();
-    try (Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(8);
-        ModuleTeacher t = new ModuleTeacher(new Conv2d(3, 5, 4, 4, 0), x -> {
-          calls.incrementAndGet();
-          gradSeen.set(GradMode.isGradEnabled());
-          return PixelRange.toUnit(x);
-        })) {
+    try (Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(8);
+        ModuleTeacher t =
+            new ModuleTeacher(
+                new Conv2d(3, 5, 4, 4, 0),
+                x -> {
+                  calls.incrementAndGet();
+                  gradSeen.set(GradMode.isGradEnabled());
+                  return PixelRange.toUnit(x);
+                })) {
       Tensor images = Tensor.rand(g, 2, 3, 16, 16).requiresGrad_(true);
       Tensor f = t.features(images, new long[] {0, 1});
       assertThat(calls.get()).isEqualTo(1);

@@ -1,6 +1,5 @@
 package dev.rectok.train.loss;
 
-
 import dev.rectok.torch.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,10 +14,10 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Test helper: writes a state dict the way {@code torch.save} lays it out (zip with
- * {@code archive/data.pkl}, {@code archive/byteorder}, {@code archive/data/<key>}; pickle
- * protocol 2 with {@code _rebuild_tensor_v2} and persistent storage ids), optionally nested
- * under one top-level key. Only float32 and int64 tensors.
+ * Test helper: writes a state dict the way {@code torch.save} lays it out (zip with {@code
+ * archive/data.pkl}, {@code archive/byteorder}, {@code archive/data/<key>}; pickle protocol 2 with
+ * {@code _rebuild_tensor_v2} and persistent storage ids), optionally nested under one top-level
+ * key. Only float32 and int64 tensors.
  */
 final class TinyTorchSave {
   private TinyTorchSave() {}
@@ -37,11 +36,12 @@ final class TinyTorchSave {
       int key = 0;
       for (var e : state.entrySet()) {
         Tensor t = e.getValue().contiguous();
-        String storage = switch (t.dtype()) {
-          case FLOAT32 -> "FloatStorage";
-          case INT64 -> "LongStorage";
-          default -> throw new IllegalArgumentException("dtype " + t.dtype());
-        };
+        String storage =
+            switch (t.dtype()) {
+              case FLOAT32 -> "FloatStorage";
+              case INT64 -> "LongStorage";
+              default -> throw new IllegalArgumentException("dtype " + t.dtype());
+            };
         str(pkl, e.getKey());
         pkl.write(("ctorch._utils\n_rebuild_tensor_v2\n").getBytes(StandardCharsets.US_ASCII));
         pkl.write('(');
@@ -113,5 +113,4 @@ final class TinyTorchSave {
     o.write(v >>> 16);
     o.write(v >>> 24);
   }
-
 }

@@ -15,6 +15,8 @@ final class Leaks {
   static void check(Body body) throws Exception {
     long before = Tensor.liveHandles();
     body.run();
-    assertThat(Tensor.liveHandles()).as("live tensor handles after the test").isLessThanOrEqualTo(before);
+    assertThat(Tensor.liveHandles())
+        .as("live tensor handles after the test")
+        .isLessThanOrEqualTo(before);
   }
 }

@@ -8,9 +8,13 @@ import net.jqwik.api.constraints.LongRange;
 
 class EmaDecayTest {
 
-  /** Over the run the initialization's weight decays to e^−10 (within the clamp's range of run lengths). */
+  /**
+   * Over the run the initialization's weight decays to e^−10 (within the clamp's range of run
+   * lengths).
+   */
   @Property
-  void initializationWeighsNothingAtTheEnd(@ForAll @LongRange(min = 100, max = 100_000) long steps) {
+  void initializationWeighsNothingAtTheEnd(
+      @ForAll @LongRange(min = 100, max = 100_000) long steps) {
     double d = FashionMnistRecipe.emaDecay(steps);
     assertThat(d).isBetween(0.9, 0.9999);
     // (1 − 10/n)^n rises towards e^−10 from below: 2.7e-5 at n = 100

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * kill -9 safety: a child JVM trains and checkpoints every step; it is killed
- * ({@code destroyForcibly}, SIGKILL) at a random moment after a few checkpoints; the run then
- * resumes in this JVM from {@code latest} and must continue bit-identically to an uninterrupted
- * run, with metrics neither lost nor duplicated.
+ * kill -9 safety: a child JVM trains and checkpoints every step; it is killed ({@code
+ * destroyForcibly}, SIGKILL) at a random moment after a few checkpoints; the run then resumes in
+ * this JVM from {@code latest} and must continue bit-identically to an uninterrupted run, with
+ * metrics neither lost nor duplicated.
  */
 class KillResumeTest {
 
@@ -33,7 +33,9 @@ class KillResumeTest {
     Random rnd = new Random(System.nanoTime());
     List<String> kills = new ArrayList<>();
     long minStep = 3;
-    for (int round = 0; round < 2; round++) { // the second child resumes from the first one's checkpoints
+    for (int round = 0;
+        round < 2;
+        round++) { // the second child resumes from the first one's checkpoints
       Path log = tmp.resolve("child" + round + ".log");
       long delayMs = rnd.nextInt(300);
       Process child = startChild(dir, seed, 100_000, log);
@@ -43,7 +45,8 @@ class KillResumeTest {
         Path pointer = dir.resolve("checkpoints").resolve(CheckpointStore.LATEST);
         while (true) {
           assertThat(child.isAlive()).as("child exited early:\n%s", readLog(log)).isTrue();
-          assertThat(System.nanoTime()).as("child made no checkpoints in time:\n%s", readLog(log))
+          assertThat(System.nanoTime())
+              .as("child made no checkpoints in time:\n%s", readLog(log))
               .isLessThan(deadline);
           String latest = Files.exists(pointer) ? Files.readString(pointer).strip() : "";
           if (latest.compareTo(CheckpointStore.fileName(minStep)) >= 0) {
@@ -57,15 +60,18 @@ class KillResumeTest {
         child.waitFor(30, TimeUnit.SECONDS);
       }
       assertThat(child.exitValue()).as("killed, not finished").isNotZero();
-      long at = TrainingCheckpoint.peek(new CheckpointStore(dir.resolve("checkpoints"), 3).latest().orElseThrow())
-          .step();
+      long at =
+          TrainingCheckpoint.peek(
+                  new CheckpointStore(dir.resolve("checkpoints"), 3).latest().orElseThrow())
+              .step();
       kills.add(delayMs + " ms after step " + minStep + " (latest then step " + at + ")");
       minStep = at + 3;
     }
 
     long resumedAt;
     long target;
-    try (RunDirectory run = RunDirectory.open(dir, config(seed), 3); TinyRun resumed = new TinyRun(config(seed))) {
+    try (RunDirectory run = RunDirectory.open(dir, config(seed), 3);
+        TinyRun resumed = new TinyRun(config(seed))) {
       try (var s = Files.list(run.checkpoints().dir())) {
         assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
       }
@@ -73,14 +79,17 @@ class KillResumeTest {
       resumedAt = resumed.step;
       assertThat(resumedAt).isGreaterThanOrEqualTo(3);
       int dropped = run.rewindMetrics("step", resumedAt);
-      assertThat(run.readMetrics()).extracting(n -> n.get("step").asLong())
+      assertThat(run.readMetrics())
+          .extracting(n -> n.get("step").asLong())
           .containsExactlyElementsOf(range(1, resumedAt));
       target = resumedAt + 5;
       while (resumed.step < target) {
         resumed.step();
       }
-      System.out.printf("SIGKILLed %s; resumed at step %d (%d metrics lines of unsaved steps dropped); "
-          + "continued to %d%n", kills, resumedAt, dropped, target);
+      System.out.printf(
+          "SIGKILLed %s; resumed at step %d (%d metrics lines of unsaved steps dropped); "
+              + "continued to %d%n",
+          kills, resumedAt, dropped, target);
       try (TinyRun straight = new TinyRun(config(seed))) {
         while (straight.step < target) {
           straight.step();
@@ -107,8 +116,11 @@ class KillResumeTest {
   }
 
   static Process startChild(Path dir, long seed, long limit, Path log) throws IOException {
-    String java = ProcessHandle.current().info().command().orElse(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     LinkedHashSet<String> cp = new LinkedHashSet<>();
     for (String prop : new String[] {"jdk.module.path", "java.class.path"}) {
       String v = System.getProperty(prop);
@@ -127,9 +139,19 @@ class KillResumeTest {
         cp.add(p.toString());
       }
     }
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED",
-        "-Drectok.native.lib=" + System.getProperty("rectok.native.lib"), "-cp", String.join(File.pathSeparator, cp),
-        TrainerChild.class.getName(), dir.toString(), Long.toString(seed), Long.toString(limit)));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx256m",
+                "--enable-native-access=ALL-UNNAMED",
+                "-Drectok.native.lib=" + System.getProperty("rectok.native.lib"),
+                "-cp",
+                String.join(File.pathSeparator, cp),
+                TrainerChild.class.getName(),
+                dir.toString(),
+                Long.toString(seed),
+                Long.toString(limit)));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 }

@@ -76,7 +76,9 @@ public class RunDirectoryTest {
       run.appendMetrics(new Metric(1, 0.5));
       run.appendMetrics(new Metric(2, 0.4));
     }
-    Files.write(dir.resolve("metrics.jsonl"), "{\"step\":3,\"lo".getBytes(StandardCharsets.UTF_8),
+    Files.write(
+        dir.resolve("metrics.jsonl"),
+        "{\"step\":3,\"lo".getBytes(StandardCharsets.UTF_8),
         StandardOpenOption.APPEND);
     try (RunDirectory run = RunDirectory.open(dir, cfg, 3)) {
       assertThat(run.readMetrics()).extracting(n -> n.get("step").asLong()).containsExactly(1L, 2L);
@@ -84,7 +86,9 @@ public class RunDirectoryTest {
       run.appendMetrics(new Metric(4, 0.2));
       assertThat(run.rewindMetrics("step", 3)).isEqualTo(1);
       run.appendMetrics(new Metric(4, 0.1));
-      assertThat(run.readMetrics()).extracting(n -> n.get("loss").asDouble()).containsExactly(0.5, 0.4, 0.3, 0.1);
+      assertThat(run.readMetrics())
+          .extracting(n -> n.get("loss").asDouble())
+          .containsExactly(0.5, 0.4, 0.3, 0.1);
     }
     assertThat(Files.readString(dir.resolve("metrics.jsonl"))).endsWith("\n");
   }

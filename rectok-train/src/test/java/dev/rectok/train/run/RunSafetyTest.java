@@ -19,13 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RunSafetyTest {
   @Test
-  void aSecondTrainerOnTheSameFolderIsRefusedUntilTheFirstCloses(@TempDir Path tmp) throws IOException {
+  void aSecondTrainerOnTheSameFolderIsRefusedUntilTheFirstCloses(@TempDir Path tmp)
+      throws IOException {
     Path dir = tmp.resolve("run");
     TinyConfig cfg = new TinyConfig(1, 8, 1e-3, "x");
     try (RunDirectory first = RunDirectory.open(dir, cfg, 3)) {
       first.appendMetrics(new RunDirectoryTest.Metric(1, 0.5));
       byte[] before = Files.readAllBytes(dir.resolve("metrics.jsonl"));
-      assertThatThrownBy(() -> RunDirectory.open(dir, cfg, 3)).isInstanceOf(RunInUseException.class)
+      assertThatThrownBy(() -> RunDirectory.open(dir, cfg, 3))
+          .isInstanceOf(RunInUseException.class)
           .hasMessageContaining(dir.toAbsolutePath().toString())
           .hasMessageContaining("pid " + ProcessHandle.current().pid());
       assertThat(Files.readAllBytes(dir.resolve("metrics.jsonl"))).isEqualTo(before);
@@ -41,14 +43,20 @@ class RunSafetyTest {
     Process child = KillResumeTest.startChild(dir, 3, Long.MAX_VALUE, tmp.resolve("child.log"));
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!Files.exists(dir.resolve("metrics.jsonl")) || Files.size(dir.resolve("metrics.jsonl")) == 0) {
-        assertThat(child.isAlive()).as(Files.exists(tmp.resolve("child.log")) ? Files.readString(tmp.resolve("child.log")) : "")
+      while (!Files.exists(dir.resolve("metrics.jsonl"))
+          || Files.size(dir.resolve("metrics.jsonl")) == 0) {
+        assertThat(child.isAlive())
+            .as(
+                Files.exists(tmp.resolve("child.log"))
+                    ? Files.readString(tmp.resolve("child.log"))
+                    : "")
             .isTrue();
         assertThat(System.nanoTime()).as("child started training").isLessThan(deadline);
         Thread.sleep(50);
       }
       assertThatThrownBy(() -> RunDirectory.open(dir, KillResumeTest.config(3), 3))
-          .isInstanceOf(RunInUseException.class).hasMessageContaining("pid " + child.pid());
+          .isInstanceOf(RunInUseException.class)
+          .hasMessageContaining("pid " + child.pid());
     } finally {
       child.destroyForcibly(); // SIGKILL: the operating system releases the lock
       child.waitFor(30, TimeUnit.SECONDS);
@@ -59,7 +67,8 @@ class RunSafetyTest {
   }
 
   @Test
-  void aConfigurationRefusedBeforeTrainingDoesNotBindTheFolder(@TempDir Path tmp) throws IOException {
+  void aConfigurationRefusedBeforeTrainingDoesNotBindTheFolder(@TempDir Path tmp)
+      throws IOException {
     Path dir = tmp.resolve("run");
     try (RunDirectory refused = RunDirectory.open(dir, new TinyConfig(1, 8, 1e-3, "typo"), 3)) {
       // the caller's validation fails here: nothing is committed
@@ -74,13 +83,16 @@ class RunSafetyTest {
   }
 
   @Test
-  void aDamagedMetricsLineIsSkippedWithItsLineNumberAndDroppedOnRewind(@TempDir Path tmp) throws IOException {
+  void aDamagedMetricsLineIsSkippedWithItsLineNumberAndDroppedOnRewind(@TempDir Path tmp)
+      throws IOException {
     Path dir = tmp.resolve("run");
     TinyConfig cfg = new TinyConfig(1, 8, 1e-3, "x");
     try (RunDirectory run = RunDirectory.open(dir, cfg, 3)) {
       run.appendMetrics(new RunDirectoryTest.Metric(1, 0.5));
     }
-    Files.write(dir.resolve("metrics.jsonl"), "{\"step\":2,\"lo{\"step\":9}\n[1,2]\n".getBytes(StandardCharsets.UTF_8),
+    Files.write(
+        dir.resolve("metrics.jsonl"),
+        "{\"step\":2,\"lo{\"step\":9}\n[1,2]\n".getBytes(StandardCharsets.UTF_8),
         StandardOpenOption.APPEND);
     try (RunDirectory run = RunDirectory.open(dir, cfg, 3)) {
       run.appendMetrics(new RunDirectoryTest.Metric(2, 0.25));
@@ -94,7 +106,8 @@ class RunSafetyTest {
   void anUnreadableConfigIsAnErrorNamingTheFile(@TempDir Path tmp) throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("run"));
     Files.writeString(dir.resolve("config.json"), "{\"lr\": 1e-3,,");
-    assertThatThrownBy(() -> RunDirectory.open(dir, new TinyConfig(1, 8, 1e-3, "x"), 3)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> RunDirectory.open(dir, new TinyConfig(1, 8, 1e-3, "x"), 3))
+        .isInstanceOf(IOException.class)
         .hasMessageContaining("config.json is not valid JSON");
   }
 }

@@ -51,15 +51,26 @@ final class TinyRun implements AutoCloseable {
     }
     ema.requiresGrad_(false);
     List<Parameter> ps = model.parameters();
-    opt = new AdamW(List.of(new ParamGroup(List.of(ps.get(0), ps.get(2)), config.lr(), 0.05),
-        new ParamGroup(List.of(ps.get(1), ps.get(3)), config.lr(), 0)), 0.9, 0.95, 1e-8);
+    opt =
+        new AdamW(
+            List.of(
+                new ParamGroup(List.of(ps.get(0), ps.get(2)), config.lr(), 0.05),
+                new ParamGroup(List.of(ps.get(1), ps.get(3)), config.lr(), 0)),
+            0.9,
+            0.95,
+            1e-8);
     criticOpt = new SGD(List.of(new ParamGroup(critic.parameters(), 0.05, 0.01)), 0.9, 0.1, false);
     data = TorchGenerator.cpu(config.seed() + 1);
     noise = TorchGenerator.cpu(config.seed() + 2);
-    checkpoint = new TrainingCheckpoint()
-        .module("model", model).module("ema", ema).module("critic", critic)
-        .optimizer("opt", opt).optimizer("critic_opt", criticOpt)
-        .generator("data", data).generator("noise", noise);
+    checkpoint =
+        new TrainingCheckpoint()
+            .module("model", model)
+            .module("ema", ema)
+            .module("critic", critic)
+            .optimizer("opt", opt)
+            .optimizer("critic_opt", criticOpt)
+            .generator("data", data)
+            .generator("noise", noise);
   }
 
   private static Sequential mlp(TorchGenerator init) {
@@ -77,7 +88,11 @@ final class TinyRun implements AutoCloseable {
     }
     try (Scope s = Scope.open()) {
       Tensor x = Tensor.randn(data, config.batch(), 4);
-      Tensor y = x.narrow(1, 0, 2).mul(2).add(x.narrow(1, 2, 2).sin()).add(Tensor.randn(noise, config.batch(), 2).mul(0.01));
+      Tensor y =
+          x.narrow(1, 0, 2)
+              .mul(2)
+              .add(x.narrow(1, 2, 2).sin())
+              .add(Tensor.randn(noise, config.batch(), 2).mul(0.01));
       opt.zeroGrad();
       Tensor pred = model.forward(x);
       Tensor loss = pred.sub(y).pow(2).mean();
@@ -98,8 +113,11 @@ final class TinyRun implements AutoCloseable {
 
   TrainingCheckpoint.Counters counters() {
     var extras = TrainingCheckpoint.JSON.createObjectNode().put("last_loss", lastLoss);
-    return new TrainingCheckpoint.Counters(step, step / STEPS_PER_EPOCH, new long[] {step / STEPS_PER_EPOCH,
-        step % STEPS_PER_EPOCH}, extras);
+    return new TrainingCheckpoint.Counters(
+        step,
+        step / STEPS_PER_EPOCH,
+        new long[] {step / STEPS_PER_EPOCH, step % STEPS_PER_EPOCH},
+        extras);
   }
 
   void restored(TrainingCheckpoint.Counters c) {
@@ -107,7 +125,10 @@ final class TinyRun implements AutoCloseable {
     lastLoss = c.extras().path("last_loss").asDouble();
   }
 
-  /** Asserts every parameter, buffer, optimizer state, lr and generator state equals {@code other}'s, bit for bit. */
+  /**
+   * Asserts every parameter, buffer, optimizer state, lr and generator state equals {@code
+   * other}'s, bit for bit.
+   */
   void assertIdenticalTo(TinyRun other) {
     assertThat(step).isEqualTo(other.step);
     sameState("model", model, other.model);
@@ -119,7 +140,8 @@ final class TinyRun implements AutoCloseable {
       assertThat(data.getState().equal(other.data.getState())).as("data generator").isTrue();
       assertThat(noise.getState().equal(other.noise.getState())).as("noise generator").isTrue();
     }
-    assertThat(Double.doubleToRawLongBits(lastLoss)).isEqualTo(Double.doubleToRawLongBits(other.lastLoss));
+    assertThat(Double.doubleToRawLongBits(lastLoss))
+        .isEqualTo(Double.doubleToRawLongBits(other.lastLoss));
   }
 
   private static void sameState(String what, Module a, Module b) {

@@ -4,9 +4,10 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The child JVM of {@link KillResumeTest}: opens (or resumes) a run folder and trains
- * {@link TinyRun}, appending a metrics line and saving a checkpoint after every step, until it is
- * killed or reaches the step limit; a restart resumes from the latest checkpoint. Arguments: run folder, seed, step limit.
+ * The child JVM of {@link KillResumeTest}: opens (or resumes) a run folder and trains {@link
+ * TinyRun}, appending a metrics line and saving a checkpoint after every step, until it is killed
+ * or reaches the step limit; a restart resumes from the latest checkpoint. Arguments: run folder,
+ * seed, step limit.
  */
 public final class TrainerChild {
   private TrainerChild() {}
@@ -15,7 +16,8 @@ public final class TrainerChild {
     Path dir = Path.of(args[0]);
     TinyConfig cfg = KillResumeTest.config(Long.parseLong(args[1]));
     long limit = Long.parseLong(args[2]);
-    try (RunDirectory run = RunDirectory.open(dir, cfg, 3); TinyRun t = new TinyRun(cfg)) {
+    try (RunDirectory run = RunDirectory.open(dir, cfg, 3);
+        TinyRun t = new TinyRun(cfg)) {
       var resumed = run.checkpoints().restoreLatest(t.checkpoint);
       if (resumed.isPresent()) {
         t.restored(resumed.get());

@@ -24,16 +24,29 @@ import org.junit.jupiter.api.io.TempDir;
 class VitTeacherTest {
 
   private static VitTeacherConfig small() {
-    return VitTeacherConfig.builder().imgSize(16).patchSize(4).width(16).depth(2).heads(2).numClasses(5).build();
+    return VitTeacherConfig.builder()
+        .imgSize(16)
+        .patchSize(4)
+        .width(16)
+        .depth(2)
+        .heads(2)
+        .numClasses(5)
+        .build();
   }
 
   @Property(tries = 12)
-  void shapesFollowTheConfig(@ForAll @IntRange(min = 1, max = 5) int batch,
-      @ForAll @IntRange(min = 1, max = 4) int grid, @ForAll @IntRange(min = 2, max = 4) int patch,
-      @ForAll @IntRange(min = 1, max = 2) int heads, @ForAll @IntRange(min = 1, max = 2) int depth,
+  void shapesFollowTheConfig(
+      @ForAll @IntRange(min = 1, max = 5) int batch,
+      @ForAll @IntRange(min = 1, max = 4) int grid,
+      @ForAll @IntRange(min = 2, max = 4) int patch,
+      @ForAll @IntRange(min = 1, max = 2) int heads,
+      @ForAll @IntRange(min = 1, max = 2) int depth,
       @ForAll @IntRange(min = 1, max = 3) int channels) {
-    VitTeacherConfig c = new VitTeacherConfig(grid * patch, patch, channels, heads * 8, depth, heads, 7);
-    try (VitTeacher m = new VitTeacher(c, batch); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(1)) {
+    VitTeacherConfig c =
+        new VitTeacherConfig(grid * patch, patch, channels, heads * 8, depth, heads, 7);
+    try (VitTeacher m = new VitTeacher(c, batch);
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(1)) {
       Tensor x = Tensor.randn(g, batch, channels, grid * patch, grid * patch);
       assertThat(m.logits(x).shape()).containsExactly(batch, 7);
       Tensor f = m.patchFeatures(x);
@@ -47,12 +60,22 @@ class VitTeacherTest {
 
   @Test
   void demoTeacherGivesAnEightByEightGridAndPyTorchNames() {
-    try (VitTeacher m = new VitTeacher(VitTeacherConfig.builder().build(), 0); Scope s = Scope.open()) {
+    try (VitTeacher m = new VitTeacher(VitTeacherConfig.builder().build(), 0);
+        Scope s = Scope.open()) {
       assertThat(m.patchFeatures(Tensor.zeros(2, 3, 32, 32)).shape()).containsExactly(2, 64, 64);
       Map<String, Tensor> sd = m.stateDict();
-      assertThat(sd).containsKeys("patch_embed.weight", "patch_embed.bias", "cls_token", "pos_embed",
-          "blocks.0.attn.qkv.weight", "blocks.3.mlp.w12.weight", "norm.weight", "norm.bias", "head.weight",
-          "head.bias");
+      assertThat(sd)
+          .containsKeys(
+              "patch_embed.weight",
+              "patch_embed.bias",
+              "cls_token",
+              "pos_embed",
+              "blocks.0.attn.qkv.weight",
+              "blocks.3.mlp.w12.weight",
+              "norm.weight",
+              "norm.bias",
+              "head.weight",
+              "head.bias");
       assertThat(sd).doesNotContainKey("rope");
       assertThat(sd.get("pos_embed").shape()).containsExactly(1, 65, 64);
       assertThat(sd.get("patch_embed.weight").shape()).containsExactly(64, 3, 4, 4);
@@ -61,7 +84,8 @@ class VitTeacherTest {
 
   @Test
   void initialisationIsDeterministicFromTheSeed() {
-    try (VitTeacher a = new VitTeacher(small(), 3); VitTeacher b = new VitTeacher(small(), 3);
+    try (VitTeacher a = new VitTeacher(small(), 3);
+        VitTeacher b = new VitTeacher(small(), 3);
         VitTeacher c = new VitTeacher(small(), 4)) {
       assertThat(equalState(a, b)).isTrue();
       assertThat(equalState(a, c)).isFalse();
@@ -76,18 +100,23 @@ class VitTeacherTest {
 
   @Test
   void wrongImagesAreRejected() {
-    try (VitTeacher m = new VitTeacher(small(), 0); Scope s = Scope.open()) {
+    try (VitTeacher m = new VitTeacher(small(), 0);
+        Scope s = Scope.open()) {
       assertThatThrownBy(() -> m.logits(Tensor.zeros(2, 3, 32, 32)))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expects images (B, 3, 16, 16)");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("expects images (B, 3, 16, 16)");
       assertThatThrownBy(() -> m.patchFeatures(Tensor.zeros(2, 1, 16, 16)))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got [2, 1, 16, 16]");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("got [2, 1, 16, 16]");
     }
   }
 
   @Test
   void saveLoadRoundTripIsBitExact(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("t.safetensors");
-    try (VitTeacher m = new VitTeacher(small(), 11); Scope s = Scope.open(); TorchGenerator g = TorchGenerator.cpu(2)) {
+    try (VitTeacher m = new VitTeacher(small(), 11);
+        Scope s = Scope.open();
+        TorchGenerator g = TorchGenerator.cpu(2)) {
       m.save(file);
       try (VitTeacher back = VitTeacher.load(file)) {
         assertThat(back.config()).isEqualTo(small());
@@ -110,21 +139,37 @@ class VitTeacherTest {
       ModelFile.write(gen, "generator", small().toJson(), m.stateDict(), null, null);
     }
     assertThatThrownBy(() -> VitTeacher.load(gen))
-        .isInstanceOf(CheckpointFormatException.class).hasMessageContaining("holds a generator, not a teacher");
+        .isInstanceOf(CheckpointFormatException.class)
+        .hasMessageContaining("holds a generator, not a teacher");
     Path wrong = dir.resolve("w.safetensors");
     try (VitTeacher m = new VitTeacher(small(), 0)) {
-      ModelFile.write(wrong, "teacher", VitTeacherConfig.builder().imgSize(16).width(32).depth(2).heads(2)
-          .numClasses(5).build().toJson(), m.stateDict(), null, null);
+      ModelFile.write(
+          wrong,
+          "teacher",
+          VitTeacherConfig.builder()
+              .imgSize(16)
+              .width(32)
+              .depth(2)
+              .heads(2)
+              .numClasses(5)
+              .build()
+              .toJson(),
+          m.stateDict(),
+          null,
+          null);
     }
     assertThatThrownBy(() -> VitTeacher.load(wrong))
-        .isInstanceOf(CheckpointFormatException.class).hasMessageContaining("mis-shaped keys: [cls_token");
+        .isInstanceOf(CheckpointFormatException.class)
+        .hasMessageContaining("mis-shaped keys: [cls_token");
     Files.writeString(dir.resolve("x.safetensors"), "not a file");
-    assertThatThrownBy(() -> VitTeacher.load(dir.resolve("x.safetensors"))).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> VitTeacher.load(dir.resolve("x.safetensors")))
+        .isInstanceOf(IOException.class);
   }
 
   @Test
   void featureTeacherIsFrozenAndGivesNoGrad() {
-    try (TorchGenerator g = TorchGenerator.cpu(5); Scope s = Scope.open()) {
+    try (TorchGenerator g = TorchGenerator.cpu(5);
+        Scope s = Scope.open()) {
       VitTeacher m = new VitTeacher(small(), 1);
       try (FeatureTeacher t = m.asFeatureTeacher()) {
         assertThat(m.isTraining()).isFalse();

@@ -22,19 +22,28 @@ class TokenizerDataParallelTest {
 
   @Test
   void twoProcessesEqualOneWithTheSameGlobalBatch(@TempDir Path tmp) throws Exception {
-    double[] c = Forks.twoProcessesAgainstOne(TokenizerDpChild.class, TokenizerDpChild::run, STEPS, 2, tmp);
+    double[] c =
+        Forks.twoProcessesAgainstOne(TokenizerDpChild.class, TokenizerDpChild::run, STEPS, 2, tmp);
     double grads = c[0];
     double weights = c[1];
-    System.out.printf("tokenizer, 2 processes vs 1: first-step gradients %.3g (normwise relative), largest weight "
-        + "difference after %d AdamW steps %.3g (absolute), bit-identical %s%n", grads, STEPS, weights, c[2] == 1);
-    // float32 sums in another order: measured 1.7e-6 and 3.2e-6 (a loss term that did not split over
+    System.out.printf(
+        "tokenizer, 2 processes vs 1: first-step gradients %.3g (normwise relative), largest weight "
+            + "difference after %d AdamW steps %.3g (absolute), bit-identical %s%n",
+        grads, STEPS, weights, c[2] == 1);
+    // float32 sums in another order: measured 1.7e-6 and 3.2e-6 (a loss term that did not split
+    // over
     // the ranks, or noise not drawn for the global batch, gives 1e-2 and more)
     assertThat(grads).isLessThan(5e-6);
     assertThat(weights).isLessThan(1e-5);
     // the weights moved: the comparison is not of two untouched initialisations
     Map<String, float[]> init;
-    try (TokenizerTrainer t = TokenizerTrainer.stage1(TinyTokenizer.stage1().build(), TinyTokenizer.modelConfig(),
-        TinyTokenizer.teacher(3), null, dev.rectok.api.Device.CPU)) {
+    try (TokenizerTrainer t =
+        TokenizerTrainer.stage1(
+            TinyTokenizer.stage1().build(),
+            TinyTokenizer.modelConfig(),
+            TinyTokenizer.teacher(3),
+            null,
+            dev.rectok.api.Device.CPU)) {
       init = Forks.collect(List.of(t.model(), t.emaModel()));
     }
     Map<String, float[]> one;

@@ -14,8 +14,8 @@ import java.util.List;
 
 /**
  * One rank of the tokenizer's data-parallel check (also the one-process reference): steps the tiny
- * stage-1 trainer on global batches, each rank on its rows; rank 0 dumps the weights.
- * Args: out steps localBatch.
+ * stage-1 trainer on global batches, each rank on its rows; rank 0 dumps the weights. Args: out
+ * steps localBatch.
  */
 public final class TokenizerDpChild {
   private TokenizerDpChild() {}
@@ -31,7 +31,8 @@ public final class TokenizerDpChild {
     // no GAN: its BatchNorm statistics are per rank (as DDP without SyncBatchNorm)
     TokenizerTrainingConfig cfg = TinyTokenizer.stage1().discriminatorStartEpoch(1000).build();
     try (ModuleTeacher teacher = TinyTokenizer.teacher(3);
-        TokenizerTrainer t = TokenizerTrainer.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
+        TokenizerTrainer t =
+            TokenizerTrainer.stage1(cfg, TinyTokenizer.modelConfig(), teacher, null, Device.CPU)) {
       for (int k = 0; k < steps; k++) {
         try (Scope s = Scope.open()) {
           Tensor images = DataParallel.rows(TinyTokenizer.images(global, 100 + k));
@@ -39,8 +40,13 @@ public final class TokenizerDpChild {
           for (int j = 0; j < localBatch; j++) {
             idx[j] = DataParallel.current().rank() + (long) j * world;
           }
-          Batch b = new Batch(images, Tensor.zeros(new long[] {localBatch}, dev.rectok.api.DType.INT64, Device.CPU),
-              idx, 0, k);
+          Batch b =
+              new Batch(
+                  images,
+                  Tensor.zeros(new long[] {localBatch}, dev.rectok.api.DType.INT64, Device.CPU),
+                  idx,
+                  0,
+                  k);
           t.step(b, 0.01 * k);
         }
         if (k == 0 && DataParallel.isMain()) { // the first step's averaged (clipped) gradients

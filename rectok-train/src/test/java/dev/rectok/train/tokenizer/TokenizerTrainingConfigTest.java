@@ -57,19 +57,33 @@ class TokenizerTrainingConfigTest {
 
   @Test
   void blrScalesWithTheBatchUnlessLrIsGiven() {
-    assertThat(TokenizerTrainingConfig.builder().batchSize(64).build().lr()).isEqualTo(2.5e-5, offset(1e-18));
-    assertThat(TokenizerTrainingConfig.builder().batchSize(64).blr(2e-4).build().lr()).isEqualTo(5e-5, offset(1e-18));
-    assertThat(TokenizerTrainingConfig.builder().batchSize(64).lr(1e-3).build().lr()).isEqualTo(1e-3);
-    assertThat(TokenizerTrainingConfig.fromJson("{\"batch_size\": 512, \"blr\": 1e-4}").lr()).isEqualTo(2e-4, offset(1e-18));
+    assertThat(TokenizerTrainingConfig.builder().batchSize(64).build().lr())
+        .isEqualTo(2.5e-5, offset(1e-18));
+    assertThat(TokenizerTrainingConfig.builder().batchSize(64).blr(2e-4).build().lr())
+        .isEqualTo(5e-5, offset(1e-18));
+    assertThat(TokenizerTrainingConfig.builder().batchSize(64).lr(1e-3).build().lr())
+        .isEqualTo(1e-3);
+    assertThat(TokenizerTrainingConfig.fromJson("{\"batch_size\": 512, \"blr\": 1e-4}").lr())
+        .isEqualTo(2e-4, offset(1e-18));
   }
 
   @Property(tries = 50)
-  void jsonRoundTripIsExact(@ForAll @IntRange(min = 1, max = 2) int stage, @ForAll @IntRange(min = 1, max = 500) int epochs,
-      @ForAll @DoubleRange(min = 1e-6, max = 1e-2) @Scale(12) double lr, @ForAll @DoubleRange(min = 0, max = 0.99) double warmup,
-      @ForAll @IntRange(min = 0, max = 300) int discStart, @ForAll long seed) {
-    TokenizerTrainingConfig.Builder b = stage == 1 ? TokenizerTrainingConfig.builder() : TokenizerTrainingConfig.stage2();
-    TokenizerTrainingConfig c = b.epochs(epochs).lr(lr).warmupRate(warmup).discriminatorStartEpoch(discStart).seed(seed)
-        .build();
+  void jsonRoundTripIsExact(
+      @ForAll @IntRange(min = 1, max = 2) int stage,
+      @ForAll @IntRange(min = 1, max = 500) int epochs,
+      @ForAll @DoubleRange(min = 1e-6, max = 1e-2) @Scale(12) double lr,
+      @ForAll @DoubleRange(min = 0, max = 0.99) double warmup,
+      @ForAll @IntRange(min = 0, max = 300) int discStart,
+      @ForAll long seed) {
+    TokenizerTrainingConfig.Builder b =
+        stage == 1 ? TokenizerTrainingConfig.builder() : TokenizerTrainingConfig.stage2();
+    TokenizerTrainingConfig c =
+        b.epochs(epochs)
+            .lr(lr)
+            .warmupRate(warmup)
+            .discriminatorStartEpoch(discStart)
+            .seed(seed)
+            .build();
     assertThat(TokenizerTrainingConfig.fromJson(c.toJsonString())).isEqualTo(c);
     assertThat(TokenizerTrainingConfig.fromJson(c.toJson())).isEqualTo(c);
   }
@@ -79,30 +93,39 @@ class TokenizerTrainingConfigTest {
   void scheduleFollowsTheClosedForm(@ForAll @DoubleRange(min = 0, max = 200) double epoch) {
     TokenizerTrainingConfig c = TokenizerTrainingConfig.builder().minLr(1e-6).build();
     LrSchedule s = c.schedule();
-    double expected = epoch < 50 ? 4e-4 * epoch / 50
-        : 1e-6 + (4e-4 - 1e-6) * 0.5 * (1 + Math.cos(Math.PI * (epoch - 50) / 150));
+    double expected =
+        epoch < 50
+            ? 4e-4 * epoch / 50
+            : 1e-6 + (4e-4 - 1e-6) * 0.5 * (1 + Math.cos(Math.PI * (epoch - 50) / 150));
     assertThat(s.lr(epoch)).isCloseTo(expected, offset(1e-15));
   }
 
   @Test
   void invalidSettingsAreRejectedWithTheirNames() {
-    assertThatThrownBy(() -> TokenizerTrainingConfig.builder().epochs(0).build()).hasMessageContaining("epochs");
-    assertThatThrownBy(() -> TokenizerTrainingConfig.builder().maskRatio(1.0).build()).hasMessageContaining("mask_ratio");
+    assertThatThrownBy(() -> TokenizerTrainingConfig.builder().epochs(0).build())
+        .hasMessageContaining("epochs");
+    assertThatThrownBy(() -> TokenizerTrainingConfig.builder().maskRatio(1.0).build())
+        .hasMessageContaining("mask_ratio");
     assertThatThrownBy(() -> TokenizerTrainingConfig.builder().maskRatioMin(0.5).build())
         .hasMessageContaining("mask_ratio_min");
     assertThatThrownBy(() -> TokenizerTrainingConfig.builder().noiseSchedule("lognorm").build())
         .hasMessageContaining("noise_schedule");
-    assertThatThrownBy(() -> TokenizerTrainingConfig.builder().lr(1e-4).minLr(1e-3).build()).hasMessageContaining("min_lr");
-    assertThatThrownBy(() -> TokenizerTrainingConfig.stage2().gamma(1.0).build()).hasMessageContaining("stage 2");
+    assertThatThrownBy(() -> TokenizerTrainingConfig.builder().lr(1e-4).minLr(1e-3).build())
+        .hasMessageContaining("min_lr");
+    assertThatThrownBy(() -> TokenizerTrainingConfig.stage2().gamma(1.0).build())
+        .hasMessageContaining("stage 2");
     assertThatThrownBy(() -> TokenizerTrainingConfig.stage2().semLossWeight(1.0).build())
         .hasMessageContaining("sem_loss_weight");
-    assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{\"stage\": 3}")).hasMessageContaining("stage must be 1 or 2");
+    assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{\"stage\": 3}"))
+        .hasMessageContaining("stage must be 1 or 2");
     assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{\"foo\": 1}"))
         .hasMessageContaining("unknown tokenizer training setting 'foo'");
     assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{\"epochs\": \"ten\"}"))
         .hasMessageContaining("'epochs' must be an integer");
-    assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("[1]")).hasMessageContaining("JSON object");
-    assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{")).hasMessageContaining("not valid JSON");
+    assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("[1]"))
+        .hasMessageContaining("JSON object");
+    assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{"))
+        .hasMessageContaining("not valid JSON");
   }
 
   @Test
@@ -112,7 +135,8 @@ class TokenizerTrainingConfigTest {
       TrainingNoise n = TrainingNoise.replay(0.25, t, t, t, t);
       assertThat(n.maskRatio(-0.1, 0.4)).isEqualTo(0.25);
       assertThat(n.maskNoise(2, 4, dev.rectok.api.Device.CPU).shape()).containsExactly(2, 4);
-      assertThatThrownBy(() -> n.tauUniform(2, dev.rectok.api.Device.CPU)).hasMessageContaining("tau uniforms");
+      assertThatThrownBy(() -> n.tauUniform(2, dev.rectok.api.Device.CPU))
+          .hasMessageContaining("tau uniforms");
     }
   }
 

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
  * installs against and runs (src/it/app), character for character: the snippet cannot rot.
  */
 class ReadmeSnippetTest {
-  private static final Path ROOT = Path.of(System.getProperty("rectok.golden.dir")).toAbsolutePath().getParent()
-      .getParent();
+  private static final Path ROOT =
+      Path.of(System.getProperty("rectok.golden.dir")).toAbsolutePath().getParent().getParent();
   private static final Path APP = ROOT.resolve("samples/consumer/src/it/app");
 
   /** Fenced blocks of {@code lang} in the README section titled {@code title}. */
@@ -44,6 +44,7 @@ class ReadmeSnippetTest {
     String pom = Files.readString(APP.resolve("pom.xml")).replace("@project.version@", version);
     assertThat(xml).contains(pom.substring(pom.indexOf("<project")));
     assertThat(java).contains(Files.readString(APP.resolve("src/main/java/module-info.java")));
-    assertThat(java).contains(Files.readString(APP.resolve("src/main/java/com/example/app/Main.java")));
+    assertThat(java)
+        .contains(Files.readString(APP.resolve("src/main/java/com/example/app/Main.java")));
   }
 }

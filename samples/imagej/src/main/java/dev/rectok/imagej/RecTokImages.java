@@ -19,12 +19,12 @@ import java.util.List;
 
 /**
  * The plugin's work on {@link ImagePlus} objects, without any dialog (so it runs headless and in
- * tests). Every method returns a new image and leaves its input unchanged. Stateless;
- * thread-safe as far as the models are (they are).
+ * tests). Every method returns a new image and leaves its input unchanged. Stateless; thread-safe
+ * as far as the models are (they are).
  *
- * <p>Types: 8-bit, 16-bit and 32-bit grayscale go through the model as gray (16- and 32-bit
- * mapped from their display range to 0..255 and back) and come back with their type; RGB stays
- * RGB; 8-bit colour (indexed) comes back as 8-bit colour.
+ * <p>Types: 8-bit, 16-bit and 32-bit grayscale go through the model as gray (16- and 32-bit mapped
+ * from their display range to 0..255 and back) and come back with their type; RGB stays RGB; 8-bit
+ * colour (indexed) comes back as 8-bit colour.
  */
 public final class RecTokImages {
   private RecTokImages() {}
@@ -41,7 +41,8 @@ public final class RecTokImages {
     ImageProcessor ip = imp.getProcessor();
     BufferedImage in = toBuffered(ip, imp.getType());
     BufferedImage out = tokenizer.reconstruct(in, fit);
-    ImagePlus result = new ImagePlus(imp.getShortTitle() + " (RecTok)", fromBuffered(out, ip, imp.getType()));
+    ImagePlus result =
+        new ImagePlus(imp.getShortTitle() + " (RecTok)", fromBuffered(out, ip, imp.getType()));
     result.setCalibration(imp.getCalibration());
     return result;
   }
@@ -58,9 +59,16 @@ public final class RecTokImages {
    * @param scale its weight
    * @return the new image
    */
-  public static ImagePlus generate(Tokenizer tokenizer, Generator generator, int label, long seed, int steps,
-      GenerateOptions.GuidanceKind guidance, double scale) {
-    GenerateOptions options = GenerateOptions.builder().gridPoints(steps + 1).guidance(guidance, scale).build();
+  public static ImagePlus generate(
+      Tokenizer tokenizer,
+      Generator generator,
+      int label,
+      long seed,
+      int steps,
+      GenerateOptions.GuidanceKind guidance,
+      double scale) {
+    GenerateOptions options =
+        GenerateOptions.builder().gridPoints(steps + 1).guidance(guidance, scale).build();
     Latents z = generator.sample(new long[] {label}, seed, options, Progress.NONE);
     BufferedImage img = tokenizer.decode(z).getFirst();
     return new ImagePlus("RecTok class " + label + " seed " + seed, new ColorProcessor(img));
@@ -109,7 +117,9 @@ public final class RecTokImages {
     return type == ImagePlus.GRAY8 || type == ImagePlus.GRAY16 || type == ImagePlus.GRAY32;
   }
 
-  /** A processor as a BufferedImage the tokenizer reads: gray types as TYPE_BYTE_GRAY, others RGB. */
+  /**
+   * A processor as a BufferedImage the tokenizer reads: gray types as TYPE_BYTE_GRAY, others RGB.
+   */
   static BufferedImage toBuffered(ImageProcessor ip, int type) {
     int w = ip.getWidth();
     int h = ip.getHeight();

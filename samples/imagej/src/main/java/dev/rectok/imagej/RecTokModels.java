@@ -14,15 +14,16 @@ import java.nio.file.Path;
  * {@code rectok.generator} and {@code rectok.guide} (for example in ImageJ's launcher), else the
  * Fashion-MNIST demo models from the rectok-demo-models jar in {@code plugins/jars}.
  *
- * <p>Everything is looked up through this class's own class loader (ImageJ's plugin class
- * loader), never the thread's context class loader, which cannot see {@code plugins/jars}.
- * Thread-safe; the models live until ImageJ exits.
+ * <p>Everything is looked up through this class's own class loader (ImageJ's plugin class loader),
+ * never the thread's context class loader, which cannot see {@code plugins/jars}. Thread-safe; the
+ * models live until ImageJ exits.
  */
 public final class RecTokModels {
   private static volatile RecTokModels instance;
 
   /** The tokenizer (owned by this holder). */
   public final Tokenizer tokenizer;
+
   /** The generator with its AutoGuidance companion (owned by this holder). */
   public final Generator generator;
 
@@ -56,13 +57,21 @@ public final class RecTokModels {
     String tok = System.getProperty("rectok.tokenizer");
     String gen = System.getProperty("rectok.generator");
     String guide = System.getProperty("rectok.guide");
-    Tokenizer t = tok != null ? Backends.load(loader).openTokenizer(Path.of(tok), Device.CPU)
-        : Backends.openTokenizerResource(FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
+    Tokenizer t =
+        tok != null
+            ? Backends.load(loader).openTokenizer(Path.of(tok), Device.CPU)
+            : Backends.openTokenizerResource(
+                FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
     try {
-      Generator g = gen != null
-          ? Backends.generators(loader).openGenerator(Path.of(gen), guide == null ? null : Path.of(guide), Device.CPU)
-          : Backends.openGeneratorResource(FashionMnistModels.GENERATOR, FashionMnistModels.GUIDE,
-              FashionMnistModels.loader(), Device.CPU);
+      Generator g =
+          gen != null
+              ? Backends.generators(loader)
+                  .openGenerator(Path.of(gen), guide == null ? null : Path.of(guide), Device.CPU)
+              : Backends.openGeneratorResource(
+                  FashionMnistModels.GENERATOR,
+                  FashionMnistModels.GUIDE,
+                  FashionMnistModels.loader(),
+                  Device.CPU);
       return new RecTokModels(t, g);
     } catch (IOException | RuntimeException e) {
       t.close();

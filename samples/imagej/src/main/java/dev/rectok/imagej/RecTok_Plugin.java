@@ -11,10 +11,10 @@ import ij.plugin.PlugIn;
 import java.util.Locale;
 
 /**
- * The ImageJ 1.x commands Plugins › RecTok › Reconstruct, Generate… and Interpolate (registered
- * by {@code plugins.config}; the argument selects the command). Parameters come from a dialog,
- * or from macro options when recorded or run headless ({@code fit=tile}, {@code label=3 seed=0
- * steps=32 guidance=autoguidance scale=1.5}, {@code first=A second=B frames=8}).
+ * The ImageJ 1.x commands Plugins › RecTok › Reconstruct, Generate… and Interpolate (registered by
+ * {@code plugins.config}; the argument selects the command). Parameters come from a dialog, or from
+ * macro options when recorded or run headless ({@code fit=tile}, {@code label=3 seed=0 steps=32
+ * guidance=autoguidance scale=1.5}, {@code first=A second=B frames=8}).
  *
  * <p>ImageJ runs each command on its own thread; the models are shared (see {@link RecTokModels}).
  * Results are new images; inputs are never modified.
@@ -39,7 +39,9 @@ public class RecTok_Plugin implements PlugIn {
     }
   }
 
-  /** Macro options when present (recorded macros, headless runs); null means "ask with a dialog". */
+  /**
+   * Macro options when present (recorded macros, headless runs); null means "ask with a dialog".
+   */
   private static String options() {
     return Macro.getOptions();
   }
@@ -61,8 +63,9 @@ public class RecTok_Plugin implements PlugIn {
     } else {
       GenericDialog gd = new GenericDialog("RecTok Reconstruct");
       gd.addChoice("Fit", new String[] {"tile", "resize"}, "tile");
-      gd.addMessage("tile: model-sized tiles (sharp); resize: the whole image at the model's size.\n"
-          + "The result keeps the image's size and type.");
+      gd.addMessage(
+          "tile: model-sized tiles (sharp); resize: the whole image at the model's size.\n"
+              + "The result keeps the image's size and type.");
       gd.showDialog();
       if (gd.wasCanceled()) {
         return;
@@ -107,7 +110,8 @@ public class RecTok_Plugin implements PlugIn {
     if (steps < 1 || steps > 1000) {
       throw new IllegalArgumentException("steps must be in 1..1000, got " + steps);
     }
-    GenerateOptions.GuidanceKind kind = GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
+    GenerateOptions.GuidanceKind kind =
+        GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
     RecTokImages.generate(m.tokenizer, m.generator, label, seed, steps, kind, scale).show();
   }
 

@@ -20,14 +20,17 @@ public final class ImageJProbe {
 
   /** Prints one {@code key=value} line per fact; the test asserts on them. */
   public static void main(String[] args) throws Exception {
-    Thread t = new Thread(() -> {
-      try {
-        probe();
-      } catch (Exception e) {
-        e.printStackTrace();
-        System.exit(2);
-      }
-    }, "Run$_probe");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                probe();
+              } catch (Exception e) {
+                e.printStackTrace();
+                System.exit(2);
+              }
+            },
+            "Run$_probe");
     t.start();
     t.join();
     System.out.flush();
@@ -39,9 +42,13 @@ public final class ImageJProbe {
     java.net.URL config = IJ.getClassLoader().getResource("plugins.config");
     String line;
     try (var in = config.openStream()) {
-      line = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
-          .filter(l -> l.contains("\"" + command + "\"")).findFirst().orElseThrow(() ->
-              new IllegalStateException("no command " + command + " in " + config));
+      line =
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+              .lines()
+              .filter(l -> l.contains("\"" + command + "\""))
+              .findFirst()
+              .orElseThrow(
+                  () -> new IllegalStateException("no command " + command + " in " + config));
     }
     // Plugins>RecTok, "Reconstruct", dev.rectok.imagej.RecTok_Plugin("reconstruct")
     String target = line.substring(line.lastIndexOf(',') + 1).trim();
@@ -58,7 +65,8 @@ public final class ImageJProbe {
   private static void probe() throws Exception {
     Interpreter.batchMode = true; // headless: images are kept, not shown in windows
     try {
-      Class.forName("dev.rectok.api.Backends", false, Thread.currentThread().getContextClassLoader());
+      Class.forName(
+          "dev.rectok.api.Backends", false, Thread.currentThread().getContextClassLoader());
       System.out.println("contextLoaderSeesSdk=true");
     } catch (ClassNotFoundException e) {
       System.out.println("contextLoaderSeesSdk=false");
@@ -74,7 +82,17 @@ public final class ImageJProbe {
   }
 
   private static void describe(String what, ImagePlus imp) {
-    System.out.println(what + "=" + (imp == null ? "none" : imp.getTitle() + "|" + imp.getWidth() + "x"
-        + imp.getHeight() + "|type" + imp.getType()));
+    System.out.println(
+        what
+            + "="
+            + (imp == null
+                ? "none"
+                : imp.getTitle()
+                    + "|"
+                    + imp.getWidth()
+                    + "x"
+                    + imp.getHeight()
+                    + "|type"
+                    + imp.getType()));
   }
 }

@@ -28,7 +28,9 @@ class RecTokImagesPropertyTest {
 
   @BeforeContainer
   static void open() throws Exception {
-    tokenizer = Backends.openTokenizerResource(FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
+    tokenizer =
+        Backends.openTokenizerResource(
+            FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
   }
 
   @AfterContainer
@@ -55,9 +57,12 @@ class RecTokImagesPropertyTest {
   }
 
   @Property(tries = 20)
-  void reconstructKeepsAnyImagesSizeAndType(@ForAll("types") String type,
-      @ForAll @IntRange(min = 1, max = 70) int w, @ForAll @IntRange(min = 1, max = 70) int h,
-      @ForAll ImageFit fit, @ForAll long seed) {
+  void reconstructKeepsAnyImagesSizeAndType(
+      @ForAll("types") String type,
+      @ForAll @IntRange(min = 1, max = 70) int w,
+      @ForAll @IntRange(min = 1, max = 70) int h,
+      @ForAll ImageFit fit,
+      @ForAll long seed) {
     ImagePlus in = image(type, w, h, seed);
     Object before = in.getProcessor().getPixelsCopy();
     ImagePlus out = RecTokImages.reconstruct(tokenizer, in, fit);
@@ -69,8 +74,11 @@ class RecTokImagesPropertyTest {
   }
 
   @Property(tries = 8)
-  void interpolationEndpointsAreTheInputsReconstructions(@ForAll("types") String ta, @ForAll("types") String tb,
-      @ForAll @IntRange(min = 2, max = 5) int frames, @ForAll long seed) {
+  void interpolationEndpointsAreTheInputsReconstructions(
+      @ForAll("types") String ta,
+      @ForAll("types") String tb,
+      @ForAll @IntRange(min = 2, max = 5) int frames,
+      @ForAll long seed) {
     int s = tokenizer.imageSize();
     ImagePlus a = image(ta, s, s, seed);
     ImagePlus b = image(tb, s, s, seed + 1);
@@ -83,8 +91,10 @@ class RecTokImagesPropertyTest {
   }
 
   private static int[] reconstruction(ImagePlus imp, boolean gray) {
-    BufferedImage rec = tokenizer.reconstruct(List.of(RecTokImages.toBuffered(imp.getProcessor(), imp.getType())))
-        .getFirst();
+    BufferedImage rec =
+        tokenizer
+            .reconstruct(List.of(RecTokImages.toBuffered(imp.getProcessor(), imp.getType())))
+            .getFirst();
     ImageProcessor ip = new ij.process.ColorProcessor(rec);
     return gray ? toInts(ip.convertToByte(false)) : (int[]) ip.getPixels();
   }
@@ -104,15 +114,24 @@ class RecTokImagesPropertyTest {
   }
 
   @Property(tries = 4)
-  void generateMakesAModelSizedRgbImageOfTheClass(@ForAll @IntRange(min = 0, max = 9) int label, @ForAll long seed)
-      throws Exception {
-    try (var gen = Backends.openGeneratorResource(FashionMnistModels.GENERATOR, FashionMnistModels.GUIDE,
-        FashionMnistModels.loader(), Device.CPU)) {
-      ImagePlus a = RecTokImages.generate(tokenizer, gen, label, seed, 3, GenerateOptions.GuidanceKind.AUTOGUIDANCE, 1.5);
-      ImagePlus b = RecTokImages.generate(tokenizer, gen, label, seed, 3, GenerateOptions.GuidanceKind.AUTOGUIDANCE, 1.5);
+  void generateMakesAModelSizedRgbImageOfTheClass(
+      @ForAll @IntRange(min = 0, max = 9) int label, @ForAll long seed) throws Exception {
+    try (var gen =
+        Backends.openGeneratorResource(
+            FashionMnistModels.GENERATOR,
+            FashionMnistModels.GUIDE,
+            FashionMnistModels.loader(),
+            Device.CPU)) {
+      ImagePlus a =
+          RecTokImages.generate(
+              tokenizer, gen, label, seed, 3, GenerateOptions.GuidanceKind.AUTOGUIDANCE, 1.5);
+      ImagePlus b =
+          RecTokImages.generate(
+              tokenizer, gen, label, seed, 3, GenerateOptions.GuidanceKind.AUTOGUIDANCE, 1.5);
       assertThat(a.getType()).isEqualTo(ImagePlus.COLOR_RGB);
       assertThat(a.getWidth()).isEqualTo(tokenizer.imageSize());
-      assertThat((int[]) a.getProcessor().getPixels()).isEqualTo((int[]) b.getProcessor().getPixels());
+      assertThat((int[]) a.getProcessor().getPixels())
+          .isEqualTo((int[]) b.getProcessor().getPixels());
     }
   }
 }

@@ -11,9 +11,9 @@ import java.util.Locale;
  * Tells whether an HTTP client is still connected while its request is being computed. The JDK's
  * server exposes no socket, and a client's FIN is otherwise noticed only when the response is
  * written; the kernel knows at once: Linux lists the connection in {@code /proc/net/tcp[6]}, in
- * state CLOSE_WAIT once the peer closed. Polled once per sampling step. A connection counts as
- * gone only when it is listed closed, or no longer listed after it was seen open; where
- * {@code /proc} is absent or never lists it, requests end by their timeout. Stateless; thread-safe.
+ * state CLOSE_WAIT once the peer closed. Polled once per sampling step. A connection counts as gone
+ * only when it is listed closed, or no longer listed after it was seen open; where {@code /proc} is
+ * absent or never lists it, requests end by their timeout. Stateless; thread-safe.
  */
 final class ClientWatch {
   private static final String CLOSE_WAIT = "08";
@@ -38,10 +38,17 @@ final class ClientWatch {
       byte[] l = local.getAddress().getAddress();
       byte[] r = remote.getAddress().getAddress();
       // an IPv4 peer of a dual-stack socket is listed in tcp6 as ::ffff:a.b.c.d
-      String st = l.length == 4 ? state(Path.of("/proc/net/tcp"), entry(l, local.getPort()),
-          entry(r, remote.getPort())) : null;
+      String st =
+          l.length == 4
+              ? state(
+                  Path.of("/proc/net/tcp"), entry(l, local.getPort()), entry(r, remote.getPort()))
+              : null;
       if (st == null) {
-        st = state(Path.of("/proc/net/tcp6"), entry(mapped(l), local.getPort()), entry(mapped(r), remote.getPort()));
+        st =
+            state(
+                Path.of("/proc/net/tcp6"),
+                entry(mapped(l), local.getPort()),
+                entry(mapped(r), remote.getPort()));
       }
       if (st == null) {
         return State.ABSENT;
@@ -76,7 +83,9 @@ final class ClientWatch {
     return m;
   }
 
-  /** The kernel's hex form: the address's 32-bit words in host (little-endian) order, then the port. */
+  /**
+   * The kernel's hex form: the address's 32-bit words in host (little-endian) order, then the port.
+   */
   static String entry(byte[] b, int port) {
     StringBuilder hex = new StringBuilder();
     for (int w = 0; w < b.length; w += 4) {

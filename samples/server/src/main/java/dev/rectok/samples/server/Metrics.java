@@ -46,10 +46,14 @@ public final class Metrics {
    * @return the count
    */
   public long countStatus(int lo, int hi) {
-    return counts.entrySet().stream().filter(e -> {
-      int s = Integer.parseInt(e.getKey().substring(e.getKey().indexOf('|') + 1));
-      return s >= lo && s <= hi;
-    }).mapToLong(e -> e.getValue().sum()).sum();
+    return counts.entrySet().stream()
+        .filter(
+            e -> {
+              int s = Integer.parseInt(e.getKey().substring(e.getKey().indexOf('|') + 1));
+              return s >= lo && s <= hi;
+            })
+        .mapToLong(e -> e.getValue().sum())
+        .sum();
   }
 
   /** {@return the model calls stopped because the client went away or the timeout passed} */
@@ -62,20 +66,33 @@ public final class Metrics {
     sb.append("# TYPE rectok_requests_total counter\n");
     new TreeMap<>(counts).forEach((k, v) -> sb.append(line("rectok_requests_total", k, v.sum())));
     sb.append("# TYPE rectok_request_seconds_sum counter\n");
-    new TreeMap<>(nanos).forEach((k, v) -> sb.append(line("rectok_request_seconds_sum", k, v.sum() / 1e9)));
-    sb.append("# TYPE rectok_in_flight gauge\nrectok_in_flight ").append(inFlight.get()).append('\n');
+    new TreeMap<>(nanos)
+        .forEach((k, v) -> sb.append(line("rectok_request_seconds_sum", k, v.sum() / 1e9)));
+    sb.append("# TYPE rectok_in_flight gauge\nrectok_in_flight ")
+        .append(inFlight.get())
+        .append('\n');
     sb.append("# TYPE rectok_queued gauge\nrectok_queued ").append(queued).append('\n');
-    sb.append("# TYPE rectok_cancelled_total counter\nrectok_cancelled_total ").append(cancelled.sum()).append('\n');
-    sb.append("# TYPE rectok_native_live_tensors gauge\nrectok_native_live_tensors ").append(memory.liveTensors())
+    sb.append("# TYPE rectok_cancelled_total counter\nrectok_cancelled_total ")
+        .append(cancelled.sum())
+        .append('\n');
+    sb.append("# TYPE rectok_native_live_tensors gauge\nrectok_native_live_tensors ")
+        .append(memory.liveTensors())
         .append('\n');
     sb.append("# TYPE rectok_process_resident_bytes gauge\nrectok_process_resident_bytes ")
-        .append(memory.residentBytes()).append('\n');
+        .append(memory.residentBytes())
+        .append('\n');
     return sb.toString();
   }
 
   private static String line(String name, String key, Object value) {
     int bar = key.indexOf('|');
-    return name + "{endpoint=\"" + key.substring(0, bar) + "\",status=\"" + key.substring(bar + 1) + "\"} " + value
+    return name
+        + "{endpoint=\""
+        + key.substring(0, bar)
+        + "\",status=\""
+        + key.substring(bar + 1)
+        + "\"} "
+        + value
         + "\n";
   }
 }

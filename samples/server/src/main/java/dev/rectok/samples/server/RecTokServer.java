@@ -8,7 +8,6 @@ import dev.rectok.api.GenerateOptions;
 import dev.rectok.api.Generator;
 import dev.rectok.api.ImageFit;
 import dev.rectok.api.Latents;
-import dev.rectok.api.NativeMemory;
 import dev.rectok.api.Progress;
 import dev.rectok.api.Tokenizer;
 import dev.rectok.api.spi.Backend;
@@ -37,20 +36,21 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * An HTTP service over one {@link Tokenizer} and one {@link Generator}, loaded once and shared
- * by every request (both are thread-safe).
+ * An HTTP service over one {@link Tokenizer} and one {@link Generator}, loaded once and shared by
+ * every request (both are thread-safe).
  *
  * <p>Server: the JDK's {@code com.sun.net.httpserver.HttpServer} with a virtual thread per
  * exchange. Chosen over a server library because it ships with the JDK (no dependency to keep
- * patched, nothing else on the module path), and the work per request is a model call of tens
- * of milliseconds or more, so its simple blocking model costs nothing measurable; HTTP/2, TLS
- * termination and compression belong in a proxy in front. What it lacks (a signal when the
- * client disconnects) {@link ClientWatch} supplies.
+ * patched, nothing else on the module path), and the work per request is a model call of tens of
+ * milliseconds or more, so its simple blocking model costs nothing measurable; HTTP/2, TLS
+ * termination and compression belong in a proxy in front. What it lacks (a signal when the client
+ * disconnects) {@link ClientWatch} supplies.
  *
  * <p>Endpoints (all answers are deterministic: the same request gives the same bytes):
+ *
  * <ul>
- *   <li>{@code POST /v1/reconstruct?fit=tile|resize} — an image (PNG, JPEG, BMP, GIF) in, a PNG
- *       of the same size and type out;
+ *   <li>{@code POST /v1/reconstruct?fit=tile|resize} — an image (PNG, JPEG, BMP, GIF) in, a PNG of
+ *       the same size and type out;
  *   <li>{@code POST /v1/encode} — an image in, its normalized posterior-mean latent out as
  *       little-endian float32, shape in the {@code X-RecTok-Latent-Shape} header;
  *   <li>{@code POST /v1/decode} — such floats in, the PNG at the model's size out;
@@ -58,12 +58,13 @@ import javax.imageio.stream.ImageInputStream;
  *       one image (one label per call: see the batch-composition note in {@link Generator});
  *   <li>{@code GET /health}, {@code GET /metrics} (Prometheus text format).
  * </ul>
- * Errors are {@code 4xx} with a one-line reason, {@code 503} for overload and timeouts; an
- * internal error is a {@code 500} and is logged.
+ *
+ * Errors are {@code 4xx} with a one-line reason, {@code 503} for overload and timeouts; an internal
+ * error is a {@code 500} and is logged.
  *
  * <p>Threading: {@link #start()} and {@link #close()} once each, from one thread; handlers run
- * concurrently on virtual threads, admitted by {@link Admission}. Owns the server; the models
- * are borrowed (close them after {@link #close()}).
+ * concurrently on virtual threads, admitted by {@link Admission}. Owns the server; the models are
+ * borrowed (close them after {@link #close()}).
  */
 public final class RecTokServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(RecTokServer.class.getName());
@@ -86,12 +87,14 @@ public final class RecTokServer implements AutoCloseable {
    * @param backend the backend, for diagnostics
    * @throws IllegalArgumentException when the tokenizer cannot decode the generator's latents
    */
-  public RecTokServer(ServerConfig config, Tokenizer tokenizer, Generator generator, Backend backend) {
+  public RecTokServer(
+      ServerConfig config, Tokenizer tokenizer, Generator generator, Backend backend) {
     this.config = config;
     this.tokenizer = tokenizer;
     this.generator = generator;
     this.backend = backend;
-    this.admission = new Admission(config.maxConcurrent(), config.maxQueue(), config.queueTimeout());
+    this.admission =
+        new Admission(config.maxConcurrent(), config.maxQueue(), config.queueTimeout());
     generator.compatibility(tokenizer).require();
   }
 
@@ -105,7 +108,8 @@ public final class RecTokServer implements AutoCloseable {
     server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
     executor = Executors.newVirtualThreadPerTaskExecutor();
     server.setExecutor(executor);
-    server.createContext("/v1/reconstruct", ex -> handle(ex, "reconstruct", true, this::reconstruct));
+    server.createContext(
+        "/v1/reconstruct", ex -> handle(ex, "reconstruct", true, this::reconstruct));
     server.createContext("/v1/encode", ex -> handle(ex, "encode", true, this::encode));
     server.createContext("/v1/decode", ex -> handle(ex, "decode", true, this::decode));
     server.createContext("/v1/generate", ex -> handle(ex, "generate", true, this::generate));
@@ -176,7 +180,8 @@ public final class RecTokServer implements AutoCloseable {
       if (System.nanoTime() > deadlineNanos) {
         return true;
       }
-      ClientWatch.State st = ClientWatch.state(exchange.getLocalAddress(), exchange.getRemoteAddress());
+      ClientWatch.State st =
+          ClientWatch.state(exchange.getLocalAddress(), exchange.getRemoteAddress());
       seenOpen |= st == ClientWatch.State.OPEN;
       return st == ClientWatch.State.CLOSED || st == ClientWatch.State.ABSENT && seenOpen;
     }
@@ -208,8 +213,12 @@ public final class RecTokServer implements AutoCloseable {
         reply = error(e.status, e.getMessage());
       } catch (CancellationException e) {
         metrics.cancelled.increment();
-        reply = error(503, "cancelled: the client went away or the request ran past "
-            + config.requestTimeout().toMillis() + " ms");
+        reply =
+            error(
+                503,
+                "cancelled: the client went away or the request ran past "
+                    + config.requestTimeout().toMillis()
+                    + " ms");
       } catch (IllegalArgumentException e) {
         reply = error(400, e.getMessage());
       } catch (IOException e) {
@@ -248,7 +257,10 @@ public final class RecTokServer implements AutoCloseable {
   }
 
   private static Reply error(int status, String message) {
-    return new Reply(status, "text/plain; charset=utf-8", (message + "\n").getBytes(StandardCharsets.UTF_8),
+    return new Reply(
+        status,
+        "text/plain; charset=utf-8",
+        (message + "\n").getBytes(StandardCharsets.UTF_8),
         status == 503 ? Map.of("Retry-After", "1") : Map.of());
   }
 
@@ -262,13 +274,15 @@ public final class RecTokServer implements AutoCloseable {
         throw new HttpError(400, "Content-Length " + length + " is not a number");
       }
       if (n > config.maxBodyBytes()) {
-        throw new HttpError(413, "request body of " + n + " bytes is above the limit of " + config.maxBodyBytes());
+        throw new HttpError(
+            413, "request body of " + n + " bytes is above the limit of " + config.maxBodyBytes());
       }
     }
     try (InputStream in = ex.getRequestBody()) {
       byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.maxBodyBytes() + 1));
       if (body.length > config.maxBodyBytes()) {
-        throw new HttpError(413, "request body is above the limit of " + config.maxBodyBytes() + " bytes");
+        throw new HttpError(
+            413, "request body is above the limit of " + config.maxBodyBytes() + " bytes");
       }
       return body;
     }
@@ -298,7 +312,8 @@ public final class RecTokServer implements AutoCloseable {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(body))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
-        throw new HttpError(415, "the body is not an image format this server reads (PNG, JPEG, BMP, GIF)");
+        throw new HttpError(
+            415, "the body is not an image format this server reads (PNG, JPEG, BMP, GIF)");
       }
       ImageReader r = readers.next();
       try {
@@ -306,8 +321,15 @@ public final class RecTokServer implements AutoCloseable {
         long w = r.getWidth(0);
         long h = r.getHeight(0);
         if (w * h > config.maxPixels()) {
-          throw new HttpError(413, "image of " + w + "x" + h + " pixels is above the limit of "
-              + config.maxPixels() + " pixels");
+          throw new HttpError(
+              413,
+              "image of "
+                  + w
+                  + "x"
+                  + h
+                  + " pixels is above the limit of "
+                  + config.maxPixels()
+                  + " pixels");
         }
         return r.read(0);
       } catch (IOException | RuntimeException e) {
@@ -337,11 +359,12 @@ public final class RecTokServer implements AutoCloseable {
 
   private Reply reconstruct(Request r) throws IOException {
     String fit = r.query().getOrDefault("fit", "tile");
-    ImageFit f = switch (fit) {
-      case "tile" -> ImageFit.TILE;
-      case "resize" -> ImageFit.RESIZE;
-      default -> throw new HttpError(400, "fit must be tile or resize, got " + fit);
-    };
+    ImageFit f =
+        switch (fit) {
+          case "tile" -> ImageFit.TILE;
+          case "resize" -> ImageFit.RESIZE;
+          default -> throw new HttpError(400, "fit must be tile or resize, got " + fit);
+        };
     BufferedImage in = image(r.body());
     checkCancelled(r);
     return Reply.of("image/png", png(tokenizer.reconstruct(in, f)));
@@ -353,7 +376,10 @@ public final class RecTokServer implements AutoCloseable {
     Latents z = tokenizer.encode(List.of(in));
     ByteBuffer buf = ByteBuffer.allocate(z.values().length * 4).order(ByteOrder.LITTLE_ENDIAN);
     buf.asFloatBuffer().put(z.values());
-    return new Reply(200, "application/octet-stream", buf.array(),
+    return new Reply(
+        200,
+        "application/octet-stream",
+        buf.array(),
         Map.of("X-RecTok-Latent-Shape", z.channels() + "," + z.height() + "," + z.width()));
   }
 
@@ -361,19 +387,37 @@ public final class RecTokServer implements AutoCloseable {
     int[] shape = tokenizer.latentShape();
     int n = shape[0] * shape[1] * shape[2];
     if (r.body().length != n * 4) {
-      throw new HttpError(400, "decode takes one latent of " + shape[0] + "x" + shape[1] + "x" + shape[2] + " = " + n
-          + " little-endian float32 values (" + n * 4 + " bytes), got " + r.body().length + " bytes");
+      throw new HttpError(
+          400,
+          "decode takes one latent of "
+              + shape[0]
+              + "x"
+              + shape[1]
+              + "x"
+              + shape[2]
+              + " = "
+              + n
+              + " little-endian float32 values ("
+              + n * 4
+              + " bytes), got "
+              + r.body().length
+              + " bytes");
     }
     float[] v = new float[n];
     ByteBuffer.wrap(r.body()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
     for (int i = 0; i < n; i++) {
       if (!Float.isFinite(v[i])) {
-        throw new HttpError(400, "latent value " + i + " is " + v[i] + ": every value must be finite");
+        throw new HttpError(
+            400, "latent value " + i + " is " + v[i] + ": every value must be finite");
       }
     }
     boolean normalized = !"false".equals(r.query().get("normalized"));
-    return Reply.of("image/png",
-        png(tokenizer.decode(new Latents(v, 1, shape[0], shape[1], shape[2], normalized)).getFirst()));
+    return Reply.of(
+        "image/png",
+        png(
+            tokenizer
+                .decode(new Latents(v, 1, shape[0], shape[1], shape[2], normalized))
+                .getFirst()));
   }
 
   private static long number(Map<String, String> q, String name, long def, long min, long max) {
@@ -385,7 +429,8 @@ public final class RecTokServer implements AutoCloseable {
     try {
       v = Long.parseLong(s.trim());
     } catch (NumberFormatException e) {
-      throw new HttpError(400, name + " must be an integer in " + min + ".." + max + ", got '" + s + "'");
+      throw new HttpError(
+          400, name + " must be an integer in " + min + ".." + max + ", got '" + s + "'");
     }
     if (v < min || v > max) {
       throw new HttpError(400, name + " must be in " + min + ".." + max + ", got " + v);
@@ -402,12 +447,14 @@ public final class RecTokServer implements AutoCloseable {
     long seed = number(q, "seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
     int steps = (int) number(q, "steps", 32, 1, config.maxSteps());
     String g = q.getOrDefault("guidance", "none");
-    GenerateOptions.GuidanceKind kind = switch (g) {
-      case "none" -> GenerateOptions.GuidanceKind.NONE;
-      case "cfg" -> GenerateOptions.GuidanceKind.CFG;
-      case "autoguidance" -> GenerateOptions.GuidanceKind.AUTOGUIDANCE;
-      default -> throw new HttpError(400, "guidance must be none, cfg or autoguidance, got " + g);
-    };
+    GenerateOptions.GuidanceKind kind =
+        switch (g) {
+          case "none" -> GenerateOptions.GuidanceKind.NONE;
+          case "cfg" -> GenerateOptions.GuidanceKind.CFG;
+          case "autoguidance" -> GenerateOptions.GuidanceKind.AUTOGUIDANCE;
+          default ->
+              throw new HttpError(400, "guidance must be none, cfg or autoguidance, got " + g);
+        };
     double scale;
     try {
       scale = Double.parseDouble(q.getOrDefault("scale", "1.5"));
@@ -417,28 +464,41 @@ public final class RecTokServer implements AutoCloseable {
     if (!(scale >= 0 && scale <= 20)) {
       throw new HttpError(400, "scale must be in 0..20, got " + q.get("scale"));
     }
-    GenerateOptions options = GenerateOptions.builder().gridPoints(steps + 1).guidance(kind, scale)
-        .cancelled(r::cancelled).build();
+    GenerateOptions options =
+        GenerateOptions.builder()
+            .gridPoints(steps + 1)
+            .guidance(kind, scale)
+            .cancelled(r::cancelled)
+            .build();
     Latents z = generator.sample(new long[] {label}, seed, options, Progress.NONE);
     return Reply.of("image/png", png(tokenizer.decode(z).getFirst()));
   }
 
   private Reply health(Request r) {
     // stable fields only; the moving numbers are in /metrics
-    String json = "{\"status\":\"ok\",\"backend\":\"" + backend.name() + "\",\"imageSize\":" + tokenizer.imageSize()
-        + ",\"classes\":" + generator.numClasses() + "}";
+    String json =
+        "{\"status\":\"ok\",\"backend\":\""
+            + backend.name()
+            + "\",\"imageSize\":"
+            + tokenizer.imageSize()
+            + ",\"classes\":"
+            + generator.numClasses()
+            + "}";
     return Reply.of("application/json", json.getBytes(StandardCharsets.UTF_8));
   }
 
   private Reply metricsText(Request r) {
-    return Reply.of("text/plain; version=0.0.4",
-        metrics.prometheus(admission.waiting(), backend.nativeMemory()).getBytes(StandardCharsets.UTF_8));
+    return Reply.of(
+        "text/plain; version=0.0.4",
+        metrics
+            .prometheus(admission.waiting(), backend.nativeMemory())
+            .getBytes(StandardCharsets.UTF_8));
   }
 
   /**
-   * Serves the shipped Fashion-MNIST models (from the class path) or model files:
-   * {@code [--port N] [--concurrency N] [--queue N] [--tokenizer F --generator F [--guide F]]}.
-   * Runs until the process is stopped.
+   * Serves the shipped Fashion-MNIST models (from the class path) or model files: {@code [--port N]
+   * [--concurrency N] [--queue N] [--tokenizer F --generator F [--guide F]]}. Runs until the
+   * process is stopped.
    *
    * @param args the options
    * @throws Exception when the models cannot be opened or the port bound
@@ -447,25 +507,40 @@ public final class RecTokServer implements AutoCloseable {
     Map<String, String> a = new HashMap<>();
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!args[i].startsWith("--")) {
-        throw new IllegalArgumentException("usage: [--port N] [--concurrency N] [--queue N] [--tokenizer FILE "
-            + "--generator FILE [--guide FILE]]; got " + args[i]);
+        throw new IllegalArgumentException(
+            "usage: [--port N] [--concurrency N] [--queue N] [--tokenizer FILE "
+                + "--generator FILE [--guide FILE]]; got "
+                + args[i]);
       }
       a.put(args[i].substring(2), args[i + 1]);
     }
-    ServerConfig c = ServerConfig.defaults().withPort(Integer.parseInt(a.getOrDefault("port", "8080")))
-        .withConcurrency(Integer.parseInt(a.getOrDefault("concurrency", "2")),
-            Integer.parseInt(a.getOrDefault("queue", "32")));
+    ServerConfig c =
+        ServerConfig.defaults()
+            .withPort(Integer.parseInt(a.getOrDefault("port", "8080")))
+            .withConcurrency(
+                Integer.parseInt(a.getOrDefault("concurrency", "2")),
+                Integer.parseInt(a.getOrDefault("queue", "32")));
     Backend backend = Backends.load(RecTokServer.class.getClassLoader());
-    try (Tokenizer tok = a.containsKey("tokenizer") ? backend.openTokenizer(Path.of(a.get("tokenizer")), Device.CPU)
-            : Backends.openTokenizerResource(FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
-        Generator gen = a.containsKey("generator")
-            ? Backends.openGenerator(Path.of(a.get("generator")), a.containsKey("guide") ? Path.of(a.get("guide")) : null,
-                Device.CPU)
-            : Backends.openGeneratorResource(FashionMnistModels.GENERATOR, FashionMnistModels.GUIDE,
-                FashionMnistModels.loader(), Device.CPU);
+    try (Tokenizer tok =
+            a.containsKey("tokenizer")
+                ? backend.openTokenizer(Path.of(a.get("tokenizer")), Device.CPU)
+                : Backends.openTokenizerResource(
+                    FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
+        Generator gen =
+            a.containsKey("generator")
+                ? Backends.openGenerator(
+                    Path.of(a.get("generator")),
+                    a.containsKey("guide") ? Path.of(a.get("guide")) : null,
+                    Device.CPU)
+                : Backends.openGeneratorResource(
+                    FashionMnistModels.GENERATOR,
+                    FashionMnistModels.GUIDE,
+                    FashionMnistModels.loader(),
+                    Device.CPU);
         RecTokServer s = new RecTokServer(c, tok, gen, backend)) {
       s.start();
-      System.out.println("RecTok server on http://" + c.host() + ":" + s.port() + "/ (Ctrl-C stops it)");
+      System.out.println(
+          "RecTok server on http://" + c.host() + ":" + s.port() + "/ (Ctrl-C stops it)");
       Thread.currentThread().join();
     }
   }

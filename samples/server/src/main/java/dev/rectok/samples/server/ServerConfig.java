@@ -7,8 +7,8 @@ import java.time.Duration;
  *
  * @param host address to bind (127.0.0.1 by default: expose it through a proxy, not directly)
  * @param port port to bind, 0 for any free one
- * @param maxConcurrent model calls running at once; size it so {@code maxConcurrent ×
- *     intra-op threads ≈ cores} (see the README's thread sizing)
+ * @param maxConcurrent model calls running at once; size it so {@code maxConcurrent × intra-op
+ *     threads ≈ cores} (see the README's thread sizing)
  * @param maxQueue requests allowed to wait for a slot; more are answered 503 at once
  * @param queueTimeout how long a request may wait for a slot before a 503
  * @param requestTimeout how long a model call may run before it is cancelled (503 with the reason)
@@ -16,26 +16,58 @@ import java.time.Duration;
  * @param maxPixels the largest image (width × height); larger ones get 413 from the header alone
  * @param maxSteps the most sampling steps a generate request may ask for
  */
-public record ServerConfig(String host, int port, int maxConcurrent, int maxQueue, Duration queueTimeout,
-    Duration requestTimeout, long maxBodyBytes, long maxPixels, int maxSteps) {
+public record ServerConfig(
+    String host,
+    int port,
+    int maxConcurrent,
+    int maxQueue,
+    Duration queueTimeout,
+    Duration requestTimeout,
+    long maxBodyBytes,
+    long maxPixels,
+    int maxSteps) {
 
   /** Validates the limits. */
   public ServerConfig {
-    if (maxConcurrent < 1 || maxQueue < 0 || maxBodyBytes < 1 || maxPixels < 1 || maxSteps < 1 || port < 0) {
-      throw new IllegalArgumentException("invalid server limits: " + maxConcurrent + " concurrent, queue " + maxQueue
-          + ", body " + maxBodyBytes + ", pixels " + maxPixels + ", steps " + maxSteps + ", port " + port);
+    if (maxConcurrent < 1
+        || maxQueue < 0
+        || maxBodyBytes < 1
+        || maxPixels < 1
+        || maxSteps < 1
+        || port < 0) {
+      throw new IllegalArgumentException(
+          "invalid server limits: "
+              + maxConcurrent
+              + " concurrent, queue "
+              + maxQueue
+              + ", body "
+              + maxBodyBytes
+              + ", pixels "
+              + maxPixels
+              + ", steps "
+              + maxSteps
+              + ", port "
+              + port);
     }
   }
 
   /**
-   * Defaults: 127.0.0.1, any port, 2 concurrent calls, a queue of 32, 10 s queue wait, 60 s per call,
-   * 8 MiB bodies, 4096 × 4096 pixels, 250 steps.
+   * Defaults: 127.0.0.1, any port, 2 concurrent calls, a queue of 32, 10 s queue wait, 60 s per
+   * call, 8 MiB bodies, 4096 × 4096 pixels, 250 steps.
    *
    * @return the defaults
    */
   public static ServerConfig defaults() {
-    return new ServerConfig("127.0.0.1", 0, 2, 32, Duration.ofSeconds(10), Duration.ofSeconds(60), 8L << 20,
-        4096L * 4096L, 250);
+    return new ServerConfig(
+        "127.0.0.1",
+        0,
+        2,
+        32,
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(60),
+        8L << 20,
+        4096L * 4096L,
+        250);
   }
 
   /**
@@ -46,7 +78,15 @@ public record ServerConfig(String host, int port, int maxConcurrent, int maxQueu
    * @return the copy
    */
   public ServerConfig withConcurrency(int concurrent, int queue) {
-    return new ServerConfig(host, port, concurrent, queue, queueTimeout, requestTimeout, maxBodyBytes, maxPixels,
+    return new ServerConfig(
+        host,
+        port,
+        concurrent,
+        queue,
+        queueTimeout,
+        requestTimeout,
+        maxBodyBytes,
+        maxPixels,
         maxSteps);
   }
 
@@ -58,7 +98,8 @@ public record ServerConfig(String host, int port, int maxConcurrent, int maxQueu
    * @return the copy
    */
   public ServerConfig withTimeouts(Duration queue, Duration request) {
-    return new ServerConfig(host, port, maxConcurrent, maxQueue, queue, request, maxBodyBytes, maxPixels, maxSteps);
+    return new ServerConfig(
+        host, port, maxConcurrent, maxQueue, queue, request, maxBodyBytes, maxPixels, maxSteps);
   }
 
   /**
@@ -69,7 +110,15 @@ public record ServerConfig(String host, int port, int maxConcurrent, int maxQueu
    * @return the copy
    */
   public ServerConfig withSizeLimits(long bodyBytes, long pixels) {
-    return new ServerConfig(host, port, maxConcurrent, maxQueue, queueTimeout, requestTimeout, bodyBytes, pixels,
+    return new ServerConfig(
+        host,
+        port,
+        maxConcurrent,
+        maxQueue,
+        queueTimeout,
+        requestTimeout,
+        bodyBytes,
+        pixels,
         maxSteps);
   }
 
@@ -80,7 +129,15 @@ public record ServerConfig(String host, int port, int maxConcurrent, int maxQueu
    * @return the copy
    */
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, maxConcurrent, maxQueue, queueTimeout, requestTimeout, maxBodyBytes, maxPixels,
+    return new ServerConfig(
+        host,
+        p,
+        maxConcurrent,
+        maxQueue,
+        queueTimeout,
+        requestTimeout,
+        maxBodyBytes,
+        maxPixels,
         maxSteps);
   }
 }

@@ -27,9 +27,15 @@ final class Fixture {
 
   static {
     try {
-      TOKENIZER = Backends.openTokenizerResource(FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
-      GENERATOR = Backends.openGeneratorResource(FashionMnistModels.GENERATOR, FashionMnistModels.GUIDE,
-          FashionMnistModels.loader(), Device.CPU);
+      TOKENIZER =
+          Backends.openTokenizerResource(
+              FashionMnistModels.TOKENIZER, FashionMnistModels.loader(), Device.CPU);
+      GENERATOR =
+          Backends.openGeneratorResource(
+              FashionMnistModels.GENERATOR,
+              FashionMnistModels.GUIDE,
+              FashionMnistModels.loader(),
+              Device.CPU);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -51,8 +57,9 @@ final class Fixture {
   /** One request on a fresh connection. */
   static Response call(int port, String method, String pathAndQuery, byte[] body) {
     try {
-      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + pathAndQuery).toURL()
-          .openConnection();
+      HttpURLConnection c =
+          (HttpURLConnection)
+              URI.create("http://127.0.0.1:" + port + pathAndQuery).toURL().openConnection();
       c.setRequestMethod(method);
       c.setConnectTimeout(10_000);
       c.setReadTimeout(120_000);

@@ -26,9 +26,9 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
 /**
- * A bounded load test on 127.0.0.1: concurrent clients send valid and malformed requests; no
- * answer is a 5xx, every answer equals the serial one byte for byte, and native memory is flat
- * after warm-up. Also overload (503), timeouts and a client that goes away mid-sampling.
+ * A bounded load test on 127.0.0.1: concurrent clients send valid and malformed requests; no answer
+ * is a 5xx, every answer equals the serial one byte for byte, and native memory is flat after
+ * warm-up. Also overload (503), timeouts and a client that goes away mid-sampling.
  */
 class ServerLoadTest {
 
@@ -76,9 +76,13 @@ class ServerLoadTest {
     b.asFloatBuffer().put(z);
     calls.add(new Call("POST", "/v1/decode", b.array()));
     for (int label = 0; label < 10; label += 3) {
-      calls.add(new Call("POST", "/v1/generate?label=" + label + "&seed=" + (label * 31) + "&steps=8", null));
+      calls.add(
+          new Call(
+              "POST", "/v1/generate?label=" + label + "&seed=" + (label * 31) + "&steps=8", null));
     }
-    calls.add(new Call("POST", "/v1/generate?label=7&seed=5&steps=8&guidance=autoguidance&scale=1.5", null));
+    calls.add(
+        new Call(
+            "POST", "/v1/generate?label=7&seed=5&steps=8&guidance=autoguidance&scale=1.5", null));
     calls.add(new Call("POST", "/v1/generate?label=2&seed=9&steps=8&guidance=cfg&scale=2", null));
     // malformed: each must be a clean 4xx
     calls.add(new Call("POST", "/v1/reconstruct", "not an image".getBytes(StandardCharsets.UTF_8)));
@@ -97,13 +101,17 @@ class ServerLoadTest {
     calls.add(new Call("POST", "/v1/decode", nan));
     calls.add(new Call("GET", "/v1/encode", null));
     calls.add(new Call("POST", "/v1/encode", new byte[300_000])); // above the 256 KiB body limit
-    calls.add(new Call("POST", "/v1/encode", png(new BufferedImage(800, 800, BufferedImage.TYPE_BYTE_GRAY))));
+    calls.add(
+        new Call(
+            "POST", "/v1/encode", png(new BufferedImage(800, 800, BufferedImage.TYPE_BYTE_GRAY))));
     calls.add(new Call("GET", "/health", null));
     return calls;
   }
 
   static ServerConfig config() {
-    return ServerConfig.defaults().withConcurrency(2, 64).withSizeLimits(256 << 10, 500_000)
+    return ServerConfig.defaults()
+        .withConcurrency(2, 64)
+        .withSizeLimits(256 << 10, 500_000)
         .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(60));
   }
 
@@ -136,48 +144,76 @@ class ServerLoadTest {
       assertThat(server.metrics().countStatus(500, 599)).isZero();
       assertThat(live).isEqualTo(liveAfterWarmUp);
       assertThat(rss - rssAfterWarmUp).as("RSS growth after warm-up").isLessThan(96L << 20);
-      StringBuilder report = new StringBuilder(String.format("load: %d clients, %d requests in %.2f s = %.1f req/s; "
-          + "RSS %+.1f MiB after warm-up; load average %s%n", clients, n, seconds, n / seconds,
-          (rss - rssAfterWarmUp) / 1048576.0, java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim()));
-      latencies.forEach((k, v) -> {
-        Collections.sort(v);
-        report.append(String.format("  %-28s n=%3d p50 %6.1f ms  p95 %6.1f ms%n", k, v.size(),
-            v.get(v.size() / 2) / 1e6, v.get((int) (v.size() * 0.95)) / 1e6));
-      });
+      StringBuilder report =
+          new StringBuilder(
+              String.format(
+                  "load: %d clients, %d requests in %.2f s = %.1f req/s; "
+                      + "RSS %+.1f MiB after warm-up; load average %s%n",
+                  clients,
+                  n,
+                  seconds,
+                  n / seconds,
+                  (rss - rssAfterWarmUp) / 1048576.0,
+                  java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim()));
+      latencies.forEach(
+          (k, v) -> {
+            Collections.sort(v);
+            report.append(
+                String.format(
+                    "  %-28s n=%3d p50 %6.1f ms  p95 %6.1f ms%n",
+                    k, v.size(), v.get(v.size() / 2) / 1e6, v.get((int) (v.size() * 0.95)) / 1e6));
+          });
       System.out.print(report);
-      java.nio.file.Files.writeString(java.nio.file.Path.of("target", "load-test-report.txt"), report);
+      java.nio.file.Files.writeString(
+          java.nio.file.Path.of("target", "load-test-report.txt"), report);
     }
   }
 
-  /** Every client sends every call {@code rounds} times in its own shuffled order; each answer must equal the serial one. */
-  private static int runLoad(int port, List<Call> calls, int clients, int rounds, Map<String, Response> serial,
-      Map<String, List<Long>> latencies) throws Exception {
+  /**
+   * Every client sends every call {@code rounds} times in its own shuffled order; each answer must
+   * equal the serial one.
+   */
+  private static int runLoad(
+      int port,
+      List<Call> calls,
+      int clients,
+      int rounds,
+      Map<String, Response> serial,
+      Map<String, List<Long>> latencies)
+      throws Exception {
     List<Future<Integer>> done = new ArrayList<>();
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int c = 0; c < clients; c++) {
         int seed = c;
-        done.add(pool.submit(() -> {
-          List<Call> mine = new ArrayList<>();
-          for (int r = 0; r < rounds; r++) {
-            mine.addAll(calls);
-          }
-          Collections.shuffle(mine, new Random(seed));
-          for (Call call : mine) {
-            long t = System.nanoTime();
-            Response r = Fixture.call(port, call.method(), call.path(), call.body());
-            long dt = System.nanoTime() - t;
-            Response expected = serial.get(call.key());
-            assertThat(r.status()).as(call.key() + ": " + r.text()).isEqualTo(expected.status());
-            assertThat(r.body()).as(call.key()).isEqualTo(expected.body());
-            if (latencies != null && r.status() == 200) {
-              String name = call.path().replaceAll("\\?.*(guidance=\\w+).*", " $1").replaceAll("\\?.*", "");
-              synchronized (latencies) {
-                latencies.computeIfAbsent(name, k -> new ArrayList<>()).add(dt);
-              }
-            }
-          }
-          return mine.size();
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  List<Call> mine = new ArrayList<>();
+                  for (int r = 0; r < rounds; r++) {
+                    mine.addAll(calls);
+                  }
+                  Collections.shuffle(mine, new Random(seed));
+                  for (Call call : mine) {
+                    long t = System.nanoTime();
+                    Response r = Fixture.call(port, call.method(), call.path(), call.body());
+                    long dt = System.nanoTime() - t;
+                    Response expected = serial.get(call.key());
+                    assertThat(r.status())
+                        .as(call.key() + ": " + r.text())
+                        .isEqualTo(expected.status());
+                    assertThat(r.body()).as(call.key()).isEqualTo(expected.body());
+                    if (latencies != null && r.status() == 200) {
+                      String name =
+                          call.path()
+                              .replaceAll("\\?.*(guidance=\\w+).*", " $1")
+                              .replaceAll("\\?.*", "");
+                      synchronized (latencies) {
+                        latencies.computeIfAbsent(name, k -> new ArrayList<>()).add(dt);
+                      }
+                    }
+                  }
+                  return mine.size();
+                }));
       }
       int n = 0;
       for (Future<Integer> f : done) {
@@ -189,15 +225,23 @@ class ServerLoadTest {
 
   @Test
   void overloadIsA503WithRetryAfterNeverA500() throws Exception {
-    ServerConfig c = ServerConfig.defaults().withConcurrency(1, 1)
-        .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(60));
+    ServerConfig c =
+        ServerConfig.defaults()
+            .withConcurrency(1, 1)
+            .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(60));
     try (RecTokServer server = Fixture.start(c)) {
       List<Future<Response>> all = new ArrayList<>();
       try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
         for (int i = 0; i < 6; i++) {
           int seed = i;
-          all.add(pool.submit(() -> Fixture.call(server.port(), "POST",
-              "/v1/generate?label=1&steps=200&guidance=autoguidance&seed=" + seed, null)));
+          all.add(
+              pool.submit(
+                  () ->
+                      Fixture.call(
+                          server.port(),
+                          "POST",
+                          "/v1/generate?label=1&steps=200&guidance=autoguidance&seed=" + seed,
+                          null)));
         }
       }
       List<Integer> statuses = new ArrayList<>();
@@ -211,8 +255,17 @@ class ServerLoadTest {
 
   @Test
   void aRequestPastItsTimeoutIsCancelled() throws Exception {
-    ServerConfig c = new ServerConfig("127.0.0.1", 0, 1, 4, Duration.ofSeconds(10), Duration.ofMillis(300), 1 << 20,
-        1 << 20, 100_000);
+    ServerConfig c =
+        new ServerConfig(
+            "127.0.0.1",
+            0,
+            1,
+            4,
+            Duration.ofSeconds(10),
+            Duration.ofMillis(300),
+            1 << 20,
+            1 << 20,
+            100_000);
     try (RecTokServer server = Fixture.start(c)) {
       long t = System.nanoTime();
       Response r = Fixture.call(server.port(), "POST", "/v1/generate?label=1&steps=100000", null);
@@ -225,13 +278,23 @@ class ServerLoadTest {
 
   @Test
   void samplingStopsWhenTheClientGoesAway() throws Exception {
-    ServerConfig c = new ServerConfig("127.0.0.1", 0, 1, 4, Duration.ofSeconds(10), Duration.ofSeconds(600), 1 << 20,
-        1 << 20, 100_000);
+    ServerConfig c =
+        new ServerConfig(
+            "127.0.0.1",
+            0,
+            1,
+            4,
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(600),
+            1 << 20,
+            1 << 20,
+            100_000);
     try (RecTokServer server = Fixture.start(c)) {
       try (Socket s = new Socket("127.0.0.1", server.port())) {
         OutputStream out = s.getOutputStream();
-        out.write(("POST /v1/generate?label=3&steps=100000 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("POST /v1/generate?label=3&steps=100000 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (server.metrics().inFlight.get() == 0 && System.nanoTime() < deadline) {
@@ -248,7 +311,8 @@ class ServerLoadTest {
       assertThat((System.nanoTime() - t) / 1e9).as("seconds until sampling stopped").isLessThan(5);
       // and the server still serves
       assertThat(Fixture.call(server.port(), "GET", "/health", null).status()).isEqualTo(200);
-      assertThat(Fixture.call(server.port(), "GET", "/metrics", null).text()).contains("rectok_cancelled_total 1");
+      assertThat(Fixture.call(server.port(), "GET", "/metrics", null).text())
+          .contains("rectok_cancelled_total 1");
     }
   }
 
@@ -261,7 +325,8 @@ class ServerLoadTest {
       assertThat(out.getWidth()).isEqualTo(45);
       assertThat(out.getHeight()).isEqualTo(33);
       assertThat(out.getType()).isEqualTo(BufferedImage.TYPE_BYTE_GRAY);
-      assertThat(r.body()).isEqualTo(png(Fixture.TOKENIZER.reconstruct(in, dev.rectok.api.ImageFit.TILE)));
+      assertThat(r.body())
+          .isEqualTo(png(Fixture.TOKENIZER.reconstruct(in, dev.rectok.api.ImageFit.TILE)));
     }
   }
 }

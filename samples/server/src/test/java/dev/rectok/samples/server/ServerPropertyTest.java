@@ -20,8 +20,11 @@ class ServerPropertyTest {
 
   @BeforeContainer
   static void start() throws IOException {
-    server = Fixture.start(ServerConfig.defaults().withConcurrency(2, 16)
-        .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(60)));
+    server =
+        Fixture.start(
+            ServerConfig.defaults()
+                .withConcurrency(2, 16)
+                .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(60)));
   }
 
   @AfterContainer
@@ -30,15 +33,24 @@ class ServerPropertyTest {
   }
 
   @Property(tries = 10)
-  void sameRequestSameBytesAsTheSdk(@ForAll @IntRange(min = 0, max = 9) int label, @ForAll long seed,
-      @ForAll @IntRange(min = 1, max = 6) int steps) throws Exception {
+  void sameRequestSameBytesAsTheSdk(
+      @ForAll @IntRange(min = 0, max = 9) int label,
+      @ForAll long seed,
+      @ForAll @IntRange(min = 1, max = 6) int steps)
+      throws Exception {
     String path = "/v1/generate?label=" + label + "&seed=" + seed + "&steps=" + steps;
-    CompletableFuture<Response> a = CompletableFuture.supplyAsync(() -> Fixture.call(server.port(), "POST", path, null));
-    CompletableFuture<Response> b = CompletableFuture.supplyAsync(() -> Fixture.call(server.port(), "POST", path, null));
+    CompletableFuture<Response> a =
+        CompletableFuture.supplyAsync(() -> Fixture.call(server.port(), "POST", path, null));
+    CompletableFuture<Response> b =
+        CompletableFuture.supplyAsync(() -> Fixture.call(server.port(), "POST", path, null));
     assertThat(a.get().status()).isEqualTo(200);
     assertThat(a.get().body()).isEqualTo(b.get().body());
-    var z = Fixture.GENERATOR.sample(new long[] {label}, seed,
-        GenerateOptions.builder().gridPoints(steps + 1).build(), Progress.NONE);
+    var z =
+        Fixture.GENERATOR.sample(
+            new long[] {label},
+            seed,
+            GenerateOptions.builder().gridPoints(steps + 1).build(),
+            Progress.NONE);
     assertThat(a.get().body()).isEqualTo(RecTokServer.png(Fixture.TOKENIZER.decode(z).getFirst()));
   }
 }
