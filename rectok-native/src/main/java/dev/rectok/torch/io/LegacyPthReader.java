@@ -26,7 +26,7 @@ final class LegacyPthReader {
   private static final long PROTOCOL = 1001;
 
   // PROTO 2, LONG1 of 10 bytes, the magic number, STOP: how every legacy file starts
-  private static final byte[] HEAD = {
+  static final byte[] HEAD = {
     (byte) 0x80,
     0x02,
     (byte) 0x8a,

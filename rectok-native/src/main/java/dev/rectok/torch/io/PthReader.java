@@ -38,23 +38,6 @@ import java.util.zip.ZipFile;
  * <p>Stateless and thread-safe; the returned {@link PthCheckpoint} owns the storage memory.
  */
 public final class PthReader {
-  // The legacy (pre-zip) format starts with a pickled magic number: PROTO 2, LONG1 10 bytes.
-  private static final byte[] LEGACY_MAGIC = {
-    (byte) 0x80,
-    0x02,
-    (byte) 0x8a,
-    0x0a,
-    0x6c,
-    (byte) 0xfc,
-    (byte) 0x9c,
-    0x46,
-    (byte) 0xf9,
-    0x20,
-    0x6a,
-    (byte) 0xa8,
-    0x50,
-    0x19
-  };
 
   private PthReader() {}
 
@@ -104,12 +87,12 @@ public final class PthReader {
   private static long sniff(Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = ch.size();
-      ByteBuffer head = ByteBuffer.allocate(LEGACY_MAGIC.length);
+      ByteBuffer head = ByteBuffer.allocate(LegacyPthReader.HEAD.length);
       while (head.hasRemaining() && ch.read(head) >= 0) {
         // fill
       }
       byte[] h = java.util.Arrays.copyOf(head.array(), head.position());
-      if (startsWith(h, LEGACY_MAGIC) || (h.length > 0 && (h[0] & 0xff) == 0x80)) {
+      if (startsWith(h, LegacyPthReader.HEAD) || (h.length > 0 && (h[0] & 0xff) == 0x80)) {
         throw new CheckpointFormatException(
             path
                 + ": this is the legacy (non-zip) torch.save "

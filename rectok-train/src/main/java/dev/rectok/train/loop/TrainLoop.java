@@ -107,7 +107,19 @@ public final class TrainLoop {
       boolean completed,
       String stoppedBy,
       double imagesPerSecond,
-      Map<String, Double> lastMetrics) {}
+      Map<String, Double> lastMetrics) {
+
+    /**
+     * This outcome as the API's report of the run in {@code runDir}.
+     *
+     * @param runDir the run directory
+     * @return the report
+     */
+    public dev.rectok.api.TrainingReport toReport(java.nio.file.Path runDir) {
+      return new dev.rectok.api.TrainingReport(
+          runDir, resumedAtStep, steps, completed, stoppedBy, imagesPerSecond, lastMetrics);
+    }
+  }
 
   /** Runs (or resumes) the task until a limit; see the class comment. */
   public static Outcome run(

@@ -343,14 +343,7 @@ public final class FlowDistillerRun implements FlowDistiller {
     if (dev.rectok.train.distributed.DataParallel.isMain()) { // issue 14: rank 0 writes
       writeSamples(o.steps());
     }
-    return new TrainingReport(
-        run.dir(),
-        o.resumedAtStep(),
-        o.steps(),
-        o.completed(),
-        o.stoppedBy(),
-        o.imagesPerSecond(),
-        o.lastMetrics());
+    return o.toReport(run.dir());
   }
 
   /**
