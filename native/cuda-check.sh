@@ -10,8 +10,8 @@
 #                                  RECTOK_LIBTORCH or python3's torch, then runs the tests with
 #                                  -Drectok.test.device=cuda:0 (DeviceTest puts ops, autograd and
 #                                  AdamW on the GPU; everything else exercises the 2.x build).
-#                                  The pure-Java checkpoint tests (they need ../shared/golden,
-#                                  which does not travel) are left to the CPU suite.
+#                                  The pure-Java checkpoint tests (they only parse golden/public's
+#                                  files, which the bundle leaves out) are left to the CPU suite.
 #
 #   native/cuda-check.sh bench     on the GPU machine (issue 13), after 'run' built native/build-cuda:
 #                                  times DiT^DH-XL + AutoGuidance (DiT^DH-S) sampling, 150 grid

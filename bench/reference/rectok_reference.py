@@ -7,7 +7,7 @@ torch 1.13 (no fused SDPA, no nn.RMSNorm: the golden files' stand-ins are the pl
 formulas `softmax(q @ k^T * scale) @ v` and `x * rsqrt(mean(x^2) + eps) * w`, used here too).
 
 Subcommands:
-  check-golden DIR      numerics against shared/golden/public (case1 tokenizer, case3 DiT)
+  check-golden DIR      numerics against golden/public (case1 tokenizer, case3 DiT)
   bench tokenizer|dit   the same workloads and output lines as `rectok bench tokenizer|dit`
 
 Run with Debian's python3-torch (LibTorch 1.13 + OpenBLAS, the same libraries as the SDK's shim),
@@ -705,7 +705,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("check-golden")
-    g.add_argument("dir", nargs="?", default=os.path.join(os.path.dirname(__file__), "../../../shared/golden/public"))
+    g.add_argument("dir", nargs="?", default=os.path.join(os.path.dirname(__file__), "../../golden/public"))
     g.add_argument("--tol", type=float, default=1e-5)
     b = sub.add_parser("bench")
     b.add_argument("what", choices=["tokenizer", "dit", "sample"])

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
@@ -47,29 +46,13 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "seed of the initial noise (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(
-      names = "--steps",
-      description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
-  int gridPoints = 150;
-
-  @Option(names = "--method", description = "euler or heun (default: ${DEFAULT-VALUE})")
-  String method = "euler";
-
-  @Option(
-      names = "--guidance",
-      description = "none, cfg or autoguidance (default: ${DEFAULT-VALUE})")
-  String guidance = "none";
-
-  @Option(
-      names = "--scale",
-      description = "guidance weight (default: 1.29 for autoguidance, 1.5 for cfg)")
-  Double scale;
-
   @Option(names = "--out", required = true, description = "folder for the PNGs")
   Path out;
 
   @Option(names = "--grid", description = "also write a labelled grid PNG here")
   Path grid;
+
+  @Mixin SamplingOptions sampling;
 
   @Mixin DeviceOption device;
 
@@ -87,26 +70,13 @@ final class GenerateCommand implements Callable<Integer> {
     }
     outputs.add(grid);
     OptionChecks.refuseOverwrite(force.force, outputs);
-    GenerateOptions.GuidanceKind kind =
-        GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
-    double w =
-        scale != null
-            ? scale
-            : kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE
-                ? 1.29
-                : kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.0;
+    GenerateOptions.GuidanceKind kind = sampling.kind();
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
       throw new IllegalArgumentException(
           "--guidance autoguidance needs --guide (the DiTDDT_s model file)");
     }
     precision.resolve(device.get()); // refuses an unsupported bf16 before any work
-    GenerateOptions options =
-        GenerateOptions.builder()
-            .gridPoints(gridPoints)
-            .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT)))
-            .guidance(kind, w)
-            .precision(precision.get())
-            .build();
+    GenerateOptions options = sampling.builder().precision(precision.get()).build();
     try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get(), precision.get());
         DiTGenerator gen =
             DiTGenerator.open(

@@ -14,7 +14,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
@@ -50,24 +49,6 @@ final class SampleCommand implements Callable<Integer> {
       required = true,
       description = "tokenizer model file with latent statistics")
   Path tokenizer;
-
-  @Option(
-      names = "--guidance",
-      description = "none, cfg or autoguidance (default: ${DEFAULT-VALUE})")
-  String guidance = "none";
-
-  @Option(
-      names = "--scale",
-      description = "guidance weight (default: 1.29 for autoguidance, 1.5 for cfg)")
-  Double scale;
-
-  @Option(
-      names = "--steps",
-      description = "time-grid points, steps + 1 (default: ${DEFAULT-VALUE})")
-  int gridPoints = 150;
-
-  @Option(names = "--method", description = "euler or heun (default: ${DEFAULT-VALUE})")
-  String method = "euler";
 
   @Option(
       names = "--num",
@@ -110,6 +91,8 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--force", description = "overwrite an existing --npz")
   boolean force;
 
+  @Mixin SamplingOptions sampling;
+
   @Mixin DeviceOption device;
 
   @Override
@@ -123,14 +106,7 @@ final class SampleCommand implements Callable<Integer> {
           spec.commandLine(), "--batch must be in 1..4096, got " + batch);
     }
     int[] sh = parseShard();
-    GenerateOptions.GuidanceKind kind;
-    try {
-      kind = GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(
-          spec.commandLine(),
-          "--guidance must be none, cfg or autoguidance, got '" + guidance + "'");
-    }
+    GenerateOptions.GuidanceKind kind = sampling.kind();
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--guidance autoguidance needs --guide (the DiTDDT_s model file)");
@@ -139,12 +115,6 @@ final class SampleCommand implements Callable<Integer> {
       throw new FileAlreadyExistsException(
           npz.toString(), null, "exists; pass --force to overwrite");
     }
-    double w =
-        scale != null
-            ? scale
-            : kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE
-                ? 1.29
-                : kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.0;
     long from = (long) sh[0] * num / sh[1];
     long to = (long) (sh[0] + 1) * num / sh[1];
     Files.createDirectories(out);
@@ -190,13 +160,7 @@ final class SampleCommand implements Callable<Integer> {
         for (int k = 0; k < lab.length; k++) {
           lab[k] = cycle[(int) ((first + k) % cycle.length)];
         }
-        GenerateOptions options =
-            GenerateOptions.builder()
-                .gridPoints(gridPoints)
-                .method(GenerateOptions.Method.valueOf(method.toUpperCase(Locale.ROOT)))
-                .guidance(kind, w)
-                .firstSampleIndex(first)
-                .build();
+        GenerateOptions options = sampling.builder().firstSampleIndex(first).build();
         Latents latents = gen.sample(lab, seed, options, dev.rectok.api.Progress.NONE);
         List<BufferedImage> images = tok.decode(latents);
         for (int k = 0; k < images.size(); k++) {

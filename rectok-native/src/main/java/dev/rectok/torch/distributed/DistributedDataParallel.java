@@ -158,12 +158,9 @@ public final class DistributedDataParallel implements AutoCloseable {
         grads[i] = params.get(i).grad();
         has[i] = grads[i] == null ? 0f : 1f;
       }
-      // which parameters have a gradient on some rank (one tiny collective)
+      // which parameters have a gradient on some rank: one tiny collective, issued before the
+      // buckets and awaited with them, so it adds no round trip of its own
       Tensor present = Tensor.of(has, has.length);
-      try (Work w = context.group().allreduce(present, ReduceOp.MAX)) {
-        w.await();
-      }
-      float[] anywhere = present.toFloatArray();
       if (buffers.isEmpty()) {
         for (int[] b : buckets) {
           long n = 0;
@@ -175,7 +172,9 @@ public final class DistributedDataParallel implements AutoCloseable {
         }
       }
       List<Work> works = new ArrayList<>();
+      float[] anywhere;
       try {
+        works.add(context.group().allreduce(present, ReduceOp.MAX));
         for (int k = 0; k < buckets.size(); k++) {
           Tensor flat = buffers.get(k);
           long off = 0;
@@ -195,6 +194,7 @@ public final class DistributedDataParallel implements AutoCloseable {
         for (Work w : works) {
           w.await();
         }
+        anywhere = present.toFloatArray();
       } finally {
         works.forEach(Work::close);
       }
