@@ -15,7 +15,15 @@ mkdir -p "$WORK/lists/partial" "$WORK/debs" "$WORK/stub/c10/cuda/impl"
 echo '#define C10_CUDA_BUILD_SHARED_LIBS' > "$WORK/stub/c10/cuda/impl/cuda_cmake_macros.h"
 
 if [ ! -f "$WORK/root/usr/include/torch/csrc/api/include/torch/version.h" ]; then
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+  # The Debian mirror this machine already uses, asked for the next release (trixie).
+  MIRROR="$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)[[:space:]]*$/\1/p' \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)"
+  [ -n "$MIRROR" ] || MIRROR="$(awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { print $2; exit }' \
+    /etc/apt/sources.list 2>/dev/null)"
+  if [ -z "$MIRROR" ]; then
+    echo "compat-check: no Debian mirror found in /etc/apt/sources.list{,.d}" >&2; exit 1
+  fi
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main" \
     > "$WORK/sources.list"
   O=(-o "Dir::Etc::SourceList=$WORK/sources.list" -o Dir::Etc::SourceParts=/dev/null
      -o "Dir::State::Lists=$WORK/lists" -o APT::Architecture=amd64)
