@@ -1,24 +1,29 @@
 package dev.rectok.train.classifier;
 
-import dev.rectok.api.Device;
 import dev.rectok.api.Progress;
 import dev.rectok.torch.F;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
-import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
+import dev.rectok.train.loop.Batch;
+import dev.rectok.train.loop.EpochLosses;
 import dev.rectok.train.loop.ParamGroups;
-import java.util.ArrayList;
+import dev.rectok.train.loop.RandpermBatches;
+import dev.rectok.train.loop.TrainLoop;
+import dev.rectok.train.loop.TrainingTask;
+import dev.rectok.train.run.TrainingCheckpoint;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
  * Trains an {@link MlpClassifier} with AdamW on in-memory images and labels and reports test
- * accuracy: the SDK's smallest end-to-end check that data, autograd and the optimizer work.
+ * accuracy: the SDK's smallest end-to-end check that data, autograd and the optimizer work. The
+ * steps run on {@link TrainLoop} in memory, with batches in {@link RandpermBatches}' order.
  * Stateless; each {@link #run} is independent and single-threaded.
  */
 public final class ClassifierTrainer {
@@ -134,48 +139,58 @@ public final class ClassifierTrainer {
     long n = trainX.size(0);
     long features = trainX.numel() / n;
     Torch.manualSeed(cfg.seed());
-    List<Double> losses = new ArrayList<>();
-    long steps = 0;
     try (MlpClassifier model = new MlpClassifier(features, cfg.hidden(), classes);
-        TorchGenerator gen = TorchGenerator.cpu(cfg.seed());
-        AdamW opt =
-            new AdamW(
-                ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
-                0.9,
-                0.999,
-                1e-8)) {
-      long perEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
-      progress.start("train MLP", perEpoch * cfg.epochs());
-      try {
-        for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
-          double sum = 0;
-          try (Tensor order = Tensor.randperm(n, gen, Device.CPU)) {
-            for (long b = 0; b < perEpoch; b++) {
-              try (Scope step = Scope.open()) {
-                long len = Math.min(cfg.batchSize(), n - b * cfg.batchSize());
-                Tensor idx = order.narrow(0, b * cfg.batchSize(), len);
-                Tensor x = trainX.indexSelect(0, idx);
-                Tensor y = trainY.indexSelect(0, idx);
-                Tensor loss = F.crossEntropy(model.forward(x), y);
-                model.zeroGrad();
-                loss.backward();
-                if (cfg.clipNorm() > 0) {
-                  ClipGrad.clipGradNorm(model.parameters(), cfg.clipNorm());
-                }
-                opt.step();
-                double l = loss.item();
-                sum += l;
-                steps++;
-                progress.update(steps, String.format("epoch %d loss %.4f", epoch + 1, l));
-              }
-            }
-          }
-          losses.add(sum / perEpoch);
+        RandpermBatches data =
+            new RandpermBatches(trainX, trainY, cfg.batchSize(), cfg.seed(), false);
+        Task task = new Task(model, cfg)) {
+      TrainLoop.Outcome o =
+          TrainLoop.run(data, task, TrainLoop.Limits.epochs(cfg.epochs()), progress);
+      return new Result(task.losses.epochMeans(), accuracy(model, testX, testY), o.steps());
+    }
+  }
+
+  /** One AdamW step of cross-entropy on a batch; owns the optimizer, borrows the model. */
+  private static final class Task implements TrainingTask {
+    private final MlpClassifier model;
+    private final Config cfg;
+    private final AdamW opt;
+    private final EpochLosses losses = new EpochLosses();
+
+    Task(MlpClassifier model, Config cfg) {
+      this.model = model;
+      this.cfg = cfg;
+      this.opt =
+          new AdamW(
+              ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
+              0.9,
+              0.999,
+              1e-8);
+    }
+
+    @Override
+    public void register(TrainingCheckpoint checkpoint) {
+      checkpoint.module("model", model).optimizer("optimizer", opt);
+    }
+
+    @Override
+    public Map<String, Double> step(Batch batch, double epoch) {
+      try (Scope step = Scope.open()) {
+        Tensor loss = F.crossEntropy(model.forward(batch.images()), batch.labels());
+        model.zeroGrad();
+        loss.backward();
+        if (cfg.clipNorm() > 0) {
+          ClipGrad.clipGradNorm(model.parameters(), cfg.clipNorm());
         }
-      } finally {
-        progress.end();
+        opt.step();
+        double l = loss.item();
+        losses.add(batch.epoch(), l);
+        return Map.of("loss", l);
       }
-      return new Result(losses, accuracy(model, testX, testY), steps);
+    }
+
+    @Override
+    public void close() {
+      opt.close();
     }
   }
 

@@ -29,6 +29,10 @@ import java.util.Optional;
  * rank 0 restores, writes metrics and checkpoints (a barrier after each), the others restore from
  * rank 0's checkpoint file; a time limit stops every rank at the same step.
  *
+ * <p><b>Without a run directory</b> ({@link #run(BatchSource, TrainingTask, Limits, Progress)}) the
+ * same loop trains in memory: no resume, no metrics file, no checkpoints. The SDK's small
+ * classifiers (the demo teacher, the MLP check) train that way.
+ *
  * <p><b>Threading and ownership.</b> {@link #run} works on the calling thread and borrows the run
  * directory, the source and the task (closes none of them); each batch is closed after its step.
  */
@@ -121,6 +125,18 @@ public final class TrainLoop {
     }
   }
 
+  /**
+   * Runs the task in memory until a limit, from step 0: no run directory, so nothing is resumed,
+   * logged to a file or checkpointed; see the class comment.
+   */
+  public static Outcome run(BatchSource data, TrainingTask task, Limits limits, Progress progress) {
+    try {
+      return run(null, data, task, limits, progress);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("unreachable: no run directory to write", e);
+    }
+  }
+
   /** Runs (or resumes) the task until a limit; see the class comment. */
   public static Outcome run(
       RunDirectory run, BatchSource data, TrainingTask task, Limits limits, Progress progress)
@@ -131,8 +147,9 @@ public final class TrainLoop {
     int epoch = 0;
     long[] position = null;
     DistributedContext dist = DataParallel.current(); // issue 14
-    Optional<TrainingCheckpoint.Counters> restored = DistributedRuns.restore(run, checkpoint, dist);
-    if (dist.isMain()) {
+    Optional<TrainingCheckpoint.Counters> restored =
+        run == null ? Optional.empty() : DistributedRuns.restore(run, checkpoint, dist);
+    if (run != null && dist.isMain()) {
       // The task is built and its configuration accepted: now the run folder is bound to it.
       run.commitConfig();
       if (restored.isEmpty()) {
@@ -204,7 +221,7 @@ public final class TrainLoop {
             position = pass.position();
             double seconds = (System.nanoTime() - started) / 1e9;
             double rate = images / Math.max(seconds, 1e-9);
-            if (step % limits.logEvery() == 0 && dist.isMain()) {
+            if (run != null && step % limits.logEvery() == 0 && dist.isMain()) {
               Map<String, Object> line = new LinkedHashMap<>();
               line.put("step", step);
               line.put("epoch", epoch + (double) (position[0]) / perEpoch);
@@ -215,7 +232,7 @@ public final class TrainLoop {
             progress.update(
                 step,
                 status(last, rate, (step - resumedAt) / Math.max(seconds, 1e-9), planned - step));
-            if (step - lastCheckpoint >= limits.checkpointEvery()) {
+            if (run != null && step - lastCheckpoint >= limits.checkpointEvery()) {
               save(run, checkpoint, step, epoch, position);
               lastCheckpoint = step;
             }
@@ -224,7 +241,7 @@ public final class TrainLoop {
         epoch++;
         position = null;
       }
-      if (step > lastCheckpoint || resumedAt == step) {
+      if (run != null && (step > lastCheckpoint || resumedAt == step)) {
         save(run, checkpoint, step, epoch, position);
       }
     } finally {

@@ -1,12 +1,10 @@
 package dev.rectok.train.teacher;
 
-import dev.rectok.api.Device;
 import dev.rectok.api.Progress;
 import dev.rectok.torch.F;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
-import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.distributed.DistributedDataParallel;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ClipGrad;
@@ -14,17 +12,25 @@ import dev.rectok.torch.optim.LrSchedule;
 import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.data.FashionMnist;
 import dev.rectok.train.distributed.DataParallel;
+import dev.rectok.train.loop.Batch;
+import dev.rectok.train.loop.EpochLosses;
 import dev.rectok.train.loop.ParamGroups;
+import dev.rectok.train.loop.RandpermBatches;
+import dev.rectok.train.loop.TrainLoop;
+import dev.rectok.train.loop.TrainingTask;
+import dev.rectok.train.run.TrainingCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * Trains a {@link VitTeacher} as a classifier (cross-entropy on the cls token) with AdamW, linear
  * warmup and cosine decay, optional random horizontal flips, deterministic from a seed; then
- * reports test accuracy. {@link #trainDefault} produces the demo's Fashion-MNIST teacher.
+ * reports test accuracy. {@link #trainDefault} produces the demo's Fashion-MNIST teacher. The steps
+ * run on {@link TrainLoop} in memory, with batches (and flips) in {@link RandpermBatches}' order.
  *
  * <p>Measured on the 2-core CPU build machine (LibTorch 2 threads, float32), batch 128, while the
  * machine was shared (load average about 10, so wall times are 2–2.5× an idle machine's):
@@ -289,90 +295,105 @@ public final class TeacherTrainer {
     Objects.requireNonNull(progress, "progress");
     checkData(model.config(), trainX, trainY, "train");
     checkData(model.config(), testX, testY, "test");
-    long n = trainX.size(0);
-    // issue 14: with W processes each takes its rows r, r + W, ... of the global batch of
-    // W·batch_size
-    // (the last incomplete global batch dropped, so every rank steps alike)
-    int world = DataParallel.worldSize();
-    long global = (long) cfg.batchSize() * world;
-    long perEpoch = world == 1 ? (n + cfg.batchSize() - 1) / cfg.batchSize() : n / global;
-    if (perEpoch < 1) {
-      throw new IllegalArgumentException(
-          "the global batch " + global + " exceeds the " + n + " training images");
-    }
-    long totalSteps = perEpoch * cfg.epochs();
-    if (cfg.maxSteps() > 0) {
-      totalSteps = Math.min(totalSteps, cfg.maxSteps());
-    }
-    double totalEpochs = (double) totalSteps / perEpoch;
-    LrSchedule schedule =
-        totalSteps <= 1
-            ? e -> cfg.lr()
-            : LrSchedule.warmupCosine(
-                cfg.lr(), cfg.minLr(), Math.min(cfg.warmupEpochs(), totalEpochs / 2), totalEpochs);
     Torch.manualSeed(cfg.seed());
     DistributedDataParallel.broadcastFromRankZero(DataParallel.current(), List.of(model));
     model.train(true);
-    List<Double> losses = new ArrayList<>();
-    long steps = 0;
-    long images = 0;
     long t0 = System.nanoTime();
-    try (TorchGenerator gen = TorchGenerator.cpu(cfg.seed() ^ 0x5DEECE66DL);
-        AdamW opt =
-            new AdamW(
-                ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
-                0.9,
-                0.999,
-                1e-8);
-        DistributedDataParallel ddp =
-            new DistributedDataParallel(DataParallel.current(), model.parameters())) {
-      progress.start("train ViT teacher", totalSteps);
-      try {
-        for (int epoch = 0; epoch < cfg.epochs() && steps < totalSteps; epoch++) {
-          double sum = 0;
-          long count = 0;
-          try (Tensor order = Tensor.randperm(n, gen, Device.CPU)) {
-            for (long b = 0; b < perEpoch && steps < totalSteps; b++) {
-              try (Scope step = Scope.open()) {
-                schedule.apply(opt, (double) steps / perEpoch);
-                long lenGlobal = Math.min(global, n - b * global);
-                Tensor idx = DataParallel.rows(order.narrow(0, b * global, lenGlobal));
-                long len = idx.size(0);
-                Tensor x = toChannels(trainX.indexSelect(0, idx), model.config());
-                if (cfg.flip()) {
-                  Tensor mask =
-                      DataParallel.rows(Tensor.rand(gen, lenGlobal)).lt(0.5).view(len, 1, 1, 1);
-                  x = Tensor.where(mask, x.flip(3), x);
-                }
-                Tensor y = trainY.indexSelect(0, idx);
-                Tensor loss = F.crossEntropy(model.logits(x), y);
-                model.zeroGrad();
-                loss.backward();
-                ddp.averageGradients();
-                if (cfg.clipNorm() > 0) {
-                  ClipGrad.clipGradNorm(model.parameters(), cfg.clipNorm());
-                }
-                opt.step();
-                double l = loss.item();
-                sum += l;
-                count++;
-                steps++;
-                images += len;
-                progress.update(steps, String.format("epoch %d loss %.4f", epoch + 1, l));
-              }
-            }
-          }
-          losses.add(sum / count);
+    TrainLoop.Outcome o;
+    try (RandpermBatches data =
+            new RandpermBatches(
+                trainX, trainY, cfg.batchSize(), cfg.seed() ^ 0x5DEECE66DL, cfg.flip());
+        Task task = new Task(model, cfg, data.batchesPerEpoch())) {
+      TrainLoop.Limits limits = TrainLoop.Limits.epochs(cfg.epochs());
+      o =
+          TrainLoop.run(
+              data,
+              task,
+              cfg.maxSteps() > 0 ? limits.withMaxSteps(cfg.maxSteps()) : limits,
+              progress);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      model.eval();
+      double acc =
+          ClassifierTrainer.accuracy(
+              x -> model.logits(toChannels(x, model.config())), testX, testY);
+      return new Result(task.losses.epochMeans(), acc, o.steps(), task.images / seconds, seconds);
+    }
+  }
+
+  /**
+   * One step: cross-entropy on the cls token, gradients averaged over the data-parallel processes,
+   * optional clipping, AdamW at the warmup-cosine rate. Owns the optimizer and the gradient
+   * averager; borrows the model.
+   */
+  private static final class Task implements TrainingTask {
+    private final VitTeacher model;
+    private final Config cfg;
+    private final long perEpoch;
+    private final LrSchedule schedule;
+    private final AdamW opt;
+    private final DistributedDataParallel ddp;
+    private final EpochLosses losses = new EpochLosses();
+    private long images;
+
+    Task(VitTeacher model, Config cfg, long perEpoch) {
+      this.model = model;
+      this.cfg = cfg;
+      this.perEpoch = perEpoch;
+      long totalSteps = perEpoch * cfg.epochs();
+      if (cfg.maxSteps() > 0) {
+        totalSteps = Math.min(totalSteps, cfg.maxSteps());
+      }
+      double totalEpochs = (double) totalSteps / perEpoch;
+      this.schedule =
+          totalSteps <= 1
+              ? e -> cfg.lr()
+              : LrSchedule.warmupCosine(
+                  cfg.lr(),
+                  cfg.minLr(),
+                  Math.min(cfg.warmupEpochs(), totalEpochs / 2),
+                  totalEpochs);
+      this.opt =
+          new AdamW(
+              ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
+              0.9,
+              0.999,
+              1e-8);
+      this.ddp = new DistributedDataParallel(DataParallel.current(), model.parameters());
+    }
+
+    @Override
+    public void register(TrainingCheckpoint checkpoint) {
+      checkpoint.module("model", model).optimizer("optimizer", opt);
+    }
+
+    @Override
+    public Map<String, Double> step(Batch batch, double epoch) {
+      try (Scope step = Scope.open()) {
+        // the step count over the epoch length, as the schedule was measured with (not the loop's
+        // fractional epoch, which can differ from it in the last bit)
+        schedule.apply(opt, (double) (batch.epoch() * perEpoch + batch.index()) / perEpoch);
+        Tensor x = toChannels(batch.images(), model.config());
+        Tensor loss = F.crossEntropy(model.logits(x), batch.labels());
+        model.zeroGrad();
+        loss.backward();
+        ddp.averageGradients();
+        if (cfg.clipNorm() > 0) {
+          ClipGrad.clipGradNorm(model.parameters(), cfg.clipNorm());
         }
-      } finally {
-        progress.end();
+        opt.step();
+        double l = loss.item();
+        losses.add(batch.epoch(), l);
+        images += batch.size();
+        return Map.of("loss", l);
       }
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    model.eval();
-    double acc =
-        ClassifierTrainer.accuracy(x -> model.logits(toChannels(x, model.config())), testX, testY);
-    return new Result(losses, acc, steps, images / seconds, seconds);
+
+    @Override
+    public void close() {
+      try (ddp) {
+        opt.close();
+      }
+    }
   }
 
   /** Replicates single-channel images to the model's channel count (a view; scope-owned). */
