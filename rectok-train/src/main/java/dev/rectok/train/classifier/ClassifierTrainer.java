@@ -36,7 +36,7 @@ public final class ClassifierTrainer {
    * @param epochs passes over the training set
    * @param batchSize samples per step
    * @param lr AdamW learning rate
-   * @param weightDecay AdamW weight decay (matrices only)
+   * @param weightDecay AdamW weight decay (on the parameters {@link ParamGroups} does not exempt)
    * @param clipNorm global gradient-norm clip (0: none)
    * @param seed seeds initialisation and shuffling
    */
@@ -160,11 +160,7 @@ public final class ClassifierTrainer {
       this.model = model;
       this.cfg = cfg;
       this.opt =
-          new AdamW(
-              ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
-              0.9,
-              0.999,
-              1e-8);
+          new AdamW(ParamGroups.reference(model, cfg.lr(), cfg.weightDecay()), 0.9, 0.999, 1e-8);
     }
 
     @Override

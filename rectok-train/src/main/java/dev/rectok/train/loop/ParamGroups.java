@@ -14,31 +14,15 @@ import java.util.List;
  * encoder.patch_embed.0.weight}, {@code mask_token} and {@code positional_embedding} get no decay).
  * Frozen parameters are left out.
  *
- * <p>The one place that splits parameters into decay groups ({@link #split}). Which parameters are
- * exempt is an explicit {@link Exemption}: {@link #REFERENCE} for the reference's models (RecTok,
- * DiT^DH, the discriminator) and {@link #BY_RANK} (rank below two only) for the SDK's own
- * classifiers (the demo teacher, probes), which are not in the reference and whose recipe results
- * were obtained with it. Stateless and thread-safe; the parameters stay owned by the module.
+ * <p>The one place that splits parameters into decay groups, and the one rule: every trainer — the
+ * reference's models (RecTok, DiT^DH, the discriminator) and the SDK's own classifiers (the demo
+ * teacher, the MLP check) — uses the reference's. Stateless and thread-safe; the parameters stay
+ * owned by the module.
  */
 public final class ParamGroups {
   /** Name fragments that exempt a parameter from weight decay, as in the reference. */
   public static final List<String> NO_DECAY_SUBSTRINGS =
       List.of("ln", "bias", "embedding", "norm", "gamma", "embed", "token", "diffloss");
-
-  /** Which parameters get no weight decay, by name and rank. */
-  @FunctionalInterface
-  public interface Exemption {
-    /** Whether parameter {@code name} of rank {@code dim} is exempt from weight decay. */
-    boolean exempt(String name, int dim);
-  }
-
-  /**
-   * The reference's rule: rank below two, or a name containing one of {@link #NO_DECAY_SUBSTRINGS}.
-   */
-  public static final Exemption REFERENCE = ParamGroups::noWeightDecay;
-
-  /** Rank below two only (biases, norm scales): the SDK's classifiers and the demo teacher. */
-  public static final Exemption BY_RANK = (name, dim) -> dim < 2;
 
   private ParamGroups() {}
 
@@ -56,20 +40,11 @@ public final class ParamGroups {
   }
 
   /**
-   * {@code [decay, no_decay]} groups over the trainable parameters of {@code module}, both at
-   * {@code lr}; the first has {@code weightDecay}, the second 0. Either may be empty.
-   */
-  public static List<ParamGroup> reference(Module module, double lr, double weightDecay) {
-    return split(module, lr, weightDecay, REFERENCE);
-  }
-
-  /**
    * {@code [decay, no_decay]} groups over the trainable parameters of {@code module} in
    * registration order, both at {@code lr}; the first has {@code weightDecay}, the second 0 and
-   * holds the parameters {@code rule} exempts. Either may be empty, not both.
+   * holds the parameters {@link #noWeightDecay} exempts. Either may be empty, not both.
    */
-  public static List<ParamGroup> split(
-      Module module, double lr, double weightDecay, Exemption rule) {
+  public static List<ParamGroup> reference(Module module, double lr, double weightDecay) {
     List<Parameter> decay = new ArrayList<>();
     List<Parameter> noDecay = new ArrayList<>();
     module
@@ -77,7 +52,7 @@ public final class ParamGroups {
         .forEach(
             (name, p) -> {
               if (p.requiresGrad()) {
-                (rule.exempt(name, p.data().dim()) ? noDecay : decay).add(p);
+                (noWeightDecay(name, p.data().dim()) ? noDecay : decay).add(p);
               }
             });
     if (decay.isEmpty() && noDecay.isEmpty()) {

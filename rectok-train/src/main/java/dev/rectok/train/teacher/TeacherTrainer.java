@@ -67,7 +67,7 @@ public final class TeacherTrainer {
    * @param lr peak AdamW learning rate
    * @param minLr learning rate at the end of the cosine
    * @param warmupEpochs linear warmup length in (fractional) epochs, capped at half the run
-   * @param weightDecay AdamW weight decay (matrices only)
+   * @param weightDecay AdamW weight decay (on the parameters {@link ParamGroups} does not exempt)
    * @param clipNorm global gradient-norm clip (0: none)
    * @param flip random horizontal flips of training images
    * @param seed seeds initialisation, shuffling and flips
@@ -353,11 +353,7 @@ public final class TeacherTrainer {
                   Math.min(cfg.warmupEpochs(), totalEpochs / 2),
                   totalEpochs);
       this.opt =
-          new AdamW(
-              ParamGroups.split(model, cfg.lr(), cfg.weightDecay(), ParamGroups.BY_RANK),
-              0.9,
-              0.999,
-              1e-8);
+          new AdamW(ParamGroups.reference(model, cfg.lr(), cfg.weightDecay()), 0.9, 0.999, 1e-8);
       this.ddp = new DistributedDataParallel(DataParallel.current(), model.parameters());
     }
 

@@ -6,6 +6,8 @@ import dev.rectok.models.tokenizer.RecTok;
 import dev.rectok.models.tokenizer.RecTokConfig;
 import dev.rectok.torch.nn.Parameter;
 import dev.rectok.torch.optim.ParamGroup;
+import dev.rectok.train.teacher.VitTeacher;
+import dev.rectok.train.teacher.VitTeacherConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,17 +63,20 @@ class ParamGroupsTest {
   }
 
   @Test
-  void byRankSplitsOnRankAloneWithTheSameGrouping() {
-    RecTokConfig cfg = RecTokConfig.rectokBBStage1().toBuilder().imgSize(64).build();
-    try (RecTok tok = new RecTok(cfg)) {
-      List<ParamGroup> groups = ParamGroups.split(tok, 1e-3, 0.05, ParamGroups.BY_RANK);
-      Map<String, Parameter> named = tok.namedParameters();
-      List<Parameter> matrices = named.values().stream().filter(p -> p.data().dim() >= 2).toList();
-      List<Parameter> vectors = named.values().stream().filter(p -> p.data().dim() < 2).toList();
-      // registration order kept; names alone never exempt a matrix here
-      assertThat(groups.get(0).params()).containsExactlyElementsOf(matrices);
-      assertThat(groups.get(1).params()).containsExactlyElementsOf(vectors);
-      assertThat(named.get("encoder.patch_embed.0.weight").data().dim()).isGreaterThanOrEqualTo(2);
+  void theClassifiersUseTheReferenceRuleToo() {
+    VitTeacherConfig m =
+        VitTeacherConfig.builder().imgSize(16).width(16).depth(1).heads(2).numClasses(3).build();
+    try (VitTeacher teacher = new VitTeacher(m, 0)) {
+      List<ParamGroup> groups = ParamGroups.reference(teacher, 1e-3, 0.05);
+      Map<String, Parameter> named = teacher.namedParameters();
+      // before one rule, the teacher decayed these three (rank >= 2) although the reference's names
+      // exempt them
+      for (String exempt : List.of("patch_embed.weight", "cls_token", "pos_embed")) {
+        assertThat(named.get(exempt).data().dim()).isGreaterThanOrEqualTo(2);
+        assertThat(groups.get(1).params()).contains(named.get(exempt));
+        assertThat(groups.get(0).params()).doesNotContain(named.get(exempt));
+      }
+      assertThat(groups.get(0).params()).contains(named.get("head.weight"));
       assertThat(groups.get(0).weightDecay()).isEqualTo(0.05);
       assertThat(groups.get(1).weightDecay()).isZero();
       assertThat(groups.get(0).lr()).isEqualTo(1e-3);
