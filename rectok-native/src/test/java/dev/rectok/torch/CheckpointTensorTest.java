@@ -57,7 +57,7 @@ class CheckpointTensorTest {
       SafeTensors.write(file, host, Map.of("format", "pt"));
       try (SafeTensorsFile f = SafeTensors.open(file)) {
         assertThat(f.metadata()).containsEntry("format", "pt");
-        Module.LoadReport r = dst.loadHostStateDict(f.all(), true);
+        dev.rectok.torch.nn.LoadReport r = dst.loadHostStateDict(f.all(), true);
         assertThat(r.isClean()).isTrue();
       }
       for (var e : src.stateDict().entrySet()) {

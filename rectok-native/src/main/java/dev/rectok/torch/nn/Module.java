@@ -171,37 +171,14 @@ public abstract class Module implements AutoCloseable {
     children.forEach((k, c) -> c.collectState(prefix + k + ".", out));
   }
 
-  /** What {@link #loadStateDict} found. */
-  public record LoadReport(
-      List<String> missingKeys, List<String> unexpectedKeys, List<String> mismatchedKeys) {
-    public LoadReport {
-      missingKeys = List.copyOf(missingKeys);
-      unexpectedKeys = List.copyOf(unexpectedKeys);
-      mismatchedKeys = List.copyOf(mismatchedKeys);
-    }
-
-    /** True when every key matched. */
-    public boolean isClean() {
-      return missingKeys.isEmpty() && unexpectedKeys.isEmpty() && mismatchedKeys.isEmpty();
-    }
-
-    @Override
-    public String toString() {
-      return "missing "
-          + missingKeys
-          + ", unexpected "
-          + unexpectedKeys
-          + ", mismatched "
-          + mismatchedKeys;
-    }
-  }
-
   /**
    * {@code load_state_dict(state, strict)}: copies values into parameters and persistent buffers
    * (converting dtype and device). Everything is checked before anything is copied: a shape
    * mismatch, or with {@code strict} a missing or unexpected key, throws {@link
    * IllegalArgumentException} naming the keys and leaves the module unchanged. The caller keeps
-   * ownership of {@code state}.
+   * ownership of {@code state}. The report's {@link LoadReport#ignored} are the unexpected keys,
+   * its {@link LoadReport#missing} the missing ones; its file is null, its entry {@value
+   * LoadReport#MEMORY}.
    */
   public final LoadReport loadStateDict(Map<String, Tensor> state, boolean strict) {
     return load(state, Tensor::shape, t -> t, strict);
@@ -239,13 +216,16 @@ public abstract class Module implements AutoCloseable {
         unexpected.add(k);
       }
     }
-    LoadReport report = new LoadReport(missing, unexpected, mismatched);
-    if (!mismatched.isEmpty() || (strict && !report.isClean())) {
+    if (!mismatched.isEmpty() || (strict && !(missing.isEmpty() && unexpected.isEmpty()))) {
       throw new IllegalArgumentException(
           "Error(s) in loading state_dict for "
               + getClass().getSimpleName()
-              + ": "
-              + report
+              + ": missing "
+              + missing
+              + ", unexpected "
+              + unexpected
+              + ", mismatched "
+              + mismatched
               + " (nothing was loaded)");
     }
     try (Scope s = Scope.open();
@@ -258,7 +238,8 @@ public abstract class Module implements AutoCloseable {
         }
       }
     }
-    return report;
+    List<String> loaded = own.keySet().stream().filter(state::containsKey).toList();
+    return new LoadReport(null, LoadReport.MEMORY, loaded, List.of(), unexpected, 0, missing);
   }
 
   /** Number of parameter elements; {@code trainableOnly} counts those that require grad. */

@@ -219,7 +219,11 @@ public final class StateDictLoader {
           entry,
           ignored);
     }
+    List<String> left =
+        own.keySet().stream()
+            .filter(k -> !toLoad.containsKey(k) && !p.recomputed().contains(k))
+            .toList();
     return new LoadReport(
-        file, entry, new ArrayList<>(toLoad.keySet()), recomputed, ignored, renamed);
+        file, entry, new ArrayList<>(toLoad.keySet()), recomputed, ignored, renamed, left);
   }
 }

@@ -94,9 +94,13 @@ class ModuleTest {
       }
       state.remove("bn.bias");
       state.put("extra.weight", Tensor.zeros(2));
-      Module.LoadReport r = b.loadStateDict(state, false);
-      assertThat(r.missingKeys()).containsExactly("bn.bias");
-      assertThat(r.unexpectedKeys()).containsExactly("extra.weight");
+      LoadReport r = b.loadStateDict(state, false);
+      assertThat(r.missing()).containsExactly("bn.bias");
+      assertThat(r.ignored()).containsExactly("extra.weight");
+      assertThat(r.loaded()).doesNotContain("bn.bias").contains("bn.weight");
+      assertThat(r.file()).isNull();
+      assertThat(r.entry()).isEqualTo(LoadReport.MEMORY);
+      assertThat(r.isClean()).isFalse();
       assertThatThrownBy(() -> b.loadStateDict(state, true))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("bn.bias")

@@ -52,6 +52,7 @@ class StateDictLoaderTest {
       assertThat(r.entry()).isEqualTo(LoadReport.SAFETENSORS);
       assertThat(r.loaded()).containsExactly("a.weight", "a.bias", "b.weight");
       assertThat(r.ignored()).isEmpty();
+      assertThat(r.isClean()).isTrue();
       src.stateDict().forEach((k, v) -> assertThat(dst.stateDict().get(k).equal(v)).as(k).isTrue());
     }
   }
@@ -105,6 +106,20 @@ class StateDictLoaderTest {
   }
 
   @Test
+  void anOptionalKeyTheFileLacksIsReportedMissing(@TempDir Path tmp) throws IOException {
+    try (ModuleDict<Module> src = net(1);
+        ModuleDict<Module> dst = net(2)) {
+      Path f = write(tmp.resolve("w.safetensors"), src, Map.of("b.weight", "c.weight"), Map.of());
+      LoadReport r =
+          StateDictLoader.load(
+              dst, f, StateDictLoader.Policy.of("net").withRequired(k -> !k.startsWith("b.")));
+      assertThat(r.missing()).containsExactly("b.weight");
+      assertThat(r.ignored()).containsExactly("c.weight");
+      assertThat(r.isClean()).isFalse();
+    }
+  }
+
+  @Test
   void recomputedKeysAreNeitherRequiredNorLoaded(@TempDir Path tmp) throws IOException {
     try (ModuleDict<Module> src = net(1);
         ModuleDict<Module> dst = net(2)) {
@@ -115,6 +130,7 @@ class StateDictLoaderTest {
               dst, f, StateDictLoader.Policy.of("net").withRecomputed(List.of("b.weight")));
       assertThat(r.recomputed()).containsExactly("b.weight");
       assertThat(r.loaded()).containsExactly("a.weight", "a.bias");
+      assertThat(r.missing()).as("recomputed is not missing").isEmpty();
       assertThat(dst.stateDict().get("b.weight").equal(before)).isTrue();
       before.close();
     }

@@ -21,6 +21,7 @@ import dev.rectok.torch.io.CheckpointFormatException;
 import dev.rectok.torch.io.HostTensor;
 import dev.rectok.torch.io.SafeTensors;
 import dev.rectok.torch.io.SafeTensorsFile;
+import dev.rectok.torch.nn.LoadReport;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.train.loop.TrainLoop;
 import dev.rectok.train.loop.TrainingData;
@@ -304,13 +305,13 @@ public final class FlowDistillerRun implements FlowDistiller {
         state.put(name.substring(prefix.length()), f.get(name));
       }
     }
-    Module.LoadReport r;
+    LoadReport r;
     try (GradMode g = GradMode.noGrad()) {
       r = model.loadHostStateDict(state, false);
     }
-    if (!r.missingKeys().isEmpty() || !r.mismatchedKeys().isEmpty()) {
+    if (!r.missing().isEmpty()) {
       throw new CheckpointFormatException(
-          f.path() + ": stage-1 weights do not fit the tokenizer: " + r);
+          f.path() + ": stage-1 weights do not fit the tokenizer, missing keys " + r.missing());
     }
   }
 

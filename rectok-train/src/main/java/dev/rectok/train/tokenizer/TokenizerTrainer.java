@@ -14,6 +14,7 @@ import dev.rectok.torch.Torch;
 import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.distributed.DistributedContext;
 import dev.rectok.torch.distributed.DistributedDataParallel;
+import dev.rectok.torch.nn.LoadReport;
 import dev.rectok.torch.nn.Module;
 import dev.rectok.torch.nn.Parameter;
 import dev.rectok.torch.optim.AdamW;
@@ -219,9 +220,10 @@ public final class TokenizerTrainer implements TrainingTask {
               }
             });
     try (GradMode g = GradMode.noGrad()) {
-      Module.LoadReport r = target.loadStateDict(state, false);
-      if (!r.missingKeys().isEmpty() || !r.mismatchedKeys().isEmpty()) {
-        throw new IllegalArgumentException("stage-1 weights do not fit the tokenizer: " + r);
+      LoadReport r = target.loadStateDict(state, false);
+      if (!r.missing().isEmpty()) {
+        throw new IllegalArgumentException(
+            "stage-1 weights do not fit the tokenizer, missing keys " + r.missing());
       }
     }
   }
