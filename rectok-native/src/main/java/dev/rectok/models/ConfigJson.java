@@ -7,12 +7,16 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -26,8 +30,16 @@ import java.util.stream.Collectors;
  * <p>Stateless and thread-safe (the mapper is configured once and never changed).
  */
 public final class ConfigJson {
+  // Scalars are taken as written: 2.5 is not an int and "3" is not a number (a config value of the
+  // wrong type is a mistake to report, not to round).
   private static final ObjectMapper MAPPER =
-      JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+          .build();
+  private static final Pattern MISSING =
+      Pattern.compile("Missing (?:required )?creator property '([^']*)'");
 
   private ConfigJson() {}
 
@@ -51,8 +63,36 @@ public final class ConfigJson {
     }
     ObjectNode merged = MAPPER.valueToTree(defaults);
     merged.setAll((ObjectNode) given);
+    return convert(merged, type, where, MAPPER.readerFor(type));
+  }
+
+  /**
+   * {@code given} as a {@code type} with every key required: for files that must say everything (a
+   * model file's configuration), where a missing key is damage, not a default.
+   *
+   * @param <T> the record type
+   * @param given the JSON object read
+   * @param type the record class, annotated with its JSON names
+   * @param where the path of {@code given} in its document, for messages; empty for the root
+   * @throws IllegalArgumentException naming a missing or unknown key, a malformed value, or the
+   *     record's own validation failure
+   * @return the record
+   */
+  public static <T> T readComplete(JsonNode given, Class<T> type, String where) {
+    if (given == null || !given.isObject()) {
+      throw new IllegalArgumentException(
+          (where.isEmpty() ? "the configuration" : where) + " must be a JSON object, got " + given);
+    }
+    return convert(
+        given,
+        type,
+        where,
+        MAPPER.readerFor(type).with(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES));
+  }
+
+  private static <T> T convert(JsonNode tree, Class<T> type, String where, ObjectReader reader) {
     try {
-      return MAPPER.treeToValue(merged, type);
+      return reader.readValue(tree);
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(
           "unknown key '"
@@ -63,19 +103,20 @@ public final class ConfigJson {
               + e.getKnownPropertyIds()
               + ")",
           e);
-    } catch (JsonProcessingException e) {
+    } catch (IOException e) {
       if (e.getCause() instanceof IllegalArgumentException iae) {
         throw iae; // the record's own validation, already worded for the user
       }
+      String original = e instanceof JsonProcessingException j ? j.getOriginalMessage() : "";
+      Matcher missing = MISSING.matcher(original);
+      if (missing.find()) {
+        String key = where.isEmpty() ? missing.group(1) : where + "." + missing.group(1);
+        throw new IllegalArgumentException(
+            "missing key '" + key + "' in a " + type.getSimpleName(), e);
+      }
       String at = e instanceof JsonMappingException m ? path(where, m) : where;
       throw new IllegalArgumentException(
-          "malformed value at '"
-              + at
-              + "' in a "
-              + type.getSimpleName()
-              + ": "
-              + e.getOriginalMessage(),
-          e);
+          "malformed value at '" + at + "' in a " + type.getSimpleName() + ": " + original, e);
     }
   }
 

@@ -1,12 +1,16 @@
 package dev.rectok.train.generator;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rectok.models.ConfigJson;
 import dev.rectok.models.dit.DiTConfig;
-import java.util.Iterator;
+import java.io.IOException;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Hyper-parameters of DiT^DH flow-matching training (docs/training.md#generator-recipe, {@code
@@ -22,7 +26,8 @@ import java.util.Set;
  * with a smaller {@link #model} and 30 epochs: {@code
  * GeneratorTrainingConfig.builder(DiTConfig.preset("DiTDDT_s")).epochs(30).build()}.
  *
- * <p>Immutable and thread-safe. {@link #toJson()} / {@link #fromJson} round-trip exactly.
+ * <p>Immutable and thread-safe. The JSON form is declared once, by the components' {@code
+ * JsonProperty} names; {@link #toJson()} / {@link #fromJson} round-trip exactly.
  *
  * @param model the DiT^DH architecture to train
  * @param lr peak learning rate
@@ -39,39 +44,24 @@ import java.util.Set;
  * @param epochs training length in epochs
  */
 public record GeneratorTrainingConfig(
-    DiTConfig model,
-    double lr,
-    double minLr,
-    double schedConstantEpochs,
-    double schedEndEpoch,
-    double weightDecay,
-    double gradClip,
-    double emaDecay,
-    double labelDropProb,
-    int batchSize,
-    long seed,
-    int epochs) {
+    @JsonProperty("model") @JsonDeserialize(using = ModelKwargs.class) DiTConfig model,
+    @JsonProperty("lr") double lr,
+    @JsonProperty("min_lr") double minLr,
+    @JsonProperty("sched_constant_epochs") double schedConstantEpochs,
+    @JsonProperty("sched_end_epoch") double schedEndEpoch,
+    @JsonProperty("weight_decay") double weightDecay,
+    @JsonProperty("grad_clip") double gradClip,
+    @JsonProperty("ema_decay") double emaDecay,
+    @JsonProperty("label_drop_prob") double labelDropProb,
+    @JsonProperty("batch_size") int batchSize,
+    @JsonProperty("seed") long seed,
+    @JsonProperty("epochs") int epochs) {
 
   /** AdamW betas and eps of the reference ({@code main_diffusion.py} defaults). */
   public static final double BETA1 = 0.9;
 
   public static final double BETA2 = 0.95;
   public static final double EPS = 1e-8;
-
-  private static final Set<String> KEYS =
-      Set.of(
-          "model",
-          "lr",
-          "min_lr",
-          "sched_constant_epochs",
-          "sched_end_epoch",
-          "weight_decay",
-          "grad_clip",
-          "ema_decay",
-          "label_drop_prob",
-          "batch_size",
-          "seed",
-          "epochs");
 
   public GeneratorTrainingConfig {
     Objects.requireNonNull(model, "model");
@@ -125,97 +115,44 @@ public record GeneratorTrainingConfig(
 
   /** A builder starting from this configuration. */
   public Builder toBuilder() {
-    Builder b = new Builder(model);
-    b.lr = lr;
-    b.minLr = minLr;
-    b.schedConstantEpochs = schedConstantEpochs;
-    b.schedEndEpoch = schedEndEpoch;
-    b.weightDecay = weightDecay;
-    b.gradClip = gradClip;
-    b.emaDecay = emaDecay;
-    b.labelDropProb = labelDropProb;
-    b.batchSize = batchSize;
-    b.seed = seed;
-    b.epochs = epochs;
-    return b;
+    return new Builder(this);
   }
 
   /**
-   * The configuration as JSON under the reference's snake_case names; {@code model} holds the
-   * constructor kwargs.
+   * The configuration as JSON under the reference's snake_case names (the components' {@code
+   * JsonProperty} names, through {@link ConfigJson}); {@code model} holds the constructor kwargs.
    */
   public ObjectNode toJson() {
-    ObjectNode o = JsonNodeFactory.instance.objectNode();
-    o.set("model", model.toConstructorKwargs());
-    o.put("lr", lr).put("min_lr", minLr);
-    o.put("sched_constant_epochs", schedConstantEpochs).put("sched_end_epoch", schedEndEpoch);
-    o.put("weight_decay", weightDecay).put("grad_clip", gradClip).put("ema_decay", emaDecay);
-    o.put("label_drop_prob", labelDropProb)
-        .put("batch_size", batchSize)
-        .put("seed", seed)
-        .put("epochs", epochs);
-    return o;
+    return ConfigJson.write(this);
   }
 
   /**
-   * Reads {@link #toJson()}'s form. {@code model} is required; other missing keys take the
-   * reference's defaults; an unknown key is an error (it is most likely a typo).
+   * Reads {@link #toJson()}'s form. {@code model} is required (its missing kwargs take the
+   * reference constructor's defaults); other missing keys take the reference's training defaults;
+   * an unknown key is refused with its path (it is most likely a typo).
    */
   public static GeneratorTrainingConfig fromJson(JsonNode json) {
-    if (json == null || !json.isObject()) {
-      throw new IllegalArgumentException(
-          "a generator training config must be a JSON object, got " + json);
-    }
-    for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
-      String k = it.next();
-      if (!KEYS.contains(k)) {
-        throw new IllegalArgumentException(
-            "unknown generator training key '" + k + "' (known: " + KEYS + ")");
-      }
-    }
-    if (!json.path("model").isObject()) {
+    if (json != null && json.isObject() && json.get("model") == null) {
       throw new IllegalArgumentException(
           "the generator training config needs 'model' (DiT constructor kwargs)");
     }
-    Builder b = builder(DiTConfig.fromConstructorKwargs(json.get("model")));
-    b.lr = number(json, "lr", b.lr);
-    b.minLr = number(json, "min_lr", b.minLr);
-    b.schedConstantEpochs = number(json, "sched_constant_epochs", b.schedConstantEpochs);
-    b.schedEndEpoch = number(json, "sched_end_epoch", b.schedEndEpoch);
-    b.weightDecay = number(json, "weight_decay", b.weightDecay);
-    b.gradClip = number(json, "grad_clip", b.gradClip);
-    b.emaDecay = number(json, "ema_decay", b.emaDecay);
-    b.labelDropProb = number(json, "label_drop_prob", b.labelDropProb);
-    b.batchSize = (int) integer(json, "batch_size", b.batchSize);
-    b.seed = integer(json, "seed", b.seed);
-    b.epochs = (int) integer(json, "epochs", b.epochs);
-    return b.build();
+    return ConfigJson.read(
+        json, GeneratorTrainingConfig.class, builder(DiTConfig.builder().build()).build(), "");
   }
 
-  private static double number(JsonNode json, String key, double dflt) {
-    JsonNode v = json.get(key);
-    if (v == null) {
-      return dflt;
-    }
-    if (!v.isNumber()) {
-      throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
-    }
-    return v.doubleValue();
-  }
+  /**
+   * Reads {@code model} as DiT constructor kwargs over the reference's defaults, with errors named
+   * under {@code model.}. Stateless; Jackson instantiates it from the annotation.
+   */
+  public static final class ModelKwargs extends JsonDeserializer<DiTConfig> {
+    /** Jackson instantiates it. */
+    public ModelKwargs() {}
 
-  private static long integer(JsonNode json, String key, long dflt) {
-    JsonNode v = json.get(key);
-    if (v == null) {
-      return dflt;
+    @Override
+    public DiTConfig deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      JsonNode kwargs = p.readValueAsTree();
+      return ConfigJson.read(kwargs, DiTConfig.class, DiTConfig.builder().build(), "model");
     }
-    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
-    }
-    long l = v.longValue();
-    if (!key.equals("seed") && (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE)) {
-      throw new IllegalArgumentException("'" + key + "' is out of range: " + l);
-    }
-    return l;
   }
 
   /** Mutable builder; not thread-safe. Starts from docs/training.md#generator-recipe's values. */
@@ -235,6 +172,21 @@ public record GeneratorTrainingConfig(
 
     private Builder(DiTConfig model) {
       this.model = model;
+    }
+
+    private Builder(GeneratorTrainingConfig c) {
+      model = c.model;
+      lr = c.lr;
+      minLr = c.minLr;
+      schedConstantEpochs = c.schedConstantEpochs;
+      schedEndEpoch = c.schedEndEpoch;
+      weightDecay = c.weightDecay;
+      gradClip = c.gradClip;
+      emaDecay = c.emaDecay;
+      labelDropProb = c.labelDropProb;
+      batchSize = c.batchSize;
+      seed = c.seed;
+      epochs = c.epochs;
     }
 
     public Builder lr(double v) {

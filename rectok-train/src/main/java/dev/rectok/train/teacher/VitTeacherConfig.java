@@ -1,11 +1,12 @@
 package dev.rectok.train.teacher;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rectok.models.ConfigJson;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Shape of a {@link VitTeacher}: a {@code imgSize}² image cut into {@code patchSize}² patches (a
@@ -28,10 +29,14 @@ import java.util.Set;
  * @param numClasses classifier outputs
  */
 public record VitTeacherConfig(
-    int imgSize, int patchSize, int inChannels, int width, int depth, int heads, int numClasses) {
+    @JsonProperty("img_size") int imgSize,
+    @JsonProperty("patch_size") int patchSize,
+    @JsonProperty("in_channels") int inChannels,
+    @JsonProperty("width") int width,
+    @JsonProperty("depth") int depth,
+    @JsonProperty("heads") int heads,
+    @JsonProperty("num_classes") int numClasses) {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> FIELDS =
-      List.of("img_size", "patch_size", "in_channels", "width", "depth", "heads", "num_classes");
 
   public VitTeacherConfig {
     List<String> errors = new ArrayList<>();
@@ -82,50 +87,23 @@ public record VitTeacherConfig(
     return width / heads;
   }
 
-  /** The JSON object with snake_case keys ({@code img_size}, {@code patch_size}, ...). */
+  /**
+   * The JSON object with snake_case keys ({@code img_size}, {@code patch_size}, ...), declared once
+   * on the components and written through {@link ConfigJson}.
+   */
   public ObjectNode toJson() {
-    return JSON.createObjectNode()
-        .put("img_size", imgSize)
-        .put("patch_size", patchSize)
-        .put("in_channels", inChannels)
-        .put("width", width)
-        .put("depth", depth)
-        .put("heads", heads)
-        .put("num_classes", numClasses);
+    return ConfigJson.write(this);
   }
 
   /**
-   * Reads {@link #toJson()}'s form; every key is required and unknown keys are refused.
+   * Reads {@link #toJson()}'s form; every key is required (a model file states its whole shape) and
+   * unknown keys are refused.
    *
    * @throws IllegalArgumentException naming the missing, unknown or non-integer key, or the invalid
    *     value
    */
   public static VitTeacherConfig fromJson(JsonNode node) {
-    if (node == null || !node.isObject()) {
-      throw new IllegalArgumentException("ViT teacher config must be a JSON object, got " + node);
-    }
-    Set<String> known = Set.copyOf(FIELDS);
-    node.fieldNames()
-        .forEachRemaining(
-            k -> {
-              if (!known.contains(k)) {
-                throw new IllegalArgumentException(
-                    "unknown ViT teacher config key '" + k + "' (known: " + FIELDS + ")");
-              }
-            });
-    int[] v = new int[FIELDS.size()];
-    for (int i = 0; i < v.length; i++) {
-      JsonNode f = node.get(FIELDS.get(i));
-      if (f == null) {
-        throw new IllegalArgumentException("ViT teacher config lacks '" + FIELDS.get(i) + "'");
-      }
-      if (!f.isIntegralNumber() || !f.canConvertToInt()) {
-        throw new IllegalArgumentException(
-            "ViT teacher config '" + FIELDS.get(i) + "' must be an int, got " + f);
-      }
-      v[i] = f.intValue();
-    }
-    return new VitTeacherConfig(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    return ConfigJson.readComplete(node, VitTeacherConfig.class, "");
   }
 
   /** {@link #fromJson(JsonNode)} from text. */

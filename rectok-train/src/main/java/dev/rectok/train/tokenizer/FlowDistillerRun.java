@@ -122,10 +122,15 @@ public final class FlowDistillerRun implements FlowDistiller {
           .close(); // an unsupported pairing fails before any work
     }
     LOOP_KEYS.forEach(training::remove);
+    // Settings overlay the stage's defaults with their absolute lr, so a batch_size alone does not
+    // rescale it; a blr given replaces that lr (lr = blr · batch_size / 256).
     ObjectNode cfgJson =
         (spec.stage() == 1 ? TokenizerTrainingConfig.builder() : TokenizerTrainingConfig.stage2())
             .build()
             .toJson();
+    if (training.get("blr") != null) {
+      cfgJson.remove("lr");
+    }
     cfgJson.setAll(training);
     TokenizerTrainingConfig cfg = TokenizerTrainingConfig.fromJson(cfgJson);
 

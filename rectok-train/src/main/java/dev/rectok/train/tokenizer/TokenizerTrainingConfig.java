@@ -1,11 +1,12 @@
 package dev.rectok.train.tokenizer;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rectok.models.ConfigJson;
 import dev.rectok.torch.optim.LrSchedule;
 import java.io.IOException;
-import java.util.Iterator;
 import java.util.Set;
 
 /**
@@ -21,9 +22,9 @@ import java.util.Set;
  * reference does when {@code --lr} is not given. The warmup lasts {@code int(warmup_rate · epochs)}
  * epochs ({@link #warmupEpochs}).
  *
- * <p>JSON ({@link #toJson}, {@link #fromJson}) uses the snake_case names of the record components'
- * javadoc; unknown keys are rejected, missing keys keep the stage's defaults. Immutable and
- * thread-safe.
+ * <p>JSON ({@link #toJson}, {@link #fromJson}) uses the snake_case names declared once on the
+ * components ({@code JsonProperty}, read and written through {@link ConfigJson}); unknown keys are
+ * refused with their path, missing keys keep the stage's defaults. Immutable and thread-safe.
  *
  * @param stage 1 (flow semantic distillation + reconstruction) or 2 (decoder fine-tuning)
  * @param epochs {@code epochs}: 200 (stage 1), 100 (stage 2)
@@ -49,32 +50,37 @@ import java.util.Set;
  * @param seed {@code seed}: weight initialisation and every random draw of training
  */
 public record TokenizerTrainingConfig(
-    int stage,
-    int epochs,
-    int batchSize,
-    double lr,
-    double minLr,
-    double warmupRate,
-    double weightDecay,
-    double gradClip,
-    double emaDecay,
-    double maskRatioMin,
-    double maskRatio,
-    double gamma,
-    String noiseSchedule,
-    double klLossWeight,
-    double semLossWeight,
-    double perceptualWeight,
-    int discriminatorStartEpoch,
-    double discriminatorWeight,
-    int discriminatorNdf,
-    int discriminatorLayers,
-    long seed) {
+    @JsonProperty("stage") int stage,
+    @JsonProperty("epochs") int epochs,
+    @JsonProperty("batch_size") int batchSize,
+    @JsonProperty("lr") double lr,
+    @JsonProperty("min_lr") double minLr,
+    @JsonProperty("warmup_rate") double warmupRate,
+    @JsonProperty("weight_decay") double weightDecay,
+    @JsonProperty("grad_clip") double gradClip,
+    @JsonProperty("ema_decay") double emaDecay,
+    @JsonProperty("mask_ratio_min") double maskRatioMin,
+    @JsonProperty("mask_ratio") double maskRatio,
+    @JsonProperty("gamma") double gamma,
+    @JsonProperty("noise_schedule") String noiseSchedule,
+    @JsonProperty("kl_loss_weight") double klLossWeight,
+    @JsonProperty("sem_loss_weight") double semLossWeight,
+    @JsonProperty("perceptual_weight") double perceptualWeight,
+    @JsonProperty("discriminator_start_epoch") int discriminatorStartEpoch,
+    @JsonProperty("discriminator_weight") double discriminatorWeight,
+    @JsonProperty("discriminator_ndf") int discriminatorNdf,
+    @JsonProperty("discriminator_layers") int discriminatorLayers,
+    @JsonProperty("seed") long seed) {
 
   /** Noise schedules of {@code RecTok.encode} this trainer supports. */
   public static final Set<String> NOISE_SCHEDULES = Set.of("shift", "uniform");
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The stage-1 defaults' base learning rate, and stage 2's ({@link Builder#blr}). */
+  private static final double BLR_STAGE1 = 1e-4;
+
+  private static final double BLR_STAGE2 = 5e-5;
 
   public TokenizerTrainingConfig {
     require(stage == 1 || stage == 2, "stage must be 1 or 2, got " + stage);
@@ -160,7 +166,7 @@ public record TokenizerTrainingConfig(
     Builder b = new Builder();
     b.stage = 2;
     b.epochs = 100;
-    b.blr = 5e-5;
+    b.blr = BLR_STAGE2;
     b.warmupRate = 0.05;
     b.maskRatioMin = 0.0;
     b.maskRatio = 0.0;
@@ -173,56 +179,15 @@ public record TokenizerTrainingConfig(
 
   /** A builder starting from this config (its absolute lr). */
   public Builder toBuilder() {
-    Builder b = new Builder();
-    b.stage = stage;
-    b.epochs = epochs;
-    b.batchSize = batchSize;
-    b.lr = lr;
-    b.minLr = minLr;
-    b.warmupRate = warmupRate;
-    b.weightDecay = weightDecay;
-    b.gradClip = gradClip;
-    b.emaDecay = emaDecay;
-    b.maskRatioMin = maskRatioMin;
-    b.maskRatio = maskRatio;
-    b.gamma = gamma;
-    b.noiseSchedule = noiseSchedule;
-    b.klLossWeight = klLossWeight;
-    b.semLossWeight = semLossWeight;
-    b.perceptualWeight = perceptualWeight;
-    b.discriminatorStartEpoch = discriminatorStartEpoch;
-    b.discriminatorWeight = discriminatorWeight;
-    b.discriminatorNdf = discriminatorNdf;
-    b.discriminatorLayers = discriminatorLayers;
-    b.seed = seed;
-    return b;
+    return new Builder(this);
   }
 
-  /** The config as a JSON object with the reference's snake_case names. */
+  /**
+   * The config as a JSON object with the reference's snake_case names (the components' {@code
+   * JsonProperty} names, through {@link ConfigJson}).
+   */
   public ObjectNode toJson() {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("stage", stage)
-        .put("epochs", epochs)
-        .put("batch_size", batchSize)
-        .put("lr", lr)
-        .put("min_lr", minLr)
-        .put("warmup_rate", warmupRate)
-        .put("weight_decay", weightDecay)
-        .put("grad_clip", gradClip)
-        .put("ema_decay", emaDecay)
-        .put("mask_ratio_min", maskRatioMin)
-        .put("mask_ratio", maskRatio)
-        .put("gamma", gamma)
-        .put("noise_schedule", noiseSchedule)
-        .put("kl_loss_weight", klLossWeight)
-        .put("sem_loss_weight", semLossWeight)
-        .put("perceptual_weight", perceptualWeight)
-        .put("discriminator_start_epoch", discriminatorStartEpoch)
-        .put("discriminator_weight", discriminatorWeight)
-        .put("discriminator_ndf", discriminatorNdf)
-        .put("discriminator_layers", discriminatorLayers)
-        .put("seed", seed);
-    return o;
+    return ConfigJson.write(this);
   }
 
   /** The JSON text of {@link #toJson}. */
@@ -236,60 +201,35 @@ public record TokenizerTrainingConfig(
 
   /**
    * Reads a config: {@code stage} (default 1) picks the defaults, the other keys override them.
-   * Besides {@code lr}, a {@code blr} key is accepted (lr = blr · batch_size / 256).
+   * Besides {@code lr}, a {@code blr} key is accepted (lr = blr · batch_size / 256); without
+   * either, lr is the stage's default blr · batch_size / 256. Giving both is refused.
    *
-   * @throws IllegalArgumentException for an unknown key, a value of the wrong type or an invalid
-   *     setting
+   * @throws IllegalArgumentException for an unknown key (named), a value of the wrong type or an
+   *     invalid setting
    */
   public static TokenizerTrainingConfig fromJson(JsonNode node) {
     if (node == null || !node.isObject()) {
       throw new IllegalArgumentException(
           "tokenizer training config must be a JSON object, got " + node);
     }
-    int stage = node.has("stage") ? intValue(node, "stage") : 1;
-    Builder b = stage == 2 ? stage2() : builder();
-    b.stage = stage;
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String k = it.next();
-      switch (k) {
-        case "stage" -> {}
-        case "epochs" -> b.epochs(intValue(node, k));
-        case "batch_size" -> b.batchSize(intValue(node, k));
-        case "lr" -> b.lr(number(node, k));
-        case "blr" -> b.blr(number(node, k));
-        case "min_lr" -> b.minLr(number(node, k));
-        case "warmup_rate" -> b.warmupRate(number(node, k));
-        case "weight_decay" -> b.weightDecay(number(node, k));
-        case "grad_clip" -> b.gradClip(number(node, k));
-        case "ema_decay" -> b.emaDecay(number(node, k));
-        case "mask_ratio_min" -> b.maskRatioMin(number(node, k));
-        case "mask_ratio" -> b.maskRatio(number(node, k));
-        case "gamma" -> b.gamma(number(node, k));
-        case "noise_schedule" -> {
-          if (!node.get(k).isTextual()) {
-            throw new IllegalArgumentException(
-                "'noise_schedule' must be a string, got " + node.get(k));
-          }
-          b.noiseSchedule(node.get(k).asText());
-        }
-        case "kl_loss_weight" -> b.klLossWeight(number(node, k));
-        case "sem_loss_weight" -> b.semLossWeight(number(node, k));
-        case "perceptual_weight" -> b.perceptualWeight(number(node, k));
-        case "discriminator_start_epoch" -> b.discriminatorStartEpoch(intValue(node, k));
-        case "discriminator_weight" -> b.discriminatorWeight(number(node, k));
-        case "discriminator_ndf" -> b.discriminatorNdf(intValue(node, k));
-        case "discriminator_layers" -> b.discriminatorLayers(intValue(node, k));
-        case "seed" -> {
-          if (!node.get(k).canConvertToLong() || !node.get(k).isIntegralNumber()) {
-            throw new IllegalArgumentException("'seed' must be an integer, got " + node.get(k));
-          }
-          b.seed(node.get(k).longValue());
-        }
-        default ->
-            throw new IllegalArgumentException("unknown tokenizer training setting '" + k + "'");
+    ObjectNode given = node.deepCopy();
+    JsonNode blr = given.remove("blr");
+    TokenizerTrainingConfig defaults =
+        (given.path("stage").asInt(1) == 2 ? stage2() : builder()).build();
+    if (blr != null || given.get("lr") == null) {
+      if (blr != null && given.get("lr") != null) {
+        throw new IllegalArgumentException("give lr or blr, not both");
       }
+      if (blr != null && !blr.isNumber()) {
+        throw new IllegalArgumentException("'blr' must be a number, got " + blr);
+      }
+      JsonNode batch = given.path("batch_size");
+      int batchSize = batch.isInt() ? batch.intValue() : defaults.batchSize();
+      double base =
+          blr != null ? blr.doubleValue() : defaults.stage() == 2 ? BLR_STAGE2 : BLR_STAGE1;
+      given.put("lr", lrFromBlr(base, batchSize));
     }
-    return b.build();
+    return ConfigJson.read(given, TokenizerTrainingConfig.class, defaults, "");
   }
 
   /** {@link #fromJson(JsonNode)} from text. */
@@ -302,22 +242,6 @@ public record TokenizerTrainingConfig(
     }
   }
 
-  private static double number(JsonNode node, String key) {
-    JsonNode v = node.get(key);
-    if (!v.isNumber()) {
-      throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
-    }
-    return v.doubleValue();
-  }
-
-  private static int intValue(JsonNode node, String key) {
-    JsonNode v = node.get(key);
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
-    }
-    return v.intValue();
-  }
-
   /**
    * Mutable builder; not thread-safe. Unless {@link #lr} is set, the lr is {@code blr · batchSize /
    * 256} with blr 1e-4 (stage 1) or 5e-5 (stage 2).
@@ -327,7 +251,7 @@ public record TokenizerTrainingConfig(
     private int epochs = 200;
     private int batchSize = 1024;
     private Double lr;
-    private double blr = 1e-4;
+    private double blr = BLR_STAGE1;
     private double minLr = 0.0;
     private double warmupRate = 0.25;
     private double weightDecay = 1e-4;
@@ -347,6 +271,30 @@ public record TokenizerTrainingConfig(
     private long seed = 0;
 
     private Builder() {}
+
+    private Builder(TokenizerTrainingConfig c) {
+      stage = c.stage;
+      epochs = c.epochs;
+      batchSize = c.batchSize;
+      lr = c.lr;
+      minLr = c.minLr;
+      warmupRate = c.warmupRate;
+      weightDecay = c.weightDecay;
+      gradClip = c.gradClip;
+      emaDecay = c.emaDecay;
+      maskRatioMin = c.maskRatioMin;
+      maskRatio = c.maskRatio;
+      gamma = c.gamma;
+      noiseSchedule = c.noiseSchedule;
+      klLossWeight = c.klLossWeight;
+      semLossWeight = c.semLossWeight;
+      perceptualWeight = c.perceptualWeight;
+      discriminatorStartEpoch = c.discriminatorStartEpoch;
+      discriminatorWeight = c.discriminatorWeight;
+      discriminatorNdf = c.discriminatorNdf;
+      discriminatorLayers = c.discriminatorLayers;
+      seed = c.seed;
+    }
 
     public Builder epochs(int v) {
       epochs = v;

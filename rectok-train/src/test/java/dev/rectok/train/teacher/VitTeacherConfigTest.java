@@ -60,13 +60,13 @@ class VitTeacherConfigTest {
     String ok = VitTeacherConfig.builder().build().toJson().toString();
     assertThatThrownBy(() -> VitTeacherConfig.fromJson(ok.replace("\"depth\":4,", "")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("lacks 'depth'");
+        .hasMessageContaining("missing key 'depth'");
     assertThatThrownBy(() -> VitTeacherConfig.fromJson(ok.replace("\"depth\":4", "\"depth\":4.5")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("'depth' must be an int");
+        .hasMessageContaining("malformed value at 'depth'");
     assertThatThrownBy(() -> VitTeacherConfig.fromJson(ok.replace("{", "{\"mlp_ratio\":4,")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("unknown ViT teacher config key 'mlp_ratio'");
+        .hasMessageContaining("unknown key 'mlp_ratio'");
     assertThatThrownBy(() -> VitTeacherConfig.fromJson("[1]"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("must be a JSON object");

@@ -119,9 +119,9 @@ class TokenizerTrainingConfigTest {
     assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{\"stage\": 3}"))
         .hasMessageContaining("stage must be 1 or 2");
     assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{\"foo\": 1}"))
-        .hasMessageContaining("unknown tokenizer training setting 'foo'");
+        .hasMessageContaining("unknown key 'foo'");
     assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{\"epochs\": \"ten\"}"))
-        .hasMessageContaining("'epochs' must be an integer");
+        .hasMessageContaining("malformed value at 'epochs'");
     assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("[1]"))
         .hasMessageContaining("JSON object");
     assertThatThrownBy(() -> TokenizerTrainingConfig.fromJson("{"))
