@@ -1,5 +1,6 @@
 package dev.rectok.train.tokenizer;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +10,7 @@ import dev.rectok.api.Progress;
 import dev.rectok.api.TrainingLimits;
 import dev.rectok.api.TrainingReport;
 import dev.rectok.image.PixelRange;
+import dev.rectok.models.ConfigJson;
 import dev.rectok.models.ModelFile;
 import dev.rectok.models.stats.LatentStatistics;
 import dev.rectok.models.stats.StatisticsCollector;
@@ -72,6 +74,34 @@ public final class FlowDistillerRun implements FlowDistiller {
           "lpips_lin_weights",
           "convnext_weights");
 
+  /**
+   * The settings of a run that are not the reference's training config: the data cap, loader
+   * workers, intervals, autocast and the perceptual networks' weight files. Read with the same
+   * mapping as the configs ({@link ConfigJson}); immutable and thread-safe.
+   *
+   * @param trainImages {@code train_images}: cap on the training set, -1 for all
+   * @param workers {@code workers}: image decoding threads
+   * @param checkpointEvery {@code checkpoint_every}: steps between checkpoints
+   * @param logEvery {@code log_every}: steps between metrics lines
+   * @param autocast {@code autocast}: none, bf16 or fp16
+   * @param lpipsVggWeights {@code lpips_vgg_weights}: LPIPS VGG weights file, empty for none
+   * @param lpipsLinWeights {@code lpips_lin_weights}: LPIPS linear-head weights, empty for none
+   * @param convnextWeights {@code convnext_weights}: ConvNeXt weights file, empty for none
+   */
+  public record LoopSettings(
+      @JsonProperty("train_images") int trainImages,
+      @JsonProperty("workers") int workers,
+      @JsonProperty("checkpoint_every") long checkpointEvery,
+      @JsonProperty("log_every") long logEvery,
+      @JsonProperty("autocast") String autocast,
+      @JsonProperty("lpips_vgg_weights") String lpipsVggWeights,
+      @JsonProperty("lpips_lin_weights") String lpipsLinWeights,
+      @JsonProperty("convnext_weights") String convnextWeights) {
+    /** The defaults: all images, 2 workers, checkpoints every 500 steps, metrics every 10. */
+    public static final LoopSettings DEFAULTS =
+        new LoopSettings(-1, 2, 500, 10, "none", "", "", "");
+  }
+
   private final TokenizerTrainer trainer;
   private final FeatureTeacher teacher;
   private final PerceptualLoss perceptual;
@@ -104,24 +134,30 @@ public final class FlowDistillerRun implements FlowDistiller {
   /** Resolves {@code spec} and opens (or reopens) its run directory. */
   public static FlowDistillerRun open(FlowDistillerSpec spec) throws IOException {
     ObjectNode training = JSON.valueToTree(spec.training());
-    int limit = training.path("train_images").asInt(-1);
-    int workers = training.path("workers").asInt(2);
-    long checkpointEvery = training.path("checkpoint_every").asLong(500);
-    long logEvery = training.path("log_every").asLong(10);
-    String autocast = training.path("autocast").asText("none");
-    String vgg = training.path("lpips_vgg_weights").asText("");
-    String lin = training.path("lpips_lin_weights").asText("");
-    String convnext = training.path("convnext_weights").asText("");
+    ObjectNode loopJson = JSON.createObjectNode();
+    for (String k : LOOP_KEYS) {
+      JsonNode v = training.remove(k);
+      if (v != null) {
+        loopJson.set(k, v);
+      }
+    }
+    LoopSettings loop = ConfigJson.read(loopJson, LoopSettings.class, LoopSettings.DEFAULTS, "");
+    int limit = loop.trainImages();
+    int workers = loop.workers();
+    long checkpointEvery = loop.checkpointEvery();
+    long logEvery = loop.logEvery();
+    String vgg = loop.lpipsVggWeights();
+    String lin = loop.lpipsLinWeights();
+    String convnext = loop.convnextWeights();
     if (vgg.isEmpty() != lin.isEmpty()) {
       throw new IllegalArgumentException(
           "LPIPS needs both lpips_vgg_weights and lpips_lin_weights");
     }
-    dev.rectok.api.DType mixed = dev.rectok.torch.Autocast.parse(autocast);
+    dev.rectok.api.DType mixed = dev.rectok.torch.Autocast.parse(loop.autocast());
     if (mixed != null) {
       dev.rectok.torch.Autocast.enable(spec.device(), mixed)
           .close(); // an unsupported pairing fails before any work
     }
-    LOOP_KEYS.forEach(training::remove);
     // Settings overlay the stage's defaults with their absolute lr, so a batch_size alone does not
     // rescale it; a blr given replaces that lr (lr = blr · batch_size / 256).
     ObjectNode cfgJson =
