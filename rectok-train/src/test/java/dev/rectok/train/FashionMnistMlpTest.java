@@ -35,7 +35,7 @@ class FashionMnistMlpTest {
     try (Scope s = Scope.open()) {
       ClassifierTrainer.Result r =
           ClassifierTrainer.run(
-              ClassifierTrainer.Config.builder().epochs(2).build(),
+              ClassifierTrainer.Config.DEFAULTS,
               train.imagesTensor(),
               train.labelsTensor(),
               test.imagesTensor(),

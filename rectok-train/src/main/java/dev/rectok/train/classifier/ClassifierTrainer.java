@@ -30,7 +30,7 @@ public final class ClassifierTrainer {
   private ClassifierTrainer() {}
 
   /**
-   * Settings, built with {@link #builder()}.
+   * Settings; {@link #DEFAULTS} are the MLP check's.
    *
    * @param hidden hidden width
    * @param epochs passes over the training set
@@ -48,6 +48,7 @@ public final class ClassifierTrainer {
       double weightDecay,
       double clipNorm,
       long seed) {
+    /** Checks the values (the message lists them: {@code this} is not assigned yet here). */
     public Config {
       if (hidden <= 0
           || epochs <= 0
@@ -55,63 +56,16 @@ public final class ClassifierTrainer {
           || !(lr > 0)
           || weightDecay < 0
           || clipNorm < 0) {
-        throw new IllegalArgumentException("invalid classifier config: " + this);
+        throw new IllegalArgumentException(
+            String.format(
+                "invalid classifier config: hidden %d, epochs %d, batch size %d (each > 0), lr %s"
+                    + " (> 0), weight decay %s, clip norm %s (each >= 0)",
+                hidden, epochs, batchSize, lr, weightDecay, clipNorm));
       }
     }
 
-    public static Builder builder() {
-      return new Builder();
-    }
-
-    /** Builder with the demo's defaults. */
-    public static final class Builder {
-      private int hidden = 256;
-      private int epochs = 2;
-      private int batchSize = 128;
-      private double lr = 1e-3;
-      private double weightDecay = 0.01;
-      private double clipNorm = 1.0;
-      private long seed = 0;
-
-      public Builder hidden(int v) {
-        hidden = v;
-        return this;
-      }
-
-      public Builder epochs(int v) {
-        epochs = v;
-        return this;
-      }
-
-      public Builder batchSize(int v) {
-        batchSize = v;
-        return this;
-      }
-
-      public Builder lr(double v) {
-        lr = v;
-        return this;
-      }
-
-      public Builder weightDecay(double v) {
-        weightDecay = v;
-        return this;
-      }
-
-      public Builder clipNorm(double v) {
-        clipNorm = v;
-        return this;
-      }
-
-      public Builder seed(long v) {
-        seed = v;
-        return this;
-      }
-
-      public Config build() {
-        return new Config(hidden, epochs, batchSize, lr, weightDecay, clipNorm, seed);
-      }
-    }
+    /** The MLP check's settings: hidden 256, 2 epochs of batch 128, lr 1e-3, decay 0.01, clip 1. */
+    public static final Config DEFAULTS = new Config(256, 2, 128, 1e-3, 0.01, 1.0, 0);
   }
 
   /**
