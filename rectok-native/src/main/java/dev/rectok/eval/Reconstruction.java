@@ -4,6 +4,7 @@ import dev.rectok.api.DType;
 import dev.rectok.api.Device;
 import dev.rectok.api.Progress;
 import dev.rectok.image.AdmPreprocess;
+import dev.rectok.image.PixelRange;
 import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.models.inception.InceptionV3;
 import dev.rectok.models.inception.InceptionV3.Feature;
@@ -97,7 +98,7 @@ public final class Reconstruction {
               "cannot read an image of " + part.getFirst().getParent() + ": " + e.getMessage(), e);
         }
         Tensor rec = tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false).to(Device.CPU);
-        Tensor orig = x.to(Device.CPU).mul(0.5).add(0.5);
+        Tensor orig = PixelRange.toUnit(x.to(Device.CPU));
         Tensor mse = rec.sub(orig).pow(2).mean(new long[] {1, 2, 3}, false).to(DType.FLOAT64);
         for (double m : mse.toDoubleArray()) {
           psnrSum += -10 * Math.log10(Math.max(m, 1e-10));

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * the model file all give the same forward; the k bias is masked; RoPE is a rotation that leaves
  * the prefix tokens alone; and bad files fail with a reason.
  */
-class DinoV3LayoutPropertiesTest {
+class DinoV3LayoutPropertyTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static DinoV3Config config(int heads, int quads, int depth, int patch, int storage) {

@@ -21,7 +21,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * Issue 10, as laws over generated hostile inputs: reading is bounded by the file (not by what it
  * claims), and every refusal is a CheckpointFormatException or IOException naming the file.
  */
-class HostileInputPropertiesTest {
+class HostileInputPropertyTest {
   private static Path dir;
 
   @BeforeContainer
