@@ -1,22 +1,14 @@
 package dev.rectok.train.classifier;
 
 import dev.rectok.api.Progress;
-import dev.rectok.torch.F;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
-import dev.rectok.torch.optim.AdamW;
-import dev.rectok.torch.optim.ClipGrad;
-import dev.rectok.train.loop.Batch;
-import dev.rectok.train.loop.EpochLosses;
 import dev.rectok.train.loop.ParamGroups;
 import dev.rectok.train.loop.RandpermBatches;
 import dev.rectok.train.loop.TrainLoop;
-import dev.rectok.train.loop.TrainingTask;
-import dev.rectok.train.run.TrainingCheckpoint;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -96,51 +88,18 @@ public final class ClassifierTrainer {
     try (MlpClassifier model = new MlpClassifier(features, cfg.hidden(), classes);
         RandpermBatches data =
             new RandpermBatches(trainX, trainY, cfg.batchSize(), cfg.seed(), false);
-        Task task = new Task(model, cfg)) {
+        ClassifierTask task =
+            new ClassifierTask(
+                model,
+                model::forward,
+                cfg.lr(),
+                cfg.weightDecay(),
+                cfg.clipNorm(),
+                null,
+                data.batchesPerEpoch())) {
       TrainLoop.Outcome o =
           TrainLoop.run(data, task, TrainLoop.Limits.epochs(cfg.epochs()), progress);
-      return new Result(task.losses.epochMeans(), accuracy(model, testX, testY), o.steps());
-    }
-  }
-
-  /** One AdamW step of cross-entropy on a batch; owns the optimizer, borrows the model. */
-  private static final class Task implements TrainingTask {
-    private final MlpClassifier model;
-    private final Config cfg;
-    private final AdamW opt;
-    private final EpochLosses losses = new EpochLosses();
-
-    Task(MlpClassifier model, Config cfg) {
-      this.model = model;
-      this.cfg = cfg;
-      this.opt =
-          new AdamW(ParamGroups.reference(model, cfg.lr(), cfg.weightDecay()), 0.9, 0.999, 1e-8);
-    }
-
-    @Override
-    public void register(TrainingCheckpoint checkpoint) {
-      checkpoint.module("model", model).optimizer("optimizer", opt);
-    }
-
-    @Override
-    public Map<String, Double> step(Batch batch, double epoch) {
-      try (Scope step = Scope.open()) {
-        Tensor loss = F.crossEntropy(model.forward(batch.images()), batch.labels());
-        model.zeroGrad();
-        loss.backward();
-        if (cfg.clipNorm() > 0) {
-          ClipGrad.clipGradNorm(model.parameters(), cfg.clipNorm());
-        }
-        opt.step();
-        double l = loss.item();
-        losses.add(batch.epoch(), l);
-        return Map.of("loss", l);
-      }
-    }
-
-    @Override
-    public void close() {
-      opt.close();
+      return new Result(task.epochLosses(), accuracy(model, testX, testY), o.steps());
     }
   }
 

@@ -1,29 +1,21 @@
 package dev.rectok.train.teacher;
 
 import dev.rectok.api.Progress;
-import dev.rectok.torch.F;
-import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.distributed.DistributedDataParallel;
-import dev.rectok.torch.optim.AdamW;
-import dev.rectok.torch.optim.ClipGrad;
 import dev.rectok.torch.optim.LrSchedule;
+import dev.rectok.train.classifier.ClassifierTask;
 import dev.rectok.train.classifier.ClassifierTrainer;
 import dev.rectok.train.data.FashionMnist;
 import dev.rectok.train.distributed.DataParallel;
-import dev.rectok.train.loop.Batch;
-import dev.rectok.train.loop.EpochLosses;
 import dev.rectok.train.loop.ParamGroups;
 import dev.rectok.train.loop.RandpermBatches;
 import dev.rectok.train.loop.TrainLoop;
-import dev.rectok.train.loop.TrainingTask;
-import dev.rectok.train.run.TrainingCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -303,7 +295,15 @@ public final class TeacherTrainer {
     try (RandpermBatches data =
             new RandpermBatches(
                 trainX, trainY, cfg.batchSize(), cfg.seed() ^ 0x5DEECE66DL, cfg.flip());
-        Task task = new Task(model, cfg, data.batchesPerEpoch())) {
+        ClassifierTask task =
+            new ClassifierTask(
+                model,
+                x -> model.logits(toChannels(x, model.config())),
+                cfg.lr(),
+                cfg.weightDecay(),
+                cfg.clipNorm(),
+                schedule(cfg, data.batchesPerEpoch()),
+                data.batchesPerEpoch())) {
       TrainLoop.Limits limits = TrainLoop.Limits.epochs(cfg.epochs());
       o =
           TrainLoop.run(
@@ -316,80 +316,21 @@ public final class TeacherTrainer {
       double acc =
           ClassifierTrainer.accuracy(
               x -> model.logits(toChannels(x, model.config())), testX, testY);
-      return new Result(task.losses.epochMeans(), acc, o.steps(), task.images / seconds, seconds);
+      return new Result(task.epochLosses(), acc, o.steps(), task.images() / seconds, seconds);
     }
   }
 
-  /**
-   * One step: cross-entropy on the cls token, gradients averaged over the data-parallel processes,
-   * optional clipping, AdamW at the warmup-cosine rate. Owns the optimizer and the gradient
-   * averager; borrows the model.
-   */
-  private static final class Task implements TrainingTask {
-    private final VitTeacher model;
-    private final Config cfg;
-    private final long perEpoch;
-    private final LrSchedule schedule;
-    private final AdamW opt;
-    private final DistributedDataParallel ddp;
-    private final EpochLosses losses = new EpochLosses();
-    private long images;
-
-    Task(VitTeacher model, Config cfg, long perEpoch) {
-      this.model = model;
-      this.cfg = cfg;
-      this.perEpoch = perEpoch;
-      long totalSteps = perEpoch * cfg.epochs();
-      if (cfg.maxSteps() > 0) {
-        totalSteps = Math.min(totalSteps, cfg.maxSteps());
-      }
-      double totalEpochs = (double) totalSteps / perEpoch;
-      this.schedule =
-          totalSteps <= 1
-              ? e -> cfg.lr()
-              : LrSchedule.warmupCosine(
-                  cfg.lr(),
-                  cfg.minLr(),
-                  Math.min(cfg.warmupEpochs(), totalEpochs / 2),
-                  totalEpochs);
-      this.opt =
-          new AdamW(ParamGroups.reference(model, cfg.lr(), cfg.weightDecay()), 0.9, 0.999, 1e-8);
-      this.ddp = new DistributedDataParallel(DataParallel.current(), model.parameters());
+  /** Warmup and cosine over the run's length (capped by max steps); constant for one step. */
+  private static LrSchedule schedule(Config cfg, long perEpoch) {
+    long totalSteps = perEpoch * cfg.epochs();
+    if (cfg.maxSteps() > 0) {
+      totalSteps = Math.min(totalSteps, cfg.maxSteps());
     }
-
-    @Override
-    public void register(TrainingCheckpoint checkpoint) {
-      checkpoint.module("model", model).optimizer("optimizer", opt);
-    }
-
-    @Override
-    public Map<String, Double> step(Batch batch, double epoch) {
-      try (Scope step = Scope.open()) {
-        // the step count over the epoch length, as the schedule was measured with (not the loop's
-        // fractional epoch, which can differ from it in the last bit)
-        schedule.apply(opt, (double) (batch.epoch() * perEpoch + batch.index()) / perEpoch);
-        Tensor x = toChannels(batch.images(), model.config());
-        Tensor loss = F.crossEntropy(model.logits(x), batch.labels());
-        model.zeroGrad();
-        loss.backward();
-        ddp.averageGradients();
-        if (cfg.clipNorm() > 0) {
-          ClipGrad.clipGradNorm(model.parameters(), cfg.clipNorm());
-        }
-        opt.step();
-        double l = loss.item();
-        losses.add(batch.epoch(), l);
-        images += batch.size();
-        return Map.of("loss", l);
-      }
-    }
-
-    @Override
-    public void close() {
-      try (ddp) {
-        opt.close();
-      }
-    }
+    double totalEpochs = (double) totalSteps / perEpoch;
+    return totalSteps <= 1
+        ? e -> cfg.lr()
+        : LrSchedule.warmupCosine(
+            cfg.lr(), cfg.minLr(), Math.min(cfg.warmupEpochs(), totalEpochs / 2), totalEpochs);
   }
 
   /** Replicates single-channel images to the model's channel count (a view; scope-owned). */
