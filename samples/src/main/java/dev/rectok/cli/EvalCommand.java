@@ -48,7 +48,10 @@ import picocli.CommandLine.Spec;
       EvalCommand.AllCmd.class,
       EvalCommand.Recon.class,
       EvalCommand.Stats.class,
-      ProbeCommand.class
+      ProbeCommand.class,
+      // --- issue 11: KID and sFID ---
+      EvalCommand.KidCmd.class,
+      EvalCommand.SfidCmd.class
     })
 final class EvalCommand implements Runnable {
   static final String SDK_VERSION = "0.1.0";
@@ -199,13 +202,17 @@ final class EvalCommand implements Runnable {
 
     @Mixin InceptionOptions inc;
 
+    @Mixin KidOptions kid;
+
     abstract String what();
 
     @Override
     public Integer call() throws Exception {
       inc.check(spec);
       Fid.Protocol p = protocol(spec, protocol);
-      var metrics = Evaluation.metricsOf(what());
+      var requested = Evaluation.metricsOf(what(), p);
+      // "all" computes what the reference allows; a single metric it cannot give is an error
+      var metrics = what().equals("all") ? Evaluation.possibleWith(requested, ref) : requested;
       if (ref == null && !what().equals("isc")) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--ref is required for " + what());
@@ -222,7 +229,7 @@ final class EvalCommand implements Runnable {
                 net,
                 samples,
                 ref,
-                new Evaluation.Options(metrics, p, inc.batch, skipBad, inc.threads),
+                new Evaluation.Options(metrics, p, inc.batch, skipBad, inc.threads, kid.get()),
                 new ConsoleProgress(System.err));
       }
       ObjectNode j = JSON.createObjectNode();
@@ -240,6 +247,7 @@ final class EvalCommand implements Runnable {
       j.put("inception_sha256", sha256(inc.inception));
       j.put("inception_dtype", inc.float64 ? "float64" : "float32");
       j.put("sdk_version", SDK_VERSION);
+      EvalExtras.record(j, requested, metrics, kid.get());
       ObjectNode m = j.putObject("metrics");
       r.metrics().entrySet().stream()
           .sorted(Map.Entry.comparingByKey())
@@ -288,6 +296,28 @@ final class EvalCommand implements Runnable {
     @Override
     String what() {
       return "all";
+    }
+  }
+
+  // --- issue 11: KID and sFID ---
+  @Command(
+      name = "kid",
+      description = "Kernel Inception Distance of --samples against --ref images (torch-fidelity).")
+  static final class KidCmd extends MetricsCmd {
+    @Override
+    String what() {
+      return "kid";
+    }
+  }
+
+  @Command(
+      name = "sfid",
+      description =
+          "sFID of --samples against --ref (the ADM evaluator's mixed_6/conv features and formula).")
+  static final class SfidCmd extends MetricsCmd {
+    @Override
+    String what() {
+      return "sfid";
     }
   }
 
