@@ -93,7 +93,8 @@ final class OptionChecks {
           Map.entry("--master-port", new Range(1, 65_535, "TCP port")),
           // --- issue 11: KID ---
           Map.entry("--kid-subsets", new Range(1, 100_000, "KID subsets")),
-          Map.entry("--kid-subset-size", new Range(2, 1_000_000, "images per KID subset")));
+          Map.entry("--kid-subset-size", new Range(2, 1_000_000, "images per KID subset")),
+          Map.entry("--shard-images", new Range(1, 10_000_000, "images per probe cache shard")));
 
   /** At most this many values in a list option (each --labels value is one image in memory). */
   static final int MAX_LIST = 4096;

@@ -432,7 +432,9 @@ class EvalCliTest {
             "--epochs",
             "3",
             "--batch",
-            "4");
+            "4",
+            "--shard-images",
+            "3");
     CliTest.Run r = ok(args);
     assertThat(r.out()).contains("classes=2", "val_accuracy=");
     double acc =
@@ -445,6 +447,15 @@ class EvalCliTest {
                 .substring("val_accuracy=".length()));
     assertThat(acc).isBetween(0.0, 1.0);
     assertThat(Files.list(cache).count()).isEqualTo(2);
+    // 10 train images in shards of 3: four shard files and the manifest written last
+    try (var dirs = Files.list(cache)) {
+      Path trainCache =
+          dirs.filter(p -> p.getFileName().toString().startsWith("train-"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(dev.rectok.train.metrics.FeatureShards.open(trainCache).shards()).isEqualTo(4);
+      assertThat(dev.rectok.train.metrics.FeatureShards.open(trainCache).count()).isEqualTo(10);
+    }
     assertThat(ok(args).err()).contains("reusing");
     Files.createDirectories(val.resolve("c"));
     fails("class folders", args.toArray(String[]::new));
