@@ -15,13 +15,9 @@ import dev.rectok.torch.io.AtomicFiles;
 import dev.rectok.torch.io.CheckpointFormatException;
 import dev.rectok.torch.io.Npz;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -134,36 +130,7 @@ final class EvalCommand implements Runnable {
 
   /** SHA-256 of a file (or of every file of a folder, in name order), hex; null for null. */
   static String sha256(Path p) throws IOException {
-    if (p == null) {
-      return null;
-    }
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    List<Path> files;
-    if (Files.isDirectory(p)) {
-      try (var s = Files.list(p)) {
-        files = s.filter(Files::isRegularFile).sorted().toList();
-      }
-    } else {
-      files = List.of(p);
-    }
-    byte[] buf = new byte[1 << 20];
-    for (Path f : files) {
-      if (files.size() > 1) {
-        md.update(f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      }
-      try (InputStream in = Files.newInputStream(f)) {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          md.update(buf, 0, n);
-        }
-      }
-    }
-    return HexFormat.of().formatHex(md.digest());
+    return dev.rectok.eval.FileHashes.sha256(p);
   }
 
   static void writeJson(Path out, ObjectNode node) throws IOException {
