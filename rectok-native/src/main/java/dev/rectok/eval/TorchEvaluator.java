@@ -3,7 +3,6 @@ package dev.rectok.eval;
 import dev.rectok.api.DType;
 import dev.rectok.api.Progress;
 import dev.rectok.api.eval.EvaluationMetric;
-import dev.rectok.api.eval.EvaluationProtocol;
 import dev.rectok.api.eval.EvaluationReport;
 import dev.rectok.api.eval.EvaluationRequest;
 import dev.rectok.api.spi.EvaluatorProvider;
@@ -34,10 +33,7 @@ public final class TorchEvaluator implements EvaluatorProvider {
     for (EvaluationMetric m : request.metrics()) {
       metrics.add(Evaluation.Metric.valueOf(m.name()));
     }
-    Fid.Protocol protocol =
-        request.protocol() == EvaluationProtocol.ADM
-            ? Fid.Protocol.ADM
-            : Fid.Protocol.TORCH_FIDELITY;
+    Fid.Protocol protocol = Fid.Protocol.of(request.protocol().key());
     Evaluation.Options o =
         new Evaluation.Options(
             metrics,

@@ -462,27 +462,30 @@ class EvalCliTest {
   }
 
   // --- issue 11: KID and sFID ---
-  @Test
-  void kidAndSfidFromTheCommandLine() throws Exception {
-    Path ref = tmp.resolve("a.npz");
-    Path k = tmp.resolve("kid.json");
-    CliTest.Run r =
-        ok(
+  private static List<String> metric(
+      String what, Path samples, Path ref, Path out, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
             List.of(
                 "eval",
-                "kid",
+                what,
                 "--samples",
-                s(a),
+                s(samples),
                 "--ref",
                 s(ref),
                 "--inception",
                 s(inception),
-                "--kid-subsets",
-                "4",
-                "--kid-subset-size",
-                "6",
                 "--out",
-                s(k)));
+                s(out)));
+    args.addAll(List.of(extra));
+    return args;
+  }
+
+  @Test
+  void kidAndSfidFromTheCommandLine() throws Exception {
+    Path ref = tmp.resolve("a.npz");
+    Path k = tmp.resolve("kid.json");
+    CliTest.Run r = ok(metric("kid", a, ref, k, "--kid-subsets", "4", "--kid-subset-size", "6"));
     assertThat(r.out()).contains("kernel_inception_distance_mean=");
     JsonNode kj = JSON.readTree(k.toFile());
     assertThat(kj.get("kid_subsets").asInt()).isEqualTo(4);
@@ -493,47 +496,19 @@ class EvalCliTest {
     CliTest.Run few =
         fails(
             "--kid-subset-size",
-            "eval",
-            "kid",
-            "--samples",
-            s(a),
-            "--ref",
-            s(ref),
-            "--inception",
-            s(inception),
-            "--out",
-            s(tmp.resolve("k2.json")));
+            metric("kid", a, ref, tmp.resolve("k2.json")).toArray(String[]::new));
     assertThat(few.code()).isEqualTo(3);
     assertThat(tmp.resolve("k2.json")).doesNotExist();
     CliTest.Run range =
         fails(
             "--kid-subset-size",
-            "eval",
-            "kid",
-            "--samples",
-            s(a),
-            "--ref",
-            s(ref),
-            "--inception",
-            s(inception),
-            "--kid-subset-size",
-            "1");
+            metric("kid", a, ref, tmp.resolve("k3.json"), "--kid-subset-size", "1")
+                .toArray(String[]::new));
     assertThat(range.code()).isEqualTo(2);
 
     // sFID from the reference images, then from an ADM-style batch with stored mu_s/sigma_s
     Path sf = tmp.resolve("sfid.json");
-    ok(
-        List.of(
-            "eval",
-            "sfid",
-            "--samples",
-            s(a),
-            "--ref",
-            s(ref),
-            "--inception",
-            s(inception),
-            "--out",
-            s(sf)));
+    ok(metric("sfid", a, ref, sf));
     double fromImages = JSON.readTree(sf.toFile()).get("metrics").get("sfid").asDouble();
     assertThat(fromImages).isCloseTo(0.0, within(1e-3));
     Path b = tmp.resolve("sfid_b");
@@ -557,30 +532,8 @@ class EvalCliTest {
     }
     Path sf2 = tmp.resolve("sfid2.json");
     Path sf3 = tmp.resolve("sfid3.json");
-    ok(
-        List.of(
-            "eval",
-            "sfid",
-            "--samples",
-            s(a),
-            "--ref",
-            s(adm),
-            "--inception",
-            s(inception),
-            "--out",
-            s(sf2)));
-    ok(
-        List.of(
-            "eval",
-            "sfid",
-            "--samples",
-            s(a),
-            "--ref",
-            s(b),
-            "--inception",
-            s(inception),
-            "--out",
-            s(sf3)));
+    ok(metric("sfid", a, adm, sf2));
+    ok(metric("sfid", a, b, sf3));
     JsonNode j2 = JSON.readTree(sf2.toFile());
     assertThat(j2.get("reference_images").asInt()).isZero();
     double stored = j2.get("metrics").get("sfid").asDouble();
@@ -593,54 +546,17 @@ class EvalCliTest {
         List.of(
             "eval", "stats", "--images", s(b), "--out", s(statsOnly), "--inception", s(inception)));
     Path all = tmp.resolve("all_adm.json");
-    CliTest.Run ar =
-        ok(
-            List.of(
-                "eval",
-                "all",
-                "--protocol",
-                "adm",
-                "--samples",
-                s(a),
-                "--ref",
-                s(statsOnly),
-                "--inception",
-                s(inception),
-                "--out",
-                s(all)));
+    CliTest.Run ar = ok(metric("all", a, statsOnly, all, "--protocol", "adm"));
     assertThat(ar.err()).contains("prc not computed", "sfid not computed");
     JsonNode aj = JSON.readTree(all.toFile());
     assertThat(aj.get("not_computed").toString()).contains("prc", "sfid");
     assertThat(aj.get("metrics").has("frechet_inception_distance")).isTrue();
     assertThat(aj.get("metrics").has("inception_score")).isTrue();
     Path allAdm = tmp.resolve("all_adm2.json");
-    CliTest.Run ar2 =
-        ok(
-            List.of(
-                "eval",
-                "all",
-                "--protocol",
-                "adm",
-                "--samples",
-                s(a),
-                "--ref",
-                s(adm),
-                "--inception",
-                s(inception),
-                "--out",
-                s(allAdm)));
+    CliTest.Run ar2 = ok(metric("all", a, adm, allAdm, "--protocol", "adm"));
     assertThat(ar2.out()).contains("sfid=").doesNotContain("kernel_inception_distance");
     fails(
         "sFID needs mu_s/sigma_s",
-        "eval",
-        "sfid",
-        "--samples",
-        s(a),
-        "--ref",
-        s(statsOnly),
-        "--inception",
-        s(inception),
-        "--out",
-        s(tmp.resolve("sf4.json")));
+        metric("sfid", a, statsOnly, tmp.resolve("sf4.json")).toArray(String[]::new));
   }
 }

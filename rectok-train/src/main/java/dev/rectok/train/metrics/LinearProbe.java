@@ -119,12 +119,8 @@ public final class LinearProbe {
           trainX.to(DType.FLOAT32).var(new long[] {0}, 0, true).sqrt().clamp(1e-6, Float.MAX_VALUE);
       Tensor xTrain = trainX.to(DType.FLOAT32).sub(mu).div(sigma);
       Tensor xTest = testX.to(DType.FLOAT32).sub(mu).div(sigma);
-      List<ParamGroup> groups =
-          List.of(
-              new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
-              new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
       double lastLoss = Double.NaN;
-      try (AdamW opt = new AdamW(groups)) {
+      try (AdamW opt = new AdamW(groups(model, cfg))) {
         for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
           double sum = 0;
           try (Scope e = Scope.open()) {
@@ -132,13 +128,7 @@ public final class LinearProbe {
             for (long b = 0; b < perEpoch; b++) {
               try (Scope step = Scope.open()) {
                 Tensor idx = order.narrow(0, b * batch, Math.min(batch, n - b * batch));
-                Tensor loss =
-                    F.crossEntropy(
-                        model.forward(xTrain.indexSelect(0, idx)), trainY.indexSelect(0, idx));
-                model.zeroGrad();
-                loss.backward();
-                opt.step();
-                sum += loss.item();
+                sum += step(model, opt, xTrain.indexSelect(0, idx), trainY.indexSelect(0, idx));
               }
             }
           }
@@ -194,12 +184,8 @@ public final class LinearProbe {
       model.resetParameters(gen);
       Tensor mu = Tensor.of(muF, 1, dim);
       Tensor sigma = Tensor.of(sigmaF, 1, dim);
-      List<ParamGroup> groups =
-          List.of(
-              new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
-              new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
       double lastLoss = Double.NaN;
-      try (AdamW opt = new AdamW(groups)) {
+      try (AdamW opt = new AdamW(groups(model, cfg))) {
         for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
           double sum = 0;
           long steps = 0;
@@ -215,13 +201,7 @@ public final class LinearProbe {
                 for (long b = 0; b * batch < rows; b++) {
                   try (Scope step = Scope.open()) {
                     Tensor idx = order.narrow(0, b * batch, Math.min(batch, rows - b * batch));
-                    Tensor loss =
-                        F.crossEntropy(
-                            model.forward(x.indexSelect(0, idx)), xy[1].indexSelect(0, idx));
-                    model.zeroGrad();
-                    loss.backward();
-                    opt.step();
-                    sum += loss.item();
+                    sum += step(model, opt, x.indexSelect(0, idx), xy[1].indexSelect(0, idx));
                     steps++;
                   }
                 }
@@ -279,6 +259,22 @@ public final class LinearProbe {
       std[d] = Math.sqrt(m2[d] / n);
     }
     return new Moments(mean, std, maxLabel);
+  }
+
+  // AdamW with weight decay on the weight only
+  private static List<ParamGroup> groups(Linear model, Config cfg) {
+    return List.of(
+        new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
+        new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
+  }
+
+  // One optimiser step on a mini-batch; the batch's mean cross-entropy.
+  private static double step(Linear model, AdamW opt, Tensor x, Tensor y) {
+    Tensor loss = F.crossEntropy(model.forward(x), y);
+    model.zeroGrad();
+    loss.backward();
+    opt.step();
+    return loss.item();
   }
 
   private static double accuracy(Linear model, FeatureShards set, Tensor mu, Tensor sigma)
