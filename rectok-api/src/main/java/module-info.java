@@ -14,4 +14,9 @@ module dev.rectok.api {
   uses dev.rectok.api.spi.Backend;
   uses dev.rectok.api.spi.GeneratorProvider;
   uses dev.rectok.api.spi.TrainerProvider;
+
+  // --- issue 11: evaluation through the API ---
+  exports dev.rectok.api.eval;
+
+  uses dev.rectok.api.spi.EvaluatorProvider;
 }

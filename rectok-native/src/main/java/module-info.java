@@ -39,4 +39,7 @@ module dev.rectok.torch {
 
   provides dev.rectok.api.spi.Backend with
       dev.rectok.models.TorchBackend;
+  // --- issue 11: evaluation through the API ---
+  provides dev.rectok.api.spi.EvaluatorProvider with
+      dev.rectok.eval.TorchEvaluator;
 }

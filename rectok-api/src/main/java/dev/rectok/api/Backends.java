@@ -241,6 +241,41 @@ public final class Backends {
     return trainers(contextLoader()).openFlowDistiller(spec);
   }
 
+  // --- issue 11: evaluation through the API ---
+  /**
+   * The evaluator provider with the highest priority, searched from {@code loader}, then the
+   * fallbacks.
+   *
+   * @param loader the class loader to search first, or null for the fallbacks only
+   * @return the provider
+   * @throws IllegalStateException naming the artifact to add and where it searched when none is
+   *     installed
+   */
+  public static dev.rectok.api.spi.EvaluatorProvider evaluators(ClassLoader loader) {
+    return first(
+        dev.rectok.api.spi.EvaluatorProvider.class,
+        dev.rectok.api.spi.EvaluatorProvider::priority,
+        loader,
+        "evaluator",
+        "rectok-native",
+        "dev.rectok.torch");
+  }
+
+  /**
+   * Runs an evaluation (FID, Inception Score, precision/recall, KID, sFID) with the installed
+   * evaluator provider.
+   *
+   * @param request what to evaluate and how
+   * @param progress receives progress of the feature extraction
+   * @return the report
+   * @throws IOException for missing, unreadable or malformed files
+   * @throws IllegalStateException naming the artifact to add when none is installed
+   */
+  public static dev.rectok.api.eval.EvaluationReport evaluate(
+      dev.rectok.api.eval.EvaluationRequest request, Progress progress) throws IOException {
+    return evaluators(contextLoader()).evaluate(request, progress);
+  }
+
   private static ClassLoader contextLoader() {
     return Thread.currentThread().getContextClassLoader();
   }

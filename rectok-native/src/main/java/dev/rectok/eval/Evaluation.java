@@ -15,12 +15,13 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * FID, Inception Score and precision/recall of a sample set against a reference, as torch-fidelity
- * (RecTok's {@code evaluate_FID}) or the ADM evaluator compute them (see {@code
+ * FID, Inception Score, precision/recall, KID and sFID of a sample set against a reference, as
+ * torch-fidelity (RecTok's {@code evaluate_FID}) or the ADM evaluator compute them (see {@code
  * docs/evaluation.md}): samples and references are folders of images or {@code .npz} files; a
- * reference {@code .npz} with stored {@code mu}/{@code sigma} is used as stored (ADM reference
- * batches, {@code adm_in256_stats.npz}); otherwise its images go through the network. Stateless;
- * thread-safe (the network may be shared by concurrent evaluations).
+ * reference {@code .npz} with stored {@code mu}/{@code sigma} (and {@code mu_s}/{@code sigma_s} for
+ * sFID) is used as stored (ADM reference batches, {@code adm_in256_stats.npz}); otherwise its
+ * images go through the network. Stateless; thread-safe (the network may be shared by concurrent
+ * evaluations).
  */
 public final class Evaluation {
   private Evaluation() {}
@@ -32,7 +33,11 @@ public final class Evaluation {
     /** Inception Score ({@code logits_unbiased}). */
     ISC,
     /** Precision, recall and F-score, k = 3. */
-    PRC
+    PRC,
+    /** Kernel Inception Distance (torch-fidelity's subsets and polynomial kernel). */
+    KID,
+    /** The ADM evaluator's spatial FID ({@code mixed_6/conv}, 2023-d, ADM formula). */
+    SFID
   }
 
   /**
@@ -43,13 +48,26 @@ public final class Evaluation {
    * @param batch images per network call
    * @param skipBad skip (and count) unreadable or mismatched images instead of failing
    * @param threads image decoder threads
+   * @param kid KID settings (torch-fidelity's defaults unless changed)
    */
   public record Options(
-      Set<Metric> metrics, Fid.Protocol protocol, int batch, boolean skipBad, int threads) {
+      Set<Metric> metrics,
+      Fid.Protocol protocol,
+      int batch,
+      boolean skipBad,
+      int threads,
+      KernelInceptionDistance.Options kid) {
+    /** Options with torch-fidelity's KID defaults. */
+    public Options(
+        Set<Metric> metrics, Fid.Protocol protocol, int batch, boolean skipBad, int threads) {
+      this(metrics, protocol, batch, skipBad, threads, KernelInceptionDistance.Options.DEFAULTS);
+    }
+
     /** Validates and copies the metric set. */
     public Options {
       metrics = Set.copyOf(metrics);
       Objects.requireNonNull(protocol, "protocol");
+      Objects.requireNonNull(kid, "kid");
       if (metrics.isEmpty()) {
         throw new IllegalArgumentException("no metric requested");
       }
@@ -64,7 +82,8 @@ public final class Evaluation {
    *
    * @param metrics metric name → value (torch-fidelity's names: {@code frechet_inception_distance},
    *     {@code inception_score_mean}, {@code inception_score_std}, {@code precision}, {@code
-   *     recall}, {@code f_score})
+   *     recall}, {@code f_score}, {@code kernel_inception_distance_mean}, {@code
+   *     kernel_inception_distance_std}, {@code sfid})
    * @param samples images evaluated
    * @param skipped sample images skipped ({@code skipBad})
    * @param referenceImages reference images run through the network (0 when stored statistics were
@@ -94,45 +113,77 @@ public final class Evaluation {
     boolean fid = o.metrics().contains(Metric.FID);
     boolean isc = o.metrics().contains(Metric.ISC);
     boolean prc = o.metrics().contains(Metric.PRC);
-    if ((fid || prc) && reference == null) {
-      throw new IllegalArgumentException("FID and precision/recall need a reference (--ref)");
+    boolean kid = o.metrics().contains(Metric.KID);
+    boolean sfid = o.metrics().contains(Metric.SFID);
+    // precision/recall and KID compare feature rows, not statistics
+    boolean rows = prc || kid;
+    if ((fid || rows || sfid) && reference == null) {
+      throw new IllegalArgumentException(
+          "FID, sFID, KID and precision/recall need a reference (--ref)");
     }
     FeatureSet gen;
     try (ImageSource src = ImageSource.open(samples, o.skipBad(), o.threads())) {
-      gen = FeatureSet.extract(net, src, o.batch(), isc, prc, progress);
+      gen = FeatureSet.extract(net, src, o.batch(), isc, rows, sfid, progress);
     }
     Map<String, Double> m = new LinkedHashMap<>();
     int refImages = 0;
     boolean stored = false;
-    if (fid || prc) {
+    if (fid || rows || sfid) {
       FrechetDistance.Statistics refStats = null;
+      FrechetDistance.Statistics refSpatial = null;
       FeatureSet ref = null;
       if (!Files.isDirectory(reference) && reference.getFileName().toString().endsWith(".npz")) {
         try (Npz.Reader r = Npz.open(reference)) {
           if (ReferenceStatistics.hasStatistics(r)) {
             refStats = ReferenceStatistics.read(r);
             stored = true;
-          } else if (!r.has("arr_0")) {
-            throw new dev.rectok.torch.io.CheckpointFormatException(
-                reference + " has neither mu/sigma nor arr_0 images");
           }
-          if (prc && !r.has("arr_0")) {
-            throw new IllegalArgumentException(
-                "precision/recall needs reference images, but "
-                    + reference
-                    + " holds only statistics; pass a folder or an .npz with arr_0");
+          if (sfid && ReferenceStatistics.hasSpatialStatistics(r)) {
+            refSpatial = ReferenceStatistics.readSpatial(r);
+          }
+          if (!r.has("arr_0")) {
+            String missing =
+                fid && refStats == null
+                    ? "FID needs mu/sigma or images"
+                    : sfid && refSpatial == null
+                        ? "sFID needs mu_s/sigma_s (an ADM reference batch) or images"
+                        : rows ? (prc ? "precision/recall" : "KID") + " needs images" : null;
+            if (missing != null) {
+              throw new IllegalArgumentException(
+                  missing
+                      + ", but "
+                      + reference
+                      + " holds no arr_0 images; pass a folder or an .npz with arr_0");
+            }
           }
         }
       }
-      if (refStats == null || prc) {
+      if ((fid && refStats == null) || rows || (sfid && refSpatial == null)) {
+        boolean spatialImages = sfid && refSpatial == null;
         try (ImageSource src = ImageSource.open(reference, false, o.threads())) {
-          ref = FeatureSet.extract(net, src, o.batch(), false, prc, progress);
+          ref = FeatureSet.extract(net, src, o.batch(), false, rows, spatialImages, progress);
           refImages = ref.count();
         }
         if (refStats == null) {
           refStats = Fid.withFloat32Mean(ref.statistics());
           stored = false;
         }
+        if (spatialImages) {
+          refSpatial = Fid.withFloat32Mean(ref.spatialStatistics());
+        }
+      }
+      if (sfid) {
+        m.put(
+            "sfid",
+            Fid.distance(
+                Fid.withFloat32Mean(gen.spatialStatistics()), refSpatial, Fid.Protocol.ADM));
+      }
+      if (kid) {
+        KernelInceptionDistance.Result k =
+            KernelInceptionDistance.compute(
+                gen.pool(), gen.count(), ref.pool(), ref.count(), 2048, o.kid());
+        m.put("kernel_inception_distance_mean", k.mean());
+        m.put("kernel_inception_distance_std", k.std());
       }
       if (fid) {
         FrechetDistance.Statistics g = Fid.withFloat32Mean(gen.statistics());
@@ -189,16 +240,52 @@ public final class Evaluation {
     }
   }
 
-  /** The metrics named by {@code what}: fid, isc, prc or all. */
+  /**
+   * The metrics of {@code wanted} that {@code reference} can give ({@code eval all} computes
+   * these): a statistics-only {@code .npz} (no {@code arr_0}) gives neither precision/recall nor
+   * KID (they compare feature rows), nor sFID without {@code mu_s}/{@code sigma_s}.
+   */
+  public static Set<Metric> possibleWith(Set<Metric> wanted, Path reference) throws IOException {
+    EnumSet<Metric> out = wanted.isEmpty() ? EnumSet.noneOf(Metric.class) : EnumSet.copyOf(wanted);
+    if (reference != null
+        && Files.isRegularFile(reference)
+        && reference.getFileName().toString().endsWith(".npz")) {
+      try (Npz.Reader r = Npz.open(reference)) {
+        if (!r.has("arr_0")) {
+          out.remove(Metric.PRC);
+          out.remove(Metric.KID);
+          if (!ReferenceStatistics.hasSpatialStatistics(r)) {
+            out.remove(Metric.SFID);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The metrics named by {@code what} under torch-fidelity's protocol. */
   public static Set<Metric> metricsOf(String what) {
+    return metricsOf(what, Fid.Protocol.TORCH_FIDELITY);
+  }
+
+  /**
+   * The metrics named by {@code what}: fid, isc, prc, kid, sfid or all; "all" is what the protocol
+   * reports: FID, IS, precision/recall and KID (torch-fidelity) or sFID (ADM).
+   */
+  public static Set<Metric> metricsOf(String what, Fid.Protocol protocol) {
     return switch (what) {
       case "fid" -> EnumSet.of(Metric.FID);
       case "isc" -> EnumSet.of(Metric.ISC);
       case "prc" -> EnumSet.of(Metric.PRC);
-      case "all" -> EnumSet.allOf(Metric.class);
+      case "kid" -> EnumSet.of(Metric.KID);
+      case "sfid" -> EnumSet.of(Metric.SFID);
+      case "all" ->
+          protocol == Fid.Protocol.ADM
+              ? EnumSet.of(Metric.FID, Metric.ISC, Metric.PRC, Metric.SFID)
+              : EnumSet.of(Metric.FID, Metric.ISC, Metric.PRC, Metric.KID);
       default ->
           throw new IllegalArgumentException(
-              "metric must be fid, isc, prc or all, got '" + what + "'");
+              "metric must be fid, isc, prc, kid, sfid or all, got '" + what + "'");
     };
   }
 }

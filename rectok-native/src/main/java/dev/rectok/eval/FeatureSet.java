@@ -13,16 +13,34 @@ import java.util.Map;
  * What one pass of the Inception network over an image set keeps: the float64 running statistics of
  * the 2048-d pool features (always; FID needs nothing else), and on request the {@code
  * logits_unbiased} rows (Inception Score) and the pool features themselves (precision/recall),
- * which torch-fidelity also holds in memory. Immutable once built; thread-safe.
+ * which torch-fidelity also holds in memory, and on request the float64 running statistics of the
+ * ADM evaluator's 2023-d spatial feature ({@code mixed_6/conv}, sFID). Immutable once built;
+ * thread-safe.
  *
  * @param statistics mean and covariance of the pool features (the mean in float64)
  * @param logits {@code logits_unbiased}, count × 1008 row-major, or null
  * @param pool the pool features, count × 2048 row-major, or null
  * @param count images that went through the network
  * @param skipped images skipped as unreadable or mismatched ({@code --skip-bad})
+ * @param spatialStatistics mean and covariance of the spatial feature, or null
  */
 public record FeatureSet(
-    FrechetDistance.Statistics statistics, float[] logits, float[] pool, int count, long skipped) {
+    FrechetDistance.Statistics statistics,
+    float[] logits,
+    float[] pool,
+    int count,
+    long skipped,
+    FrechetDistance.Statistics spatialStatistics) {
+
+  /** A feature set without spatial statistics. */
+  public FeatureSet(
+      FrechetDistance.Statistics statistics,
+      float[] logits,
+      float[] pool,
+      int count,
+      long skipped) {
+    this(statistics, logits, pool, count, skipped, null);
+  }
 
   /**
    * Runs {@code net} over {@code source} in batches of {@code batch}.
@@ -37,6 +55,24 @@ public record FeatureSet(
       boolean keepPool,
       Progress progress)
       throws IOException {
+    return extract(net, source, batch, keepLogits, keepPool, false, progress);
+  }
+
+  /**
+   * Runs {@code net} over {@code source} in batches of {@code batch}, also accumulating the spatial
+   * feature's statistics when {@code spatial}.
+   *
+   * @throws IllegalArgumentException for fewer than two images (no covariance)
+   */
+  public static FeatureSet extract(
+      InceptionV3 net,
+      ImageSource source,
+      int batch,
+      boolean keepLogits,
+      boolean keepPool,
+      boolean spatial,
+      Progress progress)
+      throws IOException {
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be at least 1, got " + batch);
     }
@@ -44,7 +80,11 @@ public record FeatureSet(
     if (keepLogits) {
       wanted.add(Feature.LOGITS_UNBIASED);
     }
+    if (spatial) {
+      wanted.add(Feature.SPATIAL);
+    }
     FrechetDistance.Accumulator acc = new FrechetDistance.Accumulator();
+    FrechetDistance.Accumulator spatialAcc = spatial ? new FrechetDistance.Accumulator() : null;
     float[] logits = keepLogits ? new float[source.size() * InceptionV3.NUM_CLASSES] : null;
     float[] pool = keepPool ? new float[source.size() * 2048] : null;
     int count = 0;
@@ -57,6 +97,9 @@ public record FeatureSet(
         Map<Feature, Tensor> f = net.features(images, wanted);
         Tensor p = f.get(Feature.F2048);
         acc.add(p);
+        if (spatial) {
+          spatialAcc.add(f.get(Feature.SPATIAL));
+        }
         if (keepPool) {
           float[] v = p.toFloatArray();
           System.arraycopy(v, 0, pool, count * 2048, v.length);
@@ -81,6 +124,12 @@ public record FeatureSet(
     if (keepPool && count * 2048 != pool.length) {
       pool = java.util.Arrays.copyOf(pool, count * 2048);
     }
-    return new FeatureSet(acc.statistics(), logits, pool, count, source.skipped());
+    return new FeatureSet(
+        acc.statistics(),
+        logits,
+        pool,
+        count,
+        source.skipped(),
+        spatial ? spatialAcc.statistics() : null);
   }
 }

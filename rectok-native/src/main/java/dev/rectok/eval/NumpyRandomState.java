@@ -5,7 +5,9 @@ package dev.rectok.eval;
  * as far as torch-fidelity's Inception Score needs it: {@link #permutation(int)} reproduces {@code
  * RandomState(seed).permutation(n)} element for element (a Fisher–Yates shuffle of {@code
  * arange(n)} from the last index down, each index drawn by masked rejection sampling on 32-bit
- * outputs). Not thread-safe (it is a generator with state).
+ * outputs), and {@link #choice(int, int)} reproduces {@code choice(n, size, replace=False)} (KID's
+ * subsets), which legacy NumPy computes as {@code permutation(n)[:size]}. Not thread-safe (it is a
+ * generator with state).
  */
 public final class NumpyRandomState {
   private static final int N = 624;
@@ -84,5 +86,27 @@ public final class NumpyRandomState {
       p[j] = t;
     }
     return p;
+  }
+
+  /**
+   * {@code choice(n, size, replace=False)} without weights: NumPy's legacy generator takes the
+   * first {@code size} entries of {@code permutation(n)}, so the whole permutation is drawn (and
+   * the generator advances by it) however small {@code size} is.
+   *
+   * @throws IllegalArgumentException for {@code size > n} or a negative argument, as NumPy refuses
+   */
+  public int[] choice(int n, int size) {
+    if (n < 0 || size < 0) {
+      throw new IllegalArgumentException("n and size must be non-negative, got " + n + ", " + size);
+    }
+    if (size > n) {
+      throw new IllegalArgumentException(
+          "cannot take a larger sample ("
+              + size
+              + ") than the population ("
+              + n
+              + ") without replacement");
+    }
+    return java.util.Arrays.copyOf(permutation(n), size);
   }
 }

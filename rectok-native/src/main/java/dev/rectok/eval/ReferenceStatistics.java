@@ -27,25 +27,50 @@ public final class ReferenceStatistics {
    * @throws CheckpointFormatException naming the file for missing, mis-shaped or non-finite arrays
    */
   public static FrechetDistance.Statistics read(Npz.Reader npz) throws IOException {
+    return read(npz, "mu", "sigma");
+  }
+
+  /**
+   * Whether {@code npz} holds the ADM reference batch's spatial {@code mu_s} and {@code sigma_s}.
+   */
+  public static boolean hasSpatialStatistics(Npz.Reader npz) {
+    return npz.has("mu_s") && npz.has("sigma_s");
+  }
+
+  /**
+   * Reads the spatial {@code mu_s} and {@code sigma_s} (sFID) of an open file.
+   *
+   * @throws CheckpointFormatException naming the file for missing, mis-shaped or non-finite arrays
+   */
+  public static FrechetDistance.Statistics readSpatial(Npz.Reader npz) throws IOException {
+    return read(npz, "mu_s", "sigma_s");
+  }
+
+  private static FrechetDistance.Statistics read(Npz.Reader npz, String muKey, String sigmaKey)
+      throws IOException {
     Path f = npz.file();
-    long[] ms = npz.info("mu").shape();
-    long[] ss = npz.info("sigma").shape();
+    long[] ms = npz.info(muKey).shape();
+    long[] ss = npz.info(sigmaKey).shape();
     if (ms.length != 1 || ss.length != 2 || ss[0] != ms[0] || ss[1] != ms[0] || ms[0] < 1) {
       throw new CheckpointFormatException(
           f
-              + ": mu "
+              + ": "
+              + muKey
+              + " "
               + java.util.Arrays.toString(ms)
-              + " and sigma "
+              + " and "
+              + sigmaKey
+              + " "
               + java.util.Arrays.toString(ss)
               + " are not a (D,) mean with its (D, D) covariance");
     }
     int d = Math.toIntExact(ms[0]);
-    double[] mu = npz.doubles("mu");
-    double[] sig = npz.doubles("sigma");
+    double[] mu = npz.doubles(muKey);
+    double[] sig = npz.doubles(sigmaKey);
     for (double v : mu) {
       if (!Double.isFinite(v)) {
         throw new CheckpointFormatException(
-            f + ": mu has NaN or infinite values; recompute the statistics");
+            f + ": " + muKey + " has NaN or infinite values; recompute the statistics");
       }
     }
     double[][] sigma = new double[d][d];
@@ -54,7 +79,7 @@ public final class ReferenceStatistics {
         double v = sig[i * d + j];
         if (!Double.isFinite(v)) {
           throw new CheckpointFormatException(
-              f + ": sigma has NaN or infinite values; recompute the statistics");
+              f + ": " + sigmaKey + " has NaN or infinite values; recompute the statistics");
         }
         sigma[i][j] = v;
       }

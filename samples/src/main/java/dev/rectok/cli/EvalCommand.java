@@ -15,13 +15,9 @@ import dev.rectok.torch.io.AtomicFiles;
 import dev.rectok.torch.io.CheckpointFormatException;
 import dev.rectok.torch.io.Npz;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -48,7 +44,10 @@ import picocli.CommandLine.Spec;
       EvalCommand.AllCmd.class,
       EvalCommand.Recon.class,
       EvalCommand.Stats.class,
-      ProbeCommand.class
+      ProbeCommand.class,
+      // --- issue 11: KID and sFID ---
+      EvalCommand.KidCmd.class,
+      EvalCommand.SfidCmd.class
     })
 final class EvalCommand implements Runnable {
   static final String SDK_VERSION = "0.1.0";
@@ -131,36 +130,7 @@ final class EvalCommand implements Runnable {
 
   /** SHA-256 of a file (or of every file of a folder, in name order), hex; null for null. */
   static String sha256(Path p) throws IOException {
-    if (p == null) {
-      return null;
-    }
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    List<Path> files;
-    if (Files.isDirectory(p)) {
-      try (var s = Files.list(p)) {
-        files = s.filter(Files::isRegularFile).sorted().toList();
-      }
-    } else {
-      files = List.of(p);
-    }
-    byte[] buf = new byte[1 << 20];
-    for (Path f : files) {
-      if (files.size() > 1) {
-        md.update(f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      }
-      try (InputStream in = Files.newInputStream(f)) {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          md.update(buf, 0, n);
-        }
-      }
-    }
-    return HexFormat.of().formatHex(md.digest());
+    return dev.rectok.eval.FileHashes.sha256(p);
   }
 
   static void writeJson(Path out, ObjectNode node) throws IOException {
@@ -199,13 +169,17 @@ final class EvalCommand implements Runnable {
 
     @Mixin InceptionOptions inc;
 
+    @Mixin KidOptions kid;
+
     abstract String what();
 
     @Override
     public Integer call() throws Exception {
       inc.check(spec);
       Fid.Protocol p = protocol(spec, protocol);
-      var metrics = Evaluation.metricsOf(what());
+      var requested = Evaluation.metricsOf(what(), p);
+      // "all" computes what the reference allows; a single metric it cannot give is an error
+      var metrics = what().equals("all") ? Evaluation.possibleWith(requested, ref) : requested;
       if (ref == null && !what().equals("isc")) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--ref is required for " + what());
@@ -222,7 +196,7 @@ final class EvalCommand implements Runnable {
                 net,
                 samples,
                 ref,
-                new Evaluation.Options(metrics, p, inc.batch, skipBad, inc.threads),
+                new Evaluation.Options(metrics, p, inc.batch, skipBad, inc.threads, kid.get()),
                 new ConsoleProgress(System.err));
       }
       ObjectNode j = JSON.createObjectNode();
@@ -240,6 +214,7 @@ final class EvalCommand implements Runnable {
       j.put("inception_sha256", sha256(inc.inception));
       j.put("inception_dtype", inc.float64 ? "float64" : "float32");
       j.put("sdk_version", SDK_VERSION);
+      EvalExtras.record(j, requested, metrics, kid.get());
       ObjectNode m = j.putObject("metrics");
       r.metrics().entrySet().stream()
           .sorted(Map.Entry.comparingByKey())
@@ -288,6 +263,28 @@ final class EvalCommand implements Runnable {
     @Override
     String what() {
       return "all";
+    }
+  }
+
+  // --- issue 11: KID and sFID ---
+  @Command(
+      name = "kid",
+      description = "Kernel Inception Distance of --samples against --ref images (torch-fidelity).")
+  static final class KidCmd extends MetricsCmd {
+    @Override
+    String what() {
+      return "kid";
+    }
+  }
+
+  @Command(
+      name = "sfid",
+      description =
+          "sFID of --samples against --ref (the ADM evaluator's mixed_6/conv features and formula).")
+  static final class SfidCmd extends MetricsCmd {
+    @Override
+    String what() {
+      return "sfid";
     }
   }
 

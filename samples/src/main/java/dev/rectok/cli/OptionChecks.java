@@ -90,7 +90,11 @@ final class OptionChecks {
           Map.entry("--nproc-per-node", new Range(1, 1024, "processes per machine")),
           Map.entry("--nnodes", new Range(1, 65_536, "machines")),
           Map.entry("--node-rank", new Range(0, 65_535, "this machine's rank")),
-          Map.entry("--master-port", new Range(1, 65_535, "TCP port")));
+          Map.entry("--master-port", new Range(1, 65_535, "TCP port")),
+          // --- issue 11: KID ---
+          Map.entry("--kid-subsets", new Range(1, 100_000, "KID subsets")),
+          Map.entry("--kid-subset-size", new Range(2, 1_000_000, "images per KID subset")),
+          Map.entry("--shard-images", new Range(1, 10_000_000, "images per probe cache shard")));
 
   /** At most this many values in a list option (each --labels value is one image in memory). */
   static final int MAX_LIST = 4096;

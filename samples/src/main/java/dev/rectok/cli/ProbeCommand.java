@@ -5,14 +5,9 @@ import dev.rectok.image.AdmPreprocess;
 import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
-import dev.rectok.torch.io.CheckpointFormatException;
-import dev.rectok.torch.io.Npz;
+import dev.rectok.train.metrics.FeatureShards;
 import dev.rectok.train.metrics.LinearProbe;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,11 +28,12 @@ import picocli.CommandLine.Spec;
  * centre-cropped to the tokenizer's size and encoded (posterior mean, channel-normalised when the
  * model file has statistics); the feature of an image is its latent averaged over positions ({@code
  * --features pooled}, C values) or the whole latent ({@code --features flat}). Features are
- * extracted in batches and written to an {@code .npz} cache as they come ({@code x} float32, {@code
- * y} int64), reused on the next run; the linear classifier ({@link LinearProbe}: standardised
- * features, AdamW, cross-entropy) then trains on the cached train split and is scored on val. The
- * paper does not give its probing protocol in the repository; this one is ours (documented in
- * docs/evaluation.md).
+ * extracted in batches and written to an on-disk cache in shards as they come ({@link
+ * FeatureShards}: {@code x} float32, {@code y} int64 per shard, a manifest written last), reused on
+ * the next run; the linear classifier ({@link LinearProbe}: standardised features, AdamW,
+ * cross-entropy) then trains on the cached train split shard by shard and is scored on val, so
+ * memory holds a few shards, never the whole split. The paper does not give its probing protocol in
+ * the repository; this one is ours (documented in docs/evaluation.md).
  */
 @Command(
     name = "probe",
@@ -77,6 +73,12 @@ final class ProbeCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "images per encoder call (default: ${DEFAULT-VALUE})")
   int batch = 64;
 
+  @Option(
+      names = "--shard-images",
+      description =
+          "images per cache shard; memory holds about two shards of features (default: ${DEFAULT-VALUE})")
+  int shardImages = 16_384;
+
   @Mixin DeviceOption device;
 
   @Override
@@ -96,20 +98,17 @@ final class ProbeCommand implements Callable<Integer> {
     }
     Files.createDirectories(cache);
     String tag = EvalCommand.sha256(tokenizer).substring(0, 12) + "-" + features;
-    Path trainCache = cache.resolve("train-" + tag + ".npz");
-    Path valCache = cache.resolve("val-" + tag + ".npz");
+    Path trainCache = cache.resolve("train-" + tag);
+    Path valCache = cache.resolve("val-" + tag);
     try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, device.get())) {
       extract(tok, train, classes, trainCache);
       extract(tok, val, classes, valCache);
     }
-    LinearProbe.Result r;
-    try (Scope s = Scope.open()) {
-      Tensor[] tr = load(trainCache);
-      Tensor[] va = load(valCache);
-      r =
-          LinearProbe.fit(
-              tr[0], tr[1], va[0], va[1], LinearProbe.Config.defaults().withEpochs(epochs));
-    }
+    LinearProbe.Result r =
+        LinearProbe.fit(
+            FeatureShards.open(trainCache),
+            FeatureShards.open(valCache),
+            LinearProbe.Config.defaults().withEpochs(epochs));
     System.out.println("classes=" + classes.size());
     System.out.println("train_accuracy=" + r.trainAccuracy());
     System.out.println("val_accuracy=" + r.testAccuracy());
@@ -145,10 +144,10 @@ final class ProbeCommand implements Callable<Integer> {
     }
   }
 
-  // Encodes a split into cache (x float32 N x D, y int64 N); an existing complete cache is reused.
+  // Encodes a split into a sharded cache; an existing complete cache (with its manifest) is reused.
   private void extract(RecTokTokenizer tok, Path split, List<String> classes, Path out)
       throws IOException {
-    if (Files.isRegularFile(out)) {
+    if (FeatureShards.isComplete(out)) {
       System.err.println("reusing " + out);
       return;
     }
@@ -165,49 +164,22 @@ final class ProbeCommand implements Callable<Integer> {
     AdmPreprocess pre = new AdmPreprocess(tok.imageSize());
     ConsoleProgress progress = new ConsoleProgress(System.err);
     progress.start("encoding " + split, files.size());
-    try (Npz.Writer w = Npz.create(out, false)) {
-      w.beginArray("x", "<f4", files.size(), dim);
-      for (int from = 0; from < files.size(); from += batch) {
-        List<Path> part = files.subList(from, Math.min(files.size(), from + batch));
-        try (Scope s = Scope.open()) {
-          Tensor z =
-              tok.encodeTensor(pre.applyAll(new ArrayList<>(part)), false, 0, tok.hasStatistics());
-          Tensor f =
-              features.equals("pooled") ? z.mean(new long[] {2, 3}, false) : z.flatten(1, -1);
-          float[] v = f.to(DType.FLOAT32).toFloatArray();
-          ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-          bb.asFloatBuffer().put(v);
-          w.write(bb.array());
+    FeatureShards.Writer w = FeatureShards.create(out, dim, shardImages);
+    for (int from = 0; from < files.size(); from += batch) {
+      List<Path> part = files.subList(from, Math.min(files.size(), from + batch));
+      try (Scope s = Scope.open()) {
+        Tensor z =
+            tok.encodeTensor(pre.applyAll(new ArrayList<>(part)), false, 0, tok.hasStatistics());
+        Tensor f = features.equals("pooled") ? z.mean(new long[] {2, 3}, false) : z.flatten(1, -1);
+        long[] y = new long[part.size()];
+        for (int k = 0; k < y.length; k++) {
+          y[k] = labels.get(from + k);
         }
-        progress.update(from + part.size(), "");
+        w.add(f.to(DType.FLOAT32).toFloatArray(), y);
       }
-      progress.end();
-      w.beginArray("y", "<i8", files.size());
-      ByteBuffer yb = ByteBuffer.allocate(labels.size() * 8).order(ByteOrder.LITTLE_ENDIAN);
-      labels.forEach(yb::putLong);
-      w.write(yb.array());
-      w.commit();
+      progress.update(from + part.size(), "");
     }
-  }
-
-  private static Tensor[] load(Path f) throws IOException {
-    try (Npz.Reader r = Npz.open(f)) {
-      long[] xs = r.info("x").shape();
-      if (xs.length != 2 || !r.info("x").descr().equals("<f4") || r.info("y").shape()[0] != xs[0]) {
-        throw new CheckpointFormatException(
-            f + " is not a probe feature cache (x float32 N x D, y int64 N); delete it");
-      }
-      float[] x = new float[Math.toIntExact(xs[0] * xs[1])];
-      try (InputStream in = r.stream("x")) {
-        byte[] b = new DataInputStream(in).readNBytes(x.length * 4);
-        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
-      }
-      double[] y = r.doubles("y");
-      long[] yl = new long[y.length];
-      for (int i = 0; i < y.length; i++) {
-        yl[i] = (long) y[i];
-      }
-      return new Tensor[] {Tensor.of(x, xs[0], xs[1]), Tensor.of(yl, yl.length)};
-    }
+    progress.end();
+    w.commit();
   }
 }

@@ -140,11 +140,20 @@ class EvalCliTest {
                 s(tmp.resolve("a.npz")),
                 "--inception",
                 s(inception),
+                "--kid-subsets",
+                "3",
+                "--kid-subset-size",
+                "10",
                 "--out",
                 s(m)));
     assertThat(r.out())
         .contains(
-            "frechet_inception_distance=", "inception_score_mean=", "precision=1.0", "recall=1.0");
+            "frechet_inception_distance=",
+            "inception_score_mean=",
+            "precision=1.0",
+            "recall=1.0",
+            "kernel_inception_distance_mean=",
+            "kernel_inception_distance_std=");
     JsonNode j = JSON.readTree(m.toFile());
     assertThat(j.get("protocol").asText()).isEqualTo("torch-fidelity");
     assertThat(j.get("num_samples").asInt()).isEqualTo(10);
@@ -423,7 +432,9 @@ class EvalCliTest {
             "--epochs",
             "3",
             "--batch",
-            "4");
+            "4",
+            "--shard-images",
+            "3");
     CliTest.Run r = ok(args);
     assertThat(r.out()).contains("classes=2", "val_accuracy=");
     double acc =
@@ -436,8 +447,116 @@ class EvalCliTest {
                 .substring("val_accuracy=".length()));
     assertThat(acc).isBetween(0.0, 1.0);
     assertThat(Files.list(cache).count()).isEqualTo(2);
+    // 10 train images in shards of 3: four shard files and the manifest written last
+    try (var dirs = Files.list(cache)) {
+      Path trainCache =
+          dirs.filter(p -> p.getFileName().toString().startsWith("train-"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(dev.rectok.train.metrics.FeatureShards.open(trainCache).shards()).isEqualTo(4);
+      assertThat(dev.rectok.train.metrics.FeatureShards.open(trainCache).count()).isEqualTo(10);
+    }
     assertThat(ok(args).err()).contains("reusing");
     Files.createDirectories(val.resolve("c"));
     fails("class folders", args.toArray(String[]::new));
+  }
+
+  // --- issue 11: KID and sFID ---
+  private static List<String> metric(
+      String what, Path samples, Path ref, Path out, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "eval",
+                what,
+                "--samples",
+                s(samples),
+                "--ref",
+                s(ref),
+                "--inception",
+                s(inception),
+                "--out",
+                s(out)));
+    args.addAll(List.of(extra));
+    return args;
+  }
+
+  @Test
+  void kidAndSfidFromTheCommandLine() throws Exception {
+    Path ref = tmp.resolve("a.npz");
+    Path k = tmp.resolve("kid.json");
+    CliTest.Run r = ok(metric("kid", a, ref, k, "--kid-subsets", "4", "--kid-subset-size", "6"));
+    assertThat(r.out()).contains("kernel_inception_distance_mean=");
+    JsonNode kj = JSON.readTree(k.toFile());
+    assertThat(kj.get("kid_subsets").asInt()).isEqualTo(4);
+    assertThat(kj.get("kid_subset_size").asInt()).isEqualTo(6);
+    assertThat(kj.get("kid_seed").asLong()).isEqualTo(2020);
+    assertThat(kj.get("metrics").get("kernel_inception_distance_std").asDouble()).isPositive();
+    // torch-fidelity's default subset size needs 1000 images per set: bad input, exit 3
+    CliTest.Run few =
+        fails(
+            "--kid-subset-size",
+            metric("kid", a, ref, tmp.resolve("k2.json")).toArray(String[]::new));
+    assertThat(few.code()).isEqualTo(3);
+    assertThat(tmp.resolve("k2.json")).doesNotExist();
+    CliTest.Run range =
+        fails(
+            "--kid-subset-size",
+            metric("kid", a, ref, tmp.resolve("k3.json"), "--kid-subset-size", "1")
+                .toArray(String[]::new));
+    assertThat(range.code()).isEqualTo(2);
+
+    // sFID from the reference images, then from an ADM-style batch with stored mu_s/sigma_s
+    Path sf = tmp.resolve("sfid.json");
+    ok(metric("sfid", a, ref, sf));
+    double fromImages = JSON.readTree(sf.toFile()).get("metrics").get("sfid").asDouble();
+    assertThat(fromImages).isCloseTo(0.0, within(1e-3));
+    Path b = tmp.resolve("sfid_b");
+    ok(sample(b, "--labels", "3,4"));
+    Path adm = tmp.resolve("adm_ref.npz");
+    dev.rectok.eval.FeatureSet fs;
+    try (InceptionV3 net = InceptionWeights.load(inception);
+        var src = dev.rectok.eval.ImageSource.open(b, false, 1)) {
+      fs =
+          dev.rectok.eval.FeatureSet.extract(
+              net, src, 4, false, false, true, dev.rectok.api.Progress.NONE);
+    }
+    var st = dev.rectok.eval.Fid.withFloat32Mean(fs.statistics());
+    var sp = dev.rectok.eval.Fid.withFloat32Mean(fs.spatialStatistics());
+    try (Npz.Writer w = Npz.create(adm, false)) {
+      w.putDoubles("mu", st.mean(), st.dim());
+      w.putDoubles("sigma", st.covarianceRowMajor(), st.dim(), st.dim());
+      w.putDoubles("mu_s", sp.mean(), 2023);
+      w.putDoubles("sigma_s", sp.covarianceRowMajor(), 2023, 2023);
+      w.commit();
+    }
+    Path sf2 = tmp.resolve("sfid2.json");
+    Path sf3 = tmp.resolve("sfid3.json");
+    ok(metric("sfid", a, adm, sf2));
+    ok(metric("sfid", a, b, sf3));
+    JsonNode j2 = JSON.readTree(sf2.toFile());
+    assertThat(j2.get("reference_images").asInt()).isZero();
+    double stored = j2.get("metrics").get("sfid").asDouble();
+    double computed = JSON.readTree(sf3.toFile()).get("metrics").get("sfid").asDouble();
+    assertThat(stored).isGreaterThan(1e-3).isCloseTo(computed, within(1e-6 * computed));
+
+    // "all" with a statistics-only reference computes what it can and says what it left out
+    Path statsOnly = tmp.resolve("stats_only.npz");
+    ok(
+        List.of(
+            "eval", "stats", "--images", s(b), "--out", s(statsOnly), "--inception", s(inception)));
+    Path all = tmp.resolve("all_adm.json");
+    CliTest.Run ar = ok(metric("all", a, statsOnly, all, "--protocol", "adm"));
+    assertThat(ar.err()).contains("prc not computed", "sfid not computed");
+    JsonNode aj = JSON.readTree(all.toFile());
+    assertThat(aj.get("not_computed").toString()).contains("prc", "sfid");
+    assertThat(aj.get("metrics").has("frechet_inception_distance")).isTrue();
+    assertThat(aj.get("metrics").has("inception_score")).isTrue();
+    Path allAdm = tmp.resolve("all_adm2.json");
+    CliTest.Run ar2 = ok(metric("all", a, adm, allAdm, "--protocol", "adm"));
+    assertThat(ar2.out()).contains("sfid=").doesNotContain("kernel_inception_distance");
+    fails(
+        "sFID needs mu_s/sigma_s",
+        metric("sfid", a, statsOnly, tmp.resolve("sf4.json")).toArray(String[]::new));
   }
 }

@@ -98,6 +98,11 @@ final class InceptionBlocks {
       pool = registerModule("branch_pool", new BasicConv2d(in, 192, 1));
     }
 
+    /** The {@code branch1x1} output alone (conv, BatchNorm, ReLU): TF's {@code mixed_N/conv}. */
+    Tensor branch1x1(Tensor x) {
+      return b1.forward(x);
+    }
+
     @Override
     public Tensor forward(Tensor x) {
       try (Scope s = Scope.open()) {

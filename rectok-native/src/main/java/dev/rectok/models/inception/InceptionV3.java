@@ -40,12 +40,21 @@ public final class InceptionV3 extends Module {
   /** Classes of the 2015 TensorFlow graph's classifier (1000 + 8 unused). */
   public static final int NUM_CLASSES = 1008;
 
-  /** The features torch-fidelity provides, in network order. */
+  /** Channels of TF's {@code mixed_6/conv} the ADM evaluator keeps for sFID. */
+  public static final int SPATIAL_CHANNELS = 7;
+
+  /** The features torch-fidelity provides (and ADM's spatial one), in network order. */
   public enum Feature {
     /** Mean of the 64 channels after the first max pool. */
     F64("64", 64),
     /** Mean of the 192 channels after the second max pool. */
     F192("192", 192),
+    /**
+     * The ADM evaluator's sFID feature, TF's {@code mixed_6/conv}: Mixed_6d's {@code branch1x1}
+     * output (after BatchNorm and ReLU), its first 7 channels flattened in TF's (H, W, C) order,
+     * 7·17·17 = 2023 values (see {@code docs/evaluation.md}, "sFID").
+     */
+    SPATIAL("mixed_6/conv", SPATIAL_CHANNELS * 17 * 17),
     /** Mean of the 768 channels after Mixed_6e. */
     F768("768", 768),
     /** The 2048-d pool features (FID, KID, precision/recall). */
@@ -85,7 +94,7 @@ public final class InceptionV3 extends Module {
       throw new IllegalArgumentException(
           "unknown Inception feature '"
               + key
-              + "' (allowed: 64, 192, 768, 2048, logits_unbiased, logits)");
+              + "' (allowed: 64, 192, mixed_6/conv, 768, 2048, logits_unbiased, logits)");
     }
   }
 
@@ -180,6 +189,19 @@ public final class InceptionV3 extends Module {
         return out;
       }
       for (UnaryModule m : new UnaryModule[] {m5b, m5c, m5d, m6a, m6b, m6c, m6d, m6e}) {
+        if (m == m6d && left.contains(Feature.SPATIAL)) {
+          // the branch is recomputed here (a 1x1 convolution, under 1% of the network) so the
+          // block's forward and every other feature stay exactly as they were
+          Tensor sp =
+              ((InceptionBlocks.C) m6d)
+                  .branch1x1(x)
+                  .narrow(1, 0, SPATIAL_CHANNELS)
+                  .permute(0, 2, 3, 1)
+                  .flatten(1, -1);
+          if (take(out, left, Feature.SPATIAL, sp, s)) {
+            return out;
+          }
+        }
         x = m.forward(x);
       }
       if (take(out, left, Feature.F768, pooled(x), s)) {

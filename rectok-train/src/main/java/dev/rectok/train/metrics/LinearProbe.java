@@ -10,6 +10,7 @@ import dev.rectok.torch.TorchGenerator;
 import dev.rectok.torch.nn.Linear;
 import dev.rectok.torch.optim.AdamW;
 import dev.rectok.torch.optim.ParamGroup;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -118,12 +119,8 @@ public final class LinearProbe {
           trainX.to(DType.FLOAT32).var(new long[] {0}, 0, true).sqrt().clamp(1e-6, Float.MAX_VALUE);
       Tensor xTrain = trainX.to(DType.FLOAT32).sub(mu).div(sigma);
       Tensor xTest = testX.to(DType.FLOAT32).sub(mu).div(sigma);
-      List<ParamGroup> groups =
-          List.of(
-              new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
-              new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
       double lastLoss = Double.NaN;
-      try (AdamW opt = new AdamW(groups)) {
+      try (AdamW opt = new AdamW(groups(model, cfg))) {
         for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
           double sum = 0;
           try (Scope e = Scope.open()) {
@@ -131,13 +128,7 @@ public final class LinearProbe {
             for (long b = 0; b < perEpoch; b++) {
               try (Scope step = Scope.open()) {
                 Tensor idx = order.narrow(0, b * batch, Math.min(batch, n - b * batch));
-                Tensor loss =
-                    F.crossEntropy(
-                        model.forward(xTrain.indexSelect(0, idx)), trainY.indexSelect(0, idx));
-                model.zeroGrad();
-                loss.backward();
-                opt.step();
-                sum += loss.item();
+                sum += step(model, opt, xTrain.indexSelect(0, idx), trainY.indexSelect(0, idx));
               }
             }
           }
@@ -147,6 +138,155 @@ public final class LinearProbe {
       return new Result(
           accuracy(model, xTest, testY), accuracy(model, xTrain, trainY), cfg.epochs(), lastLoss);
     }
+  }
+
+  /**
+   * The same probe over feature caches on disk ({@link FeatureShards}), with memory bounded by one
+   * shard plus the model: the standardisation statistics come from a streaming float64 pass over
+   * the train shards (per-shard mean and squared deviations merged with Chan et al.'s update;
+   * population σ floored at 1e-6, as {@link #fit(Tensor, Tensor, Tensor, Tensor, Config)}); each
+   * epoch visits the shards in a seeded random order and each shard's rows in a seeded random
+   * order, in mini-batches of {@code batchSize} that do not cross shards (0 = one step per shard);
+   * accuracies are counted shard by shard. Deterministic for a seed on CPU. With one shard holding
+   * everything, the training order equals the in-memory probe's except for the extra shard-order
+   * draw, so the two are close but not bit-identical. Tensors are created on the CPU.
+   *
+   * @throws IOException when a shard cannot be read or does not match its manifest
+   */
+  public static Result fit(FeatureShards train, FeatureShards test, Config cfg) throws IOException {
+    Objects.requireNonNull(cfg, "cfg");
+    if (train.dim() != test.dim()) {
+      throw new IllegalArgumentException(
+          "train and test feature dimensions differ: " + train.dim() + " vs " + test.dim());
+    }
+    if (train.count() < 2) {
+      throw new IllegalArgumentException("need at least 2 training samples");
+    }
+    int dim = Math.toIntExact(train.dim());
+    Moments mom = moments(train);
+    long maxLabel = mom.maxLabel();
+    for (int i = 0; i < test.shards(); i++) {
+      for (long y : test.labels(i)) {
+        maxLabel = Math.max(maxLabel, y);
+      }
+    }
+    float[] muF = new float[dim];
+    float[] sigmaF = new float[dim];
+    for (int d = 0; d < dim; d++) {
+      muF[d] = (float) mom.mean()[d];
+      sigmaF[d] = (float) Math.max(mom.std()[d], 1e-6);
+    }
+    long classes = maxLabel + 1;
+    try (GradMode grad = GradMode.enableGrad();
+        Scope outer = Scope.open();
+        TorchGenerator gen = TorchGenerator.cpu(cfg.seed());
+        Linear model = new Linear(dim, classes, true)) {
+      model.resetParameters(gen);
+      Tensor mu = Tensor.of(muF, 1, dim);
+      Tensor sigma = Tensor.of(sigmaF, 1, dim);
+      double lastLoss = Double.NaN;
+      try (AdamW opt = new AdamW(groups(model, cfg))) {
+        for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
+          double sum = 0;
+          long steps = 0;
+          try (Scope e = Scope.open()) {
+            long[] shardOrder = Tensor.randperm(train.shards(), gen, Device.CPU).toLongArray();
+            for (long sh : shardOrder) {
+              try (Scope shard = Scope.open()) {
+                Tensor[] xy = train.read((int) sh);
+                Tensor x = xy[0].sub(mu).div(sigma);
+                long rows = x.size(0);
+                long batch = cfg.batchSize() == 0 ? rows : Math.min(cfg.batchSize(), rows);
+                Tensor order = Tensor.randperm(rows, gen, Device.CPU);
+                for (long b = 0; b * batch < rows; b++) {
+                  try (Scope step = Scope.open()) {
+                    Tensor idx = order.narrow(0, b * batch, Math.min(batch, rows - b * batch));
+                    sum += step(model, opt, x.indexSelect(0, idx), xy[1].indexSelect(0, idx));
+                    steps++;
+                  }
+                }
+              }
+            }
+          }
+          lastLoss = sum / steps;
+        }
+      }
+      return new Result(
+          accuracy(model, test, mu, sigma),
+          accuracy(model, train, mu, sigma),
+          cfg.epochs(),
+          lastLoss);
+    }
+  }
+
+  /** Float64 mean, population standard deviation and largest label of a sharded set. */
+  record Moments(double[] mean, double[] std, long maxLabel) {}
+
+  // One streaming pass: per-shard mean and squared deviations in float64, merged with Chan et al.'s
+  // parallel update, so the result equals the two-pass statistics of the concatenation.
+  static Moments moments(FeatureShards set) throws IOException {
+    int dim = Math.toIntExact(set.dim());
+    long n = 0;
+    double[] mean = new double[dim];
+    double[] m2 = new double[dim];
+    long maxLabel = 0;
+    for (int i = 0; i < set.shards(); i++) {
+      double[] meanB;
+      double[] m2B;
+      long nb;
+      try (Scope s = Scope.open()) {
+        Tensor[] xy = set.read(i);
+        Tensor x = xy[0].to(DType.FLOAT64);
+        if (x.isfinite().logicalNot().sum().itemLong() > 0) {
+          throw new IllegalArgumentException("shard " + i + " has NaN or infinite features");
+        }
+        nb = x.size(0);
+        Tensor mu = x.mean(new long[] {0}, true);
+        meanB = mu.toDoubleArray();
+        m2B = x.sub(mu).pow(2.0).sum(new long[] {0}, false).toDoubleArray();
+        maxLabel = Math.max(maxLabel, xy[1].max().itemLong());
+      }
+      long total = n + nb;
+      for (int d = 0; d < dim; d++) {
+        double delta = meanB[d] - mean[d];
+        mean[d] += delta * nb / total;
+        m2[d] += m2B[d] + delta * delta * ((double) n * nb / total);
+      }
+      n = total;
+    }
+    double[] std = new double[dim];
+    for (int d = 0; d < dim; d++) {
+      std[d] = Math.sqrt(m2[d] / n);
+    }
+    return new Moments(mean, std, maxLabel);
+  }
+
+  // AdamW with weight decay on the weight only
+  private static List<ParamGroup> groups(Linear model, Config cfg) {
+    return List.of(
+        new ParamGroup(List.of(model.weight()), cfg.lr(), cfg.weightDecay()),
+        new ParamGroup(List.of(model.bias()), cfg.lr(), 0));
+  }
+
+  // One optimiser step on a mini-batch; the batch's mean cross-entropy.
+  private static double step(Linear model, AdamW opt, Tensor x, Tensor y) {
+    Tensor loss = F.crossEntropy(model.forward(x), y);
+    model.zeroGrad();
+    loss.backward();
+    opt.step();
+    return loss.item();
+  }
+
+  private static double accuracy(Linear model, FeatureShards set, Tensor mu, Tensor sigma)
+      throws IOException {
+    double correct = 0;
+    for (int i = 0; i < set.shards(); i++) {
+      try (Scope s = Scope.open()) {
+        Tensor[] xy = set.read(i);
+        correct += accuracy(model, xy[0].sub(mu).div(sigma), xy[1]) * xy[0].size(0);
+      }
+    }
+    return correct / set.count();
   }
 
   private static double accuracy(Linear model, Tensor x, Tensor y) {
