@@ -23,28 +23,14 @@ import java.util.Objects;
  * per-image float32 MSEs). A rank that fails (an unreadable image) ends its process; the others'
  * next all-gather fails naming the lost rank.
  *
- * <p><b>Threading.</b> {@link #install} once, before evaluating; {@link #forEachChunk} from the
- * thread that owns the installed context's collectives.
+ * <p>The job is the process's installed one ({@link DistributedContext#install}, done by the CLI
+ * under {@code rectok launch}); the world of one otherwise.
+ *
+ * <p><b>Threading.</b> {@link #forEachChunk} from the thread that owns the installed context's
+ * collectives; the class has no state of its own.
  */
 public final class EvalParallel {
-  private static volatile DistributedContext current = DistributedContext.local();
-
   private EvalParallel() {}
-
-  /** Makes {@code context} this process's setting (the caller keeps ownership and closes it). */
-  public static void install(DistributedContext context) {
-    current = Objects.requireNonNull(context, "context");
-  }
-
-  /** Back to the world of one. */
-  public static void reset() {
-    current = DistributedContext.local();
-  }
-
-  /** The installed context. */
-  public static DistributedContext current() {
-    return current;
-  }
 
   /**
    * One chunk's result: {@code n} rows, {@code values} laid out as the caller chooses (at most
@@ -90,7 +76,7 @@ public final class EvalParallel {
    */
   public static void forEachChunk(
       int chunks, int maxRows, int width, Producer producer, Consumer consumer) throws IOException {
-    DistributedContext c = current;
+    DistributedContext c = DistributedContext.installed();
     int w = c.size();
     int rank = c.rank();
     long cap = (long) maxRows * width;

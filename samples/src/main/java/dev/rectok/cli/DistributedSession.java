@@ -51,8 +51,7 @@ final class DistributedSession implements AutoCloseable {
       }
     }
     DistributedContext ctx = DistributedContext.init(e.get(), Duration.ofSeconds(seconds));
-    DataParallel.install(ctx);
-    EvalParallel.install(ctx);
+    DataParallel.install(ctx); // the trainers' and the evaluations' (EvalParallel) job
     return new DistributedSession(ctx);
   }
 
@@ -93,7 +92,6 @@ final class DistributedSession implements AutoCloseable {
       }
     } finally {
       DataParallel.reset();
-      EvalParallel.reset();
       context.close();
     }
   }
