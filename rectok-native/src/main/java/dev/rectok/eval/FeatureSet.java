@@ -14,8 +14,9 @@ import java.util.Map;
  * the 2048-d pool features (always; FID needs nothing else), and on request the {@code
  * logits_unbiased} rows (Inception Score) and the pool features themselves (precision/recall),
  * which torch-fidelity also holds in memory, and on request the float64 running statistics of the
- * ADM evaluator's 2023-d spatial feature ({@code mixed_6/conv}, sFID). Immutable once built;
- * thread-safe.
+ * ADM evaluator's 2023-d spatial feature ({@code mixed_6/conv}, sFID). Under an evaluation job
+ * ({@link EvalParallel}) each rank runs the network on its chunks of images and every rank ends
+ * with the whole set's values, in image order. Immutable once built; thread-safe.
  *
  * @param statistics mean and covariance of the pool features (the mean in float64)
  * @param logits {@code logits_unbiased}, count × 1008 row-major, or null
@@ -84,52 +85,91 @@ public record FeatureSet(
       wanted.add(Feature.SPATIAL);
     }
     FrechetDistance.Accumulator acc = new FrechetDistance.Accumulator();
+    final float[] logits = keepLogits ? new float[source.size() * InceptionV3.NUM_CLASSES] : null;
+    final float[] pool = keepPool ? new float[source.size() * 2048] : null;
     FrechetDistance.Accumulator spatialAcc = spatial ? new FrechetDistance.Accumulator() : null;
-    float[] logits = keepLogits ? new float[source.size() * InceptionV3.NUM_CLASSES] : null;
-    float[] pool = keepPool ? new float[source.size() * 2048] : null;
-    int count = 0;
+    int spatialDim = Feature.SPATIAL.dim();
+    int width = 2048 + (keepLogits ? InceptionV3.NUM_CLASSES : 0) + (spatial ? spatialDim : 0);
+    int[] count = {0};
+    long[] skipped = {0};
     progress.start("Inception features of " + source.path(), source.size());
-    ImageSource.Batch b;
-    while ((b = source.next(batch)) != null) {
-      try (Scope s = Scope.open()) {
-        Tensor images =
-            Tensor.of(b.pixels(), dev.rectok.api.DType.UINT8, b.n(), 3, b.height(), b.width());
-        Map<Feature, Tensor> f = net.features(images, wanted);
-        Tensor p = f.get(Feature.F2048);
-        acc.add(p);
-        if (spatial) {
-          spatialAcc.add(f.get(Feature.SPATIAL));
-        }
-        if (keepPool) {
-          float[] v = p.toFloatArray();
-          System.arraycopy(v, 0, pool, count * 2048, v.length);
-        }
-        if (keepLogits) {
-          float[] v = f.get(Feature.LOGITS_UNBIASED).toFloatArray();
-          System.arraycopy(v, 0, logits, count * InceptionV3.NUM_CLASSES, v.length);
-        }
-      }
-      count += b.n();
-      progress.update(
-          count + source.skipped(), source.skipped() > 0 ? source.skipped() + " skipped" : "");
-    }
+    // chunk by chunk over the ranks of an evaluation job (EvalParallel), consumed in global order,
+    // so the statistics do not depend on the number of processes
+    EvalParallel.forEachChunk(
+        Math.ceilDiv(source.size(), batch),
+        batch,
+        width,
+        (c, mine) -> {
+          if (!mine) {
+            source.skip(batch);
+            return null;
+          }
+          long before = source.skipped();
+          ImageSource.Batch b = source.chunk(batch);
+          if (b.n() == 0) {
+            return new EvalParallel.Chunk(new float[0], 0, source.skipped() - before);
+          }
+          try (Scope s = Scope.open()) {
+            Tensor images =
+                Tensor.of(b.pixels(), dev.rectok.api.DType.UINT8, b.n(), 3, b.height(), b.width());
+            Map<Feature, Tensor> f = net.features(images, wanted);
+            float[] v = new float[b.n() * width];
+            float[] p = f.get(Feature.F2048).toFloatArray();
+            System.arraycopy(p, 0, v, 0, p.length);
+            if (keepLogits) {
+              float[] l = f.get(Feature.LOGITS_UNBIASED).toFloatArray();
+              System.arraycopy(l, 0, v, p.length, l.length);
+            }
+            if (spatial) {
+              float[] sp = f.get(Feature.SPATIAL).toFloatArray();
+              System.arraycopy(sp, 0, v, v.length - sp.length, sp.length);
+            }
+            return new EvalParallel.Chunk(v, b.n(), source.skipped() - before);
+          }
+        },
+        (c, r) -> {
+          skipped[0] += r.skipped();
+          int n = r.n();
+          if (n > 0) {
+            try (Scope s = Scope.open()) {
+              acc.add(Tensor.of(java.util.Arrays.copyOf(r.values(), n * 2048), n, 2048));
+            }
+            if (keepPool) {
+              System.arraycopy(r.values(), 0, pool, count[0] * 2048, n * 2048);
+            }
+            if (keepLogits) {
+              int k = InceptionV3.NUM_CLASSES;
+              System.arraycopy(r.values(), n * 2048, logits, count[0] * k, n * k);
+            }
+            if (spatial) {
+              int from = n * (width - spatialDim);
+              try (Scope s = Scope.open()) {
+                spatialAcc.add(
+                    Tensor.of(
+                        java.util.Arrays.copyOfRange(r.values(), from, from + n * spatialDim),
+                        n,
+                        spatialDim));
+              }
+            }
+            count[0] += n;
+          }
+          progress.update(count[0] + skipped[0], skipped[0] > 0 ? skipped[0] + " skipped" : "");
+        });
     progress.end();
-    if (count < 2) {
+    int n = count[0];
+    if (n < 2) {
       throw new IllegalArgumentException(
-          source.path() + " has " + count + " usable image(s); statistics need at least 2");
+          source.path() + " has " + n + " usable image(s); statistics need at least 2");
     }
-    if (keepLogits && count * InceptionV3.NUM_CLASSES != logits.length) {
-      logits = java.util.Arrays.copyOf(logits, count * InceptionV3.NUM_CLASSES);
+    float[] l = logits;
+    if (keepLogits && n * InceptionV3.NUM_CLASSES != l.length) {
+      l = java.util.Arrays.copyOf(l, n * InceptionV3.NUM_CLASSES);
     }
-    if (keepPool && count * 2048 != pool.length) {
-      pool = java.util.Arrays.copyOf(pool, count * 2048);
+    float[] p = pool;
+    if (keepPool && n * 2048 != p.length) {
+      p = java.util.Arrays.copyOf(p, n * 2048);
     }
     return new FeatureSet(
-        acc.statistics(),
-        logits,
-        pool,
-        count,
-        source.skipped(),
-        spatial ? spatialAcc.statistics() : null);
+        acc.statistics(), l, p, n, skipped[0], spatial ? spatialAcc.statistics() : null);
   }
 }

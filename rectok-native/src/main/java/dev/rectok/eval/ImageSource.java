@@ -279,6 +279,51 @@ public final class ImageSource implements AutoCloseable {
     return new Decoded(f, img, null);
   }
 
+  // --- issue 14: chunk by chunk, for evaluation split over ranks (EvalParallel) ---
+
+  /**
+   * The next chunk: the next {@code max} images (fewer at the end) less the skipped ones, so a
+   * batch with {@code n == 0} when all were skipped; null at the end. {@link #next} is a run of
+   * chunks with the empty ones left out.
+   */
+  public Batch chunk(int max) throws IOException {
+    if (next >= total) {
+      return null;
+    }
+    int n = Math.min(max, total - next);
+    Batch b = npz != null ? nextNpz(n) : nextFiles(n);
+    return b != null ? b : new Batch(new byte[0], 0, Math.max(height, 0), Math.max(width, 0));
+  }
+
+  /**
+   * Passes over the next chunk of {@code max} images without decoding it (another rank's), except
+   * that a folder's first readable image is decoded while the set's size is still unknown, so that
+   * every rank checks its images against the same first image as one process would.
+   */
+  public void skip(int max) throws IOException {
+    int n = Math.min(max, total - next);
+    if (n <= 0) {
+      return;
+    }
+    if (npz != null) {
+      long bytes = (long) n * height * width * 3;
+      try {
+        npzStream.skipNBytes(bytes);
+      } catch (java.io.EOFException e) {
+        throw new CheckpointFormatException(path + ": arr_0 is truncated at image " + next);
+      }
+    } else {
+      for (int i = 0; i < n && height < 0; i++) {
+        Decoded d = decode(files.get(next + i));
+        if (d.problem() == null) {
+          height = d.image().getHeight();
+          width = d.image().getWidth();
+        }
+      }
+    }
+    next += n;
+  }
+
   @Override
   public void close() throws IOException {
     if (pool != null) {

@@ -85,29 +85,52 @@ public final class Reconstruction {
     }
     AdmPreprocess pre = new AdmPreprocess(tok.imageSize());
     FrechetDistance.Accumulator acc = new FrechetDistance.Accumulator();
-    double psnrSum = 0;
+    double[] psnrSum = {0};
     progress.start("reconstruct + Inception", files.size());
-    for (int from = 0; from < files.size(); from += batch) {
-      List<Path> part = files.subList(from, Math.min(files.size(), from + batch));
-      try (Scope s = Scope.open()) {
-        Tensor x;
-        try {
-          x = pre.applyAll(new ArrayList<>(part));
-        } catch (IOException e) {
-          throw new IOException(
-              "cannot read an image of " + part.getFirst().getParent() + ": " + e.getMessage(), e);
-        }
-        Tensor rec = tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false).to(Device.CPU);
-        Tensor orig = PixelRange.toUnit(x.to(Device.CPU));
-        Tensor mse = rec.sub(orig).pow(2).mean(new long[] {1, 2, 3}, false).to(DType.FLOAT64);
-        for (double m : mse.toDoubleArray()) {
-          psnrSum += -10 * Math.log10(Math.max(m, 1e-10));
-        }
-        Tensor u8 = rec.mul(255.0).to(DType.UINT8).contiguous();
-        acc.add(net.features(u8, EnumSet.of(Feature.F2048)).get(Feature.F2048));
-      }
-      progress.update(from + part.size(), "");
-    }
+    // a chunk's result: its pool features (n x 2048) then its per-image float32 MSEs, so that the
+    // ranks of an evaluation job (EvalParallel) split the images and the sums keep their order
+    EvalParallel.forEachChunk(
+        Math.ceilDiv(files.size(), batch),
+        batch,
+        2048 + 1,
+        (c, mine) -> {
+          if (!mine) {
+            return null;
+          }
+          int from = c * batch;
+          List<Path> part = files.subList(from, Math.min(files.size(), from + batch));
+          try (Scope s = Scope.open()) {
+            Tensor x;
+            try {
+              x = pre.applyAll(new ArrayList<>(part));
+            } catch (IOException e) {
+              throw new IOException(
+                  "cannot read an image of " + part.getFirst().getParent() + ": " + e.getMessage(),
+                  e);
+            }
+            Tensor rec =
+                tok.decodeTensor(tok.encodeTensor(x, false, 0, false), false).to(Device.CPU);
+            Tensor orig = PixelRange.toUnit(x.to(Device.CPU));
+            float[] mse = rec.sub(orig).pow(2).mean(new long[] {1, 2, 3}, false).toFloatArray();
+            Tensor u8 = rec.mul(255.0).to(DType.UINT8).contiguous();
+            float[] f =
+                net.features(u8, EnumSet.of(Feature.F2048)).get(Feature.F2048).toFloatArray();
+            float[] v = java.util.Arrays.copyOf(f, f.length + mse.length);
+            System.arraycopy(mse, 0, v, f.length, mse.length);
+            return new EvalParallel.Chunk(v, part.size(), 0);
+          }
+        },
+        (c, r) -> {
+          int n = r.n();
+          try (Scope s = Scope.open()) {
+            acc.add(Tensor.of(java.util.Arrays.copyOf(r.values(), n * 2048), n, 2048));
+          }
+          for (int i = 0; i < n; i++) {
+            double m = r.values()[n * 2048 + i];
+            psnrSum[0] += -10 * Math.log10(Math.max(m, 1e-10));
+          }
+          progress.update(Math.min(files.size(), (c + 1) * batch), "");
+        });
     progress.end();
     FrechetDistance.Statistics st = Fid.withFloat32Mean(acc.statistics());
     if (st.dim() != reference.dim()) {
@@ -117,7 +140,7 @@ public final class Reconstruction {
               + "-dimensional, the Inception pool features 2048-dimensional");
     }
     return new Report(
-        Fid.distance(st, reference, protocol), psnrSum / files.size(), files.size(), st);
+        Fid.distance(st, reference, protocol), psnrSum[0] / files.size(), files.size(), st);
   }
 
   /**
@@ -132,29 +155,43 @@ public final class Reconstruction {
     FrechetDistance.Accumulator acc = new FrechetDistance.Accumulator();
     progress.start("Inception statistics of " + size + "x" + size + " centre crops", files.size());
     int hw = size * size;
-    for (int from = 0; from < files.size(); from += batch) {
-      List<Path> part = files.subList(from, Math.min(files.size(), from + batch));
-      byte[] nchw = new byte[part.size() * 3 * hw];
-      for (int i = 0; i < part.size(); i++) {
-        byte[] hwc;
-        try {
-          hwc = pre.centerCrop(AdmPreprocess.read(part.get(i))).data();
-        } catch (IOException | RuntimeException e) {
-          throw new IOException(
-              part.get(i) + " is unreadable (" + e.getMessage() + "); fix or remove it", e);
-        }
-        for (int p = 0; p < hw; p++) {
-          for (int c = 0; c < 3; c++) {
-            nchw[(i * 3 + c) * hw + p] = hwc[p * 3 + c];
+    EvalParallel.forEachChunk(
+        Math.ceilDiv(files.size(), batch),
+        batch,
+        2048,
+        (c, mine) -> {
+          if (!mine) {
+            return null;
           }
-        }
-      }
-      try (Scope s = Scope.open()) {
-        Tensor u8 = Tensor.of(nchw, DType.UINT8, part.size(), 3, size, size);
-        acc.add(net.features(u8, EnumSet.of(Feature.F2048)).get(Feature.F2048));
-      }
-      progress.update(from + part.size(), "");
-    }
+          List<Path> part = files.subList(c * batch, Math.min(files.size(), (c + 1) * batch));
+          byte[] nchw = new byte[part.size() * 3 * hw];
+          for (int i = 0; i < part.size(); i++) {
+            byte[] hwc;
+            try {
+              hwc = pre.centerCrop(AdmPreprocess.read(part.get(i))).data();
+            } catch (IOException | RuntimeException e) {
+              throw new IOException(
+                  part.get(i) + " is unreadable (" + e.getMessage() + "); fix or remove it", e);
+            }
+            for (int p = 0; p < hw; p++) {
+              for (int ch = 0; ch < 3; ch++) {
+                nchw[(i * 3 + ch) * hw + p] = hwc[p * 3 + ch];
+              }
+            }
+          }
+          try (Scope s = Scope.open()) {
+            Tensor u8 = Tensor.of(nchw, DType.UINT8, part.size(), 3, size, size);
+            float[] f =
+                net.features(u8, EnumSet.of(Feature.F2048)).get(Feature.F2048).toFloatArray();
+            return new EvalParallel.Chunk(f, part.size(), 0);
+          }
+        },
+        (c, r) -> {
+          try (Scope s = Scope.open()) {
+            acc.add(Tensor.of(r.values(), r.n(), 2048));
+          }
+          progress.update(Math.min(files.size(), (c + 1) * batch), "");
+        });
     progress.end();
     if (acc.count() < 2) {
       throw new IllegalArgumentException("statistics need at least 2 images, got " + acc.count());

@@ -1,6 +1,7 @@
 package dev.rectok.cli;
 
 import dev.rectok.api.Progress;
+import dev.rectok.eval.EvalParallel;
 import dev.rectok.torch.Torch;
 import dev.rectok.torch.distributed.DistributedContext;
 import dev.rectok.torch.distributed.DistributedEnv;
@@ -11,11 +12,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A training command's membership in a data-parallel job (issue 14): under {@code rectok launch} or
- * {@code torchrun} (the environment has {@code WORLD_SIZE}) it joins the job, installs it for the
- * trainers ({@link DataParallel}), sets the intra-op threads to cores ÷ local processes (unless
- * {@code OMP_NUM_THREADS} is set) and watches the launcher; otherwise it does nothing. {@code
- * RECTOK_DIST_TIMEOUT} (seconds, default 600) bounds the rendezvous and every collective.
+ * A command's membership in a data-parallel job (issue 14): under {@code rectok launch} or {@code
+ * torchrun} (the environment has {@code WORLD_SIZE}) it joins the job, installs it for the trainers
+ * ({@link DataParallel}) and the evaluations ({@link EvalParallel}), sets the intra-op threads to
+ * cores ÷ local processes (unless {@code OMP_NUM_THREADS} is set) and watches the launcher;
+ * otherwise it does nothing. {@code RECTOK_DIST_TIMEOUT} (seconds, default 600) bounds the
+ * rendezvous and every collective.
  *
  * <p>Owns the context; {@link #close} waits for the other ranks after a clean run ({@link #done})
  * and frees it. One per command, on its thread.
@@ -49,12 +51,22 @@ final class DistributedSession implements AutoCloseable {
       }
     }
     DistributedContext ctx = DistributedContext.init(e.get(), Duration.ofSeconds(seconds));
-    DataParallel.install(ctx);
+    DataParallel.install(ctx); // the trainers' and the evaluations' (EvalParallel) job
     return new DistributedSession(ctx);
   }
 
   boolean isMain() {
     return context.isMain();
+  }
+
+  /** This process's rank (0 outside a job). */
+  int rank() {
+    return context.rank();
+  }
+
+  /** The number of processes (1 outside a job). */
+  int size() {
+    return context.size();
   }
 
   /** The progress bar on rank 0, nothing elsewhere (one bar per job). */

@@ -175,6 +175,15 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      // under `rectok launch`: the ranks share the images, rank 0 writes (issue 14)
+      try (DistributedSession dist = DistributedSession.open()) {
+        int code = evaluate(dist);
+        dist.done();
+        return code;
+      }
+    }
+
+    private Integer evaluate(DistributedSession dist) throws Exception {
       inc.check(spec);
       Fid.Protocol p = protocol(spec, protocol);
       var requested = Evaluation.metricsOf(what(), p);
@@ -197,7 +206,10 @@ final class EvalCommand implements Runnable {
                 samples,
                 ref,
                 new Evaluation.Options(metrics, p, inc.batch, skipBad, inc.threads, kid.get()),
-                new ConsoleProgress(System.err));
+                dist.progress());
+      }
+      if (!dist.isMain()) {
+        return 0;
       }
       ObjectNode j = JSON.createObjectNode();
       j.put("protocol", p.key());
@@ -320,6 +332,14 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      try (DistributedSession dist = DistributedSession.open()) { // issue 14
+        int code = compute(dist);
+        dist.done();
+        return code;
+      }
+    }
+
+    private Integer compute(DistributedSession dist) throws Exception {
       inc.check(spec);
       if (crop != null && (crop < 8 || crop > 4096)) {
         throw new CommandLine.ParameterException(
@@ -331,13 +351,12 @@ final class EvalCommand implements Runnable {
         st =
             crop != null
                 ? Reconstruction.croppedStatistics(
-                    net,
-                    Reconstruction.imageFiles(images),
-                    crop,
-                    inc.batch,
-                    new ConsoleProgress(System.err))
+                    net, Reconstruction.imageFiles(images), crop, inc.batch, dist.progress())
                 : Evaluation.statistics(
-                    net, images, inc.batch, skipBad, inc.threads, new ConsoleProgress(System.err));
+                    net, images, inc.batch, skipBad, inc.threads, dist.progress());
+      }
+      if (!dist.isMain()) {
+        return 0;
       }
       ReferenceStatistics.write(out, st, inc.force);
       System.out.println("images=" + st.count());
@@ -386,6 +405,14 @@ final class EvalCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      try (DistributedSession dist = DistributedSession.open()) { // issue 14
+        int code = reconstruct(dist);
+        dist.done();
+        return code;
+      }
+    }
+
+    private Integer reconstruct(DistributedSession dist) throws Exception {
       inc.check(spec);
       Fid.Protocol p = protocol(spec, protocol);
       if (num != null && num < 2) {
@@ -408,9 +435,10 @@ final class EvalCommand implements Runnable {
       Reconstruction.Report rep;
       try (RecTokTokenizer tok = RecTokTokenizer.open(tokenizer, inc.device.get());
           InceptionV3 net = inc.load()) {
-        rep =
-            Reconstruction.run(
-                tok, net, files, refStats, p, inc.batch, new ConsoleProgress(System.err));
+        rep = Reconstruction.run(tok, net, files, refStats, p, inc.batch, dist.progress());
+      }
+      if (!dist.isMain()) {
+        return 0;
       }
       ObjectNode j = JSON.createObjectNode();
       j.put("protocol", p.key());

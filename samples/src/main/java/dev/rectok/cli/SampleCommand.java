@@ -85,7 +85,7 @@ final class SampleCommand implements Callable<Integer> {
   @Option(
       names = "--shard",
       description =
-          "i/n: generate only the i-th of n contiguous parts of the index range (default: 0/1)")
+          "i/n: generate only the i-th of n contiguous parts of the index range (default: 0/1; under rectok launch: RANK/WORLD_SIZE)")
   String shard = "0/1";
 
   @Option(names = "--force", description = "overwrite an existing --npz")
@@ -97,6 +97,15 @@ final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // under `rectok launch` / torchrun: this rank's share of the indices, rank 0 writes the .npz
+    try (DistributedSession dist = DistributedSession.open()) { // issue 14
+      int code = generate(dist);
+      dist.done();
+      return code;
+    }
+  }
+
+  private Integer generate(DistributedSession dist) throws Exception {
     if (num < 1) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--num must be at least 1, got " + num);
@@ -105,7 +114,7 @@ final class SampleCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--batch must be in 1..4096, got " + batch);
     }
-    int[] sh = parseShard();
+    int[] sh = SampleShards.of(spec, parseShard(), dist.rank(), dist.size());
     GenerateOptions.GuidanceKind kind = sampling.kind();
     if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && guide == null) {
       throw new CommandLine.ParameterException(
@@ -145,7 +154,7 @@ final class SampleCommand implements Callable<Integer> {
       System.err.printf(
           "shard %d/%d: images %d..%d, %d already done, %d to generate%n",
           sh[0], sh[1], from, to - 1, (to - from) - todo.size(), todo.size());
-      ConsoleProgress progress = new ConsoleProgress(System.err);
+      dev.rectok.api.Progress progress = dist.progress();
       progress.start("sampling", todo.size());
       int done = 0;
       int i = 0;
@@ -179,7 +188,10 @@ final class SampleCommand implements Callable<Integer> {
     }
     System.out.println("images=" + (to - from) + " in " + out);
     if (npz != null) {
-      writeNpz();
+      dist.barrier(); // every rank's images are on disk before rank 0 reads them
+      if (dist.isMain()) {
+        writeNpz();
+      }
     }
     return 0;
   }

@@ -65,6 +65,29 @@ public final class DistributedContext implements AutoCloseable {
     this.liveness = liveness;
   }
 
+  // --- issue 14: the process's installed job, read by the trainers and the evaluations ---
+  private static final DistributedContext ONE = local();
+  private static volatile DistributedContext installed = ONE;
+
+  /**
+   * Makes {@code context} this process's job, the one the trainers ({@code DataParallel}) and the
+   * evaluations ({@code dev.rectok.eval.EvalParallel}) run in; the caller keeps ownership and
+   * closes it.
+   */
+  public static void install(DistributedContext context) {
+    installed = Objects.requireNonNull(context, "context");
+  }
+
+  /** Back to the world of one. */
+  public static void uninstall() {
+    installed = ONE;
+  }
+
+  /** The installed job, or the world of one when none is. */
+  public static DistributedContext installed() {
+    return installed;
+  }
+
   /**
    * The world of one process: rank 0 of 1, no store, no group; every collective is the identity.
    */

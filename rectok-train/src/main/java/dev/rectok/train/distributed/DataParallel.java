@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
@@ -31,33 +30,31 @@ import java.util.stream.Stream;
  * <p><b>Threading.</b> {@link #install} once, before training; the accessors from any thread.
  */
 public final class DataParallel {
-  private static volatile DistributedContext current = DistributedContext.local();
-
   private DataParallel() {}
 
   /** Makes {@code context} this process's setting (the caller keeps ownership and closes it). */
   public static void install(DistributedContext context) {
-    current = Objects.requireNonNull(context, "context");
+    DistributedContext.install(context);
   }
 
   /** Back to the world of one. */
   public static void reset() {
-    current = DistributedContext.local();
+    DistributedContext.uninstall();
   }
 
   /** The installed context. */
   public static DistributedContext current() {
-    return current;
+    return DistributedContext.installed();
   }
 
   /** Whether this process writes checkpoints, metrics, samples and exports (rank 0). */
   public static boolean isMain() {
-    return current.isMain();
+    return current().isMain();
   }
 
   /** The number of processes. */
   public static int worldSize() {
-    return current.size();
+    return current().size();
   }
 
   /**
@@ -66,7 +63,7 @@ public final class DataParallel {
    * current scope.
    */
   public static Tensor rows(Tensor global) {
-    DistributedContext c = current;
+    DistributedContext c = current();
     if (!c.isDistributed()) {
       return global;
     }
@@ -78,7 +75,7 @@ public final class DataParallel {
   /** {@code shape} with dim 0 multiplied by the world size (the global batch of a local shape). */
   public static long[] globalShape(long[] shape) {
     long[] g = shape.clone();
-    g[0] *= current.size();
+    g[0] *= current().size();
     return g;
   }
 
@@ -87,7 +84,7 @@ public final class DataParallel {
    * in a world of one.
    */
   public static TrainingNoise shard(TrainingNoise noise) {
-    return current.isDistributed() ? new ShardedNoise(noise) : noise;
+    return current().isDistributed() ? new ShardedNoise(noise) : noise;
   }
 
   /**
@@ -95,7 +92,7 @@ public final class DataParallel {
    * padded).
    */
   public static DistributedSampler sampler(int size, long seed) {
-    DistributedContext c = current;
+    DistributedContext c = current();
     return new DistributedSampler(size, c.size(), c.rank(), true, seed, false);
   }
 
@@ -105,7 +102,7 @@ public final class DataParallel {
    * rank 0's checkpoints when resuming.
    */
   public static Path runDirFor(Path runDir) {
-    DistributedContext c = current;
+    DistributedContext c = current();
     if (c.isMain()) {
       return runDir;
     }

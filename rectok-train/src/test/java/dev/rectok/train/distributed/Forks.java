@@ -52,8 +52,8 @@ public final class Forks {
    * process with {@code 2 × localBatch} (one thread), and compares what rank 0 and this process
    * dumped: {first-step gradients normwise, largest weight difference, 1 if bit-identical}.
    */
-  public static double[] twoProcessesAgainstOne(
-      Class<?> child, Body body, int steps, int localBatch, Path tmp) throws Exception {
+  public static double[] twoProcessesAgainstOne(Class<?> child, int steps, int localBatch, Path tmp)
+      throws Exception {
     Path dumped = tmp.resolve("rank0.bin");
     int port = freePort();
     Process[] ranks = new Process[2];
@@ -75,14 +75,21 @@ public final class Forks {
             "rank " + r + " failed:\n" + Files.readString(tmp.resolve("rank" + r + ".log")));
       }
     }
+    // the one-process reference is a fresh child JVM too, with the ranks' environment
+    // (OMP_NUM_THREADS=1): a test JVM's BLAS thread pool and earlier work change float32 rounding
     Path single = tmp.resolve("single.bin");
-    int threads = dev.rectok.torch.Torch.numThreads();
-    dev.rectok.torch.Torch.setNumThreads(1);
-    try {
-      DataParallel.reset();
-      body.run(single, steps, 2 * localBatch);
-    } finally {
-      dev.rectok.torch.Torch.setNumThreads(threads);
+    Process alone =
+        startRank(
+            child,
+            List.of(single.toString(), "" + steps, "" + 2 * localBatch),
+            0,
+            1,
+            port,
+            tmp.resolve("single.log"));
+    if (!alone.waitFor(240, java.util.concurrent.TimeUnit.SECONDS) || alone.exitValue() != 0) {
+      alone.destroyForcibly();
+      throw new AssertionError(
+          "the one-process run failed:\n" + Files.readString(tmp.resolve("single.log")));
     }
     Map<String, float[]> two;
     Map<String, float[]> one;
@@ -101,7 +108,14 @@ public final class Forks {
       throw new AssertionError(
           "gradients missing: " + oneGrad.keySet() + " vs " + twoGrad.keySet());
     }
-    return new double[] {normwise(twoGrad, oneGrad), maxAbs(two, one), compare(two, one)[1]};
+    System.out.println("first-step gradients, 2 processes vs 1, per parameter:");
+    System.out.print(perTensor(twoGrad, oneGrad));
+    return new double[] {
+      normwise(twoGrad, oneGrad),
+      maxAbs(two, one),
+      compare(two, one)[1],
+      compare(twoGrad, oneGrad)[1]
+    };
   }
 
   /** A port free right now on the loopback interface. */
@@ -286,6 +300,33 @@ public final class Forks {
       all.put(name, v);
     }
     return all;
+  }
+
+  /**
+   * One line per tensor: the normwise relative difference {@code max|a − b| / max|b|}, the number
+   * of elements that differ, and the size; worst first.
+   */
+  public static String perTensor(Map<String, float[]> a, Map<String, float[]> b) {
+    List<Object[]> rows = new ArrayList<>();
+    for (var e : a.entrySet()) {
+      float[] x = e.getValue();
+      float[] y = b.get(e.getKey());
+      double diff = 0;
+      double scale = 0;
+      int differ = 0;
+      for (int i = 0; i < x.length; i++) {
+        diff = Math.max(diff, Math.abs(x[i] - y[i]));
+        scale = Math.max(scale, Math.abs(y[i]));
+        differ += Float.floatToIntBits(x[i]) != Float.floatToIntBits(y[i]) ? 1 : 0;
+      }
+      rows.add(new Object[] {e.getKey(), scale == 0 ? diff : diff / scale, differ, x.length});
+    }
+    rows.sort((p, q) -> Double.compare((double) q[1], (double) p[1]));
+    StringBuilder sb = new StringBuilder();
+    for (Object[] r : rows) {
+      sb.append(String.format("  %-60s %.3g  %d/%d differ%n", r));
+    }
+    return sb.toString();
   }
 
   /** Where the largest relative difference is: "name[i] a vs b". */

@@ -14,27 +14,27 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two processes (Gloo over loopback) training the tiny stage-1 tokenizer with local batch 2 end
  * where one process with batch 4 ends: same samples, same per-sample noise (drawn for the global
- * batch), gradients averaged in DDP's buckets. Equal to 1e-6 relative; not bit for bit, since the
- * batch mean is summed in another order (two halves, then their average).
+ * batch), gradients averaged in DDP's buckets. Equal to 2e-6 relative; not bit for bit, since the
+ * batch's float32 sums run in another order (two halves, then their average).
  */
 class TokenizerDataParallelTest {
   static final int STEPS = 3;
 
   @Test
   void twoProcessesEqualOneWithTheSameGlobalBatch(@TempDir Path tmp) throws Exception {
-    double[] c =
-        Forks.twoProcessesAgainstOne(TokenizerDpChild.class, TokenizerDpChild::run, STEPS, 2, tmp);
+    double[] c = Forks.twoProcessesAgainstOne(TokenizerDpChild.class, STEPS, 2, tmp);
     double grads = c[0];
     double weights = c[1];
     System.out.printf(
         "tokenizer, 2 processes vs 1: first-step gradients %.3g (normwise relative), largest weight "
             + "difference after %d AdamW steps %.3g (absolute), bit-identical %s%n",
         grads, STEPS, weights, c[2] == 1);
-    // float32 sums in another order: measured 1.7e-6 and 3.2e-6 (a loss term that did not split
-    // over
-    // the ranks, or noise not drawn for the global batch, gives 1e-2 and more)
-    assertThat(grads).isLessThan(5e-6);
-    assertThat(weights).isLessThan(1e-5);
+    // measured 1.67e-6 and 3.2e-6 with both runs fresh one-thread JVMs: the largest difference is
+    // in the last layer (decoder.conv_out, whose gradient sums the batch in two halves), the others
+    // are below 6.2e-7 but not bit-identical (see docs/distributed.md). A loss term that did not
+    // split over the ranks, or noise not drawn for the global batch, gives 1e-2 and more.
+    assertThat(grads).isLessThan(2e-6);
+    assertThat(weights).isLessThan(5e-6);
     // the weights moved: the comparison is not of two untouched initialisations
     Map<String, float[]> init;
     try (TokenizerTrainer t =
