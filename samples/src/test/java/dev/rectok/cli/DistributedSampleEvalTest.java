@@ -164,12 +164,25 @@ class DistributedSampleEvalTest {
   @Test
   void twoProcessesEvaluateToTheSameMetricsBitForBit() throws Exception {
     // folder samples against an .npz of images: FID, IS and PRC over both sets' features
-    JsonNode x = metrics(false, "all", one, "--ref", s(tmp.resolve("one.npz")));
-    JsonNode y = metrics(true, "all", one, "--ref", s(tmp.resolve("one.npz")));
+    // (and KID, whose subsets must fit in 11 images)
+    String[] ref = {"--ref", s(tmp.resolve("one.npz")), "--kid-subset-size", "5"};
+    JsonNode x = metrics(false, "all", one, ref);
+    JsonNode y = metrics(true, "all", one, ref);
     assertThat(y.get("metrics")).isEqualTo(x.get("metrics"));
+    assertThat(x.get("metrics").has("kernel_inception_distance_mean")).isTrue();
     assertThat(y.get("num_samples").asInt()).isEqualTo(11);
     assertThat(x.get("metrics").get("inception_score_mean").asDouble()).isGreaterThan(1);
     assertThat(y.get("reference_images").asInt()).isEqualTo(11);
+  }
+
+  @Test
+  void twoProcessesGatherTheSpatialFeatureForSfid() throws Exception {
+    // sFID's 2023-d feature travels in the same chunks as the pool features
+    String[] ref = {"--ref", s(tmp.resolve("one.npz"))};
+    JsonNode x = metrics(false, "sfid", one, ref);
+    JsonNode y = metrics(true, "sfid", one, ref);
+    assertThat(y.get("metrics")).isEqualTo(x.get("metrics"));
+    assertThat(x.get("metrics").get("sfid").asDouble()).isFinite();
   }
 
   @Test
