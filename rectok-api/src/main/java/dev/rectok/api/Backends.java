@@ -132,6 +132,11 @@ public final class Backends {
   /**
    * Opens a tokenizer model file with the installed backend for inference in {@code precision}.
    *
+   * @param modelFile the tokenizer's model file
+   * @param device where the tokenizer runs
+   * @param precision the inference arithmetic
+   * @return the tokenizer; the caller owns it and closes it
+   * @throws IOException for a missing, malformed or wrong-kind file
    * @throws IllegalArgumentException when {@code precision} is not supported on {@code device}
    */
   public static Tokenizer openTokenizer(Path modelFile, Device device, Precision precision)

@@ -188,6 +188,9 @@ public record GenerateOptions(
     /**
      * Per-sample noise: sample {@code i} of a call is global sample {@code index + i}, its noise
      * drawn from {@code (seed, index + i)} only; −1 turns it off.
+     *
+     * @param index the global index of the call's first sample, or −1
+     * @return this builder
      */
     public Builder firstSampleIndex(long index) {
       firstSampleIndex = index;
@@ -195,7 +198,12 @@ public record GenerateOptions(
     }
 
     // --- issue 13: precision ---
-    /** The networks' arithmetic (default {@link Precision#FP32}). */
+    /**
+     * The networks' arithmetic (default {@link Precision#FP32}).
+     *
+     * @param v the precision
+     * @return this builder
+     */
     public Builder precision(Precision v) {
       precision = v;
       return this;

@@ -25,7 +25,11 @@ public enum Precision {
   /** BF16 where the hardware has native bf16 arithmetic, else FP32. */
   AUTO;
 
-  /** The command-line spelling: {@code fp32}, {@code bf16} or {@code auto}. */
+  /**
+   * The command-line spelling.
+   *
+   * @return {@code fp32}, {@code bf16} or {@code auto}
+   */
   public String cliName() {
     return name().toLowerCase(Locale.ROOT);
   }
@@ -34,6 +38,8 @@ public enum Precision {
    * Parses {@code fp32}, {@code bf16} or {@code auto} (case-insensitive; {@code float32} and {@code
    * bfloat16} are accepted too).
    *
+   * @param name the spelling
+   * @return the precision
    * @throws IllegalArgumentException naming the allowed values
    */
   public static Precision parse(String name) {

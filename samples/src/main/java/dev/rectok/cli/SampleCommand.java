@@ -27,9 +27,11 @@ import picocli.CommandLine.Spec;
  * {@code rectok sample}: the evaluation sample set (50 per class, labels {@code i % classes}, like
  * the reference's {@code evaluate_FID}) as PNGs {@code NNNNNN.png} by global index, and optionally
  * {@code samples.npz} ({@code arr_0}) for the official evaluators. Each image's noise comes from
- * {@code (seed, global index)}, so the set does not depend on batch size, threads or {@code --shard
- * i/n}; finished images are kept, so rerunning resumes; every PNG is written under a temporary name
- * and renamed, so a partial file is never taken for a finished one.
+ * {@code (seed, global index)}, so it does not depend on batch size, threads or {@code --shard i/n}
+ * (the images are bit-identical across shards and world sizes at equal threads and batch per
+ * process; see {@code docs/evaluation.md}); finished images are kept, so rerunning resumes; every
+ * PNG is written under a temporary name and renamed, so a partial file is never taken for a
+ * finished one.
  */
 @Command(
     name = "sample",
@@ -58,7 +60,7 @@ final class SampleCommand implements Callable<Integer> {
   @Option(
       names = "--labels",
       description =
-          "balanced (label = index % classes) or a comma list cycled over the indices (default: ${DEFAULT-VALUE})")
+          "balanced (label = index %% classes) or a comma list cycled over the indices (default: ${DEFAULT-VALUE})")
   String labels = "balanced";
 
   @Option(names = "--seed", description = "seed of the noise (default: ${DEFAULT-VALUE})")

@@ -55,6 +55,10 @@ public interface Backend {
    * resolved bf16 the GEMM weights are converted once here. The default implementation supports
    * {@link dev.rectok.api.Precision#FP32} only.
    *
+   * @param modelFile the tokenizer's model file
+   * @param device where the tokenizer runs
+   * @param precision the inference arithmetic
+   * @return the tokenizer; the caller owns it and closes it
    * @throws IOException for a missing, malformed or wrong-kind file
    * @throws IllegalArgumentException when {@code precision} is not supported on {@code device}
    */

@@ -41,7 +41,7 @@ public final class Work implements AutoCloseable {
    * Waits until the collective finished, at most {@code timeout}.
    *
    * @throws DistributedException if it failed or did not finish in time; the group then diagnoses
-   *     which ranks are lost (see {@link ProcessGroup#onFailure})
+   *     which ranks are lost (see {@link DistributedException#lostRanks()})
    */
   public void await(Duration timeout) {
     long ms = Native.millis(timeout, "wait timeout");
