@@ -6,6 +6,9 @@ import dev.rectok.api.GenerateOptions;
 import dev.rectok.api.Precision;
 import dev.rectok.api.Progress;
 import dev.rectok.generate.DiTGenerator;
+import dev.rectok.generate.transport.Guidance;
+import dev.rectok.generate.transport.Sampler;
+import dev.rectok.generate.transport.VelocityModel;
 import dev.rectok.models.RecTokTokenizer;
 import dev.rectok.models.dit.DiTConfig;
 import dev.rectok.models.dit.DiTwDDTHead;
@@ -127,22 +130,34 @@ final class BenchPrecisionCommands {
   }
 
   /**
-   * {@code rectok bench sample}: one sampling run of DiT^DH (seeded random weights) with
-   * AutoGuidance, its wall time, and the time of one forward of each network at the same batch, so
-   * that {@code steps x (forward + guide forward)} can be compared with the sampling time.
+   * {@code rectok bench sample}: one sampling run of DiT^DH (seeded random weights) without
+   * guidance, with CFG or with AutoGuidance, its wall time, and the time of one forward of each
+   * network at the batch the sampler gives it (2B for CFG), so that {@code steps x forwards} can be
+   * compared with the sampling time. {@code --profile} adds a run whose networks are timed call by
+   * call: the step time split into the forwards and everything else (guidance arithmetic, the
+   * update, buffer copies, the Java loop).
    */
   @Command(
       name = "sample",
       description =
-          "Sampling run (DiT^DH + AutoGuidance, random weights): time vs steps x forward.")
+          "Sampling run (DiT^DH, random weights; none, CFG or AutoGuidance): time vs steps x"
+              + " forward.")
   static final class Sample implements Callable<Integer> {
     @Option(names = "--preset", description = "main network preset (default: ${DEFAULT-VALUE})")
     String preset = "DiTDDT_xl";
 
     @Option(
         names = "--guide-preset",
-        description = "AutoGuidance network preset, or 'none' (default: ${DEFAULT-VALUE})")
+        description =
+            "AutoGuidance network preset, or 'none' (no guide network) (default:"
+                + " ${DEFAULT-VALUE})")
     String guidePreset = "DiTDDT_s";
+
+    @Option(
+        names = "--guidance",
+        description =
+            "none, cfg or autoguidance (default: autoguidance with a guide preset, else none)")
+    String guidance;
 
     @Option(
         names = "--steps",
@@ -163,6 +178,12 @@ final class BenchPrecisionCommands {
     @Option(names = "--threads", description = "LibTorch intra-op threads (default: all cores)")
     Integer threads;
 
+    @Option(
+        names = "--profile",
+        description =
+            "also run once with every network call timed, and print where a step's time goes")
+    boolean profile;
+
     @Mixin DeviceOption device;
 
     @Mixin PrecisionOption precision;
@@ -174,12 +195,24 @@ final class BenchPrecisionCommands {
             new picocli.CommandLine(this),
             "--steps must be >= 2, --batch and --iters >= 1, --warmup >= 0");
       }
+      boolean hasGuide = !guidePreset.equals("none");
+      GenerateOptions.GuidanceKind kind =
+          guidance == null
+              ? (hasGuide
+                  ? GenerateOptions.GuidanceKind.AUTOGUIDANCE
+                  : GenerateOptions.GuidanceKind.NONE)
+              : GenerateOptions.GuidanceKind.valueOf(guidance.toUpperCase(java.util.Locale.ROOT));
+      if (kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE && !hasGuide) {
+        throw new picocli.CommandLine.ParameterException(
+            new picocli.CommandLine(this),
+            "--guidance autoguidance needs --guide-preset (e.g. DiTDDT_s), not 'none'");
+      }
+      boolean guided = kind == GenerateOptions.GuidanceKind.AUTOGUIDANCE;
       if (threads != null) {
         Torch.setNumThreads(threads);
       }
       Device dev = device.get();
       DType compute = precision.resolve(dev);
-      boolean guided = !guidePreset.equals("none");
       try (TorchGenerator g = TorchGenerator.cpu(0);
           DiTGenerator gen =
               new DiTGenerator(
@@ -195,30 +228,39 @@ final class BenchPrecisionCommands {
         for (int i = 0; i < batch; i++) {
           labels[i] = (i * 131L) % gen.numClasses();
         }
-        GenerateOptions.Builder b =
-            GenerateOptions.builder().gridPoints(gridPoints).precision(precision.get());
-        if (guided) {
-          b.autoGuidance();
-        }
-        GenerateOptions o = b.build();
-        // forwards alone, at the same batch and precision: the floor of a sampling step
-        double[] fwd = forwardMs(gen, preset, guided ? guidePreset : null, batch, compute, dev);
+        double scale = kind == GenerateOptions.GuidanceKind.CFG ? 1.5 : 1.29;
+        GenerateOptions o =
+            GenerateOptions.builder()
+                .gridPoints(gridPoints)
+                .precision(precision.get())
+                .guidance(kind, scale)
+                .build();
+        // forwards alone, at the batch the sampler gives each network: the floor of a step
+        int netBatch = kind == GenerateOptions.GuidanceKind.CFG ? 2 * batch : batch;
+        double[] fwd = forwardMs(gen, netBatch, compute, dev);
         // a short warm-up run (JIT, allocator), then the timed runs
         for (int i = 0; i < warmup; i++) {
           gen.sample(
               labels,
               1,
-              GenerateOptions.builder().gridPoints(3).precision(precision.get()).build(),
+              GenerateOptions.builder()
+                  .gridPoints(3)
+                  .precision(precision.get())
+                  .guidance(kind, scale)
+                  .build(),
               Progress.NONE);
         }
         double[] ms = BenchCommand.time(0, runs, r -> gen.sample(labels, r, o, Progress.NONE));
+        double[] cpuMs = BenchCommand.lastCpuMs;
         double med = BenchCommand.median(ms);
         int steps = gridPoints - 1;
         double floor = steps * (fwd[0] + fwd[1]);
         System.out.printf(
-            "%s%s, batch %d, %d steps, %d threads, %s, GEMMs in %s (weights converted in %.0f ms)%n",
+            "%s, %s%s, batch %d, %d steps, %d threads, %s, GEMMs in %s (weights converted in %.0f"
+                + " ms)%n",
             preset,
-            guided ? " + AutoGuidance " + guidePreset : "",
+            kind.name().toLowerCase(java.util.Locale.ROOT),
+            guided ? " (guide " + guidePreset + ")" : "",
             batch,
             steps,
             Torch.numThreads(),
@@ -226,8 +268,8 @@ final class BenchPrecisionCommands {
             compute.torchName(),
             prepareMs);
         System.out.printf(
-            "forward ms: main %.1f, guide %.1f; steps x forwards = %.0f ms%n",
-            fwd[0], fwd[1], floor);
+            "forward ms at batch %d: main %.1f, guide %.1f; steps x forwards = %.0f ms%n",
+            netBatch, fwd[0], fwd[1], floor);
         System.out.printf(
             "sampling ms per run: %s; median %.0f; per step %.1f; gap to steps x forwards %.1f%%%n",
             java.util.Arrays.toString(
@@ -235,7 +277,11 @@ final class BenchPrecisionCommands {
             med,
             med / steps,
             100 * (med - floor) / floor);
-        System.out.printf("cpu_ms_per_forward=%.2f%n", BenchCommand.median(BenchCommand.lastCpuMs));
+        if (profile) {
+          new StepProfile(gen, kind, scale, o, labels, compute, dev).run(fwd);
+        }
+        System.out.printf("cpu_ms_per_run=%.0f%n", BenchCommand.median(cpuMs));
+        System.out.printf("cpu_ms_per_forward=%.2f%n", BenchCommand.median(cpuMs));
         System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
         System.out.printf("ms_per_sample_run=%.1f%n", med);
         System.out.printf("peak_rss_mb=%.0f%n", BenchCommand.peakRssMb());
@@ -243,9 +289,11 @@ final class BenchPrecisionCommands {
       return 0;
     }
 
-    /** Median ms of 3 forwards of the main and the guide network (0 without a guide). */
-    private static double[] forwardMs(
-        DiTGenerator gen, String preset, String guidePreset, int batch, DType compute, Device dev) {
+    /**
+     * Median ms of 3 forwards (after one warm-up) of the main and the guide network (0 without a
+     * guide) at batch {@code batch}.
+     */
+    private static double[] forwardMs(DiTGenerator gen, int batch, DType compute, Device dev) {
       double[] out = new double[2];
       try (TorchGenerator g = TorchGenerator.cpu(1);
           Scope s = Scope.open();
@@ -269,15 +317,137 @@ final class BenchPrecisionCommands {
                   i -> {
                     try (Scope inner = Scope.open()) {
                       net.forward(x, t, y);
-                      if (dev.isCuda()) {
-                        Torch.cudaSynchronize(Math.max(0, dev.index()));
-                      }
+                      sync(dev);
                     }
                   });
           out[k] = BenchCommand.median(ms);
         }
       }
       return out;
+    }
+
+    static void sync(Device dev) {
+      if (dev.isCuda()) {
+        Torch.cudaSynchronize(Math.max(0, dev.index()));
+      }
+    }
+  }
+
+  /**
+   * {@code bench sample --profile}: one more sampling run through the same {@link Sampler} and
+   * guidance as {@link DiTGenerator#sample}, with each network call timed (on CUDA each call is
+   * synchronised, so the split is exact there too, at the cost of the launch overlap), printed as a
+   * per-step breakdown. Not thread-safe; one instance per run.
+   */
+  static final class StepProfile {
+    private final DiTGenerator gen;
+    private final GenerateOptions.GuidanceKind kind;
+    private final double scale;
+    private final GenerateOptions options;
+    private final long[] labels;
+    private final DType compute;
+    private final Device dev;
+    private final long[] nanos = new long[2];
+    private final int[] calls = new int[2];
+
+    StepProfile(
+        DiTGenerator gen,
+        GenerateOptions.GuidanceKind kind,
+        double scale,
+        GenerateOptions options,
+        long[] labels,
+        DType compute,
+        Device dev) {
+      this.gen = gen;
+      this.kind = kind;
+      this.scale = scale;
+      this.options = options;
+      this.labels = labels.clone();
+      this.compute = compute;
+      this.dev = dev;
+    }
+
+    private VelocityModel timed(DiTwDDTHead net, int slot) {
+      return (x, t, y) -> {
+        long t0 = System.nanoTime();
+        Tensor v = net.forward(x, t, y);
+        Sample.sync(dev);
+        nanos[slot] += System.nanoTime() - t0;
+        calls[slot]++;
+        return v;
+      };
+    }
+
+    void run(double[] forwardAloneMs) {
+      VelocityModel main = timed(gen.network(), 0);
+      Guidance guidance =
+          switch (kind) {
+            case NONE -> Guidance.none();
+            case CFG -> Guidance.cfg(scale, gen.numClasses());
+            case AUTOGUIDANCE -> Guidance.autoGuidance(timed(gen.guideNetwork(), 1), scale);
+          };
+      Sampler sampler = Sampler.euler(options.gridPoints(), gen.network().config().timeDistShift());
+      int[] shape = gen.latentShape();
+      long[] stepEnds = new long[sampler.steps() + 1];
+      double cpu0;
+      long t0;
+      long t1;
+      try (Scope s = Scope.open();
+          TorchGenerator g = TorchGenerator.cpu(0);
+          var p = InferencePrecision.use(compute)) {
+        Tensor noise = Sampler.initialNoise(g, dev, labels.length, shape[0], shape[1], shape[2]);
+        Tensor y = Tensor.of(labels).to(dev);
+        cpu0 = BenchCommand.processCpuMs();
+        t0 = System.nanoTime();
+        stepEnds[0] = t0;
+        sampler.sample(
+            main,
+            guidance,
+            noise,
+            y,
+            Sampler.Hooks.NONE.withListener(
+                (point, t, state) -> {
+                  Sample.sync(dev);
+                  stepEnds[point] = System.nanoTime();
+                }));
+        t1 = System.nanoTime();
+      }
+      double cpuMs = BenchCommand.processCpuMs() - cpu0;
+      int steps = sampler.steps();
+      double runMs = (t1 - t0) / 1e6;
+      double mainMs = nanos[0] / 1e6;
+      double guideMs = nanos[1] / 1e6;
+      double rest = runMs - mainMs - guideMs;
+      double[] stepMs = new double[steps];
+      for (int i = 0; i < steps; i++) {
+        stepMs[i] = (stepEnds[i + 1] - stepEnds[i]) / 1e6;
+      }
+      double[] sorted = stepMs.clone();
+      java.util.Arrays.sort(sorted);
+      System.out.printf("profile: one %d-step run, every network call timed%n", steps);
+      System.out.printf(
+          "  run %.0f ms (CPU %.0f ms), step median %.1f ms (min %.1f, max %.1f)%n",
+          runMs, cpuMs, BenchCommand.median(stepMs), sorted[0], sorted[steps - 1]);
+      System.out.printf(
+          "  main forward   %4d calls, %9.1f ms, %8.1f ms/call (%.1f%% of the run; alone %.1f)%n",
+          calls[0],
+          mainMs,
+          mainMs / Math.max(1, calls[0]),
+          100 * mainMs / runMs,
+          forwardAloneMs[0]);
+      if (calls[1] > 0) {
+        System.out.printf(
+            "  guide forward  %4d calls, %9.1f ms, %8.1f ms/call (%.1f%% of the run; alone %.1f)%n",
+            calls[1], guideMs, guideMs / calls[1], 100 * guideMs / runMs, forwardAloneMs[1]);
+      }
+      System.out.printf(
+          "  outside the forwards (guidance, update, copies, loop): %.1f ms, %.3f ms/step (%.2f%%"
+              + " of the run)%n",
+          rest, rest / steps, 100 * rest / runMs);
+      double floor = steps * (forwardAloneMs[0] + forwardAloneMs[1]);
+      System.out.printf(
+          "  run vs steps x forwards-alone: %+.1f%%; in-run forwards vs forwards-alone: %+.1f%%%n",
+          100 * (runMs - floor) / floor, 100 * ((mainMs + guideMs) - floor) / floor);
     }
   }
 

@@ -187,15 +187,27 @@ public final class Sampler {
                 + steps
                 + " steps)",
             steps);
-    // No scope around the whole run: x and y are closed here explicitly, so whatever a listener
-    // creates belongs to the caller's scope, not to the sampler's.
+    // No scope around the whole run: x, y and the step buffers are closed here explicitly, so
+    // whatever a listener creates belongs to the caller's scope, not to the sampler's.
     Tensor x = null;
     Tensor y = null;
+    Tensor tb0 = null;
+    Tensor tb1 = null;
+    Guidance.Run run = null;
     try (GradMode g = GradMode.inferenceMode()) {
       // A private float32 copy, updated in place: the caller's noise is never touched.
       x = noise.dtype() == DType.FLOAT32 ? noise.clone() : noise.to(DType.FLOAT32);
       // Labels follow the state to its device, as int64.
       y = labels.to(DType.INT64, x.device());
+      // Buffers reused by every step (docs/generator.md#sampling-at-full-throughput): the (B,) time
+      // vectors, and
+      // the guidance's own (CFG's doubled batch). Each step then allocates only what the network
+      // itself does; the update runs in place on the network output.
+      tb0 = Tensor.full(new long[] {batch}, 0, DType.FLOAT32, x.device());
+      if (method == Method.HEUN) {
+        tb1 = Tensor.full(new long[] {batch}, 0, DType.FLOAT32, x.device());
+      }
+      run = guidance.begin(y, x);
       for (int i = 0; i < steps; i++) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         if (interrupted || hooks.cancelled().getAsBoolean()) {
@@ -205,15 +217,16 @@ public final class Sampler {
         float t1 = grid[i + 1];
         float dt = t1 - t0; // float32, as torchdiffeq's t1 - t0 on the float32 grid
         try (Scope step = Scope.open()) {
-          Tensor tb0 = Tensor.full(new long[] {batch}, t0, DType.FLOAT32, x.device());
-          Tensor k1 = guidance.velocity(model, x, t0, tb0, y);
+          tb0.fill_(t0);
+          Tensor k1 = run.velocity(model, x, t0, tb0);
           if (method == Method.EULER) {
-            x.add_(k1.mul(dt));
+            // y0 + dt*f: the product rounded first, then the sum (k1 is ours: scaled in place)
+            x.add_(k1.mul_(dt));
           } else {
-            Tensor tb1 = Tensor.full(new long[] {batch}, t1, DType.FLOAT32, x.device());
+            tb1.fill_(t1);
             Tensor predicted = x.add(k1.mul(dt));
-            Tensor k2 = guidance.velocity(model, predicted, t1, tb1, y);
-            x.add_(k1.add(k2).mul(dt * 0.5f));
+            Tensor k2 = run.velocity(model, predicted, t1, tb1);
+            x.add_(k1.add_(k2).mul_(dt * 0.5f));
           }
         }
         hooks.listener().onStep(i + 1, t1, x);
@@ -223,11 +236,13 @@ public final class Sampler {
       x = null;
       return result;
     } finally {
-      if (x != null) {
-        x.close();
+      if (run != null) {
+        run.close();
       }
-      if (y != null) {
-        y.close();
+      for (Tensor t : new Tensor[] {x, y, tb0, tb1}) {
+        if (t != null) {
+          t.close();
+        }
       }
       hooks.progress().end();
     }
