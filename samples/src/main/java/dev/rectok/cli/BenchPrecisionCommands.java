@@ -250,7 +250,21 @@ final class BenchPrecisionCommands {
                   .build(),
               Progress.NONE);
         }
-        double[] ms = BenchCommand.time(0, runs, r -> gen.sample(labels, r, o, Progress.NONE));
+        // With --profile the timed runs are the profiled ones (the same Sampler and guidance as
+        // DiTGenerator.sample; the per-call clock reads cost nanoseconds against forwards of ms).
+        StepProfile prof =
+            profile ? new StepProfile(gen, kind, scale, o, labels, compute, dev) : null;
+        double[] ms =
+            BenchCommand.time(
+                0,
+                runs,
+                r -> {
+                  if (prof != null) {
+                    prof.run(r);
+                  } else {
+                    gen.sample(labels, r, o, Progress.NONE);
+                  }
+                });
         double[] cpuMs = BenchCommand.lastCpuMs;
         double med = BenchCommand.median(ms);
         int steps = gridPoints - 1;
@@ -277,8 +291,8 @@ final class BenchPrecisionCommands {
             med,
             med / steps,
             100 * (med - floor) / floor);
-        if (profile) {
-          new StepProfile(gen, kind, scale, o, labels, compute, dev).run(fwd);
+        if (prof != null) {
+          prof.print(fwd);
         }
         System.out.printf("cpu_ms_per_run=%.0f%n", BenchCommand.median(cpuMs));
         System.out.printf("cpu_ms_per_forward=%.2f%n", BenchCommand.median(cpuMs));
@@ -334,7 +348,7 @@ final class BenchPrecisionCommands {
   }
 
   /**
-   * {@code bench sample --profile}: one more sampling run through the same {@link Sampler} and
+   * {@code bench sample --profile}: the timed sampling runs, through the same {@link Sampler} and
    * guidance as {@link DiTGenerator#sample}, with each network call timed (on CUDA each call is
    * synchronised, so the split is exact there too, at the cost of the launch overlap), printed as a
    * per-step breakdown. Not thread-safe; one instance per run.
@@ -378,7 +392,17 @@ final class BenchPrecisionCommands {
       };
     }
 
-    void run(double[] forwardAloneMs) {
+    private long[] stepEnds = new long[0];
+    private long[] forwardEnds = new long[0];
+    private double runMs;
+    private double cpuMs;
+
+    /** One profiled sampling run with noise seed {@code seed}; {@link #print} reports the last. */
+    void run(long seed) {
+      nanos[0] = 0;
+      nanos[1] = 0;
+      calls[0] = 0;
+      calls[1] = 0;
       VelocityModel main = timed(gen.network(), 0);
       Guidance guidance =
           switch (kind) {
@@ -388,18 +412,19 @@ final class BenchPrecisionCommands {
           };
       Sampler sampler = Sampler.euler(options.gridPoints(), gen.network().config().timeDistShift());
       int[] shape = gen.latentShape();
-      long[] stepEnds = new long[sampler.steps() + 1];
+      long[] ends = new long[sampler.steps() + 1];
+      long[] inForwards = new long[sampler.steps() + 1];
       double cpu0;
       long t0;
       long t1;
       try (Scope s = Scope.open();
-          TorchGenerator g = TorchGenerator.cpu(0);
+          TorchGenerator g = TorchGenerator.cpu(seed);
           var p = InferencePrecision.use(compute)) {
         Tensor noise = Sampler.initialNoise(g, dev, labels.length, shape[0], shape[1], shape[2]);
         Tensor y = Tensor.of(labels).to(dev);
         cpu0 = BenchCommand.processCpuMs();
         t0 = System.nanoTime();
-        stepEnds[0] = t0;
+        ends[0] = t0;
         sampler.sample(
             main,
             guidance,
@@ -408,13 +433,20 @@ final class BenchPrecisionCommands {
             Sampler.Hooks.NONE.withListener(
                 (point, t, state) -> {
                   Sample.sync(dev);
-                  stepEnds[point] = System.nanoTime();
+                  ends[point] = System.nanoTime();
+                  inForwards[point] = nanos[0] + nanos[1];
                 }));
         t1 = System.nanoTime();
       }
-      double cpuMs = BenchCommand.processCpuMs() - cpu0;
-      int steps = sampler.steps();
-      double runMs = (t1 - t0) / 1e6;
+      cpuMs = BenchCommand.processCpuMs() - cpu0;
+      runMs = (t1 - t0) / 1e6;
+      stepEnds = ends;
+      forwardEnds = inForwards;
+    }
+
+    /** Prints the last run's breakdown against the forwards timed alone. */
+    void print(double[] forwardAloneMs) {
+      int steps = stepEnds.length - 1;
       double mainMs = nanos[0] / 1e6;
       double guideMs = nanos[1] / 1e6;
       double rest = runMs - mainMs - guideMs;
@@ -422,9 +454,13 @@ final class BenchPrecisionCommands {
       for (int i = 0; i < steps; i++) {
         stepMs[i] = (stepEnds[i + 1] - stepEnds[i]) / 1e6;
       }
+      double[] outsideMs = new double[steps];
+      for (int i = 0; i < steps; i++) {
+        outsideMs[i] = stepMs[i] - (forwardEnds[i + 1] - forwardEnds[i]) / 1e6;
+      }
       double[] sorted = stepMs.clone();
       java.util.Arrays.sort(sorted);
-      System.out.printf("profile: one %d-step run, every network call timed%n", steps);
+      System.out.printf("profile of the last run (%d steps), every network call timed:%n", steps);
       System.out.printf(
           "  run %.0f ms (CPU %.0f ms), step median %.1f ms (min %.1f, max %.1f)%n",
           runMs, cpuMs, BenchCommand.median(stepMs), sorted[0], sorted[steps - 1]);
@@ -441,9 +477,9 @@ final class BenchPrecisionCommands {
             calls[1], guideMs, guideMs / calls[1], 100 * guideMs / runMs, forwardAloneMs[1]);
       }
       System.out.printf(
-          "  outside the forwards (guidance, update, copies, loop): %.1f ms, %.3f ms/step (%.2f%%"
-              + " of the run)%n",
-          rest, rest / steps, 100 * rest / runMs);
+          "  outside the forwards (guidance, update, copies, loop): %.1f ms, %.3f ms/step, median"
+              + " %.3f ms/step (%.2f%% of the run)%n",
+          rest, rest / steps, BenchCommand.median(outsideMs), 100 * rest / runMs);
       double floor = steps * (forwardAloneMs[0] + forwardAloneMs[1]);
       System.out.printf(
           "  run vs steps x forwards-alone: %+.1f%%; in-run forwards vs forwards-alone: %+.1f%%%n",
