@@ -184,12 +184,27 @@ final class BenchPrecisionCommands {
             "also run once with every network call timed, and print where a step's time goes")
     boolean profile;
 
+    @Option(
+        names = "--cuda-graphs",
+        description =
+            "replay each sampling step as a CUDA graph (CUDA builds of LibTorch 2.x, --device"
+                + " cuda:N)")
+    boolean cudaGraphs;
+
     @Mixin DeviceOption device;
 
     @Mixin PrecisionOption precision;
 
     @Override
     public Integer call() throws Exception {
+      if (cudaGraphs) {
+        String why = dev.rectok.torch.CudaGraph.unsupportedReason(device.get());
+        if (why != null) {
+          throw new picocli.CommandLine.ParameterException(
+              new picocli.CommandLine(this),
+              "--cuda-graphs: " + why + " (use --device cuda:N with a CUDA build of LibTorch 2.x)");
+        }
+      }
       if (gridPoints < 2 || batch < 1 || runs < 1 || warmup < 0) {
         throw new picocli.CommandLine.ParameterException(
             new picocli.CommandLine(this),
@@ -224,6 +239,7 @@ final class BenchPrecisionCommands {
           gen.prepareBf16Only(compute); // as DiTGenerator.open does for bf16
         }
         double prepareMs = (System.nanoTime() - tp) / 1e6;
+        gen.useCudaGraphs(cudaGraphs);
         long[] labels = new long[batch];
         for (int i = 0; i < batch; i++) {
           labels[i] = (i * 131L) % gen.numClasses();
@@ -270,8 +286,8 @@ final class BenchPrecisionCommands {
         int steps = gridPoints - 1;
         double floor = steps * (fwd[0] + fwd[1]);
         System.out.printf(
-            "%s, %s%s, batch %d, %d steps, %d threads, %s, GEMMs in %s (weights converted in %.0f"
-                + " ms)%n",
+            "%s, %s%s, batch %d, %d steps, %d threads, %s%s, GEMMs in %s (weights converted in"
+                + " %.0f ms)%n",
             preset,
             kind.name().toLowerCase(java.util.Locale.ROOT),
             guided ? " (guide " + guidePreset + ")" : "",
@@ -279,6 +295,7 @@ final class BenchPrecisionCommands {
             steps,
             Torch.numThreads(),
             dev,
+            cudaGraphs ? " with CUDA graphs" : "",
             compute.torchName(),
             prepareMs);
         System.out.printf(
@@ -304,11 +321,11 @@ final class BenchPrecisionCommands {
     }
 
     /**
-     * Median ms of 3 forwards (after one warm-up) of the main and the guide network (0 without a
-     * guide) at batch {@code batch}.
+     * Median wall ms of 3 forwards (after one warm-up) of the main and the guide network (0 without
+     * a guide) at batch {@code batch}, then the same two as process CPU ms.
      */
     private static double[] forwardMs(DiTGenerator gen, int batch, DType compute, Device dev) {
-      double[] out = new double[2];
+      double[] out = new double[4];
       try (TorchGenerator g = TorchGenerator.cpu(1);
           Scope s = Scope.open();
           GradMode m = GradMode.inferenceMode();
@@ -335,6 +352,7 @@ final class BenchPrecisionCommands {
                     }
                   });
           out[k] = BenchCommand.median(ms);
+          out[2 + k] = BenchCommand.median(BenchCommand.lastCpuMs);
         }
       }
       return out;
@@ -410,7 +428,9 @@ final class BenchPrecisionCommands {
             case CFG -> Guidance.cfg(scale, gen.numClasses());
             case AUTOGUIDANCE -> Guidance.autoGuidance(timed(gen.guideNetwork(), 1), scale);
           };
-      Sampler sampler = Sampler.euler(options.gridPoints(), gen.network().config().timeDistShift());
+      Sampler sampler =
+          Sampler.euler(options.gridPoints(), gen.network().config().timeDistShift())
+              .withCudaGraphs(gen.cudaGraphs());
       int[] shape = gen.latentShape();
       long[] ends = new long[sampler.steps() + 1];
       long[] inForwards = new long[sampler.steps() + 1];
@@ -484,6 +504,16 @@ final class BenchPrecisionCommands {
       System.out.printf(
           "  run vs steps x forwards-alone: %+.1f%%; in-run forwards vs forwards-alone: %+.1f%%%n",
           100 * (runMs - floor) / floor, 100 * ((mainMs + guideMs) - floor) / floor);
+      // CPU time moves far less than wall time on a shared machine: the comparison to read there
+      double cpuFloor = steps * (forwardAloneMs[2] + forwardAloneMs[3]);
+      System.out.printf(
+          "  CPU: run %.0f ms = %.1f ms/step; forwards alone %.1f + %.1f ms; run vs steps x"
+              + " forwards-alone (CPU) %+.1f%%%n",
+          cpuMs,
+          cpuMs / steps,
+          forwardAloneMs[2],
+          forwardAloneMs[3],
+          100 * (cpuMs - cpuFloor) / cpuFloor);
     }
   }
 

@@ -41,6 +41,15 @@ public interface Guidance {
     /** The guided velocity at {@code x}, time {@code t} ({@code tBatch}: the same as (B,)). */
     Tensor velocity(VelocityModel model, Tensor x, float t, Tensor tBatch);
 
+    /**
+     * Which code path {@link #velocity} takes at time {@code t} (e.g. inside or outside the
+     * guidance interval): steps with the same branch launch the same kernels on tensors of the same
+     * shapes, so one CUDA graph per branch can replay them. The default has one branch.
+     */
+    default int branch(float t) {
+      return 0;
+    }
+
     /** Frees the run's buffers. */
     @Override
     void close();
@@ -246,6 +255,11 @@ public interface Guidance {
     }
 
     @Override
+    public int branch(float t) {
+      return Guidance.inInterval(t, cfg.tMin(), cfg.tMax()) ? 1 : 0;
+    }
+
+    @Override
     public void close() {
       yy.close();
       tt.close();
@@ -307,6 +321,11 @@ public interface Guidance {
             Tensor strong = model.velocity(state, tBatch, labels);
             return s.keep(Guidance.combineInPlace(weak, strong, ag.scale()));
           }
+        }
+
+        @Override
+        public int branch(float t) {
+          return Guidance.inInterval(t, ag.tMin(), ag.tMax()) ? 1 : 0;
         }
 
         @Override

@@ -136,4 +136,30 @@ class PreallocatedSamplerTest {
       }
     }
   }
+
+  /** CUDA graphs are refused on the CPU before the model is called once. */
+  @Test
+  void cudaGraphsAreRefusedOnTheCpuBeforeAnyWork() {
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    VelocityModel counting =
+        (x, t, y) -> {
+          calls.incrementAndGet();
+          return x.clone();
+        };
+    try (Scope s = Scope.open()) {
+      Tensor noise = Tensor.zeros(1, 2, 3, 3);
+      Sampler graphs = Sampler.euler(5, 1.0).withCudaGraphs(true);
+      assertThat(graphs.cudaGraphs()).isTrue();
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> graphs.sample(counting, noise, Tensor.of(new long[] {0})))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(
+              "sampling with CUDA graphs: CUDA graphs need a CUDA device, not cpu");
+      assertThat(calls).hasValue(0);
+      // off again: the same sampler runs
+      graphs.withCudaGraphs(false).sample(counting, noise, Tensor.of(new long[] {0}));
+      assertThat(calls).hasValue(4);
+    }
+  }
 }
