@@ -73,12 +73,7 @@ void set_error(rt_ctx* ctx, const char* msg) noexcept {
   }                                             \
   return RT_OK;
 
-#ifdef RT_CUDA_GRAPHS
-rt_cuda_graph* need(rt_cuda_graph* g) {
-  if (g == nullptr) throw ArgError("CUDA graph handle is NULL");
-  return g;
-}
-#else
+#ifndef RT_CUDA_GRAPHS
 [[noreturn]] void unsupported() {
   throw ArgError("CUDA graphs need a CUDA build of LibTorch 2.x; this shim was built for LibTorch " +
                  std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
@@ -90,6 +85,21 @@ rt_cuda_graph* need(rt_cuda_graph* g) {
   );
 }
 #endif
+
+// One entry point's body on a graph, on the graph's device, with the status/error convention of
+// the shim; without CUDA graphs every call fails with the sentence above.
+template <class Body>
+rt_status graph_call(rt_ctx* ctx, rt_cuda_graph* graph, Body&& body) noexcept {
+  RT_GBEGIN
+#ifdef RT_CUDA_GRAPHS
+  if (graph == nullptr) throw ArgError("CUDA graph handle is NULL");
+  c10::cuda::CUDAGuard device(static_cast<c10::DeviceIndex>(graph->device));
+  body(*graph);
+#else
+  unsupported();  // graph and body unused: -Wunused-parameter is off for the shim
+#endif
+  RT_GEND
+}
 
 }  // namespace
 
@@ -113,73 +123,55 @@ RT_API rt_status rt_cuda_graph_new(rt_ctx* ctx, int32_t device_index, rt_cuda_gr
   g->device = device_index;
   *out = g;
 #else
-  (void)device_index;
   unsupported();
 #endif
   RT_GEND
 }
 
 RT_API rt_status rt_cuda_graph_capture_begin(rt_ctx* ctx, rt_cuda_graph* graph) noexcept {
-  RT_GBEGIN
+  return graph_call(ctx, graph, [](rt_cuda_graph& g) {
 #ifdef RT_CUDA_GRAPHS
-  rt_cuda_graph* g = need(graph);
-  if (g->capturing || g->captured) throw ArgError("this CUDA graph was already captured");
-  c10::cuda::CUDAGuard device(static_cast<c10::DeviceIndex>(g->device));
-  // Work queued before the capture must be done: the side stream does not wait for it otherwise.
-  c10::cuda::device_synchronize();
-  g->previous = c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(g->device));
-  c10::cuda::setCurrentCUDAStream(c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(g->device)));
-  try {
-    g->graph.capture_begin();
-  } catch (...) {
-    c10::cuda::setCurrentCUDAStream(*g->previous);
-    throw;
-  }
-  g->capturing = true;
-#else
-      (void)
-  graph;
-  unsupported();
+    if (g.capturing || g.captured) throw ArgError("this CUDA graph was already captured");
+    auto dev = static_cast<c10::DeviceIndex>(g.device);
+    // Work queued before the capture must be done: the side stream does not wait for it otherwise.
+    c10::cuda::device_synchronize();
+    g.previous = c10::cuda::getCurrentCUDAStream(dev);
+    c10::cuda::setCurrentCUDAStream(c10::cuda::getStreamFromPool(false, dev));
+    try {
+      g.graph.capture_begin();
+    } catch (...) {
+      c10::cuda::setCurrentCUDAStream(*g.previous);
+      throw;
+    }
+    g.capturing = true;
 #endif
-  RT_GEND
+  });
 }
 
 RT_API rt_status rt_cuda_graph_capture_end(rt_ctx* ctx, rt_cuda_graph* graph) noexcept {
-  RT_GBEGIN
+  return graph_call(ctx, graph, [](rt_cuda_graph& g) {
 #ifdef RT_CUDA_GRAPHS
-  rt_cuda_graph* g = need(graph);
-  if (!g->capturing) throw ArgError("capture_end without capture_begin");
-  g->capturing = false;
-  c10::cuda::CUDAGuard device(static_cast<c10::DeviceIndex>(g->device));
-  try {
-    g->graph.capture_end();
-  } catch (...) {
-    c10::cuda::setCurrentCUDAStream(*g->previous);
-    throw;
-  }
-  c10::cuda::setCurrentCUDAStream(*g->previous);
-  g->captured = true;
-#else
-      (void)
-  graph;
-  unsupported();
+    if (!g.capturing) throw ArgError("capture_end without capture_begin");
+    g.capturing = false;
+    try {
+      g.graph.capture_end();
+    } catch (...) {
+      c10::cuda::setCurrentCUDAStream(*g.previous);
+      throw;
+    }
+    c10::cuda::setCurrentCUDAStream(*g.previous);
+    g.captured = true;
 #endif
-  RT_GEND
+  });
 }
 
 RT_API rt_status rt_cuda_graph_replay(rt_ctx* ctx, rt_cuda_graph* graph) noexcept {
-  RT_GBEGIN
+  return graph_call(ctx, graph, [](rt_cuda_graph& g) {
 #ifdef RT_CUDA_GRAPHS
-  rt_cuda_graph* g = need(graph);
-  if (!g->captured) throw ArgError("replay of a CUDA graph that was not captured");
-  c10::cuda::CUDAGuard device(static_cast<c10::DeviceIndex>(g->device));
-  g->graph.replay();  // on the thread's current stream, after the work already queued there
-#else
-      (void)
-  graph;
-  unsupported();
+    if (!g.captured) throw ArgError("replay of a CUDA graph that was not captured");
+    g.graph.replay();  // on the thread's current stream, after the work already queued there
 #endif
-  RT_GEND
+  });
 }
 
 RT_API void rt_cuda_graph_free(rt_cuda_graph* graph) noexcept {
