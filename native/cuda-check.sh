@@ -15,10 +15,11 @@
 #
 #   native/cuda-check.sh bench     on the GPU machine (issue 13), after 'run' built native/build-cuda:
 #                                  times DiT^DH-XL + AutoGuidance (DiT^DH-S) sampling, 150 grid
-#                                  points, random weights, in fp32 and in bf16, and prints images
-#                                  per second for each (RECTOK_BENCH_BATCH, default 8; RECTOK_BENCH_STEPS,
-#                                  default 150). CUDA-graph capture of the sampling step is not
-#                                  implemented yet, so there is no "with graphs" row.
+#                                  points, random weights, in fp32 and in bf16, each without and
+#                                  with CUDA graphs (--cuda-graphs: every Euler step replayed as
+#                                  one graph), and prints images per second for each of the four
+#                                  rows, then a summary table (RECTOK_BENCH_BATCH, default 8;
+#                                  RECTOK_BENCH_STEPS, default 150).
 #
 # The GPU machine needs neither Java nor Maven: carry .cuda-bundle along with the tree.
 set -euo pipefail
@@ -121,15 +122,21 @@ bench() {
   [ -x "$java" ] || java="${JAVA_HOME:-/nonexistent}/bin/java"
   [ -d "$BUNDLE/cli" ] || { echo "no .cuda-bundle/cli: run 'native/cuda-check.sh prepare' first" >&2; exit 1; }
   [ -f "$ROOT/native/build-cuda/librectok_torch.so" ] || { echo "no native/build-cuda: run 'native/cuda-check.sh run' first" >&2; exit 1; }
-  local batch="${RECTOK_BENCH_BATCH:-8}" steps="${RECTOK_BENCH_STEPS:-150}" p
+  local batch="${RECTOK_BENCH_BATCH:-8}" steps="${RECTOK_BENCH_STEPS:-150}" p g log summary=""
+  log="$(mktemp)"
   for p in fp32 bf16; do
-    echo "== DiT^DH-XL + AutoGuidance, $steps grid points, batch $batch, $p on $DEVICE"
-    "$java" --enable-native-access=dev.rectok.torch -Drectok.native.lib="$ROOT/native/build-cuda/librectok_torch.so" \
-      -p "$BUNDLE/cli" -m dev.rectok.cli/dev.rectok.cli.RecTokCli bench sample --device "$DEVICE" --preset DiTDDT_xl \
-      --guide-preset DiTDDT_s --steps "$steps" --batch "$batch" --iters 1 --precision "$p" \
-      | grep -E "forward ms|sampling ms|images_per_second|peak_rss"
+    for g in "" --cuda-graphs; do
+      echo "== DiT^DH-XL + AutoGuidance, $steps grid points, batch $batch, $p${g:+, CUDA graphs} on $DEVICE"
+      "$java" --enable-native-access=dev.rectok.torch -Drectok.native.lib="$ROOT/native/build-cuda/librectok_torch.so" \
+        -p "$BUNDLE/cli" -m dev.rectok.cli/dev.rectok.cli.RecTokCli bench sample --device "$DEVICE" --preset DiTDDT_xl \
+        --guide-preset DiTDDT_s --steps "$steps" --batch "$batch" --iters 1 --precision "$p" $g >"$log" 2>&1 || true
+      grep -E "forward ms|sampling ms|images_per_second|peak_rss|rror" "$log" || tail -5 "$log"
+      summary+="$(printf '%-5s %-11s %s' "$p" "${g:-(eager)}" "$(sed -n 's/^images_per_second=//p' "$log")")"$'\n'
+    done
   done
-  echo "(CUDA-graph capture of the step is not implemented: no 'with graphs' rows)"
+  rm -f "$log"
+  echo "== images per second (DiT^DH-XL + AutoGuidance, $((steps - 1)) Euler steps, batch $batch, $DEVICE)"
+  printf '%s' "$summary"
 }
 
 case "${1:-run}" in

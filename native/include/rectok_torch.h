@@ -325,4 +325,20 @@ RT_API void rt_work_free(rt_work* work) RT_NOEXCEPT;
 RT_API rt_status rt_linalg_eigh(rt_ctx* ctx, rt_tensor* t, rt_tensor** eigenvalues, rt_tensor** eigenvectors) RT_NOEXCEPT;
 RT_API rt_status rt_linalg_eigvalsh(rt_ctx* ctx, rt_tensor* t, rt_tensor** out) RT_NOEXCEPT;
 
+/* ---- issue 13: CUDA graphs of a fixed-shape step (CUDA builds of LibTorch 2.x) ----
+ * A graph records every kernel the calling OS thread launches on its device between capture_begin
+ * and capture_end (on a private stream; nothing may synchronise with the host in between), and
+ * replay launches them again on the thread's current stream. The tensors the recorded kernels read
+ * and write must stay alive at the same addresses: update inputs in place before each replay.
+ * Elsewhere (CPU-only or 1.13 builds) rt_cuda_graphs_available is 0 and every call fails with a
+ * sentence saying why. Graphs are owned by the caller and freed with rt_cuda_graph_free. */
+typedef struct rt_cuda_graph rt_cuda_graph;
+RT_API int32_t rt_cuda_graphs_available(void) RT_NOEXCEPT;
+RT_API rt_status rt_cuda_graph_new(rt_ctx* ctx, int32_t device_index, rt_cuda_graph** out) RT_NOEXCEPT;
+RT_API rt_status rt_cuda_graph_capture_begin(rt_ctx* ctx, rt_cuda_graph* graph) RT_NOEXCEPT;
+RT_API rt_status rt_cuda_graph_capture_end(rt_ctx* ctx, rt_cuda_graph* graph) RT_NOEXCEPT;
+RT_API rt_status rt_cuda_graph_replay(rt_ctx* ctx, rt_cuda_graph* graph) RT_NOEXCEPT;
+RT_API void rt_cuda_graph_free(rt_cuda_graph* graph) RT_NOEXCEPT;
+/* --- end issue 13 --- */
+
 #endif /* RECTOK_TORCH_H */

@@ -188,6 +188,31 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
     bf16Only = true;
   }
 
+  // --- issue 13: CUDA graphs ---
+  private volatile boolean cudaGraphs;
+
+  /**
+   * Replays each Euler sampling step as a CUDA graph ({@link Sampler#withCudaGraphs}) in later
+   * {@link #sample} calls, or stops doing so. Thread-safe; applies to calls that start afterwards.
+   *
+   * @throws IllegalArgumentException when turning it on for a CPU generator or a shim without CUDA
+   *     graphs (a CUDA build of LibTorch 2.x has them), with the reason
+   */
+  public void useCudaGraphs(boolean on) {
+    if (on) {
+      String why = dev.rectok.torch.CudaGraph.unsupportedReason(device);
+      if (why != null) {
+        throw new IllegalArgumentException(why);
+      }
+    }
+    cudaGraphs = on;
+  }
+
+  /** Whether sampling steps are replayed as CUDA graphs ({@link #useCudaGraphs}). */
+  public boolean cudaGraphs() {
+    return cudaGraphs;
+  }
+
   @Override
   public int[] latentShape() {
     return new int[] {config.tokenChannels(), config.inputSize(), config.inputSize()};
@@ -236,6 +261,9 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
                 : Sampler.Method.EULER,
             options.gridPoints(),
             config.timeDistShift());
+    if (cudaGraphs) {
+      sampler = sampler.withCudaGraphs(true); // issue 13
+    }
     int[] shape = latentShape();
     // issue 13: the networks' GEMMs in the requested precision; the sampler's state stays float32
     dev.rectok.api.DType compute =

@@ -188,4 +188,15 @@ class DiTGeneratorTest {
           .hasMessageContaining("needs a guide model");
     }
   }
+
+  // --- issue 13: CUDA graphs ---
+  @Test
+  void cudaGraphsAreRefusedForACpuGeneratorWithTheReason() {
+    assertThatThrownBy(() -> generator.useCudaGraphs(true))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("CUDA graphs need a CUDA device, not cpu");
+    assertThat(generator.cudaGraphs()).isFalse();
+    generator.useCudaGraphs(false); // turning it off is always allowed
+    assertThat(generator.sample(new long[] {2}, 1, FEW, Progress.NONE).shape()[0]).isEqualTo(1);
+  }
 }

@@ -180,4 +180,15 @@ class PrecisionCliTest {
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("--precision must be fp32, bf16 or auto, got 'fp16'");
   }
+
+  @Test
+  void cudaGraphsFlagIsAUsageErrorOnTheCpuBeforeAnyModelIsBuilt() {
+    CliTest.Run r =
+        CliTest.run(
+            "bench", "sample", "--preset", "DiTDDT_s", "--guide-preset", "none", "--cuda-graphs");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("--cuda-graphs", "CUDA graphs need a CUDA device, not cpu", "--device cuda:N");
+    assertThat(r.out()).doesNotContain("forward ms");
+  }
 }

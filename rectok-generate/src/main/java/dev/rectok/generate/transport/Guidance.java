@@ -26,6 +26,62 @@ public interface Guidance {
     return 1;
   }
 
+  /**
+   * One sampling run of this guidance for fixed labels and batch: what does not change between
+   * steps (CFG's doubled label vector, its doubled state and time buffers) is allocated once by
+   * {@link #begin}, and the guidance arithmetic runs in place on the network output. The velocities
+   * equal {@link #velocity}'s bit for bit (same float32 operations in the same order).
+   *
+   * <p>Not thread-safe: one run per sampling call. {@link #velocity(VelocityModel, Tensor, float,
+   * Tensor) velocity} follows {@link Guidance#velocity}'s contract (arguments borrowed, a new
+   * result owned by the caller, never a view of the run's buffers); {@link #close} frees the
+   * buffers.
+   */
+  interface Run extends AutoCloseable {
+    /** The guided velocity at {@code x}, time {@code t} ({@code tBatch}: the same as (B,)). */
+    Tensor velocity(VelocityModel model, Tensor x, float t, Tensor tBatch);
+
+    /**
+     * Which code path {@link #velocity} takes at time {@code t} (e.g. inside or outside the
+     * guidance interval): steps with the same branch launch the same kernels on tensors of the same
+     * shapes, so one CUDA graph per branch can replay them. The default has one branch.
+     */
+    default int branch(float t) {
+      return 0;
+    }
+
+    /** Frees the run's buffers. */
+    @Override
+    void close();
+  }
+
+  /**
+   * Starts a run for {@code labels} (B,), borrowed for the run's lifetime, and states {@code x}
+   * shaped like the state the sampler will pass. The default runs {@link #velocity} per step.
+   */
+  default Run begin(Tensor labels, Tensor x) {
+    Guidance self = this;
+    return new Run() {
+      @Override
+      public Tensor velocity(VelocityModel model, Tensor state, float t, Tensor tBatch) {
+        return self.velocity(model, state, t, tBatch, labels);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  /**
+   * {@link #combine} written into {@code strong} (which must be owned by the caller and not
+   * aliased): {@code strong = base + w*(strong - base)}, the same float32 operations as {@link
+   * #combine} (subtraction is ATen's add with alpha −1, and the final sum is commutative), with no
+   * allocation.
+   */
+  static Tensor combineInPlace(Tensor base, Tensor strong, double scale) {
+    return strong.add_(base, -1.0).mul_(scale).add_(base);
+  }
+
   /** No guidance: v = model(x, t, y). */
   static Guidance none() {
     return None.INSTANCE;
@@ -133,9 +189,81 @@ public interface Guidance {
       }
     }
 
+    /**
+     * A run whose doubled labels [y; null], time and state buffers are allocated once; per step the
+     * state is copied into both halves of the buffer (what {@code cat} did) and the combination is
+     * written into the conditional half of the network output.
+     */
     @Override
-    public int evaluationsPerCall() {
-      return 1;
+    public Run begin(Tensor labels, Tensor x) {
+      long b = x.size(0);
+      long[] doubled = x.shape();
+      doubled[0] = 2 * b;
+      Tensor yy = null;
+      Tensor tt = null;
+      Tensor xx = null;
+      try (Scope s = Scope.open()) {
+        Tensor nulls = Tensor.full(new long[] {b}, nullClass, DType.INT64, labels.device());
+        yy = Tensor.cat(new Tensor[] {labels, nulls}, 0).escape();
+        tt = Tensor.full(new long[] {2 * b}, 0, DType.FLOAT32, x.device()).escape();
+        xx = Tensor.full(doubled, 0, x.dtype(), x.device()).escape();
+      } catch (RuntimeException e) {
+        for (Tensor t : new Tensor[] {yy, tt, xx}) {
+          if (t != null) {
+            t.close();
+          }
+        }
+        throw e;
+      }
+      return new CfgRun(this, labels, yy, tt, xx, b);
+    }
+  }
+
+  /** {@link Cfg#begin}'s run. */
+  final class CfgRun implements Run {
+    private final Cfg cfg;
+    private final Tensor labels;
+    private final Tensor yy;
+    private final Tensor tt;
+    private final Tensor xx;
+    private final long b;
+
+    private CfgRun(Cfg cfg, Tensor labels, Tensor yy, Tensor tt, Tensor xx, long b) {
+      this.cfg = cfg;
+      this.labels = labels;
+      this.yy = yy;
+      this.tt = tt;
+      this.xx = xx;
+      this.b = b;
+    }
+
+    @Override
+    public Tensor velocity(VelocityModel model, Tensor x, float t, Tensor tBatch) {
+      if (!Guidance.inInterval(t, cfg.tMin(), cfg.tMax())) {
+        return model.velocity(x, tBatch, labels);
+      }
+      try (Scope s = Scope.open()) {
+        xx.narrow(0, 0, b).copy_(x);
+        xx.narrow(0, b, b).copy_(x);
+        tt.narrow(0, 0, b).copy_(tBatch);
+        tt.narrow(0, b, b).copy_(tBatch);
+        Tensor out = model.velocity(xx, tt, yy);
+        Tensor cond = out.narrow(0, 0, b);
+        Tensor uncond = out.narrow(0, b, b);
+        return s.keep(Guidance.combineInPlace(uncond, cond, cfg.scale()));
+      }
+    }
+
+    @Override
+    public int branch(float t) {
+      return Guidance.inInterval(t, cfg.tMin(), cfg.tMax()) ? 1 : 0;
+    }
+
+    @Override
+    public void close() {
+      yy.close();
+      tt.close();
+      xx.close();
     }
   }
 
@@ -176,6 +304,33 @@ public interface Guidance {
     @Override
     public int evaluationsPerCall() {
       return 2;
+    }
+
+    /** A run that writes the combination into the main network's output (no allocation). */
+    @Override
+    public Run begin(Tensor labels, Tensor x) {
+      AutoGuidance ag = this;
+      return new Run() {
+        @Override
+        public Tensor velocity(VelocityModel model, Tensor state, float t, Tensor tBatch) {
+          if (!Guidance.inInterval(t, ag.tMin(), ag.tMax())) {
+            return model.velocity(state, tBatch, labels);
+          }
+          try (Scope s = Scope.open()) {
+            Tensor weak = ag.guide().velocity(state, tBatch, labels);
+            Tensor strong = model.velocity(state, tBatch, labels);
+            return s.keep(Guidance.combineInPlace(weak, strong, ag.scale()));
+          }
+        }
+
+        @Override
+        public int branch(float t) {
+          return Guidance.inInterval(t, ag.tMin(), ag.tMax()) ? 1 : 0;
+        }
+
+        @Override
+        public void close() {}
+      };
     }
   }
 }

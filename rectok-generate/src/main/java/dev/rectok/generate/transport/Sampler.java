@@ -3,6 +3,7 @@ package dev.rectok.generate.transport;
 import dev.rectok.api.DType;
 import dev.rectok.api.Device;
 import dev.rectok.api.Progress;
+import dev.rectok.torch.CudaGraph;
 import dev.rectok.torch.GradMode;
 import dev.rectok.torch.Scope;
 import dev.rectok.torch.Tensor;
@@ -90,11 +91,34 @@ public final class Sampler {
   private final Method method;
   private final double shift;
   private final float[] grid;
+  private final boolean cudaGraphs;
 
   private Sampler(Method method, int points, double shift) {
+    this(method, shift, TimeGrid.samplerGrid(points, shift), false);
+  }
+
+  private Sampler(Method method, double shift, float[] grid, boolean cudaGraphs) {
     this.method = Objects.requireNonNull(method, "method");
     this.shift = shift;
-    this.grid = TimeGrid.samplerGrid(points, shift);
+    this.grid = grid;
+    this.cudaGraphs = cudaGraphs;
+  }
+
+  /**
+   * This sampler with CUDA-graph replay of its steps on or off (off by default). With graphs, the
+   * first Euler step of each guidance branch runs eagerly (warm-up), the second is captured into a
+   * {@link CudaGraph}, and every later step of that branch is one replay: the time and step size
+   * are written into device buffers before each replay. The values are those of the eager steps
+   * (the same kernels). Needs a CUDA state tensor, a CUDA build of LibTorch 2.x and Euler; {@link
+   * #sample} refuses otherwise, before any work.
+   */
+  public Sampler withCudaGraphs(boolean on) {
+    return new Sampler(method, shift, grid, on);
+  }
+
+  /** Whether steps are replayed as CUDA graphs ({@link #withCudaGraphs}). */
+  public boolean cudaGraphs() {
+    return cudaGraphs;
   }
 
   /** A sampler over {@code points} grid points (points − 1 steps) with time shift {@code shift}. */
@@ -176,6 +200,16 @@ public final class Sampler {
       throw new IllegalArgumentException(
           "labels must be (B,) for a batch of " + noise.size(0) + ", got " + labels);
     }
+    if (cudaGraphs) {
+      String why = CudaGraph.unsupportedReason(noise.device());
+      if (why != null) {
+        throw new IllegalArgumentException("sampling with CUDA graphs: " + why);
+      }
+      if (method != Method.EULER) {
+        throw new IllegalArgumentException(
+            "sampling with CUDA graphs captures Euler steps only, not " + method);
+      }
+    }
     int steps = steps();
     long batch = noise.size(0);
     hooks
@@ -187,15 +221,33 @@ public final class Sampler {
                 + steps
                 + " steps)",
             steps);
-    // No scope around the whole run: x and y are closed here explicitly, so whatever a listener
-    // creates belongs to the caller's scope, not to the sampler's.
+    // No scope around the whole run: x, y and the step buffers are closed here explicitly, so
+    // whatever a listener creates belongs to the caller's scope, not to the sampler's.
     Tensor x = null;
     Tensor y = null;
+    Tensor tb0 = null;
+    Tensor tb1 = null;
+    Tensor dtBuf = null;
+    CudaGraph[] graphs = new CudaGraph[2];
+    int[] eagerSteps = new int[2];
+    Guidance.Run run = null;
     try (GradMode g = GradMode.inferenceMode()) {
       // A private float32 copy, updated in place: the caller's noise is never touched.
       x = noise.dtype() == DType.FLOAT32 ? noise.clone() : noise.to(DType.FLOAT32);
       // Labels follow the state to its device, as int64.
       y = labels.to(DType.INT64, x.device());
+      // Buffers reused by every step (docs/generator.md#sampling-at-full-throughput): the (B,) time
+      // vectors, and
+      // the guidance's own (CFG's doubled batch). Each step then allocates only what the network
+      // itself does; the update runs in place on the network output.
+      tb0 = Tensor.full(new long[] {batch}, 0, DType.FLOAT32, x.device());
+      if (method == Method.HEUN) {
+        tb1 = Tensor.full(new long[] {batch}, 0, DType.FLOAT32, x.device());
+      }
+      run = guidance.begin(y, x);
+      if (cudaGraphs) {
+        dtBuf = Tensor.full(new long[] {1}, 0, DType.FLOAT32, x.device());
+      }
       for (int i = 0; i < steps; i++) {
         boolean interrupted = Thread.currentThread().isInterrupted();
         if (interrupted || hooks.cancelled().getAsBoolean()) {
@@ -204,16 +256,23 @@ public final class Sampler {
         float t0 = grid[i];
         float t1 = grid[i + 1];
         float dt = t1 - t0; // float32, as torchdiffeq's t1 - t0 on the float32 grid
+        if (cudaGraphs) {
+          graphStep(model, run, x, tb0, dtBuf, t0, dt, graphs, eagerSteps);
+          hooks.listener().onStep(i + 1, t1, x);
+          hooks.progress().update(i + 1, "t=" + t1);
+          continue;
+        }
         try (Scope step = Scope.open()) {
-          Tensor tb0 = Tensor.full(new long[] {batch}, t0, DType.FLOAT32, x.device());
-          Tensor k1 = guidance.velocity(model, x, t0, tb0, y);
+          tb0.fill_(t0);
+          Tensor k1 = run.velocity(model, x, t0, tb0);
           if (method == Method.EULER) {
-            x.add_(k1.mul(dt));
+            // y0 + dt*f: the product rounded first, then the sum (k1 is ours: scaled in place)
+            x.add_(k1.mul_(dt));
           } else {
-            Tensor tb1 = Tensor.full(new long[] {batch}, t1, DType.FLOAT32, x.device());
+            tb1.fill_(t1);
             Tensor predicted = x.add(k1.mul(dt));
-            Tensor k2 = guidance.velocity(model, predicted, t1, tb1, y);
-            x.add_(k1.add(k2).mul(dt * 0.5f));
+            Tensor k2 = run.velocity(model, predicted, t1, tb1);
+            x.add_(k1.add_(k2).mul_(dt * 0.5f));
           }
         }
         hooks.listener().onStep(i + 1, t1, x);
@@ -223,13 +282,58 @@ public final class Sampler {
       x = null;
       return result;
     } finally {
-      if (x != null) {
-        x.close();
+      for (CudaGraph graph : graphs) {
+        if (graph != null) {
+          graph.close();
+        }
       }
-      if (y != null) {
-        y.close();
+      if (run != null) {
+        run.close();
+      }
+      for (Tensor t : new Tensor[] {x, y, tb0, tb1, dtBuf}) {
+        if (t != null) {
+          t.close();
+        }
       }
       hooks.progress().end();
+    }
+  }
+
+  /**
+   * One Euler step through a CUDA graph of its guidance branch: eager the first time the branch is
+   * seen (warm-up: cuBLAS handles, allocator), captured the second time, replayed from then on. The
+   * step reads the time and dt from device buffers written just before, so one graph serves every
+   * step of its branch.
+   */
+  private static void graphStep(
+      VelocityModel model,
+      Guidance.Run run,
+      Tensor x,
+      Tensor tb0,
+      Tensor dtBuf,
+      float t0,
+      float dt,
+      CudaGraph[] graphs,
+      int[] eagerSteps) {
+    int key = run.branch(t0);
+    if (key < 0 || key >= graphs.length) {
+      throw new IllegalStateException("guidance branch " + key + " outside 0.." + graphs.length);
+    }
+    tb0.fill_(t0);
+    dtBuf.fill_(dt);
+    Runnable body =
+        () -> {
+          try (Scope step = Scope.open()) {
+            x.add_(run.velocity(model, x, t0, tb0).mul_(dtBuf));
+          }
+        };
+    if (graphs[key] == null && eagerSteps[key]++ >= 1) {
+      graphs[key] = CudaGraph.capture(x.device(), body);
+    }
+    if (graphs[key] != null) {
+      graphs[key].replay();
+    } else {
+      body.run();
     }
   }
 }

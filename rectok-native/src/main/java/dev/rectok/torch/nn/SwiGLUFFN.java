@@ -26,7 +26,12 @@ public final class SwiGLUFFN extends UnaryModule {
       int last = u.dim() - 1;
       Tensor a = u.narrow(last, 0, hidden);
       Tensor b = u.narrow(last, hidden, hidden);
-      return s.keep(w3.forward(a.silu().mul(b)));
+      Tensor act = a.silu();
+      // Without autograd the gate product overwrites silu's output: the same values, one
+      // activation fewer per block (issue 13; under autograd mul_ would clobber what silu's
+      // backward pass reads).
+      return s.keep(
+          w3.forward(dev.rectok.torch.GradMode.isGradEnabled() ? act.mul(b) : act.mul_(b)));
     }
   }
 }
