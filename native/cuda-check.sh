@@ -31,13 +31,13 @@ prepare() {
   JAVA_HOME="$("$ROOT/bin/jdk")"; export JAVA_HOME
   export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
   cd "$ROOT"
-  mvn -B -q -DskipTests -pl rectok-api,rectok-native package dependency:copy-dependencies -DincludeScope=test \
+  "$ROOT/mvnw" -B -q -DskipTests -pl rectok-api,rectok-native package dependency:copy-dependencies -DincludeScope=test \
     -DoutputDirectory="$BUNDLE/lib"
-  mvn -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.4 \
+  "$ROOT/mvnw" -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.4 \
     -DoutputDirectory="$BUNDLE"
   # --- issue 13: the CLI for 'bench' (its jar and runtime dependencies; the CPU shim inside the
   # rectok-native jar is unused there: -Drectok.native.lib points at the CUDA build) ---
-  mvn -B -q -DskipTests -pl samples -am package
+  "$ROOT/mvnw" -B -q -DskipTests -pl samples -am package
   rm -rf "$BUNDLE/cli" && mkdir -p "$BUNDLE/cli"
   cp samples/target/rectok-cli-*.jar samples/target/lib/*.jar "$BUNDLE/cli/"
   rm -rf "$BUNDLE/classes" "$BUNDLE/jdk" "$BUNDLE/golden"

@@ -27,7 +27,7 @@
 #   OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (auto-detected core, as bench/run does for the models)
 #   unless --keep-openblas-env.
 # Needs: /usr/bin/python3 with torch (apt-get install python3-torch); a built checkout (the script
-# runs `mvn -o -B -q install -DskipTests` first unless RECTOK_NO_BUILD=1).
+# packages the CLI with ./mvnw first unless RECTOK_NO_BUILD=1; nothing goes into ~/.m2).
 # Output: the table on stdout, raw outputs in bench/target/reference/.
 set -euo pipefail
 
@@ -65,7 +65,7 @@ py=/usr/bin/python3
 out="$root/bench/target/reference"
 mkdir -p "$out"
 if [ "${RECTOK_NO_BUILD:-0}" != 1 ]; then
-  (cd "$root" && mvn -o -B -q install -DskipTests) >"$out/mvn.log" 2>&1 || { tail -40 "$out/mvn.log" >&2; exit 1; }
+  (cd "$root" && ./mvnw -o -B -q package -DskipTests -pl samples -am) >"$out/mvn.log" 2>&1 || { tail -40 "$out/mvn.log" >&2; exit 1; }
 fi
 
 blas_env=()

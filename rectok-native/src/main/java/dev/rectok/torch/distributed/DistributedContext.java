@@ -221,6 +221,7 @@ public final class DistributedContext implements AutoCloseable {
               Integer.parseInt(
                   new String(store.get(KEYS + "world_size/" + r), StandardCharsets.UTF_8));
           if (theirs != size) {
+            refuseTogether(store, rank, Math.max(size, theirs));
             throw new DistributedException(
                 "WORLD_SIZE differs between ranks: rank "
                     + rank
@@ -265,6 +266,35 @@ public final class DistributedContext implements AutoCloseable {
       }
     }
   }
+
+  /**
+   * Marks this rank as having seen a WORLD_SIZE mismatch. Rank 0 hosts the store, so it then waits
+   * (at most {@link #REFUSAL_LINGER}) until every rank that checked in has seen it too: closing the
+   * store at once would hand a slower rank a broken pipe instead of the mismatch message.
+   */
+  private static void refuseTogether(Store store, int rank, int ranks) {
+    try {
+      store.set(KEYS + "refused/" + rank, "1");
+      if (rank != 0) {
+        return;
+      }
+      long deadline = System.nanoTime() + REFUSAL_LINGER.toNanos();
+      for (int r = 1; r < ranks; r++) {
+        while (store.check(KEYS + "claim/" + r)
+            && !store.check(KEYS + "refused/" + r)
+            && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+      }
+    } catch (DistributedException e) {
+      // the store is already gone: the mismatch message still goes to this rank's caller
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** How long rank 0 keeps the store up for the others to read a WORLD_SIZE mismatch. */
+  private static final Duration REFUSAL_LINGER = Duration.ofSeconds(5);
 
   /** This process's global rank. */
   public int rank() {
