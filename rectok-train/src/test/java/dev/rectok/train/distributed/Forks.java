@@ -37,7 +37,9 @@ public final class Forks {
    * out steps localBatch).
    */
   public static void childMain(String[] args, Body body) throws Exception {
-    dev.rectok.torch.Torch.setNumThreads(1);
+    // one thread unless threadFloor asks for more (OMP_NUM_THREADS, set by startRank)
+    dev.rectok.torch.Torch.setNumThreads(
+        Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS", "1")));
     try (dev.rectok.torch.distributed.DistributedContext ctx =
         dev.rectok.torch.distributed.DistributedContext.fromEnvironment(
             System.getenv(), java.time.Duration.ofSeconds(60))) {
@@ -116,6 +118,40 @@ public final class Forks {
       compare(two, one)[1],
       compare(twoGrad, oneGrad)[1]
     };
+  }
+
+  /**
+   * The floor the data-parallel difference is judged against: the first-step gradients of the
+   * one-process run that {@link #twoProcessesAgainstOne} left in {@code tmp}, repeated with two
+   * threads instead of one, compared normwise with it. A one-thread repeat is bit-identical; a
+   * second thread changes the order of LibTorch's float32 sums, as a second rank does.
+   */
+  public static double threadFloor(Class<?> child, int steps, int globalBatch, Path tmp)
+      throws Exception {
+    Path two = tmp.resolve("single-2threads.bin");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                javaCommand(child, List.of(two.toString(), "" + steps, "" + globalBatch)))
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("single-2threads.log").toFile());
+    Map<String, String> env = pb.environment();
+    env.put("RANK", "0");
+    env.put("WORLD_SIZE", "1");
+    env.put("LOCAL_RANK", "0");
+    env.put("LOCAL_WORLD_SIZE", "1");
+    env.put("MASTER_ADDR", "127.0.0.1");
+    env.put("MASTER_PORT", Integer.toString(freePort()));
+    env.put("OMP_NUM_THREADS", "2");
+    Process p = pb.start();
+    if (!p.waitFor(240, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new AssertionError(
+          "the two-thread run failed:\n" + Files.readString(tmp.resolve("single-2threads.log")));
+    }
+    try (InputStream a = Files.newInputStream(Path.of(two + ".grad"));
+        InputStream b = Files.newInputStream(tmp.resolve("single.bin.grad"))) {
+      return normwise(read(a), read(b));
+    }
   }
 
   /** A port free right now on the loopback interface. */
