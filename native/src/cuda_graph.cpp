@@ -7,6 +7,7 @@
 // See docs/generator.md#sampling-at-full-throughput for how the sampler uses it.
 
 #include "rectok_torch.h"
+#include "guard.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/api/include/torch/version.h>
@@ -40,38 +41,11 @@ struct rt_cuda_graph {
 
 namespace {
 
-struct ArgError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using rt_guard::ArgError;
+using rt_guard::set_error;
 
-void set_error(rt_ctx* ctx, const char* msg) noexcept {
-  size_t n = strnlen(msg, RT_ERROR_CAPACITY - 1);
-  std::memcpy(ctx->error, msg, n);
-  ctx->error[n] = '\0';
-}
-
-#define RT_GBEGIN                        \
-  if (ctx == nullptr) return RT_ERR_ARG; \
-  try {
-#define RT_GEND                                 \
-  }                                             \
-  catch (const ArgError& e) {                   \
-    set_error(ctx, e.what());                   \
-    return RT_ERR_ARG;                          \
-  }                                             \
-  catch (const c10::Error& e) {                 \
-    set_error(ctx, e.what_without_backtrace()); \
-    return RT_ERR_TORCH;                        \
-  }                                             \
-  catch (const std::exception& e) {             \
-    set_error(ctx, e.what());                   \
-    return RT_ERR_STD;                          \
-  }                                             \
-  catch (...) {                                 \
-    set_error(ctx, "unknown C++ exception");    \
-    return RT_ERR_UNKNOWN;                      \
-  }                                             \
-  return RT_OK;
+#define RT_GBEGIN RT_GUARD_BEGIN
+#define RT_GEND RT_GUARD_END(rt_guard::as_is)
 
 #ifndef RT_CUDA_GRAPHS
 [[noreturn]] void unsupported() {

@@ -12,6 +12,7 @@
 // message that says how to get it.
 
 #include "rectok_torch.h"
+#include "guard.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/api/include/torch/version.h>
@@ -77,15 +78,8 @@ struct rt_work {
 
 namespace {
 
-struct ArgError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-void set_error(rt_ctx* ctx, const char* msg) noexcept {
-  size_t n = strnlen(msg, RT_ERROR_CAPACITY - 1);
-  std::memcpy(ctx->error, msg, n);
-  ctx->error[n] = '\0';
-}
+using rt_guard::ArgError;
+using rt_guard::set_error;
 
 // Gloo prefixes its messages with "[/build/path/file.cc:123] "; the caller wants the sentence.
 std::string without_source_location(const char* what) {
@@ -97,28 +91,8 @@ std::string without_source_location(const char* what) {
   return s;
 }
 
-#define RT_DBEGIN                        \
-  if (ctx == nullptr) return RT_ERR_ARG; \
-  try {
-#define RT_DEND                                                                  \
-  }                                                                              \
-  catch (const ArgError& e) {                                                    \
-    set_error(ctx, e.what());                                                    \
-    return RT_ERR_ARG;                                                           \
-  }                                                                              \
-  catch (const c10::Error& e) {                                                  \
-    set_error(ctx, without_source_location(e.what_without_backtrace()).c_str()); \
-    return RT_ERR_TORCH;                                                         \
-  }                                                                              \
-  catch (const std::exception& e) {                                              \
-    set_error(ctx, without_source_location(e.what()).c_str());                   \
-    return RT_ERR_STD;                                                           \
-  }                                                                              \
-  catch (...) {                                                                  \
-    set_error(ctx, "unknown C++ exception");                                     \
-    return RT_ERR_UNKNOWN;                                                       \
-  }                                                                              \
-  return RT_OK;
+#define RT_DBEGIN RT_GUARD_BEGIN
+#define RT_DEND RT_GUARD_END(without_source_location)
 
 std::string str(const char* p, const char* what) {
   if (p == nullptr) throw ArgError(std::string(what) + " is NULL");

@@ -6,6 +6,7 @@
 
 #include "rectok_torch.h"
 #include "fused_cpu.h"
+#include "guard.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -67,15 +68,8 @@ namespace {
 std::atomic<int64_t> g_live_tensors{0};
 
 // An argument error detected by the shim itself (NULL handle, bad code, short buffer).
-struct ArgError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-void set_error(rt_ctx* ctx, const char* msg) noexcept {
-  size_t n = strnlen(msg, RT_ERROR_CAPACITY - 1);
-  std::memcpy(ctx->error, msg, n);
-  ctx->error[n] = '\0';
-}
+using rt_guard::ArgError;
+using rt_guard::set_error;
 
 // LibTorch 2.4 replaced the per-backend autocast setters with device-type ones.
 #if RT_TORCH_AT_LEAST(2, 4)
@@ -305,30 +299,10 @@ at::Tensor attention_math(const at::Tensor& q, const at::Tensor& k, const at::Te
 
 }  // namespace
 
-#define RT_BEGIN                         \
-  if (ctx == nullptr) return RT_ERR_ARG; \
-  try {                                  \
-    ModeGuard rt_mode_guard_(ctx->grad_mode, ctx->autocast);
-
-#define RT_END                                  \
-  }                                             \
-  catch (const ArgError& e) {                   \
-    set_error(ctx, e.what());                   \
-    return RT_ERR_ARG;                          \
-  }                                             \
-  catch (const c10::Error& e) {                 \
-    set_error(ctx, e.what_without_backtrace()); \
-    return RT_ERR_TORCH;                        \
-  }                                             \
-  catch (const std::exception& e) {             \
-    set_error(ctx, e.what());                   \
-    return RT_ERR_STD;                          \
-  }                                             \
-  catch (...) {                                 \
-    set_error(ctx, "unknown C++ exception");    \
-    return RT_ERR_UNKNOWN;                      \
-  }                                             \
-  return RT_OK;
+#define RT_BEGIN \
+  RT_GUARD_BEGIN \
+  ModeGuard rt_mode_guard_(ctx->grad_mode, ctx->autocast);
+#define RT_END RT_GUARD_END(rt_guard::as_is)
 
 // Op families, one line each below.
 #define RT_UNARY(name, expr)                                                        \
