@@ -15,18 +15,20 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.TestReporter;
 
 /**
- * The repository's {@code golden/public} must be a byte-identical copy of the golden set it was
- * taken from, {@code ../shared/golden/public} beside the repository root, whenever that folder
- * exists (see docs/golden-format.md#provenance). Where it does not exist (a plain clone) there is
- * nothing to compare and the test passes, saying so in its display name and in a reported entry.
+ * The repository's {@code golden/public} must be a byte-identical copy of the upstream golden set
+ * it was taken from. {@code golden/public.sha256} records that set's SHA-256 per file ({@code
+ * sha256sum} format); this test checks every file of the copy against it, so a clone needs nothing
+ * outside the repository. Maintainers check the upstream set against the same record with {@code
+ * sha256sum -c} (docs/golden-format.md#provenance).
  *
  * <p>The one permitted difference: a {@code README.md} in the repository copy may end with a single
  * appended pointer paragraph that starts with {@link #POINTER}; it is removed before hashing, so
@@ -43,48 +45,38 @@ class GoldenCopyTest {
     return root.resolve("golden/public").normalize();
   }
 
-  /** {@code -Drectok.golden.shared}, else {@code ../shared/golden/public} beside the root. */
-  static Path sharedCopy() {
-    String p = System.getProperty("rectok.golden.shared");
-    if (p != null && !p.isBlank()) {
-      return Path.of(p).toAbsolutePath().normalize();
-    }
-    Path root = repoCopy().getParent().getParent();
-    return root.resolveSibling("shared").resolve("golden/public").normalize();
-  }
-
   @TestFactory
-  List<DynamicTest> everyGoldenFileMatchesTheSharedCopy(TestReporter reporter) throws IOException {
+  List<DynamicTest> everyGoldenFileMatchesTheRecordedHash() throws IOException {
     Path repo = repoCopy();
-    Path shared = sharedCopy();
+    Path record = repo.resolveSibling("public.sha256");
     assertTrue(Files.isDirectory(repo), "the repository's golden folder " + repo + " is missing");
-    if (!Files.isDirectory(shared)) {
-      String note = "no shared copy at " + shared + ": nothing to compare, passes";
-      reporter.publishEntry("golden-copy", note);
-      System.out.println("[golden-copy] " + note); // surefire drops report entries; keep a trace
-      return List.of(DynamicTest.dynamicTest(note, () -> {}));
+    Map<String, String> expected = new TreeMap<>();
+    for (String line : Files.readAllLines(record, StandardCharsets.UTF_8)) {
+      String[] f = line.split("  ", 2);
+      assertEquals(2, f.length, record + ": not a sha256sum line: " + line);
+      expected.put(f[1], f[0]);
     }
-    String note = "comparing " + repo + " with " + shared;
-    reporter.publishEntry("golden-copy", note);
-    System.out.println("[golden-copy] " + note);
     List<String> repoFiles = relativeFiles(repo);
-    List<String> sharedFiles = relativeFiles(shared);
     List<DynamicTest> tests = new ArrayList<>();
     tests.add(
         DynamicTest.dynamicTest(
-            "same file list (" + sharedFiles.size() + " files)",
-            () -> assertEquals(sharedFiles, repoFiles, "files under " + repo + " vs " + shared)));
+            "same file list (" + expected.size() + " files)",
+            () ->
+                assertEquals(
+                    List.copyOf(expected.keySet()),
+                    repoFiles,
+                    "files under " + repo + " vs " + record)));
     TreeSet<String> both = new TreeSet<>(repoFiles);
-    both.retainAll(sharedFiles);
+    both.retainAll(expected.keySet());
     for (String rel : both) {
       tests.add(
           DynamicTest.dynamicTest(
               "sha256 " + rel,
               () ->
                   assertEquals(
-                      sha256(shared.resolve(rel), false),
-                      sha256(repo.resolve(rel), true),
-                      rel + " differs from the shared copy " + shared.resolve(rel))));
+                      expected.get(rel),
+                      sha256(repo.resolve(rel)),
+                      rel + " differs from the upstream hash recorded in " + record)));
     }
     return tests;
   }
@@ -114,10 +106,10 @@ class GoldenCopyTest {
     }
   }
 
-  private static String sha256(Path file, boolean repoSide) {
+  private static String sha256(Path file) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      if (repoSide && file.getFileName().toString().equals("README.md")) {
+      if (file.getFileName().toString().equals("README.md")) {
         md.update(strip(Files.readAllBytes(file)));
       } else {
         try (InputStream in = Files.newInputStream(file)) {

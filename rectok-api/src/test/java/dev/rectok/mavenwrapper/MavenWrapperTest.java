@@ -1,4 +1,4 @@
-package dev.rectok.build;
+package dev.rectok.mavenwrapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
