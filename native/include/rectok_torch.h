@@ -113,6 +113,14 @@ RT_API rt_status rt_build_config(rt_ctx* ctx, char* buf, int64_t cap) RT_NOEXCEP
 RT_API rt_status rt_set_num_threads(rt_ctx* ctx, int32_t n) RT_NOEXCEPT;
 RT_API rt_status rt_get_num_threads(rt_ctx* ctx, int32_t* out) RT_NOEXCEPT;
 RT_API rt_status rt_configure_malloc(rt_ctx* ctx, int64_t mmap_threshold, int64_t trim_threshold, int64_t top_pad) RT_NOEXCEPT;
+/* The CPU tensor allocator (docs/runtime.md#cpu-allocator): blocks of at least min_bytes get their own mapping and, once freed, are kept for reuse by size class up to cache_bytes in all. Installed at most once per process. */
+RT_API rt_status rt_configure_cpu_allocator(rt_ctx* ctx, int64_t min_bytes, int64_t cache_bytes) RT_NOEXCEPT;
+/* Fills out7 with: live bytes, peak live bytes, cached bytes, cache hits, cache misses, min_bytes, cache_bytes of its blocks (all -1 when not installed). */
+RT_API rt_status rt_cpu_allocator_stats(rt_ctx* ctx, int64_t* out7) RT_NOEXCEPT;
+/* Starts the peak over from the live bytes. */
+RT_API rt_status rt_cpu_allocator_reset_peak(rt_ctx* ctx) RT_NOEXCEPT;
+/* Returns every cached block to the system. */
+RT_API rt_status rt_cpu_allocator_trim(rt_ctx* ctx) RT_NOEXCEPT;
 RT_API rt_status rt_cuda_device_count(rt_ctx* ctx, int32_t* out) RT_NOEXCEPT;
 RT_API rt_status rt_cuda_synchronize(rt_ctx* ctx, int32_t device) RT_NOEXCEPT;
 RT_API rt_status rt_cuda_memory_stats(rt_ctx* ctx, int32_t device, int64_t* allocated, int64_t* reserved) RT_NOEXCEPT;

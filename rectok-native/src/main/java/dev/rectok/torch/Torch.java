@@ -145,4 +145,52 @@ public final class Torch {
   public static void cudaEmptyCache() {
     Ops.cudaEmptyCache();
   }
+
+  // --- issue 13: the CPU block allocator ---
+
+  /**
+   * Statistics of the CPU block allocator (docs/runtime.md#cpu-allocator), in bytes of whole size
+   * classes; only blocks of at least {@code minBytes} are counted.
+   *
+   * @param live bytes held by tensors now
+   * @param peak the most bytes held at once since start or {@link #cpuAllocatorResetPeak()}
+   * @param cached bytes of freed blocks kept for reuse
+   * @param hits allocations served from the cache
+   * @param misses allocations that mapped a new block
+   * @param minBytes the smallest request served by a block of its own
+   * @param cacheBytes the cache's limit
+   */
+  public record CpuAllocatorStats(
+      long live, long peak, long cached, long hits, long misses, long minBytes, long cacheBytes) {}
+
+  /**
+   * The CPU block allocator's statistics, or empty when it is not installed ({@code
+   * -Drectok.blockAllocator=false}). Thread-safe.
+   */
+  public static java.util.Optional<CpuAllocatorStats> cpuAllocatorStats() {
+    CallFrame f = CallFrame.get();
+    MemorySegment out = f.longs(7);
+    try {
+      check((int) Shim.rt_cpu_allocator_stats.MH.invokeExact(f.ctx, out), f);
+    } catch (Throwable t) {
+      throw rethrow(t);
+    }
+    long[] v = out.toArray(ValueLayout.JAVA_LONG);
+    return v[0] < 0
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(new CpuAllocatorStats(v[0], v[1], v[2], v[3], v[4], v[5], v[6]));
+  }
+
+  /** Starts the block allocator's peak over from the bytes live now. Thread-safe. */
+  public static void cpuAllocatorResetPeak() {
+    Ops.cpuAllocatorResetPeak();
+  }
+
+  /**
+   * Returns the block allocator's cached free blocks to the system, e.g. after freeing a model's
+   * weights. Thread-safe.
+   */
+  public static void cpuAllocatorTrim() {
+    Ops.cpuAllocatorTrim();
+  }
 }

@@ -145,6 +145,9 @@ final class BenchCommand implements Runnable {
     System.out.printf("images_per_second=%.4f%n", batch / (med / 1000.0));
     System.out.printf("ms_per_forward=%.2f%n", med);
     System.out.printf("peak_rss_mb=%.0f%n", peakRssMb());
+    // the tensors' share of it (issue 13: the CPU block allocator counts its blocks)
+    Torch.cpuAllocatorStats()
+        .ifPresent(a -> System.out.printf("peak_tensor_block_mb=%.0f%n", a.peak() / 1048576.0));
   }
 
   @Command(

@@ -213,6 +213,20 @@ public final class NativeLibrary {
       } else {
         applied.append("; heap retention off (rectok.heapRetention=false)");
       }
+      if (!"false".equals(System.getProperty("rectok.blockAllocator"))) {
+        MethodHandle blocks =
+            LINKER.downcallHandle(
+                lookup.findOrThrow("rt_configure_cpu_allocator"),
+                FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG));
+        long min = Long.getLong("rectok.blockAllocator.minBytes", 1L << 20);
+        long cache = Long.getLong("rectok.blockAllocator.cacheBytes", 1L << 30);
+        int rc = (int) blocks.invokeExact(ctx, min, cache);
+        applied.append(rc == 0 ? "; block allocator on" : "; block allocator refused");
+      }
       runtimeDefaults = applied.toString();
     } catch (IllegalStateException e) {
       throw e;

@@ -137,6 +137,8 @@ public final class InferencePrecision {
             }
           }
         });
+    // the released float32 weights would otherwise stay resident in the block allocator's cache
+    dev.rectok.torch.Torch.cpuAllocatorTrim();
     return n[0];
   }
 
