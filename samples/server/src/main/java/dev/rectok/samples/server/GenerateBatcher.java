@@ -191,11 +191,22 @@ final class GenerateBatcher {
 
   /** Marks rows whose handler gave up or whose client left; true when none is left. */
   private static boolean allGone(List<Row> rows) {
-    boolean all = true;
+    List<Row> live = new ArrayList<>();
     for (Row r : rows) {
-      if (!r.gone && (r.abandoned || r.request.cancelled())) {
-        r.gone = true;
+      r.gone |= r.abandoned;
+      if (!r.gone) {
+        live.add(r);
       }
+    }
+    java.net.InetSocketAddress[][] pairs = new java.net.InetSocketAddress[live.size()][];
+    for (int i = 0; i < pairs.length; i++) {
+      pairs[i] = live.get(i).request.addresses();
+    }
+    ClientWatch.State[] states = ClientWatch.states(pairs);
+    boolean all = true;
+    for (int i = 0; i < pairs.length; i++) {
+      Row r = live.get(i);
+      r.gone = r.request.cancelled(states[i]);
       all &= r.gone;
     }
     return all;

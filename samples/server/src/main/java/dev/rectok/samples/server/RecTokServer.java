@@ -226,8 +226,22 @@ public final class RecTokServer implements AutoCloseable {
       if (System.nanoTime() > deadlineNanos) {
         return true;
       }
-      ClientWatch.State st =
-          ClientWatch.state(exchange.getLocalAddress(), exchange.getRemoteAddress());
+      return cancelled(ClientWatch.state(exchange.getLocalAddress(), exchange.getRemoteAddress()));
+    }
+
+    // --- issue 13: a batch reads the kernel's tables once for all its rows ---
+    /** The connection's local and remote address, for {@link ClientWatch#states}. */
+    java.net.InetSocketAddress[] addresses() {
+      return new java.net.InetSocketAddress[] {
+        exchange.getLocalAddress(), exchange.getRemoteAddress()
+      };
+    }
+
+    /** {@link #cancelled()} with the connection's state already read. */
+    boolean cancelled(ClientWatch.State st) {
+      if (System.nanoTime() > deadlineNanos) {
+        return true;
+      }
       seenOpen |= st == ClientWatch.State.OPEN;
       return st == ClientWatch.State.CLOSED || st == ClientWatch.State.ABSENT && seenOpen;
     }

@@ -274,6 +274,68 @@ class ServerBatchingTest {
     }
   }
 
+  /** The demo generator, except that any call sampling label 9 diverges. */
+  private static final class DivergesOnNine implements dev.rectok.api.Generator {
+    @Override
+    public int[] latentShape() {
+      return Fixture.GENERATOR.latentShape();
+    }
+
+    @Override
+    public int numClasses() {
+      return Fixture.GENERATOR.numClasses();
+    }
+
+    @Override
+    public dev.rectok.api.Latents sample(
+        long[] labels, long seed, GenerateOptions options, Progress progress) {
+      return Fixture.GENERATOR.sample(labels, seed, options, progress);
+    }
+
+    @Override
+    public dev.rectok.api.Latents sample(
+        long[] labels, long[] seeds, GenerateOptions options, Progress progress) {
+      if (java.util.Arrays.stream(labels).anyMatch(l -> l == 9)) {
+        throw new ArithmeticException("sampling produced a non-finite latent (label 9)");
+      }
+      return Fixture.GENERATOR.sample(labels, seeds, options, progress);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void aDivergingRowFailsAloneWithTheReasonAndItsBatchMatesAreServed() throws Exception {
+    try (RecTokServer server =
+        new RecTokServer(
+            batching(3, Duration.ofSeconds(5)),
+            Fixture.TOKENIZER,
+            new DivergesOnNine(),
+            Fixture.BACKEND)) {
+      server.start();
+      List<Response> rs =
+          concurrently(
+              server.port(),
+              List.of(path(1, 5, "steps=4"), path(9, 6, "steps=4"), path(2, 7, "steps=4")));
+      assertThat(rs.get(0).status()).as(rs.get(0).text()).isEqualTo(200);
+      assertThat(rs.get(2).status()).as(rs.get(2).text()).isEqualTo(200);
+      assertThat(rs.get(1).status()).isEqualTo(500);
+      assertThat(rs.get(1).text()).contains("generation failed").contains("non-finite");
+      // served rows are what they would be alone: batch-of-one calls of the real generator
+      var z =
+          Fixture.GENERATOR.sample(
+              new long[] {1},
+              new long[] {5},
+              GenerateOptions.builder().gridPoints(5).build(),
+              Progress.NONE);
+      assertThat(rs.get(0).body())
+          .isEqualTo(RecTokServer.png(Fixture.TOKENIZER.decode(z).getFirst()));
+      // one batch of 3, then the three rows alone
+      assertThat(server.metrics().batches()).isEqualTo(4);
+    }
+  }
+
   @Test
   void badGenerateSettingsAreRefusedBeforeBatching() throws Exception {
     try (RecTokServer server = Fixture.start(batching(4, Duration.ofMillis(5)))) {
