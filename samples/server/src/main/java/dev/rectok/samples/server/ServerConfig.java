@@ -46,12 +46,12 @@ public record ServerConfig(
 
   /**
    * The {@link #maxBatch} to use when batching: the size that served the most images per second on
-   * the shipped Fashion-MNIST demo models ({@link LoadBench}, 8 Euler steps, 2 concurrent model
-   * calls, 2 cores, load 4–5, README "Micro-batching"). With 32 clients, mean images/s rose with
-   * every size tried: 10.2 at 1, 16.7 at 2, 27.4 at 4, 47.7 at 8, 69.6 at 16; with 64 clients, 8.7
-   * at 1, 56.0 at 16, 92.9 at 32 and 77.2 at 64 (whose batches filled only to 16–32: 64 clients
-   * over 2 model slots). 32 is the best size measured; a larger cap only helps when more than
-   * {@code 32 × maxConcurrent} requests are waiting, and costs memory on large models.
+   * the shipped Fashion-MNIST demo models ({@link LoadBench}: 64 clients, 8 Euler steps, 2
+   * concurrent model calls of one thread each, 2 cores, load 3.3–4.0, README "Micro-batching").
+   * Mean images/s over two alternated rounds: 11.7 at 1 (unbatched), 15.8 at 2, 27.1 at 4, 45.8 at
+   * 8, 68.4 at 16, 85.8 at 32 and 84.6 at 64 (whose batches filled only to 24: 64 clients over 2
+   * model slots). A larger cap only helps when more than {@code 32 × maxConcurrent} requests wait,
+   * and costs memory on large models.
    */
   public static final int RECOMMENDED_MAX_BATCH = 32;
 
