@@ -7,12 +7,7 @@ import dev.rectok.api.Device;
 import dev.rectok.api.GenerateOptions;
 import dev.rectok.api.Latents;
 import dev.rectok.api.Progress;
-import dev.rectok.models.dit.DiTCheckpoints;
-import dev.rectok.models.dit.DiTConfig;
-import dev.rectok.models.dit.DiTwDDTHead;
-import dev.rectok.models.golden.GoldenCase;
 import dev.rectok.torch.Scope;
-import java.nio.file.Path;
 import java.util.List;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -26,9 +21,6 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * and its latents equal one-sample calls' within the rounding of batched GEMMs (bounded below).
  */
 class PerSampleSeedsTest {
-  private static final Path DIR =
-      Path.of(System.getProperty("rectok.golden.dir"), "case3b_dit_sampling");
-
   /**
    * Largest |batched − one-sample| latent value allowed ({@value}). Measured on the case3b networks
    * with 5 Euler steps, all three guidance kinds, batches of 2 to 6, 92 random cases: at most
@@ -42,15 +34,7 @@ class PerSampleSeedsTest {
 
   @BeforeContainer
   static void load() throws Exception {
-    try (GoldenCase g = GoldenCase.open(DIR)) {
-      DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
-      DiTwDDTHead guide =
-          new DiTwDDTHead(
-              DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
-      DiTCheckpoints.load(net, DIR.resolve("weights.pth"));
-      DiTCheckpoints.load(guide, DIR.resolve("guide_weights.pth"));
-      generator = new DiTGenerator(net, guide, Device.CPU);
-    }
+    generator = Case3b.generator();
   }
 
   @AfterContainer

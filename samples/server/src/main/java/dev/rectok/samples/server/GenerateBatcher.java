@@ -124,7 +124,11 @@ final class GenerateBatcher {
     }
     if (started != null) {
       Batch b = started;
-      executor.execute(() -> run(b));
+      try {
+        executor.execute(() -> run(b));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        fail(close(b), new HttpError(503, "server shutting down"));
+      }
     }
     try {
       return row.result.get(Math.max(0, request.remainingNanos()), TimeUnit.NANOSECONDS);

@@ -46,6 +46,12 @@ class ServerBatchingTest {
         .withBatching(maxBatch, window);
   }
 
+  /** One model slot, {@code queue} waiting batches, {@code request} per request, no step limit. */
+  private static ServerConfig oneSlot(int queue, Duration request) {
+    return new ServerConfig(
+        "127.0.0.1", 0, 1, queue, Duration.ofSeconds(10), request, 1 << 20, 1 << 20, 100_000);
+  }
+
   private static String path(long label, long seed, String settings) {
     return "/v1/generate?label=" + label + "&seed=" + seed + "&" + settings;
   }
@@ -155,18 +161,7 @@ class ServerBatchingTest {
 
   @Test
   void aClientThatGoesAwayDropsItsRowAndTheOthersGetTheirImages() throws Exception {
-    ServerConfig c =
-        new ServerConfig(
-                "127.0.0.1",
-                0,
-                1,
-                4,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(600),
-                1 << 20,
-                1 << 20,
-                100_000)
-            .withBatching(3, Duration.ofSeconds(5));
+    ServerConfig c = oneSlot(4, Duration.ofSeconds(600)).withBatching(3, Duration.ofSeconds(5));
     String settings = "steps=300";
     try (RecTokServer server = Fixture.start(c);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -203,18 +198,7 @@ class ServerBatchingTest {
 
   @Test
   void aRequestPastItsDeadlineIsAnsweredAtItsDeadlineAndAnEmptyBatchStops() throws Exception {
-    ServerConfig c =
-        new ServerConfig(
-                "127.0.0.1",
-                0,
-                1,
-                4,
-                Duration.ofSeconds(10),
-                Duration.ofMillis(400),
-                1 << 20,
-                1 << 20,
-                100_000)
-            .withBatching(4, Duration.ofMillis(20));
+    ServerConfig c = oneSlot(4, Duration.ofMillis(400)).withBatching(4, Duration.ofMillis(20));
     try (RecTokServer server = Fixture.start(c)) {
       long t = System.nanoTime();
       List<Response> rs =
@@ -234,18 +218,7 @@ class ServerBatchingTest {
 
   @Test
   void overloadReachesEveryRequestOfTheBatchWithTheReason() throws Exception {
-    ServerConfig c =
-        new ServerConfig(
-                "127.0.0.1",
-                0,
-                1,
-                0,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(60),
-                1 << 20,
-                1 << 20,
-                100_000)
-            .withBatching(2, Duration.ofSeconds(5));
+    ServerConfig c = oneSlot(0, Duration.ofSeconds(60)).withBatching(2, Duration.ofSeconds(5));
     try (RecTokServer server = Fixture.start(c);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       // a batch of two long calls holds the one slot
