@@ -36,8 +36,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Run: {@code java -p target/rectok-sample-server-*.jar:target/lib --enable-native-access
  * dev.rectok.torch -m dev.rectok.samples.server/dev.rectok.samples.server.LoadBench [--clients 16]
- * [--requests 96] [--steps 8] [--batches 1,2,4,8,16] [--rounds 2] [--window-ms 5] [--concurrency
- * 2]}. Single-threaded driver; not for embedding.
+ * [--requests 96] [--steps 8] [--batches 1,2,4,8,16] [--rounds 2] [--window-ms 5] [--concurrency 2]
+ * [--direct true]}; {@code --direct true} times the models alone instead (no server, no HTTP, no
+ * PNG: one thread, consecutive batches of each size). Single-threaded driver; not for embedding.
  */
 public final class LoadBench {
   private LoadBench() {}
@@ -95,6 +96,10 @@ public final class LoadBench {
           window,
           concurrency,
           rounds);
+      if (Boolean.parseBoolean(a.getOrDefault("direct", "false"))) {
+        direct(gen, tok, batches, requests, steps, rounds);
+        return;
+      }
       System.out.println("round maxBatch images/s p50_ms p95_ms cpu_ms/image mean_batch load");
       for (int r = 0; r < rounds; r++) {
         for (int k = 0; k < batches.length; k++) {
@@ -167,6 +172,45 @@ public final class LoadBench {
       }
     }
     System.out.println("most images per second at maxBatch " + best);
+  }
+
+  /**
+   * The models alone, no server: {@code n} images per batch size as one thread's consecutive
+   * per-sample-seed calls and batched decodes; the process's CPU and wall time per image.
+   */
+  private static void direct(
+      Generator gen, Tokenizer tok, int[] batches, int n, int steps, int rounds)
+      throws IOException {
+    System.out.println("round batch wall_ms/image cpu_ms/image load");
+    dev.rectok.api.GenerateOptions o =
+        dev.rectok.api.GenerateOptions.builder().gridPoints(steps + 1).build();
+    for (int r = 0; r < rounds; r++) {
+      for (int k = 0; k < batches.length; k++) {
+        int b = batches[r % 2 == 0 ? k : batches.length - 1 - k];
+        long[] labels = new long[b];
+        long[] seeds = new long[b];
+        tok.decode(gen.sample(labels, seeds, o, dev.rectok.api.Progress.NONE)); // warm-up
+        long cpu0 = cpuNanos();
+        long t0 = System.nanoTime();
+        int done = 0;
+        while (done < n) {
+          for (int i = 0; i < b; i++) {
+            labels[i] = (done + i) % 10;
+            seeds[i] = 1000L * r + done + i;
+          }
+          tok.decode(gen.sample(labels, seeds, o, dev.rectok.api.Progress.NONE));
+          done += b;
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "%d %d %.1f %.1f %s%n",
+            r,
+            b,
+            (System.nanoTime() - t0) / 1e6 / done,
+            (cpuNanos() - cpu0) / 1e6 / done,
+            Files.readString(Path.of("/proc/loadavg")).trim().split(" ")[0]);
+      }
+    }
   }
 
   /** {@code n} generate requests from {@code clients} concurrent clients; their latencies (ns). */
