@@ -9,7 +9,9 @@ package dev.rectok.api;
  *
  * <p>Batch composition: the initial noise of a call is drawn for the whole batch from one seed, so
  * {@code sample([3, 7], seed)[0]} differs from {@code sample([3], seed)}. For results that depend
- * only on (label, seed), sample one label per call (concurrent calls are fine).
+ * only on (label, seed), sample one label per call (concurrent calls are fine), or batch them with
+ * one seed per sample ({@link #sample(long[], long[], GenerateOptions, Progress)}: equal to
+ * one-sample calls up to the rounding of batched arithmetic).
  */
 public interface Generator extends AutoCloseable {
 
@@ -33,6 +35,50 @@ public interface Generator extends AutoCloseable {
    * @throws java.util.concurrent.CancellationException when {@code options.cancelled()} turns true
    */
   Latents sample(long[] labels, long seed, GenerateOptions options, Progress progress);
+
+  // --- issue 13: per-sample seeds ---
+  /**
+   * Samples channel-normalized latents for {@code labels}, sample {@code i} from its own seed: its
+   * initial noise comes from {@code (seeds[i], global index 0)} alone, bit for bit the noise of a
+   * one-sample call {@code sample(new long[] {labels[i]}, seeds[i], options with firstSampleIndex
+   * 0, progress)}. So requests with different seeds can share one batch (what a server that gathers
+   * concurrent requests does), and what sample {@code i} comes out as depends on the rest of the
+   * batch only through the rounding of batched arithmetic (a batched GEMM sums in another order
+   * than a one-row one), never through its noise.
+   *
+   * <p>The default implementation makes one one-sample call per label (correct, not batched);
+   * implementations override it to run the whole batch as one call. Thread-safe like {@link
+   * #sample(long[], long, GenerateOptions, Progress)}; the arrays are only read (borrowed for the
+   * call), the returned latents belong to the caller.
+   *
+   * @param labels one class label per sample (the batch)
+   * @param seeds one seed per sample, as many as labels
+   * @param options integrator, grid, guidance and cancellation; its {@code firstSampleIndex} must
+   *     be −1 or 0 (every sample here is global index 0 of its own seed)
+   * @param progress told about each step
+   * @return channel-normalized latents, one per label, in order
+   * @throws IllegalArgumentException for a label out of range, {@code seeds.length !=
+   *     labels.length}, a {@code firstSampleIndex} above 0, or AutoGuidance without a guide model
+   * @throws ArithmeticException when sampling produces a NaN or infinite latent
+   * @throws java.util.concurrent.CancellationException when {@code options.cancelled()} turns true
+   */
+  default Latents sample(long[] labels, long[] seeds, GenerateOptions options, Progress progress) {
+    GenerateOptions one = PerSampleSeeds.check(labels, seeds, options);
+    float[][] rows = new float[labels.length][];
+    Latents first = null;
+    for (int i = 0; i < labels.length; i++) {
+      Latents z = sample(new long[] {labels[i]}, seeds[i], one, progress);
+      first = first == null ? z : first;
+      rows[i] = z.values();
+    }
+    int n = rows[0].length;
+    float[] all = new float[n * labels.length];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(rows[i], 0, all, i * n, n);
+    }
+    return new Latents(
+        all, labels.length, first.channels(), first.height(), first.width(), first.normalized());
+  }
 
   /**
    * Whether {@code tokenizer} can decode this generator's latents; see {@link Compatibility}.

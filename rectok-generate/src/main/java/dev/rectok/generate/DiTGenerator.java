@@ -226,6 +226,45 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
   @Override
   public Latents sample(long[] labels, long seed, GenerateOptions options, Progress progress) {
     Objects.requireNonNull(options, "options");
+    return run(
+        labels,
+        options,
+        progress,
+        () -> {
+          if (options.firstSampleIndex() >= 0) {
+            return SampleNoise.of(
+                seed, options.firstSampleIndex(), labels.length, latentShape(), device);
+          }
+          int[] shape = latentShape();
+          try (TorchGenerator gen = TorchGenerator.cpu(seed)) {
+            return Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2]);
+          }
+        });
+  }
+
+  // --- issue 13: per-sample seeds ---
+  /**
+   * One batched call: sample {@code i}'s noise is {@link SampleNoise}'s global index 0 of {@code
+   * seeds[i]}, the noise a one-sample call with {@code firstSampleIndex} 0 draws.
+   */
+  @Override
+  public Latents sample(long[] labels, long[] seeds, GenerateOptions options, Progress progress) {
+    GenerateOptions one = dev.rectok.api.PerSampleSeeds.check(labels, seeds, options);
+    long[] s = seeds.clone();
+    return run(labels, one, progress, () -> noise(s));
+  }
+
+  /** The initial noise of a per-sample-seed call: row i from (seeds[i], index 0). */
+  Tensor noise(long[] seeds) {
+    return SampleNoise.of(seeds, new long[seeds.length], latentShape(), device);
+  }
+
+  private Latents run(
+      long[] labels,
+      GenerateOptions options,
+      Progress progress,
+      java.util.function.Supplier<Tensor> initialNoise) {
+    Objects.requireNonNull(options, "options");
     Objects.requireNonNull(progress, "progress");
     if (labels.length == 0) {
       throw new IllegalArgumentException("no labels: nothing to generate");
@@ -276,12 +315,8 @@ public final class DiTGenerator implements dev.rectok.api.Generator {
               + "ask for precision bf16 or auto, or open it with precision fp32");
     }
     try (Scope s = Scope.open();
-        TorchGenerator gen = TorchGenerator.cpu(seed);
         var precision = dev.rectok.torch.nn.InferencePrecision.use(compute)) {
-      Tensor noise =
-          options.firstSampleIndex() < 0
-              ? Sampler.initialNoise(gen, device, labels.length, shape[0], shape[1], shape[2])
-              : SampleNoise.of(seed, options.firstSampleIndex(), labels.length, shape, device);
+      Tensor noise = initialNoise.get();
       Tensor y = Tensor.of(labels).to(device);
       VelocityModel model = net::forward;
       Tensor x =

@@ -25,10 +25,27 @@ public final class SampleNoise {
 
   /** Noise (n, C, H, W) for global samples {@code first .. first + n − 1}, on {@code device}. */
   public static Tensor of(long seed, long first, int n, int[] chw, Device device) {
+    long[] seeds = new long[n];
+    long[] indices = new long[n];
+    for (int i = 0; i < n; i++) {
+      seeds[i] = seed;
+      indices[i] = first + i;
+    }
+    return of(seeds, indices, chw, device);
+  }
+
+  // --- issue 13: per-sample seeds ---
+  /**
+   * Noise (n, C, H, W) whose row {@code i} is global sample {@code indices[i]} of {@code seeds[i]}
+   * (the same law as {@link #of(long, long, int, int[], Device)}, which calls it), on {@code
+   * device}.
+   */
+  public static Tensor of(long[] seeds, long[] indices, int[] chw, Device device) {
+    int n = seeds.length;
     try (Scope s = Scope.open()) {
       Tensor[] rows = new Tensor[n];
       for (int i = 0; i < n; i++) {
-        try (TorchGenerator gen = TorchGenerator.cpu(seedOf(seed, first + i))) {
+        try (TorchGenerator gen = TorchGenerator.cpu(seedOf(seeds[i], indices[i]))) {
           rows[i] =
               Tensor.randn(new long[] {1, chw[0], chw[1], chw[2]}, gen, DType.FLOAT32, Device.CPU);
         }

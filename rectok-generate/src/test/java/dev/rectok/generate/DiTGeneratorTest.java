@@ -34,15 +34,7 @@ class DiTGeneratorTest {
 
   @BeforeAll
   static void load() throws Exception {
-    try (GoldenCase g = GoldenCase.open(DIR)) {
-      DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
-      DiTwDDTHead guide =
-          new DiTwDDTHead(
-              DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
-      DiTCheckpoints.load(net, DIR.resolve("weights.pth"));
-      DiTCheckpoints.load(guide, DIR.resolve("guide_weights.pth"));
-      generator = new DiTGenerator(net, guide, Device.CPU);
-    }
+    generator = Case3b.generator();
   }
 
   @AfterAll

@@ -34,42 +34,64 @@ final class ClientWatch {
 
   /** The kernel's state of the connection local ↔ remote. */
   static State state(InetSocketAddress local, InetSocketAddress remote) {
-    try {
-      byte[] l = local.getAddress().getAddress();
-      byte[] r = remote.getAddress().getAddress();
-      // an IPv4 peer of a dual-stack socket is listed in tcp6 as ::ffff:a.b.c.d
-      String st =
-          l.length == 4
-              ? state(
-                  Path.of("/proc/net/tcp"), entry(l, local.getPort()), entry(r, remote.getPort()))
-              : null;
-      if (st == null) {
-        st =
-            state(
-                Path.of("/proc/net/tcp6"),
-                entry(mapped(l), local.getPort()),
-                entry(mapped(r), remote.getPort()));
-      }
-      if (st == null) {
-        return State.ABSENT;
-      }
-      return CLOSE_WAIT.equals(st) || "07".equals(st) ? State.CLOSED : State.OPEN; // 07: CLOSE
-    } catch (IOException | RuntimeException e) {
-      return State.UNKNOWN;
-    }
+    return states(new InetSocketAddress[][] {{local, remote}})[0];
   }
 
-  private static String state(Path table, String local, String remote) throws IOException {
+  // --- issue 13: one read of the tables for a whole batch ---
+  /**
+   * The kernel's states of several connections ({@code pairs[i]} = local, remote), each table read
+   * at most once: a batch of requests is polled once per sampling step, so the cost of a poll (the
+   * kernel formats every listed socket) is paid once per batch, not once per request.
+   */
+  static State[] states(InetSocketAddress[][] pairs) {
+    State[] out = new State[pairs.length];
+    String tcp = null;
+    String tcp6 = null;
+    for (int i = 0; i < pairs.length; i++) {
+      try {
+        byte[] l = pairs[i][0].getAddress().getAddress();
+        byte[] r = pairs[i][1].getAddress().getAddress();
+        int lp = pairs[i][0].getPort();
+        int rp = pairs[i][1].getPort();
+        String st = null;
+        if (l.length == 4) {
+          tcp = tcp != null ? tcp : read(Path.of("/proc/net/tcp"));
+          st = find(tcp, entry(l, lp), entry(r, rp));
+        }
+        if (st == null) {
+          // an IPv4 peer of a dual-stack socket is listed in tcp6 as ::ffff:a.b.c.d
+          tcp6 = tcp6 != null ? tcp6 : read(Path.of("/proc/net/tcp6"));
+          st = find(tcp6, entry(mapped(l), lp), entry(mapped(r), rp));
+        }
+        out[i] =
+            st == null
+                ? State.ABSENT
+                : CLOSE_WAIT.equals(st) || "07".equals(st) ? State.CLOSED : State.OPEN; // 07: CLOSE
+      } catch (IOException | RuntimeException e) {
+        out[i] = State.UNKNOWN;
+      }
+    }
+    return out;
+  }
+
+  private static String read(Path table) throws IOException {
     if (!Files.isReadable(table)) {
       throw new IOException("no " + table);
     }
-    for (String line : Files.readAllLines(table)) {
-      String[] f = line.trim().split("\\s+");
-      if (f.length > 3 && f[1].equalsIgnoreCase(local) && f[2].equalsIgnoreCase(remote)) {
-        return f[3];
-      }
+    return Files.readString(table);
+  }
+
+  /**
+   * The state column of the line listing local → remote: the kernel prints {@code "%4d: LOCAL:PORT
+   * REMOTE:PORT ST ..."} in upper-case hex, one space apart.
+   */
+  private static String find(String table, String local, String remote) {
+    int at = table.indexOf(" " + local + " " + remote + " ");
+    if (at < 0) {
+      return null;
     }
-    return null;
+    int st = at + local.length() + remote.length() + 3;
+    return table.substring(st, st + 2);
   }
 
   private static byte[] mapped(byte[] b) {

@@ -61,6 +61,58 @@ public final class Metrics {
     return cancelled.sum();
   }
 
+  // --- issue 13: micro-batching ---
+  /** Upper bounds of the batch-size histogram's buckets (then +Inf). */
+  private static final int[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+  private final LongAdder[] batchBuckets = new LongAdder[BATCH_BUCKETS.length];
+  private final LongAdder batches = new LongAdder();
+  private final LongAdder batchRows = new LongAdder();
+
+  {
+    for (int i = 0; i < batchBuckets.length; i++) {
+      batchBuckets[i] = new LongAdder();
+    }
+  }
+
+  void recordBatch(int rows) {
+    batches.increment();
+    batchRows.add(rows);
+    for (int i = 0; i < BATCH_BUCKETS.length; i++) {
+      if (rows <= BATCH_BUCKETS[i]) {
+        batchBuckets[i].increment(); // cumulative buckets are summed when rendered
+        break;
+      }
+    }
+  }
+
+  /** {@return the batched model calls run so far (batching mode only; 0 without batching)} */
+  public long batches() {
+    return batches.sum();
+  }
+
+  /** {@return the mean rows per batched model call, 0 before the first} */
+  public double meanBatchSize() {
+    long n = batches.sum();
+    return n == 0 ? 0 : (double) batchRows.sum() / n;
+  }
+
+  private void batchHistogram(StringBuilder sb) {
+    sb.append("# TYPE rectok_generate_batch_size histogram\n");
+    long cumulative = 0;
+    for (int i = 0; i < BATCH_BUCKETS.length; i++) {
+      cumulative += batchBuckets[i].sum();
+      sb.append("rectok_generate_batch_size_bucket{le=\"")
+          .append(BATCH_BUCKETS[i])
+          .append("\"} ")
+          .append(cumulative)
+          .append('\n');
+    }
+    sb.append("rectok_generate_batch_size_bucket{le=\"+Inf\"} ").append(batches.sum()).append('\n');
+    sb.append("rectok_generate_batch_size_sum ").append(batchRows.sum()).append('\n');
+    sb.append("rectok_generate_batch_size_count ").append(batches.sum()).append('\n');
+  }
+
   String prometheus(int queued, NativeMemory memory) {
     StringBuilder sb = new StringBuilder();
     sb.append("# TYPE rectok_requests_total counter\n");
@@ -81,6 +133,7 @@ public final class Metrics {
     sb.append("# TYPE rectok_process_resident_bytes gauge\nrectok_process_resident_bytes ")
         .append(memory.residentBytes())
         .append('\n');
+    batchHistogram(sb); // issue 13
     return sb.toString();
   }
 

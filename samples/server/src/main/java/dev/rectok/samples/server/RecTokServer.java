@@ -62,6 +62,30 @@ import javax.imageio.stream.ImageInputStream;
  * Errors are {@code 4xx} with a one-line reason, {@code 503} for overload and timeouts; an internal
  * error is a {@code 500} and is logged.
  *
+ * <p>Micro-batching (issue 13; off by default: {@link ServerConfig#maxBatch()} 1). With {@code
+ * maxBatch} above 1, concurrent {@code /v1/generate} requests with the same steps, guidance and
+ * scale are gathered, up to {@code maxBatch} of them or for {@link ServerConfig#batchWindow()}
+ * (longer while every model slot is busy), and run as one sampler call with one seed per request
+ * ({@link Generator#sample(long[], long[], GenerateOptions, Progress)}) and one batched decode;
+ * each request gets its own PNG. The contract in batching mode:
+ *
+ * <ul>
+ *   <li>the image for (label, seed, settings) is the one-sample call {@code sample({label}, {seed},
+ *       ...)}, whose noise is sample 0 of {@code seed} as {@code rectok sample --seed} draws it; it
+ *       is not the image {@code maxBatch} 1 serves for that seed (that mode keeps the older
+ *       one-seed-per-call noise, byte for byte). What else arrived changes it only through the
+ *       rounding of batched GEMMs: decoded pixels stay within 2/255 of the batch-of-one answer
+ *       (measured at most 1/255 on the demo models; {@code ServerBatchingTest}), and the same set
+ *       of requests in one batch gets the same bytes, whatever order they arrived in;
+ *   <li>each request keeps its own deadline ({@link ServerConfig#requestTimeout()}, from its
+ *       arrival) and client: when one goes away or times out its row is dropped and the others'
+ *       call goes on; the call stops only when every row is gone;
+ *   <li>the admission limits count model calls: {@code maxConcurrent} batches run, up to {@code
+ *       maxQueue} wait; an overload or a failed call answers every request of the batch, with the
+ *       reason;
+ *   <li>{@code /metrics} reports the batch sizes ({@code rectok_generate_batch_size} histogram).
+ * </ul>
+ *
  * <p>Threading: {@link #start()} and {@link #close()} once each, from one thread; handlers run
  * concurrently on virtual threads, admitted by {@link Admission}. Owns the server; the models are
  * borrowed (close them after {@link #close()}).
@@ -77,6 +101,7 @@ public final class RecTokServer implements AutoCloseable {
   private final Metrics metrics = new Metrics();
   private HttpServer server;
   private ExecutorService executor;
+  private GenerateBatcher batcher; // issue 13: null without batching
 
   /**
    * A server for these (borrowed) models; nothing is bound until {@link #start()}.
@@ -108,11 +133,24 @@ public final class RecTokServer implements AutoCloseable {
     server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
     executor = Executors.newVirtualThreadPerTaskExecutor();
     server.setExecutor(executor);
+    if (config.maxBatch() > 1) {
+      batcher =
+          new GenerateBatcher(
+              generator,
+              tokenizer,
+              admission,
+              metrics,
+              executor,
+              config.maxBatch(),
+              config.batchWindow());
+    }
     server.createContext(
         "/v1/reconstruct", ex -> handle(ex, "reconstruct", true, this::reconstruct));
     server.createContext("/v1/encode", ex -> handle(ex, "encode", true, this::encode));
     server.createContext("/v1/decode", ex -> handle(ex, "decode", true, this::decode));
-    server.createContext("/v1/generate", ex -> handle(ex, "generate", true, this::generate));
+    // issue 13: a batched generate request takes no slot of its own; its batch takes one
+    server.createContext(
+        "/v1/generate", ex -> handle(ex, "generate", true, batcher == null, this::generate));
     server.createContext("/health", ex -> handle(ex, "health", false, this::health));
     server.createContext("/metrics", ex -> handle(ex, "metrics", false, this::metricsText));
     server.start();
@@ -149,7 +187,7 @@ public final class RecTokServer implements AutoCloseable {
   /** One endpoint's work on an admitted, size-checked request. */
   @FunctionalInterface
   interface Work {
-    Reply run(Request r) throws IOException;
+    Reply run(Request r) throws IOException, InterruptedException;
   }
 
   /** What a handler reads: the query, the body, and whether the client is still there. */
@@ -175,19 +213,45 @@ public final class RecTokServer implements AutoCloseable {
       return body;
     }
 
-    /** True past the deadline, or once the client closed (or dropped) a connection seen open. */
+    /** Nanoseconds until the deadline (negative past it). */
+    long remainingNanos() {
+      return deadlineNanos - System.nanoTime();
+    }
+
+    /**
+     * True past the deadline, or once the client closed (or dropped) a connection seen open. Polled
+     * from one thread at a time: the handler's, or a batch's runner in batching mode.
+     */
     boolean cancelled() {
       if (System.nanoTime() > deadlineNanos) {
         return true;
       }
-      ClientWatch.State st =
-          ClientWatch.state(exchange.getLocalAddress(), exchange.getRemoteAddress());
+      return cancelled(ClientWatch.state(exchange.getLocalAddress(), exchange.getRemoteAddress()));
+    }
+
+    // --- issue 13: a batch reads the kernel's tables once for all its rows ---
+    /** The connection's local and remote address, for {@link ClientWatch#states}. */
+    java.net.InetSocketAddress[] addresses() {
+      return new java.net.InetSocketAddress[] {
+        exchange.getLocalAddress(), exchange.getRemoteAddress()
+      };
+    }
+
+    /** {@link #cancelled()} with the connection's state already read. */
+    boolean cancelled(ClientWatch.State st) {
+      if (System.nanoTime() > deadlineNanos) {
+        return true;
+      }
       seenOpen |= st == ClientWatch.State.OPEN;
       return st == ClientWatch.State.CLOSED || st == ClientWatch.State.ABSENT && seenOpen;
     }
   }
 
   private void handle(HttpExchange ex, String endpoint, boolean post, Work work) {
+    handle(ex, endpoint, post, post, work);
+  }
+
+  private void handle(HttpExchange ex, String endpoint, boolean post, boolean admit, Work work) {
     long t0 = System.nanoTime();
     int status = 500;
     try (ex) {
@@ -199,7 +263,7 @@ public final class RecTokServer implements AutoCloseable {
         }
         Map<String, String> query = query(ex.getRequestURI().getRawQuery());
         byte[] body = post ? readBody(ex) : new byte[0];
-        if (post) {
+        if (admit) {
           admission.acquire();
           admitted = true;
         }
@@ -438,7 +502,7 @@ public final class RecTokServer implements AutoCloseable {
     return v;
   }
 
-  private Reply generate(Request r) throws IOException {
+  private Reply generate(Request r) throws IOException, InterruptedException {
     Map<String, String> q = r.query();
     if (!q.containsKey("label")) {
       throw new HttpError(400, "label is required (0.." + (generator.numClasses() - 1) + ")");
@@ -463,6 +527,13 @@ public final class RecTokServer implements AutoCloseable {
     }
     if (!(scale >= 0 && scale <= 20)) {
       throw new HttpError(400, "scale must be in 0..20, got " + q.get("scale"));
+    }
+    if (batcher != null) {
+      // issue 13: scale does nothing without guidance, so it does not split batches there
+      GenerateBatcher.Key key =
+          new GenerateBatcher.Key(
+              steps, kind, kind == GenerateOptions.GuidanceKind.NONE ? 0 : scale);
+      return Reply.of("image/png", png(batcher.submit(key, label, seed, r)));
     }
     GenerateOptions options =
         GenerateOptions.builder()
@@ -497,29 +568,17 @@ public final class RecTokServer implements AutoCloseable {
 
   /**
    * Serves the shipped Fashion-MNIST models (from the class path) or model files: {@code [--port N]
-   * [--concurrency N] [--queue N] [--tokenizer F --generator F [--guide F]]}. Runs until the
-   * process is stopped.
+   * [--concurrency N] [--queue N] [--max-batch N] [--batch-window-ms N] [--tokenizer F --generator
+   * F [--guide F]]}. Runs until the process is stopped.
    *
    * @param args the options
+   * @throws IllegalArgumentException for an unknown option or a value out of range, with the
+   *     allowed range
    * @throws Exception when the models cannot be opened or the port bound
    */
   public static void main(String[] args) throws Exception {
-    Map<String, String> a = new HashMap<>();
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      if (!args[i].startsWith("--")) {
-        throw new IllegalArgumentException(
-            "usage: [--port N] [--concurrency N] [--queue N] [--tokenizer FILE "
-                + "--generator FILE [--guide FILE]]; got "
-                + args[i]);
-      }
-      a.put(args[i].substring(2), args[i + 1]);
-    }
-    ServerConfig c =
-        ServerConfig.defaults()
-            .withPort(Integer.parseInt(a.getOrDefault("port", "8080")))
-            .withConcurrency(
-                Integer.parseInt(a.getOrDefault("concurrency", "2")),
-                Integer.parseInt(a.getOrDefault("queue", "32")));
+    Map<String, String> a = MainOptions.parse(args);
+    ServerConfig c = MainOptions.config(a);
     Backend backend = Backends.load(RecTokServer.class.getClassLoader());
     try (Tokenizer tok =
             a.containsKey("tokenizer")
