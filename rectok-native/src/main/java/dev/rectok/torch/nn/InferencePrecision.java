@@ -134,11 +134,12 @@ public final class InferencePrecision {
             l.prepareLowPrecision(compute);
             if (l.releaseFloat32()) {
               n[0]++;
+              // unmap the released float32 block now: the block allocator's cache would keep it
+              // resident, and a half-size bf16 copy never reuses it (docs/runtime.md#cpu-allocator)
+              dev.rectok.torch.Torch.cpuAllocatorTrim();
             }
           }
         });
-    // the released float32 weights would otherwise stay resident in the block allocator's cache
-    dev.rectok.torch.Torch.cpuAllocatorTrim();
     return n[0];
   }
 
