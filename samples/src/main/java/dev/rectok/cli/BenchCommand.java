@@ -26,8 +26,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code rectok bench tokenizer | dit}: forward-pass throughput of the full-size models with seeded
  * random weights, under inference mode. The last lines are machine-readable ({@code
- * images_per_second=}, {@code ms_per_forward=}, {@code cpu_ms_per_forward=}, {@code peak_rss_mb=}):
- * medians of the timed iterations after one warm-up.
+ * images_per_second=}, {@code ms_per_forward=}, {@code cpu_ms_per_forward=}, {@code peak_rss_mb=},
+ * and {@code peak_tensor_block_mb=} when the CPU block allocator is on): medians of the timed
+ * iterations after one warm-up.
  */
 @Command(
     name = "bench",

@@ -363,10 +363,12 @@ class CliTest {
     Run r = run("bench", "dit", "--preset", "DiTDDT_s", "--iters", "1", "--warmup", "0");
     assertThat(r.code()).isZero();
     String[] lines = r.out().trim().split("\\R");
-    assertThat(lines[lines.length - 4]).matches("cpu_ms_per_forward=[0-9.]+");
-    assertThat(lines[lines.length - 3]).matches("images_per_second=[0-9.]+");
-    assertThat(lines[lines.length - 2]).matches("ms_per_forward=[0-9.]+");
-    assertThat(lines[lines.length - 1]).matches("peak_rss_mb=[0-9]+");
+    assertThat(lines[lines.length - 5]).matches("cpu_ms_per_forward=[0-9.]+");
+    assertThat(lines[lines.length - 4]).matches("images_per_second=[0-9.]+");
+    assertThat(lines[lines.length - 3]).matches("ms_per_forward=[0-9.]+");
+    assertThat(lines[lines.length - 2]).matches("peak_rss_mb=[0-9]+");
+    // the block allocator is on by default (docs/runtime.md#cpu-allocator)
+    assertThat(lines[lines.length - 1]).matches("peak_tensor_block_mb=[0-9]+");
     assertThat(run("bench", "tokenizer", "--mode", "sideways", "--iters", "1").code()).isNotZero();
     assertThat(run("bench", "dit", "--iters", "0").code()).isNotZero();
   }

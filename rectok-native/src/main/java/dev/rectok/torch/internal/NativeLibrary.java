@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
@@ -199,32 +200,17 @@ public final class NativeLibrary {
         applied.append("intra-op threads from OMP_NUM_THREADS/MKL_NUM_THREADS");
       }
       if (!"false".equals(System.getProperty("rectok.heapRetention"))) {
-        MethodHandle malloc =
-            LINKER.downcallHandle(
-                lookup.findOrThrow("rt_configure_malloc"),
-                FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS,
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_LONG));
-        int rc = (int) malloc.invokeExact(ctx, 1L << 30, Integer.MAX_VALUE * 1L, 256L << 20);
+        int rc =
+            configure(
+                lookup, ctx, "rt_configure_malloc", 1L << 30, Integer.MAX_VALUE * 1L, 256L << 20);
         applied.append(rc == 0 ? "; glibc heap retention on" : "; heap retention refused by glibc");
       } else {
         applied.append("; heap retention off (rectok.heapRetention=false)");
       }
       if (!"false".equals(System.getProperty("rectok.blockAllocator"))) {
-        MethodHandle blocks =
-            LINKER.downcallHandle(
-                lookup.findOrThrow("rt_configure_cpu_allocator"),
-                FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS,
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_LONG));
         long min = Long.getLong("rectok.blockAllocator.minBytes", 1L << 20);
         long cache = Long.getLong("rectok.blockAllocator.cacheBytes", 1L << 30);
-        int rc = (int) blocks.invokeExact(ctx, min, cache);
+        int rc = configure(lookup, ctx, "rt_configure_cpu_allocator", min, cache);
         applied.append(rc == 0 ? "; block allocator on" : "; block allocator refused");
       }
       runtimeDefaults = applied.toString();
@@ -393,6 +379,23 @@ public final class NativeLibrary {
         "no writable directory for librectok_torch.so (tried "
             + failures
             + "); set -Drectok.native.cache=DIR to a writable directory");
+  }
+
+  /** Calls {@code rt_status name(rt_ctx*, int64_t...)} once, before the generated bindings load. */
+  private static int configure(SymbolLookup lookup, MemorySegment ctx, String name, long... args)
+      throws Throwable {
+    MemoryLayout[] params = new MemoryLayout[args.length + 1];
+    params[0] = ValueLayout.ADDRESS;
+    java.util.Arrays.fill(params, 1, params.length, ValueLayout.JAVA_LONG);
+    MethodHandle h =
+        LINKER.downcallHandle(
+            lookup.findOrThrow(name), FunctionDescriptor.of(ValueLayout.JAVA_INT, params));
+    Object[] all = new Object[args.length + 1];
+    all[0] = ctx;
+    for (int i = 0; i < args.length; i++) {
+      all[i + 1] = args[i];
+    }
+    return (int) h.invokeWithArguments(all);
   }
 
   /** setenv(name, value, 0) in this process, so native libraries loaded later see it. */
