@@ -126,7 +126,7 @@ class Bf16GoldenTest {
 
   @Test
   void case3bSamplingWithAndWithoutAutoGuidance() throws Exception {
-    DiTwDDTHead[] both = case3bNetworks();
+    DiTwDDTHead[] both = dev.rectok.generate.Case3b.networks();
     try (GoldenCase g = GoldenCase.open(GOLDEN.resolve("case3b_dit_sampling"));
         DiTwDDTHead net = both[0];
         DiTwDDTHead guide = both[1]) {
@@ -165,7 +165,7 @@ class Bf16GoldenTest {
 
   @Test
   void theGeneratorTakesTheBf16PathWhenAskedAndRefusesItOnACpuWithoutBf16() throws Exception {
-    DiTwDDTHead[] nets = case3bNetworks();
+    DiTwDDTHead[] nets = dev.rectok.generate.Case3b.networks();
     DiTGenerator gen = new DiTGenerator(nets[0], nets[1], Device.CPU);
     String old = System.getProperty("rectok.cpuFlags");
     try (gen) {
@@ -206,7 +206,7 @@ class Bf16GoldenTest {
 
   @Test
   void aGeneratorWhoseFloat32WeightsWereFreedRunsBf16AndRefusesFp32() throws Exception {
-    DiTwDDTHead[] nets = case3bNetworks();
+    DiTwDDTHead[] nets = dev.rectok.generate.Case3b.networks();
     // a simulated bf16 CPU, so the test means the same on any machine
     System.setProperty("rectok.cpuFlags", "avx512f avx512bw avx512vl avx512dq avx512_bf16");
     try (DiTGenerator gen = new DiTGenerator(nets[0], nets[1], Device.CPU)) {
@@ -225,25 +225,6 @@ class Bf16GoldenTest {
           .hasMessageContaining("bf16 only");
     } finally {
       System.clearProperty("rectok.cpuFlags");
-    }
-  }
-
-  /**
-   * The main network and the AutoGuidance network of golden case 3b, loaded, in eval mode; owned by
-   * the caller.
-   */
-  private static DiTwDDTHead[] case3bNetworks() throws java.io.IOException {
-    Path dir = GOLDEN.resolve("case3b_dit_sampling");
-    try (GoldenCase g = GoldenCase.open(dir)) {
-      DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
-      DiTwDDTHead guide =
-          new DiTwDDTHead(
-              DiTConfig.fromConstructorKwargs(g.config().get("guide_constructor_kwargs")));
-      DiTCheckpoints.load(net, dir.resolve("weights.pth"));
-      DiTCheckpoints.load(guide, dir.resolve("guide_weights.pth"));
-      net.eval();
-      guide.eval();
-      return new DiTwDDTHead[] {net, guide};
     }
   }
 
