@@ -61,7 +61,11 @@ class BlockAllocator final : public c10::Allocator {
   BlockAllocator(size_t min_bytes, size_t cache_bytes) : min_bytes_(min_bytes), cache_limit_(cache_bytes) {}
 
   c10::DataPtr allocate(size_t n) RT_ALLOCATE_CONST override {
-    void* p = n < min_bytes_ ? c10::alloc_cpu(n) : const_cast<BlockAllocator*>(this)->take(n);
+    if (n < min_bytes_) {  // freed without the lock: only raw_deallocate needs release's lookup
+      void* p = c10::alloc_cpu(n);
+      return {p, p, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
+    }
+    void* p = const_cast<BlockAllocator*>(this)->take(n);
     return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
   }
 

@@ -1,11 +1,11 @@
 package dev.rectok.cli;
 
+import static dev.rectok.cli.DemoFixtures.MODELS;
+import static dev.rectok.cli.DemoFixtures.s;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rectok.models.inception.InceptionV3;
-import dev.rectok.models.inception.InceptionWeights;
 import dev.rectok.torch.io.Npz;
 import java.awt.image.BufferedImage;
 import java.io.InputStream;
@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * so a comparison across thread counts is not bit for bit.)
  */
 class DistributedSampleEvalTest {
-  private static final Path MODELS = Path.of("models/fashion-mnist");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path tmp;
@@ -39,31 +37,11 @@ class DistributedSampleEvalTest {
   static Path one;
   static Path two;
 
-  static String s(Path p) {
-    return p.toString();
-  }
-
   private static List<String> sample(Path out, String... extra) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "sample",
-                "--generator",
-                s(MODELS.resolve("generator.safetensors")),
-                "--tokenizer",
-                s(MODELS.resolve("tokenizer.safetensors")),
-                "--steps",
-                "4",
-                "--num",
-                "11",
-                "--seed",
-                "9",
-                "--batch",
-                "3",
-                "--out",
-                s(out)));
-    args.addAll(List.of(extra));
-    return args;
+    List<String> options =
+        new ArrayList<>(List.of("--steps", "4", "--num", "11", "--seed", "9", "--batch", "3"));
+    options.addAll(List.of(extra));
+    return DemoFixtures.sample(out, options.toArray(String[]::new));
   }
 
   private static int freePort() throws Exception {
@@ -106,10 +84,7 @@ class DistributedSampleEvalTest {
 
   @BeforeAll
   static void weightsAndSamples() throws Exception {
-    inception = tmp.resolve("inception.safetensors");
-    try (InceptionV3 net = InceptionWeights.fromRecipe(7001)) {
-      InceptionWeights.save(net, inception, Map.of());
-    }
+    inception = DemoFixtures.inceptionWeights(tmp);
     one = tmp.resolve("one");
     List<String> a = sample(one, "--npz", s(tmp.resolve("one.npz")));
     ok(child(false, a), a);

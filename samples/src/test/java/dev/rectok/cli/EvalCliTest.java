@@ -1,5 +1,7 @@
 package dev.rectok.cli;
 
+import static dev.rectok.cli.DemoFixtures.MODELS;
+import static dev.rectok.cli.DemoFixtures.s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -12,7 +14,6 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,26 +25,16 @@ import org.junit.jupiter.api.io.TempDir;
  * cannot be downloaded here).
  */
 class EvalCliTest {
-  private static final Path MODELS = Path.of("models/fashion-mnist");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path tmp;
   static Path inception;
   static Path a;
 
-  static String s(Path p) {
-    return p.toString();
-  }
-
   private static List<String> sample(Path out, String... extra) {
-    List<String> args =
+    List<String> options =
         new java.util.ArrayList<>(
             List.of(
-                "sample",
-                "--generator",
-                s(MODELS.resolve("generator.safetensors")),
-                "--tokenizer",
-                s(MODELS.resolve("tokenizer.safetensors")),
                 "--guide",
                 s(MODELS.resolve("guide.safetensors")),
                 "--guidance",
@@ -55,11 +46,9 @@ class EvalCliTest {
                 "--num",
                 "10",
                 "--seed",
-                "5",
-                "--out",
-                s(out)));
-    args.addAll(List.of(extra));
-    return args;
+                "5"));
+    options.addAll(List.of(extra));
+    return DemoFixtures.sample(out, options.toArray(String[]::new));
   }
 
   private static CliTest.Run ok(List<String> args) {
@@ -77,10 +66,7 @@ class EvalCliTest {
 
   @BeforeAll
   static void weightsAndSamples() throws Exception {
-    inception = tmp.resolve("inception.safetensors");
-    try (InceptionV3 net = InceptionWeights.fromRecipe(7001)) {
-      InceptionWeights.save(net, inception, Map.of());
-    }
+    inception = DemoFixtures.inceptionWeights(tmp);
     a = tmp.resolve("a");
     ok(sample(a, "--batch", "3", "--npz", s(tmp.resolve("a.npz"))));
   }
