@@ -27,11 +27,11 @@ import picocli.CommandLine.Spec;
  * {@code rectok sample}: the evaluation sample set (50 per class, labels {@code i % classes}, like
  * the reference's {@code evaluate_FID}) as PNGs {@code NNNNNN.png} by global index, and optionally
  * {@code samples.npz} ({@code arr_0}) for the official evaluators. Each image's noise comes from
- * {@code (seed, global index)}, so it does not depend on batch size, threads or {@code --shard i/n}
- * (the images are bit-identical across shards and world sizes at equal threads and batch per
- * process; see {@code docs/evaluation.md}); finished images are kept, so rerunning resumes; every
- * PNG is written under a temporary name and renamed, so a partial file is never taken for a
- * finished one.
+ * {@code (seed, global index)}, so it does not depend on batch size, threads or {@code --shard
+ * i/n}; the float32 rounding inside the network does (a GEMM's result depends on its row count),
+ * which can move a pixel value by one level (see {@code docs/evaluation.md}); finished images are
+ * kept, so rerunning resumes; every PNG is written under a temporary name and renamed, so a partial
+ * file is never taken for a finished one.
  */
 @Command(
     name = "sample",
@@ -69,7 +69,7 @@ final class SampleCommand implements Callable<Integer> {
   @Option(
       names = "--batch",
       description =
-          "images per generator call; does not change the images (default: ${DEFAULT-VALUE})")
+          "images per generator call; changes an image by float rounding at most (default: ${DEFAULT-VALUE})")
   // issue 13: 64, not 32 — per-image cost falls with the batch on every size measured
   // (bench/README.md, "Batch size for many requests"); larger for small models
   int batch = 64;
