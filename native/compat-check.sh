@@ -91,4 +91,16 @@ if [ -f "$v2/gloo/algorithm.h" ]; then
 else
   echo "SKIP  c10d/Gloo on $major2.$minor2 (no Gloo headers for it)"
 fi
+# --- issue 13: packed_linear.cpp's oneDNN branch (built only with LibTorch 1.13 + libdnnl-dev) ---
+if [ -f /usr/include/oneapi/dnnl/dnnl.hpp ]; then
+  if g++ -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=1 \
+      -DRT_WITH_DNNL -I"$ROOT/native/include" -isystem /usr/include/torch/csrc/api/include \
+      "$ROOT/native/src/packed_linear.cpp"; then
+    echo "OK    packed weights through oneDNN, LibTorch 1.13"
+  else
+    echo "FAIL  packed weights through oneDNN, LibTorch 1.13"; status=1
+  fi
+else
+  echo "SKIP  packed weights through oneDNN (no libdnnl-dev)"
+fi
 exit $status

@@ -245,6 +245,15 @@ RT_API rt_status rt_cumsum(rt_ctx* ctx, rt_tensor* t, int64_t dim, rt_tensor** o
 RT_API rt_status rt_matmul(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_bmm(rt_ctx* ctx, rt_tensor* a, rt_tensor* b, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_linear(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_tensor* bias, rt_tensor** out) RT_NOEXCEPT;
+/* issue 13: Linear on a weight packed once for oneDNN's brgemm kernel (CPU inference).
+ * rt_linear_packing writes the kernel's name for weights of dtype (RT_F32 or RT_BF16), or "" when
+ * unavailable (no oneDNN in this build, or no brgemm kernel on this CPU); rt_linear_pack_weight
+ * turns an (out, in) float32 weight into a 1-D float32 tensor holding it in dtype, packed;
+ * rt_linear_packed multiplies a float32 (..., in) input by it (cast to dtype inside) with a
+ * float32 bias and result. */
+RT_API rt_status rt_linear_packing(rt_ctx* ctx, int32_t dtype, char* buf, int64_t cap) RT_NOEXCEPT;
+RT_API rt_status rt_linear_pack_weight(rt_ctx* ctx, rt_tensor* weight, int32_t dtype, rt_tensor** out) RT_NOEXCEPT;
+RT_API rt_status rt_linear_packed(rt_ctx* ctx, rt_tensor* input, rt_tensor* packed, rt_tensor* bias, int64_t out_features, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_conv2d(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_tensor* bias, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_interpolate(rt_ctx* ctx, rt_tensor* input, int64_t out_h, int64_t out_w, int32_t mode, int32_t align_corners, int32_t antialias, rt_tensor** out) RT_NOEXCEPT;
 RT_API rt_status rt_avg_pool2d(rt_ctx* ctx, rt_tensor* input, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int32_t ceil_mode, int32_t count_include_pad, rt_tensor** out) RT_NOEXCEPT;

@@ -7,6 +7,7 @@
 #include "rectok_torch.h"
 #include "fused_cpu.h"
 #include "guard.h"
+#include "packed_linear.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -1012,6 +1013,35 @@ RT_API rt_status rt_linear(rt_ctx* ctx, rt_tensor* input, rt_tensor* weight, rt_
                            rt_tensor** out) noexcept {
   RT_BEGIN
   put(out, at::linear(T(input, "input"), T(weight, "weight"), opt(bias)));
+  RT_END
+}
+
+// --- issue 13: Linear on packed weights (packed_linear.cpp) ---
+namespace {
+at::ScalarType packing_dtype(int32_t dtype) {
+  if (dtype == RT_F32) return at::kFloat;
+  if (dtype == RT_BF16) return at::kBFloat16;
+  throw ArgError("packed linear: dtype must be RT_F32 or RT_BF16, got " + std::to_string(dtype));
+}
+}  // namespace
+
+RT_API rt_status rt_linear_packing(rt_ctx* ctx, int32_t dtype, char* buf, int64_t cap) noexcept {
+  RT_BEGIN
+  copy_string(rt_packed::implementation(packing_dtype(dtype)), buf, cap);
+  RT_END
+}
+
+RT_API rt_status rt_linear_pack_weight(rt_ctx* ctx, rt_tensor* weight, int32_t dtype, rt_tensor** out) noexcept {
+  RT_BEGIN
+  put(out, rt_packed::pack(T(weight, "weight"), packing_dtype(dtype)));
+  RT_END
+}
+
+RT_API rt_status rt_linear_packed(rt_ctx* ctx, rt_tensor* input, rt_tensor* packed, rt_tensor* bias,
+                                  int64_t out_features, rt_tensor** out) noexcept {
+  RT_BEGIN
+  put(out, rt_packed::linear(T(input, "input"), T(packed, "packed"), bias == nullptr ? at::Tensor() : bias->t,
+                             out_features));
   RT_END
 }
 

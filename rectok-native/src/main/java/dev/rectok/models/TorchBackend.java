@@ -67,6 +67,16 @@ public final class TorchBackend implements Backend {
         Objects.requireNonNullElse(System.getenv("OPENBLAS_NUM_THREADS"), "unset (= cores)"));
     int cuda = Torch.cudaDeviceCount();
     facts.put("CUDA devices", cuda == 0 ? "none" : String.valueOf(cuda));
+    // --- issue 13: weights packed once ---
+    String packing = Torch.linearPacking(dev.rectok.api.DType.BFLOAT16);
+    facts.put(
+        "bf16 packed weights",
+        packing.isEmpty()
+            ? "unavailable (oneDNN re-blocks bf16 weights in every call; LibTorch 1.13 with "
+                + "libdnnl-dev on an AVX-512 BF16 CPU has it)"
+            : dev.rectok.torch.nn.InferencePrecision.packingEnabled(dev.rectok.api.DType.BFLOAT16)
+                ? "on: oneDNN " + packing + " (off: -Drectok.packWeights=false)"
+                : "off (-Drectok.packWeights=false); oneDNN " + packing + " available");
     // --- issue 13: precision ---
     dev.rectok.torch.CpuFeatures cpu = dev.rectok.torch.CpuFeatures.detect();
     facts.put(

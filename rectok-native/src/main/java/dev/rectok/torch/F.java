@@ -1,5 +1,6 @@
 package dev.rectok.torch;
 
+import dev.rectok.api.DType;
 import dev.rectok.torch.internal.Shim;
 
 /**
@@ -25,6 +26,29 @@ public final class F {
   /** {@code x W^T + b}. */
   public static Tensor linear(Tensor input, Tensor weight, Tensor bias) {
     return Ops.linear(input, weight, bias);
+  }
+
+  // --- issue 13: weights packed once ---
+  /**
+   * An (out, in) float32 CPU weight converted to {@code compute} and reordered into oneDNN's brgemm
+   * layout, as a 1-D float32 tensor for {@link #linearPacked} (see {@link
+   * dev.rectok.torch.nn.InferencePrecision#prepareReleasing}).
+   *
+   * @param compute {@code FLOAT32} or {@code BFLOAT16}
+   * @throws TorchException where {@link Torch#linearPacking(DType)} is empty, or for another weight
+   */
+  public static Tensor linearPackWeight(Tensor weight, DType compute) {
+    return Ops.linearPackWeight(weight, compute.code());
+  }
+
+  /**
+   * {@code linear(input, w, bias)} for CPU inference, with {@code w} packed by {@link
+   * #linearPackWeight}: the float32 input is cast to the packed dtype inside, the products are
+   * accumulated in float32 and the bias (float32) is added to the float32 result; no autograd. A
+   * mismatched input, packed weight or bias is reported as a {@link TorchException}.
+   */
+  public static Tensor linearPacked(Tensor input, Tensor packed, Tensor bias, long outFeatures) {
+    return Ops.linearPacked(input, packed, bias, outFeatures);
   }
 
   /** 2-D convolution; {@code stride}, {@code padding}, {@code dilation} are (h, w). */

@@ -3,6 +3,7 @@ package dev.rectok.torch;
 import static dev.rectok.torch.Call.check;
 import static dev.rectok.torch.Call.rethrow;
 
+import dev.rectok.api.DType;
 import dev.rectok.torch.internal.CallFrame;
 import dev.rectok.torch.internal.NativeLibrary;
 import dev.rectok.torch.internal.Shim;
@@ -72,6 +73,32 @@ public final class Torch {
   public static String buildConfig() {
     return string(Shim.rt_build_config.MH, 1 << 16);
   }
+
+  /**
+   * oneDNN's matmul kernel that Linear weights packed in {@code dtype} run on (e.g. {@code
+   * brg:avx512_core_bf16} for {@code BFLOAT16}), or "" where the shim has no packed path for it
+   * (built without oneDNN, or a CPU without a brgemm kernel for that dtype). See {@link
+   * dev.rectok.torch.nn.InferencePrecision#packingEnabled}. Thread-safe; asked once per dtype.
+   *
+   * @param dtype {@code FLOAT32} or {@code BFLOAT16}
+   */
+  public static String linearPacking(DType dtype) {
+    return LINEAR_PACKING.computeIfAbsent(
+        dtype,
+        d -> {
+          CallFrame f = CallFrame.get();
+          try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            check((int) Shim.rt_linear_packing.MH.invokeExact(f.ctx, d.code(), buf, 256L), f);
+            return buf.getString(0);
+          } catch (Throwable t) {
+            throw rethrow(t);
+          }
+        });
+  }
+
+  private static final java.util.Map<DType, String> LINEAR_PACKING =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Path of the loaded shim. */
   public static Path nativeLibraryPath() {

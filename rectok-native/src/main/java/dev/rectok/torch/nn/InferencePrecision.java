@@ -125,12 +125,18 @@ public final class InferencePrecision {
     if (compute != DType.BFLOAT16) {
       throw new IllegalArgumentException("only bfloat16 copies are prepared, not " + compute);
     }
+    boolean packing = packingEnabled(compute);
     int[] n = {0};
     walk(
         root,
         "",
         (path, m) -> {
           if (m instanceof Linear l && convert.test(path)) {
+            if (packing && l.packReleasing(compute)) {
+              n[0]++; // packed once for oneDNN: the float32 weight is already freed
+              dev.rectok.torch.Torch.cpuAllocatorTrim();
+              return;
+            }
             l.prepareLowPrecision(compute);
             if (l.releaseFloat32()) {
               n[0]++;
@@ -141,6 +147,27 @@ public final class InferencePrecision {
           }
         });
     return n[0];
+  }
+
+  // --- issue 13: weights packed once ---
+  /**
+   * Whether {@link #prepareReleasing} packs the weights for {@code compute} once into oneDNN's
+   * brgemm layout instead of converting them: {@code compute} is bfloat16, the shim has a brgemm
+   * kernel for it on this CPU ({@link dev.rectok.torch.Torch#linearPacking(DType)} is not empty)
+   * and the system property {@code rectok.packWeights} is not {@code false}. A packed Linear skips
+   * the re-blocking LibTorch 1.13's bf16 linear does inside every call and returns float32 straight
+   * from float32 accumulators (no bf16 rounding of its output). Float32 weights are never packed:
+   * oneDNN's float32 kernel on packed weights measured no faster than OpenBLAS on weights that
+   * stream from memory, as a model's do ({@code bench/README.md}).
+   */
+  public static boolean packingEnabled(DType compute) {
+    return compute == DType.BFLOAT16
+        && !"false".equalsIgnoreCase(System.getProperty("rectok.packWeights", "true"))
+        && !dev.rectok.torch.Torch.linearPacking(compute).isEmpty();
+  }
+
+  static void countLowPrecisionGemm() {
+    LOW_PRECISION_GEMMS.increment();
   }
 
   /** Frees the low-precision copies under {@code root} (e.g. before training it again). */

@@ -41,6 +41,14 @@ public final class Linear extends UnaryModule {
 
   @Override
   public Tensor forward(Tensor input) {
+    // --- issue 13: weights packed once ---
+    Tensor packed = weightPacked;
+    if (packed != null) {
+      if (packedDtype != DType.FLOAT32) {
+        InferencePrecision.countLowPrecisionGemm();
+      }
+      return F.linearPacked(input, packed, bias == null ? null : bias.data(), outFeatures);
+    }
     // --- issue 13: bf16 inference weights ---
     DType low = lowDtype;
     if (low != null
@@ -60,14 +68,56 @@ public final class Linear extends UnaryModule {
   private Tensor biasLow;
   private volatile DType lowDtype;
 
+  // --- issue 13: weights packed once ---
+  // The weight converted to packedDtype in oneDNN's blocked layout (InferencePrecision
+  // .prepareReleasing where packing is enabled); the plain weight is then an empty tensor and the
+  // float32 bias stays. Published through the volatile weightPacked.
+  private volatile Tensor weightPacked;
+  private DType packedDtype;
+
+  /** Whether this layer's weight was packed once for oneDNN (inference only). */
+  public boolean isPacked() {
+    return weightPacked != null;
+  }
+
+  synchronized boolean packReleasing(DType compute) {
+    Tensor w = weight.data();
+    if (weightPacked != null
+        || float32Released
+        || lowDtype != null
+        || w.dtype() != DType.FLOAT32
+        || w.device().isCuda()) {
+      return false;
+    }
+    Tensor p = F.linearPackWeight(w, compute).escape(); // the layer owns it, not the caller's scope
+    try (GradMode g = GradMode.noGrad()) {
+      weight.set(Tensor.zeros(new long[] {0}, DType.FLOAT32, w.device()));
+    }
+    packedDtype = compute;
+    float32Released = true;
+    weightPacked = p;
+    return true;
+  }
+
   synchronized boolean prepareLowPrecision(DType low) {
+    if (weightPacked != null) {
+      if (packedDtype == low) {
+        return false;
+      }
+      throw new IllegalStateException(
+          "this Linear's weight was packed for "
+              + packedDtype
+              + " inference: it cannot run in "
+              + low);
+    }
     if (lowDtype == low) {
       return false;
     }
     releaseLowPrecision();
     try (GradMode g = GradMode.noGrad()) {
-      weightLow = weight.data().to(low);
-      biasLow = bias == null ? null : bias.data().to(low);
+      // owned by the layer, not by a scope the caller may have open
+      weightLow = weight.data().to(low).escape();
+      biasLow = bias == null ? null : bias.data().to(low).escape();
     }
     lowDtype = low;
     return true;
@@ -93,7 +143,8 @@ public final class Linear extends UnaryModule {
   synchronized void releaseLowPrecision() {
     if (float32Released) {
       throw new IllegalStateException(
-          "this Linear's float32 weights were released: it can only run in " + lowDtype);
+          "this Linear's float32 weights were released: it can only run in "
+              + (weightPacked != null ? packedDtype : lowDtype));
     }
     freeLowCopies();
   }
@@ -110,9 +161,14 @@ public final class Linear extends UnaryModule {
     }
   }
 
-  /** Frees the parameters and any low-precision copies. */
+  /** Frees the parameters and any low-precision or packed copies. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    Tensor p = weightPacked;
+    if (p != null) {
+      weightPacked = null;
+      p.close();
+    }
     freeLowCopies();
     super.close();
   }
