@@ -125,6 +125,37 @@ class Bf16GoldenTest {
   }
 
   @Test
+  void case3DitForwardWithPackedBf16Weights() throws Exception {
+    Path dir = GOLDEN.resolve("case3_dit_forward");
+    try (GoldenCase g = GoldenCase.open(dir);
+        DiTwDDTHead net = new DiTwDDTHead(DiTConfig.fromConstructorKwargs(g.config()));
+        Scope s = Scope.open();
+        GradMode m = GradMode.inferenceMode()) {
+      DiTCheckpoints.load(net, g.file("weights.pth"));
+      net.eval();
+      // what a generator opened for bf16 does: packed where oneDNN has a bf16 kernel, converted
+      // copies elsewhere; the same golden bound either way
+      int n = InferencePrecision.prepareReleasing(net, DType.BFLOAT16, DiTGenerator.BF16_LINEARS);
+      assertThat(n).isPositive();
+      long n0 = InferencePrecision.lowPrecisionGemms();
+      Tensor v;
+      try (InferencePrecision.Guard p = InferencePrecision.use(DType.BFLOAT16)) {
+        v = net.forward(g.tensor("input.x"), g.tensor("input.t"), g.tensor("input.y"));
+      }
+      assertThat(InferencePrecision.lowPrecisionGemms()).isGreaterThan(n0);
+      GoldenCase.Comparison c = g.compare("output.velocity", v);
+      System.out.printf(
+          "[bf16 vs golden] %-28s %-36s packed %s   bf16 rel %.2e   bf16 max abs %.2e%n",
+          dir.getFileName(),
+          "output.velocity",
+          InferencePrecision.packingEnabled(DType.BFLOAT16),
+          c.relError(),
+          c.maxAbsError());
+      assertThat(c.relError()).isLessThan(2e-2);
+    }
+  }
+
+  @Test
   void case3bSamplingWithAndWithoutAutoGuidance() throws Exception {
     DiTwDDTHead[] both = dev.rectok.generate.Case3b.networks();
     try (GoldenCase g = GoldenCase.open(GOLDEN.resolve("case3b_dit_sampling"));
