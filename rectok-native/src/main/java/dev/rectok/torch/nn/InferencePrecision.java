@@ -116,7 +116,8 @@ public final class InferencePrecision {
   /**
    * {@link #prepare(Module, DType, java.util.function.Predicate)} then {@link #releaseFloat32}, one
    * Linear at a time, so that the peak memory is the float32 model plus one layer's copy rather
-   * than one and a half models.
+   * than one and a half models. Where {@link #packingEnabled} holds, each weight is packed once for
+   * oneDNN instead of converted (the float32 bias stays).
    *
    * @return how many Linears were converted and released
    */

@@ -197,18 +197,10 @@ class InferencePrecisionTest {
       InferencePrecision.prepare(a, DType.BFLOAT16);
       InferencePrecision.releaseFloat32(a);
       // bit for bit with the converted (not packed) copies; packing is PackedLinearTest's
-      String old = System.getProperty("rectok.packWeights");
-      System.setProperty("rectok.packWeights", "false");
-      try {
-        assertThat(InferencePrecision.prepareReleasing(b, DType.BFLOAT16, path -> true))
-            .isEqualTo(1);
-      } finally {
-        if (old == null) {
-          System.clearProperty("rectok.packWeights");
-        } else {
-          System.setProperty("rectok.packWeights", old);
-        }
-      }
+      PackedLinearTest.withoutPacking(
+          () ->
+              assertThat(InferencePrecision.prepareReleasing(b, DType.BFLOAT16, path -> true))
+                  .isEqualTo(1));
       assertThat(b.weight().numel()).isZero();
       assertThat(exactlyEqual(b.forward(x), a.forward(x))).isTrue();
     }

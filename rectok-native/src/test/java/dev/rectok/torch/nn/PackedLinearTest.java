@@ -173,12 +173,23 @@ class PackedLinearTest {
 
   @Test
   void switchedOffByTheSystemProperty() {
-    String old = System.getProperty("rectok.packWeights");
     try (Linear l = new Linear(8, 8, true)) {
-      System.setProperty("rectok.packWeights", "false");
-      assertThat(InferencePrecision.packingEnabled(DType.BFLOAT16)).isFalse();
-      assertThat(InferencePrecision.prepareReleasing(l, DType.BFLOAT16, p -> true)).isEqualTo(1);
+      withoutPacking(
+          () -> {
+            assertThat(InferencePrecision.packingEnabled(DType.BFLOAT16)).isFalse();
+            assertThat(InferencePrecision.prepareReleasing(l, DType.BFLOAT16, p -> true))
+                .isEqualTo(1);
+          });
       assertThat(l.isPacked()).as("converted, not packed").isFalse();
+    }
+  }
+
+  /** Runs {@code body} with {@code -Drectok.packWeights=false}, then restores the property. */
+  static void withoutPacking(Runnable body) {
+    String old = System.getProperty("rectok.packWeights");
+    System.setProperty("rectok.packWeights", "false");
+    try {
+      body.run();
     } finally {
       if (old == null) {
         System.clearProperty("rectok.packWeights");
